@@ -1,0 +1,48 @@
+# Two commands matter: `make run` and `make test` (see README.md).
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --disable-pip-version-check --no-cache-dir -q
+UVFLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --find-links /opt/wheels
+
+.PHONY: run test lint typecheck pytest lock clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.main: requirements/main.txt pyproject.toml | $(BIN)/python
+	$(PIP) --require-hashes -r requirements/main.txt
+	$(PIP) --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(PIP) --require-hashes -r requirements/dev.txt
+	$(PIP) --no-deps --no-build-isolation -e .
+	touch $@ $(VENV)/.main
+
+## run: install from the lock and run the main job (init + assess the example project)
+run: $(VENV)/.main
+	$(BIN)/aisec init
+	$(BIN)/aisec scan examples/ --recursive --fail-on critical || test $$? -eq 1
+	$(BIN)/aisec audit verify
+
+## test: lint, type check and the whole test suite
+test: $(VENV)/.dev lint typecheck pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+pytest: $(VENV)/.dev
+	$(BIN)/pytest -n 2 tests
+
+## lock: regenerate the hash-pinned lock files (needs uv: pip install uv)
+lock:
+	uv pip compile pyproject.toml requirements/build.in $(UVFLAGS) -o requirements/main.txt
+	uv pip compile pyproject.toml requirements/build.in requirements/dev.in $(UVFLAGS) -o requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) .aisec

@@ -1,0 +1,1 @@
+"""The ``aisec`` command line: parsing and rendering only; logic lives in the packages."""

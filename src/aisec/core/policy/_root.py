@@ -1,0 +1,79 @@
+"""The root of the policy model: project, assets, classifications, store."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aisec.core.policy._guard import GuardPolicy
+from aisec.core.policy._keys import KeysPolicy
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Classification(str, Enum):
+    """Data classification levels, least to most sensitive."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    RESTRICTED = "restricted"
+
+
+class AssetKind(str, Enum):
+    MODEL = "model"
+    DATASET = "dataset"
+    PROMPT = "prompt"
+    AGENT = "agent"
+    VECTOR_STORE = "vector-store"
+    KEY = "key"
+    DEPENDENCY = "dependency"
+    SERVICE = "service"
+
+
+class Asset(_Strict):
+    """An AI asset the project owns."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: AssetKind
+    owner: str = Field(min_length=1, description="Accountable person or team (e-mail or name).")
+    classification: Classification = Classification.INTERNAL
+    path: str | None = Field(default=None, description="Where the asset lives (path or URL).")
+    description: str = ""
+
+
+class StorePolicy(_Strict):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default SQLite in $AISEC_HOME. AISEC_DATABASE_URL wins.",
+    )
+
+
+class PrincipalPolicy(_Strict):
+    """A person or service and the roles it holds."""
+
+    name: str = Field(min_length=1)
+    kind: str = Field(default="person", pattern="^(person|service)$")
+    roles: list[str] = Field(default_factory=list)
+
+
+class AccessPolicy(_Strict):
+    default_role: str | None = Field(
+        default=None, description="Role of a principal the policy does not name (none: no role)."
+    )
+    principals: list[PrincipalPolicy] = Field(default_factory=list)
+
+
+class Policy(_Strict):
+    """The whole ``aisec.yaml``."""
+
+    version: int = Field(default=1, ge=1, le=1)
+    project: str = Field(default="my-ai-project", min_length=1, max_length=200)
+    assets: list[Asset] = Field(default_factory=list)
+    store: StorePolicy = Field(default_factory=StorePolicy)
+    access: AccessPolicy = Field(default_factory=AccessPolicy)
+    keys: KeysPolicy = Field(default_factory=KeysPolicy)
+    guard: GuardPolicy = Field(default_factory=GuardPolicy)
