@@ -35,8 +35,8 @@ def write_private(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR)
-        os.replace(tmp, path)
+        tmp.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

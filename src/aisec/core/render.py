@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from aisec import __version__
@@ -33,7 +33,7 @@ _STYLE = {
 }
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Output formats every findings-reporting command offers."""
 
     TABLE = "table"
@@ -106,9 +106,7 @@ def to_sarif(findings: Sequence[Finding], tool: str = "aisec") -> dict[str, Any]
                 physical["region"] = region
             result["locations"] = [{"physicalLocation": physical}]
             if loc.pointer:
-                result["locations"][0]["logicalLocations"] = [
-                    {"fullyQualifiedName": loc.pointer}
-                ]
+                result["locations"][0]["logicalLocations"] = [{"fullyQualifiedName": loc.pointer}]
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +14,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Classification(str, Enum):
+class Classification(StrEnum):
     """Data classification levels, least to most sensitive."""
 
     PUBLIC = "public"
@@ -23,7 +23,7 @@ class Classification(str, Enum):
     RESTRICTED = "restricted"
 
 
-class AssetKind(str, Enum):
+class AssetKind(StrEnum):
     MODEL = "model"
     DATASET = "dataset"
     PROMPT = "prompt"
