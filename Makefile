@@ -20,10 +20,10 @@ $(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
 	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.main
 
-## run: install from the lock and run the main job (init + assess the example project)
+## run: install from the lock and run the main job on embedded defaults (SQLite, local keys)
 run: $(VENV)/.main
 	$(BIN)/aisec init
-	$(BIN)/aisec scan examples/ --recursive --fail-on critical || test $$? -eq 1
+	$(BIN)/aisec policy check $${AISEC_HOME:-.aisec}/aisec.yaml
 	$(BIN)/aisec audit verify
 
 ## test: lint, type check and the whole test suite

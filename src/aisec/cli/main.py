@@ -10,8 +10,8 @@ import importlib
 import os
 import sys
 
-import click
 import typer
+from typer.exceptions import Abort, Exit, TyperException
 
 from aisec import __version__
 from aisec.core.errors import AisecError, ExitCode, PolicyError
@@ -65,13 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=args, prog_name="aisec", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except Abort:
         _err("aborted")
         return int(ExitCode.USAGE)
-    except click.ClickException as exc:
-        exc.show()
+    except TyperException as exc:  # usage errors: bad option, missing argument, no such command
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            _err(str(exc))
         return int(ExitCode.USAGE)
     except PolicyError as exc:
         _err(exc.message)

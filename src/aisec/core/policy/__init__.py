@@ -55,7 +55,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return f"{path}: required field is missing"
     if kind == "enum" and "expected" in err.get("ctx", {}):
-        expected = str(err["ctx"]["expected"]).replace("'", "")
+        expected = str(err["ctx"]["expected"]).replace("'", "").replace(" or ", ", ")
         return f"{path}: expected one of {expected}, got {got!r}"
     return f"{path}: {msg}, got {got!r}" if not isinstance(got, dict | list) else f"{path}: {msg}"
 

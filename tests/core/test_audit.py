@@ -1,0 +1,247 @@
+"""The audit log: tamper evidence (acceptance 2) and concurrency (acceptance 3)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, text, update
+
+from aisec.cli.main import main
+from aisec.core.audit import CHECKPOINT_EVERY, GENESIS, AuditKey, AuditLog, record
+from aisec.core.store import AuditCheckpointRow, AuditEventRow, open_store
+
+
+def _log(home: Path, url: str) -> AuditLog:
+    home.mkdir(parents=True, exist_ok=True)
+    return AuditLog(open_store(url), AuditKey(home / "audit.key"), witness=home / "witness")
+
+
+def _fill(log: AuditLog, n: int) -> None:
+    for i in range(n):
+        log.append("alice", "model.promoted", f"model-{i}", details={"env": "prod", "i": i})
+
+
+def _rules(log: AuditLog) -> list[tuple[str, str | None]]:
+    return [(f.rule_id, f.location.pointer) for f in log.verify()]
+
+
+def test_intact_log_verifies_clean(aisec_home: Path, db_url: str) -> None:
+    log = _log(aisec_home, db_url)
+    _fill(log, 5)
+    assert log.verify() == []
+    assert [e.seq for e in log.tail(3)] == [3, 4, 5]
+    assert log.tail(1)[0].details == {"env": "prod", "i": 4}
+
+
+def test_edited_details_detected(aisec_home: Path, db_url: str) -> None:
+    log = _log(aisec_home, db_url)
+    _fill(log, 5)
+    with log.store.engine.begin() as conn:
+        conn.execute(
+            update(AuditEventRow).where(AuditEventRow.seq == 3).values(details='{"env":"dev"}')
+        )
+    assert _rules(log)[0] == ("audit-event-altered", "/events/3")
+
+
+def test_deleted_middle_event_detected(aisec_home: Path, db_url: str) -> None:
+    log = _log(aisec_home, db_url)
+    _fill(log, 5)
+    with log.store.engine.begin() as conn:
+        conn.execute(delete(AuditEventRow).where(AuditEventRow.seq == 3))
+    rules = _rules(log)
+    assert rules[0] == ("audit-event-missing", "/events/3")
+    assert ("audit-chain-broken", "/events/4") in rules
+
+
+def test_swapped_events_detected(aisec_home: Path, db_url: str) -> None:
+    log = _log(aisec_home, db_url)
+    _fill(log, 5)
+    cols = ["time", "actor", "action", "target", "outcome", "details", "prev_hash", "hash"]
+    with log.store.engine.begin() as conn:
+        rows = {
+            r.seq: {c: getattr(r, c) for c in cols}
+            for r in conn.execute(select(AuditEventRow).where(AuditEventRow.seq.in_([2, 4])))
+        }
+        conn.execute(update(AuditEventRow).where(AuditEventRow.seq == 2).values(**rows[4]))
+        conn.execute(update(AuditEventRow).where(AuditEventRow.seq == 4).values(**rows[2]))
+    rules = _rules(log)
+    assert rules[0][1] == "/events/2"
+    assert {r for r, _ in rules} >= {"audit-chain-broken", "audit-event-altered"}
+
+
+def test_appended_event_with_forged_hash_detected(aisec_home: Path, db_url: str) -> None:
+    log = _log(aisec_home, db_url)
+    _fill(log, 5)
+    last = log.tail(1)[0]
+    forged = {
+        "seq": 6,
+        "time": last.time,
+        "actor": "mallory",
+        "action": "keys.rotate",
+        "target": "prod-key",
+        "outcome": "ok",
+        "details": {},
+        "prev_hash": last.hash,
+    }
+    # The attacker can compute a plain SHA-256 chain, but not the keyed hash.
+    digest = hashlib.sha256(json.dumps(forged, sort_keys=True).encode()).hexdigest()
+    with log.store.engine.begin() as conn:
+        conn.execute(
+            AuditEventRow.__table__.insert().values(  # type: ignore[attr-defined]
+                {**forged, "details": "{}", "hash": digest}
+            )
+        )
+    assert _rules(log) == [("audit-event-altered", "/events/6")]
+
+
+def test_events_removed_from_the_end_detected_by_signed_checkpoint(
+    aisec_home: Path, db_url: str
+) -> None:
+    log = _log(aisec_home, db_url)
+    _fill(log, CHECKPOINT_EVERY + 10)  # a checkpoint is signed at event 100
+    with log.store.engine.begin() as conn:
+        conn.execute(delete(AuditEventRow).where(AuditEventRow.seq > 90))
+    rules = _rules(log)
+    assert ("audit-log-truncated", "/events/91") in rules
+
+
+def test_truncation_detected_even_when_checkpoints_are_deleted_too(
+    aisec_home: Path, db_url: str
+) -> None:
+    log = _log(aisec_home, db_url)
+    _fill(log, CHECKPOINT_EVERY + 5)
+    with log.store.engine.begin() as conn:
+        conn.execute(delete(AuditEventRow).where(AuditEventRow.seq > 50))
+        conn.execute(delete(AuditCheckpointRow))
+    assert ("audit-log-truncated", "/events/51") in _rules(log)  # the witness file remembers
+
+
+def test_forged_checkpoint_signature_detected(aisec_home: Path, db_url: str) -> None:
+    log = _log(aisec_home, db_url)
+    _fill(log, 3)
+    log.checkpoint()
+    with log.store.engine.begin() as conn:
+        conn.execute(update(AuditCheckpointRow).values(signature="00" * 64))
+    assert ("audit-checkpoint-invalid", "/events/3") in _rules(log)
+
+
+def test_genesis_and_chain_links(aisec_home: Path, db_url: str) -> None:
+    log = _log(aisec_home, db_url)
+    _fill(log, 3)
+    events = log.tail(3)
+    assert events[0].prev_hash == GENESIS
+    assert events[1].prev_hash == events[0].hash
+    assert events[2].prev_hash == events[1].hash
+
+
+def test_secret_looking_details_are_redacted(aisec_home: Path) -> None:
+    event = record("keys.create", "k1", details={"api_key": "sk-live-123", "purpose": "aead"})
+    assert event.details == {"api_key": "[redacted]", "purpose": "aead"}
+
+
+def test_bad_outcome_and_huge_details_are_input_errors(aisec_home: Path) -> None:
+    from aisec.core.errors import InputError
+
+    with pytest.raises(InputError, match="outcome"):
+        record("x", "y", outcome="maybe")
+    with pytest.raises(InputError, match="over"):
+        record("x", "y", details={"blob": "a" * 20_000})
+    with pytest.raises(InputError, match="printable"):
+        record("x\nforged line", "y")
+
+
+def test_world_readable_audit_key_is_refused(aisec_home: Path) -> None:
+    from aisec.core.errors import ConfigError
+
+    aisec_home.mkdir(parents=True)
+    AuditKey(aisec_home / "audit.key")
+    (aisec_home / "audit.key").chmod(0o644)
+    with pytest.raises(ConfigError, match="readable by others"):
+        AuditKey(aisec_home / "audit.key")
+
+
+def _assert_complete(log: AuditLog, expected: int) -> None:
+    with log.store.engine.connect() as conn:
+        seqs = [r[0] for r in conn.execute(select(AuditEventRow.seq).order_by(AuditEventRow.seq))]
+        targets = [r[0] for r in conn.execute(select(AuditEventRow.target))]
+    assert seqs == list(range(1, expected + 1))  # nothing lost, nothing duplicated
+    assert len(set(targets)) == expected  # every writer's every event is there once
+    assert log.verify() == []
+
+
+def test_concurrent_threads_lose_and_duplicate_nothing(aisec_home: Path, db_url: str) -> None:
+    log = _log(aisec_home, db_url)
+    errors: list[BaseException] = []
+
+    def writer(t: int) -> None:
+        try:
+            for i in range(1000):
+                log.append(f"thread-{t}", "test.event", f"t{t}-{i}")
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    _assert_complete(log, 8000)
+
+
+def _process_writer(home: str, url: str, tag: str, n: int) -> None:
+    log = _log(Path(home), url)
+    for i in range(n):
+        log.append(tag, "test.event", f"{tag}-{i}")
+
+
+def test_concurrent_processes_lose_and_duplicate_nothing(aisec_home: Path, db_url: str) -> None:
+    _log(aisec_home, db_url)  # create key and schema first
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_process_writer, args=(str(aisec_home), db_url, f"p{p}", 500))
+        for p in range(2)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+        assert p.exitcode == 0
+    _assert_complete(_log(aisec_home, db_url), 1000)
+
+
+def test_audit_verify_cli_exit_codes(
+    aisec_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "record", "model.deployed", "--target", "m1", "-d", "env=prod"]) == 0
+    assert main(["audit", "verify"]) == 0
+    assert "intact" in capsys.readouterr().out
+    store = open_store()
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET target = 'm2' WHERE seq = 1"))
+    assert main(["audit", "verify", "--format", "json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["findings"][0]["rule_id"] == "audit-event-altered"
+    assert out["findings"][0]["location"]["pointer"] == "/events/1"
+
+
+def test_audit_record_needs_a_valid_detail(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "record", "x", "--target", "y", "-d", "novalue"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_audit_actor_is_the_current_principal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AISEC_PRINCIPAL", "ci-bot")
+    assert main(["audit", "record", "pipeline.ran", "--target", "build-7"]) == 0
+    assert main(["audit", "tail", "--format", "json"]) == 0
+    events = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert events[-1]["actor"] == "ci-bot"
+    assert os.environ["AISEC_PRINCIPAL"] == "ci-bot"

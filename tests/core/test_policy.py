@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from aisec.cli.main import main
+from aisec.core.errors import PolicyError
+from aisec.core.policy import load_policy, parse_policy, policy_schema
+
+THREE_MISTAKES = """\
+version: 1
+project: fraud
+assets:
+  - name: scorer
+    kind: modle
+    owner: ml-team
+  - name: features
+    kind: dataset
+guard:
+  scanners:
+    - name: prompt-injection
+      mode: blok
+"""
+
+
+def test_three_mistakes_are_all_reported_with_paths(tmp_path: Path) -> None:
+    path = tmp_path / "aisec.yaml"
+    path.write_text(THREE_MISTAKES)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    errors = info.value.errors
+    assert len(errors) == 3
+    text = "\n".join(errors)
+    assert "assets[0].kind: expected one of" in text and "'modle'" in text
+    assert "assets[1].owner: required field is missing" in text
+    assert "guard.scanners[0].mode: expected one of off, detect, block, redact, got 'blok'" in text
+
+
+def test_policy_check_cli_prints_all_errors_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "aisec.yaml"
+    path.write_text(THREE_MISTAKES)
+    assert main(["policy", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "3 error(s)" in err
+    assert sum(line.startswith(f"  {path}: ") for line in err.splitlines()) == 3
+    assert "Traceback" not in err
+
+
+def test_unknown_field_is_an_error() -> None:
+    with pytest.raises(PolicyError, match="1 error"):
+        parse_policy({"projet": "typo"})
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("project: [unclosed\n")
+    with pytest.raises(PolicyError, match="line"):
+        load_policy(path)
+
+
+def test_policy_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_bytes(b"# " + b"x" * (2 << 20))
+    with pytest.raises(PolicyError, match="over the"):
+        load_policy(path)
+
+
+def test_yaml_tags_are_not_executed(tmp_path: Path) -> None:
+    path = tmp_path / "evil.yaml"
+    path.write_text("project: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(PolicyError, match="invalid YAML"):
+        load_policy(path)
+
+
+def test_missing_policy_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="file not found"):
+        load_policy(tmp_path / "nope.yaml")
+
+
+def test_valid_policy_checks_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "aisec.yaml"
+    path.write_text("project: demo\nassets:\n  - {name: m, kind: model, owner: me}\n")
+    assert main(["policy", "check", str(path)]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_schema_is_valid_json_schema_and_accepts_the_example() -> None:
+    from aisec.cli.init import EXAMPLE_POLICY
+
+    import yaml
+
+    schema = json.loads(policy_schema())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    example = yaml.safe_load(EXAMPLE_POLICY.format(project="p", user="u"))
+    jsonschema.Draft202012Validator(schema).validate(example)
+    parse_policy(example)
