@@ -70,3 +70,32 @@ class AssetRow(Base):
     location: Mapped[str] = mapped_column(String(2000))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KeyRow(Base):
+    """Metadata of one named key in the keyring (the key material lives in a keyset file)."""
+
+    __tablename__ = "keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    backend: Mapped[str] = mapped_column(String(20))
+    backend_ref: Mapped[str] = mapped_column(String(2000))  # KMS key URI / transit path, "" local
+    primary_version: Mapped[int] = mapped_column(Integer)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rotated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    state: Mapped[str] = mapped_column(String(20))
+
+
+class KeyVersionRow(Base):
+    """One version of a named key: a Tink key id inside its keyset, and its state."""
+
+    __tablename__ = "key_versions"
+    __table_args__ = (UniqueConstraint("key_name", "version"),)
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    key_name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    tink_key_id: Mapped[int] = mapped_column(BigInteger)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(20))

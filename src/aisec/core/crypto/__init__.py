@@ -1,0 +1,92 @@
+"""Keys and encryption: the keyring, envelope streaming encryption, field encryption.
+
+``Keyring`` is the one door to keys. The module functions below open the default keyring
+(``$AISEC_HOME`` and the configured store) for one call each; long-running code should
+open a :class:`Keyring` once and reuse it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from aisec.core.crypto._envelope import MAGIC, SEGMENT_SIZE, Header, read_header
+from aisec.core.crypto._keyring import FieldCipher, FieldDecipher, Keyring, check_name
+from aisec.core.crypto._master import ensure_master_key, load_master_key
+from aisec.core.crypto._model import PURPOSES, KeyInfo, KeyVersion, Purpose
+
+__all__ = [
+    "MAGIC",
+    "PURPOSES",
+    "SEGMENT_SIZE",
+    "FieldCipher",
+    "FieldDecipher",
+    "Header",
+    "KeyInfo",
+    "KeyVersion",
+    "Keyring",
+    "Purpose",
+    "check_name",
+    "create_key",
+    "decrypt_stream",
+    "disable_version",
+    "encrypt_stream",
+    "ensure_master_key",
+    "list_keys",
+    "load_master_key",
+    "read_header",
+    "rewrap",
+    "rotate",
+    "rotate_due",
+]
+
+
+def create_key(
+    name: str, purpose: str = "aead", backend: str | None = None, kms_key: str | None = None
+) -> KeyInfo:
+    """Create a named key (see :meth:`Keyring.create_key`)."""
+    with Keyring.open() as ring:
+        return ring.create_key(name, purpose, backend, kms_key)
+
+
+def rotate(name: str) -> KeyInfo:
+    """Add a new primary version to ``name``."""
+    with Keyring.open() as ring:
+        return ring.rotate(name)
+
+
+def rotate_due(now: datetime | None = None) -> list[KeyInfo]:
+    """Rotate every key past its policy ``rotation_days``."""
+    with Keyring.open() as ring:
+        return ring.rotate_due(now)
+
+
+def list_keys() -> list[KeyInfo]:
+    """Metadata of every key (never key material)."""
+    with Keyring.open() as ring:
+        return ring.list_keys()
+
+
+def disable_version(name: str, version: int) -> KeyInfo:
+    """Disable one version of ``name``."""
+    with Keyring.open() as ring:
+        return ring.disable_version(name, version)
+
+
+def encrypt_stream(src: BinaryIO, dst: BinaryIO, key: str, aad: bytes = b"") -> int:
+    """Encrypt ``src`` into ``dst`` under ``key``; constant memory."""
+    with Keyring.open() as ring:
+        return ring.encrypt_stream(src, dst, key, aad)
+
+
+def decrypt_stream(src: BinaryIO, dst: BinaryIO, aad: bytes = b"") -> int:
+    """Decrypt an aisec stream; the header names the key."""
+    with Keyring.open() as ring:
+        return ring.decrypt_stream(src, dst, aad)
+
+
+def rewrap(path: Path) -> tuple[int, int] | None:
+    """Re-wrap the data key of an encrypted file under its key's primary version."""
+    with Keyring.open() as ring:
+        return ring.rewrap(path)

@@ -1,0 +1,31 @@
+"""Write a file atomically: a temp file in the destination folder, renamed on success."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from aisec.core.errors import InputError
+
+
+@contextmanager
+def atomic_output(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
+    """Yield a file that becomes ``path`` only if the block succeeds; else nothing is left."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"{path.parent}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).chmod(mode)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

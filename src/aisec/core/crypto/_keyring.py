@@ -1,0 +1,648 @@
+"""The keyring: the one door to keys. Metadata in the store, key material in keyset files.
+
+Each named key is a Tink keyset under ``$AISEC_HOME/keys/NAME.tink`` (0600), encrypted by
+its backend's AEAD with the key name as associated data. Versions are the keyset's keys;
+the store maps each version to its Tink key id and state. Rotation adds a new primary,
+so older ciphertexts still decrypt; disabling marks a version DISABLED in the keyset and
+the store, and decryption under it then fails with a message that says so.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO
+
+import tink
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from tink import aead, daead
+
+from aisec.core.crypto import _envelope, _tink
+from aisec.core.crypto._access import guarded
+from aisec.core.crypto._atomic import atomic_output
+from aisec.core.crypto._backend import backend_class, backend_for
+from aisec.core.crypto._files import read_private
+from aisec.core.crypto._model import (
+    DISABLED,
+    ENABLED,
+    PURPOSES,
+    KeyInfo,
+    KeyVersion,
+    Purpose,
+    utc,
+)
+from aisec.core.errors import ConfigError, CryptoError, InputError, StoreError
+from aisec.core.home import ensure_home, write_private
+from aisec.core.policy import KeysPolicy
+from aisec.core.store import Store, open_store
+from aisec.core.store._models import KeyRow, KeyVersionRow
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_TEMPLATES = {
+    "aead": aead.aead_key_templates.AES256_GCM,
+    "deterministic": daead.deterministic_aead_key_templates.AES256_SIV,
+    # A streaming key is the KEK of per-file streaming data keys, so it is an AEAD keyset.
+    "streaming": aead.aead_key_templates.AES256_GCM,
+}
+_STREAM_PURPOSES = ("streaming", "aead")
+# Serialises keyring writes on PostgreSQL (SQLite serialises every write already).
+_KEYRING_LOCK = 0x61697365636B6579
+_TINK_PREFIX = 5  # Tink output prefix: 0x01 + 4-byte key id
+
+
+def check_name(name: str) -> str:
+    if not _NAME_RE.match(name):
+        raise InputError(
+            f"key name {name!r}: use 1-64 characters a-z, 0-9, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    info: KeyInfo
+    key_ids: dict[int, int]  # version -> Tink key id
+    handle: tink.KeysetHandle
+
+
+class Keyring:
+    """Named keys with versions; encrypt/decrypt streams and fields; rotate, disable, rewrap.
+
+    Every method checks the caller's permission (``keys.*``) and writes an audit event.
+    Nothing here returns or logs key material.
+    """
+
+    def __init__(self, store: Store, policy: KeysPolicy, home: Path) -> None:
+        _tink.register()
+        self._store = store
+        self.policy = policy
+        self.home = home
+        self._cache: dict[str, _Loaded] = {}
+        self._owns_store = False
+
+    @classmethod
+    def open(cls, policy: KeysPolicy | None = None, store: Store | None = None) -> Keyring:
+        """The keyring of ``$AISEC_HOME`` and the configured store (migrated if needed)."""
+        if policy is None:
+            from aisec.core.policy import find_policy, load_policy
+
+            path = find_policy()
+            policy = load_policy(path).keys if path is not None else KeysPolicy()
+        home = ensure_home()
+        owns = store is None
+        ring = cls(store or open_store(), policy, home)
+        ring._owns_store = owns
+        return ring
+
+    def close(self) -> None:
+        self._cache.clear()
+        if self._owns_store:
+            self._store.close()
+
+    def __enter__(self) -> Keyring:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- files -------------------------------------------------------------------------
+
+    @property
+    def keys_dir(self) -> Path:
+        folder = self.home / "keys"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        mode = stat.S_IMODE(folder.stat().st_mode)
+        if mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise ConfigError(
+                f"key folder {folder}: mode {mode:04o} lets other users replace keysets; "
+                f"fix with: chmod 700 {folder}"
+            )
+        return folder
+
+    def _keyset_path(self, name: str) -> Path:
+        return self.keys_dir / f"{check_name(name)}.tink"
+
+    @staticmethod
+    def _keyset_ad(name: str) -> bytes:
+        return b"aisec-keyset-v1:" + name.encode()
+
+    def _write_keyset(self, info_name: str, backend: str, ref: str, handle: Any) -> None:
+        kek = backend_for(self.policy, backend, ref).keyset_aead()
+        try:
+            data = tink.json_proto_keyset_format.serialize_encrypted(
+                handle, kek, self._keyset_ad(info_name)
+            )
+        except tink.TinkError as exc:
+            raise CryptoError(f"key {info_name!r}: cannot encrypt the keyset: {exc}") from None
+        write_private(self._keyset_path(info_name), data.encode())
+
+    # -- metadata ----------------------------------------------------------------------
+
+    def _info(self, name: str) -> tuple[KeyInfo, dict[int, int]]:
+        try:
+            with self._store.session() as s:
+                row = s.get(KeyRow, name)
+                if row is None:
+                    raise CryptoError(
+                        f"no key named {name!r}; create it with: aisec keys create {name}"
+                    )
+                vrows = s.scalars(
+                    select(KeyVersionRow)
+                    .where(KeyVersionRow.key_name == name)
+                    .order_by(KeyVersionRow.version)
+                ).all()
+                return self._to_info(row, vrows), {v.version: v.tink_key_id for v in vrows}
+        except CryptoError:
+            raise
+        except Exception as exc:  # SQLAlchemyError and driver errors: report, never traceback
+            raise StoreError(f"store: cannot read key {name!r}: {exc}") from None
+
+    @staticmethod
+    def _to_info(row: KeyRow, vrows: Sequence[KeyVersionRow]) -> KeyInfo:
+        purpose: Purpose = row.purpose  # type: ignore[assignment]
+        return KeyInfo(
+            name=row.name,
+            purpose=purpose,
+            backend=row.backend,
+            backend_ref=row.backend_ref,
+            primary_version=row.primary_version,
+            created=utc(row.created),
+            rotated=utc(row.rotated) if row.rotated else None,
+            state=row.state,
+            versions=tuple(KeyVersion(v.version, utc(v.created), v.state) for v in vrows),
+        )
+
+    def _load(self, name: str) -> _Loaded:
+        """Metadata and keyset of ``name``, checked against each other."""
+        check_name(name)
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
+        info, key_ids = self._info(name)
+        path = self._keyset_path(name)
+        data = read_private(path, f"keyset of key {name!r}")
+        kek = backend_for(self.policy, info.backend, info.backend_ref).keyset_aead()
+        try:
+            handle = tink.json_proto_keyset_format.parse_encrypted(
+                data.decode("utf-8", "replace"), kek, self._keyset_ad(name)
+            )
+        except tink.TinkError:
+            what = (
+                "the master key (AISEC_MASTER_KEY, passphrase or master.key) is not the one it "
+                "was created with"
+                if info.backend == "local"
+                else f"{info.backend} key {info.backend_ref!r} refused to decrypt it"
+            )
+            raise CryptoError(
+                f"cannot open the keyset of key {name!r}: {what}, or {path} was altered"
+            ) from None
+        present = {int(k.key_id): int(k.status) for k in handle.keyset_info().key_info}
+        for v in info.versions:
+            if key_ids[v.version] not in present:
+                raise CryptoError(
+                    f"key {name!r}: keyset file {path} lacks version {v.version} that the store "
+                    "records (an old copy restored?); restore the current keyset file"
+                )
+            if v.state == DISABLED and present[key_ids[v.version]] != 2:  # 2 = DISABLED
+                handle = _tink.set_status(handle, key_ids[v.version], enabled=False)
+        if _tink.primary_key_id(handle) != key_ids.get(info.primary_version):
+            raise CryptoError(
+                f"key {name!r}: the keyset's primary is not version {info.primary_version} as "
+                "the store records; the keyset file and the store disagree"
+            )
+        loaded = _Loaded(info, key_ids, handle)
+        self._cache[name] = loaded
+        return loaded
+
+    # -- key management ------------------------------------------------------------------
+
+    def get(self, name: str) -> KeyInfo:
+        """Metadata of key ``name`` (CryptoError if there is none)."""
+        return self._info(check_name(name))[0]
+
+    def list_keys(self) -> list[KeyInfo]:
+        """All keys, by name."""
+        with guarded("keys.read", "*") as details:
+            try:
+                with self._store.session() as s:
+                    rows = s.scalars(select(KeyRow).order_by(KeyRow.name)).all()
+                    vrows = s.scalars(
+                        select(KeyVersionRow).order_by(
+                            KeyVersionRow.key_name, KeyVersionRow.version
+                        )
+                    ).all()
+                    by_key: dict[str, list[KeyVersionRow]] = {}
+                    for v in vrows:
+                        by_key.setdefault(v.key_name, []).append(v)
+                    out = [self._to_info(r, by_key.get(r.name, [])) for r in rows]
+            except Exception as exc:  # SQLAlchemyError and driver errors
+                raise StoreError(f"store: cannot list keys: {exc}") from None
+            details["count"] = len(out)
+            return out
+
+    def create_key(
+        self,
+        name: str,
+        purpose: str = "aead",
+        backend: str | None = None,
+        kms_key: str | None = None,
+    ) -> KeyInfo:
+        """Create key ``name`` with one version. ``kms_key``: the KMS key URI / transit path."""
+        check_name(name)
+        if purpose not in PURPOSES:
+            raise InputError(f"purpose {purpose!r}: expected one of {', '.join(PURPOSES)}")
+        backend = backend or self.policy.default_backend
+        ref = kms_key or backend_class(backend).default_ref(self.policy, name)
+        if backend == "local" and kms_key:
+            raise InputError("--kms-key applies to the vault and aws-kms backends only")
+        with guarded("keys.create", name, {"purpose": purpose, "backend": backend}) as details:
+            path = self._keyset_path(name)
+            handle = tink.new_keyset_handle(_TEMPLATES[purpose])
+            key_id = _tink.primary_key_id(handle)
+            now = _now()
+            try:
+                with self._store.write(_KEYRING_LOCK) as conn:
+                    if conn.execute(select(KeyRow.name).where(KeyRow.name == name)).first():
+                        raise CryptoError(
+                            f"key {name!r} already exists; rotate it with: aisec keys rotate {name}"
+                        )
+                    if path.exists():
+                        raise CryptoError(
+                            f"key {name!r}: {path} exists but the store has no such key; move the "
+                            "file aside (it may be a keyset whose metadata was lost)"
+                        )
+                    conn.execute(
+                        KeyRow.__table__.insert().values(  # type: ignore[attr-defined]
+                            name=name,
+                            purpose=purpose,
+                            backend=backend,
+                            backend_ref=ref,
+                            primary_version=1,
+                            created=now,
+                            rotated=None,
+                            state=ENABLED,
+                        )
+                    )
+                    conn.execute(
+                        KeyVersionRow.__table__.insert().values(  # type: ignore[attr-defined]
+                            key_name=name,
+                            version=1,
+                            tink_key_id=key_id,
+                            created=now,
+                            state=ENABLED,
+                        )
+                    )
+                    self._write_keyset(name, backend, ref, handle)
+            except IntegrityError:
+                raise CryptoError(f"key {name!r} already exists") from None
+            details["version"] = 1
+        self._cache.pop(name, None)
+        return self.get(name)
+
+    def rotate(self, name: str) -> KeyInfo:
+        """Add a new primary version; older versions keep decrypting."""
+        with guarded("keys.rotate", check_name(name)) as details:
+            self._cache.pop(name, None)
+            with self._store.write(_KEYRING_LOCK) as conn:
+                loaded = self._load(name)
+                info = loaded.info
+                handle, key_id = _tink.add_primary(loaded.handle, _TEMPLATES[info.purpose])
+                version = max(v.version for v in info.versions) + 1
+                now = _now()
+                conn.execute(
+                    KeyVersionRow.__table__.insert().values(  # type: ignore[attr-defined]
+                        key_name=name,
+                        version=version,
+                        tink_key_id=key_id,
+                        created=now,
+                        state=ENABLED,
+                    )
+                )
+                conn.execute(
+                    update(KeyRow)
+                    .where(KeyRow.name == name)
+                    .values(primary_version=version, rotated=now)
+                )
+                self._write_keyset(name, info.backend, info.backend_ref, handle)
+            self._cache.pop(name, None)
+            details.update({"from_version": info.primary_version, "to_version": version})
+        return self.get(name)
+
+    def due_for_rotation(self, now: datetime | None = None) -> list[KeyInfo]:
+        """Enabled keys whose last rotation is at least their ``rotation_days`` ago."""
+        now = now or _now()
+        return [
+            k
+            for k in self.list_keys()
+            if k.state == ENABLED
+            and now - k.last_rotation >= timedelta(days=self.policy.rotation_days(k.name))
+        ]
+
+    def rotate_due(self, now: datetime | None = None) -> list[KeyInfo]:
+        """Rotate every key past its policy ``rotation_days``; returns the rotated keys."""
+        return [self.rotate(k.name) for k in self.due_for_rotation(now)]
+
+    def disable_version(self, name: str, version: int) -> KeyInfo:
+        """Disable one version: ciphertexts under it no longer decrypt (rewrap them first)."""
+        with guarded("keys.disable", check_name(name), {"version": version}):
+            self._cache.pop(name, None)
+            with self._store.write(_KEYRING_LOCK) as conn:
+                loaded = self._load(name)
+                info = loaded.info
+                v = info.version(version)
+                if v is None:
+                    known = ", ".join(str(x.version) for x in info.versions)
+                    raise InputError(f"key {name!r} has no version {version} (versions: {known})")
+                if version == info.primary_version:
+                    raise CryptoError(
+                        f"version {version} is the primary of key {name!r}; rotate it first "
+                        f"(aisec keys rotate {name}), then disable the old version"
+                    )
+                if v.state != DISABLED:
+                    handle = _tink.set_status(loaded.handle, loaded.key_ids[version], False)
+                    conn.execute(
+                        update(KeyVersionRow)
+                        .where(KeyVersionRow.key_name == name, KeyVersionRow.version == version)
+                        .values(state=DISABLED)
+                    )
+                    self._write_keyset(name, info.backend, info.backend_ref, handle)
+            self._cache.pop(name, None)
+        return self.get(name)
+
+    # -- primitives ------------------------------------------------------------------------
+
+    def _usable(self, name: str, version: int | None = None) -> _Loaded:
+        try:
+            loaded = self._load(name)
+        except CryptoError as exc:
+            if exc.message.startswith("no key named"):
+                raise CryptoError(
+                    f"this ciphertext names key {name!r}, which this keyring does not have"
+                    if version is not None
+                    else exc.message
+                ) from None
+            raise
+        if loaded.info.state != ENABLED:
+            raise CryptoError(f"key {name!r} is {loaded.info.state}")
+        if version is not None:
+            v = loaded.info.version(version)
+            if v is None:
+                raise CryptoError(f"key {name!r} has no version {version}")
+            if v.state == DISABLED:
+                raise CryptoError(
+                    f"key {name!r} version {version} is disabled; data under it cannot be "
+                    "decrypted (rewrap files before disabling a version)"
+                )
+        return loaded
+
+    def _kek(self, name: str, version: int | None = None) -> tuple[_Loaded, aead.Aead]:
+        loaded = self._usable(name, version)
+        if loaded.info.purpose not in _STREAM_PURPOSES:
+            raise CryptoError(
+                f"key {name!r} has purpose {loaded.info.purpose}; file encryption needs a "
+                "streaming or aead key (aisec keys create NAME --purpose streaming)"
+            )
+        primitive: aead.Aead = loaded.handle.primitive(aead.Aead)
+        return loaded, primitive
+
+    # -- streams and files -------------------------------------------------------------------
+
+    def encrypt_stream(
+        self,
+        src: BinaryIO,
+        dst: BinaryIO,
+        key: str,
+        aad: bytes = b"",
+        bound_name: str | None = None,
+    ) -> int:
+        """Encrypt ``src`` into ``dst`` under the primary version of ``key``; constant memory.
+
+        ``bound_name`` (a file name) must be given again to decrypt. Returns bytes read.
+        """
+        with guarded("keys.use", check_name(key), {"op": "encrypt"}) as details:
+            loaded, kek = self._kek(key)
+            version = loaded.info.primary_version
+            header = _envelope.new_header(key, version, aad, bound_name)
+            details["version"] = version
+            total = _envelope.encrypt_payload(src, dst, kek, header, aad, bound_name)
+            details["bytes"] = total
+            return total
+
+    def decrypt_stream(
+        self, src: BinaryIO, dst: BinaryIO, aad: bytes = b"", bound_name: str | None = None
+    ) -> int:
+        """Decrypt an aisec file from ``src`` into ``dst``; the header names the key.
+
+        Plaintext reaches ``dst`` segment by segment, each authenticated; a failure in a
+        later segment raises after earlier ones were written, so write to a temporary
+        file (as :meth:`decrypt_file` does) and keep it only on success.
+        """
+        header = _envelope.read_header(src)
+        with guarded(
+            "keys.use", header.key_name, {"op": "decrypt", "version": header.version}
+        ) as d:
+            _, kek = self._kek(header.key_name, header.version)
+            dek = _envelope.unwrap_dek(kek, header)
+            total = _envelope.decrypt_payload(src, dst, dek, header, aad, bound_name)
+            d["bytes"] = total
+            return total
+
+    def encrypt_file(
+        self,
+        src: Path,
+        dst: Path,
+        key: str,
+        aad: bytes = b"",
+        bind_name: bool = False,
+        force: bool = False,
+    ) -> int:
+        """Encrypt file ``src`` to ``dst`` (atomically; nothing at ``dst`` on failure)."""
+        _check_paths(src, dst, force)
+        with _open_input(src) as fin, atomic_output(dst) as fout:
+            return self.encrypt_stream(fin, fout, key, aad, dst.name if bind_name else None)
+
+    def decrypt_file(self, src: Path, dst: Path, aad: bytes = b"", force: bool = False) -> int:
+        """Decrypt file ``src`` to ``dst`` (atomically; nothing at ``dst`` on failure)."""
+        _check_paths(src, dst, force)
+        with _open_input(src) as fin, atomic_output(dst) as fout:
+            return self.decrypt_stream(fin, fout, aad, src.name)
+
+    def rewrap(self, path: Path) -> tuple[int, int] | None:
+        """Re-wrap the data key of file ``path`` under its key's current primary version.
+
+        Only the header changes; payload bytes are copied unchanged. Returns
+        (old version, new version), or None when the file is already under the primary.
+        """
+        with _open_input(path) as fin:
+            header = _envelope.read_header(fin)
+            offset = fin.tell()
+        with guarded("keys.rewrap", header.key_name, {"from_version": header.version}) as d:
+            loaded, kek = self._kek(header.key_name, header.version)
+            primary = loaded.info.primary_version
+            d["to_version"] = primary
+            if header.version == primary:
+                d["changed"] = False
+                return None
+            dek = _envelope.unwrap_dek(kek, header)
+            new = header.with_key(header.key_name, primary, b"")
+            new = new.with_key(header.key_name, primary, _envelope.wrap_dek(dek, kek, new))
+            with _open_input(path) as fin, atomic_output(path, mode=_mode(path)) as fout:
+                fin.seek(offset)
+                fout.write(new.encode())
+                while chunk := fin.read(1 << 20):
+                    fout.write(chunk)
+            d["changed"] = True
+            return header.version, primary
+
+    # -- fields --------------------------------------------------------------------------------
+
+    def field_cipher(self, key: str, column: str) -> FieldCipher:
+        """An encryptor for cells of ``column``: AES-GCM bound to the column name for an aead
+        key, AES-SIV (equal plaintexts give equal ciphertexts, so joins work) for a
+        deterministic key. Deterministic cells are not bound to the column name, so they
+        join across differently named columns."""
+        with guarded("keys.use", check_name(key), {"op": "encrypt-field", "column": column}):
+            loaded = self._usable(key)
+            purpose = loaded.info.purpose
+            if purpose == "deterministic":
+                return FieldCipher(loaded.handle.primitive(daead.DeterministicAead), None)
+            if purpose == "aead":
+                return FieldCipher(None, (loaded.handle.primitive(aead.Aead), column.encode()))
+            raise CryptoError(
+                f"key {key!r} has purpose {purpose}; field encryption needs an aead key "
+                "(random) or a deterministic key (joinable)"
+            )
+
+    def field_decipher(self, column: str) -> FieldDecipher:
+        """A decryptor for cells of ``column`` that finds each cell's key by its Tink key id."""
+        return FieldDecipher(self, column)
+
+    def _key_for_tink_id(self, key_id: int) -> list[str]:
+        try:
+            with self._store.session() as s:
+                return list(
+                    s.scalars(
+                        select(KeyVersionRow.key_name).where(KeyVersionRow.tink_key_id == key_id)
+                    ).all()
+                )
+        except Exception as exc:  # SQLAlchemyError and driver errors
+            raise StoreError(f"store: cannot look up keys: {exc}") from None
+
+    def encrypt_fields(
+        self, values: Iterable[bytes | None], key: str, column: str
+    ) -> list[bytes | None]:
+        """Encrypt a column's cells (None stays None)."""
+        cipher = self.field_cipher(key, column)
+        return [None if v is None else cipher.encrypt(v) for v in values]
+
+    def decrypt_fields(self, values: Iterable[bytes | None], column: str) -> list[bytes | None]:
+        """Decrypt a column's cells (None stays None)."""
+        decipher = self.field_decipher(column)
+        return [None if v is None else decipher.decrypt(v) for v in values]
+
+
+class FieldCipher:
+    """Encrypts cells of one column with one key (see :meth:`Keyring.field_cipher`)."""
+
+    __slots__ = ("_aead", "_daead")
+
+    def __init__(
+        self, det: daead.DeterministicAead | None, rnd: tuple[aead.Aead, bytes] | None
+    ) -> None:
+        self._daead = det
+        self._aead = rnd
+
+    @property
+    def deterministic(self) -> bool:
+        return self._daead is not None
+
+    def encrypt(self, value: bytes) -> bytes:
+        if self._daead is not None:
+            return bytes(self._daead.encrypt_deterministically(value, b""))
+        assert self._aead is not None  # noqa: S101 - one of the two is always set
+        primitive, ad = self._aead
+        return bytes(primitive.encrypt(value, ad))
+
+
+class FieldDecipher:
+    """Decrypts cells of one column; each cell's Tink prefix names the key version."""
+
+    def __init__(self, ring: Keyring, column: str) -> None:
+        self._ring = ring
+        self._ad = column.encode()
+        self._by_id: dict[int, list[tuple[str, Any, bool]]] = {}
+
+    def _candidates(self, key_id: int) -> list[tuple[str, Any, bool]]:
+        found = self._by_id.get(key_id)
+        if found is not None:
+            return found
+        out: list[tuple[str, Any, bool]] = []
+        for name in self._ring._key_for_tink_id(key_id):
+            column = self._ad.decode()
+            with guarded("keys.use", name, {"op": "decrypt-field", "column": column}):
+                loaded = self._ring._load(name)
+                version = next((v for v, k in loaded.key_ids.items() if k == key_id), None)
+                loaded = self._ring._usable(name, version)
+                if loaded.info.purpose == "deterministic":
+                    out.append((name, loaded.handle.primitive(daead.DeterministicAead), True))
+                elif loaded.info.purpose == "aead":
+                    out.append((name, loaded.handle.primitive(aead.Aead), False))
+        if not out:
+            raise CryptoError(
+                f"column {self._ad.decode()!r}: a cell was encrypted under a key this keyring "
+                "does not have"
+            )
+        self._by_id[key_id] = out
+        return out
+
+    def decrypt(self, value: bytes) -> bytes:
+        if len(value) <= _TINK_PREFIX or value[0] != 1:
+            raise CryptoError(f"column {self._ad.decode()!r}: a cell is not an aisec ciphertext")
+        key_id = int.from_bytes(value[1:_TINK_PREFIX], "big")
+        for _name, primitive, det in self._candidates(key_id):
+            try:
+                if det:
+                    return bytes(primitive.decrypt_deterministically(value, b""))
+                return bytes(primitive.decrypt(value, self._ad))
+            except tink.TinkError:
+                continue
+        raise CryptoError(
+            f"column {self._ad.decode()!r}: a cell failed authentication (altered, or moved "
+            "from another column)"
+        )
+
+
+def _check_paths(src: Path, dst: Path, force: bool) -> None:
+    if not src.is_file():
+        raise InputError(f"{src}: no such file")
+    if dst.exists():
+        if dst.resolve() == src.resolve():
+            raise InputError("IN and OUT are the same file")
+        if not force:
+            raise InputError(f"{dst} exists; pass --force to replace it")
+    if not dst.parent.is_dir():
+        raise InputError(f"{dst.parent}: no such folder")
+
+
+def _open_input(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror})") from None
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
