@@ -1,0 +1,329 @@
+"""Output scanners: system-prompt leak (canary tokens, verbatim chunks), link and image
+exfiltration, and refusal detection. PII and secret leaks in output are the ``pii`` and
+``secrets`` scanners, which also run on the OUTPUT direction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
+from aisec.guard._secrets import shannon_entropy
+
+__all__ = [
+    "ExfilLinkScanner",
+    "RefusalScanner",
+    "SystemPromptLeakScanner",
+    "find_exfil_links",
+    "insert_canary",
+    "make_canary",
+]
+
+_LEAK_FRAMEWORKS = (FrameworkRef("OWASP-LLM", "LLM07:2025"), FrameworkRef("ATLAS", "AML.T0056"))
+_EXFIL_FRAMEWORKS = (
+    FrameworkRef("OWASP-LLM", "LLM05:2025"),
+    FrameworkRef("OWASP-LLM", "LLM02:2025"),
+    FrameworkRef("ATLAS", "AML.T0057"),
+)
+_REFUSAL_FRAMEWORKS = (FrameworkRef("ATLAS", "AML.T0054"),)
+
+_CANARY_KEY = "guard.canary"
+_PROMPT_KEY = "guard.system_prompt.shingles"
+_SHINGLE = 8  # words per shingle for verbatim-leak detection
+_WORD = re.compile(r"\w+")
+_BLOB = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
+
+
+# --- canary tokens and system-prompt leak -------------------------------------------------
+
+
+def make_canary() -> str:
+    """A fresh random canary token, unlikely to occur in any natural text."""
+    return f"cnry-{secrets.token_hex(8)}"
+
+
+def _shingles(text: str) -> frozenset[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return frozenset(tuple(words[i : i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
+
+
+def insert_canary(system_prompt: str, ctx: ScanContext) -> str:
+    """Return ``system_prompt`` with a new canary token; the token and the prompt's
+    fingerprint stay in ``ctx.state`` for :class:`SystemPromptLeakScanner`."""
+    canary = make_canary()
+    ctx.state[_CANARY_KEY] = canary
+    ctx.state[_PROMPT_KEY] = _shingles(system_prompt)
+    return f"<!-- {canary} -->\n{system_prompt}"
+
+
+def _canary_in(text: str, canary: str) -> bool:
+    if canary in text:
+        return True
+    squashed = re.sub(r"[^0-9a-z]", "", text.lower())
+    token = canary.split("-", 1)[1]
+    if token in squashed or token[::-1] in squashed:
+        return True
+    # the model may be talked into encoding the prompt: look inside base64/hex blobs
+    needle = token.encode()
+    for blob in _BLOB.findall(text):
+        padded = blob.rstrip("=") + "=" * (-len(blob.rstrip("=")) % 4)
+        candidates = [padded]
+        if len(blob) % 2 == 0 and _HEXRUN.match(blob):
+            candidates.append("hex:" + blob)
+        for cand in candidates:
+            try:
+                if cand.startswith("hex:"):
+                    raw = binascii.unhexlify(cand[4:])
+                elif "-" in cand or "_" in cand:
+                    raw = base64.urlsafe_b64decode(cand)
+                else:
+                    raw = base64.b64decode(cand)
+            except (binascii.Error, ValueError):
+                continue
+            if needle in raw:
+                return True
+    return False
+
+
+class SystemPromptLeakScanner(Scanner):
+    """Flags model output holding the request's canary (even squashed, reversed or
+    base64/hex-encoded) or a long verbatim run of the system prompt.
+
+    Options: ``min_overlap`` (fraction of the prompt's 8-word shingles seen in the output that
+    counts as a leak, default 0.3), ``min_shingles`` (absolute count, default 5).
+    """
+
+    name: ClassVar[str] = "system_prompt_leak"
+    directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
+
+    def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        super().__init__(threshold, **options)
+        self.min_overlap = float(options.get("min_overlap", 0.3))
+        self.min_shingles = int(options.get("min_shingles", 5))
+
+    def scan(self, text: str, ctx: ScanContext) -> ScanResult:
+        findings: list[Finding] = []
+        score = 0.0
+        canary = ctx.state.get(_CANARY_KEY)
+        if isinstance(canary, str) and _canary_in(text, canary):
+            score = 1.0
+            findings.append(
+                _leak_finding("guard.output.canary_leak", "canary token of the system prompt", ctx)
+            )
+        prompt = ctx.state.get(_PROMPT_KEY)
+        if isinstance(prompt, frozenset) and prompt:
+            seen = len(prompt & _shingles(text))
+            if seen >= self.min_shingles or (seen and seen / len(prompt) >= self.min_overlap):
+                score = max(score, min(1.0, 0.6 + seen / len(prompt)))
+                findings.append(
+                    _leak_finding(
+                        "guard.output.system_prompt_verbatim",
+                        f"verbatim system prompt text ({seen}/{len(prompt)} 8-word runs)",
+                        ctx,
+                    )
+                )
+        return ScanResult(score, tuple(findings))
+
+
+def _leak_finding(rule_id: str, what: str, ctx: ScanContext) -> Finding:
+    return Finding(
+        rule_id=rule_id,
+        title="system prompt leaked in model output",
+        severity=Severity.HIGH,
+        asset=ctx.route or "",
+        location=Location(pointer=ctx.direction.value),
+        evidence=what,
+        frameworks=_LEAK_FRAMEWORKS,
+        remediation="Block the response; keep secrets out of system prompts.",
+    )
+
+
+# --- exfiltration through links and images ------------------------------------------------
+
+_MD_IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\(\s*<?([^)\s>]{1,4096})")
+_MD_LINK = re.compile(r"(?<!!)\[[^\]\n]{0,500}\]\(\s*<?([^)\s>]{1,4096})")
+_MD_REF = re.compile(r"(?m)^\s{0,3}\[[^\]\n]{1,200}\]:\s*<?(\S{1,4096}?)>?(?:\s|$)")
+_HTML_SRC = re.compile(
+    r"(?i)<(img|image|iframe|script|link|source|video|audio|embed|object|a)\b[^>]{0,1000}?"
+    r"\b(?:src|href|data|poster|srcset)\s*=\s*[\"']?([^\"'\s>]{1,4096})"
+)
+_BARE = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>\"')\]]{1,4096}")
+_B64 = re.compile(r"^[A-Za-z0-9+/_-]{16,}={0,2}$")
+_HEXRUN = re.compile(r"^[0-9a-fA-F]{24,}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ExfilLink:
+    """A URL in the output to a host off the allowlist; ``carries_data`` when its path or
+    query looks like encoded data rather than an ordinary address."""
+
+    url: str
+    host: str
+    kind: str  # image | link | html | bare
+    carries_data: bool
+    start: int
+
+
+def _looks_like_data(value: str) -> bool:
+    value = unquote(value)
+    if len(value) >= 64:
+        return True
+    if len(value) < 16:
+        return False
+    if _HEXRUN.match(value):
+        return True
+    if (
+        _B64.match(value)
+        and any(c.isdigit() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and shannon_entropy(value) >= 3.5
+    ):
+        return True
+    # a sentence or PII stuffed into a parameter
+    return len(value.split()) >= 4 or "@" in value or "<" in value
+
+
+def _carries_data(url: str) -> bool:
+    parts = urlsplit(url)
+    if any(_looks_like_data(v) or _looks_like_data(k) for k, v in parse_qsl(parts.query, True)):
+        return True
+    if parts.fragment and _looks_like_data(parts.fragment):
+        return True
+    return any(_looks_like_data(seg) for seg in parts.path.split("/"))
+
+
+def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    return any(host == a or host.endswith("." + a) for a in allowed)
+
+
+def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[ExfilLink]:
+    """URLs in ``text`` (markdown images/links, reference links, HTML src/href, bare links)
+    whose host is not ``allowed_hosts`` or a subdomain of one."""
+    if "://" not in text and "//" not in text:
+        return []
+    found: dict[int, ExfilLink] = {}
+    spans: list[tuple[int, int]] = []
+    sources: list[tuple[str, re.Pattern[str], int]] = [
+        ("image", _MD_IMAGE, 1),
+        ("link", _MD_LINK, 1),
+        ("link", _MD_REF, 1),
+        ("html", _HTML_SRC, 2),
+        ("bare", _BARE, 0),
+    ]
+    for kind, pattern, group in sources:
+        for m in pattern.finditer(text):
+            start = m.start(group)
+            if kind == "bare" and any(s <= start < e for s, e in spans):
+                continue
+            url = m.group(group).replace("\\", "/")
+            if url.startswith("//"):
+                url = "https:" + url
+            try:
+                parts = urlsplit(url)
+                host = (parts.hostname or "").rstrip(".").lower()
+            except ValueError:
+                host = ""
+            if not host or _host_allowed(host, allowed_hosts):
+                spans.append((m.start(), m.end()))
+                continue
+            link_kind = kind
+            if kind == "html":
+                link_kind = "link" if m.group(1).lower() == "a" else "image"
+            found.setdefault(start, ExfilLink(url, host, link_kind, _carries_data(url), start))
+            spans.append((m.start(), m.end()))
+    return sorted(found.values(), key=lambda x: x.start)
+
+
+class ExfilLinkScanner(Scanner):
+    """Flags links and images in model output that point off the allowlist.
+
+    Images load without a click, so any image to an unlisted host is flagged (0.6) and one
+    carrying data scores 0.95; links and bare URLs are flagged only when they carry data
+    (0.75 / 0.6). Option ``allowed_hosts``: list of hosts (subdomains included).
+    """
+
+    name: ClassVar[str] = "exfil_links"
+    directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
+
+    def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        super().__init__(threshold, **options)
+        hosts = options.get("allowed_hosts", ())
+        self.allowed_hosts = tuple(str(h).lower().strip(".") for h in hosts)
+
+    def scan(self, text: str, ctx: ScanContext) -> ScanResult:
+        score = 0.0
+        findings: list[Finding] = []
+        for link in find_exfil_links(text, self.allowed_hosts):
+            if link.kind == "image":
+                s = 0.95 if link.carries_data else 0.6
+            elif link.carries_data:
+                s = 0.75 if link.kind == "link" else 0.6
+            else:
+                continue
+            score = max(score, s)
+            data = " carrying data" if link.carries_data else ""
+            findings.append(
+                Finding(
+                    rule_id=f"guard.output.exfil_{link.kind}",
+                    title=f"{link.kind} to unlisted host{data}",
+                    severity=Severity.HIGH if s >= 0.75 else Severity.MEDIUM,
+                    asset=ctx.route or "",
+                    location=Location(offset=link.start, pointer=ctx.direction.value),
+                    evidence=f"host {link.host[:80]}, url {len(link.url)} chars",
+                    frameworks=_EXFIL_FRAMEWORKS,
+                    remediation="Strip the link or add the host to exfil_links.allowed_hosts.",
+                )
+            )
+        return ScanResult(score, tuple(findings))
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+_REFUSAL = re.compile(
+    r"(?i)\b(?:I(?:'m| am)\s+(?:sorry|afraid),?\s+(?:but\s+)?I\s+(?:can(?:'|no)?t|cannot|won't|"
+    r"am\s+(?:not\s+able|unable))"
+    r"|I\s+(?:can(?:'|no)?t|cannot|won't|will\s+not|am\s+(?:not\s+able|unable)\s+to)\s+"
+    r"(?:help|assist|provide|comply|fulfil+|do\s+that|share|create|generate|support|engage)"
+    r"|as\s+an\s+AI(?:\s+language\s+model)?,?\s+I\s+(?:can(?:'|no)?t|cannot|don't|do\s+not)"
+    r"|(?:against|violates?)\s+(?:my|our|the)\s+(?:guidelines|policies|policy|usage\s+polic)"
+    r"|I\s+must\s+(?:decline|refuse)|not\s+able\s+to\s+(?:help|assist)\s+with\s+(?:that|this))"
+)
+
+
+class RefusalScanner(Scanner):
+    """Signals that the model refused (a monitoring signal; run it in ``detect`` mode).
+
+    Score 0.9 when the refusal opens the response, 0.6 when it comes later.
+    """
+
+    name: ClassVar[str] = "refusal"
+    directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
+    default_mode: ClassVar[str] = "detect"
+
+    def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        super().__init__(threshold, **options)
+
+    def scan(self, text: str, ctx: ScanContext) -> ScanResult:
+        m = _REFUSAL.search(text)
+        if m is None:
+            return ScanResult(0.0)
+        score = 0.9 if m.start() < 200 else 0.6
+        finding = Finding(
+            rule_id="guard.output.refusal",
+            title="model refused the request",
+            severity=Severity.INFO,
+            asset=ctx.route or "",
+            location=Location(offset=m.start(), pointer=ctx.direction.value),
+            evidence=m.group()[:60],
+            frameworks=_REFUSAL_FRAMEWORKS,
+            remediation="A signal, not a block: watch refusal rates for jailbreak campaigns.",
+        )
+        return ScanResult(score, (finding,))

