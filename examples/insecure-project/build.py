@@ -1,0 +1,51 @@
+"""Write the binary sample files of the insecure example project (standard library only).
+
+The pickle is assembled opcode by opcode; nothing here loads or runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+from pathlib import Path
+
+
+def malicious_pickle() -> bytes:
+    """Protocol-2 pickle equivalent to os.system("echo this model ran code on load")."""
+    cmd = b"echo aisec demo: this model ran code on load"
+    return (
+        b"\x80\x02"  # PROTO 2
+        + b"cposix\nsystem\n"  # GLOBAL posix.system
+        + b"X"
+        + struct.pack("<I", len(cmd))
+        + cmd  # BINUNICODE
+        + b"\x85"  # TUPLE1
+        + b"R"  # REDUCE
+        + b"."  # STOP
+    )
+
+
+def clean_safetensors() -> bytes:
+    """A 2x2 float32 tensor in the safetensors format."""
+    data = struct.pack("<4f", 0.5, -1.0, 2.0, 0.25)
+    header = {
+        "weight": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, len(data)]},
+        "__metadata__": {"format": "pt"},
+    }
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)
+    return struct.pack("<Q", len(raw)) + raw + data
+
+
+def main() -> None:
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent
+    models = root / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    (models / "scorer.pkl").write_bytes(malicious_pickle())
+    (models / "classifier.safetensors").write_bytes(clean_safetensors())
+    print(f"wrote {models / 'scorer.pkl'} and {models / 'classifier.safetensors'}")
+
+
+if __name__ == "__main__":
+    main()
