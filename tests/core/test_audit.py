@@ -216,9 +216,7 @@ def test_concurrent_processes_lose_and_duplicate_nothing(aisec_home: Path, db_ur
     _assert_complete(_log(aisec_home, db_url), 1000)
 
 
-def test_audit_verify_cli_exit_codes(
-    aisec_home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_audit_verify_cli_exit_codes(aisec_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "record", "model.deployed", "--target", "m1", "-d", "env=prod"]) == 0
     assert main(["audit", "verify"]) == 0
     assert "intact" in capsys.readouterr().out

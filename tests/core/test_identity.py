@@ -43,7 +43,7 @@ def test_no_policy_means_single_user_admin() -> None:
 
 def test_require_denies_and_audits_the_denial() -> None:
     bob = Principal("bob", roles=("auditor",))
-    with pytest.raises(AuthorizationError, match="bob \\(auditor\\) may not keys.rotate"):
+    with pytest.raises(AuthorizationError, match=r"bob \(auditor\) may not keys\.rotate"):
         require(bob, "keys.rotate")
     last = default_log().tail(1)[0]
     assert (last.actor, last.action, last.target, last.outcome) == (

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aisec.cli.main import main
 from aisec.core.errors import PolicyError
@@ -90,12 +92,52 @@ def test_valid_policy_checks_ok(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_schema_is_valid_json_schema_and_accepts_the_example() -> None:
-    from aisec.cli.init import EXAMPLE_POLICY
-
     import yaml
+
+    from aisec.cli.init import EXAMPLE_POLICY
 
     schema = json.loads(policy_schema())
     jsonschema.Draft202012Validator.check_schema(schema)
     example = yaml.safe_load(EXAMPLE_POLICY.format(project="p", user="u"))
     jsonschema.Draft202012Validator(schema).validate(example)
     parse_policy(example)
+
+
+_yaml_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+_yaml_docs = st.recursive(
+    _yaml_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["project", "assets", "name", "kind", "owner", "guard", "x", "keys"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_yaml_docs)
+def test_any_document_gives_a_policy_or_a_policy_error(doc: object) -> None:
+    try:
+        parse_policy(doc)
+    except PolicyError as exc:
+        assert exc.errors
+        assert all(isinstance(e, str) and e for e in exc.errors)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_bytes_never_crash_the_loader(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "aisec.yaml"
+    path.write_bytes(data)
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        assert str(exc).startswith(f"policy {path}")
+    else:
+        assert policy.version == 1

@@ -43,7 +43,11 @@ def test_sarif_output_validates_against_the_official_schema() -> None:
     doc = json.loads(render(_sample(), OutputFormat.SARIF))
     jsonschema.Draft4Validator(schema).validate(doc)
     results = doc["runs"][0]["results"]
-    assert [r["ruleId"] for r in results] == ["pickle-dangerous-global", "policy-owner-missing", "note"]
+    assert [r["ruleId"] for r in results] == [
+        "pickle-dangerous-global",
+        "policy-owner-missing",
+        "note",
+    ]
     assert results[0]["level"] == "error"
     assert results[0]["locations"][0]["physicalLocation"]["region"]["byteOffset"] == 17
 
@@ -63,10 +67,21 @@ def test_json_output_is_stable_and_documented_shape() -> None:
     doc = json.loads(render(_sample(), OutputFormat.JSON))
     assert set(doc) == {"findings", "summary"}
     assert doc["summary"] == {
-        "critical": 1, "high": 0, "medium": 0, "low": 1, "info": 1, "total": 3,
+        "critical": 1,
+        "high": 0,
+        "medium": 0,
+        "low": 1,
+        "info": 1,
+        "total": 3,
     }
     assert set(doc["findings"][0]) == {
-        "rule_id", "title", "severity", "asset", "location", "evidence", "frameworks",
+        "rule_id",
+        "title",
+        "severity",
+        "asset",
+        "location",
+        "evidence",
+        "frameworks",
         "remediation",
     }
     assert render(_sample(), OutputFormat.JSON) == render(_sample(), OutputFormat.JSON)

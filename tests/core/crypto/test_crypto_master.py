@@ -1,0 +1,104 @@
+"""The master key: environment, passphrase, generated file, and refusal of readable files."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from aisec.core.crypto import Keyring, ensure_master_key, load_master_key
+from aisec.core.errors import ConfigError, CryptoError
+
+
+def test_env_key_must_be_32_bytes_of_base64(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AISEC_MASTER_KEY", "not base64!")
+    with pytest.raises(ConfigError, match="not valid base64"):
+        load_master_key()
+    monkeypatch.setenv("AISEC_MASTER_KEY", base64.b64encode(b"x" * 16).decode())
+    with pytest.raises(ConfigError, match="must be 32"):
+        load_master_key()
+
+
+def test_no_master_key_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AISEC_MASTER_KEY")
+    with pytest.raises(ConfigError, match="AISEC_MASTER_KEY") as exc:
+        load_master_key()
+    assert "aisec init" in str(exc.value)
+
+
+def test_ensure_master_key_generates_private_file_with_warning(
+    monkeypatch: pytest.MonkeyPatch, aisec_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AISEC_MASTER_KEY")
+    message = ensure_master_key()
+    path = aisec_home / "master.key"
+    assert "protects your keys no more than that file's permissions" in message
+    assert "warning" in capsys.readouterr().err
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_master_key().source == "file"
+    # Idempotent: the second call keeps the file and does not warn again.
+    content = path.read_bytes()
+    assert "kept" in ensure_master_key()
+    assert path.read_bytes() == content
+    assert capsys.readouterr().err == ""
+
+
+def test_master_key_file_readable_by_others_is_refused(
+    monkeypatch: pytest.MonkeyPatch, aisec_home: Path
+) -> None:
+    monkeypatch.delenv("AISEC_MASTER_KEY")
+    ensure_master_key()
+    path = aisec_home / "master.key"
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_master_key()
+
+
+def test_passphrase_derives_a_stable_key_with_stored_salt(
+    monkeypatch: pytest.MonkeyPatch, aisec_home: Path
+) -> None:
+    monkeypatch.delenv("AISEC_MASTER_KEY")
+    monkeypatch.setenv("AISEC_MASTER_PASSPHRASE", "correct horse battery staple")
+    assert "scrypt" in ensure_master_key()
+    salt = aisec_home / "master.salt"
+    assert stat.S_IMODE(salt.stat().st_mode) == 0o600
+    with Keyring.open() as ring:
+        ring.create_key("pp", "aead")
+    with Keyring.open() as ring:  # same passphrase, same salt: opens
+        assert ring.encrypt_fields([b"x"], "pp", "c")[0] is not None
+    monkeypatch.setenv("AISEC_MASTER_PASSPHRASE", "a different passphrase")
+    with Keyring.open() as ring, pytest.raises(CryptoError, match="master key"):
+        ring.encrypt_fields([b"x"], "pp", "c")
+
+
+def test_short_passphrase_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AISEC_MASTER_KEY")
+    monkeypatch.setenv("AISEC_MASTER_PASSPHRASE", "short")
+    with pytest.raises(ConfigError, match="shorter than 12"):
+        load_master_key(create_salt=True)
+
+
+def test_wrong_master_key_names_the_cause(ring: Keyring, monkeypatch: pytest.MonkeyPatch) -> None:
+    ring.create_key("k", "aead")
+    monkeypatch.setenv("AISEC_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
+    with Keyring.open() as other, pytest.raises(CryptoError, match="master key"):
+        other.encrypt_fields([b"x"], "k", "c")
+
+
+def test_group_readable_keyset_is_refused(ring: Keyring, aisec_home: Path) -> None:
+    ring.create_key("k", "aead")
+    path = aisec_home / "keys" / "k.tink"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o640)
+    with Keyring.open() as other, pytest.raises(ConfigError, match="refusing to use it"):
+        other.encrypt_fields([b"x"], "k", "c")
+
+
+def test_world_writable_key_folder_is_refused(ring: Keyring, aisec_home: Path) -> None:
+    ring.create_key("k", "aead")
+    (aisec_home / "keys").chmod(0o777)
+    with Keyring.open() as other, pytest.raises(ConfigError, match="chmod 700"):
+        other.encrypt_fields([b"x"], "k", "c")
