@@ -202,8 +202,9 @@ def decrypt_payload(
         bound_name = None
     primitive = dek.primitive(streaming_aead.StreamingAead)
     total = 0
+    ad = _payload_ad(header, aad, bound_name)
     try:
-        with primitive.new_decrypting_stream(_borrow(src), _payload_ad(header, aad, bound_name)) as inp:
+        with primitive.new_decrypting_stream(_borrow(src), ad) as inp:
             while chunk := inp.read(COPY_CHUNK):
                 dst.write(chunk)
                 total += len(chunk)

@@ -100,21 +100,25 @@ def load_master_key(create_salt: bool = False) -> MasterKey:
     )
 
 
-def ensure_master_key() -> str | None:
+def ensure_master_key() -> str:
     """Make sure a master key exists; generate ``$AISEC_HOME/master.key`` if none is configured.
 
-    Returns the warning to show the user when a file was generated (also printed to
-    stderr), else None. Called by ``aisec init``.
+    Returns one line saying where the master key comes from. When it generates the file,
+    that line is the plain warning that the file protects no more than its permissions,
+    and the warning is also printed to stderr. Called by ``aisec init``.
     """
     import sys
 
-    if os.environ.get(ENV_KEY) or os.environ.get(ENV_PASSPHRASE):
-        load_master_key(create_salt=True)  # validates the value; creates the salt once
-        return None
+    if os.environ.get(ENV_KEY):
+        load_master_key()  # validates the value
+        return f"master key from {ENV_KEY}"
+    if os.environ.get(ENV_PASSPHRASE):
+        load_master_key(create_salt=True)  # validates; creates the salt once
+        return f"master key from {ENV_PASSPHRASE} (scrypt, salt in {aisec_home() / SALT_FILE})"
     path = aisec_home() / MASTER_FILE
     if path.exists():
-        read_private(path, "master key file", limit=256)
-        return None
+        load_master_key()  # refuses a readable-by-others or malformed file
+        return f"master key file {path} (kept)"
     ensure_home()
     write_private(path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
     message = FILE_WARNING.format(path=path)
