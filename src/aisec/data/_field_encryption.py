@@ -1,0 +1,422 @@
+"""Field-level encryption of CSV, JSON Lines and Parquet files through the keyring.
+
+Chosen columns are encrypted cell by cell: AES-GCM bound to the column name for an aead
+key, AES-SIV for a deterministic key (equal values give equal ciphertexts, so equality
+joins and group-bys keep working). Everything else is written back unchanged: for CSV
+and JSONL the exact bytes of every other cell, for Parquet the exact values and types.
+CSV/JSONL cells become base64 text; Parquet cells become binary, with the original Arrow
+field kept in the schema metadata so decryption restores the type.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+from aisec.core.crypto import FieldCipher, Keyring, atomic_output
+from aisec.core.errors import CryptoError, InputError
+from aisec.data import _csv_cells, _jsonl_cells
+
+TableFormat = Literal["csv", "jsonl", "parquet"]
+FORMATS: tuple[TableFormat, ...] = ("csv", "jsonl", "parquet")
+_SUFFIXES: dict[str, TableFormat] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+PARQUET_META = b"aisec.encrypted_fields"
+_BATCH_ROWS = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FieldsResult:
+    """What a field encryption or decryption did."""
+
+    format: TableFormat
+    rows: int
+    cells: int
+    columns: tuple[str, ...]
+
+
+def detect_format(path: Path, fmt: str | None = None) -> TableFormat:
+    if fmt:
+        if fmt not in FORMATS:
+            raise InputError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
+        return fmt
+    found = _SUFFIXES.get(path.suffix.lower())
+    if found is None:
+        raise InputError(
+            f"{path}: cannot tell the format from the suffix; pass --format csv|jsonl|parquet"
+        )
+    return found
+
+
+def _check_paths(src: Path, dst: Path, force: bool) -> None:
+    if not src.is_file():
+        raise InputError(f"{src}: no such file")
+    if dst.exists():
+        if dst.resolve() == src.resolve():
+            raise InputError("IN and OUT are the same file")
+        if not force:
+            raise InputError(f"{dst} exists; pass --force to replace it")
+    if not dst.parent.is_dir():
+        raise InputError(f"{dst.parent}: no such folder")
+
+
+def _plan(
+    ring: Keyring,
+    key: str | None,
+    fields: Sequence[str],
+    deterministic: Sequence[str],
+    det_key: str | None,
+) -> dict[str, FieldCipher]:
+    if not fields and not deterministic:
+        raise InputError("name at least one column with --fields or --deterministic")
+    both = set(fields) & set(deterministic)
+    if both:
+        raise InputError(
+            f"column(s) {', '.join(sorted(both))} given as both random and deterministic"
+        )
+    if len(set(fields)) != len(fields) or len(set(deterministic)) != len(deterministic):
+        raise InputError("a column is named twice")
+    if fields and not key:
+        raise InputError("--fields needs --key NAME (an aead key)")
+    det_key = det_key or key
+    if deterministic and not det_key:
+        raise InputError("--deterministic needs --det-key NAME (a deterministic key)")
+    plan: dict[str, FieldCipher] = {}
+    for col in fields:
+        cipher = ring.field_cipher(key or "", col)
+        if cipher.deterministic:
+            raise InputError(
+                f"key {key!r} is deterministic, so --fields would leak equal values; give an "
+                "aead key with --key, and name joinable columns with --deterministic"
+            )
+        plan[col] = cipher
+    for col in deterministic:
+        cipher = ring.field_cipher(det_key or "", col)
+        if not cipher.deterministic:
+            raise InputError(
+                f"key {det_key!r} is not deterministic; pass --det-key NAME with a key made by "
+                "`aisec keys create NAME --purpose deterministic`"
+            )
+        plan[col] = cipher
+    return plan
+
+
+def encrypt_fields_file(
+    ring: Keyring,
+    src: Path,
+    dst: Path,
+    *,
+    key: str | None = None,
+    fields: Sequence[str] = (),
+    deterministic: Sequence[str] = (),
+    det_key: str | None = None,
+    fmt: str | None = None,
+    delimiter: str = ",",
+    force: bool = False,
+) -> FieldsResult:
+    """Encrypt columns of a CSV, JSONL or Parquet file into ``dst`` (atomically)."""
+    kind = detect_format(src, fmt)
+    _check_paths(src, dst, force)
+    plan = _plan(ring, key, fields, deterministic, det_key)
+    encrypt = {c: _encoder(cipher) for c, cipher in plan.items()}
+    modes = {c: ("deterministic" if p.deterministic else "random") for c, p in plan.items()}
+    with _open(src) as fin, atomic_output(dst) as fout:
+        if kind == "csv":
+            rows, cells = _csv(fin, fout, encrypt, delimiter.encode())
+        elif kind == "jsonl":
+            rows, cells = _jsonl(fin, fout, encrypt, encrypting=True)
+        else:
+            rows, cells = _parquet_encrypt(fin, fout, plan, modes)
+    _record("data.encrypt-fields", src, kind, rows, plan)
+    return FieldsResult(kind, rows, cells, tuple(plan))
+
+
+def decrypt_fields_file(
+    ring: Keyring,
+    src: Path,
+    dst: Path,
+    *,
+    fields: Sequence[str] = (),
+    fmt: str | None = None,
+    delimiter: str = ",",
+    force: bool = False,
+) -> FieldsResult:
+    """Decrypt columns of a file made by :func:`encrypt_fields_file` into ``dst``.
+
+    Each cell names its key version (Tink key id), so no key is passed. CSV and JSONL
+    need ``fields``; Parquet records its encrypted columns and decrypts all by default.
+    """
+    kind = detect_format(src, fmt)
+    _check_paths(src, dst, force)
+    if kind != "parquet" and not fields:
+        raise InputError("name the encrypted columns with --fields")
+    with _open(src) as fin, atomic_output(dst) as fout:
+        if kind == "parquet":
+            rows, cells, cols = _parquet_decrypt(ring, fin, fout, fields)
+        else:
+            decrypt = {c: _decoder(ring, c) for c in fields}
+            cols = tuple(fields)
+            if kind == "csv":
+                rows, cells = _csv(fin, fout, decrypt, delimiter.encode())
+            else:
+                rows, cells = _jsonl(fin, fout, decrypt, encrypting=False)
+    _record("data.decrypt-fields", src, kind, rows, dict.fromkeys(cols))
+    return FieldsResult(kind, rows, cells, cols)
+
+
+def _record(action: str, src: Path, kind: str, rows: int, cols: dict[str, Any]) -> None:
+    from aisec.core.audit import record
+
+    record(action, str(src), details={"format": kind, "rows": rows, "columns": ",".join(cols)})
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror})") from None
+
+
+Transform = Callable[[bytes, str], bytes]
+
+
+def _encoder(cipher: FieldCipher) -> Transform:
+    def encode(value: bytes, where: str) -> bytes:
+        return base64.b64encode(cipher.encrypt(value))
+
+    return encode
+
+
+def _decoder(ring: Keyring, column: str) -> Transform:
+    decipher = ring.field_decipher(column)
+
+    def decode(value: bytes, where: str) -> bytes:
+        try:
+            blob = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise CryptoError(f"{where}: column {column!r} is not an encrypted cell") from None
+        try:
+            return decipher.decrypt(blob)
+        except CryptoError as exc:
+            raise CryptoError(f"{where}: {exc.message}") from None
+
+    return decode
+
+
+# -- CSV ---------------------------------------------------------------------------------
+
+
+def _csv(
+    fin: BinaryIO, fout: BinaryIO, plan: dict[str, Transform], delimiter: bytes
+) -> tuple[int, int]:
+    records = _csv_cells.read_records(fin, delimiter)
+    header = next(records, None)
+    if header is None:
+        raise InputError("empty CSV: no header row")
+    names = [_csv_cells.cell_value(c).decode("utf-8", "replace") for c in header.cells]
+    targets: list[tuple[int, str, Transform]] = []
+    for col, fn in plan.items():
+        hits = [i for i, n in enumerate(names) if n == col]
+        if not hits:
+            raise InputError(f"no column {col!r} in the CSV header (columns: {', '.join(names)})")
+        if len(hits) > 1:
+            raise InputError(f"column {col!r} appears {len(hits)} times in the CSV header")
+        targets.append((hits[0], col, fn))
+    _csv_cells.write_record(fout, header.cells, header.newline, delimiter)
+    rows = cells = 0
+    for rec in records:
+        if rec.cells == [b""]:  # a blank line: keep it
+            _csv_cells.write_record(fout, rec.cells, rec.newline, delimiter)
+            continue
+        if len(rec.cells) != len(header.cells):
+            raise InputError(
+                f"CSV line {rec.line}: {len(rec.cells)} cells, the header has {len(header.cells)}"
+            )
+        for i, col, fn in targets:
+            rec.cells[i] = fn(rec.cells[i], f"CSV line {rec.line}, column {col!r}")
+            cells += 1
+        _csv_cells.write_record(fout, rec.cells, rec.newline, delimiter)
+        rows += 1
+    return rows, cells
+
+
+# -- JSON Lines ----------------------------------------------------------------------------
+
+
+def _jsonl(
+    fin: BinaryIO, fout: BinaryIO, plan: dict[str, Transform], encrypting: bool
+) -> tuple[int, int]:
+    rows = cells = 0
+    for line_no, raw in enumerate(fin, start=1):
+        if len(raw) > _jsonl_cells.MAX_LINE:
+            raise InputError(f"JSONL line {line_no}: over {_jsonl_cells.MAX_LINE} bytes")
+        body = raw.rstrip(b"\r\n")
+        newline = raw[len(body) :]
+        if not body.strip():
+            fout.write(raw)
+            continue
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"JSONL line {line_no}: not UTF-8") from None
+        out: list[str] = []
+        pos = 0
+        for m in _jsonl_cells.members(text, line_no):
+            fn = plan.get(m.key)
+            if fn is None:
+                continue
+            where = f"JSONL line {line_no}, field {m.key!r}"
+            value = text[m.start : m.end]
+            if encrypting:
+                new = '"' + fn(value.encode("utf-8"), where).decode("ascii") + '"'
+            else:
+                encoded = json.loads(value)
+                if not isinstance(encoded, str):
+                    raise CryptoError(f"{where}: not an encrypted cell")
+                plain = fn(encoded.encode("ascii", "replace"), where)
+                try:
+                    new = plain.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise CryptoError(f"{where}: decrypted value is not UTF-8") from None
+            out.append(text[pos : m.start])
+            out.append(new)
+            pos = m.end
+            cells += 1
+        out.append(text[pos:])
+        fout.write("".join(out).encode("utf-8") + newline)
+        rows += 1
+    return rows, cells
+
+
+# -- Parquet -------------------------------------------------------------------------------
+
+
+def _parquet_file(fin: BinaryIO) -> Any:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(fin)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"not a readable Parquet file: {exc}") from None
+
+
+def _recorded(schema: Any) -> dict[str, dict[str, str]]:
+    raw = (schema.metadata or {}).get(PARQUET_META)
+    if raw is None:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise InputError("corrupt aisec metadata in the Parquet schema") from None
+    if not isinstance(data, dict):
+        raise InputError("corrupt aisec metadata in the Parquet schema")
+    return data
+
+
+def _with_meta(schema: Any, recorded: dict[str, dict[str, str]]) -> Any:
+    meta = dict(schema.metadata or {})
+    meta.pop(PARQUET_META, None)
+    if recorded:
+        meta[PARQUET_META] = json.dumps(recorded, sort_keys=True).encode()
+    return schema.with_metadata(meta)
+
+
+def _parquet_encrypt(
+    fin: BinaryIO, fout: BinaryIO, plan: dict[str, FieldCipher], modes: dict[str, str]
+) -> tuple[int, int]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from aisec.data import _parquet_cells
+
+    pf = _parquet_file(fin)
+    schema = pf.schema_arrow
+    recorded = _recorded(schema)
+    for col in plan:
+        if schema.get_field_index(col) < 0:
+            raise InputError(f"no column {col!r} in the Parquet file ({', '.join(schema.names)})")
+        if schema.names.count(col) > 1:
+            raise InputError(f"column {col!r} appears more than once")
+        if col in recorded:
+            raise InputError(f"column {col!r} is already encrypted")
+        _parquet_cells.check_supported(col, schema.field(col).type)
+    out_schema = schema
+    for col in plan:
+        field = schema.field(col)
+        recorded[col] = {"mode": modes[col], "field": _parquet_cells.field_to_text(field)}
+        i = out_schema.get_field_index(col)
+        out_schema = out_schema.set(i, pa.field(col, pa.binary(), nullable=True))
+    out_schema = _with_meta(out_schema, recorded)
+    rows = cells = 0
+    with pq.ParquetWriter(fout, out_schema, compression="zstd") as writer:
+        for batch in pf.iter_batches(batch_size=_BATCH_ROWS):
+            arrays = list(batch.columns)
+            for col, cipher in plan.items():
+                i = batch.schema.get_field_index(col)
+                values = _parquet_cells.to_cells(arrays[i])
+                enc = [None if v is None else cipher.encrypt(v) for v in values]
+                cells += len(values)
+                arrays[i] = pa.array(enc, type=pa.binary())
+            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=out_schema))
+            rows += batch.num_rows
+    return rows, cells
+
+
+def _parquet_decrypt(
+    ring: Keyring, fin: BinaryIO, fout: BinaryIO, fields: Sequence[str]
+) -> tuple[int, int, tuple[str, ...]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from aisec.data import _parquet_cells
+
+    pf = _parquet_file(fin)
+    schema = pf.schema_arrow
+    recorded = _recorded(schema)
+    if not recorded:
+        raise InputError("this Parquet file has no columns encrypted by aisec")
+    cols = tuple(fields) or tuple(recorded)
+    unknown = [c for c in cols if c not in recorded]
+    if unknown:
+        raise InputError(
+            f"column(s) {', '.join(unknown)} are not encrypted here (encrypted: "
+            f"{', '.join(sorted(recorded))})"
+        )
+    out_schema = schema
+    originals: dict[str, Any] = {}
+    for col in cols:
+        field = _parquet_cells.field_from_text(recorded[col].get("field", ""), col)
+        if field.name != col:
+            raise InputError(f"column {col!r}: aisec metadata describes column {field.name!r}")
+        originals[col] = field
+        out_schema = out_schema.set(out_schema.get_field_index(col), field)
+        del recorded[col]
+    out_schema = _with_meta(out_schema, recorded)
+    deciphers = {c: ring.field_decipher(c) for c in cols}
+    rows = cells = 0
+    with pq.ParquetWriter(fout, out_schema, compression="zstd") as writer:
+        for batch in pf.iter_batches(batch_size=_BATCH_ROWS):
+            arrays = list(batch.columns)
+            for col in cols:
+                i = batch.schema.get_field_index(col)
+                if not pa.types.is_binary(arrays[i].type):
+                    raise InputError(f"column {col!r} is not an encrypted (binary) column")
+                d = deciphers[col]
+                values = [None if v is None else d.decrypt(v) for v in arrays[i].to_pylist()]
+                cells += len(values)
+                arrays[i] = _parquet_cells.from_cells(values, originals[col], col)
+            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=out_schema))
+            rows += batch.num_rows
+    return rows, cells, cols
