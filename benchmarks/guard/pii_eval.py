@@ -40,7 +40,7 @@ def _evaluate(records: list[dict[str, object]], show: int) -> dict[str, dict[str
             for s in rec["spans"]  # type: ignore[attr-defined]
             if s["entity_type"] in GOLD_TYPES
         ]
-        preds = [m for m in find_pii(text, KINDS)]
+        preds = find_pii(text, KINDS)
         used: set[int] = set()
         for m in preds:
             hit = next(
@@ -55,7 +55,7 @@ def _evaluate(records: list[dict[str, object]], show: int) -> dict[str, dict[str
                 stats[m.kind]["fp"] += 1
                 if shown < show:
                     shown += 1
-                    print(f"FP {m.kind}: {text[m.start:m.end]!r} in {text[:120]!r}")
+                    print(f"FP {m.kind}: {text[m.start : m.end]!r} in {text[:120]!r}")
                 continue
             used.add(hit)
             stats[m.kind]["tp"] += 1
@@ -81,7 +81,9 @@ def _table(name: str, stats: dict[str, dict[str, int]]) -> None:
         r = tp / (tp + fn) if tp + fn else 1.0
         f1 = 2 * p * r / (p + r) if p + r else 0.0
         ex = s["exact"] / (tp + fn) if tp + fn else 1.0
-        print(f"| {kind} | {tp + fn} | {tp} | {fp} | {fn} | {p:.3f} | {r:.3f} | {f1:.3f} | {ex:.3f} |")
+        print(
+            f"| {kind} | {tp + fn} | {tp} | {fp} | {fn} | {p:.3f} | {r:.3f} | {f1:.3f} | {ex:.3f} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

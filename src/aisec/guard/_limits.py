@@ -26,11 +26,7 @@ _PIECES = re.compile(r"[A-Za-z]+|\d{1,3}|[^\sA-Za-z\d]")
 def approx_tokens(text: str) -> int:
     """An upper-leaning estimate of the number of BPE tokens in ``text``."""
     if text.isascii():
-        by_chars = (len(text) + 3) // 4
-        # cheap path: plain prose is ~4.5 chars a token, so only count pieces when dense
-        if len(text) < 4 * len(text.split()):
-            return max(by_chars, len(_PIECES.findall(text)))
-        return max(by_chars, len(text.split()))
+        return max((len(text) + 3) // 4, len(_PIECES.findall(text)))
     non_ascii = len(_NON_ASCII.findall(text))
     ascii_part = len(text) - non_ascii
     return (ascii_part + 3) // 4 + non_ascii

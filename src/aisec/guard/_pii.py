@@ -175,6 +175,7 @@ _ID_CONTEXT = re.compile(
     r"iban|card|policy|member|employee|student|patient|customer)\b"
 )
 _STRONG_PHONE = re.compile(r"(?i)\b(?:phone|tel|telephone|mobile|cell|fax|call|whatsapp|sms)\b")
+_SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
 _DIGIT_RUN = re.compile(r"\d{6}|\d[ .()-]{1,2}\d")
 
@@ -189,7 +190,7 @@ def _card_ok(raw: str) -> bool:
     if len(seps) > 1:
         return False
     digits = raw.replace(" ", "").replace("-", "")
-    if not 13 <= len(digits) <= 19 or len(set(digits)) < 3:
+    if not 13 <= len(digits) <= 19 or len(set(digits)) < 2:
         return False
     return _CARD_PREFIXES.match(digits) is not None and luhn_valid(digits)
 
@@ -227,8 +228,10 @@ def _phone_matches(text: str) -> Iterable[PiiMatch]:
         after = text[m.end() : m.end() + 20]
         context = _PHONE_CONTEXT.search(before) or _PHONE_CONTEXT.search(after)
         has_seps = ndigits != len(core) or core.startswith("+")
-        if not has_seps and not context and ndigits not in (10, 11):
-            continue  # a bare digit run is an ID more often than a phone number
+        if not has_seps and not context:
+            continue  # a bare digit run is an ID or a timestamp more often than a phone
+        if _SSN_SHAPE.fullmatch(core):
+            continue  # 3-2-4 is how SSNs are written, valid or not
         valid, possible = _phone_score(raw)
         if valid:
             score = 0.9 if context or has_seps else 0.6
