@@ -1,0 +1,175 @@
+"""HDF5 files: legacy Keras ``.h5`` models and plain data, read with h5py, never with Keras.
+
+A legacy Keras model keeps its architecture as JSON in the root attribute ``model_config``
+(and losses/metrics in ``training_config``): Lambda layers there carry marshalled bytecode
+that ``load_model`` runs (CVE-2024-3660; ``safe_mode`` is ignored for ``.h5``,
+CVE-2025-9905). HDF5 itself can point outside the file: external links, external raw
+storage and virtual datasets make a reader open other paths (``/etc/passwd``). Plain
+data files without those are clean.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, ClassVar
+
+import h5py
+
+from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._format_findings import format_finding
+from aisec.artifacts._keras import analyse_keras_config, keras_issue_findings, load_json_bounded
+from aisec.core.errors import ScanError
+from aisec.core.findings import Finding, Severity
+
+__all__ = ["Hdf5Handler", "hdf5_bytes_findings"]
+
+_MAGIC = b"\x89HDF\r\n\x1a\n"
+_MAX_OBJECTS = 100_000
+_MAX_DEPTH = 64
+_CONFIG_ATTRS = ("model_config", "training_config")
+_REMEDIATION_LINK = (
+    "Do not open this file with tools that follow links; rewrite it with the data copied "
+    "in (h5py: copy datasets, drop external links and virtual sources)."
+)
+
+
+def _magic_offset(head: bytes) -> int | None:
+    # The superblock sits at 0 or after a user block of 512, 1024, 2048... bytes.
+    offset = 0
+    while offset + len(_MAGIC) <= len(head):
+        if head[offset : offset + len(_MAGIC)] == _MAGIC:
+            return offset
+        offset = 512 if offset == 0 else offset * 2
+    return None
+
+
+def _attr_text(value: object) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value
+    item = getattr(value, "item", None)  # numpy scalar/0-d array of bytes
+    if callable(item):
+        inner = item()
+        if isinstance(inner, bytes | str):
+            return _attr_text(inner)
+    return None
+
+
+def _config_findings(f: h5py.File, path: str, limit: int) -> list[Finding]:
+    findings: list[Finding] = []
+    for attr in _CONFIG_ATTRS:
+        if attr not in f.attrs:
+            continue
+        text = _attr_text(f.attrs[attr])
+        if text is None:
+            continue
+        data = text.encode("utf-8")
+        if len(data) > limit:
+            raise ScanError(f"{path}: attribute {attr} exceeds {limit} bytes")
+        config = load_json_bounded(data, f"{path} attribute {attr}")
+        issues = analyse_keras_config(config)
+        findings += keras_issue_findings(issues, path, prefix=f"@{attr}")
+    return findings
+
+
+def _walk_findings(f: h5py.File, path: str) -> list[Finding]:
+    """External links, external storage and virtual datasets, without following any."""
+    findings: list[Finding] = []
+    stack: list[tuple[Any, str, int]] = [(f, "", 0)]
+    seen = 0
+    while stack:
+        group, name, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise ScanError(f"{path}: HDF5 groups nest deeper than {_MAX_DEPTH}")
+        for key in group:
+            seen += 1
+            if seen > _MAX_OBJECTS:
+                raise ScanError(f"{path}: more than {_MAX_OBJECTS} HDF5 objects")
+            child_name = f"{name}/{key}"
+            link = group.get(key, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                findings.append(
+                    format_finding(
+                        "hdf5-external-link",
+                        "HDF5 file links to an object in another file",
+                        Severity.HIGH,
+                        path,
+                        f"{child_name} -> {link.filename}:{link.path}",
+                        _REMEDIATION_LINK,
+                        pointer=child_name,
+                    )
+                )
+                continue
+            if isinstance(link, h5py.SoftLink):
+                continue
+            obj = group.get(key)
+            if isinstance(obj, h5py.Group):
+                stack.append((obj, child_name, depth + 1))
+            elif isinstance(obj, h5py.Dataset):
+                findings += _dataset_findings(obj, child_name, path)
+    return findings
+
+
+def _dataset_findings(dset: h5py.Dataset, name: str, path: str) -> list[Finding]:
+    out: list[Finding] = []
+    external = dset.external
+    if external:
+        files = ", ".join(str(entry[0]) for entry in external[:5])
+        out.append(
+            format_finding(
+                "hdf5-external-storage",
+                "HDF5 dataset reads its bytes from another file",
+                Severity.HIGH,
+                path,
+                f"{name} stored in {files}",
+                _REMEDIATION_LINK,
+                pointer=name,
+            )
+        )
+    if dset.is_virtual:
+        sources = ", ".join(sorted({str(s.file_name) for s in dset.virtual_sources()})[:5])
+        out.append(
+            format_finding(
+                "hdf5-virtual-dataset",
+                "HDF5 virtual dataset maps data from other files",
+                Severity.HIGH if sources.strip(".") else Severity.LOW,
+                path,
+                f"{name} maps {sources}",
+                _REMEDIATION_LINK,
+                pointer=name,
+            )
+        )
+    return out
+
+
+def _scan_file(source: Any, path: str, ctx: ScanContext) -> list[Finding]:
+    try:
+        with h5py.File(source, "r") as f:
+            return _config_findings(f, path, ctx.limits.max_json_bytes) + _walk_findings(f, path)
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+        raise ScanError(f"{path}: unreadable HDF5 ({exc})") from None
+
+
+def hdf5_bytes_findings(data: bytes, path: str, ctx: ScanContext) -> list[Finding]:
+    """Findings for an HDF5 file held in memory (e.g. weights inside a ``.keras`` zip)."""
+    if _magic_offset(data[:4096]) is None:
+        raise ScanError(f"{path}: not an HDF5 file")
+    return _scan_file(io.BytesIO(data), path, ctx)
+
+
+class Hdf5Handler(FormatHandler):
+    """HDF5 (legacy Keras ``.h5`` and plain data); the Keras config is JSON in an attribute."""
+
+    name: ClassVar[str] = "hdf5"
+    priority: ClassVar[int] = 40
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return _magic_offset(head) is not None
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        source: Any = ctx.fs_path if ctx.fs_path is not None else ctx.stream
+        if ctx.fs_path is None:
+            ctx.stream.seek(0)
+        return _scan_file(source, ctx.display_path, ctx)

@@ -1,0 +1,155 @@
+"""JSON and YAML configs: chat templates (by key or by look) and Keras model configs.
+
+Hugging Face keeps chat templates in ``tokenizer_config.json`` (``chat_template`` as a
+string or a list of ``{"name", "template"}``), ``chat_template.json`` and in YAML/JSON
+configs of serving tools; a config may be named anything, so files are recognised by
+content. Every string that carries Jinja markers is parsed for SSTI; a document that is a
+serialized Keras model (``model.to_json()``) gets the Keras checks. YAML is loaded with
+``safe_load`` and walked without re-visiting shared nodes, so alias bombs stay bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+
+import yaml
+
+from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._keras import analyse_keras_config, is_keras_config, keras_issue_findings
+from aisec.artifacts._templates import (
+    MAX_TEMPLATE_CHARS,
+    looks_like_template,
+    read_text,
+    template_findings,
+)
+from aisec.core.errors import ScanError
+from aisec.core.findings import Finding
+
+__all__ = ["JsonConfigHandler", "YamlConfigHandler", "config_findings"]
+
+_MAX_VISITS = 2_000_000
+_MAX_TEMPLATES = 1_000
+_YAML_LIMIT = 16 << 20
+_JSON_START = re.compile(
+    rb'\A(?:\xef\xbb\xbf)?\s*(?:\{\s*(?:"|\}|$)|\[\s*(?:[\[{"\d\-\]]|true|false|null|$))'
+)
+_YAML_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?(?:\s*#[^\n]*\n|\s*\n)*\s*(?:---[ \t]*(?:\n|$)|%YAML|"
+    rb"[\w.\-\"']+[ \t]*:(?:[ \t]|\n|$)|-[ \t]+\S)"
+)
+
+
+def _pointer_part(key: object) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _strings(root: object) -> Iterator[tuple[str, str]]:
+    """(JSON pointer, string) for every string value, each shared container visited once."""
+    seen: set[int] = set()
+    stack: list[tuple[object, str]] = [(root, "")]
+    visits = 0
+    while stack:
+        node, pointer = stack.pop()
+        visits += 1
+        if visits > _MAX_VISITS:
+            raise ScanError("config has too many values to judge")
+        if isinstance(node, str):
+            yield pointer, node
+        elif isinstance(node, dict | list):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, value in items:
+                if isinstance(key, str) and looks_like_template(key):
+                    yield f"{pointer}/{_pointer_part(key)}", key
+                stack.append((value, f"{pointer}/{_pointer_part(key)}"))
+
+
+def _keras_roots(root: object) -> Iterator[tuple[str, object]]:
+    """Keras model configs: the document itself, or one stored under a key."""
+    if is_keras_config(root):
+        yield "", root
+        return
+    if isinstance(root, dict):
+        for key in ("model_config", "config", "keras_model"):
+            inner = root.get(key)
+            if isinstance(inner, str) and inner.lstrip().startswith("{"):
+                try:
+                    inner = json.loads(inner)
+                except (json.JSONDecodeError, RecursionError):
+                    continue
+            if is_keras_config(inner):
+                yield f"/{key}", inner
+
+
+def config_findings(root: object, path: str, raw_text: str | None = None) -> list[Finding]:
+    """Findings for a parsed JSON/YAML document found at ``path``."""
+    findings: list[Finding] = []
+    templates = 0
+    for pointer, value in _strings(root):
+        if looks_like_template(value):
+            templates += 1
+            if templates > _MAX_TEMPLATES:
+                raise ScanError(f"{path}: more than {_MAX_TEMPLATES} template strings")
+            findings += template_findings(value, path, pointer=pointer or "/")
+    if templates == 0 and raw_text is not None and looks_like_template(raw_text):
+        # markers outside any string value (a template that happens to parse as YAML)
+        findings += template_findings(raw_text[: MAX_TEMPLATE_CHARS * 2], path)
+    for prefix, config in _keras_roots(root):
+        findings += keras_issue_findings(analyse_keras_config(config), path, prefix)
+    return findings
+
+
+class JsonConfigHandler(FormatHandler):
+    """JSON documents (``tokenizer_config.json``, ``chat_template.json``, any name)."""
+
+    name: ClassVar[str] = "json"
+    priority: ClassVar[int] = -10
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return b"\x00" not in head and bool(_JSON_START.match(head))
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        text = read_text(ctx, ctx.limits.max_json_bytes)
+        try:
+            root = json.loads(text)
+        except RecursionError:
+            raise ScanError(f"{ctx.display_path}: JSON nested too deeply to judge") from None
+        except json.JSONDecodeError as exc:
+            if looks_like_template(text):
+                return template_findings(text, ctx.display_path)
+            raise ScanError(f"{ctx.display_path}: invalid JSON ({exc})") from None
+        return config_findings(root, ctx.display_path)
+
+
+class YamlConfigHandler(FormatHandler):
+    """YAML documents that may carry a ``chat_template`` (serving configs, model cards)."""
+
+    name: ClassVar[str] = "yaml"
+    priority: ClassVar[int] = -15
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return b"\x00" not in head and bool(_YAML_START.match(head))
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        text = read_text(ctx, _YAML_LIMIT)
+        try:
+            docs = list(yaml.safe_load_all(text))
+        except RecursionError:
+            raise ScanError(f"{ctx.display_path}: YAML nested too deeply to judge") from None
+        except yaml.YAMLError as exc:
+            if looks_like_template(text):
+                return template_findings(text, ctx.display_path)
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise ScanError(f"{ctx.display_path}: invalid YAML{where}") from None
+        findings: list[Finding] = []
+        for doc in docs[:1000]:
+            findings += config_findings(doc, ctx.display_path, raw_text=text)
+        return findings

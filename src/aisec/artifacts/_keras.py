@@ -1,0 +1,566 @@
+"""Keras model configs: Lambda layers, unsafe modules and custom objects, without Keras.
+
+A Keras model is a JSON config that names the classes and functions to build it. Loading
+runs whatever it names: a Lambda layer's marshalled bytecode, ``{"module": "os",
+"class_name": "function", "config": "system"}`` (CVE-2025-1550), ``keras.utils.get_file``
+or ``keras.config.enable_unsafe_deserialization`` inside allowed modules (CVE-2025-8747,
+CVE-2025-9906), Lambda layers in legacy ``.h5`` files (CVE-2024-3660, CVE-2025-9905).
+``safe_mode`` does not make any of these safe, so they are reported whatever it says.
+
+``analyse_keras_config`` walks a parsed config at any depth (nested models, functional,
+sequential, optimizers, losses, metrics); :class:`KerasArchiveHandler` opens ``.keras``
+zips; the HDF5 handler and the JSON config handler reuse the analysis.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._format_findings import format_finding
+from aisec.core.errors import ScanError
+from aisec.core.findings import Finding, Severity
+
+__all__ = [
+    "KerasArchiveHandler",
+    "analyse_keras_config",
+    "is_keras_config",
+    "keras_json_findings",
+    "lambda_code_names",
+]
+
+_MAX_NODES = 1_000_000
+_MAX_DEPTH = 200
+
+# Modules whose members run code, touch files or the network when called or built.
+_DANGEROUS_MODULES = frozenset(
+    {
+        "os",
+        "posix",
+        "nt",
+        "posixpath",
+        "ntpath",
+        "subprocess",
+        "builtins",
+        "__builtin__",
+        "sys",
+        "shutil",
+        "importlib",
+        "runpy",
+        "code",
+        "codeop",
+        "pty",
+        "socket",
+        "ctypes",
+        "pickle",
+        "_pickle",
+        "marshal",
+        "dill",
+        "cloudpickle",
+        "joblib",
+        "webbrowser",
+        "urllib",
+        "requests",
+        "http",
+        "ftplib",
+        "smtplib",
+        "telnetlib",
+        "commands",
+        "platform",
+        "multiprocessing",
+        "asyncio",
+        "tempfile",
+        "glob",
+        "pathlib",
+        "io",
+        "fileinput",
+        "zipfile",
+        "tarfile",
+        "operator",
+        "functools",
+        "types",
+        "inspect",
+        "gc",
+        "pydoc",
+        "timeit",
+        "pdb",
+        "bdb",
+        "trace",
+        "cProfile",
+        "profile",
+        "heapq",
+        "numpy",
+        "torch",
+        "tensorflow",
+        "jax",
+    }
+)
+_DANGEROUS_FUNCTIONS = frozenset(
+    {
+        "system",
+        "popen",
+        "exec",
+        "eval",
+        "compile",
+        "__import__",
+        "open",
+        "getattr",
+        "setattr",
+        "delattr",
+        "execfile",
+        "spawn",
+        "spawnv",
+        "spawnl",
+        "call",
+        "check_call",
+        "check_output",
+        "run",
+        "Popen",
+        "getoutput",
+        "load",
+        "loads",
+        "rmtree",
+        "remove",
+        "unlink",
+        "rename",
+        "get_file",
+        "enable_unsafe_deserialization",
+        "load_model",
+        "import_module",
+        "run_path",
+        "run_module",
+        "write_file",
+        "read_file",
+        "py_function",
+        "numpy_function",
+        "py_func",
+        "pyfunc",
+    }
+)
+# Parts of Keras that fetch files, change global safety switches or load other models.
+_KERAS_UNSAFE_SEGMENTS = frozenset({"utils", "saving", "config", "export", "legacy", "callbacks"})
+# Packages that ship Keras layers and register them under their own module path.
+_KERAS_PACKAGES = ("keras", "keras_hub", "keras_nlp", "keras_cv", "tf_keras", "tensorflow.keras")
+# class_name markers Keras 3 writes for values, not for objects to import.
+_VALUE_MARKERS = frozenset(
+    {
+        "__keras_tensor__",
+        "__tuple__",
+        "__numpy__",
+        "__tensor__",
+        "__bytes__",
+        "__typespec__",
+        "__ellipsis__",
+        "__slice__",
+        "__lambda__",
+        "function",
+    }
+)
+# TFOpLambda/SlicingOpLambda name TensorFlow API functions; these reach files or Python.
+_TF_OP_DANGER = re.compile(
+    r"^(?:io\.|compat\.v1\.(?:py_func|io\.)|py_function|numpy_function|debugging\.|"
+    r"summary\.|data\.|saved_model\.|train\.|raw_ops\.(?:PyFunc|EagerPyFunc|ReadFile|"
+    r"WriteFile|MatchingFiles|Save|Restore))"
+)
+_REMEDIATION_LAMBDA = (
+    "Do not load this model. Rebuild it without Lambda layers (write a registered custom "
+    "layer whose code you review) and re-export; safe_mode does not protect legacy .h5."
+)
+_REMEDIATION_MODULE = (
+    "Do not load this model: its config imports code outside Keras. Obtain the model from "
+    "its publisher, or review and remove the offending config entry."
+)
+_REMEDIATION_CUSTOM = (
+    "Loading needs custom code from outside Keras; review that code and pass it explicitly "
+    "with custom_objects, or obtain a model that uses only built-in layers."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KerasIssue:
+    """One problem in one config; ``pointer`` is a JSON pointer into the config."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    evidence: str
+    pointer: str
+    remediation: str
+
+
+def is_keras_config(obj: object) -> bool:
+    """True when ``obj`` looks like a serialized Keras object (model or layer config)."""
+    if not isinstance(obj, dict):
+        return False
+    if "class_name" in obj and "config" in obj:
+        return True
+    return "module" in obj and "class_name" in obj and "registered_name" in obj
+
+
+def _module_is_keras(module: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in _KERAS_PACKAGES)
+
+
+def _danger_module(module: str) -> bool:
+    root = module.split(".", 1)[0]
+    return root in _DANGEROUS_MODULES or module in _DANGEROUS_MODULES
+
+
+def _danger_name(name: str) -> bool:
+    return name.rsplit(".", 1)[-1] in _DANGEROUS_FUNCTIONS or name.startswith("__")
+
+
+_MARSHAL_STR = re.compile(rb"[\x5a\x7a\xda\xfa]([\x01-\x40])|[\x61\x41\xe1\xc1\x75\xf5]")
+
+
+def lambda_code_names(code_b64: str) -> list[str]:
+    """Identifiers inside a base64 marshalled code object, read as bytes (never unmarshalled)."""
+    try:
+        raw = base64.b64decode(code_b64[: 4 << 20], validate=False)
+    except (binascii.Error, ValueError):
+        return []
+    names: list[str] = []
+    for m in _MARSHAL_STR.finditer(raw):
+        if m.group(1) is not None:
+            length = m.group(1)[0]
+            start = m.end()
+        else:
+            start = m.end() + 4
+            if start > len(raw):
+                continue
+            length = int.from_bytes(raw[m.end() : start], "little")
+            if length > 256:
+                continue
+        piece = raw[start : start + length]
+        if len(piece) == length and re.fullmatch(rb"[A-Za-z_][A-Za-z0-9_.]{1,63}", piece):
+            names.append(piece.decode("ascii"))
+    seen: dict[str, None] = dict.fromkeys(names)
+    return list(seen)[:64]
+
+
+def _lambda_evidence(function: object) -> str:
+    code = None
+    if isinstance(function, dict):
+        cfg = function.get("config")
+        if isinstance(cfg, dict):
+            code = cfg.get("code")
+    elif isinstance(function, list | tuple) and function and isinstance(function[0], str):
+        code = function[0]
+    elif isinstance(function, str):
+        code = function
+    if not isinstance(code, str):
+        return "Lambda layer"
+    names = lambda_code_names(code)
+    bad = [n for n in names if _danger_name(n) or _danger_module(n)]
+    shown = ", ".join((bad or names)[:12])
+    label = "names dangerous callables: " if bad else "bytecode names: "
+    return f"Lambda bytecode ({len(code)} base64 chars); {label}{shown}"
+
+
+def _pointer_part(key: str | int) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.issues: list[KerasIssue] = []
+        self.count = 0
+
+    def add(
+        self, rule: str, title: str, sev: Severity, evidence: str, pointer: str, fix: str
+    ) -> None:
+        self.issues.append(KerasIssue(rule, title, sev, evidence, pointer or "/", fix))
+
+    def walk(self, root: object) -> None:
+        stack: list[tuple[object, str, int]] = [(root, "", 0)]
+        while stack:
+            node, pointer, depth = stack.pop()
+            self.count += 1
+            if self.count > _MAX_NODES or depth > _MAX_DEPTH:
+                raise ScanError("Keras config exceeds the size/depth limit")
+            if isinstance(node, dict):
+                if "class_name" in node:
+                    self.check_object(node, pointer)
+                else:
+                    self.check_legacy_function(node, pointer)
+                for key, value in node.items():
+                    if isinstance(value, dict | list):
+                        stack.append((value, f"{pointer}/{_pointer_part(key)}", depth + 1))
+            elif isinstance(node, list):
+                for i, value in enumerate(node):
+                    if isinstance(value, dict | list):
+                        stack.append((value, f"{pointer}/{i}", depth + 1))
+
+    def check_object(self, obj: dict[str, object], pointer: str) -> None:
+        class_name = obj.get("class_name")
+        module = obj.get("module")
+        registered = obj.get("registered_name")
+        config = obj.get("config")
+        if not isinstance(class_name, str):
+            return
+        if class_name in ("Lambda", "TFOpLambda", "SlicingOpLambda") or class_name.endswith(
+            ">Lambda"
+        ):
+            self.check_lambda_layer(class_name, config, pointer)
+        if class_name == "__lambda__":
+            self.add(
+                "keras-lambda-bytecode",
+                "Keras config carries a serialized Python lambda",
+                Severity.CRITICAL,
+                _lambda_evidence(obj),
+                pointer,
+                _REMEDIATION_LAMBDA,
+            )
+            return
+        if class_name == "function" and isinstance(config, str):
+            target = f"{module}.{config}" if isinstance(module, str) and module else config
+            self.check_reference(target, module if isinstance(module, str) else None, pointer)
+            return
+        if class_name in _VALUE_MARKERS:
+            return
+        if isinstance(module, str) and module:
+            self.check_reference(f"{module}.{class_name}", module, pointer)
+        elif "." in class_name or _danger_name(class_name):
+            self.check_reference(class_name, None, pointer)
+        if isinstance(registered, str) and ">" in registered:
+            package = registered.split(">", 1)[0]
+            if package.lower() not in ("keras", "keras_hub", "keras_nlp", "keras_cv"):
+                self.add(
+                    "keras-custom-object",
+                    "Keras config needs a custom object from outside Keras",
+                    Severity.MEDIUM,
+                    f"registered_name {registered!r}",
+                    pointer,
+                    _REMEDIATION_CUSTOM,
+                )
+
+    def check_reference(self, target: str, module: str | None, pointer: str) -> None:
+        """``target`` is the dotted name the loader would import (module + class/function)."""
+        mod = module if module is not None else target.rsplit(".", 1)[0]
+        name = target.rsplit(".", 1)[-1]
+        if _module_is_keras(mod):
+            segments = set(mod.split("."))
+            if segments & _KERAS_UNSAFE_SEGMENTS or name in _DANGEROUS_FUNCTIONS:
+                self.add(
+                    "keras-unsafe-module",
+                    "Keras config calls a Keras function that fetches files or disables safe mode",
+                    Severity.HIGH,
+                    f"config names {target!r}",
+                    pointer,
+                    _REMEDIATION_MODULE,
+                )
+        elif _danger_module(mod) or _danger_name(name):
+            self.add(
+                "keras-unsafe-module",
+                "Keras config imports a dangerous module or function",
+                Severity.CRITICAL,
+                f"config names {target!r}",
+                pointer,
+                _REMEDIATION_MODULE,
+            )
+        elif module is not None or "." in target:
+            self.add(
+                "keras-custom-object",
+                "Keras config imports a class or function from outside Keras",
+                Severity.MEDIUM,
+                f"config names {target!r}",
+                pointer,
+                _REMEDIATION_CUSTOM,
+            )
+
+    def check_lambda_layer(self, class_name: str, config: object, pointer: str) -> None:
+        cfg = config if isinstance(config, dict) else {}
+        if class_name in ("TFOpLambda", "SlicingOpLambda"):
+            function = cfg.get("function")
+            if isinstance(function, str) and _TF_OP_DANGER.match(function):
+                self.add(
+                    "keras-unsafe-module",
+                    "Keras TFOpLambda layer calls a TensorFlow file or Python op",
+                    Severity.HIGH,
+                    f"tf.{function}",
+                    pointer,
+                    _REMEDIATION_MODULE,
+                )
+            return
+        function = cfg.get("function")
+        function_type = cfg.get("function_type")
+        if function_type == "function" and isinstance(function, str):
+            module = cfg.get("module")
+            target = f"{module}.{function}" if isinstance(module, str) and module else function
+            self.check_reference(target, module if isinstance(module, str) else None, pointer)
+        self.add(
+            "keras-lambda-layer",
+            "Keras Lambda layer runs arbitrary Python when the model loads or runs",
+            Severity.CRITICAL,
+            _lambda_evidence(function),
+            pointer,
+            _REMEDIATION_LAMBDA,
+        )
+        for key in ("output_shape", "mask"):
+            value = cfg.get(key)
+            if cfg.get(f"{key}_type") == "lambda" and value is not None:
+                self.add(
+                    "keras-lambda-bytecode",
+                    "Keras config carries a serialized Python lambda",
+                    Severity.CRITICAL,
+                    f"{key}: " + _lambda_evidence(value),
+                    f"{pointer}/config/{key}",
+                    _REMEDIATION_LAMBDA,
+                )
+
+    def check_legacy_function(self, obj: dict[str, object], pointer: str) -> None:
+        # tf.keras 2 stores {"function": [b64, defaults, closure], "function_type": "lambda"}
+        # outside a Lambda layer too (e.g. custom loss wrappers); report it wherever it is.
+        if obj.get("function_type") == "lambda" and "function" in obj:
+            self.add(
+                "keras-lambda-bytecode",
+                "Keras config carries a serialized Python lambda",
+                Severity.CRITICAL,
+                _lambda_evidence(obj.get("function")),
+                pointer,
+                _REMEDIATION_LAMBDA,
+            )
+
+
+def analyse_keras_config(config: object) -> list[KerasIssue]:
+    """Issues in a parsed Keras config (any depth); never imports or builds anything."""
+    walker = _Walker()
+    walker.walk(config)
+    # A Lambda layer seen through its outer layer and its __lambda__ function is one issue.
+    lambda_layers = {i.pointer for i in walker.issues if i.rule_id == "keras-lambda-layer"}
+    out: list[KerasIssue] = []
+    for issue in walker.issues:
+        parent = issue.pointer.rsplit("/config/function", 1)[0]
+        if issue.rule_id == "keras-lambda-bytecode" and parent in lambda_layers:
+            continue
+        out.append(issue)
+    return out
+
+
+def keras_issue_findings(issues: list[KerasIssue], path: str, prefix: str = "") -> list[Finding]:
+    """Findings for ``issues`` found in the config at ``path`` (``prefix`` before pointers)."""
+    return [
+        format_finding(
+            i.rule_id,
+            i.title,
+            i.severity,
+            path,
+            i.evidence,
+            i.remediation,
+            pointer=prefix + i.pointer,
+        )
+        for i in issues
+    ]
+
+
+def load_json_bounded(data: bytes, what: str) -> object:
+    """Parse JSON text; nesting bombs and bad bytes become a ScanError."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ScanError(f"{what}: JSON nested too deeply to judge") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ScanError(f"{what}: invalid JSON ({exc})") from None
+
+
+def keras_json_findings(data: bytes, path: str, prefix: str = "") -> list[Finding]:
+    """Findings for a Keras config given as JSON bytes."""
+    config = load_json_bounded(data, path)
+    return keras_issue_findings(analyse_keras_config(config), path, prefix)
+
+
+_EXPECTED_MEMBERS = ("config.json", "metadata.json", "model.weights.h5", "model.weights.npz")
+
+
+def _open_zip(ctx: ScanContext) -> zipfile.ZipFile:
+    ctx.stream.seek(0)
+    try:
+        return zipfile.ZipFile(ctx.stream)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ScanError(f"{ctx.display_path}: unreadable zip ({exc})") from None
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, where: str) -> bytes:
+    if info.file_size > limit:
+        raise ScanError(f"{where}: {info.filename} is {info.file_size} bytes (limit {limit})")
+    try:
+        with zf.open(info) as fh:
+            data = fh.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise ScanError(f"{where}: cannot read {info.filename} ({exc})") from None
+    if len(data) > limit:
+        raise ScanError(f"{where}: {info.filename} inflates beyond {limit} bytes")
+    return data
+
+
+def _iter_infos(zf: zipfile.ZipFile, limit: int, where: str) -> Iterator[zipfile.ZipInfo]:
+    infos = zf.infolist()
+    if len(infos) > limit:
+        raise ScanError(f"{where}: {len(infos)} members exceeds the limit of {limit}")
+    yield from infos
+
+
+class KerasArchiveHandler(FormatHandler):
+    """Keras v3 ``.keras`` archive: a zip holding ``config.json`` and the weights."""
+
+    name: ClassVar[str] = "keras"
+    priority: ClassVar[int] = 60
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        if not head.startswith(b"PK\x03\x04"):
+            return False
+        try:
+            with _open_zip(ctx) as zf:
+                names = set(zf.namelist()[: ctx.limits.max_archive_members])
+        except ScanError:
+            return False
+        return "config.json" in names and bool(
+            names & {"metadata.json", "model.weights.h5", "model.weights.npz"}
+        )
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        where = ctx.display_path
+        findings: list[Finding] = []
+        with _open_zip(ctx) as zf:
+            for info in _iter_infos(zf, ctx.limits.max_archive_members, where):
+                name = info.filename
+                member_path = f"{where}!/{name}"
+                if name == "config.json":
+                    data = _read_member(zf, info, ctx.limits.max_json_bytes, where)
+                    findings += keras_json_findings(data, member_path)
+                elif name in _EXPECTED_MEMBERS or name.startswith("assets/"):
+                    self._nested(zf, info, ctx, name)
+                else:
+                    findings.append(
+                        format_finding(
+                            "keras-unexpected-member",
+                            "Keras archive carries a file Keras does not write",
+                            Severity.MEDIUM,
+                            member_path,
+                            f"member {name!r} ({info.file_size} bytes)",
+                            "Inspect the extra file; a clean .keras archive holds only "
+                            "config.json, metadata.json, model.weights.h5 and assets/.",
+                        )
+                    )
+                    self._nested(zf, info, ctx, name)
+        return findings
+
+    def _nested(
+        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: ScanContext, name: str
+    ) -> None:
+        """Hand a member to the dispatcher (its own report entry; verdict folds in here)."""
+        if ctx.scan_nested is None or info.is_dir() or name == "metadata.json":
+            return
+        limit = min(ctx.limits.max_pickle_bytes, 1 << 30)
+        if info.file_size > limit:
+            return  # weights beyond this are judged by nothing we could read here
+        data = _read_member(zf, info, limit, ctx.display_path)
+        ctx.scan_nested(data, name, len(data))

@@ -1,0 +1,350 @@
+"""TensorFlow SavedModel (``saved_model.pb``) and frozen GraphDef files, decoded without TF.
+
+A graph is code: ``PyFunc``/``EagerPyFunc`` call Python, ``ReadFile``/``WriteFile``/
+``MatchingFiles`` and the reader/writer ops touch the file system, ``Save``/``Restore``
+outside the checkpoint functions write or read arbitrary paths, ``PrintV2`` can write to
+``file://`` streams. Every node of the graph and of every library function is checked;
+asset file names that climb out of the model folder are reported too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import ClassVar
+
+from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._format_findings import format_finding
+from aisec.artifacts._protowire import LEN, VARINT, Buffer, ProtoError, fields, open_buffer, text
+from aisec.core.errors import ScanError
+from aisec.core.findings import Finding, Severity
+
+__all__ = ["SavedModelHandler", "TfGraphDefHandler"]
+
+PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
+FILE_READ_OPS = frozenset(
+    {
+        "ReadFile",
+        "MatchingFiles",
+        "ImmutableConst",
+        "FixedLengthRecordReader",
+        "FixedLengthRecordReaderV2",
+        "TextLineReader",
+        "TextLineReaderV2",
+        "WholeFileReader",
+        "WholeFileReaderV2",
+        "TFRecordReader",
+        "TFRecordReaderV2",
+        "LMDBReader",
+        "IdentityReader",
+        "TextLineDataset",
+        "TFRecordDataset",
+        "TFRecordDatasetV2",
+        "FixedLengthRecordDataset",
+        "FixedLengthRecordDatasetV2",
+        "LoadDataset",
+        "ExperimentalLMDBDataset",
+        "LMDBDataset",
+        "ExperimentalSqlDataset",
+        "SqlDataset",
+        "ExperimentalCSVDataset",
+        "CSVDataset",
+        "CSVDatasetV2",
+        "InitializeTableFromTextFile",
+        "InitializeTableFromTextFileV2",
+        "DecodeProtoV2",
+    }
+)
+FILE_WRITE_OPS = frozenset(
+    {
+        "WriteFile",
+        "DatasetToTFRecord",
+        "ExperimentalDatasetToTFRecord",
+        "SaveDataset",
+        "SaveDatasetV2",
+        "SnapshotDataset",
+        "SnapshotDatasetV2",
+        "CreateSummaryFileWriter",
+        "CreateSummaryDbWriter",
+        "WriteAudioSummary",
+        "WriteGraphSummary",
+        "WriteHistogramSummary",
+        "WriteImageSummary",
+        "WriteRawProtoSummary",
+        "WriteScalarSummary",
+        "WriteSummary",
+        "DebugIdentity",
+        "DebugIdentityV2",
+        "DebugIdentityV3",
+        "DebugNanCount",
+        "DebugNumericSummary",
+        "DebugNumericSummaryV2",
+    }
+)
+# Checkpoint ops: normal inside the saver subgraph and the traced save/restore functions.
+CHECKPOINT_OPS = frozenset(
+    {
+        "Save",
+        "SaveV2",
+        "SaveSlices",
+        "Restore",
+        "RestoreV2",
+        "RestoreSlice",
+        "MergeV2Checkpoints",
+        "ShardedFilename",
+        "ShardedFilespec",
+    }
+)
+_CHECKPOINT_FUNCTION = re.compile(
+    r"(?:^|_)traced_(?:save|restore)(?:_\d+)?$|_traced_(?:save|restore)"
+)
+_SAVER_SCOPE = re.compile(r"^save(?:_\d+)?/")
+_MAX_NODES = 5_000_000
+_REMEDIATION_PY = (
+    "Do not load this model: it calls Python functions from the graph. Rebuild it without "
+    "tf.py_function/tf.numpy_function."
+)
+_REMEDIATION_FILE = (
+    "Do not serve this model until the file-system ops are explained; a model graph has "
+    "no reason to read or write files outside its checkpoint functions."
+)
+
+
+@dataclass(slots=True)
+class _State:
+    buf: Buffer
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    nodes: int = 0
+    reported: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, rule: str, title: str, sev: Severity, evidence: str, fix: str, at: int) -> None:
+        if (rule, evidence) in self.reported:
+            return
+        self.reported.add((rule, evidence))
+        self.findings.append(format_finding(rule, title, sev, self.path, evidence, fix, offset=at))
+
+
+def _node(st: _State, start: int, end: int, scope: str, in_checkpoint_fn: bool) -> None:
+    st.nodes += 1
+    if st.nodes > _MAX_NODES:
+        raise ScanError(f"{st.path}: more than {_MAX_NODES} graph nodes")
+    name = op = ""
+    attrs: list[tuple[int, int]] = []
+    for f in fields(st.buf, start, end):
+        if f.wire != LEN:
+            continue
+        if f.number == 1:
+            name = text(st.buf, f, 512)
+        elif f.number == 2:
+            op = text(st.buf, f, 256)
+        elif f.number == 5:
+            attrs.append((f.start, f.end))
+    where = f"{scope}{name}" if scope else name
+    if op in PYTHON_OPS:
+        st.add(
+            "savedmodel-python-op",
+            "TensorFlow graph calls back into Python",
+            Severity.CRITICAL,
+            f"node {where!r} op {op}",
+            _REMEDIATION_PY,
+            start,
+        )
+    elif op in FILE_WRITE_OPS:
+        st.add(
+            "savedmodel-file-write-op",
+            "TensorFlow graph writes files",
+            Severity.HIGH,
+            f"node {where!r} op {op}",
+            _REMEDIATION_FILE,
+            start,
+        )
+    elif op in FILE_READ_OPS:
+        st.add(
+            "savedmodel-file-read-op",
+            "TensorFlow graph reads files",
+            Severity.HIGH,
+            f"node {where!r} op {op}",
+            _REMEDIATION_FILE,
+            start,
+        )
+    elif op in CHECKPOINT_OPS and not (in_checkpoint_fn or _SAVER_SCOPE.match(name)):
+        st.add(
+            "savedmodel-checkpoint-op-misplaced",
+            "TensorFlow graph saves or restores checkpoints outside the saver",
+            Severity.HIGH,
+            f"node {where!r} op {op}",
+            _REMEDIATION_FILE,
+            start,
+        )
+    elif op == "PrintV2":
+        for a_start, a_end in attrs:
+            key, value = _attr_string(st.buf, a_start, a_end)
+            if key == "output_stream" and value.startswith("file://"):
+                st.add(
+                    "savedmodel-file-write-op",
+                    "TensorFlow graph writes files",
+                    Severity.HIGH,
+                    f"node {where!r} PrintV2 to {value[:120]}",
+                    _REMEDIATION_FILE,
+                    start,
+                )
+
+
+def _attr_string(buf: Buffer, start: int, end: int) -> tuple[str, str]:
+    """A map<string, AttrValue> entry: the key and the value's ``s`` field, if any."""
+    key = value = ""
+    for f in fields(buf, start, end):
+        if f.number == 1 and f.wire == LEN:
+            key = text(buf, f, 256)
+        elif f.number == 2 and f.wire == LEN:
+            for g in fields(buf, f.start, f.end):
+                if g.number == 2 and g.wire == LEN:
+                    value = text(buf, g, 1024)
+    return key, value
+
+
+def _graph(st: _State, start: int, end: int) -> None:
+    for f in fields(st.buf, start, end):
+        if f.wire != LEN:
+            continue
+        if f.number == 1:
+            _node(st, f.start, f.end, "", False)
+        elif f.number == 2:
+            _library(st, f.start, f.end)
+
+
+def _library(st: _State, start: int, end: int) -> None:
+    for f in fields(st.buf, start, end):
+        if f.number != 1 or f.wire != LEN:
+            continue
+        fn_name = ""
+        node_defs: list[tuple[int, int]] = []
+        for g in fields(st.buf, f.start, f.end):
+            if g.wire != LEN:
+                continue
+            if g.number == 1:  # OpDef signature; its name is field 1
+                for h in fields(st.buf, g.start, g.end):
+                    if h.number == 1 and h.wire == LEN:
+                        fn_name = text(st.buf, h, 512)
+                        break
+            elif g.number == 3:
+                node_defs.append((g.start, g.end))
+        checkpoint_fn = bool(_CHECKPOINT_FUNCTION.search(fn_name))
+        for n_start, n_end in node_defs:
+            _node(st, n_start, n_end, f"{fn_name}/", checkpoint_fn)
+
+
+def _meta_graph(st: _State, start: int, end: int) -> None:
+    for f in fields(st.buf, start, end):
+        if f.wire != LEN:
+            continue
+        if f.number == 2:
+            _graph(st, f.start, f.end)
+        elif f.number == 6:  # AssetFileDef: filename = 2
+            for g in fields(st.buf, f.start, f.end):
+                if g.number == 2 and g.wire == LEN:
+                    _check_asset(st, text(st.buf, g, 4096), f.start)
+
+
+def _check_asset(st: _State, filename: str, at: int) -> None:
+    normal = filename.replace("\\", "/")
+    level = 0
+    escapes = normal.startswith("/") or bool(re.match(r"^[A-Za-z]:", normal))
+    for part in PurePosixPath(normal).parts:
+        level = level - 1 if part == ".." else level + (part not in (".", "", "/"))
+        escapes = escapes or level < 0
+    if escapes:
+        st.add(
+            "savedmodel-asset-path-traversal",
+            "SavedModel asset file name points outside the assets folder",
+            Severity.HIGH,
+            f"asset {filename!r}",
+            _REMEDIATION_FILE,
+            at,
+        )
+
+
+def _sniff_saved_model(head: bytes) -> bool:
+    # saved_model_schema_version = 1 (varint), then meta_graphs (LEN) opening with
+    # meta_info_def (field 1) or graph_def (field 2).
+    try:
+        it = fields(head, 0, len(head))
+        first = next(it)
+        if first.number != 1 or first.wire != VARINT or first.value != 1:
+            return False
+        pos = first.end
+        if pos >= len(head) or head[pos] != 0x12:
+            return False
+        pos += 1
+        while pos < len(head) and head[pos] & 0x80:
+            pos += 1
+        return pos + 1 < len(head) and head[pos + 1] in (0x0A, 0x12)
+    except (ProtoError, StopIteration):
+        return False
+
+
+def _sniff_graph_def(head: bytes) -> bool:
+    """Frozen GraphDef: repeated NodeDef (field 1) whose first fields are name and op."""
+    try:
+        first = next(fields(head, 0, len(head)))
+    except ProtoError as exc:
+        if "runs past" not in str(exc):
+            return False
+        first = None
+    except StopIteration:
+        return False
+    if head[:1] != b"\x0a":
+        return False
+    pos = 1
+    while pos < len(head) and head[pos] & 0x80:
+        pos += 1
+    pos += 1
+    end = first.end if first is not None else len(head)
+    try:
+        inner = fields(head, pos, end)
+        name = next(inner)
+        op = next(inner)
+    except (ProtoError, StopIteration):
+        return False
+    if (name.number, name.wire, op.number, op.wire) != (1, LEN, 2, LEN):
+        return False
+    op_text = head[op.start : op.end]
+    return bool(re.fullmatch(rb"[A-Z][A-Za-z0-9_>]{0,127}", op_text))
+
+
+class SavedModelHandler(FormatHandler):
+    """TensorFlow ``saved_model.pb`` (a SavedModel protobuf), read without TensorFlow."""
+
+    name: ClassVar[str] = "tf-savedmodel"
+    priority: ClassVar[int] = 25
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return _sniff_saved_model(head)
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        with open_buffer(ctx, ctx.limits.max_file_bytes) as buf:
+            st = _State(buf, ctx.display_path)
+            for f in fields(buf, 0, len(buf)):
+                if f.number == 2 and f.wire == LEN:
+                    _meta_graph(st, f.start, f.end)
+            return st.findings
+
+
+class TfGraphDefHandler(FormatHandler):
+    """A frozen TensorFlow ``GraphDef`` (``*.pb``), read without TensorFlow."""
+
+    name: ClassVar[str] = "tf-graphdef"
+    priority: ClassVar[int] = 15
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return _sniff_graph_def(head)
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        with open_buffer(ctx, ctx.limits.max_file_bytes) as buf:
+            st = _State(buf, ctx.display_path)
+            _graph(st, 0, len(buf))
+            return st.findings
