@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "aisec.cli.policy",
     "aisec.cli.audit",
     "aisec.cli.access",
+    "aisec.cli.keys",
+    "aisec.cli.data",
 )
 
 app = typer.Typer(

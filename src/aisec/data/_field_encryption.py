@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -54,7 +54,7 @@ def detect_format(path: Path, fmt: str | None = None) -> TableFormat:
     found = _SUFFIXES.get(path.suffix.lower())
     if found is None:
         raise InputError(
-            f"{path}: cannot tell the format from the suffix; pass --format csv|jsonl|parquet"
+            f"{path}: cannot tell the format from the suffix; pass --file-format csv|jsonl|parquet"
         )
     return found
 
@@ -320,9 +320,26 @@ def _recorded(schema: Any) -> dict[str, dict[str, str]]:
         data = json.loads(raw)
     except ValueError:
         raise InputError("corrupt aisec metadata in the Parquet schema") from None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not all(
+        isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in data.values()
+    ):
         raise InputError("corrupt aisec metadata in the Parquet schema")
     return data
+
+
+def _batches(pf: Any) -> Iterator[Any]:
+    """Record batches of a Parquet file; a corrupt page is an input error, not a crash."""
+    import pyarrow as pa
+
+    it = pf.iter_batches(batch_size=_BATCH_ROWS)
+    while True:
+        try:
+            batch = next(it)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"corrupt Parquet data: {exc}") from None
+        yield batch
 
 
 def _with_meta(schema: Any, recorded: dict[str, dict[str, str]]) -> Any:
@@ -361,7 +378,7 @@ def _parquet_encrypt(
     out_schema = _with_meta(out_schema, recorded)
     rows = cells = 0
     with pq.ParquetWriter(fout, out_schema, compression="zstd") as writer:
-        for batch in pf.iter_batches(batch_size=_BATCH_ROWS):
+        for batch in _batches(pf):
             arrays = list(batch.columns)
             for col, cipher in plan.items():
                 i = batch.schema.get_field_index(col)
@@ -407,7 +424,7 @@ def _parquet_decrypt(
     deciphers = {c: ring.field_decipher(c) for c in cols}
     rows = cells = 0
     with pq.ParquetWriter(fout, out_schema, compression="zstd") as writer:
-        for batch in pf.iter_batches(batch_size=_BATCH_ROWS):
+        for batch in _batches(pf):
             arrays = list(batch.columns)
             for col in cols:
                 i = batch.schema.get_field_index(col)

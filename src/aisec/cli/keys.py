@@ -1,0 +1,211 @@
+"""``aisec keys …`` (create, list, rotate, disable, rewrap) and ``aisec encrypt`` / ``decrypt``."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from aisec.core.crypto import KeyInfo
+
+keys_app = typer.Typer(
+    help="Create, list, rotate and disable keys; re-wrap encrypted files.", no_args_is_help=True
+)
+
+
+class ListFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+_Purpose = Annotated[
+    str, typer.Option("--purpose", "-p", help="aead (default), deterministic or streaming.")
+]
+_Backend = Annotated[
+    str | None,
+    typer.Option("--backend", "-b", help="local, vault or aws-kms (default: policy, else local)."),
+]
+
+
+def _when(info: KeyInfo) -> tuple[str, str]:
+    rotated = info.rotated.strftime("%Y-%m-%d %H:%M") if info.rotated else "-"
+    return info.created.strftime("%Y-%m-%d %H:%M"), rotated
+
+
+def _state(info: KeyInfo) -> str:
+    disabled = [str(v.version) for v in info.versions if v.state == "disabled"]
+    return info.state + (f" (disabled: v{', v'.join(disabled)})" if disabled else "")
+
+
+@keys_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="Key name: a-z, 0-9, '.', '_', '-'.")],
+    purpose: _Purpose = "aead",
+    backend: _Backend = None,
+    kms_key: Annotated[
+        str | None,
+        typer.Option(
+            "--kms-key",
+            help="KEK for vault (transit path MOUNT/keys/NAME) or aws-kms (aws-kms://arn:…).",
+        ),
+    ] = None,
+) -> None:
+    """Create a named key (never prints key material).
+
+    Example: aisec keys create datasets --purpose streaming
+    """
+    from aisec.core.crypto import Keyring
+
+    with Keyring.open() as ring:
+        info = ring.create_key(name, purpose, backend, kms_key)
+    typer.echo(f"created key {info.name} ({info.purpose}, {info.backend}), version 1")
+
+
+@keys_app.command("list")
+def list_keys(
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table or json.")] = (
+        ListFormat.TABLE
+    ),
+) -> None:
+    """List keys: id, purpose, backend, primary version, created, rotated, state.
+
+    Example: aisec keys list --format json
+    """
+    from aisec.core.crypto import Keyring
+
+    with Keyring.open() as ring:
+        keys = ring.list_keys()
+    if fmt is ListFormat.JSON:
+        typer.echo(json.dumps([k.to_json() for k in keys], indent=2))
+        return
+    if not keys:
+        typer.echo("no keys; create one with: aisec keys create NAME")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Keys")
+    for col in ("id", "purpose", "backend", "primary", "created", "rotated", "state"):
+        table.add_column(col, overflow="fold")
+    for k in keys:
+        created, rotated = _when(k)
+        table.add_row(
+            k.name, k.purpose, k.backend, f"v{k.primary_version}", created, rotated, _state(k)
+        )
+    Console(width=120).print(table)
+
+
+@keys_app.command("rotate")
+def rotate(
+    name: Annotated[str | None, typer.Argument(help="Key to rotate (or --due).")] = None,
+    due: Annotated[
+        bool, typer.Option("--due", help="Rotate every key past its policy rotation_days.")
+    ] = False,
+) -> None:
+    """Add a new primary version; older ciphertexts still decrypt.
+
+    Example: aisec keys rotate --due
+    """
+    from aisec.core.crypto import Keyring
+    from aisec.core.errors import InputError
+
+    if (name is None) == (not due):
+        raise InputError("give a key NAME or --due (not both)")
+    with Keyring.open() as ring:
+        if name is not None:
+            info = ring.rotate(name)
+            typer.echo(f"rotated {info.name}: primary is now v{info.primary_version}")
+            return
+        rotated = ring.rotate_due()
+    if not rotated:
+        typer.echo("no key is due for rotation")
+    for info in rotated:
+        typer.echo(f"rotated {info.name}: primary is now v{info.primary_version}")
+
+
+@keys_app.command("disable")
+def disable(
+    name: Annotated[str, typer.Argument(help="Key name.")],
+    version: Annotated[int, typer.Option("--version", "-v", min=1, help="Version to disable.")],
+) -> None:
+    """Disable one key version; data still under it then fails to decrypt (rewrap first).
+
+    Example: aisec keys disable datasets --version 1
+    """
+    from aisec.core.crypto import Keyring
+
+    with Keyring.open() as ring:
+        ring.disable_version(name, version)
+    typer.echo(f"disabled {name} v{version}")
+
+
+@keys_app.command("rewrap")
+def rewrap(
+    files: Annotated[list[Path], typer.Argument(help="Encrypted files to move to the primary.")],
+) -> None:
+    """Re-wrap files' data keys under their key's current primary; payloads are untouched.
+
+    Example: aisec keys rewrap data/*.aisec
+    """
+    from aisec.core.crypto import Keyring
+
+    with Keyring.open() as ring:
+        for path in files:
+            moved = ring.rewrap(path)
+            if moved is None:
+                typer.echo(f"{path}: already under the primary version")
+            else:
+                typer.echo(f"{path}: v{moved[0]} -> v{moved[1]}")
+
+
+_Aad = Annotated[
+    str | None,
+    typer.Option("--aad", help="Associated data the file is bound to (needed again to decrypt)."),
+]
+_Force = Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys_app, name="keys")
+
+    @app.command("encrypt")
+    def encrypt(
+        src: Annotated[Path, typer.Argument(metavar="IN", help="File to encrypt.")],
+        dst: Annotated[Path, typer.Argument(metavar="OUT", help="Encrypted file to write.")],
+        key: Annotated[str, typer.Option("--key", "-k", help="Key name (streaming or aead).")],
+        aad: _Aad = None,
+        bind_name: Annotated[
+            bool, typer.Option("--bind-name", help="Bind OUT's file name: a renamed copy fails.")
+        ] = False,
+        force: _Force = False,
+    ) -> None:
+        """Encrypt a file of any size in constant memory (envelope, streaming AEAD).
+
+        Example: aisec encrypt train.parquet train.parquet.aisec --key datasets
+        """
+        from aisec.core.crypto import Keyring
+
+        with Keyring.open() as ring:
+            n = ring.encrypt_file(src, dst, key, (aad or "").encode(), bind_name, force)
+        typer.echo(f"encrypted {n} bytes to {dst} with key {key}", err=True)
+
+    @app.command("decrypt")
+    def decrypt(
+        src: Annotated[Path, typer.Argument(metavar="IN", help="Encrypted file.")],
+        dst: Annotated[Path, typer.Argument(metavar="OUT", help="Plaintext file to write.")],
+        aad: _Aad = None,
+        force: _Force = False,
+    ) -> None:
+        """Decrypt a file made by `aisec encrypt`; the key comes from its header.
+
+        Example: aisec decrypt train.parquet.aisec train.parquet
+        """
+        from aisec.core.crypto import Keyring
+
+        with Keyring.open() as ring:
+            n = ring.decrypt_file(src, dst, (aad or "").encode(), force)
+        typer.echo(f"decrypted {n} bytes to {dst}", err=True)
