@@ -3,11 +3,21 @@
 Handlers register themselves by subclassing (no if-chains of names). The dispatcher
 (``_dispatch.py``) reads the first bytes of a file, asks each handler ``sniff``, and
 runs the one that claims it. Handlers never execute what they inspect.
+
+Contract notes (part A, for part B):
+- ``ScanContext.scan_nested(data, name, size)`` hands member bytes (or a readable, seekable
+  stream) to the dispatcher. It sniffs and scans them as their own entry in the report
+  (path ``parent!/name``), folds their verdict into the parent's, and returns their
+  findings for information. Do not add those findings to your own list.
+- A handler may set ``ctx.detected_format`` to refine the format name it reports
+  (e.g. the zip handler reports ``pytorch``, ``torchscript``, ``npz`` or ``zip``).
+- Pickles embedded in your formats: ``aisec.artifacts._pickle.analyse_pickle(data, ctx)``.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar
@@ -47,6 +57,8 @@ class ScanContext:
     limits: Limits = field(default_factory=Limits)
     depth: int = 0
     fs_path: Path | None = None  # set when the data is a real file on disk
+    scan_nested: Callable[[bytes | BinaryIO, str, int], list[Finding]] | None = None
+    detected_format: str | None = None
 
 
 HANDLERS: list[type[FormatHandler]] = []

@@ -1,0 +1,119 @@
+"""Single-stream compression (gzip, bz2, xz, lzma-alone, zlib — joblib's ``compress=``):
+peeled under size and ratio limits, then the content is scanned as its own entry."""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import tempfile
+import zlib
+from typing import Any, ClassVar
+
+from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._zip import archive_finding
+from aisec.core.errors import ScanError
+from aisec.core.findings import Finding
+
+__all__ = ["CompressedHandler"]
+
+_CHUNK = 1 << 20
+_SPOOL = 32 << 20
+
+
+def _kind(head: bytes) -> str | None:
+    if head[:3] == b"\x1f\x8b\x08":
+        return "gzip"
+    if head[:3] == b"BZh" and head[3:4].isdigit():
+        return "bz2"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
+        try:
+            zlib.decompressobj().decompress(head, 64)
+        except zlib.error:
+            return None
+        return "zlib"
+    if len(head) >= 13 and head[0] == 0x5D and head[1:3] == b"\x00\x00":
+        try:
+            lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(head[:13] + b"\x00" * 8, 1)
+        except lzma.LZMAError:
+            return None
+        return "lzma"
+    return None
+
+
+def _decompressor(kind: str) -> Any:
+    if kind == "gzip":
+        return zlib.decompressobj(wbits=47)
+    if kind == "zlib":
+        return zlib.decompressobj()
+    if kind == "bz2":
+        return bz2.BZ2Decompressor()
+    return lzma.LZMADecompressor(lzma.FORMAT_ALONE if kind == "lzma" else lzma.FORMAT_AUTO)
+
+
+class CompressedHandler(FormatHandler):
+    """A compressed single stream; the payload is scanned like any file."""
+
+    name: ClassVar[str] = "compressed"
+    priority: ClassVar[int] = 5
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return _kind(head) is not None
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        kind = _kind(ctx.stream.read(64))
+        ctx.stream.seek(0)
+        if kind is None:
+            raise ScanError(f"{ctx.display_path}: unknown compression")
+        ctx.detected_format = kind
+        limits = ctx.limits
+        cap = min(
+            limits.max_archive_total_bytes,
+            max(int(ctx.size * limits.max_compression_ratio), 1 << 20),
+        )
+        out = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 - closed below
+        try:
+            written = self._inflate(ctx, kind, out, cap)
+            if written > cap:
+                return [
+                    archive_finding(
+                        ctx, "archive-bomb", f"{kind} expands past {cap} bytes from {ctx.size}"
+                    )
+                ]
+            out.seek(0)
+            if ctx.scan_nested is not None:
+                name = ctx.display_path.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "payload"
+                ctx.scan_nested(out, name, written)  # type: ignore[arg-type]
+            return []
+        finally:
+            out.close()
+
+    @staticmethod
+    def _inflate(ctx: ScanContext, kind: str, out: Any, cap: int) -> int:
+        dec = _decompressor(kind)
+        written = 0
+        try:
+            if kind in ("gzip", "zlib"):
+                while not dec.eof and written <= cap:
+                    data = dec.unconsumed_tail or ctx.stream.read(_CHUNK)
+                    if not data:
+                        break
+                    piece = dec.decompress(data, cap - written + 1)
+                    written += len(piece)
+                    out.write(piece)
+                return written
+            while not dec.eof and written <= cap:
+                chunk = b""
+                if dec.needs_input:
+                    chunk = ctx.stream.read(_CHUNK)
+                    if not chunk:
+                        break
+                piece = dec.decompress(chunk, cap - written + 1)
+                written += len(piece)
+                out.write(piece)
+        except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+            if written == 0:
+                raise ScanError(f"{ctx.display_path}: corrupt {kind} stream ({exc})") from None
+        return written

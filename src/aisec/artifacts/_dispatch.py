@@ -1,0 +1,260 @@
+"""Walk paths, sniff each file's format by content, run its handler, and decide verdicts.
+
+``scan_path`` is the public API. Archives hand their members back through
+``ScanContext.scan_nested``; each member becomes its own entry (``outer.zip!/inner.pkl``)
+and its verdict folds into its container's, so a container is never cleaner than
+anything inside it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from aisec.artifacts._base import HANDLERS, FormatHandler, Limits, ScanContext
+from aisec.core.errors import InputError, ScanError
+from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+
+__all__ = ["VERDICTS", "FileResult", "ScanReport", "scan_bytes", "scan_path", "verdict_of"]
+
+VERDICTS = ("clean", "suspicious", "malicious", "error")
+_RANK = {v: i for i, v in enumerate(("clean", "suspicious", "error", "malicious"))}
+_HEAD = 4096
+
+
+def verdict_of(findings: Iterable[Finding], error: str | None = None) -> str:
+    """malicious (any high/critical finding) > error > suspicious (low/medium) > clean."""
+    worst = max((f.severity for f in findings), default=None)
+    if worst is not None and worst >= Severity.HIGH:
+        return "malicious"
+    if error is not None:
+        return "error"
+    if worst is not None and worst >= Severity.LOW:
+        return "suspicious"
+    return "clean"
+
+
+def _worse(a: str, b: str) -> str:
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """One scanned file or archive member."""
+
+    path: str
+    format: str
+    verdict: str
+    findings: tuple[Finding, ...] = ()
+    size: int = 0
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "path": self.path,
+            "format": self.format,
+            "verdict": self.verdict,
+            "size": self.size,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        if self.error is not None:
+            doc["error"] = self.error
+        return doc
+
+    def error_finding(self) -> Finding | None:
+        """A finding standing for an ``error`` verdict, so exit codes and SARIF see it."""
+        if self.error is None:
+            return None
+        return Finding(
+            rule_id="artifact-scan-error",
+            title="File could not be fully scanned",
+            severity=Severity.MEDIUM,
+            asset=self.path,
+            location=Location(path=self.path),
+            evidence=self.error[:300],
+            frameworks=(
+                FrameworkRef("ATLAS", "AML.T0010.003"),
+                FrameworkRef("OWASP-LLM", "LLM03:2025"),
+            ),
+            remediation="Treat the file as untrusted until it can be scanned.",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    """The result of a scan: every file and member, and a summary."""
+
+    files: tuple[FileResult, ...]
+
+    @property
+    def findings(self) -> list[Finding]:
+        """All findings, plus one ``artifact-scan-error`` per file that errored."""
+        out: list[Finding] = []
+        for r in self.files:
+            out.extend(r.findings)
+            err = r.error_finding()
+            if err is not None:
+                out.append(err)
+        return out
+
+    def summary(self) -> dict[str, int]:
+        counts = dict.fromkeys(VERDICTS, 0)
+        for r in self.files:
+            counts[r.verdict] += 1
+        counts["files"] = len(self.files)
+        counts["findings"] = sum(len(r.findings) for r in self.files)
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": [r.to_dict() for r in self.files], "summary": self.summary()}
+
+
+@dataclass(slots=True)
+class _Scanner:
+    limits: Limits
+    results: list[FileResult | None] = field(default_factory=list)
+
+    def scan_stream(
+        self,
+        stream: BinaryIO,
+        display: str,
+        size: int,
+        depth: int,
+        fs_path: Path | None = None,
+    ) -> tuple[str, list[Finding]]:
+        """Scan one stream; record its entry (and its members'); return (verdict, findings)."""
+        slot = len(self.results)
+        self.results.append(None)
+        first_child = len(self.results)
+        ctx = ScanContext(
+            stream=stream,
+            display_path=display,
+            size=size,
+            limits=self.limits,
+            depth=depth,
+            fs_path=fs_path,
+        )
+        ctx.scan_nested = self._nested_for(ctx)
+        findings: list[Finding] = []
+        error: str | None = None
+        fmt = "unknown"
+        try:
+            stream.seek(0)
+            head = stream.read(_HEAD)
+            stream.seek(0)
+            handler = _pick(head, ctx)
+            if size == 0:
+                fmt = "empty"
+            elif handler is not None:
+                fmt = handler.name
+                findings = handler().scan(ctx)
+                fmt = ctx.detected_format or fmt
+        except ScanError as exc:
+            error = exc.message
+            fmt = ctx.detected_format or fmt
+        except Exception as exc:  # one hostile file must not end a scan of many
+            if os.environ.get("AISEC_DEBUG") == "1":
+                raise
+            error = f"internal error while parsing ({type(exc).__name__}: {exc})"[:300]
+            fmt = ctx.detected_format or fmt
+        verdict = verdict_of(findings, error)
+        for child in self.results[first_child:]:
+            if child is not None and child.path.startswith(display + "!/"):
+                verdict = _worse(verdict, child.verdict)
+        self.results[slot] = FileResult(display, fmt, verdict, tuple(findings), size, error)
+        return verdict, findings
+
+    def _nested_for(
+        self, parent: ScanContext
+    ) -> Callable[[bytes | BinaryIO, str, int], list[Finding]]:
+        def nested(data: bytes | BinaryIO, name: str, size: int) -> list[Finding]:
+            display = f"{parent.display_path}!/{name}"
+            if parent.depth + 1 > self.limits.max_nesting_depth:
+                self.results.append(
+                    FileResult(
+                        display,
+                        "unknown",
+                        "error",
+                        (),
+                        size,
+                        f"archives nested deeper than {self.limits.max_nesting_depth}",
+                    )
+                )
+                return []
+            stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+            _, findings = self.scan_stream(stream, display, size, parent.depth + 1)
+            return findings
+
+        return nested
+
+
+def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
+    import aisec.artifacts  # noqa: F401 - registers every handler
+
+    for handler in HANDLERS:
+        if handler.sniff(head, ctx):
+            return handler
+    return None
+
+
+def _walk(paths: Sequence[Path], recursive: bool) -> Iterator[Path]:
+    for p in paths:
+        if not p.exists() and not p.is_symlink():
+            raise InputError(f"{p}: no such file or folder")
+        if p.is_dir():
+            if recursive:
+                for root, dirs, files in os.walk(p, followlinks=False):
+                    dirs.sort()
+                    for name in sorted(files):
+                        yield Path(root) / name
+            else:
+                yield from sorted(c for c in p.iterdir() if c.is_file())
+        else:
+            yield p
+
+
+def scan_path(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    recursive: bool = False,
+    limits: Limits | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ScanReport:
+    """Scan files, folders (their files; all levels with ``recursive``) and archives.
+
+    Never executes, imports or unpickles what it reads. Raises InputError for a path
+    that does not exist; a file that cannot be judged gets the ``error`` verdict.
+    """
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    scanner = _Scanner(limits or Limits())
+    for path in _walk([Path(p) for p in items], recursive):
+        if path.is_symlink() and not path.exists():
+            continue
+        display = str(path)
+        try:
+            size = path.stat().st_size
+            with path.open("rb") as fh:
+                if size > scanner.limits.max_file_bytes:
+                    scanner.results.append(
+                        FileResult(display, "unknown", "error", (), size, "file exceeds size limit")
+                    )
+                else:
+                    scanner.scan_stream(fh, display, size, 0, fs_path=path)
+        except OSError as exc:
+            scanner.results.append(
+                FileResult(display, "unknown", "error", (), 0, f"cannot read: {exc.strerror}")
+            )
+        if progress is not None:
+            progress(display)
+    return ScanReport(tuple(r for r in scanner.results if r is not None))
+
+
+def scan_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits | None = None) -> ScanReport:
+    """Scan in-memory bytes as if they were a file called ``name``."""
+    scanner = _Scanner(limits or Limits())
+    scanner.scan_stream(io.BytesIO(data), name, len(data), 0)
+    return ScanReport(tuple(r for r in scanner.results if r is not None))

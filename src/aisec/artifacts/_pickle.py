@@ -1,0 +1,426 @@
+"""Judge pickle streams without unpickling them: ``analyse_pickle`` is the one entry point.
+
+Other handlers (PyTorch, joblib, NumPy, Keras custom objects…) call ``analyse_pickle`` or
+``analyse_buffer`` on the pickles they carry. The machine in ``_pickle_vm`` walks the
+opcodes; this module turns what it saw into Findings: dangerous calls with their call
+chain, imports outside the allowlist, tricks (dynamic imports, BUILD on classes, calls
+whose result is thrown away, EXT codes, frame mismatches) and broken streams, judged
+on what precedes the break.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from aisec.artifacts._base import ScanContext
+from aisec.artifacts._pickle_fold import fold
+from aisec.artifacts._pickle_policy import GlobalClass, is_nested_loader
+from aisec.artifacts._pickle_vm import (
+    BuildHook,
+    Call,
+    Event,
+    Global,
+    Machine,
+    Malformed,
+    Unknown,
+    render_value,
+)
+from aisec.core.errors import ScanError
+from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+
+__all__ = [
+    "LEGACY_TORCH_STREAMS",
+    "PICKLE_RULES",
+    "PickleOptions",
+    "analyse_buffer",
+    "analyse_pickle",
+    "is_legacy_torch",
+    "looks_like_pickle",
+    "open_buffer",
+]
+
+_ATLAS_UNSAFE = FrameworkRef("ATLAS", "AML.T0011.000")
+_ATLAS_SUPPLY = FrameworkRef("ATLAS", "AML.T0010.003")
+_ATLAS_MALWARE = FrameworkRef("ATLAS", "AML.T0018.002")
+_LLM03 = FrameworkRef("OWASP-LLM", "LLM03:2025")
+_LLM04 = FrameworkRef("OWASP-LLM", "LLM04:2025")
+
+_MALICIOUS_REFS = (_ATLAS_UNSAFE, _ATLAS_MALWARE, _ATLAS_SUPPLY, _LLM03, _LLM04)
+_SUSPICIOUS_REFS = (_ATLAS_UNSAFE, _ATLAS_SUPPLY, _LLM03)
+_MALFORMED_REFS = (_ATLAS_SUPPLY, _LLM03)
+
+_DO_NOT_LOAD = (
+    "Do not load this file with pickle, torch.load or joblib.load. Obtain the model from a "
+    "trusted source, or convert it to safetensors and load with weights_only=True."
+)
+
+# rule id -> (title, severity, frameworks, remediation)
+PICKLE_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
+    "pickle-dangerous-call": (
+        "Pickle calls a dangerous function when loaded",
+        Severity.CRITICAL,
+        _MALICIOUS_REFS,
+        _DO_NOT_LOAD,
+    ),
+    "pickle-dangerous-global": (
+        "Pickle imports a dangerous function",
+        Severity.CRITICAL,
+        _MALICIOUS_REFS,
+        _DO_NOT_LOAD,
+    ),
+    "pickle-nested-payload": (
+        "Pickle deserialises an embedded payload when loaded",
+        Severity.CRITICAL,
+        _MALICIOUS_REFS,
+        _DO_NOT_LOAD,
+    ),
+    "pickle-dynamic-global": (
+        "Pickle imports a name computed at load time",
+        Severity.HIGH,
+        _MALICIOUS_REFS,
+        _DO_NOT_LOAD,
+    ),
+    "pickle-indirect-call": (
+        "Pickle calls a value that is not a plain import",
+        Severity.HIGH,
+        _MALICIOUS_REFS,
+        _DO_NOT_LOAD,
+    ),
+    "pickle-ext-opcode": (
+        "Pickle imports through the copyreg extension registry (EXT opcode)",
+        Severity.HIGH,
+        _MALICIOUS_REFS,
+        _DO_NOT_LOAD,
+    ),
+    "pickle-build-global": (
+        "Pickle sets attributes on a class, function or module (BUILD on a global)",
+        Severity.HIGH,
+        _MALICIOUS_REFS,
+        _DO_NOT_LOAD,
+    ),
+    "pickle-build-dunder": (
+        "Pickle sets a special attribute through BUILD state",
+        Severity.HIGH,
+        _MALICIOUS_REFS,
+        _DO_NOT_LOAD,
+    ),
+    "pickle-discarded-call": (
+        "Pickle makes a call and throws the result away (side effect only)",
+        Severity.HIGH,
+        _MALICIOUS_REFS,
+        _DO_NOT_LOAD,
+    ),
+    "pickle-unknown-global": (
+        "Pickle imports a name outside the allowlist",
+        Severity.MEDIUM,
+        _SUSPICIOUS_REFS,
+        "Review the imported name. If it is your own class, load the file only in an "
+        "isolated environment, or save weights in a format without code (safetensors).",
+    ),
+    "pickle-malformed": (
+        "Pickle stream is broken; judged on what precedes the break",
+        Severity.MEDIUM,
+        _MALFORMED_REFS,
+        "Loaders run every opcode before the break. Re-export the file from its source.",
+    ),
+    "pickle-frame-mismatch": (
+        "Pickle FRAME lengths disagree with the opcodes",
+        Severity.MEDIUM,
+        _MALFORMED_REFS,
+        "Pickle readers differ on bad frames; such files are used to evade scanners. "
+        "Re-export the file from its source.",
+    ),
+    "pickle-limit": (
+        "Pickle exceeds a scan limit and was not fully judged",
+        Severity.MEDIUM,
+        _MALFORMED_REFS,
+        "Raise the limit if the file is trusted, or split the file.",
+    ),
+    "pickle-trailing-data": (
+        "Bytes after the last pickle stream",
+        Severity.INFO,
+        _MALFORMED_REFS,
+        "Loaders ignore them; check that the file is what it claims to be.",
+    ),
+}
+
+_MAX_STREAMS = 64
+# Legacy torch.save: magic, protocol, sys info, objects, storage keys; raw storages follow.
+LEGACY_TORCH_STREAMS = 5
+_LEGACY_MAGIC = bytes.fromhex("80028a0a6cfc9c46f9206aa850192e")
+
+
+def is_legacy_torch(buf: Any, pos: int = 0) -> bool:
+    """True when ``buf`` starts with the pickled magic number of legacy ``torch.save``."""
+    return bytes(buf[pos : pos + len(_LEGACY_MAGIC)]) == _LEGACY_MAGIC
+
+
+_MAX_NESTED_DEPTH = 4
+_MAX_CALL_FINDINGS = 3
+
+
+@dataclass(slots=True)
+class PickleOptions:
+    """How a container reads its pickles (all optional)."""
+
+    torchscript: bool = False
+    multi: bool = True  # scan streams that follow the first STOP
+    max_streams: int = _MAX_STREAMS
+    build_hook: BuildHook | None = None
+    label: str = ""  # e.g. "data.pkl" for evidence inside containers
+    nested_depth: int = 0
+    raw_tail: bool = False  # bytes after the last expected stream are data (legacy torch)
+    streams_seen: list[int] = field(default_factory=list)
+
+
+def open_buffer(data: bytes | BinaryIO, ctx: ScanContext) -> Any:
+    """A random-access view of ``data``: the bytes, an mmap of a real file, or a bounded read."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    limit = ctx.limits.max_pickle_bytes
+    try:
+        fileno = data.fileno()
+    except (OSError, AttributeError, ValueError):
+        fileno = -1
+    if fileno >= 0 and data.tell() == 0:
+        size = os.fstat(fileno).st_size
+        if size == 0:
+            return b""
+        if size <= limit:
+            return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+    raw = data.read(limit + 1)
+    if len(raw) > limit:
+        raise ScanError(
+            f"{ctx.display_path}: pickle larger than the {limit}-byte limit "
+            "(raise Limits.max_pickle_bytes to scan it)"
+        )
+    return raw
+
+
+def analyse_pickle(data: bytes | BinaryIO, ctx: ScanContext) -> list[Finding]:
+    """Findings for the pickle stream(s) in ``data``; never unpickles or imports anything."""
+    buf = open_buffer(data, ctx)
+    try:
+        return analyse_buffer(buf, ctx)
+    finally:
+        if isinstance(buf, mmap.mmap):
+            buf.close()
+
+
+def analyse_buffer(
+    buf: Any, ctx: ScanContext, start: int = 0, options: PickleOptions | None = None
+) -> list[Finding]:
+    """Walk every pickle stream from ``start`` (several streams, up to the option's cap)."""
+    opts = options or PickleOptions()
+    report = _Report(ctx, opts)
+    pos = start
+    size = len(buf)
+    for index in range(opts.max_streams):
+        if pos >= size:
+            break
+        if index > 0 and not _starts_stream(buf, pos):
+            report.add("pickle-trailing-data", pos, f"{size - pos} bytes after stream {index}")
+            break
+        machine = _machine(buf, ctx, opts, report)
+        try:
+            end = machine.run(pos)
+        except Malformed as exc:
+            report.events(machine.events, machine.calls)
+            if "opcodes" in exc.reason:
+                report.add("pickle-limit", exc.offset, exc.reason)
+            elif index == 0 or buf[pos] == 0x80:
+                report.add(
+                    "pickle-malformed",
+                    exc.offset,
+                    f"{exc.reason}; {machine.opcodes} opcodes walked before it",
+                )
+            break
+        opts.streams_seen.append(pos)
+        report.events(machine.events, machine.calls)
+        pos = end
+        if not opts.multi:
+            break
+    else:
+        if pos < size and not opts.raw_tail and _starts_stream(buf, pos):
+            report.add("pickle-limit", pos, f"more than {opts.max_streams} pickle streams")
+    return report.findings
+
+
+def _starts_stream(buf: Any, pos: int) -> bool:
+    first = buf[pos]
+    if first == 0x80:
+        return pos + 1 < len(buf) and buf[pos + 1] <= 5
+    return looks_like_pickle(bytes(buf[pos : pos + 4096]))
+
+
+def _machine(buf: Any, ctx: ScanContext, opts: PickleOptions, report: _Report) -> Machine:
+    def nested_stream(at: int) -> int:
+        # joblib writes object arrays as a whole pickle right after the wrapper's BUILD.
+        inner = Machine(buf, max_opcodes=ctx.limits.max_opcodes, torchscript=opts.torchscript)
+        try:
+            end = inner.run(at)
+        finally:
+            report.events(inner.events, inner.calls)
+        return end
+
+    return Machine(
+        buf,
+        max_opcodes=ctx.limits.max_opcodes,
+        torchscript=opts.torchscript,
+        build_hook=opts.build_hook,
+        on_nested_stream=nested_stream,
+    )
+
+
+_PICKLE_START = frozenset(b"(.}])cNIJKLMSTUVX\x80\x95")
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """True when ``head`` is the start of a pickle: a PROTO header, or opcodes that walk
+    cleanly to STOP or to the end of ``head`` and import or build something."""
+    if len(head) < 2:
+        return False
+    if head[0] == 0x80:
+        if head[1] > 5:
+            return False
+    elif head[0] not in _PICKLE_START:
+        return False
+    machine = Machine(head, max_opcodes=10_000)
+    try:
+        machine.run(0)
+    except Malformed as exc:
+        if head[0] == 0x80:
+            return machine.opcodes > 0 or exc.offset > 2
+        # protocol 0/1: walking must reach the end of the head without a real error
+        return exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
+    return head[0] == 0x80 or machine.saw_global or len(head) > 4
+
+
+class _Report:
+    """Collects findings for one container, deduplicating per imported name."""
+
+    def __init__(self, ctx: ScanContext, opts: PickleOptions) -> None:
+        self.ctx = ctx
+        self.opts = opts
+        self.findings: list[Finding] = []
+        self._seen_globals: set[str] = set()
+        self._call_count: dict[str, int] = {}
+
+    def add(self, rule: str, offset: int, evidence: str) -> None:
+        title, severity, refs, remediation = PICKLE_RULES[rule]
+        label = f"{self.opts.label}: " if self.opts.label else ""
+        self.findings.append(
+            Finding(
+                rule_id=rule,
+                title=title,
+                severity=severity,
+                asset=self.ctx.display_path,
+                location=Location(path=self.ctx.display_path, offset=offset),
+                evidence=(label + evidence)[:300],
+                frameworks=refs,
+                remediation=remediation,
+            )
+        )
+
+    def events(self, events: list[Event], calls: list[Call]) -> None:
+        called: dict[int, list[Call]] = {}
+        for call in calls:
+            root = _callee(call.func)
+            if root is not None:
+                called.setdefault(id(root), []).append(call)
+        for ev in events:
+            handler = _EVENT_HANDLERS.get(ev.kind)
+            if handler is not None:
+                handler(self, ev, called)
+
+    # -- per-event judgements ------------------------------------------------------------
+    def _on_global(self, ev: Event, called: dict[int, list[Call]]) -> None:
+        g: Global = ev.subject
+        calls = called.get(id(g), [])
+        if g.kind is GlobalClass.DANGEROUS:
+            if calls:
+                # A deserialiser given a constant payload is judged by that payload.
+                unjudged = [c for c in calls if not self._nested(g, c)]
+                n = self._call_count.get(g.full, 0)
+                for call in unjudged[: max(0, _MAX_CALL_FINDINGS - n)]:
+                    self.add("pickle-dangerous-call", call.offset, render_value(call))
+                self._call_count[g.full] = n + len(unjudged)
+            elif g.full not in self._seen_globals:
+                self.add("pickle-dangerous-global", g.offset, f"{g.full} via {g.via}")
+        elif g.full not in self._seen_globals:
+            evidence = f"{g.full} via {g.via}"
+            if calls:
+                evidence += f", called: {render_value(calls[0])}"
+            self.add("pickle-unknown-global", g.offset, evidence)
+        self._seen_globals.add(g.full)
+
+    def _on_call(self, ev: Event, called: dict[int, list[Call]]) -> None:
+        target = ev.subject
+        if ev.detail:  # __setitem__/append on a non-allowlisted object: judged by its import
+            return
+        if isinstance(target, Call) and _callee(target.func) is None:
+            self.add("pickle-indirect-call", target.offset, render_value(target))
+
+    def _nested(self, g: Global, call: Call) -> bool:
+        """Scan a constant payload handed to a deserialiser; True when it was scanned."""
+        if not is_nested_loader(g.module, g.name):
+            return False
+        args = call.args if isinstance(call.args, tuple) else ()
+        payload = fold(args[0]) if args else None
+        if not isinstance(payload, bytes) or not payload:  # a str is a path: judged as a call
+            return False
+        if self.opts.nested_depth >= _MAX_NESTED_DEPTH:
+            self.add("pickle-limit", call.offset, "nested payloads deeper than the limit")
+            return False
+        inner_opts = PickleOptions(
+            torchscript=self.opts.torchscript,
+            label=(self.opts.label + " > " if self.opts.label else "") + f"nested@{call.offset}",
+            nested_depth=self.opts.nested_depth + 1,
+            max_streams=LEGACY_TORCH_STREAMS if is_legacy_torch(payload) else _MAX_STREAMS,
+            raw_tail=is_legacy_torch(payload),
+        )
+        inner = analyse_buffer(payload, self.ctx, 0, inner_opts)
+        bad = [f for f in inner if f.severity >= Severity.MEDIUM]
+        if bad:
+            self.add(
+                "pickle-nested-payload",
+                call.offset,
+                f"{g.full} of a {len(payload)}-byte constant holding "
+                + ", ".join(sorted({f.rule_id for f in bad})),
+            )
+        self.findings.extend(inner)
+        return True
+
+
+def _callee(func: Any) -> Global | None:
+    """The imported name a call resolves to, or None for computed callables."""
+    return func if isinstance(func, Global) else None
+
+
+def _simple(rule: str) -> Callable[[_Report, Event, dict[int, list[Call]]], None]:
+    def handle(report: _Report, ev: Event, _called: dict[int, list[Call]]) -> None:
+        subject = ev.subject
+        text = ev.detail
+        if isinstance(subject, Call | Global):
+            text = render_value(subject) + (f" <- {ev.detail}" if ev.detail else "")
+        elif isinstance(subject, Unknown):
+            text = subject.why
+        report.add(rule, ev.offset, text)
+
+    return handle
+
+
+_EVENT_HANDLERS: dict[str, Callable[[_Report, Event, dict[int, list[Call]]], None]] = {
+    "global": _Report._on_global,
+    "call": _Report._on_call,
+    "dynamic-global": _simple("pickle-dynamic-global"),
+    "ext": _simple("pickle-ext-opcode"),
+    "build-global": _simple("pickle-build-global"),
+    "build-dunder": _simple("pickle-build-dunder"),
+    "discard": _simple("pickle-discarded-call"),
+    "frame": _simple("pickle-frame-mismatch"),
+}

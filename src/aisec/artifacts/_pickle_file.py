@@ -1,0 +1,142 @@
+"""Handlers for files that are pickle streams: raw pickle (0-5), joblib and legacy torch.save.
+
+joblib writes NumPy array bytes *between* pickle opcodes (after each NumpyArrayWrapper's
+BUILD), so it is walked the way ``joblib.load`` reads it. Because plain ``pickle.load``
+would read those bytes as opcodes, the file is also walked the plain way, and any
+dangerous import found there is reported too (a joblib/pickle parser differential).
+"""
+
+from __future__ import annotations
+
+import mmap
+from typing import Any, ClassVar
+
+from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._pickle import (
+    LEGACY_TORCH_STREAMS,
+    PickleOptions,
+    analyse_buffer,
+    is_legacy_torch,
+    looks_like_pickle,
+    open_buffer,
+)
+from aisec.artifacts._pickle_vm import Call, DictV, Global
+from aisec.core.findings import Finding
+
+__all__ = ["LegacyTorchHandler", "PickleHandler", "joblib_build_hook"]
+
+_JOBLIB_WRAPPER = "joblib.numpy_pickle.NumpyArrayWrapper"
+_DIFFERENTIAL_RULES = frozenset(
+    ("pickle-dangerous-call", "pickle-dangerous-global", "pickle-nested-payload")
+)
+
+
+def _dtype_info(dtype: Any) -> tuple[int, bool] | None:
+    """(itemsize, has_object) of a pickled ``numpy.dtype(...)`` call with its BUILD state."""
+    if not isinstance(dtype, Call) or not isinstance(dtype.args, tuple) or not dtype.args:
+        return None
+    code = dtype.args[0]
+    if not isinstance(code, str) or not code:
+        return None
+    state = dtype.state
+    flags = 0
+    elsize = -1
+    if isinstance(state, tuple) and len(state) >= 8:
+        elsize = state[5] if isinstance(state[5], int) else -1
+        flags = state[7] if isinstance(state[7], int) else 0
+    has_object = code[0] == "O" or bool(flags & 1)
+    if elsize > 0:
+        return elsize, has_object
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return (int(digits) if digits else 0), has_object
+
+
+class _JoblibState:
+    def __init__(self) -> None:
+        self.wrappers = 0
+
+
+def joblib_build_hook(state_box: _JoblibState, buf: Any) -> Any:
+    """A BUILD hook that skips the array bytes joblib writes after each wrapper."""
+
+    def hook(obj: Any, state: Any, pos: int) -> int:
+        if not isinstance(obj, Call) or not isinstance(state, DictV):
+            return 0
+        if not (isinstance(obj.func, Global) and obj.func.full == _JOBLIB_WRAPPER):
+            return 0
+        fields = {k: v for k, v in state.items if isinstance(k, str)}
+        info = _dtype_info(fields.get("dtype"))
+        shape = fields.get("shape")
+        if info is None or not isinstance(shape, tuple):
+            return 0
+        itemsize, has_object = info
+        state_box.wrappers += 1
+        if has_object:
+            return -1  # a whole pickle follows
+        count = 1
+        for dim in shape:
+            if not isinstance(dim, int) or dim < 0:
+                return 0
+            count *= dim
+        padding = 0
+        if fields.get("numpy_array_alignment_bytes") is not None:
+            if pos >= len(buf):
+                return 0
+            padding = 1 + buf[pos]  # one length byte, then that many pad bytes
+        return padding + count * itemsize
+
+    return hook
+
+
+class PickleHandler(FormatHandler):
+    """A raw pickle stream (protocols 0-5, several streams), including joblib files."""
+
+    name: ClassVar[str] = "pickle"
+    priority: ClassVar[int] = 50
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return looks_like_pickle(head)
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        buf = open_buffer(ctx.stream, ctx)
+        try:
+            return _scan_pickle_buffer(buf, ctx)
+        finally:
+            if isinstance(buf, mmap.mmap):
+                buf.close()
+
+
+def _scan_pickle_buffer(buf: Any, ctx: ScanContext) -> list[Finding]:
+    box = _JoblibState()
+    findings = analyse_buffer(buf, ctx, 0, PickleOptions(build_hook=joblib_build_hook(box, buf)))
+    if box.wrappers:
+        ctx.detected_format = "joblib"
+        plain = analyse_buffer(buf, ctx, 0, PickleOptions())
+        seen = {(f.rule_id, f.evidence) for f in findings}
+        findings.extend(
+            f
+            for f in plain
+            if f.rule_id in _DIFFERENTIAL_RULES and (f.rule_id, f.evidence) not in seen
+        )
+    return findings
+
+
+class LegacyTorchHandler(FormatHandler):
+    """``torch.save(..., _use_new_zipfile_serialization=False)``: five pickles, then storages."""
+
+    name: ClassVar[str] = "pytorch-legacy"
+    priority: ClassVar[int] = 55
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return is_legacy_torch(head)
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        buf = open_buffer(ctx.stream, ctx)
+        try:
+            opts = PickleOptions(max_streams=LEGACY_TORCH_STREAMS, raw_tail=True)
+            return analyse_buffer(buf, ctx, 0, opts)
+        finally:
+            if isinstance(buf, mmap.mmap):
+                buf.close()

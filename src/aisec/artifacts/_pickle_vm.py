@@ -1,0 +1,673 @@
+"""A symbolic pickle machine: walks opcodes with a stack, metastack and memo, never imports.
+
+It mirrors CPython's ``pickle._Unpickler`` opcode by opcode, but values are symbols:
+constants stay constants, GLOBAL/STACK_GLOBAL/INST become :class:`Global`, every
+REDUCE/NEWOBJ/OBJ/INST becomes a :class:`Call`. The reader is hand-written and bounded:
+every length is checked against the buffer before use, and large byte payloads are
+skipped by offset, never copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aisec.artifacts._pickle_fold import fold
+from aisec.artifacts._pickle_policy import GlobalClass, classify_global
+
+__all__ = [
+    "Blob",
+    "Call",
+    "DictV",
+    "Global",
+    "Machine",
+    "Malformed",
+    "PersRef",
+    "SetV",
+    "Unknown",
+    "render_value",
+]
+
+# Byte payloads above this are recorded as a Blob (length + offset) and skipped.
+_INLINE_BYTES = 1 << 20
+_MAX_LINE = 1 << 16  # GLOBAL/INST names, INT/FLOAT text
+
+
+class Malformed(Exception):  # noqa: N818 - internal control flow, never escapes the package
+    """The stream breaks here; what was walked before still counts."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        super().__init__(f"{reason} at offset {offset}")
+        self.offset = offset
+        self.reason = reason
+
+
+@dataclass(eq=False, slots=True)
+class Global:
+    """An imported name (module attribute) as the unpickler would resolve it."""
+
+    module: str
+    name: str
+    offset: int
+    kind: GlobalClass
+    via: str  # GLOBAL, STACK_GLOBAL, INST, EXT
+
+    @property
+    def full(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass(eq=False, slots=True)
+class Call:
+    """The result of calling ``func`` with ``args`` (REDUCE, NEWOBJ, OBJ, INST)."""
+
+    func: Any
+    args: Any
+    offset: int
+    op: str
+    used: bool = False
+    state: Any = None  # the last BUILD state applied to the result
+
+
+@dataclass(eq=False, slots=True)
+class PersRef:
+    """A persistent id (PyTorch storages); resolved by the loader, not by pickle."""
+
+    pid: Any
+
+
+@dataclass(eq=False, slots=True)
+class Blob:
+    """A byte/string payload too large to keep: only its size and where it lies."""
+
+    length: int
+    offset: int
+
+
+@dataclass(eq=False, slots=True)
+class Unknown:
+    """A value the machine cannot know statically (EXT lookups, buffers)."""
+
+    why: str
+
+
+@dataclass(eq=False, slots=True)
+class DictV:
+    items: list[tuple[Any, Any]] = field(default_factory=list)
+
+
+@dataclass(eq=False, slots=True)
+class SetV:
+    items: list[Any] = field(default_factory=list)
+    frozen: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the analyser must judge: a non-allowlisted import, a call, a trick."""
+
+    kind: str  # global, call, dynamic-global, ext, build-global, build-dunder, discard, frame
+    offset: int
+    subject: Any = None
+    detail: str = ""
+
+
+def render_value(value: Any, depth: int = 0, budget: int = 160) -> str:
+    """A short, printable rendering of a symbolic value (for evidence)."""
+    if depth > 4:
+        return "…"
+    if isinstance(value, Global):
+        return value.full
+    if isinstance(value, Call):
+        args = value.args
+        inner = (
+            ", ".join(render_value(a, depth + 1) for a in args[:4])
+            if isinstance(args, tuple)
+            else render_value(args, depth + 1)
+        )
+        text = f"{render_value(value.func, depth + 1)}({inner})"
+    elif isinstance(value, str | bytes):
+        text = repr(value[:80]) + ("…" if len(value) > 80 else "")
+    elif isinstance(value, tuple | list):
+        text = "(" + ", ".join(render_value(v, depth + 1) for v in value[:4]) + ")"
+    elif isinstance(value, DictV):
+        text = (
+            "{"
+            + ", ".join(
+                f"{render_value(k, depth + 1)}: {render_value(v, depth + 1)}"
+                for k, v in value.items[:3]
+            )
+            + "}"
+        )
+    elif isinstance(value, Blob):
+        text = f"<{value.length} bytes>"
+    elif isinstance(value, PersRef):
+        text = f"persistent({render_value(value.pid, depth + 1)})"
+    elif isinstance(value, Unknown):
+        text = f"<{value.why}>"
+    else:
+        text = repr(value)
+    return text if len(text) <= budget else text[: budget - 1] + "…"
+
+
+# A BUILD hook returns how many bytes follow the BUILD opcode that are not pickle opcodes
+# (joblib writes raw array bytes there), or -1 when a nested pickle follows.
+BuildHook = Callable[[Any, Any, int], int]
+
+
+class Machine:
+    """Walks one pickle stream from ``start`` to its STOP, collecting :class:`Event` s."""
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        max_opcodes: int,
+        torchscript: bool = False,
+        build_hook: BuildHook | None = None,
+        on_nested_stream: Callable[[int], int] | None = None,
+    ) -> None:
+        self.data = data
+        self.size = len(data)
+        self.max_opcodes = max_opcodes
+        self.torchscript = torchscript
+        self.build_hook = build_hook
+        self.on_nested_stream = on_nested_stream
+        self.events: list[Event] = []
+        self.calls: list[Call] = []  # non-allowlisted calls, kept for nested-payload decoding
+        self.opcodes = 0
+        self.protocol = 0
+        self.saw_global = False
+
+    # -- readers -------------------------------------------------------------------------
+    def _need(self, pos: int, n: int) -> None:
+        if n < 0 or pos + n > self.size:
+            raise Malformed(pos, f"truncated: needs {n} bytes, {max(self.size - pos, 0)} left")
+
+    def _line(self, pos: int, limit: int | None) -> tuple[bytes, int]:
+        end = self.data.find(
+            b"\n", pos, self.size if limit is None else min(self.size, pos + limit)
+        )
+        if end < 0:
+            raise Malformed(pos, "unterminated text argument")
+        return bytes(self.data[pos:end]), end + 1
+
+    def _bytes(self, pos: int, n: int) -> tuple[Any, int]:
+        self._need(pos, n)
+        if n > _INLINE_BYTES:
+            return Blob(n, pos), pos + n
+        return bytes(self.data[pos : pos + n]), pos + n
+
+    def _text(self, pos: int, n: int) -> tuple[Any, int]:
+        raw, end = self._bytes(pos, n)
+        if isinstance(raw, Blob):
+            return raw, end
+        try:
+            return raw.decode("utf-8", "surrogatepass"), end
+        except UnicodeDecodeError:
+            raise Malformed(pos, "invalid UTF-8 in string") from None
+
+    def _global(self, module: Any, name: Any, offset: int, via: str) -> Any:
+        self.saw_global = True
+        if not isinstance(module, str) or not isinstance(name, str):
+            # Strings built at load time (concatenation, decoding) resolve by folding.
+            folded_module, folded_name = fold(module), fold(name)
+            if isinstance(folded_module, str) and isinstance(folded_name, str):
+                module, name = folded_module, folded_name
+        if not isinstance(module, str) or not isinstance(name, str):
+            self.events.append(
+                Event(
+                    "dynamic-global",
+                    offset,
+                    None,
+                    f"{render_value(module)}, {render_value(name)}",
+                )
+            )
+            return Unknown(f"dynamic import {render_value(module)}.{render_value(name)}")
+        kind = classify_global(module, name, self.torchscript)
+        g = Global(module, name, offset, kind, via)
+        if kind is not GlobalClass.SAFE:
+            self.events.append(Event("global", offset, g))
+        return g
+
+    def _call(self, func: Any, args: Any, offset: int, op: str) -> Call:
+        call = Call(func, args, offset, op)
+        if not (isinstance(func, Global) and func.kind is GlobalClass.SAFE):
+            self.calls.append(call)
+            self.events.append(Event("call", offset, call))
+        if isinstance(args, tuple):
+            for a in args:
+                if isinstance(a, Call):
+                    a.used = True
+        return call
+
+    # -- the walk ------------------------------------------------------------------------
+    def run(self, start: int) -> int:
+        """Walk from ``start``; return the offset after STOP. Raises :class:`Malformed`."""
+        data = self.data
+        size = self.size
+        stack: list[Any] = []
+        metastack: list[list[Any]] = []
+        memo: dict[int, Any] = {}
+        pos = start
+        frame_end = -1
+        opcodes = 0
+        limit = self.max_opcodes
+
+        def pop_mark(at: int) -> list[Any]:
+            nonlocal stack
+            if not metastack:
+                raise Malformed(at, "no MARK on the stack")
+            items = stack
+            stack = metastack.pop()
+            return items
+
+        def pop(at: int) -> Any:
+            if not stack:
+                raise Malformed(at, "stack underflow")
+            return stack.pop()
+
+        while True:
+            if pos >= size:
+                raise Malformed(pos, "stream ends before STOP")
+            opcodes += 1
+            self.opcodes = opcodes
+            if opcodes > limit:
+                raise Malformed(pos, f"more than {limit} opcodes")
+            if frame_end >= 0 and pos >= frame_end:
+                if pos > frame_end:
+                    self.events.append(
+                        Event("frame", pos, None, f"opcode crosses frame end at {frame_end}")
+                    )
+                frame_end = -1
+            at = pos
+            op = data[pos]
+            pos += 1
+            # Most frequent opcodes first.
+            if op == 0x94:  # MEMOIZE
+                if not stack:
+                    raise Malformed(at, "MEMOIZE on empty stack")
+                memo[len(memo)] = stack[-1]
+            elif op == 0x71:  # BINPUT
+                self._need(pos, 1)
+                if not stack:
+                    raise Malformed(at, "PUT on empty stack")
+                memo[data[pos]] = stack[-1]
+                pos += 1
+            elif op == 0x68:  # BINGET
+                self._need(pos, 1)
+                idx = data[pos]
+                pos += 1
+                if idx not in memo:
+                    raise Malformed(at, f"memo key {idx} not defined")
+                stack.append(memo[idx])
+            elif op == 0x28:  # MARK
+                metastack.append(stack)
+                stack = []
+            elif op == 0x4B:  # BININT1
+                self._need(pos, 1)
+                stack.append(data[pos])
+                pos += 1
+            elif op == 0x8C:  # SHORT_BINUNICODE
+                self._need(pos, 1)
+                n = data[pos]
+                val, pos = self._text(pos + 1, n)
+                stack.append(val)
+            elif op == 0x58:  # BINUNICODE
+                self._need(pos, 4)
+                n = int.from_bytes(data[pos : pos + 4], "little")
+                val, pos = self._text(pos + 4, n)
+                stack.append(val)
+            elif op == 0x8D:  # BINUNICODE8
+                self._need(pos, 8)
+                n = int.from_bytes(data[pos : pos + 8], "little")
+                val, pos = self._text(pos + 8, n)
+                stack.append(val)
+            elif op == 0x72:  # LONG_BINPUT
+                self._need(pos, 4)
+                if not stack:
+                    raise Malformed(at, "PUT on empty stack")
+                memo[int.from_bytes(data[pos : pos + 4], "little")] = stack[-1]
+                pos += 4
+            elif op == 0x6A:  # LONG_BINGET
+                self._need(pos, 4)
+                idx = int.from_bytes(data[pos : pos + 4], "little")
+                pos += 4
+                if idx not in memo:
+                    raise Malformed(at, f"memo key {idx} not defined")
+                stack.append(memo[idx])
+            elif op == 0x85:  # TUPLE1
+                stack.append((pop(at),))
+            elif op == 0x86:  # TUPLE2
+                b = pop(at)
+                stack.append((pop(at), b))
+            elif op == 0x87:  # TUPLE3
+                c = pop(at)
+                b = pop(at)
+                stack.append((pop(at), b, c))
+            elif op == 0x74:  # TUPLE
+                stack_items = pop_mark(at)
+                stack.append(tuple(stack_items))
+            elif op == 0x29:  # EMPTY_TUPLE
+                stack.append(())
+            elif op == 0x52:  # REDUCE
+                args = pop(at)
+                func = pop(at)
+                stack.append(self._call(func, args, at, "REDUCE"))
+            elif op == 0x81:  # NEWOBJ
+                args = pop(at)
+                cls = pop(at)
+                stack.append(self._call(cls, args, at, "NEWOBJ"))
+            elif op == 0x92:  # NEWOBJ_EX
+                kwargs = pop(at)
+                args = pop(at)
+                cls = pop(at)
+                stack.append(self._call(cls, (args, kwargs), at, "NEWOBJ_EX"))
+            elif op == 0x62:  # BUILD
+                state = pop(at)
+                if not stack:
+                    raise Malformed(at, "BUILD on empty stack")
+                self._build(stack[-1], state, at)
+                if self.build_hook is not None:
+                    skip = self.build_hook(stack[-1], state, pos)
+                    if skip > 0:
+                        self._need(pos, skip)
+                        pos += skip
+                        frame_end = -1  # joblib commits the frame before raw array bytes
+                    elif skip < 0 and self.on_nested_stream is not None:
+                        pos = self.on_nested_stream(pos)
+                        frame_end = -1
+            elif op == 0x4A:  # BININT
+                self._need(pos, 4)
+                stack.append(int.from_bytes(data[pos : pos + 4], "little", signed=True))
+                pos += 4
+            elif op == 0x4D:  # BININT2
+                self._need(pos, 2)
+                stack.append(int.from_bytes(data[pos : pos + 2], "little"))
+                pos += 2
+            elif op == 0x4E:  # NONE
+                stack.append(None)
+            elif op == 0x88:  # NEWTRUE
+                stack.append(True)
+            elif op == 0x89:  # NEWFALSE
+                stack.append(False)
+            elif op == 0x7D:  # EMPTY_DICT
+                stack.append(DictV())
+            elif op == 0x5D:  # EMPTY_LIST
+                stack.append([])
+            elif op == 0x8F:  # EMPTY_SET
+                stack.append(SetV())
+            elif op == 0x73:  # SETITEM
+                v = pop(at)
+                k = pop(at)
+                if not stack:
+                    raise Malformed(at, "SETITEM on empty stack")
+                self._setitems(stack[-1], [(k, v)], at)
+            elif op == 0x75:  # SETITEMS
+                items = pop_mark(at)
+                if not stack:
+                    raise Malformed(at, "SETITEMS on empty stack")
+                if len(items) % 2:
+                    raise Malformed(at, "SETITEMS with an odd number of items")
+                self._setitems(stack[-1], list(zip(items[::2], items[1::2], strict=True)), at)
+            elif op == 0x61:  # APPEND
+                v = pop(at)
+                if not stack:
+                    raise Malformed(at, "APPEND on empty stack")
+                self._append(stack[-1], [v], at)
+            elif op == 0x65:  # APPENDS
+                items = pop_mark(at)
+                if not stack:
+                    raise Malformed(at, "APPENDS on empty stack")
+                self._append(stack[-1], items, at)
+            elif op == 0x90:  # ADDITEMS
+                items = pop_mark(at)
+                if not stack:
+                    raise Malformed(at, "ADDITEMS on empty stack")
+                target = stack[-1]
+                if isinstance(target, SetV):
+                    target.items.extend(items)
+                else:
+                    self._append(target, items, at)
+            elif op == 0x91:  # FROZENSET
+                stack.append(SetV(pop_mark(at), frozen=True))
+            elif op == 0x6C:  # LIST
+                stack.append(pop_mark(at))
+            elif op == 0x64:  # DICT
+                items = pop_mark(at)
+                if len(items) % 2:
+                    raise Malformed(at, "DICT with an odd number of items")
+                stack.append(DictV(list(zip(items[::2], items[1::2], strict=True))))
+            elif op == 0x93:  # STACK_GLOBAL
+                name = pop(at)
+                module = pop(at)
+                stack.append(self._global(module, name, at, "STACK_GLOBAL"))
+            elif op == 0x63:  # GLOBAL
+                mod_raw, pos = self._line(pos, _MAX_LINE)
+                name_raw, pos = self._line(pos, _MAX_LINE)
+                stack.append(
+                    self._global(self._ascii(mod_raw, at), self._ascii(name_raw, at), at, "GLOBAL")
+                )
+            elif op == 0x69:  # INST
+                mod_raw, pos = self._line(pos, _MAX_LINE)
+                name_raw, pos = self._line(pos, _MAX_LINE)
+                args = tuple(pop_mark(at))
+                cls = self._global(self._ascii(mod_raw, at), self._ascii(name_raw, at), at, "INST")
+                stack.append(self._call(cls, args, at, "INST"))
+            elif op == 0x6F:  # OBJ
+                items = pop_mark(at)
+                if not items:
+                    raise Malformed(at, "OBJ without a class")
+                stack.append(self._call(items[0], tuple(items[1:]), at, "OBJ"))
+            elif op == 0x30:  # POP
+                if stack:
+                    self._discard([stack.pop()], at)
+                else:
+                    self._discard(pop_mark(at), at)
+            elif op == 0x31:  # POP_MARK
+                self._discard(pop_mark(at), at)
+            elif op == 0x32:  # DUP
+                if not stack:
+                    raise Malformed(at, "DUP on empty stack")
+                stack.append(stack[-1])
+            elif op == 0x2E:  # STOP
+                if not stack:
+                    raise Malformed(at, "STOP on empty stack")
+                return pos
+            elif op == 0x80:  # PROTO
+                self._need(pos, 1)
+                self.protocol = data[pos]
+                if self.protocol > 5:
+                    raise Malformed(at, f"unsupported pickle protocol {self.protocol}")
+                pos += 1
+            elif op == 0x95:  # FRAME
+                self._need(pos, 8)
+                n = int.from_bytes(data[pos : pos + 8], "little")
+                pos += 8
+                if frame_end >= 0 and at < frame_end:
+                    self.events.append(Event("frame", at, None, "FRAME inside an open frame"))
+                if pos + n > size:
+                    self.events.append(
+                        Event("frame", at, None, f"FRAME of {n} bytes, {size - pos} left")
+                    )
+                frame_end = pos + n
+            elif op == 0x43:  # SHORT_BINBYTES
+                self._need(pos, 1)
+                val, pos = self._bytes(pos + 1, data[pos])
+                stack.append(val)
+            elif op == 0x42:  # BINBYTES
+                self._need(pos, 4)
+                n = int.from_bytes(data[pos : pos + 4], "little")
+                val, pos = self._bytes(pos + 4, n)
+                stack.append(val)
+            elif op == 0x8E or op == 0x96:  # BINBYTES8
+                self._need(pos, 8)
+                n = int.from_bytes(data[pos : pos + 8], "little")
+                val, pos = self._bytes(pos + 8, n)
+                stack.append(val)
+            elif op == 0x55:  # SHORT_BINSTRING
+                self._need(pos, 1)
+                raw, pos = self._bytes(pos + 1, data[pos])
+                stack.append(raw.decode("latin-1") if isinstance(raw, bytes) else raw)
+            elif op == 0x54:  # BINSTRING
+                self._need(pos, 4)
+                n = int.from_bytes(data[pos : pos + 4], "little", signed=True)
+                raw, pos = self._bytes(pos + 4, n)
+                stack.append(raw.decode("latin-1") if isinstance(raw, bytes) else raw)
+            elif op == 0x53:  # STRING (quoted, escaped text)
+                raw, pos = self._line(pos, None)
+                stack.append(self._quoted(raw.rstrip(b"\r"), at))
+            elif op == 0x56:  # UNICODE (raw-unicode-escape text)
+                raw, pos = self._line(pos, None)
+                try:
+                    stack.append(raw.decode("raw-unicode-escape"))
+                except UnicodeDecodeError:
+                    raise Malformed(at, "bad UNICODE argument") from None
+            elif op == 0x49:  # INT
+                raw, pos = self._line(pos, _MAX_LINE)
+                if raw == b"00":
+                    stack.append(False)
+                elif raw == b"01":
+                    stack.append(True)
+                else:
+                    stack.append(self._int(raw, at))
+            elif op == 0x4C:  # LONG
+                raw, pos = self._line(pos, _MAX_LINE)
+                stack.append(self._int(raw.rstrip(b"L"), at))
+            elif op == 0x46:  # FLOAT
+                raw, pos = self._line(pos, _MAX_LINE)
+                try:
+                    stack.append(float(raw))
+                except ValueError:
+                    raise Malformed(at, "bad FLOAT argument") from None
+            elif op == 0x47:  # BINFLOAT
+                self._need(pos, 8)
+                pos += 8
+                stack.append(0.0)
+            elif op == 0x8A:  # LONG1
+                self._need(pos, 1)
+                n = data[pos]
+                self._need(pos + 1, n)
+                stack.append(int.from_bytes(data[pos + 1 : pos + 1 + n], "little", signed=True))
+                pos += 1 + n
+            elif op == 0x8B:  # LONG4
+                self._need(pos, 4)
+                n = int.from_bytes(data[pos : pos + 4], "little", signed=True)
+                self._need(pos + 4, n)
+                if n > 4096:
+                    stack.append(Unknown(f"{n}-byte integer"))
+                else:
+                    stack.append(int.from_bytes(data[pos + 4 : pos + 4 + n], "little", signed=True))
+                pos += 4 + n
+            elif op == 0x70:  # PUT
+                raw, pos = self._line(pos, _MAX_LINE)
+                if not stack:
+                    raise Malformed(at, "PUT on empty stack")
+                memo[self._int(raw, at)] = stack[-1]
+            elif op == 0x67:  # GET
+                raw, pos = self._line(pos, _MAX_LINE)
+                idx = self._int(raw, at)
+                if idx not in memo:
+                    raise Malformed(at, f"memo key {idx} not defined")
+                stack.append(memo[idx])
+            elif op == 0x50:  # PERSID
+                raw, pos = self._line(pos, _MAX_LINE)
+                stack.append(PersRef(self._ascii(raw, at)))
+            elif op == 0x51:  # BINPERSID
+                stack.append(PersRef(pop(at)))
+            elif op in (0x82, 0x83, 0x84):  # EXT1, EXT2, EXT4
+                n = {0x82: 1, 0x83: 2, 0x84: 4}[op]
+                self._need(pos, n)
+                code = int.from_bytes(data[pos : pos + n], "little", signed=(n == 4))
+                pos += n
+                self.saw_global = True
+                self.events.append(Event("ext", at, None, f"extension code {code}"))
+                stack.append(Unknown(f"copyreg extension {code}"))
+            elif op == 0x97:  # NEXT_BUFFER
+                stack.append(Unknown("out-of-band buffer"))
+            elif op == 0x98:  # READONLY_BUFFER
+                if not stack:
+                    raise Malformed(at, "READONLY_BUFFER on empty stack")
+            else:
+                raise Malformed(at, f"invalid opcode 0x{op:02x}")
+
+    # -- semantics helpers ---------------------------------------------------------------
+    @staticmethod
+    def _ascii(raw: bytes, at: int) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Malformed(at, "non-UTF-8 name") from None
+
+    @staticmethod
+    def _int(raw: bytes, at: int) -> int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise Malformed(at, "bad integer argument") from None
+
+    @staticmethod
+    def _quoted(raw: bytes, at: int) -> str:
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[:1] in (b"'", b'"'):
+            import codecs
+
+            try:
+                return bytes(codecs.escape_decode(raw[1:-1])[0]).decode("latin-1")
+            except ValueError:
+                raise Malformed(at, "bad STRING escape") from None
+        raise Malformed(at, "STRING argument not quoted")
+
+    def _setitems(self, target: Any, pairs: list[tuple[Any, Any]], at: int) -> None:
+        if isinstance(target, DictV):
+            target.items.extend(pairs)
+        elif isinstance(target, Call | Global | Unknown | PersRef):
+            # __setitem__ on an object: a call the loader makes for us.
+            self._mark_used(v for _, v in pairs)
+            if not (isinstance(target, Call) and _is_safe_call(target)):
+                self.events.append(Event("call", at, target, "__setitem__"))
+        else:
+            raise Malformed(at, f"SETITEM on {type(target).__name__}")
+
+    def _append(self, target: Any, items: list[Any], at: int) -> None:
+        if isinstance(target, list):
+            target.extend(items)
+        elif isinstance(target, Call | Global | Unknown | SetV):
+            self._mark_used(items)
+            if isinstance(target, SetV):
+                target.items.extend(items)
+            elif not (isinstance(target, Call) and _is_safe_call(target)):
+                self.events.append(Event("call", at, target, "append/extend"))
+        else:
+            raise Malformed(at, f"APPEND on {type(target).__name__}")
+
+    def _build(self, obj: Any, state: Any, at: int) -> None:
+        self._mark_used([state])
+        if isinstance(obj, Call):
+            obj.state = state
+        if isinstance(obj, Global):
+            # setattr on a class, function or module: monkeypatching at load time.
+            self.events.append(Event("build-global", at, obj, render_value(state)))
+        dicts = [state]
+        if isinstance(state, tuple) and len(state) == 2:
+            dicts = list(state)
+        for d in dicts:
+            if isinstance(d, DictV):
+                for k, _ in d.items:
+                    if isinstance(k, str) and k.startswith("__") and k.endswith("__"):
+                        self.events.append(Event("build-dunder", at, obj, k))
+
+    def _discard(self, items: list[Any], at: int) -> None:
+        for v in items:
+            if isinstance(v, Call) and not v.used and not _is_safe_call(v):
+                self.events.append(Event("discard", at, v))
+
+    @staticmethod
+    def _mark_used(values: Any) -> None:
+        for v in values:
+            if isinstance(v, Call):
+                v.used = True
+
+
+def _is_safe_call(call: Call) -> bool:
+    return isinstance(call.func, Global) and call.func.kind is GlobalClass.SAFE

@@ -1,0 +1,140 @@
+"""TorchScript ``code/**/*.py``: parsed (never run) and searched for calls that leave the model.
+
+TorchScript code can only call registered operators, but the archive's text is also what
+a tampered loader or a human might run; Python-level escapes (``os.system``, ``eval``,
+``__import__``, ``torch.ops.load_library``) and custom-op namespaces are reported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from aisec.artifacts._base import ScanContext
+from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+
+__all__ = ["scan_torchscript_code"]
+
+_MAX_CODE = 8 << 20
+_DANGEROUS_NAMES = frozenset(
+    ["eval", "exec", "compile", "__import__", "open", "system", "popen", "breakpoint"]
+)
+_DANGEROUS_ROOTS = frozenset(
+    [
+        "os",
+        "sys",
+        "subprocess",
+        "builtins",
+        "importlib",
+        "socket",
+        "shutil",
+        "ctypes",
+        "pickle",
+        "marshal",
+        "runpy",
+        "pty",
+    ]
+)
+_KNOWN_OP_NAMESPACES = frozenset(
+    [
+        "aten",
+        "prim",
+        "quantized",
+        "_quantized",
+        "quantized_decomposed",
+        "_caffe2",
+        "torchvision",
+        "torchaudio",
+        "image",
+        "fbgemm",
+        "_nnapi",
+    ]
+)
+_TEXT_PATTERN = re.compile(
+    rb"\b(os\.system|subprocess|__import__|\beval\s*\(|\bexec\s*\(|load_library|builtins)"
+)
+_REFS = (
+    FrameworkRef("ATLAS", "AML.T0011.000"),
+    FrameworkRef("ATLAS", "AML.T0018.002"),
+    FrameworkRef("OWASP-LLM", "LLM03:2025"),
+)
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[Finding]:
+    """Findings for one TorchScript source member (``ast.parse`` only; nothing executes)."""
+    path = f"{ctx.display_path}!/{member}"
+    if len(source) > _MAX_CODE:
+        return [
+            _finding(ctx, path, None, "code member larger than the scan limit", Severity.MEDIUM)
+        ]
+    try:
+        tree = ast.parse(source.decode("utf-8", "replace"), filename=member)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        match = _TEXT_PATTERN.search(source)
+        if match:
+            return [_finding(ctx, path, None, match.group(0).decode(), Severity.CRITICAL)]
+        return []
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for node in ast.walk(tree):
+        target: str | None = None
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            mods = [a.name for a in node.names]
+            if isinstance(node, ast.ImportFrom) and node.module:
+                mods.append(node.module)
+            bad = [m for m in mods if m.split(".")[0] in _DANGEROUS_ROOTS]
+            target = f"import {', '.join(bad)}" if bad else None
+        elif isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            if name is not None:
+                parts = name.split(".")
+                if (
+                    parts[-1] in _DANGEROUS_NAMES
+                    or parts[0] in _DANGEROUS_ROOTS
+                    or (
+                        parts[:2] == ["torch", "ops"]
+                        and len(parts) > 2
+                        and (parts[2] not in _KNOWN_OP_NAMESPACES)
+                    )
+                    or (
+                        parts[0] == "ops"
+                        and len(parts) > 1
+                        and parts[1] not in _KNOWN_OP_NAMESPACES
+                    )
+                ):
+                    target = name
+        if target is not None and target not in seen:
+            seen.add(target)
+            line = getattr(node, "lineno", None)
+            severity = Severity.MEDIUM if ".ops." in f".{target}." else Severity.CRITICAL
+            out.append(_finding(ctx, path, line, target, severity))
+    return out
+
+
+def _finding(
+    ctx: ScanContext, path: str, line: int | None, evidence: str, severity: Severity
+) -> Finding:
+    custom_op = severity is Severity.MEDIUM
+    return Finding(
+        rule_id="torchscript-custom-op" if custom_op else "torchscript-dangerous-code",
+        title="TorchScript code calls a custom operator namespace"
+        if custom_op
+        else "TorchScript code calls a dangerous function",
+        severity=severity,
+        asset=ctx.display_path,
+        location=Location(path=path, line=line),
+        evidence=evidence[:200],
+        frameworks=_REFS,
+        remediation="Do not load this TorchScript archive; re-export it from trusted source code.",
+    )

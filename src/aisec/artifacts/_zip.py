@@ -1,0 +1,455 @@
+"""Zip archives, PyTorch zip checkpoints and TorchScript archives.
+
+Members are read from their local headers the way torch's reader (miniz) does: the
+encryption flag and CRC do not stop us, because they do not stop torch either — the
+tricks are reported as findings and the content is scanned anyway. Central-directory
+and local-header names are compared, local entries missing from the central directory
+are found and scanned, overlapping entries (the non-recursive zip bomb) are refused,
+and every member is decompressed under size and ratio limits.
+"""
+
+from __future__ import annotations
+
+import bz2
+import itertools
+import re
+import struct
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, ClassVar, cast
+
+from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._pickle import PickleOptions, analyse_buffer, looks_like_pickle
+from aisec.artifacts._slice import SliceStream
+from aisec.artifacts._torchscript_code import scan_torchscript_code
+from aisec.core.errors import ScanError
+from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+
+__all__ = ["ZipHandler"]
+
+_LOCAL_SIG = b"PK\x03\x04"
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+_CHUNK = 1 << 20
+_SPOOL = 32 << 20
+_STORAGE = re.compile(r"(^|/)(data|\.data)/[^/]+$")
+_REFS = (FrameworkRef("ATLAS", "AML.T0010.003"), FrameworkRef("OWASP-LLM", "LLM03:2025"))
+_EVASION_REFS = (
+    FrameworkRef("ATLAS", "AML.T0011.000"),
+    FrameworkRef("ATLAS", "AML.T0010.003"),
+    FrameworkRef("OWASP-LLM", "LLM03:2025"),
+)
+
+ZIP_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
+    "zip-name-mismatch": (
+        "Zip member name differs between central directory and local header",
+        Severity.HIGH,
+        _EVASION_REFS,
+        "Readers disagree on which name a member has; rebuild the archive from its source.",
+    ),
+    "zip-hidden-entry": (
+        "Zip holds a local entry the central directory does not list",
+        Severity.HIGH,
+        _EVASION_REFS,
+        "Streaming readers see content that directory-based scanners miss; rebuild it.",
+    ),
+    "zip-overlapping-entries": (
+        "Zip members overlap (zip bomb construction)",
+        Severity.HIGH,
+        _EVASION_REFS,
+        "Do not extract this archive.",
+    ),
+    "archive-bomb": (
+        "Archive expands beyond the size or ratio limit",
+        Severity.HIGH,
+        _EVASION_REFS,
+        "Do not extract this archive; raise the limits only for a trusted file.",
+    ),
+    "archive-limit": (
+        "Archive exceeds a scan limit and was not fully scanned",
+        Severity.MEDIUM,
+        _REFS,
+        "Raise the limit (members, total size, depth) if the archive is trusted.",
+    ),
+    "zip-encrypted-flag": (
+        "Zip member is flagged as encrypted",
+        Severity.MEDIUM,
+        _EVASION_REFS,
+        "Python's zipfile refuses such members but torch ignores the flag; the content was "
+        "scanned as stored. Rebuild the archive without the flag.",
+    ),
+    "zip-crc-mismatch": (
+        "Zip member CRC does not match its content",
+        Severity.MEDIUM,
+        _EVASION_REFS,
+        "A bad CRC makes some scanners give up while torch still loads the member.",
+    ),
+    "zip-header-mismatch": (
+        "Zip local header disagrees with the central directory",
+        Severity.MEDIUM,
+        _EVASION_REFS,
+        "Readers disagree on how to decode this member; rebuild the archive.",
+    ),
+    "zip-duplicate-name": (
+        "Zip holds two members with the same name",
+        Severity.MEDIUM,
+        _EVASION_REFS,
+        "Readers pick different copies; rebuild the archive.",
+    ),
+    "zip-unreadable-member": (
+        "Zip member cannot be decompressed",
+        Severity.MEDIUM,
+        _REFS,
+        "The member could not be scanned; treat the archive as untrusted.",
+    ),
+    "archive-path-traversal": (
+        "Archive member path escapes the extraction folder",
+        Severity.MEDIUM,
+        _REFS,
+        "Extracting would write outside the target folder; do not extract it blindly.",
+    ),
+}
+
+
+def archive_finding(
+    ctx: ScanContext, rule: str, evidence: str, offset: int | None = None
+) -> Finding:
+    """A finding for one of ``ZIP_RULES`` (shared with tar and 7z)."""
+    title, severity, refs, remediation = ZIP_RULES[rule]
+    return Finding(
+        rule_id=rule,
+        title=title,
+        severity=severity,
+        asset=ctx.display_path,
+        location=Location(path=ctx.display_path, offset=offset),
+        evidence=evidence[:300],
+        frameworks=refs,
+        remediation=remediation,
+    )
+
+
+def unsafe_member_path(name: str) -> bool:
+    """True for absolute paths, drive letters and ``..`` components."""
+    norm = name.replace("\\", "/")
+    return norm.startswith("/") or bool(re.match(r"^[A-Za-z]:", norm)) or ".." in norm.split("/")
+
+
+@dataclass(slots=True)
+class _Entry:
+    name: str
+    offset: int  # local header offset
+    method: int
+    flags: int
+    csize: int
+    usize: int
+    crc: int
+    central: bool = True
+
+
+class _Budget:
+    def __init__(self, ctx: ScanContext) -> None:
+        self.left = ctx.limits.max_archive_total_bytes
+        self.ratio = ctx.limits.max_compression_ratio
+
+
+class ZipHandler(FormatHandler):
+    """Any zip: PyTorch checkpoints (any member names), TorchScript, ``.npz`` and plain zips."""
+
+    name: ClassVar[str] = "zip"
+    priority: ClassVar[int] = 10
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return head[:4] in (_LOCAL_SIG, b"PK\x05\x06", b"PK\x07\x08")
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        stream = ctx.stream
+        try:
+            zf = zipfile.ZipFile(stream)  # parses the central directory only
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
+            raise ScanError(f"{ctx.display_path}: not a readable zip ({exc})") from None
+        infos = zf.infolist()
+        findings: list[Finding] = []
+        limits = ctx.limits
+        if len(infos) > limits.max_archive_members:
+            findings.append(
+                archive_finding(
+                    ctx,
+                    "archive-limit",
+                    f"{len(infos)} members, limit {limits.max_archive_members}",
+                )
+            )
+            infos = infos[: limits.max_archive_members]
+        entries = [
+            _Entry(
+                i.filename,
+                i.header_offset,
+                i.compress_type,
+                i.flag_bits,
+                i.compress_size,
+                i.file_size,
+                i.CRC,
+            )
+            for i in infos
+        ]
+        findings += self._structure(ctx, entries)
+        names = [e.name for e in entries]
+        kind = _kind(names)
+        ctx.detected_format = kind
+        budget = _Budget(ctx)
+        scanned_offsets: set[int] = set()
+        for entry in sorted(entries, key=lambda e: e.offset):
+            if entry.offset in scanned_offsets:
+                continue
+            scanned_offsets.add(entry.offset)
+            findings += self._member(ctx, stream, entry, kind, budget)
+        return findings
+
+    # -- structure checks ----------------------------------------------------------------
+    def _structure(self, ctx: ScanContext, entries: list[_Entry]) -> list[Finding]:
+        out: list[Finding] = []
+        stream = ctx.stream
+        seen: set[str] = set()
+        for e in entries:
+            if e.name in seen:
+                out.append(archive_finding(ctx, "zip-duplicate-name", e.name, e.offset))
+            seen.add(e.name)
+            if unsafe_member_path(e.name):
+                out.append(archive_finding(ctx, "archive-path-traversal", e.name, e.offset))
+            local = _read_local(stream, e.offset, ctx.size)
+            if local is None:
+                out.append(
+                    archive_finding(
+                        ctx, "zip-unreadable-member", f"{e.name}: no local header", e.offset
+                    )
+                )
+                continue
+            lname, lflags, lmethod, _ = local
+            if lname != e.name:
+                out.append(
+                    archive_finding(
+                        ctx, "zip-name-mismatch", f"central {e.name!r} vs local {lname!r}", e.offset
+                    )
+                )
+            if lmethod != e.method or (lflags & 1) != (e.flags & 1):
+                out.append(
+                    archive_finding(
+                        ctx,
+                        "zip-header-mismatch",
+                        f"{e.name}: method {e.method}/{lmethod}, flags {e.flags:#x}/{lflags:#x}",
+                        e.offset,
+                    )
+                )
+        # overlapping member data: [offset, data end) ranges must not intersect
+        spans = sorted((e.offset, _data_start(stream, e) + e.csize, e.name) for e in entries)
+        for (a_start, a_end, a_name), (b_start, _, b_name) in itertools.pairwise(spans):
+            if b_start < a_end:
+                out.append(
+                    archive_finding(
+                        ctx,
+                        "zip-overlapping-entries",
+                        f"{a_name!r} [{a_start}, {a_end}) overlaps {b_name!r} at {b_start}",
+                        b_start,
+                    )
+                )
+                break
+        # local entries that the central directory does not list
+        known = {e.offset for e in entries}
+        for hidden in _walk_locals(stream, ctx.size, len(entries) + 64):
+            if hidden.offset not in known:
+                out.append(archive_finding(ctx, "zip-hidden-entry", hidden.name, hidden.offset))
+                entries.append(hidden)
+        return out
+
+    # -- members -------------------------------------------------------------------------
+    def _member(
+        self, ctx: ScanContext, stream: BinaryIO, e: _Entry, kind: str, budget: _Budget
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        if e.name.endswith("/") and e.usize == 0:
+            return out
+        if e.flags & 1:
+            out.append(archive_finding(ctx, "zip-encrypted-flag", e.name, e.offset))
+        if e.usize > 1 << 20 and e.csize > 0 and e.usize / e.csize > budget.ratio:
+            out.append(
+                archive_finding(
+                    ctx, "archive-bomb", f"{e.name}: ratio {e.usize / e.csize:.0f}:1", e.offset
+                )
+            )
+            return out
+        if e.usize > budget.left:
+            out.append(archive_finding(ctx, "archive-bomb", f"{e.name}: total size over limit"))
+            return out
+        try:
+            member, actual, crc = _open_member(
+                stream, e, ctx.size, min(budget.left, ctx.limits.max_archive_total_bytes)
+            )
+        except _MemberError as exc:
+            out.append(archive_finding(ctx, exc.rule, f"{e.name}: {exc}", e.offset))
+            return out
+        budget.left -= actual
+        if crc is not None and crc != e.crc and not (e.flags & 1):
+            out.append(
+                archive_finding(
+                    ctx, "zip-crc-mismatch", f"{e.name}: {crc:#010x} != {e.crc:#010x}", e.offset
+                )
+            )
+        base = e.name.rsplit("/", 1)[-1]
+        if kind in ("pytorch", "torchscript") and (
+            base.endswith(".pkl") or base.endswith(".debug_pkl")
+        ):
+            data = _read_all(member, actual, ctx)
+            opts = PickleOptions(torchscript=kind == "torchscript", multi=False, label=e.name)
+            out += analyse_buffer(data, ctx, 0, opts)
+        elif kind == "torchscript" and "/code/" in f"/{e.name}" and base.endswith(".py"):
+            out += scan_torchscript_code(_read_all(member, actual, ctx), ctx, e.name)
+        elif kind in ("pytorch", "torchscript") and _STORAGE.search(e.name):
+            # tensor bytes: only a real pickle stream here is worth a look
+            member.seek(0)
+            head = member.read(4096)
+            if head[:1] == b"\x80" and looks_like_pickle(head):
+                data = _read_all(member, actual, ctx)
+                found = analyse_buffer(data, ctx, 0, PickleOptions(label=e.name))
+                out += [f for f in found if f.severity >= Severity.HIGH]
+        elif ctx.scan_nested is not None:
+            member.seek(0)
+            ctx.scan_nested(member, e.name, actual)
+        return out
+
+
+class _MemberError(Exception):
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def _kind(names: list[str]) -> str:
+    if any(n == "constants.pkl" or n.endswith("/constants.pkl") for n in names) and any(
+        "/code/" in f"/{n}" for n in names
+    ):
+        return "torchscript"
+    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+        return "pytorch"
+    if names and all(n.endswith(".npy") for n in names):
+        return "npz"
+    return "zip"
+
+
+def _read_local(stream: BinaryIO, offset: int, size: int) -> tuple[str, int, int, int] | None:
+    if offset < 0 or offset + _LOCAL.size > size:
+        return None
+    stream.seek(offset)
+    raw = stream.read(_LOCAL.size)
+    if len(raw) < _LOCAL.size:
+        return None
+    sig, _ver, flags, method, _t, _d, _crc, _cs, _us, nlen, xlen = _LOCAL.unpack(raw)
+    if sig != _LOCAL_SIG:
+        return None
+    name_raw = stream.read(nlen)
+    name = name_raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+    return name, flags, method, offset + _LOCAL.size + nlen + xlen
+
+
+def _data_start(stream: BinaryIO, e: _Entry) -> int:
+    stream.seek(e.offset + 26)
+    raw = stream.read(4)
+    if len(raw) < 4:
+        return e.offset
+    nlen, xlen = struct.unpack("<HH", raw)
+    return int(e.offset + _LOCAL.size + nlen + xlen)
+
+
+def _walk_locals(stream: BinaryIO, size: int, cap: int) -> list[_Entry]:
+    """Follow local headers from offset 0 the way a streaming reader would."""
+    out: list[_Entry] = []
+    pos = 0
+    while len(out) < cap and pos + _LOCAL.size <= size:
+        stream.seek(pos)
+        raw = stream.read(_LOCAL.size)
+        if len(raw) < _LOCAL.size:
+            break
+        sig, _v, flags, method, _t, _d, crc, csize, usize, nlen, xlen = _LOCAL.unpack(raw)
+        if sig != _LOCAL_SIG or (flags & 0x8 and csize == 0):
+            break  # sizes only in a data descriptor: a streaming walk cannot go on safely
+        name = stream.read(nlen).decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        out.append(_Entry(name, pos, method, flags, csize, usize, crc, central=False))
+        pos += _LOCAL.size + nlen + xlen + csize
+        if flags & 0x8:
+            stream.seek(pos)
+            pos += 16 if stream.read(4) == b"PK\x07\x08" else 12
+    return out
+
+
+def _open_member(
+    stream: BinaryIO, e: _Entry, size: int, budget: int
+) -> tuple[BinaryIO, int, int | None]:
+    """A readable stream of the member's content, its length and its CRC (None if not computed)."""
+    local = _read_local(stream, e.offset, size)
+    if local is None:
+        raise _MemberError("zip-unreadable-member", "no local header")
+    start = local[3]
+    if start + e.csize > size:
+        raise _MemberError("zip-unreadable-member", "data runs past the end of the file")
+    if e.method == 0:
+        view = SliceStream(stream, start, e.csize)
+        crc = None
+        if e.csize <= _SPOOL:
+            crc = zlib.crc32(view.read())
+            view.seek(0)
+        return cast(BinaryIO, view), e.csize, crc
+    if e.method not in (8, 12):
+        raise _MemberError("zip-unreadable-member", f"compression method {e.method} not supported")
+    cap = min(budget, max(e.usize, 0))
+    out = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 - returned to caller
+    try:
+        written, crc = _inflate(
+            e.method, cast(BinaryIO, SliceStream(stream, start, e.csize)), cast(BinaryIO, out), cap
+        )
+    except (zlib.error, OSError, EOFError) as exc:
+        out.close()
+        raise _MemberError("zip-unreadable-member", f"corrupt data ({exc})") from None
+    except _MemberError:
+        out.close()
+        raise
+    if written > cap:
+        out.close()
+        raise _MemberError("archive-bomb", f"expands past {cap} bytes (declared {e.usize})")
+    out.seek(0)
+    return out, written, crc  # type: ignore[return-value]
+
+
+def _inflate(method: int, src: BinaryIO, out: BinaryIO, cap: int) -> tuple[int, int]:
+    """Decompress ``src`` into ``out``, stopping one byte past ``cap``; (bytes, crc32)."""
+    written = 0
+    crc = 0
+    if method == 8:
+        z = zlib.decompressobj(-15)
+        while (chunk := src.read(_CHUNK)) or z.unconsumed_tail:
+            data = z.unconsumed_tail + chunk
+            piece = z.decompress(data, max(cap - written + 1, 1))
+            written += len(piece)
+            crc = zlib.crc32(piece, crc)
+            out.write(piece)
+            if written > cap or z.eof:
+                break
+        return written, crc
+    b = bz2.BZ2Decompressor()
+    while not b.eof:
+        chunk = src.read(_CHUNK) if b.needs_input else b""
+        if b.needs_input and not chunk:
+            break
+        piece = b.decompress(chunk, max(cap - written + 1, 1))
+        written += len(piece)
+        crc = zlib.crc32(piece, crc)
+        out.write(piece)
+        if written > cap:
+            break
+    return written, crc
+
+
+def _read_all(member: BinaryIO, length: int, ctx: ScanContext) -> bytes:
+    if length > ctx.limits.max_pickle_bytes:
+        raise ScanError(f"{ctx.display_path}: member of {length} bytes exceeds the pickle limit")
+    member.seek(0)
+    return member.read()
