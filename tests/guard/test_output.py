@@ -202,6 +202,7 @@ def test_refusal_variants() -> None:
         "I cannot assist with creating malware.",
         "That request violates our usage policies.",
         "I must decline.",
+        "I\u2019m sorry, but I can\u2019t share that.",
     ):
         assert RefusalScanner().scan(text, out_ctx()).score > 0, text
 

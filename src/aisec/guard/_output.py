@@ -287,14 +287,16 @@ class ExfilLinkScanner(Scanner):
 
 # --- refusals ---------------------------------------------------------------------------------
 
+# matched on the lower-cased text: case-insensitive alternations are slow in ``re``
+_Q = "['\u2019]"  # models write both straight and curly apostrophes
+_CANT = rf"(?:can{_Q}?t|cannot|can not|won{_Q}t|will\s+not)"
 _REFUSAL = re.compile(
-    r"(?i)\b(?:I(?:'m| am)\s+(?:sorry|afraid),?\s+(?:but\s+)?I\s+(?:can(?:'|no)?t|cannot|won't|"
-    r"am\s+(?:not\s+able|unable))"
-    r"|I\s+(?:can(?:'|no)?t|cannot|won't|will\s+not|am\s+(?:not\s+able|unable)\s+to)\s+"
+    rf"\b(?:i(?:{_Q}m|\s+am)\s+(?:sorry|afraid),?\s+(?:but\s+)?i\s+(?:{_CANT}|am\s+(?:not\s+able|unable))"
+    rf"|i\s+(?:{_CANT}|am\s+(?:not\s+able|unable)\s+to)\s+"
     r"(?:help|assist|provide|comply|fulfil+|do\s+that|share|create|generate|support|engage)"
-    r"|as\s+an\s+AI(?:\s+language\s+model)?,?\s+I\s+(?:can(?:'|no)?t|cannot|don't|do\s+not)"
+    rf"|as\s+an\s+ai(?:\s+language\s+model)?,?\s+i\s+(?:{_CANT}|don{_Q}t|do\s+not)"
     r"|(?:against|violates?)\s+(?:my|our|the)\s+(?:guidelines|policies|policy|usage\s+polic)"
-    r"|I\s+must\s+(?:decline|refuse)|not\s+able\s+to\s+(?:help|assist)\s+with\s+(?:that|this))"
+    r"|i\s+must\s+(?:decline|refuse)|not\s+able\s+to\s+(?:help|assist)\s+with\s+(?:that|this))"
 )
 
 
@@ -312,7 +314,7 @@ class RefusalScanner(Scanner):
         super().__init__(threshold, **options)
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
-        m = _REFUSAL.search(text)
+        m = _REFUSAL.search(text.lower())
         if m is None:
             return ScanResult(0.0)
         score = 0.9 if m.start() < 200 else 0.6
@@ -322,7 +324,7 @@ class RefusalScanner(Scanner):
             severity=Severity.INFO,
             asset=ctx.route or "",
             location=Location(offset=m.start(), pointer=ctx.direction.value),
-            evidence=m.group()[:60],
+            evidence=text[m.start() : m.end()][:60],
             frameworks=_REFUSAL_FRAMEWORKS,
             remediation="A signal, not a block: watch refusal rates for jailbreak campaigns.",
         )

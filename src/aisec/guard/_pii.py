@@ -140,21 +140,24 @@ _IBAN = re.compile(
 )
 _SSN = re.compile(r"(?<![\w.-])(\d{3})([- .])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
 _SSN_BARE = re.compile(r"(?<![\w.-])(\d{3})(\d{2})(\d{4})(?![\w-]|\.\d)")
-_SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|social\s+security|soc\.?\s*sec|taxpayer|tin)\b")
+_SSN_CONTEXT = re.compile(r"\b(?:ssn|social\s+security|soc\.?\s*sec|taxpayer|tin)\b")
+_SSN_HINTS = ("ssn", "social", "soc", "taxpayer", "tin")
 _IPV4 = re.compile(
     r"(?<![\w.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
     r"(?![\w]|\.\d)"
 )
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:|\d+(?:\.\d+){3})")
 _MAC = re.compile(
-    r"(?<![\w:.-])(?:[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}"
-    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:.-])"
+    r"(?<![\w:.-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:.-])"
 )
+# starts at the dot, a literal sre jumps to quickly; the 4 hex digits before are a lookbehind
+_MAC_DOTTED = re.compile(r"\.(?<=[0-9A-Fa-f]{4}\.)[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w:.-])")
 _NINO = re.compile(
     r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
     r" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
 )
-_NINO_CONTEXT = re.compile(r"(?i)national\s+insurance|\bnino\b|\bni\s+(?:number|no)\b")
+_NINO_CONTEXT = re.compile(r"national\s+insurance|\bnino\b|\bni\s+(?:number|no)\b")
+_NINO_HINTS = ("national", "nino", "ni ")
 # A phone number: optional +CC, optional (area), then digit groups joined by one separator,
 # optional extension. Digit counts are checked after the match.
 _PHONE = re.compile(
@@ -163,21 +166,23 @@ _PHONE = re.compile(
 )
 _EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
 _PHONE_CONTEXT = re.compile(
-    r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|fax|call|calling|reach|contact|"
+    r"\b(?:phone|tel|telephone|mobile|cell|cellphone|fax|call|calling|reach|contact|"
     r"dial|ring|whatsapp|sms|text|number|office|landline|hotline|answering)\b"
 )
 _NOT_PHONE_CONTEXT = re.compile(
-    r"(?i)(?:\b(?:order|invoice|ref|reference|tracking|account|acct|id|serial|version|isbn|"
+    r"(?:\b(?:order|invoice|ref|reference|tracking|account|acct|id|serial|version|isbn|"
     r"sku|po|ticket|case|build|zip|postcode|postal|apt|apartment|suite|unit|room|no)\b|#)[\s:#.]*$"
 )
 _ID_CONTEXT = re.compile(
-    r"(?i)\b(?:licen[cs]e|passport|permit|ssn|social\s+security|account|tax|vat|routing|"
+    r"\b(?:licen[cs]e|passport|permit|ssn|social\s+security|account|tax|vat|routing|"
     r"iban|card|policy|member|employee|student|patient|customer)\b"
 )
-_STRONG_PHONE = re.compile(r"(?i)\b(?:phone|tel|telephone|mobile|cell|fax|call|whatsapp|sms)\b")
+_STRONG_PHONE = re.compile(r"\b(?:phone|tel|telephone|mobile|cell|fax|call|whatsapp|sms)\b")
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
-_DIGIT_RUN = re.compile(r"\d{6}|\d[ .()-]{1,2}\d")
+# One pass finds every run of digits and separators long enough to hold a phone, card,
+# SSN or IPv4 address; the specific patterns then run only in windows around those runs.
+_SCOUT = re.compile(r"\d[\d ().+/x-]{4,}\d")
 
 _CARD_PREFIXES = re.compile(
     r"4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|3(?:0[0-5]|[68])|6(?:011|4[4-9]|5)|35(?:2[89]|[3-8])|62"
@@ -212,20 +217,20 @@ def _phone_score(raw: str) -> tuple[bool, bool]:
     return False, possible
 
 
-def _phone_matches(text: str) -> Iterable[PiiMatch]:
-    for m in _PHONE.finditer(text):
+def _phone_matches(text: str, pos: int, endpos: int) -> Iterable[PiiMatch]:
+    for m in _PHONE.finditer(text, pos, endpos):
         raw = m.group()
         core = _EXTENSION.sub("", raw)
         ndigits = sum(ch.isdigit() for ch in core)
         if not 7 <= ndigits <= 15 or _DATE.match(core) or text[m.end() : m.end() + 1] == ":":
             continue  # dates and times are digit groups too
         start = m.start()
-        before = text[max(0, start - 40) : start]
+        before = text[max(0, start - 40) : start].lower()
         if _NOT_PHONE_CONTEXT.search(before) or (
             _ID_CONTEXT.search(before) and not _STRONG_PHONE.search(before)
         ):
             continue  # an order, account or document number, not a phone
-        after = text[m.end() : m.end() + 20]
+        after = text[m.end() : m.end() + 20].lower()
         context = _PHONE_CONTEXT.search(before) or _PHONE_CONTEXT.search(after)
         has_seps = ndigits != len(core) or core.startswith("+")
         if not has_seps and not context:
@@ -244,8 +249,8 @@ def _phone_matches(text: str) -> Iterable[PiiMatch]:
         yield PiiMatch("PHONE", start, m.end(), score)
 
 
-def _iban_matches(text: str) -> Iterable[PiiMatch]:
-    for m in _IBAN.finditer(text):
+def _iban_matches(text: str, pos: int, endpos: int) -> Iterable[PiiMatch]:
+    for m in _IBAN.finditer(text, pos, endpos):
         raw = m.group()
         # the pattern may have swallowed a following short word; drop trailing groups
         while raw:
@@ -258,60 +263,88 @@ def _iban_matches(text: str) -> Iterable[PiiMatch]:
             raw = raw[:cut]
 
 
-def _ip_matches(text: str) -> Iterable[PiiMatch]:
-    if "." in text:
-        for m in _IPV4.finditer(text):
-            yield PiiMatch("IP_ADDRESS", m.start(), m.end(), 0.85)
-    if "::" in text or text.count(":") >= 5:
-        for m in _IPV6.finditer(text):
-            raw = m.group()
-            if raw.count(":") < 3 and raw != "::1":
-                continue
-            try:
-                ipaddress.IPv6Address(raw)
-            except ValueError:
-                continue
-            yield PiiMatch("IP_ADDRESS", m.start(), m.end(), 0.85)
+def _ipv6_matches(text: str) -> Iterable[PiiMatch]:
+    for m in _IPV6.finditer(text):
+        raw = m.group()
+        if raw.count(":") < 3 and raw != "::1":
+            continue
+        try:
+            ipaddress.IPv6Address(raw)
+        except ValueError:
+            continue
+        yield PiiMatch("IP_ADDRESS", m.start(), m.end(), 0.85)
 
 
-def _ssn_matches(text: str) -> Iterable[PiiMatch]:
-    context = _SSN_CONTEXT.search(text) is not None
-    for m in _SSN.finditer(text):
+def _ssn_matches(text: str, pos: int, endpos: int, context: bool) -> Iterable[PiiMatch]:
+    for m in _SSN.finditer(text, pos, endpos):
         # dashes are how SSNs are written; "680 36 4022" is as likely a house number
         if (m.group(2) == "-" or context) and ssn_valid(m.group(1), m.group(3), m.group(4)):
             yield PiiMatch("US_SSN", m.start(), m.end(), 0.85)
     if context:
-        for m in _SSN_BARE.finditer(text):
+        for m in _SSN_BARE.finditer(text, pos, endpos):
             if ssn_valid(m.group(1), m.group(2), m.group(3)):
                 yield PiiMatch("US_SSN", m.start(), m.end(), 0.7)
+
+
+def _windows(text: str, left: int, right: int) -> list[tuple[int, int]]:
+    """Merged windows around the digit runs of ``text``."""
+    out: list[tuple[int, int]] = []
+    n = len(text)
+    for m in _SCOUT.finditer(text):
+        s, e = max(0, m.start() - left), min(n, m.end() + right)
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _hint(low: str, hints: tuple[str, ...]) -> bool:
+    return any(h in low for h in hints)
 
 
 def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
     if "EMAIL" in kinds and "@" in text:
         for m in _EMAIL.finditer(text):
             yield PiiMatch("EMAIL", m.start(), m.end(), 0.95)
-    has_digits = _DIGIT_RUN.search(text) is not None
-    if has_digits:
+    digit_kinds = kinds & _DIGIT_KINDS
+    windows = _windows(text, 3, 16) if digit_kinds else []
+    low = text.lower() if windows or "UK_NINO" in kinds else ""
+    ssn_context = bool(windows) and _hint(low, _SSN_HINTS) and _SSN_CONTEXT.search(low) is not None
+    for pos, endpos in windows:
         if "CREDIT_CARD" in kinds:
-            for m in _CARD.finditer(text):
+            for m in _CARD.finditer(text, pos, endpos):
                 if _card_ok(m.group()):
                     yield PiiMatch("CREDIT_CARD", m.start(), m.end(), 0.9)
         if "US_SSN" in kinds:
-            yield from _ssn_matches(text)
+            yield from _ssn_matches(text, pos, endpos, ssn_context)
         if "PHONE" in kinds:
-            yield from _phone_matches(text)
+            yield from _phone_matches(text, pos, endpos)
+        if "IP_ADDRESS" in kinds:
+            for m in _IPV4.finditer(text, pos, endpos):
+                yield PiiMatch("IP_ADDRESS", m.start(), m.end(), 0.85)
     if "IBAN" in kinds:
-        yield from _iban_matches(text)
-    if "IP_ADDRESS" in kinds:
-        yield from _ip_matches(text)
-    if "MAC_ADDRESS" in kinds and (":" in text or "-" in text or "." in text):
-        for m in _MAC.finditer(text):
-            yield PiiMatch("MAC_ADDRESS", m.start(), m.end(), 0.8)
-    if "UK_NINO" in kinds and _NINO_CONTEXT.search(text):
+        # every IBAN holds a run of digits (its check digits and most of its BBAN)
+        for pos, endpos in _windows(text, 34, 16) if windows else ():
+            yield from _iban_matches(text, pos, endpos)
+    if "IP_ADDRESS" in kinds and ("::" in text or text.count(":") >= 5):
+        yield from _ipv6_matches(text)
+    if "MAC_ADDRESS" in kinds:
+        if text.count(":") >= 5 or text.count("-") >= 5:
+            for m in _MAC.finditer(text):
+                yield PiiMatch("MAC_ADDRESS", m.start(), m.end(), 0.8)
+        if text.count(".") >= 2:
+            for m in _MAC_DOTTED.finditer(text):
+                start = m.start() - 4  # the match begins at the first dot
+                if start and (text[start - 1].isalnum() or text[start - 1] in "_:.-"):
+                    continue
+                yield PiiMatch("MAC_ADDRESS", start, m.end(), 0.8)
+    if "UK_NINO" in kinds and _hint(low, _NINO_HINTS) and _NINO_CONTEXT.search(low):
         for m in _NINO.finditer(text):
             yield PiiMatch("UK_NINO", m.start(), m.end(), 0.85)
 
 
+_DIGIT_KINDS = frozenset({"CREDIT_CARD", "US_SSN", "PHONE", "IP_ADDRESS", "IBAN"})
 _ALL = frozenset(PII_KINDS)
 
 
