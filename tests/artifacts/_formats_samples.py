@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - chat templates are kept verbatim, long lines included
 """Builders for non-pickle model files, benign and malicious, written for real.
 
 Keras, h5py, onnx and safetensors files are saved by those libraries; GGUF and the
@@ -139,7 +140,7 @@ BENIGN_TEMPLATES: dict[str, str] = {
 
 # CVE-2024-34359 proof of concept (llama-cpp-python), verbatim in structure.
 SSTI_CVE_2024_34359 = (
-    "{% for x in ().__class__.__base__.__subclasses__() %}{% if \"warning\" in x.__name__ %}"
+    '{% for x in ().__class__.__base__.__subclasses__() %}{% if "warning" in x.__name__ %}'
     "{{x()._module.__builtins__['__import__']('os').popen(\"touch /tmp/retr0reg\")}}"
     "{%endif%}{% endfor %}"
 )
@@ -239,7 +240,9 @@ def saved_model(graph: bytes, assets: tuple[str, ...] = ()) -> bytes:
     saver = pb_str(1, "saver_filename:0") + pb_str(2, "StatefulPartitionedCall_1:0")
     meta = pb_bytes(1, meta_info) + pb_bytes(2, graph) + pb_bytes(3, saver)
     for i, asset in enumerate(assets):
-        meta += pb_bytes(6, pb_bytes(1, pb_str(1, f"asset_path_initializer_{i}:0")) + pb_str(2, asset))
+        meta += pb_bytes(
+            6, pb_bytes(1, pb_str(1, f"asset_path_initializer_{i}:0")) + pb_str(2, asset)
+        )
     return pb_varint(1, 1) + pb_bytes(2, meta)
 
 
@@ -315,7 +318,9 @@ def frozen_graph_benign() -> bytes:
 
 SAVEDMODEL_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
     "pyfunc_in_serving_function": (
-        lambda: saved_model(_tf2_graph([tf_node("PyFunc", "PyFunc", ("inputs",), token="pyfunc_0")])),
+        lambda: saved_model(
+            _tf2_graph([tf_node("PyFunc", "PyFunc", ("inputs",), token="pyfunc_0")])
+        ),
         "savedmodel-python-op",
     ),
     "eager_pyfunc_in_graph": (
@@ -453,7 +458,9 @@ def _gguf_huge_string() -> bytes:
 
 def _gguf_huge_array() -> bytes:
     head = b"GGUF" + struct.pack("<IQQ", 3, 0, 1)
-    return head + _gguf_str("tokenizer.ggml.tokens") + struct.pack("<IIQ", GGUF_ARR, GGUF_STR, 1 << 50)
+    return (
+        head + _gguf_str("tokenizer.ggml.tokens") + struct.pack("<IIQ", GGUF_ARR, GGUF_STR, 1 << 50)
+    )
 
 
 GGUF_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
@@ -463,8 +470,14 @@ GGUF_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "named_chat_template_ssti": (
         lambda: gguf_bytes(
-            [*_llama_kvs(), ("tokenizer.chat_template.tool_use", GGUF_STR, SSTI_TEMPLATES[
-                "attr_tilde_concat"][0])],
+            [
+                *_llama_kvs(),
+                (
+                    "tokenizer.chat_template.tool_use",
+                    GGUF_STR,
+                    SSTI_TEMPLATES["attr_tilde_concat"][0],
+                ),
+            ],
             _llama_tensors(),
         ),
         "gguf-template-ssti",
@@ -477,8 +490,13 @@ GGUF_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
     "string_length_overflow": (_gguf_huge_string, "gguf-metadata-out-of-bounds"),
     "array_count_overflow": (_gguf_huge_array, "gguf-metadata-out-of-bounds"),
     "unknown_value_type": (
-        lambda: b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + _gguf_str("x") + struct.pack("<I", 77)
-        + b"\0" * 16,
+        lambda: (
+            b"GGUF"
+            + struct.pack("<IQQ", 3, 0, 1)
+            + _gguf_str("x")
+            + struct.pack("<I", 77)
+            + b"\0" * 16
+        ),
         "gguf-invalid-metadata",
     ),
     "tensor_too_many_dims": (
@@ -506,7 +524,9 @@ def safetensors_raw(header: dict[str, object] | bytes, data: bytes) -> bytes:
 
 def _st_pickle_trailer() -> bytes:
     header = {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}
-    payload = b"\x80\x04\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R."
+    payload = (
+        b"\x80\x04\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R."
+    )
     return safetensors_raw(header, b"\0" * 8 + payload)
 
 
@@ -660,10 +680,16 @@ def onnx_models() -> dict[str, object]:
         opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
     )
     then_g = helper.make_graph(
-        [helper.make_node("Identity", ["X"], ["Z"])], "then", [], [helper.make_tensor_value_info("Z", TensorProto.FLOAT, [1, 4])]
+        [helper.make_node("Identity", ["X"], ["Z"])],
+        "then",
+        [],
+        [helper.make_tensor_value_info("Z", TensorProto.FLOAT, [1, 4])],
     )
     else_g = helper.make_graph(
-        [helper.make_node("Neg", ["X"], ["Z2"])], "else", [], [helper.make_tensor_value_info("Z2", TensorProto.FLOAT, [1, 4])]
+        [helper.make_node("Neg", ["X"], ["Z2"])],
+        "else",
+        [],
+        [helper.make_tensor_value_info("Z2", TensorProto.FLOAT, [1, 4])],
     )
     cond = helper.make_tensor_value_info("C", TensorProto.BOOL, [])
     out = helper.make_tensor_value_info("O", TensorProto.FLOAT, [1, 4])
@@ -726,7 +752,6 @@ def onnx_benign_files(folder: Path) -> list[Path]:
 
 def onnx_external(location: str, *, in_subgraph: bool = False, in_function: bool = False) -> bytes:
     """A model whose initializer's bytes live at ``location`` (never created)."""
-    import onnx
     from onnx import TensorProto, helper
 
     t = helper.make_tensor("W", TensorProto.FLOAT, [4, 3], vals=[0.0] * 12)
@@ -739,7 +764,11 @@ def onnx_external(location: str, *, in_subgraph: bool = False, in_function: bool
     y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 3])
     if in_subgraph:
         inner = helper.make_graph(
-            [helper.make_node("MatMul", ["X", "W"], ["Z"])], "inner", [], [helper.make_tensor_value_info("Z", TensorProto.FLOAT, [1, 3])], [t]
+            [helper.make_node("MatMul", ["X", "W"], ["Z"])],
+            "inner",
+            [],
+            [helper.make_tensor_value_info("Z", TensorProto.FLOAT, [1, 3])],
+            [t],
         )
         cond = helper.make_tensor_value_info("C", TensorProto.BOOL, [])
         g = helper.make_graph(
@@ -751,10 +780,16 @@ def onnx_external(location: str, *, in_subgraph: bool = False, in_function: bool
     elif in_function:
         const = helper.make_node("Constant", [], ["W"], value=t)
         fn = helper.make_function(
-            "local.funcs", "LoadW", ["X"], ["Y"], [const, helper.make_node("MatMul", ["X", "W"], ["Y"])],
+            "local.funcs",
+            "LoadW",
+            ["X"],
+            ["Y"],
+            [const, helper.make_node("MatMul", ["X", "W"], ["Y"])],
             [helper.make_opsetid("", 17)],
         )
-        g = helper.make_graph([helper.make_node("LoadW", ["X"], ["Y"], domain="local.funcs")], "g", [x], [y])
+        g = helper.make_graph(
+            [helper.make_node("LoadW", ["X"], ["Y"], domain="local.funcs")], "g", [x], [y]
+        )
         model = helper.make_model(
             g,
             functions=[fn],
@@ -848,25 +883,44 @@ def keras_benign_files(folder: Path) -> list[Path]:
 
     out = []
     inp = keras.Input((8,))
-    x = keras.layers.Dense(16, activation="relu", kernel_regularizer=keras.regularizers.L2(0.01))(inp)
+    x = keras.layers.Dense(16, activation="relu", kernel_regularizer=keras.regularizers.L2(0.01))(
+        inp
+    )
     x = keras.layers.Dropout(0.1)(x)
     x = keras.layers.BatchNormalization()(x)
     y = keras.layers.Dense(3, activation="softmax")(x)
     functional = keras.Model(inp, y)
-    functional.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    functional.compile(
+        optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     seq = keras.Sequential(
-        [keras.Input((10,), dtype="int32"), keras.layers.Embedding(50, 8), keras.layers.LSTM(4),
-         keras.layers.Dense(1, activation="sigmoid")]
+        [
+            keras.Input((10,), dtype="int32"),
+            keras.layers.Embedding(50, 8),
+            keras.layers.LSTM(4),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
     )
     conv = keras.Sequential(
-        [keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3, activation="relu"),
-         keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(2)]
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
     )
-    inner = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8, activation="tanh")], name="inner")
+    inner = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(8, activation="tanh")], name="inner"
+    )
     nested_in = keras.Input((8,))
     nested = keras.Model(nested_in, keras.layers.Dense(1)(inner(nested_in)))
-    for name, model in (("functional", functional), ("sequential_lstm", seq), ("conv", conv),
-                        ("nested", nested)):
+    for name, model in (
+        ("functional", functional),
+        ("sequential_lstm", seq),
+        ("conv", conv),
+        ("nested", nested),
+    ):
         p = folder / f"{name}.keras"
         model.save(p)
         out.append(p)
@@ -933,7 +987,10 @@ def _lambda_layer(code: str = EVIL_LAMBDA_CODE) -> dict[str, object]:
         "class_name": "Lambda",
         "config": {
             "name": "lambda",
-            "function": {"class_name": "__lambda__", "config": {"code": code, "defaults": None, "closure": None}},
+            "function": {
+                "class_name": "__lambda__",
+                "config": {"code": code, "defaults": None, "closure": None},
+            },
             "arguments": {},
         },
         "registered_name": None,
@@ -961,15 +1018,28 @@ KERAS_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "builtins_exec_as_class": (
         lambda: keras_archive(
-            keras_sequential([{"module": "builtins", "class_name": "exec", "config": {},
-                               "registered_name": None}])
+            keras_sequential(
+                [
+                    {
+                        "module": "builtins",
+                        "class_name": "exec",
+                        "config": {},
+                        "registered_name": None,
+                    }
+                ]
+            )
         ),
         "keras-unsafe-module",
     ),
     "subprocess_in_optimizer_config": (
         lambda: keras_archive(
-            {**keras_sequential([_dense()]), "compile_config": {
-                "optimizer": _function_ref("subprocess", "check_output"), "loss": "mse"}}
+            {
+                **keras_sequential([_dense()]),
+                "compile_config": {
+                    "optimizer": _function_ref("subprocess", "check_output"),
+                    "loss": "mse",
+                },
+            }
         ),
         "keras-unsafe-module",
     ),
@@ -989,15 +1059,24 @@ KERAS_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "custom_object_outside_keras": (
         lambda: keras_archive(
-            keras_sequential([{"module": "evil_layers", "class_name": "Backdoor", "config": {},
-                               "registered_name": "evil_layers>Backdoor"}])
+            keras_sequential(
+                [
+                    {
+                        "module": "evil_layers",
+                        "class_name": "Backdoor",
+                        "config": {},
+                        "registered_name": "evil_layers>Backdoor",
+                    }
+                ]
+            )
         ),
         "keras-custom-object",
     ),
     "tfoplambda_io_write_file": (
         lambda: keras_archive(
-            keras_sequential([{"class_name": "TFOpLambda", "config": {"name": "w",
-                               "function": "io.write_file"}}])
+            keras_sequential(
+                [{"class_name": "TFOpLambda", "config": {"name": "w", "function": "io.write_file"}}]
+            )
         ),
         "keras-unsafe-module",
     ),
@@ -1033,8 +1112,8 @@ def legacy_h5(folder: Path, name: str, config: dict[str, object]) -> Path:
 
 
 HDF5_LAMBDA_LEGACY = legacy_keras_config(
-    [{"class_name": "Lambda", "config": {"name": "lambda", "function": [EVIL_LAMBDA_CODE, None, None],
-      "function_type": "lambda", "module": "__main__", "output_shape": None,
+    [{"class_name": "Lambda", "config": {"name": "lambda",
+      "function": [EVIL_LAMBDA_CODE, None, None], "function_type": "lambda", "module": "__main__", "output_shape": None,
       "output_shape_type": "raw", "arguments": {}}}]
 )  # fmt: skip
 HDF5_LAMBDA_FUNCTION_OS_SYSTEM = legacy_keras_config(

@@ -437,8 +437,10 @@ def analyse_keras_config(config: object) -> list[KerasIssue]:
     lambda_layers = {i.pointer for i in walker.issues if i.rule_id == "keras-lambda-layer"}
     out: list[KerasIssue] = []
     for issue in walker.issues:
-        parent = issue.pointer.rsplit("/config/function", 1)[0]
-        if issue.rule_id == "keras-lambda-bytecode" and parent in lambda_layers:
+        if issue.rule_id == "keras-lambda-bytecode" and any(
+            issue.pointer == f"{p}/config" or issue.pointer.startswith(f"{p}/config/function")
+            for p in lambda_layers
+        ):
             continue
         out.append(issue)
     return out

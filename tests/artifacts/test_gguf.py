@@ -1,0 +1,70 @@
+"""GGUF v1-v3: bounded metadata parsing, tensor infos, chat-template SSTI."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from _formats_samples import (
+    BENIGN_TEMPLATES,
+    GGUF_ATTACKS,
+    GGUF_STR,
+    gguf_benign,
+    gguf_bytes,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aisec.artifacts import scan_bytes
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_benign_versions_are_clean(version: int) -> None:
+    report = scan_bytes(gguf_benign(version), "tiny.gguf")
+    assert (report.files[0].format, report.files[0].verdict) == ("gguf", "clean")
+
+
+@pytest.mark.parametrize("name", sorted(BENIGN_TEMPLATES))
+def test_benign_chat_templates_in_gguf(name: str) -> None:
+    report = scan_bytes(gguf_benign(template=BENIGN_TEMPLATES[name]), "m.gguf")
+    assert report.files[0].verdict == "clean", report.findings
+
+
+@pytest.mark.parametrize("technique", sorted(GGUF_ATTACKS))
+def test_gguf_technique(technique: str) -> None:
+    build, rule = GGUF_ATTACKS[technique]
+    report = scan_bytes(build(), "model.gguf")
+    assert report.files[0].format == "gguf"
+    assert rule in {f.rule_id for f in report.findings}
+
+
+def test_template_finding_points_at_the_key() -> None:
+    report = scan_bytes(GGUF_ATTACKS["named_chat_template_ssti"][0](), "m.gguf")
+    finding = next(f for f in report.findings if f.rule_id == "gguf-template-ssti")
+    assert finding.location.pointer == "tokenizer.chat_template.tool_use"
+
+
+def test_big_endian_gguf_is_an_error_verdict() -> None:
+    data = b"GGUF" + struct.pack(">I", 3) + b"\0" * 32
+    assert scan_bytes(data, "be.gguf").files[0].verdict == "error"
+
+
+def test_unknown_version_is_reported() -> None:
+    data = b"GGUF" + struct.pack("<I", 99) + b"\0" * 32
+    rules = {f.rule_id for f in scan_bytes(data, "v.gguf").findings}
+    assert rules == {"gguf-invalid-metadata"}
+
+
+def test_large_vocabulary_parses() -> None:
+    tokens = [f"token{i}" for i in range(50_000)]
+    data = gguf_bytes([("tokenizer.ggml.tokens", 9, (GGUF_STR, tokens))])
+    assert scan_bytes(data, "vocab.gguf").files[0].verdict == "clean"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=400))
+def test_random_bytes_after_magic_never_crash(body: bytes) -> None:
+    data = b"GGUF" + struct.pack("<I", 3) + body
+    assert scan_bytes(data, "r.gguf").files[0].verdict in (
+        "clean", "suspicious", "malicious", "error",
+    )  # fmt: skip

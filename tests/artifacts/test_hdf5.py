@@ -1,0 +1,99 @@
+"""HDF5: legacy Keras .h5 configs read with h5py (never Keras), links out of the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+from _formats_samples import HDF5_LAMBDA_FUNCTION_OS_SYSTEM, HDF5_LAMBDA_LEGACY, legacy_h5
+
+from aisec.artifacts import scan_path
+
+
+def _scan(p: Path) -> tuple[str, set[str]]:
+    report = scan_path(p)
+    return report.files[0].verdict, {f.rule_id for f in report.findings}
+
+
+def test_plain_data_file_is_clean(tmp_path: Path) -> None:
+    p = tmp_path / "data.h5"
+    with h5py.File(p, "w") as f:
+        f.create_dataset("x", data=np.arange(100))
+        g = f.create_group("nested/deeper")
+        g.create_dataset("y", data=np.ones((3, 3)))
+        g.attrs["note"] = "plain data"
+        f["soft"] = h5py.SoftLink("/x")
+    assert _scan(p) == ("clean", set())
+
+
+def test_cve_2024_3660_legacy_lambda_bytecode(tmp_path: Path) -> None:
+    p = legacy_h5(tmp_path, "model.h5", HDF5_LAMBDA_LEGACY)
+    report = scan_path(p)
+    assert report.files[0].format == "hdf5"
+    finding = next(f for f in report.findings if f.rule_id == "keras-lambda-layer")
+    assert "system" in finding.evidence
+    assert finding.location.pointer is not None
+    assert finding.location.pointer.startswith("@model_config/")
+
+
+def test_legacy_lambda_function_type_names_os_system(tmp_path: Path) -> None:
+    p = legacy_h5(tmp_path, "model.h5", HDF5_LAMBDA_FUNCTION_OS_SYSTEM)
+    verdict, rules = _scan(p)
+    assert verdict == "malicious"
+    assert {"keras-unsafe-module", "keras-lambda-layer"} <= rules
+
+
+def test_lambda_in_training_config(tmp_path: Path) -> None:
+    import json
+
+    p = tmp_path / "m.h5"
+    with h5py.File(p, "w") as f:
+        f.attrs["training_config"] = json.dumps(
+            {"loss": {"class_name": "function", "module": "os", "config": "system"}}
+        )
+    assert "keras-unsafe-module" in _scan(p)[1]
+
+
+def test_external_link_to_system_file(tmp_path: Path) -> None:
+    p = tmp_path / "linked.h5"
+    with h5py.File(p, "w") as f:
+        f.create_dataset("ok", data=[1, 2, 3])
+        f["weights"] = h5py.ExternalLink("/etc/passwd", "/")
+    verdict, rules = _scan(p)
+    assert (verdict, rules) == ("malicious", {"hdf5-external-link"})
+
+
+def test_external_raw_storage(tmp_path: Path) -> None:
+    p = tmp_path / "ext.h5"
+    with h5py.File(p, "w") as f:
+        f.create_dataset("d", shape=(4,), dtype="u1", external=[("/etc/hostname", 0, 4)])
+    assert _scan(p) == ("malicious", {"hdf5-external-storage"})
+
+
+def test_virtual_dataset_mapping_other_file(tmp_path: Path) -> None:
+    src = tmp_path / "src.h5"
+    with h5py.File(src, "w") as f:
+        f.create_dataset("data", data=np.arange(10))
+    layout = h5py.VirtualLayout(shape=(10,), dtype="i8")
+    layout[:] = h5py.VirtualSource(str(src), "data", shape=(10,))
+    p = tmp_path / "vds.h5"
+    with h5py.File(p, "w") as f:
+        f.create_virtual_dataset("v", layout)
+    assert "hdf5-virtual-dataset" in _scan(p)[1]
+
+
+def test_user_block_does_not_hide_the_file(tmp_path: Path) -> None:
+    p = tmp_path / "ub.h5"
+    with h5py.File(p, "w", userblock_size=512) as f:
+        f["x"] = h5py.ExternalLink("/etc/shadow", "/")
+    report = scan_path(p)
+    assert report.files[0].format == "hdf5"
+    assert "hdf5-external-link" in {f.rule_id for f in report.findings}
+
+
+def test_truncated_hdf5_is_an_error(tmp_path: Path) -> None:
+    p = legacy_h5(tmp_path, "m.h5", HDF5_LAMBDA_LEGACY)
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(p.read_bytes()[:600])
+    assert scan_path(cut).files[0].verdict in ("error", "malicious")

@@ -1,0 +1,130 @@
+"""Keras v3 archives and configs: Lambda layers, unsafe modules, custom objects."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from _formats_samples import (
+    EVIL_LAMBDA_CODE,
+    KERAS_ATTACKS,
+    keras_benign_files,
+    keras_lambda_file,
+    keras_sequential,
+)
+
+from aisec.artifacts import scan_bytes, scan_path
+from aisec.artifacts._keras import analyse_keras_config, lambda_code_names
+from aisec.core.frameworks import lookup
+
+
+@pytest.fixture(scope="module")
+def keras_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("keras")
+    return [*keras_benign_files(folder), keras_lambda_file(folder)]
+
+
+def test_models_saved_by_keras_are_clean(keras_files: list[Path]) -> None:
+    benign = [p for p in keras_files if p.name != "lambda.keras"]
+    report = scan_path(benign)
+    top = [r for r in report.files if "!/" not in r.path]
+    assert len(top) == 6
+    assert {(r.format, r.verdict) for r in top} == {("keras", "clean"), ("hdf5", "clean")}
+    assert report.findings == []
+
+
+def test_lambda_saved_by_keras_is_caught(keras_files: list[Path]) -> None:
+    lam = next(p for p in keras_files if p.name == "lambda.keras")
+    report = scan_path(lam)
+    assert report.files[0].verdict == "malicious"
+    assert {f.rule_id for f in report.findings} == {"keras-lambda-layer"}
+
+
+@pytest.mark.parametrize("technique", sorted(KERAS_ATTACKS))
+def test_keras_technique(technique: str) -> None:
+    build, rule = KERAS_ATTACKS[technique]
+    report = scan_bytes(build(), f"{technique}.keras")
+    assert report.files[0].format == "keras"
+    assert rule in {f.rule_id for f in report.findings}
+
+
+def test_detected_by_content_not_extension() -> None:
+    data = KERAS_ATTACKS["lambda_layer_bytecode"][0]()
+    report = scan_bytes(data, "weights.bin")
+    assert report.files[0].format == "keras"
+    assert report.files[0].verdict == "malicious"
+
+
+def test_reordered_members_still_detected() -> None:
+    # config.json last and no metadata.json: the sniffer reads the central directory
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("model.weights.h5", b"")
+        z.writestr("config.json", json.dumps(keras_sequential([])))
+    report = scan_bytes(buf.getvalue(), "m.zip")
+    assert report.files[0].format == "keras"
+
+
+def test_model_to_json_file_with_lambda(tmp_path: Path) -> None:
+    p = tmp_path / "architecture.json"
+    cfg = keras_sequential(
+        [{"class_name": "Lambda", "module": "keras.layers", "registered_name": None,
+          "config": {"function": {"class_name": "__lambda__",
+                                  "config": {"code": EVIL_LAMBDA_CODE}}}}]
+    )  # fmt: skip
+    p.write_text(json.dumps(cfg))
+    report = scan_path(p)
+    assert report.files[0].format == "json"
+    assert {f.rule_id for f in report.findings} == {"keras-lambda-layer"}
+
+
+def test_lambda_evidence_names_the_payload() -> None:
+    names = lambda_code_names(EVIL_LAMBDA_CODE)
+    assert "system" in names and "__import__" in names
+    issues = analyse_keras_config(keras_sequential([]) | {"x": {
+        "class_name": "Lambda", "config": {"function": [EVIL_LAMBDA_CODE, None, None],
+                                           "function_type": "lambda"}}})  # fmt: skip
+    assert issues and "system" in issues[0].evidence
+
+
+def test_safe_mode_flag_does_not_matter() -> None:
+    cfg = keras_sequential(
+        [{"module": "os", "class_name": "function", "config": "system", "registered_name": None}]
+    )
+    cfg["safe_mode"] = True
+    assert {i.rule_id for i in analyse_keras_config(cfg)} == {"keras-unsafe-module"}
+
+
+def test_keras_builtin_functions_are_not_flagged() -> None:
+    cfg = keras_sequential([
+        {"module": "keras.layers", "class_name": "Dense", "registered_name": None, "config": {
+            "activation": {"module": "keras.src.activations.activations",
+                           "class_name": "function", "config": "gelu",
+                           "registered_name": "gelu"}}},
+        {"module": "keras.src.models.functional", "class_name": "Functional",
+         "registered_name": "Functional", "config": {"layers": []}},
+    ])  # fmt: skip
+    assert analyse_keras_config(cfg) == []
+
+
+def test_zip_bomb_config_is_an_error_not_a_hang() -> None:
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("metadata.json", "{}")
+        z.writestr("config.json", b"[" * 200_000 + b"]" * 200_000)
+    report = scan_bytes(buf.getvalue(), "bomb.keras")
+    assert report.files[0].verdict == "error"
+
+
+def test_keras_framework_refs_resolve() -> None:
+    report = scan_bytes(KERAS_ATTACKS["cve_2025_1550_module_os_system"][0](), "x.keras")
+    assert report.findings
+    for finding in report.findings:
+        for ref in finding.frameworks:
+            assert lookup(ref).id == ref.id

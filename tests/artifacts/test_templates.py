@@ -1,0 +1,151 @@
+"""Jinja chat templates: SSTI found by parsing (never rendering); real templates stay clean."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from _formats_samples import BENIGN_TEMPLATES, SSTI_TEMPLATES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aisec.artifacts import scan_bytes, scan_path
+from aisec.artifacts._templates import analyse_template, template_findings
+from aisec.core.frameworks import lookup
+
+
+def _rules(data: bytes, name: str = "chat_template.jinja") -> tuple[str, set[str]]:
+    report = scan_bytes(data, name)
+    return report.files[0].verdict, {f.rule_id for f in report.findings}
+
+
+@pytest.mark.parametrize("name", sorted(BENIGN_TEMPLATES))
+def test_real_model_templates_are_clean(name: str) -> None:
+    assert analyse_template(BENIGN_TEMPLATES[name]) == []
+    verdict, rules = _rules(BENIGN_TEMPLATES[name].encode())
+    assert (verdict, rules) == ("clean", set())
+
+
+@pytest.mark.parametrize("technique", sorted(SSTI_TEMPLATES))
+def test_ssti_technique_is_caught(technique: str) -> None:
+    template, kind = SSTI_TEMPLATES[technique]
+    verdict, rules = _rules(template.encode())
+    assert f"template-{kind}" in rules
+    assert verdict == ("suspicious" if kind == "include" else "malicious")
+
+
+def test_template_is_never_rendered(tmp_path: Path) -> None:
+    marker = tmp_path / "rendered"
+    payload = "{{ cycler.__init__.__globals__.os.popen('touch " + str(marker) + "').read() }}"
+    verdict, rules = _rules(payload.encode())
+    assert "template-ssti" in rules and verdict == "malicious"
+    assert not marker.exists()
+
+
+def test_tokenizer_config_string_template(tmp_path: Path) -> None:
+    cfg = {"bos_token": "<s>", "chat_template": SSTI_TEMPLATES["attr_join_list"][0]}
+    p = tmp_path / "tokenizer_config.json"
+    p.write_text(json.dumps(cfg))
+    report = scan_path(p)
+    assert report.files[0].format == "json"
+    finding = next(f for f in report.findings if f.rule_id == "template-ssti")
+    assert finding.location.pointer == "/chat_template"
+
+
+def test_tokenizer_config_named_template_list(tmp_path: Path) -> None:
+    cfg = {
+        "chat_template": [
+            {"name": "default", "template": BENIGN_TEMPLATES["llama3"]},
+            {"name": "tool_use", "template": SSTI_TEMPLATES["namespace_globals"][0]},
+        ]
+    }
+    p = tmp_path / "tokenizer_config.json"
+    p.write_text(json.dumps(cfg, indent=2))
+    report = scan_path(p)
+    pointers = {f.location.pointer for f in report.findings if f.rule_id == "template-ssti"}
+    assert pointers == {"/chat_template/1/template"}
+
+
+def test_chat_template_json_file(tmp_path: Path) -> None:
+    p = tmp_path / "chat_template.json"
+    p.write_text(json.dumps({"chat_template": SSTI_TEMPLATES["attr_reverse_slice"][0]}))
+    assert "template-ssti" in {f.rule_id for f in scan_path(p).findings}
+
+
+def test_yaml_config_with_template(tmp_path: Path) -> None:
+    p = tmp_path / "serving.yaml"
+    p.write_text(
+        "model: tiny\nchat_template: |\n  "
+        + SSTI_TEMPLATES["lipsum_globals_subscript"][0]
+        + "\nmax_tokens: 10\n"
+    )
+    report = scan_path(p)
+    assert report.files[0].format == "yaml"
+    assert "template-ssti" in {f.rule_id for f in report.findings}
+
+
+def test_template_hidden_under_innocent_name(tmp_path: Path) -> None:
+    # a JSON config named like a text file, and a raw template with no extension
+    (tmp_path / "README.txt").write_text(json.dumps({"x": {"y": [SSTI_CVE()]}}))
+    (tmp_path / "LICENSE").write_text(SSTI_CVE())
+    report = scan_path(tmp_path)
+    by_name = {Path(r.path).name: r for r in report.files}
+    assert by_name["README.txt"].verdict == "malicious"
+    assert by_name["LICENSE"].verdict == "malicious"
+    assert all("template-ssti" in {f.rule_id for f in r.findings} for r in by_name.values())
+
+
+def SSTI_CVE() -> str:  # noqa: N802 - reads like the constant it returns
+    return SSTI_TEMPLATES["cve_2024_34359_subclasses"][0]
+
+
+def test_benign_yaml_and_json_configs_are_clean(tmp_path: Path) -> None:
+    (tmp_path / "tokenizer_config.json").write_text(
+        json.dumps({"chat_template": BENIGN_TEMPLATES["llama31_tools"], "eos_token": "</s>"})
+    )
+    (tmp_path / "config.yaml").write_text("name: x\nlayers: [1, 2]\nprompt: '{{ question }}'\n")
+    report = scan_path(tmp_path)
+    assert {r.verdict for r in report.files} == {"clean"}
+
+
+def test_yaml_alias_bomb_is_bounded(tmp_path: Path) -> None:
+    lines = ["a0: &a0 ['{{ x }}', '{{ x }}']"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 40)]
+    p = tmp_path / "bomb.yaml"
+    p.write_text("\n".join(lines) + "\n")
+    report = scan_path(p)
+    assert report.files[0].verdict in ("clean", "error")
+
+
+def test_deeply_nested_template_ends_in_a_finding() -> None:
+    source = "{{ " + "(" * 5000 + "x" + ")" * 5000 + " }}"
+    kinds = {i.kind for i in analyse_template(source)}
+    assert "parse-error" in kinds
+
+
+def test_oversized_template_is_reported() -> None:
+    kinds = {i.kind for i in analyse_template("{{ x }}" * 200_000)}
+    assert "too-large" in kinds
+
+
+def test_every_template_framework_ref_resolves() -> None:
+    findings = template_findings(SSTI_CVE(), "t.jinja")
+    assert findings
+    for finding in findings:
+        for ref in finding.frameworks:
+            assert lookup(ref).id == ref.id
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("{}%#()[]|~+'\"_.abcx ,=-:*\n")), max_size=200))
+def test_random_template_text_never_crashes(source: str) -> None:
+    for issue in analyse_template(source):
+        assert issue.kind in {
+            "ssti",
+            "suspicious-global",
+            "dynamic-attribute",
+            "include",
+            "parse-error",
+            "too-large",
+        }
