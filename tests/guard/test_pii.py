@@ -78,11 +78,21 @@ def test_detects(text: str, kind: str, value: str) -> None:
         "time 12:30:45:00",
         "python 3.11.4 on linux",
         "call stack depth 12",
+        "budget: 2000-3000 tokens for 2024-2026",
+        "repair after a service call: $200-1000 depending on the issue",
+        "what are the next numbers in 3 9 5 2 11 1",
+        "carmakers produce 5 650 000 cars a year",
+        "growth of 1234-5678% is impossible",
     ],
 )
 def test_benign_not_flagged(text: str) -> None:
     flagged = [k for k in kinds(text) if k[0] in ("CREDIT_CARD", "PHONE", "US_SSN", "IBAN")]
     assert flagged == [], flagged
+
+
+def test_networks_and_loopback_are_not_personal_ips() -> None:
+    assert kinds("vpc 10.0.0.0/16, bind to 127.0.0.1 not 0.0.0.0") == []
+    assert kinds("client 10.0.0.15 connected") == [("IP_ADDRESS", "10.0.0.15")]
 
 
 def test_ssn_invalid_areas_rejected() -> None:

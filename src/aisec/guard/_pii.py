@@ -144,7 +144,7 @@ _SSN_CONTEXT = re.compile(r"\b(?:ssn|social\s+security|soc\.?\s*sec|taxpayer|tin
 _SSN_HINTS = ("ssn", "social", "soc", "taxpayer", "tin")
 _IPV4 = re.compile(
     r"(?<![\w.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
-    r"(?![\w]|\.\d)"
+    r"(?![\w]|\.\d|/\d)"
 )
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:|\d+(?:\.\d+){3})")
 _MAC = re.compile(
@@ -178,6 +178,10 @@ _ID_CONTEXT = re.compile(
     r"iban|card|policy|member|employee|student|patient|customer)\b"
 )
 _STRONG_PHONE = re.compile(r"\b(?:phone|tel|telephone|mobile|cell|fax|call|whatsapp|sms)\b")
+_GROUPS = re.compile(r"\d+")
+_THOUSANDS = re.compile(r"\d{1,3}(?:[ ,.\u202f]\d{3})+")
+_RANGE = re.compile(r"\d{1,5}\s?[-\u2013]\s?\d{1,5}")
+_MONEY = frozenset("$\u20ac\u00a3\u00a5")
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
 # One pass finds every run of digits and separators long enough to hold a phone, card,
@@ -237,6 +241,15 @@ def _phone_matches(text: str, pos: int, endpos: int) -> Iterable[PiiMatch]:
             continue  # a bare digit run is an ID or a timestamp more often than a phone
         if _SSN_SHAPE.fullmatch(core):
             continue  # 3-2-4 is how SSNs are written, valid or not
+        groups = _GROUPS.findall(core)
+        if sum(len(g) == 1 for g in groups) >= 2:
+            continue  # "3 9 5 2 11 1" is a list of numbers
+        if text[start - 1 : start] in _MONEY or text[m.end() : m.end() + 1] == "%":
+            continue  # an amount or a percentage
+        if _RANGE.fullmatch(core) and not _STRONG_PHONE.search(before):
+            continue  # "2000-3000", "2024-2026": a range of numbers
+        if _THOUSANDS.fullmatch(core) and not context:
+            continue  # "5 650 000": a number with thousands separators
         valid, possible = _phone_score(raw)
         if valid:
             score = 0.9 if context or has_seps else 0.6
@@ -322,7 +335,8 @@ def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
             yield from _phone_matches(text, pos, endpos)
         if "IP_ADDRESS" in kinds:
             for m in _IPV4.finditer(text, pos, endpos):
-                yield PiiMatch("IP_ADDRESS", m.start(), m.end(), 0.85)
+                if not m.group().startswith(("127.", "0.")):  # loopback, "this network"
+                    yield PiiMatch("IP_ADDRESS", m.start(), m.end(), 0.85)
     if "IBAN" in kinds:
         # every IBAN holds a run of digits (its check digits and most of its BBAN)
         for pos, endpos in _windows(text, 34, 16) if windows else ():

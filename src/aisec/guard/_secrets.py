@@ -170,7 +170,13 @@ _PASSWORD_KEY = re.compile(r"passw|pwd|passphrase")
 
 
 def _is_placeholder(value: str) -> bool:
+    low = value.lower()
+    if any(word in low for word in _PLACEHOLDER_WORDS):
+        return True  # "mypassword123", "your-secret-here", "<api-token>"
     return _PLACEHOLDER_VALUE.match(value) is not None or len(set(value)) <= 3
+
+
+_PLACEHOLDER_WORDS = ("password", "passwd", "secret", "token", "example", "placeholder")
 
 
 def _generic(text: str) -> Iterable[SecretMatch]:
