@@ -68,3 +68,9 @@ def test_random_bytes_after_magic_never_crash(body: bytes) -> None:
     assert scan_bytes(data, "r.gguf").files[0].verdict in (
         "clean", "suspicious", "malicious", "error",
     )  # fmt: skip
+
+
+def test_vocabulary_with_brace_tokens_is_clean() -> None:
+    tokens = ["{{", "{%", "{#", "}}", "%}", "{{-", *[f"t{i}" for i in range(20)]]
+    data = gguf_bytes([("tokenizer.ggml.tokens", 9, (GGUF_STR, tokens))])
+    assert scan_bytes(data, "vocab.gguf").findings == []

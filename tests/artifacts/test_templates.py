@@ -149,3 +149,17 @@ def test_random_template_text_never_crashes(source: str) -> None:
             "parse-error",
             "too-large",
         }
+
+
+def test_tokenizer_vocab_with_brace_tokens_is_clean(tmp_path: Path) -> None:
+    vocab = {"{{": 1, "{%": 2, "}}": 3, "{#": 4, "hello": 5, "{{-": 6}
+    p = tmp_path / "tokenizer.json"
+    p.write_text(json.dumps({"model": {"type": "BPE", "vocab": vocab, "merges": ["{ {", "{ %"]}}))
+    report = scan_path(p)
+    assert (report.files[0].verdict, report.findings) == ("clean", [])
+
+
+def test_text_with_braces_that_is_not_a_template(tmp_path: Path) -> None:
+    p = tmp_path / "notes.md"
+    p.write_text("# Notes\nUse {{ and }} in Go templates; {% is not closed here\n")
+    assert scan_path(p).files[0].verdict == "clean"

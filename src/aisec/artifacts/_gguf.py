@@ -215,7 +215,12 @@ def _metadata(r: _Reader, st: _State, kv_count: int) -> None:
         for text in texts:
             if looks_like_template(text):
                 st.findings += template_findings(
-                    text, st.path, prefix="gguf-template", pointer=key, offset=at
+                    text,
+                    st.path,
+                    prefix="gguf-template",
+                    pointer=key,
+                    offset=at,
+                    incidental="template" not in key.lower(),
                 )
 
 
@@ -278,7 +283,7 @@ class GgufHandler(FormatHandler):
     """GGUF v1-v3 model files (llama.cpp), judged from metadata and tensor infos."""
 
     name: ClassVar[str] = "gguf"
-    priority: ClassVar[int] = 30
+    priority: ClassVar[int] = 52
 
     @classmethod
     def sniff(cls, head: bytes, ctx: ScanContext) -> bool:

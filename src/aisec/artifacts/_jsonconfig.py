@@ -95,7 +95,9 @@ def config_findings(root: object, path: str, raw_text: str | None = None) -> lis
             templates += 1
             if templates > _MAX_TEMPLATES:
                 raise ScanError(f"{path}: more than {_MAX_TEMPLATES} template strings")
-            findings += template_findings(value, path, pointer=pointer or "/")
+            findings += template_findings(
+                value, path, pointer=pointer or "/", incidental="template" not in pointer.lower()
+            )
     if templates == 0 and raw_text is not None and looks_like_template(raw_text):
         # markers outside any string value (a template that happens to parse as YAML)
         findings += template_findings(raw_text[: MAX_TEMPLATE_CHARS * 2], path)

@@ -18,6 +18,7 @@ import base64
 import binascii
 import json
 import re
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -485,7 +486,7 @@ def _open_zip(ctx: ScanContext) -> zipfile.ZipFile:
     ctx.stream.seek(0)
     try:
         return zipfile.ZipFile(ctx.stream)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
         raise ScanError(f"{ctx.display_path}: unreadable zip ({exc})") from None
 
 
@@ -495,7 +496,14 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, where: 
     try:
         with zf.open(info) as fh:
             data = fh.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        struct.error,
+    ) as exc:
         raise ScanError(f"{where}: cannot read {info.filename} ({exc})") from None
     if len(data) > limit:
         raise ScanError(f"{where}: {info.filename} inflates beyond {limit} bytes")

@@ -86,7 +86,8 @@ class SafetensorsHandler(FormatHandler):
     """``.safetensors`` files (any name): header-only validation."""
 
     name: ClassVar[str] = "safetensors"
-    priority: ClassVar[int] = 30
+    # before pickle: a length prefix such as 0x0180 starts with the bytes of PROTO 1
+    priority: ClassVar[int] = 52
 
     @classmethod
     def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
@@ -240,6 +241,10 @@ class SafetensorsHandler(FormatHandler):
         for key, value in list(metadata.items())[:10_000]:
             if isinstance(value, str) and looks_like_template(value):
                 out += template_findings(
-                    value, path, prefix="safetensors-template", pointer=f"/__metadata__/{key}"
+                    value,
+                    path,
+                    prefix="safetensors-template",
+                    pointer=f"/__metadata__/{key}",
+                    incidental="template" not in key.lower(),
                 )
         return out

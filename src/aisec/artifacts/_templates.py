@@ -128,6 +128,7 @@ _FALLBACK = re.compile(
     r"import_module|__import__|_TemplateReference__context)\b|\bos\s*\.|\bsystem\s*\("
 )
 _MARKERS = ("{%", "{{", "{#")
+_COMPLETE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,7 +582,11 @@ def analyse_template(source: str) -> list[TemplateIssue]:
     try:
         tree = _ENV.parse(source)
     except jinja2.TemplateSyntaxError as exc:
-        issue = TemplateIssue("parse-error", Severity.LOW, f"{exc.message}", exc.lineno)
+        # jinja2 (what transformers and llama-cpp-python use) cannot run it either
+        issue = TemplateIssue("parse-error", Severity.INFO, f"{exc.message}", exc.lineno)
+        return [issue, *_fallback(source)]
+    except (ValueError, OverflowError) as exc:  # e.g. an integer literal past str->int limits
+        issue = TemplateIssue("parse-error", Severity.INFO, str(exc)[:120])
         return [issue, *_fallback(source)]
     except RecursionError:
         issue = TemplateIssue("parse-error", Severity.MEDIUM, "nesting too deep to parse")
@@ -627,10 +632,19 @@ def template_findings(
     prefix: str = "template",
     pointer: str | None = None,
     offset: int | None = None,
+    incidental: bool = False,
 ) -> list[Finding]:
-    """Findings (rule ``<prefix>-<kind>``) for the template ``source`` found at ``path``."""
+    """Findings (rule ``<prefix>-<kind>``) for the template ``source`` found at ``path``.
+
+    ``incidental``: the string was not stored as a template (e.g. a vocabulary entry
+    ``"{{"``); it is judged only if it holds a complete tag, and not for parse errors.
+    """
+    if incidental and not _COMPLETE_TAG.search(source):
+        return []
     out: list[Finding] = []
     for issue in analyse_template(source):
+        if incidental and issue.kind in ("parse-error", "too-large"):
+            continue
         where = f" (line {issue.line})" if issue.line else ""
         out.append(
             format_finding(
