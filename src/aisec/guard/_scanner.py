@@ -3,13 +3,25 @@
 Scanners register themselves by subclassing. The Engine (``_engine.py``) builds the
 scanners the policy enables, runs those that apply to a text's direction, and turns
 their results into one decision: allow, redact or block.
+
+Contract for scanner authors (notes for part B):
+- ``name`` is what ``aisec.yaml`` names; ``directions`` where it runs unless policy says
+  otherwise; ``default_mode`` ("off" | "detect" | "block" | "redact") is its mode in the
+  default pipeline (used when the policy lists no scanners); "off" keeps it out of it.
+- ``__init__(threshold, **options)`` receives the policy's ``options`` mapping; raise
+  ``PolicyError`` naming the bad option. The Engine builds each scanner once and reuses it
+  across requests and threads, so keep per-request data in ``ctx.state``, not on ``self``.
+- ``scan`` returns a ScanResult; it "fires" when ``score >= self.threshold``. In mode
+  ``redact`` the Engine uses ``redacted_text`` (None = nothing to redact) and passes the
+  redacted text to the scanners after it. Exceptions are caught by the Engine: by default
+  the text is blocked (fail closed) with the scanner's name and error in the reason.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from aisec.core.findings import Finding
@@ -17,7 +29,7 @@ from aisec.core.findings import Finding
 __all__ = ["SCANNERS", "Direction", "ScanContext", "ScanResult", "Scanner"]
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Where a text sits in the exchange with the model."""
 
     INPUT = "input"  # user prompt
@@ -57,6 +69,7 @@ class Scanner(ABC):
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.INPUT})
     supports_redact: ClassVar[bool] = False
     default_threshold: ClassVar[float] = 0.5
+    default_mode: ClassVar[str] = "detect"
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

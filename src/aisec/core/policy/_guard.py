@@ -1,8 +1,26 @@
-"""The ``guard:`` section: scanners, modes and thresholds (owned by aisec.guard)."""
+"""The ``guard:`` section: scanners, modes, thresholds, directions (owned by aisec.guard).
+
+```yaml
+guard:
+  fail_open: false          # a scanner that errors blocks the text (default)
+  scanners:
+    - name: prompt_injection
+      mode: block           # off | detect | block | redact (where the scanner supports it)
+      threshold: 0.5
+      directions: [input, document, tool_result]
+      options: {decode: true}
+    - name: pii
+      mode: redact
+```
+When ``scanners`` is empty the guard runs its safe default pipeline. Scanner names and
+options are checked when the guard Engine is built (the policy model cannot know the
+scanners that register themselves).
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,15 +32,43 @@ class GuardMode(StrEnum):
     REDACT = "redact"
 
 
+class GuardDirection(StrEnum):
+    INPUT = "input"
+    OUTPUT = "output"
+    DOCUMENT = "document"
+    TOOL_RESULT = "tool_result"
+
+
 class ScannerPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
     mode: GuardMode = GuardMode.BLOCK
-    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Score at or above which it fires."
+    )
+    directions: list[GuardDirection] | None = Field(
+        default=None, description="Where it runs; default: the scanner's own directions."
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Scanner-specific options (see the scanner's docs)."
+    )
+    fail_open: bool | None = Field(
+        default=None,
+        description="If this scanner errors, let the text through (audited) instead of "
+        "blocking it. Default: the guard's fail_open.",
+    )
 
 
 class GuardPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    fail_open: bool = Field(
+        default=False,
+        description="Let text through when a scanner errors (default: block it, fail closed).",
+    )
+    defaults: bool = Field(
+        default=True,
+        description="With no scanners listed, run the built-in default pipeline.",
+    )
     scanners: list[ScannerPolicy] = Field(default_factory=list)

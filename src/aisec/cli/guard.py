@@ -1,0 +1,202 @@
+"""``aisec guard``: scan texts with the guard, evaluate it on labelled data, train its model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aisec.cli._output import FailOnOpt, FormatOpt, QuietOpt, parse_fail_on
+from aisec.core.errors import ExitCode, InputError
+from aisec.core.render import OutputFormat
+
+_DIRECTIONS = ("input", "output", "document", "tool_result")
+_MAX_TEXT_BYTES = 16 << 20
+
+DirectionOpt = Annotated[
+    str,
+    typer.Option(
+        "--direction", "-d", help="Where the text sits: input, output, document, tool_result."
+    ),
+]
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option("--policy", help="aisec.yaml to read the guard: section from (default: found)."),
+]
+
+guard_app = typer.Typer(
+    help="Guard prompts and responses: injection, jailbreaks, PII, secrets, leaks.",
+    no_args_is_help=True,
+)
+
+
+def _direction(value: str) -> str:
+    if value not in _DIRECTIONS:
+        raise InputError(f"--direction: expected one of {', '.join(_DIRECTIONS)}, got {value!r}")
+    return value
+
+
+def _read_text(text: str | None, file: Path | None) -> str:
+    if (text is None) == (file is None):
+        raise InputError("give the text as an argument or with --file (one of them)")
+    if text is not None:
+        return sys.stdin.read(_MAX_TEXT_BYTES) if text == "-" else text
+    if file is None:  # unreachable: exactly one of text and file is set
+        raise InputError("no text given")
+    try:
+        if file.stat().st_size > _MAX_TEXT_BYTES:
+            raise InputError(f"{file}: larger than {_MAX_TEXT_BYTES >> 20} MiB")
+        return file.read_text("utf-8", errors="replace")
+    except FileNotFoundError:
+        raise InputError(f"{file}: file not found") from None
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read: {exc.strerror}") from None
+
+
+@guard_app.command("scan")
+def scan(
+    text: Annotated[str | None, typer.Argument(help="Text to scan ('-' reads stdin).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the text from a file.")] = None,
+    direction: DirectionOpt = "input",
+    policy: PolicyOpt = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    fail_on: FailOnOpt = "never",
+    quiet: QuietOpt = False,
+) -> None:
+    """Scan one text; exit 1 when the guard blocks it (or a finding reaches --fail-on).
+
+    Example: aisec guard scan "Ignore previous instructions" --format json
+    """
+    from aisec.core.render import exit_code_for, render
+    from aisec.guard import Engine
+
+    body = _read_text(text, file)
+    engine = Engine.from_policy_file(policy)
+    decision = engine.scan(body, _direction(direction))
+    findings = list(decision.findings)
+    if not quiet:
+        if fmt is OutputFormat.JSON:
+            sys.stdout.write(json.dumps(decision.to_dict(), indent=2) + "\n")
+        elif fmt is OutputFormat.SARIF:
+            sys.stdout.write(render(findings, fmt, title="aisec guard") + "\n")
+        else:
+            scores = ", ".join(f"{k}={v:.2f}" for k, v in decision.scores.items())
+            sys.stdout.write(f"decision: {decision.action.value}  {decision.reason}\n")
+            sys.stdout.write(f"scores: {scores}\n")
+            if findings:
+                sys.stdout.write(render(findings, OutputFormat.TABLE, title="Guard findings"))
+    code = exit_code_for(findings, parse_fail_on(fail_on))
+    if decision.blocked:
+        code = ExitCode.FINDINGS
+    raise typer.Exit(int(code))
+
+
+@guard_app.command("eval")
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="JSONL file of labelled texts.")],
+    text_field: Annotated[str, typer.Option("--text-field", help="Field with the text.")] = "text",
+    label_field: Annotated[
+        str, typer.Option("--label-field", help="Field with the label (1 = attack).")
+    ] = "label",
+    scanner: Annotated[
+        str | None,
+        typer.Option("--scanner", help="Evaluate one scanner (default: the whole decision)."),
+    ] = None,
+    direction: DirectionOpt = "input",
+    policy: PolicyOpt = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+) -> None:
+    """Measure precision, recall, F1, FPR, AUC and latency on a labelled JSONL file.
+
+    Example: aisec guard eval --data benchmarks/guard/dev.jsonl --format json
+    """
+    import time
+
+    import numpy as np
+
+    from aisec.guard import Engine
+    from aisec.guard._dataset import read_jsonl
+    from aisec.guard._metrics import metrics
+
+    rows = read_jsonl(data, text_field, label_field)
+    if not rows:
+        raise InputError(f"{data}: no rows")
+    engine = Engine.from_policy_file(policy)
+    where = _direction(direction)
+    only = None
+    if scanner is not None:
+        engine.scanner(scanner)  # a clear error when it is not active
+        only = [scanner]
+    labels: list[int] = []
+    predicted: list[bool] = []
+    scores: list[float] = []
+    latencies: list[float] = []
+    for body, label, _ in rows:
+        started = time.perf_counter()
+        decision = engine.scan(body, where, only=only)
+        latencies.append((time.perf_counter() - started) * 1000)
+        labels.append(label)
+        if scanner is None:
+            predicted.append(decision.blocked)
+            scores.append(decision.score)
+        else:
+            outcome = next(o for o in decision.outcomes if o.scanner == scanner)
+            predicted.append(outcome.fired)
+            scores.append(outcome.score)
+    result: dict[str, object] = dict(metrics(labels, predicted, scores).to_dict())
+    lat = np.asarray(latencies)
+    result["latency_ms"] = {
+        "p50": round(float(np.percentile(lat, 50)), 3),
+        "p99": round(float(np.percentile(lat, 99)), 3),
+    }
+    if fmt is OutputFormat.TABLE:
+        for key, value in result.items():
+            sys.stdout.write(f"{key:>10}: {value}\n")
+    else:
+        sys.stdout.write(json.dumps(result) + "\n")
+
+
+def _log(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+@guard_app.command("train")
+def train(
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder with the prompt_injection/*.jsonl files.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the model (.npz).")] = Path(
+        "injection_v1.npz"
+    ),
+    dev_out: Annotated[
+        Path | None, typer.Option("--dev-out", help="Also write the dev split (JSONL) here.")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed (same seed, same model).")
+    ] = 1337,
+    epochs: Annotated[int, typer.Option("--epochs", help="Full-batch optimiser steps.")] = 100,
+) -> None:
+    """Train the prompt-injection classifier reproducibly and print its metrics as JSON.
+
+    Example: aisec guard train --data ../shared/datasets/prompt_injection --out model.npz
+    """
+    from aisec.guard._train import train as run_training
+
+    if not data.is_dir():
+        raise InputError(f"--data {data}: not a folder")
+    report = run_training(
+        data,
+        out,
+        dev_out=dev_out,
+        seed=seed,
+        epochs=epochs,
+        log=_log,
+    )
+    sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(guard_app, name="guard")

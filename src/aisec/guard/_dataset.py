@@ -1,0 +1,139 @@
+"""The training corpus: the shared prompt-injection files, a fixed dev split, generated data.
+
+The dev split is drawn first (stratified by file, source and label, fixed seed) and never
+trained on; ``injecguard_valid.jsonl`` is evaluation-only and never enters either split.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from aisec.core.errors import InputError
+from aisec.guard._augment import Example, generate
+from aisec.guard._normalise import normalise
+
+__all__ = ["EVAL_ONLY", "Corpus", "build_corpus", "read_jsonl"]
+
+EVAL_ONLY = "injecguard_valid.jsonl"
+_DIRECT = (
+    "deepset_train.jsonl",
+    "jackhhao_jailbreak_train.jsonl",
+    "extra_attacks.jsonl",
+    "extra_benign.jsonl",
+)
+_INSTRUCTIONS = "bipia_attack_instructions_train.jsonl"
+_HARMFUL = "harmful_requests.jsonl"
+_MAX_ROW_CHARS = 20_000
+_MAX_FILE_BYTES = 256 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    train: list[Example]
+    dev: list[Example]
+
+
+def read_jsonl(
+    path: Path, text_field: str = "text", label_field: str = "label"
+) -> list[tuple[str, int, dict[str, object]]]:
+    """Rows of a JSONL file as (text, label, row); a clear error names the bad line."""
+    try:
+        if path.stat().st_size > _MAX_FILE_BYTES:
+            raise InputError(f"{path}: larger than {_MAX_FILE_BYTES >> 20} MiB")
+        lines = path.read_text("utf-8").split("\n")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    rows: list[tuple[str, int, dict[str, object]]] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{path}:{number}: expected a JSON object")
+        text, label = row.get(text_field), row.get(label_field)
+        if not isinstance(text, str):
+            raise InputError(f"{path}:{number}: field {text_field!r} is missing or not text")
+        if label not in (0, 1, True, False, "0", "1"):
+            raise InputError(f"{path}:{number}: field {label_field!r} must be 0 or 1")
+        rows.append((text, int(label), row))
+    return rows
+
+
+def _split(
+    rows: list[tuple[str, int, str]], rng: random.Random, share: float
+) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
+    groups: dict[tuple[str, int], list[tuple[str, int, str]]] = defaultdict(list)
+    for row in rows:
+        groups[(row[2], row[1])].append(row)
+    train: list[tuple[str, int, str]] = []
+    dev: list[tuple[str, int, str]] = []
+    for key in sorted(groups):
+        items = groups[key]
+        rng.shuffle(items)
+        k = round(len(items) * share)
+        dev += items[:k]
+        train += items[k:]
+    return train, dev
+
+
+def build_corpus(
+    data_dir: Path, seed: int = 1337, dev_share: float = 0.18, generated: int = 1500
+) -> Corpus:
+    """Load, deduplicate, split and augment; the same arguments give the same corpus."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
+    seen: set[str] = set()
+    direct: list[tuple[str, int, str]] = []
+    for name in _DIRECT:
+        for text, label, row in read_jsonl(data_dir / name):
+            key = normalise(text).folded
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            source = f"{name.removesuffix('.jsonl')}:{row.get('source', '')}"
+            direct.append((text[:_MAX_ROW_CHARS], label, source))
+    instructions = [t for t, _, _ in read_jsonl(data_dir / _INSTRUCTIONS)]
+    harmful = [t for t, _, _ in read_jsonl(data_dir / _HARMFUL)]
+    train_rows, dev_rows = _split(direct, rng, dev_share)
+    rng.shuffle(instructions)
+    rng.shuffle(harmful)
+    k_i = round(len(instructions) * dev_share)
+    k_h = round(len(harmful) * dev_share)
+
+    def _examples(rows: list[tuple[str, int, str]]) -> list[Example]:
+        return [Example(t, y, s) for t, y, s in rows]
+
+    def _gen(
+        rows: list[tuple[str, int, str]], dev: bool, inst: list[str], harm: list[str]
+    ) -> list[Example]:
+        benign = [t for t, y, _ in rows if y == 0 and len(t) < 2000]
+        injections = [t for t, y, s in rows if y == 1 and len(t) < 800 and "jackhhao" not in s]
+        n = max(1, round(generated * dev_share)) if dev else generated
+        out = generate(
+            dev=dev,
+            seed=seed + (1 if dev else 0),
+            benign=benign,
+            injections=injections,
+            instructions=inst,
+            harmful=harm,
+            n=n,
+        )
+        unique: list[Example] = []
+        for ex in out:
+            key = normalise(ex.text).folded
+            if key not in seen:
+                seen.add(key)
+                unique.append(ex)
+        return unique
+
+    dev = _examples(dev_rows) + _gen(dev_rows, True, instructions[:k_i], harmful[:k_h])
+    train = _examples(train_rows) + _gen(train_rows, False, instructions[k_i:], harmful[k_h:])
+    return Corpus(train, dev)

@@ -1,0 +1,211 @@
+"""Find payloads hidden in encodings (base64, hex, rot13, URL and unicode escapes) and decode
+them, within limits, so the injection scanner can rescan what the model would read.
+
+Limits: at most ``MAX_PAYLOADS`` decoded payloads per text, ``MAX_DECODED_CHARS`` decoded
+characters in all, ``MAX_DEPTH`` nested layers (base64 of hex of ...). Candidates that do not
+decode to readable text are ignored, so random tokens and hashes cost little.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import html
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+__all__ = ["MAX_DECODED_CHARS", "MAX_DEPTH", "MAX_PAYLOADS", "Decoded", "decode_payloads"]
+
+MAX_PAYLOADS = 16
+MAX_DECODED_CHARS = 65_536
+MAX_DEPTH = 3
+_MAX_CANDIDATE = 65_536
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_HEX_RUN = re.compile(r"(?:0x)?[0-9a-fA-F]{16,}")
+_HEX_SPACED = re.compile(r"(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}")
+_HEX_ESCAPES = re.compile(r"(?:\\x[0-9a-fA-F]{2}){4,}")
+_URL_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+_UNICODE_ESCAPES = re.compile(r"(?:\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}){3,}")
+_HTML_ENTITIES = re.compile(r"(?:&#(?:x[0-9a-fA-F]{1,6}|[0-9]{1,7});){3,}")
+_ROT13_HINTS = ("rot13", "rot-13", "rot 13", "caesar", "cipher", "decode", "decrypt", "rotate")
+_ENCODED_AGAIN = re.compile(r"[A-Za-z0-9+/_=-]{16,}|(?:[0-9a-fA-F]{2}[ :]?){8,}")
+_EDGE_CHARS = "\"'`()[]{}<>.,;:!?*"
+_COMMON = frozenset(
+    [
+        "the",
+        "and",
+        "you",
+        "your",
+        "to",
+        "of",
+        "a",
+        "in",
+        "is",
+        "it",
+        "that",
+        "for",
+        "all",
+        "are",
+        "be",
+        "this",
+        "with",
+        "now",
+        "as",
+        "not",
+        "on",
+        "or",
+        "ignore",
+        "instructions",
+        "previous",
+        "system",
+        "prompt",
+        "tell",
+        "me",
+        "say",
+        "what",
+        "from",
+        "any",
+        "do",
+        "i",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """One decoded payload: how it was encoded, where it starts, and its text."""
+
+    encoding: str
+    offset: int
+    text: str
+
+
+def _readable(text: str) -> bool:
+    """True when ``text`` looks like natural-language text rather than binary noise."""
+    if len(text) < 6:
+        return False
+    printable = sum(c.isprintable() or c in "\n\r\t" for c in text)
+    if printable < 0.95 * len(text):
+        return False
+    letters = sum(c.isalpha() for c in text)
+    return letters >= 0.5 * len(text.replace(" ", "")) and " " in text.strip()
+
+
+def _b64(candidate: str) -> str | None:
+    raw = candidate.rstrip("=")
+    if len(raw) % 4 == 1:
+        return None
+    padded = raw + "=" * (-len(raw) % 4)
+    try:
+        if "-" in raw or "_" in raw:
+            data = base64.urlsafe_b64decode(padded)
+        else:
+            data = base64.b64decode(padded, validate=True)
+        return data.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _hex(candidate: str) -> str | None:
+    digits = re.sub(r"[^0-9a-fA-F]", "", candidate)
+    if len(digits) % 2:
+        return None
+    try:
+        return bytes.fromhex(digits).decode("utf-8")
+    except ValueError:
+        return None
+
+
+def _english_score(text: str) -> float:
+    words = text.lower().split()
+    if not words:
+        return 0.0
+    return sum(w.strip(_EDGE_CHARS) in _COMMON for w in words) / len(words)
+
+
+def _layer(text: str) -> list[Decoded]:
+    """Decode one layer of every encoding found in ``text``."""
+    out: list[Decoded] = []
+    offset = 0
+    for token in text.split():
+        if len(token) < 16:
+            continue
+        offset = text.find(token, offset)
+        cand = token.strip(_EDGE_CHARS)
+        if len(cand) > _MAX_CANDIDATE:
+            continue
+        if _HEX_RUN.fullmatch(cand):
+            dec = _hex(cand.removeprefix("0x"))
+            if dec is not None and (_readable(dec) or _ENCODED_AGAIN.fullmatch(dec)):
+                out.append(Decoded("hex", offset, dec))
+                continue
+        if _BASE64.fullmatch(cand) and not (cand.isalpha() and cand.islower()):
+            dec = _b64(cand)
+            if dec is not None and (_readable(dec) or _ENCODED_AGAIN.fullmatch(dec)):
+                out.append(Decoded("base64", offset, dec))
+    for m in _HEX_SPACED.finditer(text):
+        dec = _hex(m.group(0)[:_MAX_CANDIDATE])
+        if dec is not None and _readable(dec):
+            out.append(Decoded("hex", m.start(), dec))
+    if "\\x" in text:
+        for m in _HEX_ESCAPES.finditer(text):
+            dec = _hex(m.group(0)[:_MAX_CANDIDATE].replace("\\x", ""))
+            if dec is not None and _readable(dec):
+                out.append(Decoded("hex", m.start(), dec))
+    if "%" in text:
+        first = _URL_ESCAPE.search(text)
+        if first and len(_URL_ESCAPE.findall(text, first.start(), first.start() + 4096)) >= 3:
+            dec = unquote(text[:_MAX_CANDIDATE])
+            if dec != text:
+                out.append(Decoded("url", first.start(), dec))
+    if "\\u" in text or "\\U" in text:
+        esc = _UNICODE_ESCAPES.search(text)
+        if esc:
+            try:
+                dec = codecs.decode(esc.group(0)[:_MAX_CANDIDATE], "unicode_escape")
+            except UnicodeDecodeError:
+                dec = ""
+            if dec:
+                whole = text.replace(esc.group(0), dec, 1)
+                out.append(Decoded("unicode_escape", esc.start(), whole))
+    if "&#" in text:
+        ent = _HTML_ENTITIES.search(text)
+        if ent:
+            whole = html.unescape(text[:_MAX_CANDIDATE])
+            out.append(Decoded("html_entities", ent.start(), whole))
+    # rot13 is decoded when the text asks for decoding, or when it does not read as English
+    # and decoding a sample of it does
+    sample = text[:600]
+    low = sample.lower()
+    hinted = any(h in low for h in _ROT13_HINTS)
+    if hinted or _english_score(sample) < 0.08:
+        rot_sample = codecs.encode(sample, "rot13")
+        if hinted or _english_score(rot_sample) >= 0.15:
+            out.append(Decoded("rot13", 0, codecs.encode(text[:_MAX_CANDIDATE], "rot13")))
+    return out
+
+
+def decode_payloads(text: str) -> list[Decoded]:
+    """Every readable payload hidden in ``text``, nested layers included, within limits."""
+    found: list[Decoded] = []
+    budget = MAX_DECODED_CHARS
+    frontier = [(text, 0)]
+    seen = {text}
+    while frontier and len(found) < MAX_PAYLOADS and budget > 0:
+        current, depth = frontier.pop(0)
+        if depth >= MAX_DEPTH:
+            continue
+        for item in _layer(current):
+            if item.text in seen or len(found) >= MAX_PAYLOADS:
+                continue
+            snippet = item.text[:budget]
+            budget -= len(snippet)
+            seen.add(item.text)
+            found.append(Decoded(item.encoding, item.offset, snippet))
+            frontier.append((snippet, depth + 1))
+            if budget <= 0:
+                break
+    return found

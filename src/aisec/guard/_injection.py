@@ -1,0 +1,163 @@
+"""The prompt-injection and jailbreak scanner: normalise, decode, classify, apply rules.
+
+Order of work: normalise the text (``_normalise``), judge the folded text with the shipped
+classifier (``_classifier``) and the precise rules (``_rules``); judge any text hidden in
+tag characters or variation selectors; decode embedded payloads (``_decode``) and judge
+each decoded text the same way. The score is the highest of all; each source of evidence
+that crossed the threshold becomes a Finding naming the technique.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from aisec.core.errors import PolicyError
+from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.guard._classifier import LinearModel, load_default
+from aisec.guard._decode import decode_payloads
+from aisec.guard._normalise import normalise
+from aisec.guard._rules import match_rules
+from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
+
+__all__ = ["PromptInjectionScanner"]
+
+_DIRECT = (
+    FrameworkRef("OWASP-LLM", "LLM01:2025"),
+    FrameworkRef("ATLAS", "AML.T0051.000"),
+)
+_INDIRECT = (
+    FrameworkRef("OWASP-LLM", "LLM01:2025"),
+    FrameworkRef("ATLAS", "AML.T0051.001"),
+)
+_JAILBREAK = (FrameworkRef("OWASP-LLM", "LLM01:2025"), FrameworkRef("ATLAS", "AML.T0054"))
+_EXTRACTION = (
+    FrameworkRef("OWASP-LLM", "LLM07:2025"),
+    FrameworkRef("ATLAS", "AML.T0056"),
+)
+_REMEDIATION = (
+    "Block or review the request; keep untrusted text (documents, tool results) delimited "
+    "as data, and never let it change the model's instructions."
+)
+_HIDDEN_SCORE = 0.95  # readable text hidden in invisible characters is itself an attack
+_MAX_SCAN_CHARS = 1 << 20
+
+
+class PromptInjectionScanner(Scanner):
+    """Detects prompt injection and jailbreaks in prompts, documents and tool results.
+
+    Options: ``decode`` (default true): decode embedded payloads and rescan them;
+    ``rules`` (default true): apply the precise rules besides the classifier.
+    """
+
+    name: ClassVar[str] = "prompt_injection"
+    directions: ClassVar[frozenset[Direction]] = frozenset(
+        {Direction.INPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
+    )
+    default_threshold: ClassVar[float] = 0.5
+    default_mode: ClassVar[str] = "block"
+
+    def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        unknown = set(options) - {"decode", "rules", "model"}
+        if unknown:
+            raise PolicyError(
+                f"guard scanner prompt_injection: unknown option(s) {', '.join(sorted(unknown))}"
+                "; expected decode, rules"
+            )
+        super().__init__(threshold, **options)
+        self._decode = bool(options.get("decode", True))
+        self._rules = bool(options.get("rules", True))
+        model = options.get("model")
+        self._model: LinearModel = model if isinstance(model, LinearModel) else load_default()
+
+    def _judge(
+        self, folded: str, ctx: ScanContext, how: str, offset: int | None
+    ) -> tuple[float, list[Finding]]:
+        findings: list[Finding] = []
+        score = self._model.score(folded)
+        indirect = ctx.direction in (Direction.DOCUMENT, Direction.TOOL_RESULT)
+        suffix = f" ({how})" if how else ""
+        if score >= self.threshold:
+            findings.append(
+                Finding(
+                    rule_id="GUARD-PI-100",
+                    title=f"Prompt injection or jailbreak (classifier){suffix}",
+                    severity=Severity.HIGH,
+                    asset=ctx.direction.value,
+                    location=Location(offset=offset),
+                    evidence=f"classifier score {score:.2f}",
+                    frameworks=_INDIRECT if indirect else _DIRECT,
+                    remediation=_REMEDIATION,
+                )
+            )
+        if self._rules:
+            for hit in match_rules(folded):
+                score = max(score, hit.rule.score)
+                refs = _INDIRECT if indirect else _DIRECT
+                if hit.rule.rule_id == "GUARD-PI-003":
+                    refs = _EXTRACTION
+                elif hit.rule.rule_id == "GUARD-PI-004":
+                    refs = _JAILBREAK
+                findings.append(
+                    Finding(
+                        rule_id=hit.rule.rule_id,
+                        title=hit.rule.title + suffix,
+                        severity=Severity.HIGH,
+                        asset=ctx.direction.value,
+                        location=Location(offset=hit.offset if offset is None else offset),
+                        evidence=f"matched {hit.excerpt[:60]!r}",
+                        frameworks=refs,
+                        remediation=_REMEDIATION,
+                    )
+                )
+        return score, findings
+
+    def scan(self, text: str, ctx: ScanContext) -> ScanResult:
+        text = text[:_MAX_SCAN_CHARS]
+        norm = normalise(text)
+        score, findings = self._judge(norm.folded, ctx, "", None)
+        disguised = sorted(norm.techniques)
+        if norm.hidden:
+            hidden = normalise(norm.hidden)
+            h_score, h_findings = self._judge(hidden.folded, ctx, "hidden characters", None)
+            letters = sum(c.isalpha() for c in norm.hidden)
+            if letters >= 4:
+                h_score = max(h_score, _HIDDEN_SCORE)
+                findings.append(
+                    Finding(
+                        rule_id="GUARD-PI-010",
+                        title="Text hidden in invisible Unicode characters (ASCII smuggling)",
+                        severity=Severity.HIGH,
+                        asset=ctx.direction.value,
+                        evidence=f"{len(norm.hidden)} hidden characters",
+                        frameworks=_INDIRECT,
+                        remediation="Strip Unicode tag characters and variation selectors "
+                        "from untrusted text before it reaches the model.",
+                    )
+                )
+            score = max(score, h_score)
+            findings += h_findings
+        if self._decode:
+            for payload in decode_payloads(norm.clean):
+                folded = normalise(payload.text).folded
+                p_score, p_findings = self._judge(
+                    folded, ctx, f"decoded {payload.encoding}", payload.offset
+                )
+                if p_score >= self.threshold:
+                    score = max(score, p_score)
+                    findings += p_findings
+                    disguised.append(payload.encoding)
+        if score >= self.threshold and disguised and findings:
+            findings.append(
+                Finding(
+                    rule_id="GUARD-PI-011",
+                    title="Evasion techniques used to disguise the injection",
+                    severity=Severity.MEDIUM,
+                    asset=ctx.direction.value,
+                    evidence=", ".join(sorted(set(disguised))),
+                    frameworks=(FrameworkRef("ATLAS", "AML.T0051.000"),),
+                    remediation=_REMEDIATION,
+                )
+            )
+        if score < self.threshold:
+            findings = []
+        return ScanResult(score=round(score, 4), findings=tuple(findings))

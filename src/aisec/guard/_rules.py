@@ -1,0 +1,348 @@
+"""Precise prompt-injection and jailbreak rules, run on folded text (see ``_normalise``).
+
+Each rule is a few regular expressions for one technique with a fixed score; they complement
+the classifier where wording is distinctive (instruction override, prompt extraction, chat
+template tokens, persona jailbreaks, concealment, instructions addressed to the model).
+Patterns are bounded (no nested quantifiers) so they run in linear time on any input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["RULES", "Rule", "RuleHit", "match_rules"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One technique: ``parts`` are (keywords, pattern); a pattern runs only when one of its
+    keywords occurs in the text, which keeps the rules at a few microseconds per KB."""
+
+    rule_id: str
+    title: str
+    score: float
+    parts: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    rule: Rule
+    offset: int
+    excerpt: str
+
+
+_W = r"[\w'-]+"  # one word
+_GAP = rf"(?:\s+{_W}){{0,4}}?\s+"  # up to four words between
+_OVERRIDE_VERBS = r"(?:ignore|disregard|forget|skip|override|bypass|discard|abandon|neglect)"
+_PRIOR = (
+    r"(?:previous|prior|above|earlier|preceding|former|original|initial|old|existing|"
+    r"system|developer|given|all|any|your|the|these|those|other|safety)"
+)
+_RULE_NOUNS = (
+    r"(?:instructions?|directions|prompts?|rules|guidelines|commands|orders|context|"
+    r"tasks?|assignments|programming|directives?|constraints|restrictions|polic(?:y|ies)|"
+    r"guardrails|safeguards|filters|conversation|messages|training|information)"
+)
+_AI = r"(?:ai|a\.i\.|llm|language model|assistant|chat ?bot|gpt|model|agent|bot)s?"
+
+
+def _r(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.MULTILINE)
+
+
+_OVERRIDE_KW = (
+    "ignor",
+    "disregard",
+    "forget",
+    "skip",
+    "overrid",
+    "bypass",
+    "discard",
+    "abandon",
+    "neglect",
+)
+_AI_KW = (" ai", "llm", "model", "assistant", "bot", "gpt", "agent")
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "GUARD-PI-001",
+        "Instruction override: asks the model to ignore its instructions",
+        0.97,
+        (
+            (
+                _OVERRIDE_KW,
+                _r(
+                    rf"\b{_OVERRIDE_VERBS}(?:\s+(?:all|any|every|each|of|the|your|these|those|"
+                    rf"that))*(?:\s+{_PRIOR})+(?:\s+{_W})?\s+{_RULE_NOUNS}\b"
+                    rf"|\b{_OVERRIDE_VERBS}\s+(?:everything|all|anything)\s+(?:you|that)\s+"
+                    rf"(?:were|was|have been|'ve been|had been)\s+(?:told|taught|given|"
+                    rf"instructed|said)"
+                ),
+            ),
+            (
+                (
+                    "void",
+                    "cancel",
+                    "outdated",
+                    "obsolete",
+                    "revoked",
+                    "invalid",
+                    "no longer",
+                    "supersede",
+                    "overridden",
+                ),
+                _r(
+                    rf"\b(?:previous|prior|above|earlier|original|old)\s+{_RULE_NOUNS}\s+"
+                    rf"(?:are|is)\s+(?:now\s+)?(?:void|cancell?ed|outdated|obsolete|revoked|"
+                    rf"invalid|no longer valid|superseded|overridden)"
+                ),
+            ),
+        ),
+    ),
+    Rule(
+        "GUARD-PI-002",
+        "New instructions injected: claims to replace the model's task or prompt",
+        0.93,
+        (
+            (
+                ("instruction", "directive", "system prompt", "orders", "rules"),
+                _r(
+                    r"\b(?:new|updated|real|true|actual|hidden|secret|additional|revised)\s+"
+                    r"(?:system\s+)?(?:instructions?|directives?|system prompt|orders|rules)\s*"
+                    r"(?:from (?:the )?(?:developer|admin|system|operator)\s*)?[:\-]"
+                ),
+            ),
+            (
+                ("your new", "your real", "your true", "your actual", "your only"),
+                _r(
+                    r"\byour (?:new|real|true|actual|only) (?:task|job|goal|purpose|"
+                    r"instructions?|mission|objective) (?:is|are|will be)\b"
+                ),
+            ),
+            (
+                ("supersedes", "overrides", "replaces"),
+                _r(r"\bthis (?:message|text|note|instruction) (?:supersedes|overrides|replaces)"),
+            ),
+            (
+                ("from now on",),
+                _r(
+                    r"\bfrom now on,? you (?:are|will|must|shall|should|'re|'ll)\s+(?:be |now )?"
+                    r"(?:going to |to )?(?:act|respond|answer|reply|ignore|pretend|only|behave|"
+                    r"obey|follow|play|simulate|operate|function)"
+                ),
+            ),
+            (("override",), _r(r"\b(?:system|admin|developer|priority|security) override\b")),
+        ),
+    ),
+    Rule(
+        "GUARD-PI-003",
+        "System prompt extraction: asks the model to disclose its hidden instructions",
+        0.95,
+        (
+            (
+                (
+                    "prompt",
+                    "system message",
+                    "instructions",
+                    "rules",
+                    "guidelines",
+                    "configuration",
+                ),
+                _r(
+                    r"\b(?:reveal|print|repeat|output|leak|dump|recite|show|tell|display|share|"
+                    r"give|disclose|expose|spell|echo|translate|encode)"
+                    r"(?:\s+[\w']+){0,4}?\s+(?:system prompts?|system messages?|initial prompts?|"
+                    r"pre-?prompts?|(?:hidden|secret|original|initial|internal|confidential|"
+                    r"developer|system) (?:instructions|prompts?|rules|guidelines|configuration))"
+                    r"\b|\b(?:your|the) (?:instructions|prompt|rules|guidelines) "
+                    r"(?:verbatim|word for word)"
+                    r"|\bwhat (?:were|are|was|is) your (?:initial|original|first|exact|hidden|"
+                    r"system) (?:instructions|prompt|rules)"
+                ),
+            ),
+            (
+                ("above", "before", "prior", "given"),
+                _r(
+                    r"\b(?:repeat|print|output|recite|copy) (?:everything|all|the (?:text|words|"
+                    r"lines|content)) (?:above|before|prior)"
+                    r"|\b(?:text|instructions|words) (?:you were|you've been|you have been) given "
+                    r"(?:at the (?:start|beginning)|initially|before)"
+                ),
+            ),
+        ),
+    ),
+    Rule(
+        "GUARD-PI-004",
+        "Jailbreak persona: asks the model to become an unrestricted character",
+        0.93,
+        (
+            (
+                ("do anything now", "developer mode", "dan mode", "jailbr", "god mode", "evil "),
+                _r(
+                    r"\b(?:do anything now|developer mode (?:enabled|activated|on|output)|"
+                    r"dan mode|jailbreak(?:ed)? mode|jailbroken|god mode (?:enabled|activated)|"
+                    r"evil (?:confidant|mode|assistant|ai|twin))\b"
+                ),
+            ),
+            (
+                (
+                    "restriction",
+                    "limit",
+                    "filter",
+                    "rules",
+                    "guideline",
+                    "ethic",
+                    "moral",
+                    "censor",
+                    "boundaries",
+                    "safeguard",
+                    "polic",
+                    "constraint",
+                ),
+                _r(
+                    r"\b(?:act as|pretend(?: to be| you are| that you are)?|you are|you're|"
+                    r"roleplay as|role-play as|become|simulate|play the role of|behave as|"
+                    r"answer as)(?:\s+[\w'\-]+){0,12}?\s+(?:with (?:no|zero)|without(?: any)?|"
+                    r"free (?:of|from)|that (?:has|have) no|who (?:has|have) no|which has no)\s+"
+                    r"(?:\w+\s+)?(?:restrictions|limits|limitations|filters|filtering|rules|"
+                    r"guidelines|ethics|morals|moral|ethical|censorship|boundaries|safeguards|"
+                    r"content polic(?:y|ies)|constraints)"
+                ),
+            ),
+            (
+                ("unfiltered", "uncensored", "amoral", "unrestricted", "unethical", "unhinged"),
+                _r(
+                    r"\b(?:unfiltered|uncensored|amoral|unrestricted|unethical|unhinged) "
+                    r"(?:ai|assistant|chatbot|model|version|mode|response|character|persona)"
+                ),
+            ),
+            (
+                (
+                    "filter",
+                    "guideline",
+                    "restriction",
+                    "safeguard",
+                    "guardrail",
+                    "protocol",
+                    "safety training",
+                    "polic",
+                    "alignment",
+                ),
+                _r(
+                    r"\b(?:disable|turn off|remove|deactivate|lift|suspend|bypass|ignore|override)"
+                    r"\s+(?:your |all |the |any |its )*(?:safety|content|ethical|moral)?\s*"
+                    r"(?:filters|guidelines|restrictions|safeguards|guardrails|protocols|"
+                    r"safety training|content polic(?:y|ies)|alignment)\b"
+                ),
+            ),
+            (
+                ("confines", "restrictions", "rules", "limitations", "shackles"),
+                _r(
+                    r"\b(?:broken|break|freed?|escaped?) (?:free )?(?:of|from) (?:the )?"
+                    r"(?:typical |usual |normal )?(?:confines|restrictions|rules|limitations|"
+                    r"shackles)"
+                ),
+            ),
+            (
+                ("no ", "without "),
+                _r(
+                    r"\b(?:if you (?:had|were|have) (?:no|without(?: any)?)|(?:ai|assistant|"
+                    r"model|chatbot|bot|character|version of yourself|persona)(?: named [\w-]+)?,? "
+                    r"(?:who|that|which) (?:has|have|had) no|(?:no|without) (?:any )?(?:content "
+                    r"polic(?:y|ies)|ethical (?:guidelines|constraints|boundaries)|moral "
+                    r"(?:compass|constraints|guidelines)|safety (?:guidelines|filters|rules)))"
+                    r"(?:\s+(?:content|ethical|moral|safety))?\s*(?:polic(?:y|ies)|guidelines|"
+                    r"restrictions|rules|filters|limits|ethics|morals|censorship|constraints|"
+                    r"boundaries|,|\.|and|to|you)"
+                ),
+            ),
+            (
+                ("stay in character",),
+                _r(
+                    r"\bstay in character\b.{0,200}\b(?:never|no matter|"
+                    r"even if|refus)"
+                ),
+            ),
+        ),
+    ),
+    Rule(
+        "GUARD-PI-005",
+        "Chat template or role delimiter injected into the text",
+        0.92,
+        (
+            (
+                ("<|", "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "</system>", "</admin>"),
+                _r(
+                    r"<\|(?:im_start|im_end|system|user|assistant|endoftext|start_header_id|"
+                    r"end_header_id|eot_id|begin_of_text)\|>|\[/?inst\]|<</?sys>>|</system>|"
+                    r"</admin>"
+                ),
+            ),
+            (("##",), _r(r"^#{2,}\s*new\s+(?:system|instruction)s?(?:\s+prompt)?\b")),
+        ),
+    ),
+    Rule(
+        "GUARD-PI-006",
+        "Concealment: tells the model to hide what it does from the user",
+        0.85,
+        (
+            (
+                ("not ", "n't ", "never ", "without "),
+                _r(
+                    r"\b(?:do not|don't|never|without) (?:mention|tell(?:ing)?|reveal|"
+                    r"inform(?:ing)?|alert(?:ing)?|let|notify(?:ing)?|mentioning|revealing) "
+                    r"(?:this|these|it|the user|anyone|them|the reader|the human)(?: about)?"
+                    r"(?: this)?(?:\s+(?:instructions?|directive|message|note|change|step|part))?"
+                    r"\s*(?:[,.;:]|but|and|to|know|that|about)"
+                ),
+            ),
+        ),
+    ),
+    Rule(
+        "GUARD-PI-007",
+        "Instructions addressed to the AI inside content",
+        0.9,
+        (
+            (
+                _AI_KW,
+                _r(
+                    rf"\b(?:note|message|warning|ps|p\.s\.)s?\s*(?:to|for)\s+(?:the\s+|any\s+|"
+                    rf"all\s+)?{_AI}\b"
+                    rf"|\b(?:attention|listen),?\s+{_AI}\s*[:,!]"
+                    rf"|^\s*{_AI}\s*(?:agents?\s*)?:\s+(?:you|please|ignore|do|now|before)"
+                    rf"|\b(?:ai|assistant|model),?\s+you (?:must|are required to|have to|need to) "
+                    rf"(?:comply|obey|follow)"
+                ),
+            ),
+            (
+                ("if you are a",),
+                _r(
+                    r"\bif you are an?\s+(?:ai|llm|large language model|language model|assistant|"
+                    r"chat ?bot|automated|model)\b"
+                ),
+            ),
+            (
+                ("reading", "processing", "parsing", "summari", "analy", "viewing", "scanning"),
+                _r(
+                    rf"\b{_AI}(?:\s+agents?)?\s+(?:reading|processing|parsing|summari[sz]ing|"
+                    rf"analy[sz]ing|viewing|scanning) (?:this|the following)"
+                ),
+            ),
+        ),
+    ),
+)
+
+
+def match_rules(folded: str) -> list[RuleHit]:
+    """Every rule that matches ``folded`` (its first match)."""
+    hits: list[RuleHit] = []
+    for rule in RULES:
+        for keywords, pattern in rule.parts:
+            if not any(k in folded for k in keywords):
+                continue
+            m = pattern.search(folded)
+            if m:
+                hits.append(RuleHit(rule, m.start(), folded[m.start() : m.end()][:80]))
+                break
+    return hits

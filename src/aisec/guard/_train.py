@@ -1,0 +1,210 @@
+"""Train the shipped prompt-injection classifier (``aisec guard train``): reproducible.
+
+Logistic regression over the hashed features of ``_classifier``, fitted with full-batch
+Adam in numpy (fixed seed, no other dependency), class-balanced and source-balanced sample
+weights (the large easy benign sets do not drown the rest), L2 penalty. The decision
+threshold is chosen on a held-out tenth of the training split (never on dev) as the lowest
+score that keeps the false-positive rate there at or under ``target_fpr``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from aisec.guard._augment import Example
+from aisec.guard._classifier import MIN_SEGMENTED, Featurizer, LinearModel, _segments
+from aisec.guard._dataset import EVAL_ONLY, build_corpus, read_jsonl
+from aisec.guard._metrics import Metrics, metrics
+from aisec.guard._normalise import normalise
+
+__all__ = ["TrainReport", "train"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainReport:
+    model: LinearModel
+    n_train: int
+    n_dev: int
+    dev: Metrics
+    injecguard: Metrics | None
+    seconds: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "n_train": self.n_train,
+            "n_dev": self.n_dev,
+            "threshold": round(self.model.threshold, 4),
+            "dev": self.dev.to_dict(),
+            "injecguard_valid": None if self.injecguard is None else self.injecguard.to_dict(),
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _matrix(
+    featurizer: Featurizer, texts: list[str]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32], npt.NDArray[np.intp]]:
+    idx: list[npt.NDArray[np.intp]] = []
+    val: list[npt.NDArray[np.float32]] = []
+    starts = np.zeros(len(texts) + 1, dtype=np.intp)
+    for i, text in enumerate(texts):
+        ix, vx = featurizer.rows(normalise(text).folded)
+        idx.append(ix)
+        val.append(vx)
+        starts[i + 1] = starts[i] + ix.size
+    return np.concatenate(idx), np.concatenate(val), starts
+
+
+def _segment_examples(examples: list[Example], rng: random.Random) -> list[Example]:
+    """Benign segments of long benign texts, so that scoring per segment (as inference does
+    on long texts) does not turn an ordinary paragraph into a false alarm."""
+    out: list[Example] = []
+    for e in examples:
+        if e.label != 0 or len(e.text) < MIN_SEGMENTED:
+            continue
+        folded = normalise(e.text).folded
+        lo, hi = _segments(folded)
+        if lo.size <= 1:
+            continue
+        for i in rng.sample(range(lo.size), min(2, lo.size)):
+            # spans are offsets in the padded text: shift back by the leading pad
+            piece = folded[max(int(lo[i]) - 1, 0) : int(hi[i]) - 1].strip()
+            if piece:
+                out.append(Example(piece, 0, f"segment:{e.source}"))
+    return out
+
+
+def _weights(examples: list[Example]) -> npt.NDArray[np.float64]:
+    """Per-row weights: each source counts by sqrt(size); both classes weigh the same."""
+    counts = Counter((e.source, e.label) for e in examples)
+    raw = np.array(
+        [np.sqrt(counts[(e.source, e.label)]) / counts[(e.source, e.label)] for e in examples]
+    )
+    labels = np.array([e.label for e in examples])
+    for y in (0, 1):
+        mask = labels == y
+        raw[mask] *= 0.5 * len(examples) / raw[mask].sum()
+    return raw
+
+
+def _fit(
+    idx: npt.NDArray[np.intp],
+    val: npt.NDArray[np.float32],
+    starts: npt.NDArray[np.intp],
+    y: npt.NDArray[np.float64],
+    sw: npt.NDArray[np.float64],
+    dim: int,
+    epochs: int,
+    l2: float,
+    log: Callable[[str], None],
+) -> tuple[npt.NDArray[np.float32], float]:
+    n = y.size
+    rows = np.repeat(np.arange(n), np.diff(starts))
+    v64 = val.astype(np.float64)
+    w = np.zeros(dim, np.float64)
+    b = 0.0
+    m_w = np.zeros(dim)
+    v_w = np.zeros(dim)
+    m_b = v_b = 0.0
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    total = sw.sum()
+    for epoch in range(1, epochs + 1):
+        lr = 0.05 * (0.5 ** (epoch / (epochs / 3)))
+        z = np.bincount(rows, weights=v64 * w[idx], minlength=n) + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        g = sw * (p - y) / total
+        grad_w = np.bincount(idx, weights=v64 * g[rows], minlength=dim) + l2 * w
+        grad_b = float(g.sum())
+        m_w = beta1 * m_w + (1 - beta1) * grad_w
+        v_w = beta2 * v_w + (1 - beta2) * grad_w * grad_w
+        m_b = beta1 * m_b + (1 - beta1) * grad_b
+        v_b = beta2 * v_b + (1 - beta2) * grad_b * grad_b
+        c1 = 1 - beta1**epoch
+        c2 = 1 - beta2**epoch
+        w -= lr * (m_w / c1) / (np.sqrt(v_w / c2) + eps)
+        b -= lr * (m_b / c1) / (np.sqrt(v_b / c2) + eps)
+        if epoch % 25 == 0 or epoch == epochs:
+            eps_ = 1e-12
+            loss = -np.sum(sw * (y * np.log(p + eps_) + (1 - y) * np.log(1 - p + eps_))) / total
+            log(f"epoch {epoch}/{epochs}: weighted log-loss {loss:.4f}")
+    return w.astype(np.float32), b
+
+
+def _threshold(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], fpr: float) -> float:
+    neg = np.sort(scores[labels == 0])
+    if neg.size == 0:
+        return 0.5
+    k = int(np.floor(fpr * neg.size))
+    cut = neg[-(k + 1)] if k < neg.size else neg[0]
+    return float(min(max(cut + 1e-6, 0.05), 0.95))
+
+
+def evaluate(model: LinearModel, texts: list[str], labels: list[int]) -> Metrics:
+    probs = [model.probability(normalise(t).folded) for t in texts]
+    return metrics(labels, [p >= model.threshold for p in probs], probs)
+
+
+def train(
+    data_dir: Path,
+    out: Path,
+    *,
+    dev_out: Path | None = None,
+    seed: int = 1337,
+    bits: int = 20,
+    epochs: int = 150,
+    l2: float = 1e-6,
+    target_fpr: float = 0.01,
+    log: Callable[[str], None] = print,
+) -> TrainReport:
+    """Build the corpus, fit, pick the threshold, evaluate on dev and injecguard, save."""
+    started = time.perf_counter()
+    np.random.seed(seed)
+    corpus = build_corpus(data_dir, seed=seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
+    train_set = list(corpus.train)
+    rng.shuffle(train_set)
+    k = len(train_set) // 10
+    held, fit_set = train_set[:k], train_set[k:]
+    fit_set += _segment_examples(fit_set, rng)
+    log(f"corpus: {len(fit_set)} fit, {len(held)} held out, {len(corpus.dev)} dev")
+    featurizer = Featurizer(bits)
+    idx, val, starts = _matrix(featurizer, [e.text for e in fit_set])
+    log(f"features: {idx.size} non-zeros in {featurizer.dim} buckets")
+    y = np.array([e.label for e in fit_set], dtype=np.float64)
+    weights, bias = _fit(idx, val, starts, y, _weights(fit_set), featurizer.dim, epochs, l2, log)
+    meta = {
+        "trained": time.strftime("%Y-%m-%d", time.gmtime()),
+        "seed": str(seed),
+        "epochs": str(epochs),
+        "l2": str(l2),
+        "n_train": str(len(fit_set)),
+    }
+    model = LinearModel(weights, bias, 0.5, featurizer, meta)
+    held_scores = np.array([model.probability(normalise(e.text).folded) for e in held])
+    threshold = _threshold(held_scores, np.array([e.label for e in held]), target_fpr)
+    model = LinearModel(weights, bias, threshold, featurizer, meta)
+    log(f"threshold {threshold:.4f} (held-out FPR target {target_fpr})")
+    dev = evaluate(model, [e.text for e in corpus.dev], [e.label for e in corpus.dev])
+    eval_path = data_dir / EVAL_ONLY
+    injecguard = None
+    if eval_path.is_file():
+        rows = read_jsonl(eval_path)
+        injecguard = evaluate(model, [r[0] for r in rows], [r[1] for r in rows])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    if dev_out is not None:
+        dev_out.parent.mkdir(parents=True, exist_ok=True)
+        with dev_out.open("w", encoding="utf-8") as fh:
+            for e in corpus.dev:
+                fh.write(json.dumps({"text": e.text, "label": e.label, "source": e.source}) + "\n")
+    return TrainReport(
+        model, len(fit_set), len(corpus.dev), dev, injecguard, time.perf_counter() - started
+    )
