@@ -235,3 +235,12 @@ def test_random_output_never_crashes(text: str) -> None:
     for scanner in (ExfilLinkScanner(), SystemPromptLeakScanner(), RefusalScanner()):
         assert 0.0 <= scanner.scan(text, ctx).score <= 1.0
     assert isinstance(find_exfil_links("https://" + text), list)
+
+
+def test_repeated_markup_stays_linear() -> None:
+    for fragment in ("<img ", "![a](", "[a](http://x/", "https://", "<a href=//e.test/"):
+        text = fragment * (30_000 // len(fragment))
+        assert isinstance(find_exfil_links(text), list)
+        ctx = out_ctx()
+        insert_canary(SYSTEM, ctx)
+        assert SystemPromptLeakScanner().scan(text, ctx).score >= 0.0

@@ -161,3 +161,9 @@ def test_pathological_inputs_finish() -> None:
     ]
     for s in samples:
         assert isinstance(find_secrets(s), list)
+
+
+def test_repeated_fragments_stay_linear() -> None:
+    for fragment in ("api_key=", "token: ", "bearer ", "-----BEGIN RSA PRIVATE KEY-----", "://"):
+        text = fragment * (32_000 // len(fragment))
+        assert isinstance(find_secrets(text), list)

@@ -423,3 +423,10 @@ def test_random_arguments_never_crash(args: object) -> None:
 @given(st.binary(max_size=300))
 def test_random_bytes_as_json_never_crash(raw: bytes) -> None:
     assert isinstance(POLICY.check("search", raw, ScanContext()), list)
+
+
+def test_repeated_fragments_stay_linear() -> None:
+    # each of these once made a pattern rescan the rest of the text per occurrence
+    for fragment in ("union/*", "' or '", "; /", "$(", "%2e%2e", "http://", "`"):
+        args = {"q": fragment * (60_000 // len(fragment) // 2)}
+        assert isinstance(POLICY.check("search", args, ScanContext()), list)

@@ -38,6 +38,7 @@ _CANARY_KEY = "guard.canary"
 _PROMPT_KEY = "guard.system_prompt.shingles"
 _SHINGLE = 8  # words per shingle for verbatim-leak detection
 _WORD = re.compile(r"\w+")
+_SQUASH = {c: None for c in range(128) if not chr(c).isalnum()}  # drop ASCII non-alnum
 _BLOB = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 
 
@@ -66,7 +67,7 @@ def insert_canary(system_prompt: str, ctx: ScanContext) -> str:
 def _canary_in(text: str, canary: str) -> bool:
     if canary in text:
         return True
-    squashed = re.sub(r"[^0-9a-z]", "", text.lower())
+    squashed = text.lower().translate(_SQUASH)
     token = canary.split("-", 1)[1]
     if token in squashed or token[::-1] in squashed:
         return True
@@ -151,7 +152,7 @@ _MD_IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\(\s*<?([^)\s>]{1,4096})")
 _MD_LINK = re.compile(r"(?<!!)\[[^\]\n]{0,500}\]\(\s*<?([^)\s>]{1,4096})")
 _MD_REF = re.compile(r"(?m)^\s{0,3}\[[^\]\n]{1,200}\]:\s*<?(\S{1,4096}?)>?(?:\s|$)")
 _HTML_SRC = re.compile(
-    r"(?i)<(img|image|iframe|script|link|source|video|audio|embed|object|a)\b[^>]{0,1000}?"
+    r"(?i)<(img|image|iframe|script|link|source|video|audio|embed|object|a)\b[^>]{0,400}?"
     r"\b(?:src|href|data|poster|srcset)\s*=\s*[\"']?([^\"'\s>]{1,4096})"
 )
 _BARE = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>\"')\]]{1,4096}")

@@ -23,6 +23,7 @@ import phonenumbers
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
+from aisec.guard._spans import non_overlapping
 
 __all__ = [
     "PII_KINDS",
@@ -371,12 +372,7 @@ def find_pii(
         (m for m in _raw_matches(text, wanted) if m.score >= min_score),
         key=lambda m: (_PRIORITY[m.kind], -(m.end - m.start), m.start),
     )
-    taken: list[PiiMatch] = []
-    for m in found:
-        if all(m.end <= t.start or m.start >= t.end for t in taken):
-            taken.append(m)
-    taken.sort(key=lambda m: m.start)
-    return taken
+    return non_overlapping(found)
 
 
 # --- redaction and the per-request vault ---------------------------------------------------

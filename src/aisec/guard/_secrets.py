@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
+from aisec.guard._spans import non_overlapping
 
 __all__ = ["SecretMatch", "SecretsScanner", "find_secrets", "shannon_entropy"]
 
@@ -56,10 +57,7 @@ _RULES: tuple[_Rule, ...] = (
         "private_key",
         "private key block",
         ("PRIVATE KEY",),
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-            r"(?:[\s\S]{0,8192}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?"
-        ),
+        re.compile(r"-----BEGIN (?:[A-Z0-9]{1,16} ){0,4}PRIVATE KEY(?: BLOCK)?-----"),
         score=1.0,
     ),
     _Rule(
@@ -187,7 +185,10 @@ def _generic(text: str) -> Iterable[SecretMatch]:
             return
         low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
     seen: set[int] = set()
+    covered = 0  # a key name inside a value already taken is part of that value
     for key in _KEY_NAME.finditer(low):
+        if key.start() < covered:
+            continue
         name = key.group()
         if name == "bearer":
             m = _BEARER_TAIL.match(low, key.end())
@@ -195,6 +196,7 @@ def _generic(text: str) -> Iterable[SecretMatch]:
                 continue
             start, end = m.span(1)
             seen.add(start)
+            covered = end
             value = text[start:end]
             if not _is_placeholder(value) and shannon_entropy(value) >= 3.0:
                 yield SecretMatch("bearer_token", start, end, 0.85)
@@ -204,6 +206,7 @@ def _generic(text: str) -> Iterable[SecretMatch]:
             continue
         start, end = m.span(1)
         seen.add(start)
+        covered = end
         value = text[start:end]
         if _is_placeholder(value):
             continue
@@ -255,6 +258,9 @@ def _url_credentials(text: str) -> Iterable[SecretMatch]:
         at = text.find("://", at + 3)
 
 
+_MAX_PEM = 16 * 1024
+
+
 def find_secrets(text: str) -> list[SecretMatch]:
     """All secrets in ``text``, sorted by position, not overlapping (specific rules win)."""
     found: list[SecretMatch] = []
@@ -267,16 +273,18 @@ def find_secrets(text: str) -> list[SecretMatch]:
                 continue
             if rule.min_entropy and shannon_entropy(value) < rule.min_entropy:
                 continue
-            found.append(SecretMatch(rule.kind, m.start(rule.group), m.end(rule.group), rule.score))
+            end = m.end(rule.group)
+            if rule.kind == "private_key":  # the block runs to its END line, if near
+                close = text.find("-----END ", end, end + _MAX_PEM)
+                if close != -1:
+                    tail = text.find("-----", close + 9, close + 64)
+                    end = tail + 5 if tail != -1 else close
+            found.append(SecretMatch(rule.kind, m.start(rule.group), end, rule.score))
     if "://" in text:
         found.extend(_url_credentials(text))
     found.extend(_generic(text))
-    taken: list[SecretMatch] = []
-    for s in found:  # rules are ordered most specific first; the generic ones come last
-        if all(s.end <= t.start or s.start >= t.end for t in taken):
-            taken.append(s)
-    taken.sort(key=lambda s: s.start)
-    return taken
+    # rules are ordered most specific first; the generic ones come last
+    return non_overlapping(found)
 
 
 _TITLES = {r.kind: r.title for r in _RULES} | {

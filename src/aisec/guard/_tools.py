@@ -242,7 +242,7 @@ _WILDCARD_DNS = re.compile(
     r"(?i)(?:^|[.-])((?:\d{1,3}[.-]){3}\d{1,3}|[0-9a-f]{8})\.(?:nip\.io|sslip\.io|xip\.io)$"
 )
 _SQL = re.compile(
-    r"(?i)\bunion\b(?:\s|/\*.*?\*/)+(?:all\b(?:\s|/\*.*?\*/)+)?select\b"
+    r"(?i)\bunion\b(?:\s|/\*.{0,200}?\*/)+(?:all\b(?:\s|/\*.{0,200}?\*/)+)?select\b"
     r"|'\s*(?:or|and)\s+(?:'[^']*'|\d+|\w+)\s*(?:=|like|<|>)\s*(?:'[^']*|\d+|\w+)"
     r"|'\s*(?:or|and)\s+(?:true|false|sleep\s*\()"
     r"|;\s*(?:drop|delete|truncate|alter|insert|update|create|exec|execute|shutdown|grant)\s"
