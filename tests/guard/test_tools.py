@@ -430,3 +430,27 @@ def test_repeated_fragments_stay_linear() -> None:
     for fragment in ("union/*", "' or '", "; /", "$(", "%2e%2e", "http://", "`"):
         args = {"q": fragment * (60_000 // len(fragment) // 2)}
         assert isinstance(POLICY.check("search", args, ScanContext()), list)
+
+
+def test_shell_newline_command() -> None:
+    assert search("notes.txt\nrm -rf ~/") == ["guard.tools.shell_injection"]
+    assert search("line one\ncat photos are nice") == []
+
+
+def test_ssrf_zero_host() -> None:
+    assert fetch("http://0/") == ["guard.tools.ssrf"]
+
+
+def test_ssrf_enclosed_alphanumerics() -> None:
+    assert fetch("http://\u2460\u2461\u2466.\u24ea.\u24ea.\u2460/") == ["guard.tools.ssrf"]
+
+
+def test_ssrf_fullwidth_localhost_and_ideographic_dots() -> None:
+    assert fetch("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/") == [
+        "guard.tools.ssrf"
+    ]
+    assert fetch("http://169\u3002254\u3002169\u3002254/") == ["guard.tools.ssrf"]
+
+
+def test_path_traversal_fullwidth_dots() -> None:
+    assert read("\uff0e\uff0e\uff0fetc\uff0fpasswd") == ["guard.tools.path_traversal"]

@@ -14,6 +14,7 @@ import ipaddress
 import json
 import posixpath
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,6 +208,8 @@ _SHELL = re.compile(
     r"\$\([^)]{0,500}\)|`[^`]{1,500}`|\$\{[A-Za-z_][^}]{0,100}\}|\$IFS\b"
     r"|(?:;|&&|\|\||\||&)\s*(?:[\w./-]*/)?" + _SHELL_CMDS + r"\b"
     r"|[<>]\s*/(?:dev|etc|tmp|proc)/|>\s*&\s*\d|<\(|\bIFS="
+    # a newline starts a new command only for a shell: flag a command with shell-like args
+    r"|[\r\n]\s*(?:[\w./-]*/)?" + _SHELL_CMDS + r"[ \t]+(?:-|/|~|\$|\.|https?:|>)"
 )
 _TRAVERSAL = re.compile(r"(?:^|[\\/])\.\.(?:[\\/]|$)|\x00")
 _SENSITIVE_PATH = re.compile(
@@ -253,7 +256,9 @@ _SQL = re.compile(
 
 
 def _decoded_forms(value: str) -> list[str]:
-    """``value`` and its URL-decodings (double encoding included), overlong '/' folded."""
+    """``value``, its URL-decodings (double encoding included, overlong '/' folded) and
+    the NFKC form of the last one (fullwidth dots and slash are '../' to many file and URL
+    APIs)."""
     forms = [value]
     current = value
     for _ in range(3):
@@ -264,7 +269,16 @@ def _decoded_forms(value: str) -> list[str]:
             break
         forms.append(nxt)
         current = nxt
+    if not current.isascii():
+        folded = _fold(current)
+        if folded != current:
+            forms.append(folded)
     return forms
+
+
+def _fold(text: str) -> str:
+    """NFKC plus the dots IDNA treats as '.'."""
+    return unicodedata.normalize("NFKC", text).replace("\u3002", ".").replace("\uff61", ".")
 
 
 def _parse_ipv4_loose(host: str) -> ipaddress.IPv4Address | None:
@@ -322,7 +336,7 @@ _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 
 def internal_host(host: str) -> str | None:
     """Why ``host`` (a name or any IP spelling) is internal, or None if it looks public."""
-    h = unquote(host).strip().strip("[]").rstrip(".").lower()
+    h = _fold(unquote(host)).strip().strip("[]").rstrip(".").lower()
     if "%" in h:  # IPv6 zone id
         h = h.split("%", 1)[0]
     if not h:
