@@ -50,6 +50,16 @@ JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6
 PEM = "-----BEGIN RSA PRIVATE KEY-----\n" + rand(B64, 64) + "\n-----END RSA PRIVATE KEY-----"
 PEM_OPENSSH = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + rand(B64, 70)
 PW = rand(ALNUM, 14)
+HEX = "0123456789abcdef"
+AZURE = rand(ALNUM + "+/", 86) + "=="
+SENDGRID = "SG." + rand(ALNUM, 22) + "." + rand(ALNUM + "-_", 43)
+TWILIO = "SK" + rand(HEX, 32)
+NPM = "npm_" + rand(ALNUM, 36)
+PYPI = "pypi-AgEIcHlwaS5vcmc" + rand(ALNUM, 60)
+VAULT = "hvs." + rand(ALNUM, 90)
+DATABRICKS = "dapi" + rand(HEX, 32)
+DO = "dop_v1_" + rand(HEX, 64)
+SHOPIFY = "shpat_" + rand(HEX, 32)
 
 
 @pytest.mark.parametrize(
@@ -80,6 +90,19 @@ PW = rand(ALNUM, 14)
         (f'{{"client_secret": "{rand(ALNUM, 24)}"}}', "high_entropy_assignment", None),
         (f"SECRET_KEY={rand(string.hexdigits.lower()[:16], 40)}", "high_entropy_assignment", None),
         (f"password: {PW}", "password_assignment", PW),
+        (
+            f"DefaultEndpointsProtocol=https;AccountName=x;AccountKey={AZURE};",
+            "azure_storage_key",
+            AZURE,
+        ),
+        (f"SENDGRID={SENDGRID}", "sendgrid_key", SENDGRID),
+        (f"twilio {TWILIO}", "twilio_key", TWILIO),
+        (f"//registry.npmjs.org/:_authToken={NPM}", "npm_token", NPM),
+        (f"password = {PYPI}", "pypi_token", PYPI),
+        (f"VAULT_TOKEN={VAULT}", "vault_token", VAULT),
+        (f"host=x token {DATABRICKS}", "databricks_token", DATABRICKS),
+        (f"do {DO}", "digitalocean_token", DO),
+        (f"X-Shopify-Access-Token: {SHOPIFY}", "shopify_token", SHOPIFY),
         (f"Authorization: Bearer {rand(ALNUM, 40)}", "bearer_token", None),
     ],
 )
