@@ -53,12 +53,9 @@ def register(app: typer.Typer) -> None:
             f"store     {redact_url(log.store.url)}",
             f"audit key {log.key.path} (id {log.key.key_id})",
         ]
-        import importlib.util
+        from aisec.core.crypto import ensure_master_key
 
-        if importlib.util.find_spec("aisec.core.crypto") is not None:  # TODO(lead): drop guard
-            from aisec.core.crypto import ensure_master_key
-
-            messages.append(f"keys      {ensure_master_key()}")
+        messages.append(f"keys      {ensure_master_key()}")
         existing = find_policy()
         if existing is None:
             path = home / "aisec.yaml"
