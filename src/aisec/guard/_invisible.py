@@ -121,6 +121,7 @@ class InvisibleTextScanner(Scanner):
     """Flags hidden characters; in ``redact`` mode removes them."""
 
     name: ClassVar[str] = "invisible_text"
+    default_mode: ClassVar[str] = "redact"
     directions: ClassVar[frozenset[Direction]] = frozenset(
         {Direction.INPUT, Direction.OUTPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
     )

@@ -36,6 +36,7 @@ class LimitsScanner(Scanner):
     """Flags texts over ``max_chars`` (default 32 000) or ``max_tokens`` (default 8 000)."""
 
     name: ClassVar[str] = "limits"
+    default_mode: ClassVar[str] = "block"
     directions: ClassVar[frozenset[Direction]] = frozenset(
         {Direction.INPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
     )

@@ -102,6 +102,7 @@ class SystemPromptLeakScanner(Scanner):
     """
 
     name: ClassVar[str] = "system_prompt_leak"
+    default_mode: ClassVar[str] = "block"
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
 
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
@@ -148,14 +149,17 @@ def _leak_finding(rule_id: str, what: str, ctx: ScanContext) -> Finding:
 
 # --- exfiltration through links and images ------------------------------------------------
 
-_MD_IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\(\s*<?([^)\s>]{1,4096})")
-_MD_LINK = re.compile(r"(?<!!)\[[^\]\n]{0,500}\]\(\s*<?([^)\s>]{1,4096})")
+# destinations may hold '>' (a redacted "<EMAIL_1>" riding in a query): cut only at ')' / space
+_MD_IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\(\s*([^)\s]{1,4096})")
+_MD_LINK = re.compile(r"(?<!!)\[[^\]\n]{0,500}\]\(\s*([^)\s]{1,4096})")
 _MD_REF = re.compile(r"(?m)^\s{0,3}\[[^\]\n]{1,200}\]:\s*<?(\S{1,4096}?)>?(?:\s|$)")
 _HTML_SRC = re.compile(
     r"(?i)<(img|image|iframe|script|link|source|video|audio|embed|object|a)\b[^>]{0,400}?"
-    r"\b(?:src|href|data|poster|srcset)\s*=\s*[\"']?([^\"'\s>]{1,4096})"
+    r"\b(?:src|href|data|poster|srcset)\s*=\s*"
+    r"(\"[^\"]{1,4096}\"|'[^']{1,4096}'|[^\"'\s>]{1,4096})"
 )
 _BARE = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>\"')\]]{1,4096}")
+_REDACTED = re.compile(r"<(?:[A-Z]+(?:_[A-Z]+)*_\d{1,6}|SECRET:[a-z_]+)>")
 _B64 = re.compile(r"^[A-Za-z0-9+/_-]{16,}={0,2}$")
 _HEXRUN = re.compile(r"^[0-9a-fA-F]{24,}$")
 
@@ -193,6 +197,8 @@ def _looks_like_data(value: str) -> bool:
 
 
 def _carries_data(url: str) -> bool:
+    if _REDACTED.search(unquote(url)):
+        return True  # a placeholder of redacted PII or a secret is being sent out
     parts = urlsplit(url)
     if any(_looks_like_data(v) or _looks_like_data(k) for k, v in parse_qsl(parts.query, True)):
         return True
@@ -224,7 +230,9 @@ def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[Exf
             start = m.start(group)
             if kind == "bare" and any(s <= start < e for s, e in spans):
                 continue
-            url = m.group(group).replace("\\", "/")
+            url = m.group(group).strip("\"'").replace("\\", "/")
+            if url.startswith("<"):  # CommonMark's <destination> form
+                url = url[1:].removesuffix(">")
             if url.startswith("//"):
                 url = "https:" + url
             try:
@@ -252,6 +260,9 @@ class ExfilLinkScanner(Scanner):
     """
 
     name: ClassVar[str] = "exfil_links"
+    default_mode: ClassVar[str] = "block"
+    # images without data (0.6) are reported only when a policy lowers the threshold
+    default_threshold: ClassVar[float] = 0.7
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
 
     def __init__(self, threshold: float | None = None, **options: Any) -> None:

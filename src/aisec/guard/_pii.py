@@ -476,6 +476,7 @@ class PiiScanner(Scanner):
     """
 
     name: ClassVar[str] = "pii"
+    default_mode: ClassVar[str] = "redact"
     directions: ClassVar[frozenset[Direction]] = frozenset(
         {Direction.INPUT, Direction.OUTPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
     )

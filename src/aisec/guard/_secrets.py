@@ -366,6 +366,7 @@ class SecretsScanner(Scanner):
     """Flags credentials; in ``redact`` mode replaces each with ``<SECRET:kind>``."""
 
     name: ClassVar[str] = "secrets"
+    default_mode: ClassVar[str] = "redact"
     directions: ClassVar[frozenset[Direction]] = frozenset(
         {Direction.INPUT, Direction.OUTPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
     )
