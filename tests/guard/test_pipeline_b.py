@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from aisec.core.errors import PolicyError
 from aisec.core.policy import GuardPolicy
 from aisec.core.policy._guard import GuardMode, ScannerPolicy
-from aisec.guard import Engine, ScanContext
+from aisec.guard import SCANNERS, Engine, ScanContext
 from aisec.guard._output import insert_canary
 from aisec.guard._pii import restore
 
@@ -64,3 +69,34 @@ def test_limits_block_before_model() -> None:
     decision = Engine().scan("x" * 40_000)
     assert decision.blocked
     assert "limits" in decision.reason
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["pii", "secrets", "invisible_text", "limits", "system_prompt_leak", "exfil_links", "refusal"],
+)
+def test_unknown_option_is_a_policy_error_naming_it(name: str) -> None:
+    with pytest.raises(PolicyError, match=f"guard scanner {name}: unknown option.*colour"):
+        SCANNERS[name](colour="blue")
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("pii", {"kinds": "EMAIL"}),
+        ("exfil_links", {"allowed_hosts": [1, 2]}),
+        ("system_prompt_leak", {"min_overlap": 2}),
+        ("limits", {"max_tokens": True}),
+    ],
+)
+def test_bad_option_values_are_policy_errors(name: str, options: dict[str, Any]) -> None:
+    with pytest.raises(PolicyError, match=f"guard scanner {name}: option"):
+        SCANNERS[name](**options)
+
+
+def test_engine_reports_bad_policy_option() -> None:
+    policy = GuardPolicy(
+        scanners=[ScannerPolicy(name="pii", mode=GuardMode.REDACT, options={"kinds": ["DNA"]})]
+    )
+    with pytest.raises(PolicyError, match="unknown kinds"):
+        Engine(policy)

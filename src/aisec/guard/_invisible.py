@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.guard._options import check_options
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 
 __all__ = ["InvisibleMatch", "InvisibleTextScanner", "find_invisible", "strip_invisible"]
@@ -128,6 +129,7 @@ class InvisibleTextScanner(Scanner):
     supports_redact: ClassVar[bool] = True
 
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        check_options(self.name, options, frozenset())
         super().__init__(threshold, **options)
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:

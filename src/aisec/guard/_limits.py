@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from aisec.core.errors import PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.guard._options import check_options, number_option
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 
 __all__ = ["LimitsScanner", "approx_tokens"]
@@ -42,16 +42,10 @@ class LimitsScanner(Scanner):
     )
 
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        check_options(self.name, options, frozenset({"max_chars", "max_tokens"}))
         super().__init__(threshold, **options)
-        try:
-            self.max_chars = int(options.get("max_chars", 32_000))
-            self.max_tokens = int(options.get("max_tokens", 8_000))
-        except (TypeError, ValueError):
-            raise PolicyError(
-                "guard scanner limits: max_chars and max_tokens must be integers"
-            ) from None
-        if self.max_chars <= 0 or self.max_tokens <= 0:
-            raise PolicyError("guard scanner limits: max_chars and max_tokens must be > 0")
+        self.max_chars = int(number_option(self.name, options, "max_chars", 32_000, 1, 1e9))
+        self.max_tokens = int(number_option(self.name, options, "max_tokens", 8_000, 1, 1e9))
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
         findings: list[Finding] = []

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.guard._options import check_options, number_option, strings_option
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 from aisec.guard._secrets import shannon_entropy
 
@@ -106,9 +107,10 @@ class SystemPromptLeakScanner(Scanner):
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
 
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        check_options(self.name, options, frozenset({"min_overlap", "min_shingles"}))
         super().__init__(threshold, **options)
-        self.min_overlap = float(options.get("min_overlap", 0.3))
-        self.min_shingles = int(options.get("min_shingles", 5))
+        self.min_overlap = number_option(self.name, options, "min_overlap", 0.3, 0.0, 1.0)
+        self.min_shingles = int(number_option(self.name, options, "min_shingles", 5, 1, 1e6))
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
         findings: list[Finding] = []
@@ -266,9 +268,10 @@ class ExfilLinkScanner(Scanner):
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
 
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        check_options(self.name, options, frozenset({"allowed_hosts"}))
         super().__init__(threshold, **options)
-        hosts = options.get("allowed_hosts", ())
-        self.allowed_hosts = tuple(str(h).lower().strip(".") for h in hosts)
+        hosts = strings_option(self.name, options, "allowed_hosts")
+        self.allowed_hosts = tuple(h.lower().strip(".") for h in hosts)
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
         score = 0.0
@@ -323,6 +326,7 @@ class RefusalScanner(Scanner):
     default_mode: ClassVar[str] = "detect"
 
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        check_options(self.name, options, frozenset())
         super().__init__(threshold, **options)
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:

@@ -21,7 +21,9 @@ from typing import Any, ClassVar
 
 import phonenumbers
 
+from aisec.core.errors import PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.guard._options import check_options, strings_option
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 from aisec.guard._spans import non_overlapping
 
@@ -483,13 +485,12 @@ class PiiScanner(Scanner):
     supports_redact: ClassVar[bool] = True
 
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        check_options(self.name, options, frozenset({"kinds", "reversible"}))
         super().__init__(threshold, **options)
-        kinds = options.get("kinds")
-        self.kinds = _ALL if kinds is None else frozenset(str(k).upper() for k in kinds)
+        kinds = strings_option(self.name, options, "kinds") if "kinds" in options else None
+        self.kinds = _ALL if kinds is None else frozenset(k.upper() for k in kinds)
         unknown = self.kinds - _ALL
         if unknown:
-            from aisec.core.errors import PolicyError
-
             raise PolicyError(
                 f"guard scanner pii: unknown kinds {sorted(unknown)}: expected some of "
                 + ", ".join(PII_KINDS)
