@@ -609,10 +609,9 @@ SAFETENSORS_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
 }
 
 
-def safetensors_benign_files(folder: Path) -> list[Path]:
+def safetensors_numpy_file(folder: Path) -> Path:
     from safetensors.numpy import save_file
 
-    out = []
     rng = np.random.default_rng(0)
     p = folder / "mlp.safetensors"
     save_file(
@@ -626,19 +625,31 @@ def safetensors_benign_files(folder: Path) -> list[Path]:
         str(p),
         metadata={"format": "np", "chat_template": CHATML_QWEN},
     )
-    out.append(p)
+    return p
+
+
+def safetensors_scalar_file(folder: Path) -> Path:
+    from safetensors.numpy import save_file
+
     p = folder / "scalar_and_empty.safetensors"
     save_file({"s": np.array(3.0, np.float64), "e": np.zeros((0, 4), np.float32)}, str(p))
-    out.append(p)
-    try:
-        import torch
-        from safetensors.torch import save_file as save_torch
-    except ImportError:
-        return out
+    return p
+
+
+def safetensors_torch_file(folder: Path) -> Path:
+    import torch
+    from safetensors.torch import save_file
+
     p = folder / "torch_bf16.safetensors"
-    save_torch({"w": torch.ones(4, 4, dtype=torch.bfloat16), "b": torch.zeros(4)}, str(p))
-    out.append(p)
-    return out
+    save_file({"w": torch.ones(4, 4, dtype=torch.bfloat16), "b": torch.zeros(4)}, str(p))
+    return p
+
+
+SAFETENSORS_BENIGN = (safetensors_numpy_file, safetensors_scalar_file, safetensors_torch_file)
+
+
+def safetensors_benign_files(folder: Path) -> list[Path]:
+    return [build(folder) for build in SAFETENSORS_BENIGN]
 
 
 # ----------------------------------------------------------------- ONNX
@@ -877,58 +888,63 @@ EVIL_LAMBDA_CODE = base64.b64encode(
 ).decode()
 
 
-def keras_benign_files(folder: Path) -> list[Path]:
-    """Real models saved by Keras 3 (.keras and legacy .h5)."""
+def _keras_model(name: str) -> object:
     import keras
 
-    out = []
-    inp = keras.Input((8,))
-    x = keras.layers.Dense(16, activation="relu", kernel_regularizer=keras.regularizers.L2(0.01))(
-        inp
-    )
-    x = keras.layers.Dropout(0.1)(x)
-    x = keras.layers.BatchNormalization()(x)
-    y = keras.layers.Dense(3, activation="softmax")(x)
-    functional = keras.Model(inp, y)
-    functional.compile(
-        optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-    )
-    seq = keras.Sequential(
-        [
-            keras.Input((10,), dtype="int32"),
-            keras.layers.Embedding(50, 8),
-            keras.layers.LSTM(4),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    conv = keras.Sequential(
-        [
-            keras.Input((16, 16, 3)),
-            keras.layers.Conv2D(4, 3, activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Flatten(),
-            keras.layers.Dense(2),
-        ]
-    )
+    if name == "functional":
+        inp = keras.Input((8,))
+        x = keras.layers.Dense(
+            16, activation="relu", kernel_regularizer=keras.regularizers.L2(0.01)
+        )(inp)
+        x = keras.layers.Dropout(0.1)(x)
+        x = keras.layers.BatchNormalization()(x)
+        model = keras.Model(inp, keras.layers.Dense(3, activation="softmax")(x))
+        model.compile(
+            optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
+        return model
+    if name == "sequential_lstm":
+        return keras.Sequential(
+            [
+                keras.Input((10,), dtype="int32"),
+                keras.layers.Embedding(50, 8),
+                keras.layers.LSTM(4),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+    if name == "conv":
+        return keras.Sequential(
+            [
+                keras.Input((16, 16, 3)),
+                keras.layers.Conv2D(4, 3, activation="relu"),
+                keras.layers.MaxPooling2D(),
+                keras.layers.Flatten(),
+                keras.layers.Dense(2),
+            ]
+        )
     inner = keras.Sequential(
         [keras.Input((8,)), keras.layers.Dense(8, activation="tanh")], name="inner"
     )
     nested_in = keras.Input((8,))
-    nested = keras.Model(nested_in, keras.layers.Dense(1)(inner(nested_in)))
-    for name, model in (
-        ("functional", functional),
-        ("sequential_lstm", seq),
-        ("conv", conv),
-        ("nested", nested),
-    ):
-        p = folder / f"{name}.keras"
-        model.save(p)
-        out.append(p)
-    for name, model in (("functional_legacy", functional), ("conv_legacy", conv)):
-        p = folder / f"{name}.h5"
-        model.save(p)
-        out.append(p)
-    return out
+    return keras.Model(nested_in, keras.layers.Dense(1)(inner(nested_in)))
+
+
+KERAS_BENIGN = (
+    ("functional", ".keras"), ("sequential_lstm", ".keras"), ("conv", ".keras"),
+    ("nested", ".keras"), ("functional", ".h5"), ("conv", ".h5"),
+)  # fmt: skip
+
+
+def keras_benign_file(folder: Path, name: str, suffix: str) -> Path:
+    """One real model saved by Keras 3 (``.keras``, or legacy ``.h5``)."""
+    p = folder / f"{name}{'_legacy' if suffix == '.h5' else ''}{suffix}"
+    _keras_model(name).save(p)  # type: ignore[attr-defined]
+    return p
+
+
+def keras_benign_files(folder: Path) -> list[Path]:
+    """Real models saved by Keras 3 (.keras and legacy .h5)."""
+    return [keras_benign_file(folder, name, suffix) for name, suffix in KERAS_BENIGN]
 
 
 def keras_lambda_file(folder: Path) -> Path:
