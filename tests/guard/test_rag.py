@@ -214,3 +214,33 @@ def test_tenant_never_receives_another_tenants_chunk(chunks: list[Chunk], caller
     for c in chunks:
         if c.tenant != caller.tenant and c.text.strip() and c.id not in kept_ids:
             assert f"id={c.id}>>\n{c.text}\n" not in result.text
+
+
+def test_chunk_from_vector_store_metadata() -> None:
+    hit = Chunk.from_metadata(
+        "d1", "t", {"tenant": "acme", "groups": ["sales"], "classification": "internal"}
+    )
+    assert filter_chunks([hit], ALICE).kept == (hit,)
+    custom = Chunk.from_metadata(
+        "d2",
+        "t",
+        {"org": "acme", "acl": "sales", "level": "public"},
+        tenant_key="org",
+        groups_key="acl",
+        classification_key="level",
+    )
+    assert filter_chunks([custom], ALICE).kept == (custom,)
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {},
+        {"tenant": ["acme"], "groups": ["sales"], "classification": "internal"},
+        {"tenant": "acme", "groups": [1, 2], "classification": "internal"},
+        {"tenant": "acme", "groups": {"sales": True}, "classification": "internal"},
+        {"tenant": "acme", "groups": ["sales"], "classification": 3},
+    ],
+)
+def test_malformed_metadata_is_denied(metadata: dict[str, object]) -> None:
+    assert filter_chunks([Chunk.from_metadata("d", "t", metadata)], ALICE).kept == ()

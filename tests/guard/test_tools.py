@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import string
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -454,3 +455,39 @@ def test_ssrf_fullwidth_localhost_and_ideographic_dots() -> None:
 
 def test_path_traversal_fullwidth_dots() -> None:
     assert read("\uff0e\uff0e\uff0fetc\uff0fpasswd") == ["guard.tools.path_traversal"]
+
+
+def test_policy_from_mapping() -> None:
+    policy = ToolPolicy.from_mapping(
+        {
+            "max_depth": 4,
+            "allow": [
+                {"name": "fetch", "routes": ["/chat"], "schema": {"type": "object"}},
+                {"name": "read_file", "path_root": "/srv/data"},
+            ],
+        }
+    )
+    assert policy.max_depth == 4
+    ctx = ScanContext(route="/chat")
+    assert policy.check("fetch", {"url": "https://example.com"}, ctx) == []
+    assert [f.rule_id for f in policy.check("read_file", {"path": "/etc/x"}, ctx)] == [
+        "guard.tools.path_traversal"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"allow": [{"name": "x", "rotues": []}]}, r"tools.allow\[0\]: unknown key\(s\) rotues"),
+        ({"allow": [{"routes": []}]}, r"tools.allow\[0\].name"),
+        ({"allow": [{"name": "x", "routes": "/chat"}]}, r"tools.allow\[0\].routes"),
+        ({"allow": [{"name": "x", "schema": {"type": 5}}]}, r"tools.allow\[0\].schema"),
+        ({"allow": [{"name": "x", "path_root": "data"}]}, r"tools.allow\[0\].path_root"),
+        ({"allow": [{"name": "x"}, {"name": "x"}]}, "listed twice: x"),
+        ({"max_arg_bytes": -1}, "tools.max_arg_bytes"),
+        ({"allow": {"name": "x"}}, "tools.allow: expected a list"),
+    ],
+)
+def test_policy_from_mapping_errors_name_the_path(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        ToolPolicy.from_mapping(data)

@@ -46,6 +46,38 @@ class Chunk:
     classification: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_metadata(
+        cls,
+        chunk_id: str,
+        text: str,
+        metadata: Mapping[str, Any],
+        *,
+        tenant_key: str = "tenant",
+        groups_key: str = "groups",
+        classification_key: str = "classification",
+    ) -> Chunk:
+        """A chunk from a vector store hit's metadata. Malformed values count as missing
+        (so the chunk is denied), never as "everyone"."""
+        tenant = metadata.get(tenant_key)
+        raw_groups = metadata.get(groups_key)
+        groups: frozenset[str] | None = None
+        if isinstance(raw_groups, str):
+            groups = frozenset({raw_groups})
+        elif isinstance(raw_groups, list | tuple | set | frozenset) and all(
+            isinstance(g, str) for g in raw_groups
+        ):
+            groups = frozenset(raw_groups)
+        label = metadata.get(classification_key)
+        return cls(
+            chunk_id,
+            text,
+            tenant if isinstance(tenant, str) else None,
+            groups,
+            label if isinstance(label, str) else None,
+            metadata,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:

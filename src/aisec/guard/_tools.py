@@ -78,6 +78,42 @@ class ToolPolicy:
         """A policy from rules, keyed by their names."""
         return cls(tools={r.name: r for r in rules}, **limits)
 
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], where: str = "tools") -> ToolPolicy:
+        """A policy from configuration (e.g. a section of ``aisec.yaml``)::
+
+            max_arg_bytes: 65536
+            allow:
+              - name: fetch
+                routes: [/chat]
+                schema: {type: object, properties: {url: {type: string}}}
+              - name: read_file
+                path_root: /srv/data
+
+        Every problem is a PolicyError naming its path, e.g. ``tools.allow[1].routes``.
+        """
+        if not isinstance(data, Mapping):
+            raise PolicyError(f"{where}: expected a mapping")
+        unknown = sorted(set(data) - {"allow", "max_arg_bytes", "max_depth", "max_items"})
+        if unknown:
+            raise PolicyError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        limits = {}
+        for key in ("max_arg_bytes", "max_depth", "max_items"):
+            if key in data:
+                value = data[key]
+                if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                    raise PolicyError(f"{where}.{key}: expected a positive integer, got {value!r}")
+                limits[key] = value
+        allow = data.get("allow", [])
+        if not isinstance(allow, list):
+            raise PolicyError(f"{where}.allow: expected a list of tools")
+        rules = [_rule_from_mapping(item, f"{where}.allow[{i}]") for i, item in enumerate(allow)]
+        names = [r.name for r in rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise PolicyError(f"{where}.allow: tool(s) listed twice: {', '.join(dupes)}")
+        return cls.from_rules(*rules, **limits)
+
     def check(self, name: str, arguments: object, ctx: ScanContext) -> list[Finding]:
         """Findings for calling tool ``name`` with ``arguments`` (a dict or a JSON string)."""
         rule = self.tools.get(name)
@@ -132,6 +168,58 @@ class ToolPolicy:
         if not isinstance(arguments, Mapping):
             return None, _Problem("malformed", "arguments must be a JSON object")
         return arguments, None
+
+
+_RULE_KEYS = frozenset(
+    {"name", "schema", "routes", "principals", "path_root", "shell_args", "sql_args",
+     "text_args", "allow_private_urls"}
+)  # fmt: skip
+
+
+def _rule_from_mapping(item: object, where: str) -> ToolRule:
+    if not isinstance(item, Mapping):
+        raise PolicyError(f"{where}: expected a mapping with at least a name")
+    unknown = sorted(set(item) - _RULE_KEYS)
+    if unknown:
+        raise PolicyError(
+            f"{where}: unknown key(s) {', '.join(map(str, unknown))}; "
+            f"expected some of {', '.join(sorted(_RULE_KEYS))}"
+        )
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise PolicyError(f"{where}.name: expected a tool name")
+
+    def names(key: str) -> frozenset[str] | None:
+        value = item.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise PolicyError(f"{where}.{key}: expected a list of strings")
+        return frozenset(value)
+
+    schema = item.get("schema")
+    if schema is not None and not isinstance(schema, Mapping):
+        raise PolicyError(f"{where}.schema: expected a JSON Schema object")
+    root = item.get("path_root")
+    if root is not None and (not isinstance(root, str) or not root.startswith("/")):
+        raise PolicyError(f"{where}.path_root: expected an absolute path")
+    private = item.get("allow_private_urls", False)
+    if not isinstance(private, bool):
+        raise PolicyError(f"{where}.allow_private_urls: expected true or false")
+    try:
+        return ToolRule(
+            name=name,
+            schema=schema,
+            routes=names("routes"),
+            principals=names("principals"),
+            path_root=root,
+            shell_args=names("shell_args") or frozenset(),
+            sql_args=names("sql_args") or frozenset(),
+            text_args=names("text_args") or frozenset(),
+            allow_private_urls=private,
+        )
+    except PolicyError as exc:
+        raise PolicyError(f"{where}.schema: {exc.message}") from None
 
 
 @dataclass(frozen=True, slots=True)
