@@ -1,4 +1,4 @@
-"""Shared fixtures for the artifact scanner tests: an isolated AISEC_HOME and sample folders."""
+"""Shared fixtures for the artifact scanner tests (the root conftest isolates AISEC_HOME)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-
-
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AISEC_HOME", str(tmp_path / ".aisec"))
 
 
 @pytest.fixture(scope="session")

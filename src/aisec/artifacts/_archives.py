@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import lzma
+import struct
 import tarfile
+import zlib
 from typing import Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
@@ -110,6 +113,12 @@ class SevenZipHandler(FormatHandler):
             py7zr.exceptions.UnsupportedCompressionMethodError,
             EOFError,
             OSError,
+            lzma.LZMAError,
+            zlib.error,
+            struct.error,
+            RuntimeError,
+            NotImplementedError,
+            UnicodeDecodeError,
             ValueError,
             KeyError,
             IndexError,

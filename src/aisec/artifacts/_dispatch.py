@@ -9,7 +9,11 @@ anything inside it.
 from __future__ import annotations
 
 import io
+import lzma
 import os
+import tarfile
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +28,8 @@ __all__ = ["VERDICTS", "FileResult", "ScanReport", "scan_bytes", "scan_path", "v
 VERDICTS = ("clean", "suspicious", "malicious", "error")
 _RANK = {v: i for i, v in enumerate(("clean", "suspicious", "error", "malicious"))}
 _HEAD = 4096
+# Failures of the underlying stream (a truncated archive member): the data, not our code.
+_READ_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, lzma.LZMAError, zlib.error)
 
 
 def verdict_of(findings: Iterable[Finding], error: str | None = None) -> str:
@@ -142,6 +148,7 @@ class _Scanner:
         findings: list[Finding] = []
         error: str | None = None
         fmt = "unknown"
+        claimed = "sniffing"
         try:
             stream.seek(0)
             head = stream.read(_HEAD)
@@ -150,22 +157,31 @@ class _Scanner:
             if size == 0:
                 fmt = "empty"
             elif handler is not None:
+                claimed = handler.name
                 fmt = handler.name
                 findings = handler().scan(ctx)
                 fmt = ctx.detected_format or fmt
         except ScanError as exc:
             error = exc.message
             fmt = ctx.detected_format or fmt
+        except _READ_ERRORS as exc:
+            error = f"cannot read the data ({type(exc).__name__}: {exc})"[:300]
+            fmt = ctx.detected_format or fmt
         except Exception as exc:  # one hostile file must not end a scan of many
             if os.environ.get("AISEC_DEBUG") == "1":
                 raise
-            error = f"internal error while parsing ({type(exc).__name__}: {exc})"[:300]
+            error = f"internal error in the {claimed} handler ({type(exc).__name__}: {exc})"[:300]
             fmt = ctx.detected_format or fmt
         verdict = verdict_of(findings, error)
         for child in self.results[first_child:]:
             if child is not None and child.path.startswith(display + "!/"):
                 verdict = _worse(verdict, child.verdict)
-        self.results[slot] = FileResult(display, fmt, verdict, tuple(findings), size, error)
+        result = FileResult(display, fmt, verdict, tuple(findings), size, error)
+        if depth > 0 and fmt == "unknown" and verdict == "clean" and len(self.results) == slot + 1:
+            # an archive member no handler claims (metadata, text): not worth a line
+            self.results.pop()
+        else:
+            self.results[slot] = result
         return verdict, findings
 
     def _nested_for(
@@ -195,9 +211,21 @@ class _Scanner:
 def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
     import aisec.artifacts  # noqa: F401 - registers every handler
 
+    failures: list[str] = []
     for handler in HANDLERS:
-        if handler.sniff(head, ctx):
+        try:
+            claimed = handler.sniff(head, ctx)
+        except Exception as exc:  # a sniffer that trips on hostile bytes must not hide them
+            if os.environ.get("AISEC_DEBUG") == "1":
+                raise
+            failures.append(f"{handler.name} sniffer failed ({type(exc).__name__}: {exc})")
+            continue
+        finally:
+            ctx.stream.seek(0)
+        if claimed:
             return handler
+    if failures:
+        raise ScanError("; ".join(failures)[:300])
     return None
 
 

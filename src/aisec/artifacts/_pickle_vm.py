@@ -431,9 +431,11 @@ class Machine:
                 else:
                     self._append(target, items, at)
             elif op == 0x91:  # FROZENSET
-                stack.append(SetV(pop_mark(at), frozen=True))
+                items = pop_mark(at)  # rebinds ``stack``: pop before appending
+                stack.append(SetV(items, frozen=True))
             elif op == 0x6C:  # LIST
-                stack.append(pop_mark(at))
+                items = pop_mark(at)
+                stack.append(items)
             elif op == 0x64:  # DICT
                 items = pop_mark(at)
                 if len(items) % 2:

@@ -170,6 +170,7 @@ class ZipHandler(FormatHandler):
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
             raise ScanError(f"{ctx.display_path}: not a readable zip ({exc})") from None
         infos = zf.infolist()
+        central_offsets = {i.header_offset for i in infos}
         findings: list[Finding] = []
         limits = ctx.limits
         if len(infos) > limits.max_archive_members:
@@ -193,7 +194,7 @@ class ZipHandler(FormatHandler):
             )
             for i in infos
         ]
-        findings += self._structure(ctx, entries)
+        findings += self._structure(ctx, entries, central_offsets)
         names = [e.name for e in entries]
         kind = _kind(names)
         ctx.detected_format = kind
@@ -207,7 +208,9 @@ class ZipHandler(FormatHandler):
         return findings
 
     # -- structure checks ----------------------------------------------------------------
-    def _structure(self, ctx: ScanContext, entries: list[_Entry]) -> list[Finding]:
+    def _structure(
+        self, ctx: ScanContext, entries: list[_Entry], central_offsets: set[int]
+    ) -> list[Finding]:
         out: list[Finding] = []
         stream = ctx.stream
         seen: set[str] = set()
@@ -255,7 +258,7 @@ class ZipHandler(FormatHandler):
                 )
                 break
         # local entries that the central directory does not list
-        known = {e.offset for e in entries}
+        known = central_offsets
         for hidden in _walk_locals(stream, ctx.size, len(entries) + 64):
             if hidden.offset not in known:
                 out.append(archive_finding(ctx, "zip-hidden-entry", hidden.name, hidden.offset))
@@ -352,6 +355,8 @@ def _read_local(stream: BinaryIO, offset: int, size: int) -> tuple[str, int, int
 
 
 def _data_start(stream: BinaryIO, e: _Entry) -> int:
+    if e.offset < 0:
+        return e.offset
     stream.seek(e.offset + 26)
     raw = stream.read(4)
     if len(raw) < 4:

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "aisec.cli.access",
     "aisec.cli.keys",
     "aisec.cli.data",
+    "aisec.cli.scan",
     "aisec.cli.guard",
 )
 

@@ -1,0 +1,115 @@
+"""Archives: zip/tar/7z/compressed streams, their limits and their tricks."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+import zipfile
+
+import py7zr
+from corpus import os_system_proto, torch_zip
+
+from aisec.artifacts import Limits, scan_bytes
+
+
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _rules(report: object) -> set[str]:
+    return {f.rule_id for f in report.findings}  # type: ignore[attr-defined]
+
+
+def test_zip_member_count_limit() -> None:
+    data = _zip({f"f{i}.txt": b"x" for i in range(20)})
+    report = scan_bytes(data, "many.zip", limits=Limits(max_archive_members=5))
+    assert "archive-limit" in _rules(report)
+    assert report.files[0].verdict == "suspicious"
+
+
+def test_zip_total_size_limit() -> None:
+    data = _zip({"a.bin": b"\x01" * 5000, "b.bin": b"\x02" * 5000})
+    report = scan_bytes(data, "big.zip", limits=Limits(max_archive_total_bytes=6000))
+    assert "archive-bomb" in _rules(report)
+
+
+def test_zip_declared_size_lie_is_caught_while_inflating() -> None:
+    # central directory claims 10 bytes; the deflate stream expands to 4 MiB
+    data = bytearray(_zip({"lie.bin": b"\x00" * (4 << 20)}))
+    cd = data.find(b"PK\x01\x02")
+    data[cd + 24 : cd + 28] = (10).to_bytes(4, "little")
+    report = scan_bytes(bytes(data), "lie.zip")
+    assert "archive-bomb" in _rules(report)
+    assert report.files[0].verdict == "malicious"
+
+
+def test_zip_path_traversal_name() -> None:
+    report = scan_bytes(_zip({"../../etc/cron.d/x": b"* * * * * root id"}), "slip.zip")
+    assert "archive-path-traversal" in _rules(report)
+
+
+def test_zip_duplicate_names_are_both_scanned() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
+        zf.writestr("archive/data.pkl", os_system_proto(2))
+    report = scan_bytes(buf.getvalue(), "dup.pt")
+    assert {"zip-duplicate-name", "pickle-dangerous-call"} <= _rules(report)
+
+
+def test_torch_zip_with_renamed_root_folder() -> None:
+    report = scan_bytes(torch_zip(os_system_proto(2), root="anything_at_all"), "m.pt")
+    assert report.files[0].format == "pytorch"
+    assert "pickle-dangerous-call" in _rules(report)
+
+
+def test_tar_symlink_escape_and_member_scan() -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        link = tarfile.TarInfo("model/link")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        tf.addfile(link)
+        payload = os_system_proto(4)
+        info = tarfile.TarInfo("model/weights.bin")
+        info.size = len(payload)
+        tf.addfile(info, io.BytesIO(payload))
+    report = scan_bytes(buf.getvalue(), "m.tar")
+    assert report.files[0].format == "tar"
+    assert {"archive-path-traversal", "pickle-dangerous-call"} <= _rules(report)
+    assert report.files[0].verdict == "malicious"
+
+
+def test_gzip_bomb_is_stopped() -> None:
+    bomb = gzip.compress(b"\x00" * (40 << 20))
+    report = scan_bytes(bomb, "bomb.gz", limits=Limits(max_compression_ratio=50))
+    assert "archive-bomb" in _rules(report)
+
+
+def test_7z_with_pickle_member() -> None:
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w") as sz:
+        sz.writestr(os_system_proto(2), "weights/model.pkl")
+        sz.writestr(b"hello", "README")
+    report = scan_bytes(buf.getvalue(), "m.7z")
+    assert report.files[0].format == "7z"
+    assert report.files[0].verdict == "malicious"
+
+
+def test_7z_bomb_is_refused_before_extraction() -> None:
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w") as sz:
+        sz.writestr(b"\x00" * (8 << 20), "zeros.bin")
+    report = scan_bytes(buf.getvalue(), "b.7z", limits=Limits(max_compression_ratio=20))
+    assert "archive-bomb" in _rules(report)
+
+
+def test_corrupt_zip_is_an_error_verdict() -> None:
+    data = _zip({"a.pkl": os_system_proto(2)})[:40]
+    report = scan_bytes(data, "cut.zip")
+    assert report.files[0].verdict in ("error", "malicious")

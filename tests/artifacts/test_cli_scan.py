@@ -1,0 +1,97 @@
+"""``aisec scan``: exit codes, output formats, errors."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from corpus import os_system_proto, unknown_global
+
+from aisec.cli.main import main
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    (folder / "bad.pt").write_bytes(os_system_proto(2))
+    (folder / "custom.pkl").write_bytes(unknown_global())
+    (folder / "ok.pkl").write_bytes(pickle.dumps({"a": [1, 2]}))
+    return folder
+
+
+def test_malicious_exits_1_with_json_shape(
+    samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = main(["scan", str(samples / "bad.pt"), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert doc["files"][0]["verdict"] == "malicious"
+    assert doc["files"][0]["findings"][0]["rule_id"] == "pickle-dangerous-call"
+    assert doc["summary"]["malicious"] == 1
+
+
+def test_clean_file_exits_0(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(samples / "ok.pkl")]) == 0
+    out = capsys.readouterr().out
+    assert "clean" in out and "1 file(s)" in out
+
+
+def test_fail_on_threshold(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(samples / "custom.pkl"), "--fail-on", "high", "-q"]) == 0
+    assert main(["scan", str(samples / "custom.pkl"), "--fail-on", "medium", "-q"]) == 1
+    assert main(["scan", str(samples / "bad.pt"), "--fail-on", "never", "-q"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_sarif_output(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["scan", str(samples), "--format", "sarif"])
+    sarif = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert sarif["version"] == "2.1.0"
+    rule_ids = {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    assert {"pickle-dangerous-call", "pickle-unknown-global"} <= rule_ids
+
+
+def test_missing_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(tmp_path / "nope.pt")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_bad_fail_on_exits_2(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(samples), "--fail-on", "severe"]) == 2
+    assert "unknown severity" in capsys.readouterr().err
+
+
+def test_recursive_flag(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sub = samples / "nested"
+    sub.mkdir()
+    (sub / "deep.pkl").write_bytes(os_system_proto(4))
+    main(["scan", str(samples), "--format", "json"])
+    flat = json.loads(capsys.readouterr().out)
+    main(["scan", str(samples), "--recursive", "--format", "json"])
+    deep = json.loads(capsys.readouterr().out)
+    assert deep["summary"]["files"] == flat["summary"]["files"] + 1
+
+
+def test_scan_is_audited(samples: Path) -> None:
+    from aisec.core.audit import default_log
+
+    assert main(["scan", str(samples / "ok.pkl"), "-q"]) == 0
+    events = [e for e in default_log().tail(50) if e.action == "artifacts.scan"]
+    assert events and events[-1].details["clean"] == 1
+
+
+def test_subprocess_entry_point_and_help(samples: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "aisec", "scan", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert "Example: aisec scan" in proc.stdout

@@ -1,0 +1,154 @@
+"""The pickle analyser: allowlist exactness, resolution, limits, API."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import pickletools
+from collections import OrderedDict
+from pathlib import Path
+
+import pytest
+from corpus import PROTO4, STOP, call1, os_system_proto, sg, u
+
+from aisec.artifacts import analyse_pickle
+from aisec.artifacts._base import Limits, ScanContext
+from aisec.artifacts._pickle import PICKLE_RULES, looks_like_pickle
+from aisec.artifacts._pickle_policy import GlobalClass, classify_global
+from aisec.core.frameworks import lookup
+
+
+def _ctx(data: bytes, limits: Limits | None = None) -> ScanContext:
+    return ScanContext(io.BytesIO(data), "t.pkl", len(data), limits or Limits())
+
+
+def _rules(data: bytes, limits: Limits | None = None) -> set[str]:
+    return {f.rule_id for f in analyse_pickle(data, _ctx(data, limits))}
+
+
+def test_rule_frameworks_resolve() -> None:
+    for _title, _sev, refs, _fix in PICKLE_RULES.values():
+        for ref in refs:
+            assert lookup(ref).id == ref.id
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "expected"),
+    [
+        ("torch._utils", "_rebuild_tensor_v2", GlobalClass.SAFE),
+        ("collections", "OrderedDict", GlobalClass.SAFE),
+        ("sklearn.linear_model._logistic", "LogisticRegression", GlobalClass.SAFE),
+        # exact names only: a sibling in an allowlisted module is not trusted
+        ("sklearn.linear_model._logistic", "Evil", GlobalClass.UNKNOWN),
+        ("torch._utils", "_rebuild_evil", GlobalClass.UNKNOWN),
+        ("torch.nn.modules.linear", "Linear.__init__.__globals__", GlobalClass.DANGEROUS),
+        ("os", "system", GlobalClass.DANGEROUS),
+        ("posix", "system", GlobalClass.DANGEROUS),
+        ("__builtin__", "eval", GlobalClass.DANGEROUS),
+        ("builtins", "set", GlobalClass.SAFE),
+        ("_operator", "attrgetter", GlobalClass.DANGEROUS),
+        ("torch", "os.system", GlobalClass.DANGEROUS),
+        ("torch.os", "system", GlobalClass.DANGEROUS),
+        ("numpy", "load", GlobalClass.DANGEROUS),
+        ("mycompany.models", "CustomNet", GlobalClass.UNKNOWN),
+    ],
+)
+def test_classification(module: str, name: str, expected: GlobalClass) -> None:
+    assert classify_global(module, name) is expected
+
+
+def test_torchscript_names_only_trusted_in_torchscript() -> None:
+    assert classify_global("__torch__.model", "Net") is GlobalClass.UNKNOWN
+    assert classify_global("__torch__.model", "Net", torchscript=True) is GlobalClass.SAFE
+
+
+@pytest.mark.parametrize("protocol", range(6))
+def test_benign_values_every_protocol(protocol: int) -> None:
+    import numpy as np
+
+    value = {"a": [1, 2.5, "x", b"y", None, True], "o": OrderedDict(k=(1, 2)), "s": {1, 2}}
+    value["arr"] = np.arange(6).reshape(2, 3)  # type: ignore[assignment]
+    assert _rules(pickle.dumps(value, protocol=protocol)) == set()
+
+
+def test_binary_file_stream_is_read_via_mmap(tmp_path: Path) -> None:
+    path = tmp_path / "big.pkl"
+    path.write_bytes(pickle.dumps({"blob": b"\x00" * (3 << 20)}, protocol=4))
+    with path.open("rb") as fh:
+        ctx = ScanContext(fh, str(path), path.stat().st_size)
+        assert analyse_pickle(fh, ctx) == []
+
+
+def test_opcode_limit() -> None:
+    data = pickle.dumps(list(range(2000)), protocol=2)
+    assert "pickle-limit" in _rules(data, Limits(max_opcodes=100))
+
+
+def test_memo_get_of_undefined_key_is_malformed() -> None:
+    data = b"\x80\x02h\x07."
+    assert _rules(data) == {"pickle-malformed"}
+
+
+def test_stack_global_resolution_uses_memo_not_neighbouring_strings() -> None:
+    # picklescan-style heuristics read the two preceding strings; the real operands are memo
+    data = (
+        PROTO4
+        + u("os")
+        + b"\x94"
+        + b"0"
+        + u("system")
+        + b"\x94"
+        + b"0"
+        + u("collections")
+        + u("OrderedDict")
+        + b"0"
+        + b"0"
+        + b"h\x00h\x01\x93"
+        + u("id")
+        + b"\x85R"
+        + STOP
+    )
+    pickletools.dis(data, out=io.StringIO())  # a valid stream for CPython's own reader
+    assert "pickle-dangerous-call" in _rules(data)
+
+
+def test_nested_payload_depth_is_bounded() -> None:
+    data = os_system_proto(2)
+    for _ in range(8):
+        data = (
+            PROTO4
+            + call1(sg("pickle", "loads"), b"B" + len(data).to_bytes(4, "little") + data)
+            + STOP
+        )
+    rules = _rules(data)
+    assert "pickle-limit" in rules and "pickle-nested-payload" in rules
+
+
+def test_clean_nested_payload_is_not_malicious() -> None:
+    import torch
+
+    # plain pickle.dumps of a tensor goes through torch.storage._load_from_bytes(<torch.save>)
+    data = pickle.dumps({"t": torch.ones(2)}, protocol=2)
+    assert {r for r in _rules(data) if PICKLE_RULES[r][1].rank >= 2} == set()
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01.", True),
+        (b"(lp0\nI1\na.", True),
+        (b"cos\nsystem\n(S'id'\ntR.", True),
+        (b"hello world, this is text\n", False),
+        (b"# markdown title\n", False),
+        (b"\x89PNG\r\n\x1a\n", False),
+    ],
+)
+def test_sniffing(head: bytes, expected: bool) -> None:
+    assert looks_like_pickle(head) is expected
+
+
+def test_analyse_pickle_accepts_bytes_and_streams() -> None:
+    data = os_system_proto(3)
+    from_bytes = analyse_pickle(data, _ctx(data))
+    from_stream = analyse_pickle(io.BytesIO(data), _ctx(data))
+    assert [f.rule_id for f in from_bytes] == [f.rule_id for f in from_stream]
