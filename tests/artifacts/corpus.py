@@ -1005,3 +1005,84 @@ CORPUS: list[tuple[str, Builder, str]] = [
     *((n, b, "suspicious") for n, b, _ in SUSPICIOUS),
     *((n, b, "clean") for n, b in BENIGN),
 ]
+
+
+# -- part B: Keras, HDF5, SavedModel, ONNX, safetensors, GGUF, chat templates -------------
+# Builders live in _formats_samples (shared with the part B tests); appended here so the
+# benchmark runs every format. Medium-severity rules give a "suspicious" verdict.
+def _part_b() -> None:
+    import json as _json
+
+    import _formats_samples as fs
+
+    suspicious_rules = {
+        "keras-custom-object", "keras-unexpected-member", "onnx-custom-op-domain",
+        "onnx-tensor-size-mismatch", "safetensors-size-mismatch", "safetensors-header-truncated",
+        "safetensors-metadata-not-string", "gguf-invalid-metadata", "gguf-tensor-invalid",
+        "template-include",
+    }  # fmt: skip
+    suffix = {"keras": ".keras", "savedmodel": "_saved_model.pb", "gguf": ".gguf",
+              "safetensors": ".safetensors", "onnx": ".onnx"}  # fmt: skip
+    groups = {
+        "keras": fs.KERAS_ATTACKS, "savedmodel": fs.SAVEDMODEL_ATTACKS, "gguf": fs.GGUF_ATTACKS,
+        "safetensors": fs.SAFETENSORS_ATTACKS, "onnx": fs.ONNX_ATTACKS,
+    }  # fmt: skip
+    for group, attacks in groups.items():
+        for technique, (make, rule) in attacks.items():
+            entry = (f"{group}_{technique}", _bytes_builder(f"{technique}{suffix[group]}", make),
+                     rule)  # fmt: skip
+            (SUSPICIOUS if rule in suspicious_rules else MALICIOUS).append(entry)
+    for technique, (template, kind) in fs.SSTI_TEMPLATES.items():
+        rule = f"template-{kind}"
+        build = _bytes_builder(f"{technique}.jinja", lambda t=template: t.encode())
+        entry = (f"template_{technique}", build, rule)
+        (SUSPICIOUS if rule in suspicious_rules else MALICIOUS).append(entry)
+
+    def h5(name: str, config: dict[str, object]) -> Builder:
+        return lambda folder: fs.legacy_h5(folder, name, config)
+
+    MALICIOUS.append(("hdf5_legacy_lambda", h5("lambda.h5", fs.HDF5_LAMBDA_LEGACY),
+                      "keras-lambda-layer"))  # fmt: skip
+    MALICIOUS.append(("hdf5_lambda_os_system", h5("os.h5", fs.HDF5_LAMBDA_FUNCTION_OS_SYSTEM),
+                      "keras-unsafe-module"))  # fmt: skip
+    MALICIOUS.append(("keras_lambda_saved_by_keras", fs.keras_lambda_file, "keras-lambda-layer"))
+
+    def keras_file(name: str, ext: str) -> Builder:
+        return lambda folder: fs.keras_benign_file(folder, name, ext)
+
+    for name, ext in fs.KERAS_BENIGN:
+        BENIGN.append((f"keras_{name}{ext.replace('.', '_')}", keras_file(name, ext)))
+
+    def onnx_file(name: str) -> Builder:
+        def build(folder: Path) -> Path:
+            import onnx
+
+            p = folder / f"{name}.onnx"
+            onnx.save_model(fs.onnx_models()[name], str(p))  # type: ignore[arg-type]
+            return p
+
+        return build
+
+    BENIGN.extend(
+        (f"onnx_{name}", onnx_file(name))
+        for name in ("mlp", "com_microsoft", "if_subgraph", "onnx_ml")
+    )
+    BENIGN.extend((f"safetensors_{b.__name__}", b) for b in fs.SAFETENSORS_BENIGN)
+    BENIGN.extend(
+        (f"gguf_v{v}", _bytes_builder(f"tiny_v{v}.gguf", lambda v=v: fs.gguf_benign(v)))
+        for v in (1, 2, 3)
+    )
+    BENIGN.append(("tf_savedmodel", _bytes_builder("saved_model.pb", fs.savedmodel_benign)))
+    BENIGN.append(("tf_frozen_graph", _bytes_builder("frozen.pb", fs.frozen_graph_benign)))
+    for name, template in fs.BENIGN_TEMPLATES.items():
+        BENIGN.append((f"chat_template_{name}", _bytes_builder(
+            f"{name}_tokenizer_config.json",
+            lambda t=template: _json.dumps({"chat_template": t}).encode())))  # fmt: skip
+
+
+_part_b()
+CORPUS[:] = [
+    *((n, b, "malicious") for n, b, _ in MALICIOUS),
+    *((n, b, "suspicious") for n, b, _ in SUSPICIOUS),
+    *((n, b, "clean") for n, b in BENIGN),
+]
