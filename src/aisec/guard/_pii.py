@@ -14,7 +14,7 @@ import hashlib
 import ipaddress
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -36,6 +36,7 @@ __all__ = [
     "luhn_valid",
     "redact_pii",
     "restore",
+    "restore_stream",
     "ssn_valid",
 ]
 
@@ -438,7 +439,8 @@ def redact_pii(
 
 
 _PLACEHOLDER = re.compile(r"<(?:" + "|".join(PII_KINDS) + r")_\d{1,6}>")
-_URLISH = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]{1,15}:)?//\S+|\]\(\S+?\)|\b(?:src|href)\s*=\s*\S+")
+# URL-ish tokens hold no whitespace, so restore_stream can decide per whitespace token
+_URLISH = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]{1,15}:)?//\S+|\]\(\S+?\)|\b(?:src|href)=\S+")
 
 
 def restore(text: str, ctx: ScanContext) -> str:
@@ -459,6 +461,27 @@ def restore(text: str, ctx: ScanContext) -> str:
         return m.group() if original is None else original
 
     return _PLACEHOLDER.sub(_swap, text)
+
+
+_MAX_HELD = 8192  # a token longer than this without whitespace is passed on unrestored
+
+
+def restore_stream(chunks: Iterable[str], ctx: ScanContext) -> Iterator[str]:
+    """:func:`restore` for streamed output: a placeholder or URL split across chunks is
+    held back until its whitespace-delimited token is complete, then restored whole."""
+    held = ""
+    for chunk in chunks:
+        held += chunk
+        cut = max(held.rfind(" "), held.rfind("\n"), held.rfind("\t"))
+        if cut == -1:
+            if len(held) > _MAX_HELD:
+                yield held  # placeholders in it stay placeholders: never wrongly restored
+                held = ""
+            continue
+        ready, held = held[: cut + 1], held[cut + 1 :]
+        yield restore(ready, ctx)
+    if held:
+        yield restore(held, ctx)
 
 
 def _mask(kind: str, value: str) -> str:
