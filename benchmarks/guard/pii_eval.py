@@ -153,6 +153,39 @@ def run_peer(peer_python: str, texts: list[str]) -> tuple[list[list[Span]], floa
         return preds, time.perf_counter() - t0
 
 
+def benign_texts(n: int) -> list[str]:
+    """The first ``n`` prompts of the shared benign set (no PII expected, some examples)."""
+    path = ROOT.parent / "shared" / "datasets" / "prompt_injection" / "extra_benign.jsonl"
+    out: list[str] = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if len(out) >= n:
+                break
+            if line.strip():
+                out.append(str(json.loads(line)["text"]))
+    return out
+
+
+def benign_table(name: str, texts: list[str], preds: list[list[Span]]) -> str:
+    counts = dict.fromkeys(KINDS, 0)
+    prompts = dict.fromkeys(KINDS, 0)
+    for pred in preds:
+        for kind in {k for k, _, _ in pred}:
+            prompts[kind] += 1
+        for kind, _, _ in pred:
+            counts[kind] += 1
+    lines = [
+        f"\n### {name}: detections on {len(texts)} benign prompts"
+        " (no labels: an upper bound on false positives)\n",
+        "| type | spans flagged | prompts flagged | % of prompts |",
+        "|---|---|---|---|",
+    ]
+    for kind in KINDS:
+        pct = 100 * prompts[kind] / max(1, len(texts))
+        lines.append(f"| {kind} | {counts[kind]} | {prompts[kind]} | {pct:.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("path", nargs="?", default=str(DEFAULT))
@@ -160,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show-errors", type=int, default=0)
     ap.add_argument("--peer-python", default=str(ROOT / "benchmarks/.venv-llmguard/bin/python"))
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument(
+        "--benign", type=int, default=0, help="also count detections on N benign prompts"
+    )
     ap.add_argument("--role", choices=("main", "peer"), default="main")
     ap.add_argument("--io", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -190,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
             sl = splits[name]
             stats = evaluate(records[sl], preds[sl], 0)
             print(table(f"presidio-analyzer, {name} ({len(records[sl])} records)", stats))
+    if args.benign:
+        benign = benign_texts(args.benign)
+        print(benign_table("aisec", benign, aisec_predict(benign)))
+        peer_benign = None if args.no_peer else run_peer(args.peer_python, benign)
+        if peer_benign is not None:
+            print(benign_table("presidio-analyzer", benign, peer_benign[0]))
     return 0
 
 
