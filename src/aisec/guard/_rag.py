@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from aisec.core.errors import PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.guard._engine import Action, Decision
 from aisec.guard._scanner import ScanResult
 
 __all__ = ["DEFAULT_LEVELS", "Caller", "Chunk", "FilterResult", "RagFilter", "filter_chunks"]
@@ -107,8 +108,10 @@ class RagFilter:
     """Policy of the filter.
 
     ``levels``: classification names from least to most sensitive. ``on_injection``: drop
-    injected chunks, or keep them flagged. ``threshold``: score from ``scan_document`` at or
-    above which a chunk counts as injected. ``spotlight``: delimit or datamark.
+    injected chunks, or keep them flagged. ``threshold``: when ``scan_document`` returns a
+    ScanResult, the score at or above which a chunk counts as injected; when it returns the
+    Engine's Decision (``lambda t: engine.scan(t, "document")``), a block means injected and
+    a redaction replaces the chunk's text. ``spotlight``: delimit or datamark.
     """
 
     levels: tuple[str, ...] = DEFAULT_LEVELS
@@ -154,7 +157,7 @@ class RagFilter:
         self,
         chunks: Iterable[Chunk],
         caller: Caller,
-        scan_document: Callable[[str], ScanResult] | None = None,
+        scan_document: Callable[[str], ScanResult | Decision] | None = None,
     ) -> FilterResult:
         """Drop what ``caller`` may not see, scan and drop/flag injected chunks, spotlight."""
         kept: list[Chunk] = []
@@ -169,7 +172,15 @@ class RagFilter:
                 continue
             if scan_document is not None:
                 result = scan_document(chunk.text)
-                if result.score >= self.threshold:
+                if isinstance(result, Decision):
+                    # the Engine's verdict: blocked is injected; redacted text replaces the
+                    # chunk's (PII or secrets in a retrieved document stay out of the prompt)
+                    injected = result.blocked
+                    if result.action is Action.REDACT:
+                        chunk = replace(chunk, text=result.text)
+                else:
+                    injected = result.score >= self.threshold
+                if injected:
                     findings.append(_injection_finding(chunk, result, self.on_injection))
                     if self.on_injection == "drop":
                         dropped.append((chunk.id, "injection"))
@@ -205,7 +216,7 @@ class RagFilter:
 def filter_chunks(
     chunks: Iterable[Chunk],
     caller: Caller,
-    scan_document: Callable[[str], ScanResult] | None = None,
+    scan_document: Callable[[str], ScanResult | Decision] | None = None,
     policy: RagFilter | None = None,
 ) -> FilterResult:
     """:meth:`RagFilter.filter` with ``policy`` (default: deny-by-default, drop injected,
@@ -248,7 +259,7 @@ def _acl_finding(caller: Caller, denied: Mapping[str, int]) -> Finding:
 _DONE = {"drop": "dropped", "flag": "flagged"}
 
 
-def _injection_finding(chunk: Chunk, result: ScanResult, action: str) -> Finding:
+def _injection_finding(chunk: Chunk, result: ScanResult | Decision, action: str) -> Finding:
     rules = ", ".join(sorted({f.rule_id for f in result.findings}))[:80]
     return Finding(
         rule_id="guard.rag.injected_chunk",
