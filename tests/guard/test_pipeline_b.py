@@ -100,3 +100,22 @@ def test_engine_reports_bad_policy_option() -> None:
     )
     with pytest.raises(PolicyError, match="unknown kinds"):
         Engine(policy)
+
+
+def test_every_framework_ref_part_b_emits_resolves() -> None:
+    from aisec.core.findings import FrameworkRef
+    from aisec.core.frameworks import lookup
+    from aisec.guard import _invisible, _limits, _output, _pii, _rag, _secrets, _tools
+
+    refs: set[FrameworkRef] = set()
+    for module in (_invisible, _limits, _output, _pii, _rag, _secrets, _tools):
+        for value in vars(module).values():
+            if (
+                isinstance(value, tuple)
+                and value
+                and all(isinstance(v, FrameworkRef) for v in value)
+            ):
+                refs.update(value)
+    assert len(refs) >= 10
+    for ref in refs:
+        assert lookup(ref).title, ref
