@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
 
-import phonenumbers
-
 from aisec.core.errors import PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._options import check_options, strings_option
@@ -211,6 +209,8 @@ def _card_ok(raw: str) -> bool:
 @lru_cache(maxsize=4096)
 def _phone_score(raw: str) -> tuple[bool, bool]:
     """(valid somewhere, possible somewhere) per ``phonenumbers``; cached for repeats."""
+    import phonenumbers  # ~50 ms to import: only texts with a phone-like run pay it
+
     number = _EXTENSION.sub("", raw)
     regions: Iterable[str | None] = (None,) if number.startswith("+") else _PHONE_REGIONS
     possible = False
