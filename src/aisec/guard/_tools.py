@@ -131,8 +131,10 @@ class ToolPolicy:
         if rule._validator is not None:
             for error in list(rule._validator.iter_errors(args))[:5]:
                 pointer = "/" + "/".join(str(p) for p in error.absolute_path)
-                detail = f"arguments do not match the schema: {error.validator}"
-                findings.append(_finding("schema", detail, name, pointer, error.message[:120]))
+                # the schema's constraint, not jsonschema's message: that quotes the value
+                expected = json.dumps(error.validator_value, default=str)[:80]
+                detail = f"{error.validator} {expected}"
+                findings.append(_finding("schema", detail, name, pointer))
         for pointer, key, value in _strings(args):
             findings.extend(_check_value(rule, name, pointer, key, value))
         return findings
@@ -278,6 +280,7 @@ def _strings(node: object, pointer: str = "", key: str = "") -> Iterator[tuple[s
     elif isinstance(node, Mapping):
         for k, v in node.items():
             esc = str(k).replace("~", "~0").replace("/", "~1")
+            yield f"{pointer}/{esc}", "", str(k)  # a key is model-chosen text too
             yield from _strings(v, f"{pointer}/{esc}", str(k))
     elif isinstance(node, list | tuple):
         for i, v in enumerate(node):
