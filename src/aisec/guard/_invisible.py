@@ -118,6 +118,19 @@ def strip_invisible(text: str, matches: list[InvisibleMatch]) -> str:
     return "".join(out)
 
 
+def _preview(hidden: str) -> str:
+    """The first 40 hidden characters with any PII or secret in them masked."""
+    from aisec.guard._pii import find_pii
+    from aisec.guard._secrets import find_secrets
+
+    head = hidden[:40]
+    spans = [(m.start, m.end) for m in find_pii(head)]
+    spans += [(m.start, m.end) for m in find_secrets(head)]
+    for start, end in sorted(spans, reverse=True):
+        head = head[:start] + "***" + head[end:]
+    return head
+
+
 class InvisibleTextScanner(Scanner):
     """Flags hidden characters; in ``redact`` mode removes them."""
 
@@ -140,8 +153,11 @@ class InvisibleTextScanner(Scanner):
         for m in matches:
             rule_id, title, severity = _RULES[m.kind]
             evidence = f"{m.end - m.start} chars U+{ord(text[m.start]):04X}"
-            if m.hidden:
-                evidence += f", hidden text: {m.hidden[:40]!r}"
+            if m.hidden and ctx.direction is Direction.OUTPUT:
+                # hidden text in a response may be data being smuggled out: length only
+                evidence += f", {len(m.hidden)} hidden ASCII chars"
+            elif m.hidden:
+                evidence += f", hidden text: {_preview(m.hidden)!r}"
             findings.append(
                 Finding(
                     rule_id=rule_id,
