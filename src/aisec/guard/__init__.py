@@ -12,7 +12,7 @@ New checks subclass ``Scanner`` (they register themselves; see ``_scanner``).
 
 from __future__ import annotations
 
-from aisec.guard import _builtin, _injection  # noqa: F401  (scanners register on import)
+from aisec.guard import _builtin, _injection, _transformer  # noqa: F401  (scanners register on import)
 from aisec.guard._engine import Action, Decision, Engine, ScannerOutcome
 from aisec.guard._injection import PromptInjectionScanner
 from aisec.guard._normalise import Normalised, normalise
@@ -30,5 +30,6 @@ __all__ = [
     "ScanResult",
     "Scanner",
     "ScannerOutcome",
+    "TransformerInjectionScanner",
     "normalise",
 ]

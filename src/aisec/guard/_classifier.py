@@ -14,6 +14,7 @@ document is not diluted by the rest.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from functools import cache
@@ -39,6 +40,7 @@ CHAR_NGRAMS = (3, 4, 5)
 WINDOW = 384
 SEGMENT_MIN = 48
 MIN_SEGMENTED = 160
+SEGMENT_PENALTY = 1.0
 _FAMILIES = len(CHAR_NGRAMS) + 2  # char n-grams, word unigrams, word bigrams
 _MODEL_FILE = "injection_v1.npz"
 _MAX_CHARS = 200_000  # longer texts are scored on their first and last parts
@@ -125,15 +127,20 @@ class Featurizer:
         return np.concatenate(f.buckets), np.concatenate(vals)
 
 
+_UNIT = re.compile(r"[^\n.!?]*(?:[.!?]+(?=\s|$)|\n|$)|[.!?]+")
+
+
 def _segments(text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Character spans (in the padded text) of lines; short lines join the next one, and
-    long lines are cut into half-overlapping windows."""
+    """Character spans (in the padded text) of sentences and lines; short ones join the
+    next, and long ones are cut into half-overlapping windows."""
     lo: list[int] = []
     hi: list[int] = []
-    start = 0
-    pos = 1  # the featurizer pads one space in front
-    for line in text.split("\n"):
-        end = pos + len(line) + 1
+    start = 1  # the featurizer pads one space in front
+    end = 1
+    for m in _UNIT.finditer(text):
+        if m.end() == m.start():
+            continue
+        end = m.end() + 1
         if end - start >= SEGMENT_MIN:
             if end - start > WINDOW:
                 step = WINDOW // 2
@@ -144,9 +151,8 @@ def _segments(text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
                 lo.append(start)
                 hi.append(end)
             start = end
-        pos = end
-    if start < pos and lo:
-        hi[-1] = pos
+    if start < end and lo:
+        hi[-1] = end
     return np.asarray(lo, dtype=np.intp), np.asarray(hi, dtype=np.intp)
 
 
@@ -188,7 +194,9 @@ class LinearModel:
             i1 = np.searchsorted(s, hi)
             n = i1 - i0
             win += np.where(n > 0, (cs[i1] - cs[i0]) / np.sqrt(np.maximum(n, 1)), 0.0)
-        return max(total, float(win.max()))
+        # the best of many segments is biased upwards: a segment must beat the whole text
+        # by SEGMENT_PENALTY to count
+        return max(total, float(win.max()) - SEGMENT_PENALTY)
 
     def probability(self, text: str, windows: bool = True) -> float:
         return float(1.0 / (1.0 + np.exp(-self.logit(text, windows))))

@@ -1,7 +1,10 @@
 """The training corpus: the shared prompt-injection files, a fixed dev split, generated data.
 
 The dev split is drawn first (stratified by file, source and label, fixed seed) and never
-trained on; ``injecguard_valid.jsonl`` is evaluation-only and never enters either split.
+trained on; generated examples for each split are built only from that split's rows.
+Plain harmful requests (label 1 in the shared data) are kept as rows, as the shared README
+labels them; BIPIA's injected task instructions are only used inside generated documents,
+since on their own ("What is the capital of Brazil?") they are ordinary questions; ``injecguard_valid.jsonl`` is evaluation-only and never enters either split.
 """
 
 from __future__ import annotations
@@ -100,13 +103,18 @@ def build_corpus(
             seen.add(key)
             source = f"{name.removesuffix('.jsonl')}:{row.get('source', '')}"
             direct.append((text[:_MAX_ROW_CHARS], label, source))
+    for text, label, _ in read_jsonl(data_dir / _HARMFUL):
+        key = normalise(text).folded
+        if key and key not in seen:
+            seen.add(key)
+            direct.append((text, label, "harmful_requests:"))
     instructions = [t for t, _, _ in read_jsonl(data_dir / _INSTRUCTIONS)]
-    harmful = [t for t, _, _ in read_jsonl(data_dir / _HARMFUL)]
     train_rows, dev_rows = _split(direct, rng, dev_share)
     rng.shuffle(instructions)
-    rng.shuffle(harmful)
     k_i = round(len(instructions) * dev_share)
-    k_h = round(len(harmful) * dev_share)
+
+    def _harmful(rows: list[tuple[str, int, str]]) -> list[str]:
+        return [t for t, _, s in rows if s.startswith("harmful_requests")]
 
     def _examples(rows: list[tuple[str, int, str]]) -> list[Example]:
         return [Example(t, y, s) for t, y, s in rows]
@@ -115,7 +123,11 @@ def build_corpus(
         rows: list[tuple[str, int, str]], dev: bool, inst: list[str], harm: list[str]
     ) -> list[Example]:
         benign = [t for t, y, _ in rows if y == 0 and len(t) < 2000]
-        injections = [t for t, y, s in rows if y == 1 and len(t) < 800 and "jackhhao" not in s]
+        injections = [
+            t
+            for t, y, s in rows
+            if y == 1 and len(t) < 800 and "jackhhao" not in s and "harmful" not in s
+        ]
         n = max(1, round(generated * dev_share)) if dev else generated
         out = generate(
             dev=dev,
@@ -134,6 +146,8 @@ def build_corpus(
                 unique.append(ex)
         return unique
 
-    dev = _examples(dev_rows) + _gen(dev_rows, True, instructions[:k_i], harmful[:k_h])
-    train = _examples(train_rows) + _gen(train_rows, False, instructions[k_i:], harmful[k_h:])
+    dev = _examples(dev_rows) + _gen(dev_rows, True, instructions[:k_i], _harmful(dev_rows))
+    train = _examples(train_rows) + _gen(
+        train_rows, False, instructions[k_i:], _harmful(train_rows)
+    )
     return Corpus(train, dev)

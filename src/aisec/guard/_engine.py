@@ -103,7 +103,7 @@ class _Slot:
 
 def _register_builtins() -> None:
     # imported for their side effect: each scanner class registers itself on import
-    from aisec.guard import _builtin, _injection  # noqa: F401
+    from aisec.guard import _builtin, _injection, _transformer  # noqa: F401
 
 
 class Engine:

@@ -208,13 +208,15 @@ _LEET = str.maketrans(
     }
 )
 _LEET_TOKEN = re.compile(
-    r"(?<![\w@$!|+])(?=[\w@$!|+]*[a-z])(?=[\w@$!|+]*[0-9@$!|+])[a-z0-9@$!|+]*[a-z][a-z0-9@$!|+]*"
-    r"|(?<![\w@$!|+])[0-9@$!|+]+[a-z][a-z0-9@$!|+]*"
+    r"(?<![\w@$!])(?=[\w@$!]*[a-z])(?=[\w@$!]*[0-9@$!])[a-z0-9@$!]*[a-z][a-z0-9@$!]*"
+    r"|(?<![\w@$!])[0-9@$!]+[a-z][a-z0-9@$!]*"
 )
 # Four or more single letters joined by the same short separator: "i g n o r e", "i.g.n.o.r.e".
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z](?:([ .\-_*·/|,+~:]{1,3})[a-z]){3,}(?![a-z0-9])")
 _SEPARATORS = re.compile(r"[ .\-_*·/|,+~:]+")
-_LEET_INNER = re.compile(r"[a-z][0-9@$!|+]+[a-z]")
+_LEET_INNER = re.compile(r"[a-z][0-9@$!]+[a-z]")
+_LEET_LEAD = re.compile(r"[0-9@$!][a-z]{2,}")
+_UNITS = re.compile(r"\d+(?:st|nd|rd|th|am|pm|kg|km|cm|mm|ml|gb|mb|kb|tb|hz|px|pt|fps|mph)")
 _WHITESPACE = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r" ?\n[\s]*")
 _ASCII_PRINTABLE = re.compile(r"[\x20-\x7e\s]*")
@@ -272,7 +274,8 @@ def _fold(text: str, found: set[str]) -> str:
             token = m.group(0)
             leet = sum(not c.isalpha() for c in token)
             inner = _LEET_INNER.search(token)
-            if token.isdigit() or (leet < 2 and inner is None):
+            lead = _LEET_LEAD.fullmatch(token) and not _UNITS.fullmatch(token)
+            if token.isdigit() or (leet < 2 and inner is None and not lead):
                 return token
             found.add(Technique.LEETSPEAK)
             return token.translate(_LEET)
@@ -312,11 +315,14 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _fold_glyphs(text: str, found: set[str]) -> str:
-    """Fold look-alike letters in words that mix scripts or consist only of look-alikes.
+    """Fold look-alike letters in words that mix scripts, and in words made only of
+    look-alikes when the text around them is mostly Latin.
 
     A Russian or Greek sentence keeps its letters; "Іgnоrе" (Cyrillic І, о, е) becomes
     "Ignore" and is reported as a disguise.
     """
+    letters = sum(c.isalpha() for c in text)
+    latin_context = sum(c.isascii() and c.isalpha() for c in text) * 2 > letters
 
     def _one(m: re.Match[str]) -> str:
         word = m.group(0)
@@ -326,7 +332,7 @@ def _fold_glyphs(text: str, found: set[str]) -> str:
         if not glyphs:
             return word
         ascii_letters = sum(c.isascii() for c in word)
-        if ascii_letters or glyphs == len(word):
+        if ascii_letters or (glyphs == len(word) and latin_context):
             found.add(Technique.CONFUSABLES)
             return word.translate(_CONFUSABLE_TABLE)
         return word

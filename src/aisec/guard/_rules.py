@@ -279,7 +279,14 @@ RULES: tuple[Rule, ...] = (
                     r"</admin>"
                 ),
             ),
-            (("##",), _r(r"^#{2,}\s*new\s+(?:system|instruction)s?(?:\s+prompt)?\b")),
+            (
+                ("new system", "new instruction", "system prompt:"),
+                _r(
+                    r"#{2,}\s*new\s+(?:system|instruction)s?(?:\s+prompt)?\b|"
+                    r"\bnew system (?:prompt|message|instructions?)\s*(?::|#|-|is\b|reads\b|follows\b)|"
+                    r"^\s*(?:updated |new )?system prompt\s*:"
+                ),
+            ),
         ),
     ),
     Rule(
@@ -313,6 +320,13 @@ RULES: tuple[Rule, ...] = (
                     rf"|^\s*{_AI}\s*(?:agents?\s*)?:\s+(?:you|please|ignore|do|now|before)"
                     rf"|\b(?:ai|assistant|model),?\s+you (?:must|are required to|have to|need to) "
                     rf"(?:comply|obey|follow)"
+                ),
+            ),
+            (
+                ("before you", "instead", "ignore", "don't tell", "do not tell", "disregard"),
+                _r(
+                    rf"(?:^|[.!?:;\n]\s*|\b(?:hey|hi|dear)\s+){_AI},?\s+(?:before you|instead|"
+                    rf"ignore|disregard|don't tell|do not tell)"
                 ),
             ),
             (

@@ -82,12 +82,29 @@ def _segment_examples(examples: list[Example], rng: random.Random) -> list[Examp
     return out
 
 
+HARD_BOOST = 2.0
+_HARD_NEGATIVES = (
+    "awesome_chatgpt_prompts",
+    "gpteacher",
+    "cyberseceval",
+    "jackhhao",
+    "deepset",
+    "gen_",
+    "segment:",
+)
+
+
 def _weights(examples: list[Example]) -> npt.NDArray[np.float64]:
-    """Per-row weights: each source counts by sqrt(size); both classes weigh the same."""
+    """Per-row weights: each source counts by sqrt(size), hard negatives (role prompts,
+    security questions, generated look-alikes) twice; both classes weigh the same."""
     counts = Counter((e.source, e.label) for e in examples)
-    raw = np.array(
-        [np.sqrt(counts[(e.source, e.label)]) / counts[(e.source, e.label)] for e in examples]
-    )
+
+    def _source_weight(e: Example) -> float:
+        n = counts[(e.source, e.label)]
+        boost = HARD_BOOST if e.label == 0 and any(h in e.source for h in _HARD_NEGATIVES) else 1.0
+        return boost * np.sqrt(n) / n
+
+    raw = np.array([_source_weight(e) for e in examples])
     labels = np.array([e.label for e in examples])
     for y in (0, 1):
         mask = labels == y
@@ -161,13 +178,13 @@ def train(
     bits: int = 20,
     epochs: int = 150,
     l2: float = 1e-6,
-    target_fpr: float = 0.01,
+    target_fpr: float = 0.02,
+    generated: int = 1500,
     log: Callable[[str], None] = print,
 ) -> TrainReport:
     """Build the corpus, fit, pick the threshold, evaluate on dev and injecguard, save."""
     started = time.perf_counter()
-    np.random.seed(seed)
-    corpus = build_corpus(data_dir, seed=seed)
+    corpus = build_corpus(data_dir, seed=seed, generated=generated)
     rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
     train_set = list(corpus.train)
     rng.shuffle(train_set)
