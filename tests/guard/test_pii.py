@@ -245,3 +245,7 @@ def test_repeated_fragments_stay_linear() -> None:
     for fragment in ("1-", "a@b.", "(1) ", "+1 ", "GB82 ", "::", "ssn 1", "x1"):
         text = fragment * (32_000 // len(fragment))
         assert isinstance(find_pii(text), list)
+
+
+def test_decorator_after_newline_is_not_email() -> None:
+    assert kinds("```python\n@mcp.tool\ndef f(): ...") == []

@@ -131,10 +131,8 @@ def ssn_valid(area: str, group: str, serial: str) -> bool:
 
 # --- candidate patterns -----------------------------------------------------------------
 
-_EMAIL = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
-)
+_LOCAL = re.compile(r"[A-Za-z0-9._%+-]{1,64}\Z")
+_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])")
 _CARD = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)")
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?"
@@ -303,17 +301,35 @@ def _ssn_matches(text: str, pos: int, endpos: int, context: bool) -> Iterable[Pi
                 yield PiiMatch("US_SSN", m.start(), m.end(), 0.7)
 
 
-def _windows(text: str, left: int, right: int) -> list[tuple[int, int]]:
-    """Merged windows around the digit runs of ``text``."""
+def _windows(runs: list[tuple[int, int]], n: int, left: int, right: int) -> list[tuple[int, int]]:
+    """Merged windows reaching ``left``/``right`` characters around each digit run."""
     out: list[tuple[int, int]] = []
-    n = len(text)
-    for m in _SCOUT.finditer(text):
-        s, e = max(0, m.start() - left), min(n, m.end() + right)
+    for start, end in runs:
+        s, e = max(0, start - left), min(n, end + right)
         if out and s <= out[-1][1]:
             out[-1] = (out[-1][0], e)
         else:
             out.append((s, e))
     return out
+
+
+def _emails(text: str) -> Iterable[PiiMatch]:
+    """E-mail addresses, grown outwards from each '@': the local part backwards, the
+    domain forwards (a whole-text pattern would try every position)."""
+    at = text.find("@")
+    while at != -1:
+        nxt = at + 1
+        local = _LOCAL.search(text, max(0, at - 64), at)
+        domain = _DOMAIN.match(text, at + 1) if local else None
+        if local and domain:
+            start = local.start()
+            while start < at and not text[start].isalnum():
+                start += 1  # the first character must be a letter or digit
+            glued = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.%+-")
+            if start < at and not glued:
+                yield PiiMatch("EMAIL", start, domain.end(), 0.95)
+                nxt = domain.end()
+        at = text.find("@", nxt)
 
 
 def _hint(low: str, hints: tuple[str, ...]) -> bool:
@@ -322,10 +338,9 @@ def _hint(low: str, hints: tuple[str, ...]) -> bool:
 
 def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
     if "EMAIL" in kinds and "@" in text:
-        for m in _EMAIL.finditer(text):
-            yield PiiMatch("EMAIL", m.start(), m.end(), 0.95)
-    digit_kinds = kinds & _DIGIT_KINDS
-    windows = _windows(text, 3, 16) if digit_kinds else []
+        yield from _emails(text)
+    runs = [m.span() for m in _SCOUT.finditer(text)] if kinds & _DIGIT_KINDS else []
+    windows = _windows(runs, len(text), 3, 16)
     low = text.lower() if windows or "UK_NINO" in kinds else ""
     ssn_context = bool(windows) and _hint(low, _SSN_HINTS) and _SSN_CONTEXT.search(low) is not None
     for pos, endpos in windows:
@@ -343,7 +358,7 @@ def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
                     yield PiiMatch("IP_ADDRESS", m.start(), m.end(), 0.85)
     if "IBAN" in kinds:
         # every IBAN holds a run of digits (its check digits and most of its BBAN)
-        for pos, endpos in _windows(text, 34, 16) if windows else ():
+        for pos, endpos in _windows(runs, len(text), 34, 16):
             yield from _iban_matches(text, pos, endpos)
     if "IP_ADDRESS" in kinds and ("::" in text or text.count(":") >= 5):
         yield from _ipv6_matches(text)

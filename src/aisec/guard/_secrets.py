@@ -286,7 +286,7 @@ def _generic(text: str) -> Iterable[SecretMatch]:
             yield SecretMatch("high_entropy_assignment", start, end, 0.75)
 
 
-_SCHEME = re.compile(r"([a-z][a-z0-9+]{1,15})$")
+_SCHEME = re.compile(r"([a-z][a-z0-9+]{1,15})\Z")
 _DB_SCHEMES = frozenset(
     {
         "postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongodb+srv", "redis",
