@@ -165,8 +165,8 @@ _HTML_SRC = re.compile(
 _BARE = re.compile(r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"')\]]{1,4096}")
 _URL_PII = ("PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "EMAIL")
 _REDACTED = re.compile(r"<(?:[A-Z]+(?:_[A-Z]+)*_\d{1,6}|SECRET:[a-z_]+)>")
-_B64 = re.compile(r"^[A-Za-z0-9+/_-]{16,}={0,2}$")
-_HEXRUN = re.compile(r"^[0-9a-fA-F]{24,}$")
+_B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}\Z")
+_HEXRUN = re.compile(r"[0-9a-fA-F]{24,}\Z")
 
 
 @dataclass(frozen=True, slots=True)

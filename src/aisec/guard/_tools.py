@@ -309,7 +309,7 @@ _SENSITIVE_PATH = re.compile(
 )
 _PATH_KEY = re.compile(r"(?i)path|file|dir|folder|dest|src|source|target|location|name")
 _URL_IN_TEXT = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]{1,15}:)?//[^\s\"'<>]{1,2048}")
-_HOST_KEY = re.compile(r"(?i)^(?:host|hostname|domain|server|ip|address|addr|endpoint|target)$")
+_HOST_KEY = re.compile(r"(?i)(?:host|hostname|domain|server|ip|address|addr|endpoint|target)\Z")
 _DANGEROUS_SCHEMES = frozenset(
     {"file", "gopher", "dict", "ldap", "ldaps", "tftp", "jar", "netdoc", "php", "expect", "phar"}
 )
