@@ -330,3 +330,14 @@ def test_fuzz_encrypted_files_fail_cleanly(ring: Keyring, tmp_path: Path) -> Non
                 decrypt_fields_file(ring, mutated, out, fields=fields)
             except AisecError:
                 assert not out.exists()
+
+
+def test_tsv_defaults_to_tab_delimiter(ring: Keyring, tmp_path: Path) -> None:
+    src = tmp_path / "a.tsv"
+    src.write_bytes(b"id\tssn\n1\t123-45-6789\n")
+    enc, out = tmp_path / "e.tsv", tmp_path / "d.tsv"
+    encrypt_fields_file(ring, src, enc, key="pii", fields=["ssn"])
+    header, row = enc.read_bytes().splitlines()
+    assert header == b"id\tssn" and row.startswith(b"1\t") and b"123-45" not in row
+    decrypt_fields_file(ring, enc, out, fields=["ssn"])
+    assert out.read_bytes() == src.read_bytes()

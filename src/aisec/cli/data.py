@@ -18,7 +18,9 @@ _FileFormat = Annotated[
     str | None,
     typer.Option("--file-format", help="csv, jsonl or parquet (default: from the suffix)."),
 ]
-_Delimiter = Annotated[str, typer.Option("--delimiter", help="CSV delimiter.")]
+_Delimiter = Annotated[
+    str | None, typer.Option("--delimiter", help="CSV delimiter (default: tab for .tsv, else ',').")
+]
 _Force = Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")]
 
 
@@ -41,7 +43,7 @@ def encrypt_fields(
         typer.Option("--det-key", help="Deterministic key for --deterministic (default --key)."),
     ] = None,
     file_format: _FileFormat = None,
-    delimiter: _Delimiter = ",",
+    delimiter: _Delimiter = None,
     force: _Force = False,
 ) -> None:
     """Encrypt chosen columns cell by cell; every other column is left exactly as it was.
@@ -80,7 +82,7 @@ def decrypt_fields(
         typer.Option("--fields", help="Encrypted columns (Parquet: default all it records)."),
     ] = None,
     file_format: _FileFormat = None,
-    delimiter: _Delimiter = ",",
+    delimiter: _Delimiter = None,
     force: _Force = False,
 ) -> None:
     """Decrypt columns encrypted by encrypt-fields; each cell names its key version.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -162,6 +164,26 @@ def rewrap(
                 typer.echo(f"{path}: v{moved[0]} -> v{moved[1]}")
 
 
+@contextmanager
+def _progress(path: Path, verb: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for files over 64 MB when stderr is a terminal."""
+    import sys
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size < 64 * 10**6 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"{verb} {path.name}", total=size)
+        yield lambda n: bar.advance(task, n)
+
+
 _Aad = Annotated[
     str | None,
     typer.Option("--aad", help="Associated data the file is bound to (needed again to decrypt)."),
@@ -189,8 +211,10 @@ def register(app: typer.Typer) -> None:
         """
         from aisec.core.crypto import Keyring
 
-        with Keyring.open() as ring:
-            n = ring.encrypt_file(src, dst, key, (aad or "").encode(), bind_name, force)
+        with Keyring.open() as ring, _progress(src, "encrypting") as progress:
+            n = ring.encrypt_file(
+                src, dst, key, (aad or "").encode(), bind_name, force, progress=progress
+            )
         typer.echo(f"encrypted {n} bytes to {dst} with key {key}", err=True)
 
     @app.command("decrypt")
@@ -206,6 +230,6 @@ def register(app: typer.Typer) -> None:
         """
         from aisec.core.crypto import Keyring
 
-        with Keyring.open() as ring:
-            n = ring.decrypt_file(src, dst, (aad or "").encode(), force)
+        with Keyring.open() as ring, _progress(src, "decrypting") as progress:
+            n = ring.decrypt_file(src, dst, (aad or "").encode(), force, progress=progress)
         typer.echo(f"decrypted {n} bytes to {dst}", err=True)

@@ -59,6 +59,16 @@ def detect_format(path: Path, fmt: str | None = None) -> TableFormat:
     return found
 
 
+def _delimiter(path: Path, given: str | None) -> bytes:
+    """The CSV delimiter: as given, else a tab for ``.tsv`` files and a comma otherwise."""
+    if given is None:
+        return b"\t" if path.suffix.lower() == ".tsv" else b","
+    raw = given.encode("utf-8")
+    if len(raw) != 1:
+        raise InputError(f"CSV delimiter {given!r}: expected one ASCII character")
+    return raw
+
+
 def _check_paths(src: Path, dst: Path, force: bool) -> None:
     if not src.is_file():
         raise InputError(f"{src}: no such file")
@@ -122,7 +132,7 @@ def encrypt_fields_file(
     deterministic: Sequence[str] = (),
     det_key: str | None = None,
     fmt: str | None = None,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     force: bool = False,
 ) -> FieldsResult:
     """Encrypt columns of a CSV, JSONL or Parquet file into ``dst`` (atomically)."""
@@ -133,7 +143,7 @@ def encrypt_fields_file(
     modes = {c: ("deterministic" if p.deterministic else "random") for c, p in plan.items()}
     with _open(src) as fin, atomic_output(dst) as fout:
         if kind == "csv":
-            rows, cells = _csv(fin, fout, encrypt, delimiter.encode())
+            rows, cells = _csv(fin, fout, encrypt, _delimiter(src, delimiter))
         elif kind == "jsonl":
             rows, cells = _jsonl(fin, fout, encrypt, encrypting=True)
         else:
@@ -149,7 +159,7 @@ def decrypt_fields_file(
     *,
     fields: Sequence[str] = (),
     fmt: str | None = None,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     force: bool = False,
 ) -> FieldsResult:
     """Decrypt columns of a file made by :func:`encrypt_fields_file` into ``dst``.
@@ -168,7 +178,7 @@ def decrypt_fields_file(
             decrypt = {c: _decoder(ring, c) for c in fields}
             cols = tuple(fields)
             if kind == "csv":
-                rows, cells = _csv(fin, fout, decrypt, delimiter.encode())
+                rows, cells = _csv(fin, fout, decrypt, _delimiter(src, delimiter))
             else:
                 rows, cells = _jsonl(fin, fout, decrypt, encrypting=False)
     _record("data.decrypt-fields", src, kind, rows, dict.fromkeys(cols))

@@ -334,3 +334,14 @@ def test_field_key_cannot_encrypt_files(ring: Keyring, tmp_path: Path) -> None:
     with pytest.raises(CryptoError, match="purpose deterministic"):
         ring.encrypt_file(src, tmp_path / "o", "det")
     assert not (tmp_path / "o").exists()
+
+
+def test_progress_callback_sees_every_byte(kring: Keyring, tmp_path: Path) -> None:
+    src = tmp_path / "p.bin"
+    src.write_bytes(os.urandom(300_000))
+    seen: list[int] = []
+    kring.encrypt_file(src, tmp_path / "e", "files", progress=seen.append)
+    assert sum(seen) == 300_000
+    seen.clear()
+    kring.decrypt_file(tmp_path / "e", tmp_path / "d", progress=seen.append)
+    assert sum(seen) == (tmp_path / "e").stat().st_size

@@ -172,3 +172,18 @@ def test_disabled_version_reenabled_in_keyset_file_stays_disabled(
     shutil.copy2(backup, aisec_home / "keys" / "k.tink")
     with Keyring.open() as fresh, pytest.raises(CryptoError, match="disabled"):
         fresh.decrypt_fields(ct, "c")
+
+
+def test_keyring_on_each_database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Metadata round trip on SQLite and, when a server is configured, PostgreSQL."""
+    monkeypatch.setenv("AISEC_DATABASE_URL", db_url)
+    with Keyring.open() as ring:
+        ring.create_key("k", "aead")
+        ct = ring.encrypt_fields([b"v"], "k", "c")
+        ring.rotate("k")
+        ring.disable_version("k", 1)
+        (info,) = ring.list_keys()
+        assert info.primary_version == 2 and info.created.tzinfo is not None
+        assert [v.state for v in info.versions] == ["disabled", "enabled"]
+        with pytest.raises(CryptoError, match="disabled"):
+            ring.decrypt_fields(ct, "c")

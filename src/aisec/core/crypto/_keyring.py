@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import tink
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from tink import aead, daead
 
 from aisec.core.crypto import _envelope, _tink
@@ -37,6 +37,7 @@ from aisec.core.crypto._model import (
     Purpose,
     utc,
 )
+from aisec.core.crypto._progress import counting
 from aisec.core.errors import ConfigError, CryptoError, InputError, StoreError
 from aisec.core.home import ensure_home, write_private
 from aisec.core.policy import KeysPolicy
@@ -165,9 +166,7 @@ class Keyring:
                     .order_by(KeyVersionRow.version)
                 ).all()
                 return self._to_info(row, vrows), {v.version: v.tink_key_id for v in vrows}
-        except CryptoError:
-            raise
-        except Exception as exc:  # SQLAlchemyError and driver errors: report, never traceback
+        except SQLAlchemyError as exc:
             raise StoreError(f"store: cannot read key {name!r}: {exc}") from None
 
     @staticmethod
@@ -248,7 +247,7 @@ class Keyring:
                     for v in vrows:
                         by_key.setdefault(v.key_name, []).append(v)
                     out = [self._to_info(r, by_key.get(r.name, [])) for r in rows]
-            except Exception as exc:  # SQLAlchemyError and driver errors
+            except SQLAlchemyError as exc:
                 raise StoreError(f"store: cannot list keys: {exc}") from None
             details["count"] = len(out)
             return out
@@ -468,17 +467,28 @@ class Keyring:
         aad: bytes = b"",
         bind_name: bool = False,
         force: bool = False,
+        progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Encrypt file ``src`` to ``dst`` (atomically; nothing at ``dst`` on failure)."""
+        """Encrypt file ``src`` to ``dst`` (atomically; nothing at ``dst`` on failure).
+
+        ``progress(n)`` is called after each read of n input bytes."""
         _check_paths(src, dst, force)
         with _open_input(src) as fin, atomic_output(dst) as fout:
-            return self.encrypt_stream(fin, fout, key, aad, dst.name if bind_name else None)
+            name = dst.name if bind_name else None
+            return self.encrypt_stream(counting(fin, progress), fout, key, aad, name)
 
-    def decrypt_file(self, src: Path, dst: Path, aad: bytes = b"", force: bool = False) -> int:
+    def decrypt_file(
+        self,
+        src: Path,
+        dst: Path,
+        aad: bytes = b"",
+        force: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
         """Decrypt file ``src`` to ``dst`` (atomically; nothing at ``dst`` on failure)."""
         _check_paths(src, dst, force)
         with _open_input(src) as fin, atomic_output(dst) as fout:
-            return self.decrypt_stream(fin, fout, aad, src.name)
+            return self.decrypt_stream(counting(fin, progress), fout, aad, src.name)
 
     def rewrap(self, path: Path) -> tuple[int, int] | None:
         """Re-wrap the data key of file ``path`` under its key's current primary version.
@@ -538,7 +548,7 @@ class Keyring:
                         select(KeyVersionRow.key_name).where(KeyVersionRow.tink_key_id == key_id)
                     ).all()
                 )
-        except Exception as exc:  # SQLAlchemyError and driver errors
+        except SQLAlchemyError as exc:
             raise StoreError(f"store: cannot look up keys: {exc}") from None
 
     def encrypt_fields(
