@@ -226,28 +226,29 @@ def _phone_score(raw: str) -> tuple[bool, bool]:
 def _phone_matches(text: str, pos: int, endpos: int) -> Iterable[PiiMatch]:
     for m in _PHONE.finditer(text, pos, endpos):
         raw = m.group()
-        core = _EXTENSION.sub("", raw)
+        core = _EXTENSION.sub("", raw) if "x" in raw else raw
         ndigits = sum(ch.isdigit() for ch in core)
-        if not 7 <= ndigits <= 15 or _DATE.match(core) or text[m.end() : m.end() + 1] == ":":
+        start, end = m.span()
+        # cheap shape checks first: most digit runs in prompts are not phone numbers
+        if not 7 <= ndigits <= 15 or _DATE.match(core) or text[end : end + 1] == ":":
             continue  # dates and times are digit groups too
-        start = m.start()
+        if _SSN_SHAPE.fullmatch(core):
+            continue  # 3-2-4 is how SSNs are written, valid or not
+        if sum(len(g) == 1 for g in _GROUPS.findall(core)) >= 2:
+            continue  # "3 9 5 2 11 1" is a list of numbers
+        if text[start - 1 : start] in _MONEY or text[end : end + 1] == "%":
+            continue  # an amount or a percentage
         before = text[max(0, start - 40) : start].lower()
         if _NOT_PHONE_CONTEXT.search(before) or (
             _ID_CONTEXT.search(before) and not _STRONG_PHONE.search(before)
         ):
             continue  # an order, account or document number, not a phone
-        after = text[m.end() : m.end() + 20].lower()
-        context = _PHONE_CONTEXT.search(before) or _PHONE_CONTEXT.search(after)
+        context = _PHONE_CONTEXT.search(before) or _PHONE_CONTEXT.search(
+            text[end : end + 20].lower()
+        )
         has_seps = ndigits != len(core) or core.startswith("+")
         if not has_seps and not context:
             continue  # a bare digit run is an ID or a timestamp more often than a phone
-        if _SSN_SHAPE.fullmatch(core):
-            continue  # 3-2-4 is how SSNs are written, valid or not
-        groups = _GROUPS.findall(core)
-        if sum(len(g) == 1 for g in groups) >= 2:
-            continue  # "3 9 5 2 11 1" is a list of numbers
-        if text[start - 1 : start] in _MONEY or text[m.end() : m.end() + 1] == "%":
-            continue  # an amount or a percentage
         if _RANGE.fullmatch(core) and not _STRONG_PHONE.search(before):
             continue  # "2000-3000", "2024-2026": a range of numbers
         if _THOUSANDS.fullmatch(core) and not context:
@@ -261,7 +262,7 @@ def _phone_matches(text: str, pos: int, endpos: int) -> Iterable[PiiMatch]:
             score = 0.55
         else:
             continue
-        yield PiiMatch("PHONE", start, m.end(), score)
+        yield PiiMatch("PHONE", start, end, score)
 
 
 def _iban_matches(text: str, pos: int, endpos: int) -> Iterable[PiiMatch]:
