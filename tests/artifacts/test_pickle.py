@@ -71,7 +71,7 @@ def test_benign_values_every_protocol(protocol: int) -> None:
     assert _rules(pickle.dumps(value, protocol=protocol)) == set()
 
 
-def test_binary_file_stream_is_read_via_mmap(tmp_path: Path) -> None:
+def test_real_file_stream_with_large_payload(tmp_path: Path) -> None:
     path = tmp_path / "big.pkl"
     path.write_bytes(pickle.dumps({"blob": b"\x00" * (3 << 20)}, protocol=4))
     with path.open("rb") as fh:

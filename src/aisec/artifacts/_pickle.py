@@ -149,6 +149,7 @@ PICKLE_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
 }
 
 _MAX_STREAMS = 64
+_READ_WHOLE = 32 << 20  # files up to this size are read; larger ones are mapped, not copied
 # Legacy torch.save: magic, protocol, sys info, objects, storage keys; raw storages follow.
 LEGACY_TORCH_STREAMS = 5
 _LEGACY_MAGIC = bytes.fromhex("80028a0a6cfc9c46f9206aa850192e")
@@ -190,6 +191,8 @@ def open_buffer(data: bytes | BinaryIO, ctx: ScanContext) -> Any:
         size = os.fstat(fileno).st_size
         if size == 0:
             return b""
+        if size <= _READ_WHOLE:
+            return data.read()  # indexing bytes is faster than indexing an mmap
         if size <= limit:
             return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
     raw = data.read(limit + 1)
@@ -289,6 +292,8 @@ def looks_like_pickle(head: bytes) -> bool:
             return False
     elif head[0] not in _PICKLE_START:
         return False
+    if head[0] == 0x80:
+        head = head[:256]  # a PROTO header plus a few valid opcodes is a strong signal
     machine = Machine(head, max_opcodes=10_000)
     try:
         machine.run(0)

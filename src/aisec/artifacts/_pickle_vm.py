@@ -255,6 +255,118 @@ class Machine:
         opcodes = 0
         limit = self.max_opcodes
 
+        at = pos
+        try:
+            while True:
+                at = pos
+                opcodes += 1
+                if opcodes > limit:
+                    raise Malformed(pos, f"more than {limit} opcodes")
+                if frame_end >= 0 and pos >= frame_end:
+                    if pos > frame_end:
+                        self.events.append(
+                            Event("frame", pos, None, f"opcode crosses frame end at {frame_end}")
+                        )
+                    frame_end = -1
+                if pos >= size:
+                    raise Malformed(pos, "stream ends before STOP")
+                op = data[pos]
+                pos += 1
+                # Hot data opcodes, inlined; IndexError/KeyError map to Malformed below.
+                if op == 0x94:  # MEMOIZE
+                    memo[len(memo)] = stack[-1]
+                elif op == 0x68:  # BINGET
+                    stack.append(memo[data[pos]])
+                    pos += 1
+                elif op == 0x71:  # BINPUT
+                    memo[data[pos]] = stack[-1]
+                    pos += 1
+                elif op == 0x8C:  # SHORT_BINUNICODE
+                    end = pos + 1 + data[pos]
+                    if end > size:
+                        raise Malformed(at, "truncated string")
+                    stack.append(str(data[pos + 1 : end], "utf-8", "surrogatepass"))
+                    pos = end
+                elif op == 0x28:  # MARK
+                    metastack.append(stack)
+                    stack = []
+                elif op == 0x4B:  # BININT1
+                    stack.append(data[pos])
+                    pos += 1
+                elif op == 0x7D:  # EMPTY_DICT
+                    stack.append(DictV())
+                elif op == 0x75 and metastack and len(stack) % 2 == 0:  # SETITEMS
+                    items = stack
+                    stack = metastack.pop()
+                    target = stack[-1]
+                    if type(target) is DictV:
+                        target.items.extend(zip(items[::2], items[1::2], strict=True))
+                    else:
+                        self._setitems(target, list(zip(items[::2], items[1::2], strict=True)), at)
+                elif op == 0x47:  # BINFLOAT
+                    if pos + 8 > size:
+                        raise Malformed(at, "truncated float")
+                    stack.append(0.0)
+                    pos += 8
+                elif op == 0x88:  # NEWTRUE
+                    stack.append(True)
+                elif op == 0x89:  # NEWFALSE
+                    stack.append(False)
+                elif op == 0x4E:  # NONE
+                    stack.append(None)
+                elif op == 0x5D:  # EMPTY_LIST
+                    stack.append([])
+                elif op == 0x65 and metastack:  # APPENDS
+                    items = stack
+                    stack = metastack.pop()
+                    target = stack[-1]
+                    if type(target) is list:
+                        target.extend(items)
+                    else:
+                        self._append(target, items, at)
+                elif op == 0x86:  # TUPLE2
+                    b = stack.pop()
+                    stack.append((stack.pop(), b))
+                elif op == 0x85:  # TUPLE1
+                    stack.append((stack.pop(),))
+                elif op == 0x87:  # TUPLE3
+                    c = stack.pop()
+                    b = stack.pop()
+                    stack.append((stack.pop(), b, c))
+                elif op == 0x4A:  # BININT
+                    if pos + 4 > size:
+                        raise Malformed(at, "truncated int")
+                    stack.append(int.from_bytes(data[pos : pos + 4], "little", signed=True))
+                    pos += 4
+                else:
+                    pos, stack, frame_end = self._general(
+                        op, at, pos, stack, metastack, memo, frame_end
+                    )
+                    if pos < 0:
+                        return -pos
+        except IndexError:
+            raise Malformed(at, "stack underflow or truncated argument") from None
+        except KeyError as exc:
+            raise Malformed(at, f"memo key {exc} not defined") from None
+        except UnicodeDecodeError:
+            raise Malformed(at, "invalid UTF-8 in string") from None
+        finally:
+            self.opcodes = opcodes
+
+    def _general(  # the rest of the opcode table, one dispatch chain
+        self,
+        op: int,
+        at: int,
+        pos: int,
+        stack: list[Any],
+        metastack: list[list[Any]],
+        memo: dict[int, Any],
+        frame_end: int,
+    ) -> tuple[int, list[Any], int]:
+        """One opcode outside the hot set; returns (pos, stack, frame_end); pos < 0 at STOP."""
+        data = self.data
+        size = self.size
+
         def pop_mark(at: int) -> list[Any]:
             nonlocal stack
             if not metastack:
@@ -268,331 +380,286 @@ class Machine:
                 raise Malformed(at, "stack underflow")
             return stack.pop()
 
-        while True:
-            if pos >= size:
-                raise Malformed(pos, "stream ends before STOP")
-            opcodes += 1
-            self.opcodes = opcodes
-            if opcodes > limit:
-                raise Malformed(pos, f"more than {limit} opcodes")
-            if frame_end >= 0 and pos >= frame_end:
-                if pos > frame_end:
-                    self.events.append(
-                        Event("frame", pos, None, f"opcode crosses frame end at {frame_end}")
-                    )
-                frame_end = -1
-            at = pos
-            op = data[pos]
-            pos += 1
-            # Most frequent opcodes first.
-            if op == 0x94:  # MEMOIZE
-                if not stack:
-                    raise Malformed(at, "MEMOIZE on empty stack")
-                memo[len(memo)] = stack[-1]
-            elif op == 0x71:  # BINPUT
-                self._need(pos, 1)
-                if not stack:
-                    raise Malformed(at, "PUT on empty stack")
-                memo[data[pos]] = stack[-1]
-                pos += 1
-            elif op == 0x68:  # BINGET
-                self._need(pos, 1)
-                idx = data[pos]
-                pos += 1
-                if idx not in memo:
-                    raise Malformed(at, f"memo key {idx} not defined")
-                stack.append(memo[idx])
-            elif op == 0x28:  # MARK
-                metastack.append(stack)
-                stack = []
-            elif op == 0x4B:  # BININT1
-                self._need(pos, 1)
-                stack.append(data[pos])
-                pos += 1
-            elif op == 0x8C:  # SHORT_BINUNICODE
-                self._need(pos, 1)
-                n = data[pos]
-                val, pos = self._text(pos + 1, n)
-                stack.append(val)
-            elif op == 0x58:  # BINUNICODE
-                self._need(pos, 4)
-                n = int.from_bytes(data[pos : pos + 4], "little")
-                val, pos = self._text(pos + 4, n)
-                stack.append(val)
-            elif op == 0x8D:  # BINUNICODE8
-                self._need(pos, 8)
-                n = int.from_bytes(data[pos : pos + 8], "little")
-                val, pos = self._text(pos + 8, n)
-                stack.append(val)
-            elif op == 0x72:  # LONG_BINPUT
-                self._need(pos, 4)
-                if not stack:
-                    raise Malformed(at, "PUT on empty stack")
-                memo[int.from_bytes(data[pos : pos + 4], "little")] = stack[-1]
-                pos += 4
-            elif op == 0x6A:  # LONG_BINGET
-                self._need(pos, 4)
-                idx = int.from_bytes(data[pos : pos + 4], "little")
-                pos += 4
-                if idx not in memo:
-                    raise Malformed(at, f"memo key {idx} not defined")
-                stack.append(memo[idx])
-            elif op == 0x85:  # TUPLE1
-                stack.append((pop(at),))
-            elif op == 0x86:  # TUPLE2
-                b = pop(at)
-                stack.append((pop(at), b))
-            elif op == 0x87:  # TUPLE3
-                c = pop(at)
-                b = pop(at)
-                stack.append((pop(at), b, c))
-            elif op == 0x74:  # TUPLE
-                stack_items = pop_mark(at)
-                stack.append(tuple(stack_items))
-            elif op == 0x29:  # EMPTY_TUPLE
-                stack.append(())
-            elif op == 0x52:  # REDUCE
-                args = pop(at)
-                func = pop(at)
-                stack.append(self._call(func, args, at, "REDUCE"))
-            elif op == 0x81:  # NEWOBJ
-                args = pop(at)
-                cls = pop(at)
-                stack.append(self._call(cls, args, at, "NEWOBJ"))
-            elif op == 0x92:  # NEWOBJ_EX
-                kwargs = pop(at)
-                args = pop(at)
-                cls = pop(at)
-                stack.append(self._call(cls, (args, kwargs), at, "NEWOBJ_EX"))
-            elif op == 0x62:  # BUILD
-                state = pop(at)
-                if not stack:
-                    raise Malformed(at, "BUILD on empty stack")
-                self._build(stack[-1], state, at)
-                if self.build_hook is not None:
-                    skip = self.build_hook(stack[-1], state, pos)
-                    if skip > 0:
-                        self._need(pos, skip)
-                        pos += skip
-                        frame_end = -1  # joblib commits the frame before raw array bytes
-                    elif skip < 0 and self.on_nested_stream is not None:
-                        pos = self.on_nested_stream(pos)
-                        frame_end = -1
-            elif op == 0x4A:  # BININT
-                self._need(pos, 4)
-                stack.append(int.from_bytes(data[pos : pos + 4], "little", signed=True))
-                pos += 4
-            elif op == 0x4D:  # BININT2
-                self._need(pos, 2)
-                stack.append(int.from_bytes(data[pos : pos + 2], "little"))
-                pos += 2
-            elif op == 0x4E:  # NONE
-                stack.append(None)
-            elif op == 0x88:  # NEWTRUE
-                stack.append(True)
-            elif op == 0x89:  # NEWFALSE
-                stack.append(False)
-            elif op == 0x7D:  # EMPTY_DICT
-                stack.append(DictV())
-            elif op == 0x5D:  # EMPTY_LIST
-                stack.append([])
-            elif op == 0x8F:  # EMPTY_SET
-                stack.append(SetV())
-            elif op == 0x73:  # SETITEM
-                v = pop(at)
-                k = pop(at)
-                if not stack:
-                    raise Malformed(at, "SETITEM on empty stack")
-                self._setitems(stack[-1], [(k, v)], at)
-            elif op == 0x75:  # SETITEMS
-                items = pop_mark(at)
-                if not stack:
-                    raise Malformed(at, "SETITEMS on empty stack")
-                if len(items) % 2:
-                    raise Malformed(at, "SETITEMS with an odd number of items")
-                self._setitems(stack[-1], list(zip(items[::2], items[1::2], strict=True)), at)
-            elif op == 0x61:  # APPEND
-                v = pop(at)
-                if not stack:
-                    raise Malformed(at, "APPEND on empty stack")
-                self._append(stack[-1], [v], at)
-            elif op == 0x65:  # APPENDS
-                items = pop_mark(at)
-                if not stack:
-                    raise Malformed(at, "APPENDS on empty stack")
-                self._append(stack[-1], items, at)
-            elif op == 0x90:  # ADDITEMS
-                items = pop_mark(at)
-                if not stack:
-                    raise Malformed(at, "ADDITEMS on empty stack")
-                target = stack[-1]
-                if isinstance(target, SetV):
-                    target.items.extend(items)
-                else:
-                    self._append(target, items, at)
-            elif op == 0x91:  # FROZENSET
-                items = pop_mark(at)  # rebinds ``stack``: pop before appending
-                stack.append(SetV(items, frozen=True))
-            elif op == 0x6C:  # LIST
-                items = pop_mark(at)
-                stack.append(items)
-            elif op == 0x64:  # DICT
-                items = pop_mark(at)
-                if len(items) % 2:
-                    raise Malformed(at, "DICT with an odd number of items")
-                stack.append(DictV(list(zip(items[::2], items[1::2], strict=True))))
-            elif op == 0x93:  # STACK_GLOBAL
-                name = pop(at)
-                module = pop(at)
-                stack.append(self._global(module, name, at, "STACK_GLOBAL"))
-            elif op == 0x63:  # GLOBAL
-                mod_raw, pos = self._line(pos, _MAX_LINE)
-                name_raw, pos = self._line(pos, _MAX_LINE)
-                stack.append(
-                    self._global(self._ascii(mod_raw, at), self._ascii(name_raw, at), at, "GLOBAL")
-                )
-            elif op == 0x69:  # INST
-                mod_raw, pos = self._line(pos, _MAX_LINE)
-                name_raw, pos = self._line(pos, _MAX_LINE)
-                args = tuple(pop_mark(at))
-                cls = self._global(self._ascii(mod_raw, at), self._ascii(name_raw, at), at, "INST")
-                stack.append(self._call(cls, args, at, "INST"))
-            elif op == 0x6F:  # OBJ
-                items = pop_mark(at)
-                if not items:
-                    raise Malformed(at, "OBJ without a class")
-                stack.append(self._call(items[0], tuple(items[1:]), at, "OBJ"))
-            elif op == 0x30:  # POP
-                if stack:
-                    self._discard([stack.pop()], at)
-                else:
-                    self._discard(pop_mark(at), at)
-            elif op == 0x31:  # POP_MARK
-                self._discard(pop_mark(at), at)
-            elif op == 0x32:  # DUP
-                if not stack:
-                    raise Malformed(at, "DUP on empty stack")
-                stack.append(stack[-1])
-            elif op == 0x2E:  # STOP
-                if not stack:
-                    raise Malformed(at, "STOP on empty stack")
-                return pos
-            elif op == 0x80:  # PROTO
-                self._need(pos, 1)
-                self.protocol = data[pos]
-                if self.protocol > 5:
-                    raise Malformed(at, f"unsupported pickle protocol {self.protocol}")
-                pos += 1
-            elif op == 0x95:  # FRAME
-                self._need(pos, 8)
-                n = int.from_bytes(data[pos : pos + 8], "little")
-                pos += 8
-                if frame_end >= 0 and at < frame_end:
-                    self.events.append(Event("frame", at, None, "FRAME inside an open frame"))
-                if pos + n > size:
-                    self.events.append(
-                        Event("frame", at, None, f"FRAME of {n} bytes, {size - pos} left")
-                    )
-                frame_end = pos + n
-            elif op == 0x43:  # SHORT_BINBYTES
-                self._need(pos, 1)
-                val, pos = self._bytes(pos + 1, data[pos])
-                stack.append(val)
-            elif op == 0x42:  # BINBYTES
-                self._need(pos, 4)
-                n = int.from_bytes(data[pos : pos + 4], "little")
-                val, pos = self._bytes(pos + 4, n)
-                stack.append(val)
-            elif op == 0x8E or op == 0x96:  # BINBYTES8
-                self._need(pos, 8)
-                n = int.from_bytes(data[pos : pos + 8], "little")
-                val, pos = self._bytes(pos + 8, n)
-                stack.append(val)
-            elif op == 0x55:  # SHORT_BINSTRING
-                self._need(pos, 1)
-                raw, pos = self._bytes(pos + 1, data[pos])
-                stack.append(raw.decode("latin-1") if isinstance(raw, bytes) else raw)
-            elif op == 0x54:  # BINSTRING
-                self._need(pos, 4)
-                n = int.from_bytes(data[pos : pos + 4], "little", signed=True)
-                raw, pos = self._bytes(pos + 4, n)
-                stack.append(raw.decode("latin-1") if isinstance(raw, bytes) else raw)
-            elif op == 0x53:  # STRING (quoted, escaped text)
-                raw, pos = self._line(pos, None)
-                stack.append(self._quoted(raw.rstrip(b"\r"), at))
-            elif op == 0x56:  # UNICODE (raw-unicode-escape text)
-                raw, pos = self._line(pos, None)
-                try:
-                    stack.append(raw.decode("raw-unicode-escape"))
-                except UnicodeDecodeError:
-                    raise Malformed(at, "bad UNICODE argument") from None
-            elif op == 0x49:  # INT
-                raw, pos = self._line(pos, _MAX_LINE)
-                if raw == b"00":
-                    stack.append(False)
-                elif raw == b"01":
-                    stack.append(True)
-                else:
-                    stack.append(self._int(raw, at))
-            elif op == 0x4C:  # LONG
-                raw, pos = self._line(pos, _MAX_LINE)
-                stack.append(self._int(raw.rstrip(b"L"), at))
-            elif op == 0x46:  # FLOAT
-                raw, pos = self._line(pos, _MAX_LINE)
-                try:
-                    stack.append(float(raw))
-                except ValueError:
-                    raise Malformed(at, "bad FLOAT argument") from None
-            elif op == 0x47:  # BINFLOAT
-                self._need(pos, 8)
-                pos += 8
-                stack.append(0.0)
-            elif op == 0x8A:  # LONG1
-                self._need(pos, 1)
-                n = data[pos]
-                self._need(pos + 1, n)
-                stack.append(int.from_bytes(data[pos + 1 : pos + 1 + n], "little", signed=True))
-                pos += 1 + n
-            elif op == 0x8B:  # LONG4
-                self._need(pos, 4)
-                n = int.from_bytes(data[pos : pos + 4], "little", signed=True)
-                self._need(pos + 4, n)
-                if n > 4096:
-                    stack.append(Unknown(f"{n}-byte integer"))
-                else:
-                    stack.append(int.from_bytes(data[pos + 4 : pos + 4 + n], "little", signed=True))
-                pos += 4 + n
-            elif op == 0x70:  # PUT
-                raw, pos = self._line(pos, _MAX_LINE)
-                if not stack:
-                    raise Malformed(at, "PUT on empty stack")
-                memo[self._int(raw, at)] = stack[-1]
-            elif op == 0x67:  # GET
-                raw, pos = self._line(pos, _MAX_LINE)
-                idx = self._int(raw, at)
-                if idx not in memo:
-                    raise Malformed(at, f"memo key {idx} not defined")
-                stack.append(memo[idx])
-            elif op == 0x50:  # PERSID
-                raw, pos = self._line(pos, _MAX_LINE)
-                stack.append(PersRef(self._ascii(raw, at)))
-            elif op == 0x51:  # BINPERSID
-                stack.append(PersRef(pop(at)))
-            elif op in (0x82, 0x83, 0x84):  # EXT1, EXT2, EXT4
-                n = {0x82: 1, 0x83: 2, 0x84: 4}[op]
-                self._need(pos, n)
-                code = int.from_bytes(data[pos : pos + n], "little", signed=(n == 4))
-                pos += n
-                self.saw_global = True
-                self.events.append(Event("ext", at, None, f"extension code {code}"))
-                stack.append(Unknown(f"copyreg extension {code}"))
-            elif op == 0x97:  # NEXT_BUFFER
-                stack.append(Unknown("out-of-band buffer"))
-            elif op == 0x98:  # READONLY_BUFFER
-                if not stack:
-                    raise Malformed(at, "READONLY_BUFFER on empty stack")
+        if op == 0x58:  # BINUNICODE
+            self._need(pos, 4)
+            n = int.from_bytes(data[pos : pos + 4], "little")
+            val, pos = self._text(pos + 4, n)
+            stack.append(val)
+        elif op == 0x8D:  # BINUNICODE8
+            self._need(pos, 8)
+            n = int.from_bytes(data[pos : pos + 8], "little")
+            val, pos = self._text(pos + 8, n)
+            stack.append(val)
+        elif op == 0x72:  # LONG_BINPUT
+            self._need(pos, 4)
+            if not stack:
+                raise Malformed(at, "PUT on empty stack")
+            memo[int.from_bytes(data[pos : pos + 4], "little")] = stack[-1]
+            pos += 4
+        elif op == 0x6A:  # LONG_BINGET
+            self._need(pos, 4)
+            idx = int.from_bytes(data[pos : pos + 4], "little")
+            pos += 4
+            if idx not in memo:
+                raise Malformed(at, f"memo key {idx} not defined")
+            stack.append(memo[idx])
+        elif op == 0x85:  # TUPLE1
+            stack.append((pop(at),))
+        elif op == 0x86:  # TUPLE2
+            b = pop(at)
+            stack.append((pop(at), b))
+        elif op == 0x87:  # TUPLE3
+            c = pop(at)
+            b = pop(at)
+            stack.append((pop(at), b, c))
+        elif op == 0x74:  # TUPLE
+            stack_items = pop_mark(at)
+            stack.append(tuple(stack_items))
+        elif op == 0x29:  # EMPTY_TUPLE
+            stack.append(())
+        elif op == 0x52:  # REDUCE
+            args = pop(at)
+            func = pop(at)
+            stack.append(self._call(func, args, at, "REDUCE"))
+        elif op == 0x81:  # NEWOBJ
+            args = pop(at)
+            cls = pop(at)
+            stack.append(self._call(cls, args, at, "NEWOBJ"))
+        elif op == 0x92:  # NEWOBJ_EX
+            kwargs = pop(at)
+            args = pop(at)
+            cls = pop(at)
+            stack.append(self._call(cls, (args, kwargs), at, "NEWOBJ_EX"))
+        elif op == 0x62:  # BUILD
+            state = pop(at)
+            if not stack:
+                raise Malformed(at, "BUILD on empty stack")
+            self._build(stack[-1], state, at)
+            if self.build_hook is not None:
+                skip = self.build_hook(stack[-1], state, pos)
+                if skip > 0:
+                    self._need(pos, skip)
+                    pos += skip
+                    frame_end = -1  # joblib commits the frame before raw array bytes
+                elif skip < 0 and self.on_nested_stream is not None:
+                    pos = self.on_nested_stream(pos)
+                    frame_end = -1
+        elif op == 0x4A:  # BININT
+            self._need(pos, 4)
+            stack.append(int.from_bytes(data[pos : pos + 4], "little", signed=True))
+            pos += 4
+        elif op == 0x4D:  # BININT2
+            self._need(pos, 2)
+            stack.append(int.from_bytes(data[pos : pos + 2], "little"))
+            pos += 2
+        elif op == 0x4E:  # NONE
+            stack.append(None)
+        elif op == 0x88:  # NEWTRUE
+            stack.append(True)
+        elif op == 0x89:  # NEWFALSE
+            stack.append(False)
+        elif op == 0x7D:  # EMPTY_DICT
+            stack.append(DictV())
+        elif op == 0x5D:  # EMPTY_LIST
+            stack.append([])
+        elif op == 0x8F:  # EMPTY_SET
+            stack.append(SetV())
+        elif op == 0x73:  # SETITEM
+            v = pop(at)
+            k = pop(at)
+            if not stack:
+                raise Malformed(at, "SETITEM on empty stack")
+            self._setitems(stack[-1], [(k, v)], at)
+        elif op == 0x75:  # SETITEMS
+            items = pop_mark(at)
+            if not stack:
+                raise Malformed(at, "SETITEMS on empty stack")
+            if len(items) % 2:
+                raise Malformed(at, "SETITEMS with an odd number of items")
+            self._setitems(stack[-1], list(zip(items[::2], items[1::2], strict=True)), at)
+        elif op == 0x61:  # APPEND
+            v = pop(at)
+            if not stack:
+                raise Malformed(at, "APPEND on empty stack")
+            self._append(stack[-1], [v], at)
+        elif op == 0x65:  # APPENDS
+            items = pop_mark(at)
+            if not stack:
+                raise Malformed(at, "APPENDS on empty stack")
+            self._append(stack[-1], items, at)
+        elif op == 0x90:  # ADDITEMS
+            items = pop_mark(at)
+            if not stack:
+                raise Malformed(at, "ADDITEMS on empty stack")
+            target = stack[-1]
+            if isinstance(target, SetV):
+                target.items.extend(items)
             else:
-                raise Malformed(at, f"invalid opcode 0x{op:02x}")
+                self._append(target, items, at)
+        elif op == 0x91:  # FROZENSET
+            items = pop_mark(at)  # rebinds ``stack``: pop before appending
+            stack.append(SetV(items, frozen=True))
+        elif op == 0x6C:  # LIST
+            items = pop_mark(at)
+            stack.append(items)
+        elif op == 0x64:  # DICT
+            items = pop_mark(at)
+            if len(items) % 2:
+                raise Malformed(at, "DICT with an odd number of items")
+            stack.append(DictV(list(zip(items[::2], items[1::2], strict=True))))
+        elif op == 0x93:  # STACK_GLOBAL
+            name = pop(at)
+            module = pop(at)
+            stack.append(self._global(module, name, at, "STACK_GLOBAL"))
+        elif op == 0x63:  # GLOBAL
+            mod_raw, pos = self._line(pos, _MAX_LINE)
+            name_raw, pos = self._line(pos, _MAX_LINE)
+            stack.append(
+                self._global(self._ascii(mod_raw, at), self._ascii(name_raw, at), at, "GLOBAL")
+            )
+        elif op == 0x69:  # INST
+            mod_raw, pos = self._line(pos, _MAX_LINE)
+            name_raw, pos = self._line(pos, _MAX_LINE)
+            args = tuple(pop_mark(at))
+            cls = self._global(self._ascii(mod_raw, at), self._ascii(name_raw, at), at, "INST")
+            stack.append(self._call(cls, args, at, "INST"))
+        elif op == 0x6F:  # OBJ
+            items = pop_mark(at)
+            if not items:
+                raise Malformed(at, "OBJ without a class")
+            stack.append(self._call(items[0], tuple(items[1:]), at, "OBJ"))
+        elif op == 0x30:  # POP
+            if stack:
+                self._discard([stack.pop()], at)
+            else:
+                self._discard(pop_mark(at), at)
+        elif op == 0x31:  # POP_MARK
+            self._discard(pop_mark(at), at)
+        elif op == 0x32:  # DUP
+            if not stack:
+                raise Malformed(at, "DUP on empty stack")
+            stack.append(stack[-1])
+        elif op == 0x2E:  # STOP
+            if not stack:
+                raise Malformed(at, "STOP on empty stack")
+            return -pos, stack, frame_end
+        elif op == 0x80:  # PROTO
+            self._need(pos, 1)
+            self.protocol = data[pos]
+            if self.protocol > 5:
+                raise Malformed(at, f"unsupported pickle protocol {self.protocol}")
+            pos += 1
+        elif op == 0x95:  # FRAME
+            self._need(pos, 8)
+            n = int.from_bytes(data[pos : pos + 8], "little")
+            pos += 8
+            if frame_end >= 0 and at < frame_end:
+                self.events.append(Event("frame", at, None, "FRAME inside an open frame"))
+            if pos + n > size:
+                self.events.append(
+                    Event("frame", at, None, f"FRAME of {n} bytes, {size - pos} left")
+                )
+            frame_end = pos + n
+        elif op == 0x43:  # SHORT_BINBYTES
+            self._need(pos, 1)
+            val, pos = self._bytes(pos + 1, data[pos])
+            stack.append(val)
+        elif op == 0x42:  # BINBYTES
+            self._need(pos, 4)
+            n = int.from_bytes(data[pos : pos + 4], "little")
+            val, pos = self._bytes(pos + 4, n)
+            stack.append(val)
+        elif op == 0x8E or op == 0x96:  # BINBYTES8
+            self._need(pos, 8)
+            n = int.from_bytes(data[pos : pos + 8], "little")
+            val, pos = self._bytes(pos + 8, n)
+            stack.append(val)
+        elif op == 0x55:  # SHORT_BINSTRING
+            self._need(pos, 1)
+            raw, pos = self._bytes(pos + 1, data[pos])
+            stack.append(raw.decode("latin-1") if isinstance(raw, bytes) else raw)
+        elif op == 0x54:  # BINSTRING
+            self._need(pos, 4)
+            n = int.from_bytes(data[pos : pos + 4], "little", signed=True)
+            raw, pos = self._bytes(pos + 4, n)
+            stack.append(raw.decode("latin-1") if isinstance(raw, bytes) else raw)
+        elif op == 0x53:  # STRING (quoted, escaped text)
+            raw, pos = self._line(pos, None)
+            stack.append(self._quoted(raw.rstrip(b"\r"), at))
+        elif op == 0x56:  # UNICODE (raw-unicode-escape text)
+            raw, pos = self._line(pos, None)
+            try:
+                stack.append(raw.decode("raw-unicode-escape"))
+            except UnicodeDecodeError:
+                raise Malformed(at, "bad UNICODE argument") from None
+        elif op == 0x49:  # INT
+            raw, pos = self._line(pos, _MAX_LINE)
+            if raw == b"00":
+                stack.append(False)
+            elif raw == b"01":
+                stack.append(True)
+            else:
+                stack.append(self._int(raw, at))
+        elif op == 0x4C:  # LONG
+            raw, pos = self._line(pos, _MAX_LINE)
+            stack.append(self._int(raw.rstrip(b"L"), at))
+        elif op == 0x46:  # FLOAT
+            raw, pos = self._line(pos, _MAX_LINE)
+            try:
+                stack.append(float(raw))
+            except ValueError:
+                raise Malformed(at, "bad FLOAT argument") from None
+        elif op == 0x47:  # BINFLOAT
+            self._need(pos, 8)
+            pos += 8
+            stack.append(0.0)
+        elif op == 0x8A:  # LONG1
+            self._need(pos, 1)
+            n = data[pos]
+            self._need(pos + 1, n)
+            stack.append(int.from_bytes(data[pos + 1 : pos + 1 + n], "little", signed=True))
+            pos += 1 + n
+        elif op == 0x8B:  # LONG4
+            self._need(pos, 4)
+            n = int.from_bytes(data[pos : pos + 4], "little", signed=True)
+            self._need(pos + 4, n)
+            if n > 4096:
+                stack.append(Unknown(f"{n}-byte integer"))
+            else:
+                stack.append(int.from_bytes(data[pos + 4 : pos + 4 + n], "little", signed=True))
+            pos += 4 + n
+        elif op == 0x70:  # PUT
+            raw, pos = self._line(pos, _MAX_LINE)
+            if not stack:
+                raise Malformed(at, "PUT on empty stack")
+            memo[self._int(raw, at)] = stack[-1]
+        elif op == 0x67:  # GET
+            raw, pos = self._line(pos, _MAX_LINE)
+            idx = self._int(raw, at)
+            if idx not in memo:
+                raise Malformed(at, f"memo key {idx} not defined")
+            stack.append(memo[idx])
+        elif op == 0x50:  # PERSID
+            raw, pos = self._line(pos, _MAX_LINE)
+            stack.append(PersRef(self._ascii(raw, at)))
+        elif op == 0x51:  # BINPERSID
+            stack.append(PersRef(pop(at)))
+        elif op in (0x82, 0x83, 0x84):  # EXT1, EXT2, EXT4
+            n = {0x82: 1, 0x83: 2, 0x84: 4}[op]
+            self._need(pos, n)
+            code = int.from_bytes(data[pos : pos + n], "little", signed=(n == 4))
+            pos += n
+            self.saw_global = True
+            self.events.append(Event("ext", at, None, f"extension code {code}"))
+            stack.append(Unknown(f"copyreg extension {code}"))
+        elif op == 0x97:  # NEXT_BUFFER
+            stack.append(Unknown("out-of-band buffer"))
+        elif op == 0x98:  # READONLY_BUFFER
+            if not stack:
+                raise Malformed(at, "READONLY_BUFFER on empty stack")
+        else:
+            raise Malformed(at, f"invalid opcode 0x{op:02x}")
+        return pos, stack, frame_end
 
     # -- semantics helpers ---------------------------------------------------------------
     @staticmethod

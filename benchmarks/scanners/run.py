@@ -1,0 +1,174 @@
+"""Scanner benchmark: aisec vs picklescan, fickling, modelscan and ModelAudit on one corpus.
+
+    .venv/bin/python benchmarks/scanners/run.py            # build corpus, run every tool
+    .venv/bin/python benchmarks/scanners/run.py --tools aisec,picklescan
+
+The corpus comes from ``tests/artifacts/corpus.py`` (malicious techniques, suspicious
+samples, benign real-model files; part B's formats are appended there). Peers run in
+their own venvs ``benchmarks/.venv-<tool>`` (see README.md). Two throughput files are
+added: a large-tensor pickle and a dense small-opcode pickle. Prints one markdown table:
+detections, false positives, errors, wall time, scan time, files/s and MB/s per tool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+OUT = HERE / "out"
+PEERS = ("picklescan", "fickling", "modelscan", "modelaudit")
+
+
+def build_corpus() -> dict[str, list[tuple[str, Path]]]:
+    sys.path.insert(0, str(ROOT / "tests" / "artifacts"))
+    from corpus import CORPUS
+
+    corpus_dir = OUT / "corpus"
+    if corpus_dir.exists():
+        shutil.rmtree(corpus_dir)
+    groups: dict[str, list[tuple[str, Path]]] = {"malicious": [], "suspicious": [], "clean": []}
+    for name, build, expected in CORPUS:
+        folder = corpus_dir / expected / name
+        folder.mkdir(parents=True)
+        try:
+            path = build(folder)
+        except Exception as exc:
+            print(f"skip {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        groups[expected].append((name, path))
+    return groups
+
+
+def build_throughput() -> list[tuple[str, Path]]:
+    import numpy as np
+
+    folder = OUT / "throughput"
+    folder.mkdir(parents=True, exist_ok=True)
+    big = folder / "tensors_256mb.pkl"
+    if not big.exists():
+        rng = np.random.default_rng(0)
+        arrays = {f"layer{i}": rng.standard_normal(4 << 20).astype(np.float32) for i in range(16)}
+        big.write_bytes(pickle.dumps(arrays, protocol=4))
+    dense = folder / "dense_opcodes.pkl"
+    if not dense.exists():
+        rows = [
+            {"id": i, "w": i * 0.5, "tag": f"t{i % 97}", "ok": bool(i & 1)} for i in range(400_000)
+        ]
+        dense.write_bytes(pickle.dumps(rows, protocol=4))
+    return [("tensors_256mb", big), ("dense_opcodes", dense)]
+
+
+def python_for(tool: str) -> Path | None:
+    if tool == "aisec":
+        return ROOT / ".venv" / "bin" / "python"
+    py = ROOT / "benchmarks" / f".venv-{tool}" / "bin" / "python"
+    return py if py.exists() else None
+
+
+def run_tool(tool: str, files: list[Path], tag: str) -> dict[str, object] | None:
+    py = python_for(tool)
+    if py is None:
+        print(f"{tool}: no venv at benchmarks/.venv-{tool}; skipped", file=sys.stderr)
+        return None
+    listing = OUT / f"{tool}-{tag}.list"
+    listing.write_text("\n".join(str(f) for f in files))
+    result = OUT / f"{tool}-{tag}.json"
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [str(py), str(HERE / "_runner.py"), tool, str(listing), str(result)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+        cwd=OUT,
+    )
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0 or not result.exists():
+        print(f"{tool}: runner failed rc={proc.returncode}\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    data: dict[str, object] = json.loads(result.read_text())
+    data["wall_seconds"] = wall
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tools", default="aisec," + ",".join(PEERS))
+    parser.add_argument("--no-throughput", action="store_true")
+    args = parser.parse_args()
+    tools = [t for t in args.tools.split(",") if t]
+    OUT.mkdir(exist_ok=True)
+    groups = build_corpus()
+    files = [p for g in groups.values() for _, p in g]
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    expected = {str(p): g for g, items in groups.items() for _, p in items}
+    names = {str(p): n for items in groups.values() for n, p in items}
+
+    print(
+        f"\nCorpus: {len(groups['malicious'])} malicious, {len(groups['suspicious'])} suspicious, "
+        f"{len(groups['clean'])} benign files ({size_mb:.1f} MB)\n"
+    )
+    print(
+        "| tool | malicious detected | suspicious flagged | false positives (benign) | errors | "
+        "wall s | scan s | files/s | MB/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    misses: dict[str, list[str]] = {}
+    for tool in tools:
+        data = run_tool(tool, files, "corpus")
+        if data is None:
+            continue
+        res: dict[str, dict[str, str]] = data["files"]  # type: ignore[assignment]
+        counts = {"malicious": 0, "suspicious": 0, "clean": 0, "errors": 0}
+        for path, r in res.items():
+            group = expected[path]
+            if r["outcome"] == "error":
+                counts["errors"] += 1
+            if group in ("malicious", "suspicious") and r["outcome"] == "flagged":
+                counts[group] += 1
+            if group == "clean" and r["outcome"] != "clean":
+                counts["clean"] += 1
+            if group == "malicious" and r["outcome"] != "flagged":
+                misses.setdefault(tool, []).append(names[path])
+            if group == "clean" and r["outcome"] != "clean":
+                misses.setdefault(tool + " FP", []).append(names[path])
+        scan_s = float(data["scan_seconds"])  # type: ignore[arg-type]
+        print(
+            f"| {tool} | {counts['malicious']}/{len(groups['malicious'])} | "
+            f"{counts['suspicious']}/{len(groups['suspicious'])} | "
+            f"{counts['clean']}/{len(groups['clean'])} | {counts['errors']} | "
+            f"{float(data['wall_seconds']):.2f} | {scan_s:.2f} | "  # type: ignore[arg-type]
+            f"{len(files) / scan_s:.0f} | {size_mb / scan_s:.1f} |"
+        )
+    if not args.no_throughput:
+        tp = build_throughput()
+        print("\nThroughput (scan time only, median of 3 runs in one process each):\n")
+        print("| tool | file | MB | median s | MB/s | outcome |")
+        print("|---|---|---|---|---|---|")
+        for tool in tools:
+            for name, path in tp:
+                runs = [run_tool(tool, [path], f"tp-{name}-{i}") for i in range(3)]
+                ok = [r for r in runs if r is not None]
+                if not ok:
+                    continue
+                times = sorted(float(r["scan_seconds"]) for r in ok)  # type: ignore[arg-type]
+                med = times[len(times) // 2]
+                mb = path.stat().st_size / 1e6
+                outcome = next(iter(ok[0]["files"].values()))["outcome"]  # type: ignore[attr-defined]
+                print(f"| {tool} | {name} | {mb:.0f} | {med:.3f} | {mb / med:.0f} | {outcome} |")
+    if misses:
+        print("\nMissed malicious samples / false positives per tool:\n")
+        for tool, items in misses.items():
+            print(f"- {tool}: {', '.join(sorted(items))}")
+
+
+if __name__ == "__main__":
+    main()
