@@ -268,8 +268,8 @@ def _generic(text: str) -> Iterable[SecretMatch]:
         seen.add(start)
         covered = end
         value = text[start:end]
-        if _is_placeholder(value):
-            continue
+        if _is_placeholder(value) or text[end : end + 1] in ("(", "["):
+            continue  # a placeholder, or code: `password = hashlib.sha256(pw)`
         entropy = shannon_entropy(value)
         if _PASSWORD_KEY.search(name):
             # passwords are short and human: any non-trivial value is a credential
