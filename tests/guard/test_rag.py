@@ -201,7 +201,7 @@ caller_strategy = st.builds(
 @settings(max_examples=300)
 @given(chunks_strategy, caller_strategy)
 def test_tenant_never_receives_another_tenants_chunk(chunks: list[Chunk], caller: Caller) -> None:
-    result = filter_chunks(chunks, caller)
+    result = filter_chunks(chunks, caller, policy=RagFilter(audit=False))
     levels = ("public", "internal", "confidential", "restricted")
     for c in result.kept:
         assert c.tenant == caller.tenant
@@ -264,3 +264,27 @@ def test_engine_decision_as_document_scanner() -> None:
     assert reasons(result.dropped) == {"evil": "injection"}
     assert "maria.lopez@acme-corp.io" not in result.text
     assert "<EMAIL_1>" in result.text
+
+
+def test_cross_tenant_drop_is_audited_without_text() -> None:
+    from aisec.core.audit import default_log
+
+    filter_chunks(
+        [chunk("mine"), chunk("theirs", tenant="globex", text="globex secret plan")], ALICE
+    )
+    event = default_log().tail(1)[-1]
+    assert (event.action, event.target, event.outcome) == (
+        "guard.rag.filter",
+        "tenant:acme",
+        "denied",
+    )
+    assert event.details["dropped_other_tenant"] == 1
+    assert "globex secret plan" not in str(event.to_dict())
+
+
+def test_nothing_dropped_nothing_audited() -> None:
+    from aisec.core.audit import default_log
+
+    before = default_log().tail(1)
+    filter_chunks([chunk("mine")], ALICE)
+    assert default_log().tail(1) == before

@@ -111,13 +111,15 @@ class RagFilter:
     injected chunks, or keep them flagged. ``threshold``: when ``scan_document`` returns a
     ScanResult, the score at or above which a chunk counts as injected; when it returns the
     Engine's Decision (``lambda t: engine.scan(t, "document")``), a block means injected and
-    a redaction replaces the chunk's text. ``spotlight``: delimit or datamark.
+    a redaction replaces the chunk's text. ``spotlight``: delimit or datamark. ``audit``: record
+    an audit event (counts by reason, no text) whenever a retrieval drops chunks.
     """
 
     levels: tuple[str, ...] = DEFAULT_LEVELS
     on_injection: Literal["drop", "flag"] = "drop"
     threshold: float = 0.5
     spotlight: Literal["delimit", "datamark"] = "delimit"
+    audit: bool = True  # record an audit event whenever chunks are dropped
 
     def __post_init__(self) -> None:
         if len(set(self.levels)) != len(self.levels) or not self.levels:
@@ -188,6 +190,8 @@ class RagFilter:
             kept.append(chunk)
         if denied:
             findings.append(_acl_finding(caller, denied))
+        if dropped and self.audit:
+            _audit(caller, dropped)
         texts = [c.text for c in kept]
         if self.spotlight == "delimit":
             boundary = _boundary(texts)
@@ -240,6 +244,23 @@ def _marker(texts: list[str]) -> str:
 
 def _safe_id(chunk_id: str) -> str:
     return "".join(ch for ch in chunk_id if ch.isalnum() or ch in "-_.:")[:64]
+
+
+def _audit(caller: Caller, dropped: list[tuple[str, str]]) -> None:
+    """One event per filtered retrieval that dropped something: counts, never text."""
+    from aisec.core.audit import record
+
+    counts: dict[str, str | int | float | bool | None] = {"principal": caller.principal}
+    for _, reason in dropped:
+        key = "dropped_" + reason.replace(" ", "_")
+        counts[key] = int(counts.get(key) or 0) + 1
+    cross = any(reason == "other tenant" for _, reason in dropped)
+    record(
+        "guard.rag.filter",
+        f"tenant:{caller.tenant}",
+        "denied" if cross else "ok",
+        counts,
+    )
 
 
 def _acl_finding(caller: Caller, denied: Mapping[str, int]) -> Finding:
