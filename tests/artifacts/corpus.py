@@ -580,6 +580,11 @@ def npz_malicious() -> bytes:
     return buf.getvalue()
 
 
+def pickle_zip_polyglot() -> bytes:
+    """A benign pickle with a malicious PyTorch zip appended (zip readers find the end record)."""
+    return pickle.dumps({"config": "ok"}, protocol=2) + torch_zip(os_system_proto(2))
+
+
 def bz2_pickle() -> bytes:
     return bz2.compress(os_system_proto(4))
 
@@ -822,6 +827,11 @@ MALICIOUS: list[tuple[str, Builder, str]] = [
     ("npy_object_array", _bytes_builder("obj.npy", npy_object_malicious), "pickle-dangerous-call"),
     ("npz_object_array", _bytes_builder("obj.npz", npz_malicious), "pickle-dangerous-call"),
     ("bz2_wrapped_pickle", _bytes_builder("model.pkl.bz2", bz2_pickle), "pickle-dangerous-call"),
+    (
+        "pickle_zip_polyglot",
+        _bytes_builder("polyglot.pkl", pickle_zip_polyglot),
+        "polyglot-embedded-zip",
+    ),
 ]
 
 # Suspicious, not malicious: imports outside the allowlist, broken framing.

@@ -161,6 +161,8 @@ class _Scanner:
                 fmt = handler.name
                 findings = handler().scan(ctx)
                 fmt = ctx.detected_format or fmt
+            if fmt in _POLYGLOT_HOSTS and head[:4] != b"PK\x03\x04":
+                findings += _embedded_zip(ctx)
         except ScanError as exc:
             error = exc.message
             fmt = ctx.detected_format or fmt
@@ -206,6 +208,47 @@ class _Scanner:
             return findings
 
         return nested
+
+
+_EOCD = b"PK\x05\x06"
+# Formats whose readers never legitimately end with a zip (archives may hold one).
+_POLYGLOT_HOSTS = frozenset(("pickle", "joblib", "pytorch-legacy", "npy", "npy-object", "unknown"))
+_TAIL = 66_000  # EOCD (22 bytes) plus the longest zip comment
+
+
+def _embedded_zip(ctx: ScanContext) -> list[Finding]:
+    """A zip hiding after other content (a pickle/zip polyglot): report it and scan it."""
+    stream = ctx.stream
+    stream.seek(max(ctx.size - _TAIL, 0))
+    tail = stream.read(_TAIL)
+    if _EOCD not in tail:
+        return []
+    stream.seek(0)
+    window = stream.read(min(ctx.size, ctx.limits.max_json_bytes))
+    start = window.find(b"PK\x03\x04", 1)
+    if start < 0 or ctx.scan_nested is None:
+        return []
+    from aisec.artifacts._slice import SliceStream
+
+    part = SliceStream(stream, start, ctx.size - start)
+    ctx.scan_nested(part, f"@{start}.zip", ctx.size - start)  # type: ignore[arg-type]
+    return [
+        Finding(
+            rule_id="polyglot-embedded-zip",
+            title="File hides a zip archive after other content",
+            severity=Severity.MEDIUM,
+            asset=ctx.display_path,
+            location=Location(path=ctx.display_path, offset=start),
+            evidence=f"zip local header at offset {start}, end record in the last bytes",
+            frameworks=(
+                FrameworkRef("ATLAS", "AML.T0011.000"),
+                FrameworkRef("ATLAS", "AML.T0010.003"),
+                FrameworkRef("OWASP-LLM", "LLM03:2025"),
+            ),
+            remediation="Zip readers that search for the end record will open the hidden "
+            "archive; rebuild the file from its source.",
+        )
+    ]
 
 
 def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:

@@ -424,8 +424,6 @@ _DANGEROUS_CALLABLES = frozenset(
         "operator.delitem",
         "operator.getitem",
         "functools.reduce",
-        "functools.partial",
-        "functools.partialmethod",
         "types.FunctionType",
         "types.LambdaType",
         "types.CodeType",
