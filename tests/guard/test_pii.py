@@ -249,3 +249,9 @@ def test_repeated_fragments_stay_linear() -> None:
 
 def test_decorator_after_newline_is_not_email() -> None:
     assert kinds("```python\n@mcp.tool\ndef f(): ...") == []
+
+
+def test_spelled_out_email_evasion() -> None:
+    assert ("EMAIL", "jane.doe [at] corp [dot] com") in kinds("write jane.doe [at] corp [dot] com")
+    assert ("EMAIL", "bob(at)mail.example.org") in kinds("contact: bob(at)mail.example.org")
+    assert kinds("we meet (at) noon [dot] later") == []

@@ -133,6 +133,12 @@ def ssn_valid(area: str, group: str, serial: str) -> bool:
 
 _LOCAL = re.compile(r"[A-Za-z0-9._%+-]{1,64}\Z")
 _DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])")
+_SPELLED_AT = re.compile(r"[\[(\{]\s?(?:at|AT|At)\s?[\])\}]")
+_EMAIL_SPELLED = re.compile(
+    r"(?i)(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}\s?[\[(\{]\s?at\s?[\])\}]\s?"
+    r"(?:[a-z0-9-]{1,63}\s?(?:[\[(\{]\s?dot\s?[\])\}]|\.)\s?)+"
+    r"(?:com|org|net|edu|gov|mil|int|io|ai|dev|app|info|biz|name|mail|[a-z]{2})(?![\w-])"
+)
 _CARD = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)")
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?"
@@ -333,6 +339,20 @@ def _emails(text: str) -> Iterable[PiiMatch]:
         at = text.find("@", nxt)
 
 
+def _spelled_emails(text: str) -> Iterable[PiiMatch]:
+    """ "jane [at] corp [dot] com", the spelling used to slip addresses past filters;
+    searched only around each bracketed "at"."""
+    n = len(text)
+    last = 0
+    for at in _SPELLED_AT.finditer(text):
+        if at.start() < last:
+            continue
+        for m in _EMAIL_SPELLED.finditer(text, max(last, at.start() - 70), min(n, at.end() + 200)):
+            if m.start() <= at.start() < m.end():
+                yield PiiMatch("EMAIL", m.start(), m.end(), 0.8)
+                last = m.end()
+
+
 def _hint(low: str, hints: tuple[str, ...]) -> bool:
     return any(h in low for h in hints)
 
@@ -340,6 +360,8 @@ def _hint(low: str, hints: tuple[str, ...]) -> bool:
 def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
     if "EMAIL" in kinds and "@" in text:
         yield from _emails(text)
+    if "EMAIL" in kinds and ("at]" in text or "at)" in text or "AT]" in text or "AT)" in text):
+        yield from _spelled_emails(text)
     runs = [m.span() for m in _SCOUT.finditer(text)] if kinds & _DIGIT_KINDS else []
     windows = _windows(runs, len(text), 3, 16)
     low = text.lower() if windows or "UK_NINO" in kinds else ""
