@@ -340,8 +340,8 @@ def _emails(text: str) -> Iterable[PiiMatch]:
 
 
 def _spelled_emails(text: str) -> Iterable[PiiMatch]:
-    """ "jane [at] corp [dot] com", the spelling used to slip addresses past filters;
-    searched only around each bracketed "at"."""
+    """Spelled-out addresses (``jane [at] corp [dot] com``), the form used to slip them past
+    filters; searched only around each bracketed "at"."""
     n = len(text)
     last = 0
     for at in _SPELLED_AT.finditer(text):
