@@ -57,6 +57,36 @@ def test_classification(module: str, name: str, expected: GlobalClass) -> None:
     assert classify_global(module, name) is expected
 
 
+@pytest.mark.parametrize(
+    ("module", "name", "where_seen"),
+    [
+        ("pip", "main", "CVE-2025-1716: picklescan missed pip.main"),
+        ("numpy.testing._private.utils", "runstring", "picklescan advisory: exec via numpy"),
+        ("torch._inductor.codecache", "compile_file", "picklescan advisory: torch compile"),
+        ("torch.utils.bottleneck.__main__", "run_cprofile", "picklescan advisory"),
+        ("torch.fx.graph_module", "reduce_graph_module", "exec of generated source"),
+        ("asyncio.unix_events", "_UnixSubprocessTransport", "modelscan denylist gap"),
+        ("_io", "FileIO", "file write through io alias"),
+        ("idlelib.pyshell", "ModifiedInterpreter", "code execution via idlelib"),
+        ("cProfile", "run", "exec of a code string"),
+        ("timeit", "timeit", "exec of a code string"),
+        ("_posixsubprocess", "fork_exec", "subprocess alias"),
+        ("bdb", "Bdb", "debugger run"),
+        ("functools", "reduce", "call gadget"),
+        ("uuid", "_get_command_stdout", "subprocess in uuid"),
+        ("logging.config", "listen", "eval of received config"),
+        ("pydoc", "pipepager", "shell pipe"),
+        (
+            "pathlib",
+            "Path.write_text.__globals__",
+            "dunder escape through an allowlisted-looking module",
+        ),
+    ],
+)
+def test_known_scanner_bypass_callables(module: str, name: str, where_seen: str) -> None:
+    assert classify_global(module, name) is GlobalClass.DANGEROUS, where_seen
+
+
 def test_torchscript_names_only_trusted_in_torchscript() -> None:
     assert classify_global("__torch__.model", "Net") is GlobalClass.UNKNOWN
     assert classify_global("__torch__.model", "Net", torchscript=True) is GlobalClass.SAFE

@@ -116,6 +116,11 @@ _BASE_SAFE = {
     "datetime.timedelta",
     "datetime.timezone",
     "decimal.Decimal",
+    "uuid.UUID",
+    "pathlib.PosixPath",
+    "pathlib.WindowsPath",
+    "pathlib.PurePosixPath",
+    "pathlib.PureWindowsPath",
     "fractions.Fraction",
     # numpy arrays, scalars and dtypes (numpy 1 and 2 module paths)
     "numpy.core.multiarray._reconstruct",
@@ -383,6 +388,28 @@ _DANGEROUS_MODULES = frozenset(
         "keras.models",
         "tensorflow.io",
         "builtins.__import__",
+        "torch.fx",
+        "torch.testing",
+        "torch.utils.collect_env",
+        "torch.utils.bottleneck",
+        "torch.export",
+        "torch._export",
+        "torch.utils._config_module",
+        "torch.jit.unsupported_tensor_ops",
+        "logging.config",
+        "pydoc",
+        "antigravity",
+        "_sitebuiltins",
+        "asyncore",
+        "asynchat",
+        "smtpd",
+        "concurrent",
+        "dbm",
+        "mako",
+        "httplib",
+        "cgi",
+        "cgitb",
+        "wsgiref",
     ]
 )
 
@@ -459,6 +486,8 @@ _DANGEROUS_CALLABLES = frozenset(
         "pandas.io.pickle.read_pickle",
         "keras.saving.load_model",
         "base64.__builtins__",
+        "uuid._get_command_stdout",
+        "uuid._popen",
     )
 )
 
