@@ -11,15 +11,16 @@ data files without those are clean.
 from __future__ import annotations
 
 import io
-from typing import Any, ClassVar
-
-import h5py
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts._keras import analyse_keras_config, keras_issue_findings, load_json_bounded
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    import h5py
 
 __all__ = ["Hdf5Handler", "hdf5_bytes_findings"]
 
@@ -75,6 +76,8 @@ def _config_findings(f: h5py.File, path: str, limit: int) -> list[Finding]:
 
 def _walk_findings(f: h5py.File, path: str) -> list[Finding]:
     """External links, external storage and virtual datasets, without following any."""
+    import h5py
+
     findings: list[Finding] = []
     stack: list[tuple[Any, str, int]] = [(f, "", 0)]
     seen = 0
@@ -144,6 +147,8 @@ def _dataset_findings(dset: h5py.Dataset, name: str, path: str) -> list[Finding]
 
 
 def _scan_file(source: Any, path: str, ctx: ScanContext) -> list[Finding]:
+    import h5py  # imported on first use: it costs a quarter second of start-up
+
     try:
         with h5py.File(source, "r") as f:
             return _config_findings(f, path, ctx.limits.max_json_bytes) + _walk_findings(f, path)

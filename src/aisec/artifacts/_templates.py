@@ -18,12 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import ClassVar
 
 import jinja2
-import jinja2.ext
 from jinja2 import nodes
-from jinja2.parser import Parser
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding, short
@@ -160,25 +159,25 @@ def looks_like_template(text: str) -> bool:
     return any(m in text for m in _MARKERS)
 
 
-class _GenerationExtension(jinja2.ext.Extension):
-    """Parses Hugging Face's ``{% generation %}...{% endgeneration %}`` block (no-op)."""
-
-    tags = {"generation"}  # noqa: RUF012 - jinja2 reads a plain class attribute
-
-    def parse(self, parser: Parser) -> nodes.Node | list[nodes.Node]:
-        next(parser.stream)
-        return parser.parse_statements(("name:endgeneration",), drop_needle=True)
-
-
+@cache
 def _environment() -> jinja2.Environment:
     # Same syntax Hugging Face transformers and llama.cpp accept; used to PARSE only.
+    import jinja2.ext
+    from jinja2.parser import Parser
+
+    class _GenerationExtension(jinja2.ext.Extension):
+        """Parses Hugging Face's ``{% generation %}...{% endgeneration %}`` block."""
+
+        tags = {"generation"}  # noqa: RUF012 - jinja2 reads a plain class attribute
+
+        def parse(self, parser: Parser) -> nodes.Node | list[nodes.Node]:
+            next(parser.stream)
+            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
     return jinja2.Environment(
         extensions=[jinja2.ext.loopcontrols, jinja2.ext.do, _GenerationExtension],
         autoescape=False,  # noqa: S701 - parse only; nothing is ever rendered
     )
-
-
-_ENV = _environment()
 
 
 class _Unknown:
@@ -580,7 +579,7 @@ def analyse_template(source: str) -> list[TemplateIssue]:
         ]
         return issues + _fallback(source[:MAX_TEMPLATE_CHARS])
     try:
-        tree = _ENV.parse(source)
+        tree = _environment().parse(source)
     except jinja2.TemplateSyntaxError as exc:
         # jinja2 (what transformers and llama-cpp-python use) cannot run it either
         issue = TemplateIssue("parse-error", Severity.INFO, f"{exc.message}", exc.lineno)
