@@ -5,9 +5,10 @@
 
 The corpus comes from ``tests/artifacts/corpus.py`` (malicious techniques, suspicious
 samples, benign real-model files; part B's formats are appended there). Peers run in
-their own venvs ``benchmarks/.venv-<tool>`` (see README.md). Two throughput files are
-added: a large-tensor pickle and a dense small-opcode pickle. Prints one markdown table:
-detections, false positives, errors, wall time, scan time, files/s and MB/s per tool.
+their own venvs ``benchmarks/.venv-<tool>`` (see README.md). Three throughput files are
+added: a large-tensor pickle, a random forest and a dense small-opcode pickle. Prints
+markdown tables: detections, false positives, errors, wall time, scan time, files/s and
+MB/s per tool; then MB/s per tool on the throughput files.
 """
 
 from __future__ import annotations
@@ -63,7 +64,16 @@ def build_throughput() -> list[tuple[str, Path]]:
             {"id": i, "w": i * 0.5, "tag": f"t{i % 97}", "ok": bool(i & 1)} for i in range(400_000)
         ]
         dense.write_bytes(pickle.dumps(rows, protocol=4))
-    return [("tensors_256mb", big), ("dense_opcodes", dense)]
+    forest = folder / "sklearn_forest.pkl"
+    if not forest.exists():
+        from sklearn.ensemble import RandomForestClassifier
+
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((4000, 20))
+        y = (x[:, 0] + x[:, 1] > 0).astype(int)
+        model = RandomForestClassifier(n_estimators=150, random_state=0).fit(x, y)
+        forest.write_bytes(pickle.dumps(model, protocol=5))
+    return [("tensors_256mb", big), ("sklearn_forest", forest), ("dense_opcodes", dense)]
 
 
 def python_for(tool: str) -> Path | None:
