@@ -180,6 +180,12 @@ SSTI_TEMPLATES: dict[str, tuple[str, str]] = {
     "str_format_field_path": ("{{ ('{0.__cla' ~ 'ss__}').format(messages) }}", "ssti"),
     "config_globals": ("{{ config.__class__.__init__.__globals__['os'].popen('id') }}", "ssti"),
     "request_application": ("{{ request.application.__globals__.__builtins__ }}", "ssti"),
+    "attr_set_block": (
+        "{% set n %}__class__{% endset %}{{ ()|attr(n) }}",
+        "ssti",
+    ),
+    "map_attr_filter": ("{{ [()]|map('attr', '__cla' ~ 'ss__')|list }}", "ssti"),
+    "filter_block_attr": ("{% filter attr('__class__') %}{% endfilter %}", "ssti"),
     "lipsum_alone": ("{{ lipsum }}", "suspicious-global"),
     "attr_from_message_content": (
         "{% for m in messages %}{{ ()|attr(m.content) }}{% endfor %}",
@@ -316,6 +322,38 @@ def frozen_graph_benign() -> bytes:
     return tf_graph(nodes)
 
 
+def keras_metadata_pb(layers: list[dict[str, object]]) -> bytes:
+    """``keras_metadata.pb`` (SavedMetadata) as tf.keras 2 writes it next to saved_model.pb."""
+    nodes = [{"name": "sequential", "class_name": "Sequential", "config": {"name": "sequential"}}]
+    out = b""
+    for i, meta in enumerate(nodes + layers):
+        ident = "_tf_keras_sequential" if i == 0 else "_tf_keras_layer"
+        obj = pb_varint(2, i) + pb_str(3, "root" if i == 0 else f"root.layer-{i - 1}")
+        obj += pb_str(4, ident) + pb_str(5, json.dumps(meta)) + pb_bytes(6, pb_varint(1, 2))
+        out += pb_bytes(1, obj)
+    return out
+
+
+_TF_LAMBDA_META = {
+    "name": "lambda",
+    "class_name": "Lambda",
+    "config": {"name": "lambda", "function": ["<b64>", None, None], "function_type": "lambda"},
+}
+_TF_DENSE_META = {"name": "dense", "class_name": "Dense", "config": {"units": 2}}
+
+
+def saved_model_with_object_graph(metadata: list[dict[str, object]]) -> bytes:
+    """A SavedModel whose object graph keeps Keras layer metadata (TF 2.0-2.4 layout)."""
+    graph = _tf2_graph()
+    objects = b"".join(
+        pb_bytes(1, pb_bytes(4, pb_str(1, "_tf_keras_layer") + pb_str(3, json.dumps(m))))
+        for m in metadata
+    )
+    meta_info = pb_str(4, "serve") + pb_str(5, "2.4.0")
+    meta = pb_bytes(1, meta_info) + pb_bytes(2, graph) + pb_bytes(7, objects)
+    return pb_varint(1, 1) + pb_bytes(2, meta)
+
+
 SAVEDMODEL_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
     "pyfunc_in_serving_function": (
         lambda: saved_model(
@@ -358,6 +396,14 @@ SAVEDMODEL_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
     "asset_path_traversal": (
         lambda: saved_model(_tf2_graph(), assets=("../../../../etc/passwd",)),
         "savedmodel-asset-path-traversal",
+    ),
+    "keras_metadata_pb_lambda": (
+        lambda: keras_metadata_pb([_TF_DENSE_META, _TF_LAMBDA_META]),
+        "keras-lambda-layer",
+    ),
+    "object_graph_keras_lambda": (
+        lambda: saved_model_with_object_graph([_TF_DENSE_META, _TF_LAMBDA_META]),
+        "keras-lambda-layer",
     ),
     "frozen_graph_pyfunc": (
         lambda: tf_graph([tf_node("input", "Placeholder"), tf_node("evil", "PyFunc", ("input",))]),

@@ -68,3 +68,12 @@ def test_truncated_model_is_an_error() -> None:
     data = ONNX_ATTACKS["unknown_custom_op_domain"][0]()
     report = scan_bytes(data[:-7], "m.onnx")
     assert report.files[0].verdict in ("error", "suspicious")
+
+
+def test_implausible_declared_size() -> None:
+    import onnx
+
+    model = onnx.load_from_string(onnx_external("w.bin"))
+    model.graph.initializer[0].dims[:] = [1 << 30, 1 << 30]
+    report = scan_bytes(model.SerializeToString(), "m.onnx")
+    assert "onnx-tensor-bad-shape" in {f.rule_id for f in report.findings}

@@ -67,3 +67,13 @@ def test_truncated_saved_model_is_an_error() -> None:
     data = savedmodel_benign()
     report = scan_bytes(data[: len(data) // 2], "saved_model.pb")
     assert report.files[0].verdict == "error"
+
+
+def test_benign_keras_metadata_is_clean() -> None:
+    from _formats_samples import _TF_DENSE_META, keras_metadata_pb
+
+    report = scan_bytes(keras_metadata_pb([_TF_DENSE_META]), "keras_metadata.pb")
+    assert (report.files[0].format, report.files[0].verdict) == (
+        "keras-savedmodel-metadata",
+        "clean",
+    )

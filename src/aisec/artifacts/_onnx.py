@@ -55,6 +55,7 @@ STANDARD_DOMAINS = frozenset(
 _PYTHON_OPS = frozenset({"PyOp", "PyFunc", "PythonOp", "PyCustomOp"})
 _MAX_DEPTH = 64
 _MAX_NODES = 5_000_000
+_MAX_TENSOR_BYTES = 1 << 40  # 1 TiB: beyond any real tensor
 # bytes per element of TensorProto.DataType values whose size is fixed
 _ELEM_SIZE = {
     1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8,
@@ -283,6 +284,16 @@ def _check_shape(
     for d in dims:
         count *= d
     size = _ELEM_SIZE.get(data_type)
+    if count * (size or 1) > _MAX_TENSOR_BYTES:
+        st.add(
+            "onnx-tensor-bad-shape",
+            "ONNX tensor declares an implausible size",
+            Severity.MEDIUM,
+            f"tensor {name!r} dims {dims[:8]} ({count} elements)",
+            _REMEDIATION_SIZE,
+            at,
+        )
+        return
     if raw_len is not None and size is not None and count * size != raw_len:
         st.add(
             "onnx-tensor-size-mismatch",

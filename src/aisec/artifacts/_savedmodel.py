@@ -9,6 +9,7 @@ asset file names that climb out of the model folder are reported too.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -16,11 +17,12 @@ from typing import ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
+from aisec.artifacts._keras import analyse_keras_config
 from aisec.artifacts._protowire import LEN, VARINT, Buffer, ProtoError, fields, open_buffer, text
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 
-__all__ = ["SavedModelHandler", "TfGraphDefHandler"]
+__all__ = ["KerasMetadataHandler", "SavedModelHandler", "TfGraphDefHandler"]
 
 PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
 FILE_READ_OPS = frozenset(
@@ -101,6 +103,7 @@ _CHECKPOINT_FUNCTION = re.compile(
 )
 _SAVER_SCOPE = re.compile(r"^save(?:_\d+)?/")
 _MAX_NODES = 5_000_000
+_MAX_METADATA = 64 << 20
 _REMEDIATION_PY = (
     "Do not load this model: it calls Python functions from the graph. Rebuild it without "
     "tf.py_function/tf.numpy_function."
@@ -246,6 +249,30 @@ def _meta_graph(st: _State, start: int, end: int) -> None:
             for g in fields(st.buf, f.start, f.end):
                 if g.number == 2 and g.wire == LEN:
                     _check_asset(st, text(st.buf, g, 4096), f.start)
+        elif f.number == 7:  # SavedObjectGraph: nodes = 1 -> user_object = 4 -> metadata = 3
+            for node in fields(st.buf, f.start, f.end):
+                if node.number != 1 or node.wire != LEN:
+                    continue
+                for kind in fields(st.buf, node.start, node.end):
+                    if kind.number == 4 and kind.wire == LEN:
+                        for g in fields(st.buf, kind.start, kind.end):
+                            if g.number == 3 and g.wire == LEN:
+                                _keras_metadata(st, g.start, g.end)
+
+
+def _keras_metadata(st: _State, start: int, end: int) -> None:
+    """Keras layer metadata (JSON) kept in a SavedModel: Lambda layers live here."""
+    if end - start > _MAX_METADATA:
+        raise ScanError(f"{st.path}: Keras metadata entry exceeds {_MAX_METADATA} bytes")
+    raw = bytes(st.buf[start:end])
+    if not raw.lstrip().startswith(b"{"):
+        return
+    try:
+        config = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return  # not JSON: nothing Keras would build from it
+    for issue in analyse_keras_config(config):
+        st.add(issue.rule_id, issue.title, issue.severity, issue.evidence, issue.remediation, start)
 
 
 def _check_asset(st: _State, filename: str, at: int) -> None:
@@ -330,6 +357,41 @@ class SavedModelHandler(FormatHandler):
             for f in fields(buf, 0, len(buf)):
                 if f.number == 2 and f.wire == LEN:
                     _meta_graph(st, f.start, f.end)
+            return st.findings
+
+
+def _sniff_keras_metadata(head: bytes) -> bool:
+    """``keras_metadata.pb``: SavedMetadata, repeated SavedObject with ``_tf_keras_*`` ids."""
+    if head[:1] != b"\x0a" or b"_tf_keras_" not in head:
+        return False
+    try:
+        first = next(fields(head, 0, len(head)))
+    except ProtoError as exc:
+        return "runs past" in str(exc)
+    except StopIteration:
+        return False
+    return first.number == 1 and first.wire == LEN
+
+
+class KerasMetadataHandler(FormatHandler):
+    """``keras_metadata.pb`` of a Keras SavedModel: per-layer JSON configs (Lambda...)."""
+
+    name: ClassVar[str] = "keras-savedmodel-metadata"
+    priority: ClassVar[int] = 26
+
+    @classmethod
+    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        return _sniff_keras_metadata(head)
+
+    def scan(self, ctx: ScanContext) -> list[Finding]:
+        with open_buffer(ctx, ctx.limits.max_file_bytes) as buf:
+            st = _State(buf, ctx.display_path)
+            for node in fields(buf, 0, len(buf)):
+                if node.number != 1 or node.wire != LEN:
+                    continue
+                for g in fields(buf, node.start, node.end):
+                    if g.number == 5 and g.wire == LEN:
+                        _keras_metadata(st, g.start, g.end)
             return st.findings
 
 

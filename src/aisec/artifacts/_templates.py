@@ -238,6 +238,8 @@ class _Analyser:
                     vals = self.fold(pair.value, depth)
                     out[keys[0]] = vals[0] if vals else None
             return [out]
+        if isinstance(node, nodes.Output):
+            return self._fold(nodes.Concat(node.nodes), depth)
         if isinstance(node, nodes.Concat):
             parts = [self.fold(n, depth) for n in node.nodes]
             if all(parts):
@@ -370,7 +372,7 @@ class _Analyser:
         if isinstance(node, nodes.Assign):
             values = self.fold(node.node)
         else:
-            values = self.fold(nodes.Concat(node.body)) if node.body else []
+            values = self.fold(nodes.Concat(list(node.body))) if node.body else []
         targets = node.target.items if isinstance(node.target, nodes.Tuple) else [node.target]
         for target in targets:
             if isinstance(target, nodes.Name):
@@ -385,6 +387,15 @@ class _Analyser:
             elif not all(self.fold(a) for a in node.args):
                 self.add("dynamic-attribute", Severity.HIGH, "|attr() with a computed name", node)
             return
+        if node.name == "map" and node.args and "attr" in self.fold(node.args[0]):
+            # map('attr', name) applies |attr to every item
+            bad = [b for a in node.args[1:] for b in self.bad_strings(a)]
+            if bad:
+                self.add("ssti", Severity.CRITICAL, f"|map('attr', {bad[0]!r})", node)
+            elif not all(self.fold(a) for a in node.args[1:]):
+                self.add(
+                    "dynamic-attribute", Severity.HIGH, "|map('attr') with a computed name", node
+                )
         if node.name in _ATTRIBUTE_FILTERS:
             candidates = [kw.value for kw in node.kwargs if kw.key == "attribute"]
             if node.name in ("selectattr", "rejectattr", "groupby") and node.args:
