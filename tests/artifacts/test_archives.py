@@ -104,7 +104,7 @@ def test_7z_with_pickle_member() -> None:
 def test_7z_bomb_is_refused_before_extraction() -> None:
     buf = io.BytesIO()
     with py7zr.SevenZipFile(buf, "w") as sz:
-        sz.writestr(b"\x00" * (8 << 20), "zeros.bin")
+        sz.writestr(b"\x00" * (24 << 20), "zeros.bin")
     report = scan_bytes(buf.getvalue(), "b.7z", limits=Limits(max_compression_ratio=20))
     assert "archive-bomb" in _rules(report)
 
@@ -113,3 +113,9 @@ def test_corrupt_zip_is_an_error_verdict() -> None:
     data = _zip({"a.pkl": os_system_proto(2)})[:40]
     report = scan_bytes(data, "cut.zip")
     assert report.files[0].verdict in ("error", "malicious")
+
+
+def test_small_highly_compressible_members_are_not_bombs() -> None:
+    # zero-initialised weights compress far beyond the ratio limit; only volume makes a bomb
+    data = _zip({"zeros.npy": b"\x00" * (4 << 20)})
+    assert scan_bytes(data, "zeros.npz").files[0].verdict == "clean"

@@ -9,7 +9,7 @@ import zlib
 from typing import Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
-from aisec.artifacts._zip import archive_finding, unsafe_member_path
+from aisec.artifacts._zip import BOMB_FLOOR, archive_finding, unsafe_member_path
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding
 
@@ -141,7 +141,7 @@ class SevenZipHandler(FormatHandler):
                 total = sum(int(i.uncompressed or 0) for i in infos)
                 packed = max(ctx.size, 1)
                 if total > limits.max_archive_total_bytes or (
-                    total > 1 << 20 and total / packed > limits.max_compression_ratio
+                    total > BOMB_FLOOR and total / packed > limits.max_compression_ratio
                 ):
                     findings.append(
                         archive_finding(

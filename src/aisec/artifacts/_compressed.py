@@ -10,7 +10,7 @@ import zlib
 from typing import Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
-from aisec.artifacts._zip import archive_finding
+from aisec.artifacts._zip import BOMB_FLOOR, archive_finding
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding
 
@@ -71,7 +71,7 @@ class CompressedHandler(FormatHandler):
         limits = ctx.limits
         cap = min(
             limits.max_archive_total_bytes,
-            max(int(ctx.size * limits.max_compression_ratio), 1 << 20),
+            max(int(ctx.size * limits.max_compression_ratio), BOMB_FLOOR),
         )
         out = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 - closed below
         try:

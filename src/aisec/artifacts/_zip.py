@@ -27,11 +27,14 @@ from aisec.artifacts._torchscript_code import scan_torchscript_code
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 
-__all__ = ["ZipHandler"]
+__all__ = ["BOMB_FLOOR", "ZipHandler", "archive_finding", "unsafe_member_path"]
 
 _LOCAL_SIG = b"PK\x03\x04"
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _CHUNK = 1 << 20
+# Ratio limits apply above this expanded size: small, very compressible members (zeroed
+# tensors) are normal; a bomb needs volume.
+BOMB_FLOOR = 16 << 20
 _SPOOL = 32 << 20
 _STORAGE = re.compile(r"(^|/)(data|\.data)/[^/]+$")
 _REFS = (FrameworkRef("ATLAS", "AML.T0010.003"), FrameworkRef("OWASP-LLM", "LLM03:2025"))
@@ -274,7 +277,7 @@ class ZipHandler(FormatHandler):
             return out
         if e.flags & 1:
             out.append(archive_finding(ctx, "zip-encrypted-flag", e.name, e.offset))
-        if e.usize > 1 << 20 and e.csize > 0 and e.usize / e.csize > budget.ratio:
+        if e.usize > BOMB_FLOOR and e.csize > 0 and e.usize / e.csize > budget.ratio:
             out.append(
                 archive_finding(
                     ctx, "archive-bomb", f"{e.name}: ratio {e.usize / e.csize:.0f}:1", e.offset
