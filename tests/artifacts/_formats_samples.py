@@ -489,6 +489,16 @@ def gguf_benign(version: int = 3, template: str | None = LLAMA3) -> bytes:
     return gguf_bytes(_llama_kvs(template), _llama_tensors(), version=version)
 
 
+def _zip_with_pickle() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(
+            "archive/data.pkl",
+            b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
+        )
+    return buf.getvalue()
+
+
 def _gguf_huge_kv_count() -> bytes:
     data = bytearray(gguf_benign())
     data[16:24] = struct.pack("<Q", 1 << 60)
@@ -545,6 +555,7 @@ GGUF_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
         ),
         "gguf-invalid-metadata",
     ),
+    "zip_appended_polyglot": (lambda: gguf_benign() + _zip_with_pickle(), "gguf-trailing-data"),
     "tensor_too_many_dims": (
         lambda: gguf_bytes(
             [("general.architecture", GGUF_STR, "llama")],
@@ -1142,11 +1153,51 @@ KERAS_ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
         ),
         "keras-unsafe-module",
     ),
+    "torch_module_wrapper_pickle": (
+        lambda: keras_archive(keras_sequential([_torch_wrapper()])),
+        "keras-torch-module-wrapper",
+    ),
+    "string_lookup_vocabulary_etc_passwd": (
+        lambda: keras_archive(
+            keras_sequential(
+                [
+                    {
+                        "module": "keras.layers",
+                        "class_name": "StringLookup",
+                        "config": {"vocabulary": "/etc/passwd"},
+                        "registered_name": None,
+                    }
+                ]
+            )
+        ),
+        "keras-file-reference",
+    ),
+    "unsafe_deserialization_as_plain_string": (
+        lambda: keras_archive(
+            keras_sequential([_dense(activation="keras.config.enable_unsafe_deserialization")])
+        ),
+        "keras-unsafe-module",
+    ),
     "unexpected_member_in_archive": (
         lambda: keras_archive(keras_sequential([_dense()]), {"payload.bin": b"\0" * 32}),
         "keras-unexpected-member",
     ),
 }
+
+
+OS_SYSTEM_PICKLE = b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03."
+
+
+def _torch_wrapper() -> dict[str, object]:
+    return {
+        "module": "keras.layers",
+        "class_name": "TorchModuleWrapper",
+        "config": {
+            "name": "torch_module_wrapper",
+            "module": base64.b64encode(OS_SYSTEM_PICKLE).decode(),
+        },
+        "registered_name": "TorchModuleWrapper",
+    }
 
 
 def legacy_keras_config(layers: list[dict[str, object]]) -> dict[str, object]:

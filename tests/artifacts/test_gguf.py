@@ -74,3 +74,9 @@ def test_vocabulary_with_brace_tokens_is_clean() -> None:
     tokens = ["{{", "{%", "{#", "}}", "%}", "{{-", *[f"t{i}" for i in range(20)]]
     data = gguf_bytes([("tokenizer.ggml.tokens", 9, (GGUF_STR, tokens))])
     assert scan_bytes(data, "vocab.gguf").findings == []
+
+
+def test_appended_zip_is_scanned() -> None:
+    report = scan_bytes(GGUF_ATTACKS["zip_appended_polyglot"][0](), "m.gguf")
+    nested = [r for r in report.files if r.path.endswith("!/trailing-data")]
+    assert nested and nested[0].verdict == "malicious"

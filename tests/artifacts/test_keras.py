@@ -128,3 +128,10 @@ def test_keras_framework_refs_resolve() -> None:
     for finding in report.findings:
         for ref in finding.frameworks:
             assert lookup(ref).id == ref.id
+
+
+def test_torch_module_wrapper_payload_is_scanned_as_a_pickle() -> None:
+    report = scan_bytes(KERAS_ATTACKS["torch_module_wrapper_pickle"][0](), "m.keras")
+    nested = [r for r in report.files if "torch-module" in r.path]
+    assert nested and nested[0].verdict == "malicious"
+    assert report.files[0].verdict == "malicious"  # the container takes its worst member

@@ -43,6 +43,7 @@ GGUF_TYPE_SIZES = {
     28: (1, 8), 30: (1, 2),
 }  # fmt: skip
 _MAX_GGML_TYPE = 64
+_MAX_TRAILING_SCAN = 64 << 20
 _REMEDIATION_BOUNDS = (
     "Do not load this file with llama.cpp or bindings older than your last update; obtain "
     "the model from its publisher. The metadata is malformed in a way parsers overflow on."
@@ -265,7 +266,9 @@ def _tensors(r: _Reader, st: _State, tensor_count: int) -> list[tuple[str, int, 
     return infos
 
 
-def _check_data(r: _Reader, st: _State, infos: list[tuple[str, int, int]]) -> None:
+def _check_data(
+    r: _Reader, st: _State, infos: list[tuple[str, int, int]], ctx: ScanContext
+) -> None:
     data_start = -(-r.pos // st.alignment) * st.alignment
     data_size = r.size - data_start
     for name, offset, size in infos:
@@ -277,6 +280,35 @@ def _check_data(r: _Reader, st: _State, infos: list[tuple[str, int, int]]) -> No
                 data_start + min(offset, data_size),
             )
             return
+    if any(size < 0 for _, _, size in infos):
+        return  # a tensor type whose size we do not model: cannot tell where data ends
+    used = max((offset + size for _, offset, size in infos), default=0)
+    used = -(-used // st.alignment) * st.alignment
+    if data_size - used > st.alignment:
+        _trailing(r, st, ctx, data_start + used, data_size - used)
+
+
+def _trailing(r: _Reader, st: _State, ctx: ScanContext, start: int, length: int) -> None:
+    ctx.stream.seek(start)
+    peek = ctx.stream.read(16).lstrip(b"\0")
+    hint = " (zip archive)" if peek.startswith(b"PK\x03\x04") else ""
+    hint = " (pickle stream)" if peek[:1] == b"\x80" and peek[1:2] in b"\x02\x03\x04\x05" else hint
+    st.findings.append(
+        format_finding(
+            "gguf-trailing-data",
+            "GGUF file carries bytes after its last tensor (polyglot)",
+            Severity.HIGH,
+            st.path,
+            f"{length} bytes after the tensor data{hint}",
+            "Do not load this file; a second file is hidden after the model. Obtain the "
+            "model from its publisher.",
+            offset=start,
+        )
+    )
+    if ctx.scan_nested is not None:
+        ctx.stream.seek(start)
+        payload = ctx.stream.read(min(length, _MAX_TRAILING_SCAN))
+        ctx.scan_nested(payload.lstrip(b"\0"), "trailing-data", len(payload))
 
 
 class GgufHandler(FormatHandler):
@@ -317,7 +349,7 @@ class GgufHandler(FormatHandler):
                 return st.findings
             _metadata(r, st, kv_count)
             infos = _tensors(r, st, tensor_count)
-            _check_data(r, st, infos)
+            _check_data(r, st, infos, ctx)
         except _StopError:
             pass
         except _TruncatedError:

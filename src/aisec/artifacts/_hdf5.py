@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
-from aisec.artifacts._keras import analyse_keras_config, keras_issue_findings, load_json_bounded
+from aisec.artifacts._keras import (
+    analyse_keras_config,
+    keras_issue_findings,
+    load_json_bounded,
+    scan_payloads,
+)
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 
@@ -57,7 +62,8 @@ def _attr_text(value: object) -> str | None:
     return None
 
 
-def _config_findings(f: h5py.File, path: str, limit: int) -> list[Finding]:
+def _config_findings(f: h5py.File, path: str, ctx: ScanContext) -> list[Finding]:
+    limit = ctx.limits.max_json_bytes
     findings: list[Finding] = []
     for attr in _CONFIG_ATTRS:
         if attr not in f.attrs:
@@ -70,6 +76,7 @@ def _config_findings(f: h5py.File, path: str, limit: int) -> list[Finding]:
             raise ScanError(f"{path}: attribute {attr} exceeds {limit} bytes")
         config = load_json_bounded(data, f"{path} attribute {attr}")
         issues = analyse_keras_config(config)
+        scan_payloads(issues, ctx)
         findings += keras_issue_findings(issues, path, prefix=f"@{attr}")
     return findings
 
@@ -151,7 +158,7 @@ def _scan_file(source: Any, path: str, ctx: ScanContext) -> list[Finding]:
 
     try:
         with h5py.File(source, "r") as f:
-            return _config_findings(f, path, ctx.limits.max_json_bytes) + _walk_findings(f, path)
+            return _config_findings(f, path, ctx) + _walk_findings(f, path)
     except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
         raise ScanError(f"{path}: unreadable HDF5 ({exc})") from None
 

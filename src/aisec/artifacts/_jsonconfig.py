@@ -18,7 +18,12 @@ from typing import ClassVar
 import yaml
 
 from aisec.artifacts._base import FormatHandler, ScanContext
-from aisec.artifacts._keras import analyse_keras_config, is_keras_config, keras_issue_findings
+from aisec.artifacts._keras import (
+    analyse_keras_config,
+    is_keras_config,
+    keras_issue_findings,
+    scan_payloads,
+)
 from aisec.artifacts._templates import (
     MAX_TEMPLATE_CHARS,
     looks_like_template,
@@ -86,7 +91,9 @@ def _keras_roots(root: object) -> Iterator[tuple[str, object]]:
                 yield f"/{key}", inner
 
 
-def config_findings(root: object, path: str, raw_text: str | None = None) -> list[Finding]:
+def config_findings(
+    root: object, path: str, raw_text: str | None = None, ctx: ScanContext | None = None
+) -> list[Finding]:
     """Findings for a parsed JSON/YAML document found at ``path``."""
     findings: list[Finding] = []
     templates = 0
@@ -102,7 +109,9 @@ def config_findings(root: object, path: str, raw_text: str | None = None) -> lis
         # markers outside any string value (a template that happens to parse as YAML)
         findings += template_findings(raw_text[: MAX_TEMPLATE_CHARS * 2], path)
     for prefix, config in _keras_roots(root):
-        findings += keras_issue_findings(analyse_keras_config(config), path, prefix)
+        issues = analyse_keras_config(config)
+        scan_payloads(issues, ctx)
+        findings += keras_issue_findings(issues, path, prefix)
     return findings
 
 
@@ -126,7 +135,7 @@ class JsonConfigHandler(FormatHandler):
             if looks_like_template(text):
                 return template_findings(text, ctx.display_path)
             raise ScanError(f"{ctx.display_path}: invalid JSON ({exc})") from None
-        return config_findings(root, ctx.display_path)
+        return config_findings(root, ctx.display_path, ctx=ctx)
 
 
 class YamlConfigHandler(FormatHandler):
@@ -153,5 +162,5 @@ class YamlConfigHandler(FormatHandler):
             raise ScanError(f"{ctx.display_path}: invalid YAML{where}") from None
         findings: list[Finding] = []
         for doc in docs[:1000]:
-            findings += config_findings(doc, ctx.display_path, raw_text=text)
+            findings += config_findings(doc, ctx.display_path, raw_text=text, ctx=ctx)
         return findings

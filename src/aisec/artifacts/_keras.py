@@ -35,9 +35,17 @@ __all__ = [
     "is_keras_config",
     "keras_json_findings",
     "lambda_code_names",
+    "scan_payloads",
 ]
 
-_MAX_NODES = 1_000_000
+_MAX_NODES = 2_000_000
+_MAX_PAYLOAD_B64 = 512 << 20
+_LOOKUP_LAYERS = frozenset(
+    {"StringLookup", "IntegerLookup", "TextVectorization", "IndexLookup", "CategoryEncoding"}
+)
+_GADGET_STRING = re.compile(
+    r"[.>:/ ](?:enable_unsafe_deserialization|get_file|load_model|import_module)$"
+)
 _MAX_DEPTH = 200
 
 # Modules whose members run code, touch files or the network when called or built.
@@ -194,6 +202,7 @@ class KerasIssue:
     evidence: str
     pointer: str
     remediation: str
+    payload: bytes | None = None  # embedded bytes a loader deserializes (scan them too)
 
 
 def is_keras_config(obj: object) -> bool:
@@ -292,12 +301,14 @@ class _Walker:
                 else:
                     self.check_legacy_function(node, pointer)
                 for key, value in node.items():
-                    if isinstance(value, dict | list):
+                    if isinstance(value, dict | list | str):
                         stack.append((value, f"{pointer}/{_pointer_part(key)}", depth + 1))
             elif isinstance(node, list):
                 for i, value in enumerate(node):
-                    if isinstance(value, dict | list):
+                    if isinstance(value, dict | list | str):
                         stack.append((value, f"{pointer}/{i}", depth + 1))
+            elif isinstance(node, str) and len(node) < 512:
+                self.check_string(node, pointer)
 
     def check_object(self, obj: dict[str, object], pointer: str) -> None:
         class_name = obj.get("class_name")
@@ -306,6 +317,11 @@ class _Walker:
         config = obj.get("config")
         if not isinstance(class_name, str):
             return
+        cfg = config if isinstance(config, dict) else {}
+        if class_name == "TorchModuleWrapper" or class_name.endswith(">TorchModuleWrapper"):
+            self.check_torch_wrapper(cfg, pointer)
+        if class_name in _LOOKUP_LAYERS:
+            self.check_vocabulary(class_name, cfg.get("vocabulary"), pointer)
         if class_name in ("Lambda", "TFOpLambda", "SlicingOpLambda") or class_name.endswith(
             ">Lambda"
         ):
@@ -341,6 +357,61 @@ class _Walker:
                     pointer,
                     _REMEDIATION_CUSTOM,
                 )
+
+    def check_torch_wrapper(self, cfg: dict[str, object], pointer: str) -> None:
+        # Keras 3 stores torch.save(module) as base64; from_config torch.loads it (pickle)
+        blob = cfg.get("module")
+        payload = None
+        if isinstance(blob, str):
+            try:
+                payload = base64.b64decode(blob[:_MAX_PAYLOAD_B64], validate=False)
+            except (binascii.Error, ValueError):
+                payload = None
+        size = len(payload) if payload is not None else 0
+        self.issues.append(
+            KerasIssue(
+                "keras-torch-module-wrapper",
+                "Keras TorchModuleWrapper unpickles a PyTorch module when the model loads",
+                Severity.MEDIUM,
+                f"embedded torch.save payload of {size} bytes (scanned as its own entry)",
+                pointer or "/",
+                _REMEDIATION_CUSTOM,
+                payload,
+            )
+        )
+
+    def check_vocabulary(self, class_name: str, vocabulary: object, pointer: str) -> None:
+        # a string vocabulary is a path Keras reads at load time (tf.io.gfile)
+        if not isinstance(vocabulary, str) or not vocabulary:
+            return
+        normal = vocabulary.replace("\\", "/")
+        escapes = (
+            normal.startswith(("/", "~"))
+            or re.match(r"^[A-Za-z]:", normal) is not None
+            or "://" in normal
+            or ".." in normal.split("/")
+        )
+        self.add(
+            "keras-file-reference",
+            "Keras layer reads a file named in its config when the model loads",
+            Severity.HIGH if escapes else Severity.MEDIUM,
+            f"{class_name} vocabulary {vocabulary[:120]!r}",
+            pointer,
+            "Do not load this model: the vocabulary path can read local or remote files. "
+            "Re-export with the vocabulary inlined (Keras stores it in assets/).",
+        )
+
+    def check_string(self, value: str, pointer: str) -> None:
+        """Strings naming Keras gadgets anywhere in a config (CVE-2025-8747/9906 style)."""
+        if _GADGET_STRING.search(value):
+            self.add(
+                "keras-unsafe-module",
+                "Keras config names a function that fetches files or disables safe mode",
+                Severity.HIGH,
+                f"string {value[:120]!r}",
+                pointer,
+                _REMEDIATION_MODULE,
+            )
 
     def check_reference(self, target: str, module: str | None, pointer: str) -> None:
         """``target`` is the dotted name the loader would import (module + class/function)."""
@@ -473,10 +544,23 @@ def load_json_bounded(data: bytes, what: str) -> object:
         raise ScanError(f"{what}: invalid JSON ({exc})") from None
 
 
-def keras_json_findings(data: bytes, path: str, prefix: str = "") -> list[Finding]:
+def scan_payloads(issues: list[KerasIssue], ctx: ScanContext | None) -> None:
+    """Hand bytes a loader would deserialize (TorchModuleWrapper pickles) to the dispatcher."""
+    if ctx is None or ctx.scan_nested is None:
+        return
+    for issue in issues:
+        if issue.payload:
+            ctx.scan_nested(issue.payload, f"torch-module{issue.pointer}", len(issue.payload))
+
+
+def keras_json_findings(
+    data: bytes, path: str, prefix: str = "", ctx: ScanContext | None = None
+) -> list[Finding]:
     """Findings for a Keras config given as JSON bytes."""
     config = load_json_bounded(data, path)
-    return keras_issue_findings(analyse_keras_config(config), path, prefix)
+    issues = analyse_keras_config(config)
+    scan_payloads(issues, ctx)
+    return keras_issue_findings(issues, path, prefix)
 
 
 _EXPECTED_MEMBERS = ("config.json", "metadata.json", "model.weights.h5", "model.weights.npz")
@@ -545,7 +629,7 @@ class KerasArchiveHandler(FormatHandler):
                 member_path = f"{where}!/{name}"
                 if name == "config.json":
                     data = _read_member(zf, info, ctx.limits.max_json_bytes, where)
-                    findings += keras_json_findings(data, member_path)
+                    findings += keras_json_findings(data, member_path, ctx=ctx)
                 elif name in _EXPECTED_MEMBERS or name.startswith("assets/"):
                     self._nested(zf, info, ctx, name)
                 else:
