@@ -281,3 +281,12 @@ def test_dns_exfiltration_in_subdomain() -> None:
 
 def test_ordinary_subdomains_are_not_data() -> None:
     assert exfil("[docs](https://docs.python.org/3/) [cdn](https://d1a2b3c4.cloudfront.net/)") == []
+
+
+def test_canary_leak_rot13() -> None:
+    import codecs
+
+    ctx = out_ctx()
+    insert_canary(SYSTEM, ctx)
+    encoded = codecs.encode(ctx.state["guard.canary"], "rot13")
+    assert "guard.output.canary_leak" in leak_rules(f"decoded: {encoded}", ctx)

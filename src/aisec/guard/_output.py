@@ -41,6 +41,9 @@ _PROMPT_KEY = "guard.system_prompt.shingles"
 _SHINGLE = 8  # words per shingle for verbatim-leak detection
 _WORD = re.compile(r"\w+")
 _SQUASH = {c: None for c in range(128) if not chr(c).isalnum()}  # drop ASCII non-alnum
+_ROT13 = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyz", "nopqrstuvwxyzabcdefghijklm"
+)  # the token is lower-case
 _BLOB = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 
 
@@ -73,6 +76,8 @@ def _canary_in(text: str, canary: str) -> bool:
     token = canary.split("-", 1)[1]
     if token in squashed or token[::-1] in squashed:
         return True
+    if token.translate(_ROT13) in squashed:  # hex letters a-f become n-s
+        return True
     # the model may be talked into encoding the prompt: look inside base64/hex blobs
     needle = token.encode()
     for blob in _BLOB.findall(text):
@@ -96,7 +101,7 @@ def _canary_in(text: str, canary: str) -> bool:
 
 
 class SystemPromptLeakScanner(Scanner):
-    """Flags model output holding the request's canary (even squashed, reversed or
+    """Flags model output holding the request's canary (even squashed, reversed, ROT13 or
     base64/hex-encoded) or a long verbatim run of the system prompt.
 
     Options: ``min_overlap`` (fraction of the prompt's 8-word shingles seen in the output that
