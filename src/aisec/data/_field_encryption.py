@@ -202,8 +202,10 @@ Transform = Callable[[bytes, str], bytes]
 
 
 def _encoder(cipher: FieldCipher) -> Transform:
+    fn = cipher.as_function()
+
     def encode(value: bytes, where: str) -> bytes:
-        return base64.b64encode(cipher.encrypt(value))
+        return base64.b64encode(fn(value))
 
     return encode
 
@@ -393,7 +395,8 @@ def _parquet_encrypt(
             for col, cipher in plan.items():
                 i = batch.schema.get_field_index(col)
                 values = _parquet_cells.to_cells(arrays[i])
-                enc = [None if v is None else cipher.encrypt(v) for v in values]
+                fn = cipher.as_function()
+                enc = [None if v is None else fn(v) for v in values]
                 cells += len(values)
                 arrays[i] = pa.array(enc, type=pa.binary())
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=out_schema))

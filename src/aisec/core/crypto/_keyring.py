@@ -14,6 +14,7 @@ import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
@@ -567,24 +568,27 @@ class Keyring:
 class FieldCipher:
     """Encrypts cells of one column with one key (see :meth:`Keyring.field_cipher`)."""
 
-    __slots__ = ("_aead", "_daead")
+    __slots__ = ("_fn", "deterministic")
 
     def __init__(
         self, det: daead.DeterministicAead | None, rnd: tuple[aead.Aead, bytes] | None
     ) -> None:
-        self._daead = det
-        self._aead = rnd
-
-    @property
-    def deterministic(self) -> bool:
-        return self._daead is not None
+        self.deterministic = det is not None
+        if det is not None:
+            self._fn: Callable[[bytes], bytes] = partial(
+                det.encrypt_deterministically, associated_data=b""
+            )
+        elif rnd is not None:
+            self._fn = partial(rnd[0].encrypt, associated_data=rnd[1])
+        else:
+            raise ValueError("FieldCipher needs a deterministic or a random primitive")
 
     def encrypt(self, value: bytes) -> bytes:
-        if self._daead is not None:
-            return bytes(self._daead.encrypt_deterministically(value, b""))
-        assert self._aead is not None  # noqa: S101 - one of the two is always set
-        primitive, ad = self._aead
-        return bytes(primitive.encrypt(value, ad))
+        return self._fn(value)
+
+    def as_function(self) -> Callable[[bytes], bytes]:
+        """The encryption as a plain callable (no method call per cell, for bulk loops)."""
+        return self._fn
 
 
 class FieldDecipher:
@@ -593,13 +597,10 @@ class FieldDecipher:
     def __init__(self, ring: Keyring, column: str) -> None:
         self._ring = ring
         self._ad = column.encode()
-        self._by_id: dict[int, list[tuple[str, Any, bool]]] = {}
+        self._by_id: dict[int, list[Callable[[bytes], bytes]]] = {}
 
-    def _candidates(self, key_id: int) -> list[tuple[str, Any, bool]]:
-        found = self._by_id.get(key_id)
-        if found is not None:
-            return found
-        out: list[tuple[str, Any, bool]] = []
+    def _candidates(self, key_id: int) -> list[Callable[[bytes], bytes]]:
+        out: list[Callable[[bytes], bytes]] = []
         for name in self._ring._key_for_tink_id(key_id):
             column = self._ad.decode()
             with guarded("keys.use", name, {"op": "decrypt-field", "column": column}):
@@ -607,9 +608,11 @@ class FieldDecipher:
                 version = next((v for v, k in loaded.key_ids.items() if k == key_id), None)
                 loaded = self._ring._usable(name, version)
                 if loaded.info.purpose == "deterministic":
-                    out.append((name, loaded.handle.primitive(daead.DeterministicAead), True))
+                    det = loaded.handle.primitive(daead.DeterministicAead)
+                    out.append(partial(det.decrypt_deterministically, associated_data=b""))
                 elif loaded.info.purpose == "aead":
-                    out.append((name, loaded.handle.primitive(aead.Aead), False))
+                    rnd = loaded.handle.primitive(aead.Aead)
+                    out.append(partial(rnd.decrypt, associated_data=self._ad))
         if not out:
             raise CryptoError(
                 f"column {self._ad.decode()!r}: a cell was encrypted under a key this keyring "
@@ -622,11 +625,10 @@ class FieldDecipher:
         if len(value) <= _TINK_PREFIX or value[0] != 1:
             raise CryptoError(f"column {self._ad.decode()!r}: a cell is not an aisec ciphertext")
         key_id = int.from_bytes(value[1:_TINK_PREFIX], "big")
-        for _name, primitive, det in self._candidates(key_id):
+        fns = self._by_id.get(key_id) or self._candidates(key_id)
+        for fn in fns:
             try:
-                if det:
-                    return bytes(primitive.decrypt_deterministically(value, b""))
-                return bytes(primitive.decrypt(value, self._ad))
+                return fn(value)
             except tink.TinkError:
                 continue
         raise CryptoError(
