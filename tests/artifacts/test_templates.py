@@ -163,3 +163,23 @@ def test_text_with_braces_that_is_not_a_template(tmp_path: Path) -> None:
     p = tmp_path / "notes.md"
     p.write_text("# Notes\nUse {{ and }} in Go templates; {% is not closed here\n")
     assert scan_path(p).files[0].verdict == "clean"
+
+
+def test_json_lines_dataset_is_judged_line_by_line(tmp_path: Path) -> None:
+    p = tmp_path / "train.jsonl"
+    rows = [{"prompt": "hi", "completion": "there"}, {"chat_template": SSTI_CVE()}]
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    report = scan_path(p)
+    assert report.files[0].format == "json"
+    assert "template-ssti" in {f.rule_id for f in report.findings}
+
+
+def test_helm_chart_go_template_is_not_jinja_ssti(tmp_path: Path) -> None:
+    p = tmp_path / "deployment.yaml"
+    p.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
+        "spec:\n  template:\n    spec:\n      nodeSelector:\n"
+        "        kubernetes.io/os: {{ .Values.os.name }}\n"
+        '{{- if .Values.debug }}\n      command: ["sh", "-c", "system info"]\n{{- end }}\n'
+    )
+    assert scan_path(p).files[0].verdict == "clean"

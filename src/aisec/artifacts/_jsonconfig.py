@@ -132,10 +132,26 @@ class JsonConfigHandler(FormatHandler):
         except RecursionError:
             raise ScanError(f"{ctx.display_path}: JSON nested too deeply to judge") from None
         except json.JSONDecodeError as exc:
+            lines = _json_lines(text) if exc.msg == "Extra data" else None
+            if lines is not None:
+                return config_findings(lines, ctx.display_path, ctx=ctx)
             if looks_like_template(text):
                 return template_findings(text, ctx.display_path)
             raise ScanError(f"{ctx.display_path}: invalid JSON ({exc})") from None
         return config_findings(root, ctx.display_path, ctx=ctx)
+
+
+def _json_lines(text: str) -> list[object] | None:
+    """JSON Lines (one document per line), or None when any line is not JSON."""
+    docs: list[object] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            docs.append(json.loads(line))
+        except (json.JSONDecodeError, RecursionError):
+            return None
+    return docs
 
 
 class YamlConfigHandler(FormatHandler):

@@ -52,7 +52,18 @@ STANDARD_DOMAINS = frozenset(
         "com.ms.internal.nhwc",
     }
 )
-_PYTHON_OPS = frozenset({"PyOp", "PyFunc", "PythonOp", "PyCustomOp"})
+_PYTHON_OP = re.compile(
+    r"^(?:py(?:thon)?(?:op|func|funcstateless|call|customop|function)?|eagerpyfunc|"
+    r"pyop[a-z]*)(?:v\d+)?$"
+)
+
+
+def _is_python_op(op_type: str) -> bool:
+    """PyOp, PyFunc, PythonOp, Py_Func_V2... (onnxruntime-extensions style Python ops)."""
+    normal = "".join(ch for ch in op_type.lower() if ch.isalnum())
+    return bool(normal) and _PYTHON_OP.match(normal) is not None
+
+
 _MAX_DEPTH = 64
 _MAX_NODES = 5_000_000
 _MAX_TENSOR_BYTES = 1 << 40  # 1 TiB: beyond any real tensor
@@ -202,7 +213,7 @@ def _node(st: _State, start: int, end: int, depth: int) -> None:
             domain = text(st.buf, f, 256)
         elif f.number == 5:
             _attribute(st, f.start, f.end, depth)
-    if op_type in _PYTHON_OPS:
+    if _is_python_op(op_type):
         st.add(
             "onnx-python-op",
             "ONNX node runs a Python function through a custom operator",

@@ -24,7 +24,21 @@ from aisec.core.findings import Finding, Severity
 
 __all__ = ["KerasMetadataHandler", "SavedModelHandler", "TfGraphDefHandler"]
 
-PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
+# The real Python-callback ops, plus names other scanners' fixtures use for shell/library
+# loading ops (not stock TensorFlow, so any graph carrying them is suspect by definition).
+PYTHON_OPS = frozenset(
+    {
+        "PyFunc",
+        "PyFuncStateless",
+        "EagerPyFunc",
+        "PyCall",
+        "ShellExecute",
+        "ExecuteOp",
+        "LoadLibrary",
+        "LoadLibraryV2",
+        "SystemConfig",
+    }
+)
 FILE_READ_OPS = frozenset(
     {
         "ReadFile",
@@ -96,6 +110,7 @@ CHECKPOINT_OPS = frozenset(
         "MergeV2Checkpoints",
         "ShardedFilename",
         "ShardedFilespec",
+        "LoadAndRemapMatrix",
     }
 )
 _CHECKPOINT_FUNCTION = re.compile(

@@ -124,7 +124,7 @@ _FORMAT_FIELD = re.compile(r"\{[^{}]*[.\[][^{}]*\}")
 _DUNDER_TEXT = re.compile(r"__[A-Za-z_][A-Za-z0-9_]*__")
 _FALLBACK = re.compile(
     r"__[A-Za-z]\w*__|\|\s*attr\b|\battr\s*\(|\b(?:lipsum|cycler|joiner|popen|subprocess|"
-    r"import_module|__import__|_TemplateReference__context)\b|\bos\s*\.|\bsystem\s*\("
+    r"import_module|_TemplateReference__context)\b"
 )
 _MARKERS = ("{%", "{{", "{#")
 _COMPLETE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
