@@ -193,3 +193,11 @@ def test_repeated_fragments_stay_linear() -> None:
     for fragment in ("api_key=", "token: ", "bearer ", "-----BEGIN RSA PRIVATE KEY-----", "://"):
         text = fragment * (32_000 // len(fragment))
         assert isinstance(find_secrets(text), list)
+
+
+def test_offsets_survive_letters_that_grow_when_lowered() -> None:
+    text = "\u0130stanbul office: api_key = " + "Zx8vN2qLp0RtY7wKe4Jb"
+    found = find_secrets(text)
+    assert [(m.kind, text[m.start : m.end]) for m in found] == [
+        ("high_entropy_assignment", "Zx8vN2qLp0RtY7wKe4Jb")
+    ]

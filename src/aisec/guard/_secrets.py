@@ -239,11 +239,10 @@ _PLACEHOLDER_WORDS = ("password", "passwd", "secret", "token", "example", "place
 
 def _generic(text: str) -> Iterable[SecretMatch]:
     low = text.lower()
-    if len(low) != len(text) or not any(h in low for h in _HINTS):
-        # lower() changed offsets (a few non-ASCII letters do): no cheap path, and rare
-        if len(low) == len(text):
-            return
-        low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    if len(low) != len(text):  # a few non-ASCII letters grow when lowered: keep offsets
+        low = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+    if not any(h in low for h in _HINTS):
+        return
     seen: set[int] = set()
     covered = 0  # a key name inside a value already taken is part of that value
     for key in _KEY_NAME.finditer(low):
