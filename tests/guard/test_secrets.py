@@ -136,6 +136,7 @@ def test_detects(text: str, kind: str, value: str | None) -> None:
         "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----",
         "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
         "https://user@example.com/x",
+        "AWS docs use AKIAIOSFODNN7EXAMPLE and wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         "password = hashlib.sha256(pw.encode()).hexdigest()",
         "api_key = config.values['primary']",
         "token = request.headers.get('X-Token')",

@@ -330,6 +330,8 @@ def find_secrets(text: str) -> list[SecretMatch]:
             value = m.group(rule.group)
             if rule.group and _is_placeholder(value):
                 continue
+            if "EXAMPLE" in value.upper():
+                continue  # vendors' documented samples (AKIAIOSFODNN7EXAMPLE) are not leaks
             if rule.min_entropy and shannon_entropy(value) < rule.min_entropy:
                 continue
             end = m.end(rule.group)
