@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from aisec.core.frameworks import lookup
 from aisec.guard._pii import (
     PiiScanner,
+    dni_valid,
     find_pii,
     iban_valid,
     luhn_valid,
     ssn_valid,
+    verhoeff_valid,
 )
 from aisec.guard._scanner import SCANNERS, Direction, ScanContext
 
@@ -255,3 +257,35 @@ def test_spelled_out_email_evasion() -> None:
     assert ("EMAIL", "jane.doe [at] corp [dot] com") in kinds("write jane.doe [at] corp [dot] com")
     assert ("EMAIL", "bob(at)mail.example.org") in kinds("contact: bob(at)mail.example.org")
     assert kinds("we meet (at) noon [dot] later") == []
+
+
+def _verhoeff_digit(body: str) -> str:
+    for d in "0123456789":
+        if verhoeff_valid(body + d):
+            return d
+    raise AssertionError("no check digit")
+
+
+@given(st.text(alphabet=string.digits, min_size=1, max_size=20))
+def test_verhoeff_round_trip_and_single_digit_errors(body: str) -> None:
+    full = body + _verhoeff_digit(body)
+    assert verhoeff_valid(full)
+    changed = full[:-1] + str((int(full[-1]) + 1) % 10)
+    assert not verhoeff_valid(changed)
+
+
+def test_aadhaar_with_context_and_checksum() -> None:
+    number = "2345 6789 012"
+    number = number + _verhoeff_digit(number.replace(" ", ""))
+    assert ("IN_AADHAAR", number) in kinds(f"My Aadhaar number is {number}")
+    assert [k for k in kinds(f"ticket {number}") if k[0] == "IN_AADHAAR"] == []
+    wrong = number[:-1] + str((int(number[-1]) + 1) % 10)
+    assert [k for k in kinds(f"Aadhaar {wrong}") if k[0] == "IN_AADHAAR"] == []
+
+
+def test_spanish_dni_and_nie() -> None:
+    assert dni_valid("12345678Z") and not dni_valid("12345678A")
+    assert ("ES_DNI", "12345678Z") in kinds("Mi DNI es 12345678Z")
+    nie = next(f"X1234567{c}" for c in "TRWAGMYFPDXBNJZSQVHLCKE" if dni_valid(f"X1234567{c}"))
+    assert ("ES_DNI", nie) in kinds(f"NIE: {nie}")
+    assert [k for k in kinds("part 12345678Z in stock") if k[0] == "ES_DNI"] == []

@@ -29,6 +29,7 @@ __all__ = [
     "PII_KINDS",
     "PiiMatch",
     "PiiScanner",
+    "dni_valid",
     "find_pii",
     "iban_valid",
     "luhn_valid",
@@ -36,6 +37,7 @@ __all__ = [
     "restore",
     "restore_stream",
     "ssn_valid",
+    "verhoeff_valid",
 ]
 
 PII_KINDS = (
@@ -47,6 +49,8 @@ PII_KINDS = (
     "IP_ADDRESS",
     "MAC_ADDRESS",
     "UK_NINO",
+    "ES_DNI",
+    "IN_AADHAAR",
 )
 
 FRAMEWORKS = (FrameworkRef("OWASP-LLM", "LLM02:2025"), FrameworkRef("ATLAS", "AML.T0057"))
@@ -64,6 +68,8 @@ _SEVERITY = {
     "IP_ADDRESS": Severity.LOW,
     "MAC_ADDRESS": Severity.LOW,
     "UK_NINO": Severity.HIGH,
+    "ES_DNI": Severity.HIGH,
+    "IN_AADHAAR": Severity.HIGH,
 }
 
 
@@ -122,6 +128,46 @@ def iban_valid(iban: str) -> bool:
     return int(number) % 97 == 1
 
 
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def dni_valid(value: str) -> bool:
+    """Spanish DNI (8 digits + letter) or NIE (X/Y/Z + 7 digits + letter): mod-23 letter."""
+    v = value.replace("-", "").replace(" ", "").upper()
+    if len(v) != 9 or not v[-1].isalpha():
+        return False
+    body = v[:-1]
+    if body[0] in "XYZ":
+        body = str("XYZ".index(body[0])) + body[1:]
+    return body.isdigit() and _DNI_LETTERS[int(body) % 23] == v[-1]
+
+
+# Verhoeff tables (dihedral group D5): the checksum Aadhaar numbers carry.
+_VERHOEFF_D = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
+    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6), (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
+    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
+    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4), (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+)  # fmt: skip
+_VERHOEFF_P = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
+    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2), (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
+    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
+    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
+)  # fmt: skip
+
+
+def verhoeff_valid(digits: str) -> bool:
+    """True when ``digits`` passes the Verhoeff checksum."""
+    if not digits.isascii() or not digits.isdigit():
+        return False
+    check = 0
+    for i, ch in enumerate(reversed(digits)):
+        check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][int(ch)]]
+    return check == 0
+
+
 def ssn_valid(area: str, group: str, serial: str) -> bool:
     """SSA rules: no area 000, 666 or 9xx; no group 00; no serial 0000; no famous samples."""
     if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
@@ -162,6 +208,12 @@ _NINO = re.compile(
     r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
     r" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
 )
+_DNI = re.compile(r"(?<![\w-])(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z](?![\w-])")
+_DNI_CONTEXT = re.compile(r"\b(?:dni|nie|nif|documento|identidad)\b")
+_DNI_HINTS = ("dni", "nie", "nif", "documento", "identidad")
+_AADHAAR = re.compile(r"(?<![\w-])[2-9]\d{3}([ -]?)\d{4}\1\d{4}(?![\w-])")
+_AADHAAR_CONTEXT = re.compile(r"\b(?:aadhaa?r|uidai|uid)\b")
+_AADHAAR_HINTS = ("aadha", "uid")
 _NINO_CONTEXT = re.compile(r"national\s+insurance|\bnino\b|\bni\s+(?:number|no)\b")
 _NINO_HINTS = ("national", "nino", "ni ")
 # A phone number: optional +CC, optional (area), then digit groups joined by one separator,
@@ -365,6 +417,13 @@ def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
     runs = [m.span() for m in _SCOUT.finditer(text)] if kinds & _DIGIT_KINDS else []
     windows = _windows(runs, len(text), 3, 16)
     low = text.lower() if windows or "UK_NINO" in kinds else ""
+    # national IDs with a checksum, and only where a context word names them
+    dni = "ES_DNI" in kinds and _hint(low, _DNI_HINTS) and _DNI_CONTEXT.search(low)
+    aadhaar = (
+        "IN_AADHAAR" in kinds
+        and _hint(low, _AADHAAR_HINTS)
+        and _AADHAAR_CONTEXT.search(low) is not None
+    )
     ssn_context = bool(windows) and _hint(low, _SSN_HINTS) and _SSN_CONTEXT.search(low) is not None
     for pos, endpos in windows:
         if "CREDIT_CARD" in kinds:
@@ -375,6 +434,14 @@ def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
             yield from _ssn_matches(text, pos, endpos, ssn_context)
         if "PHONE" in kinds:
             yield from _phone_matches(text, pos, endpos)
+        if dni:
+            for m in _DNI.finditer(text, pos, endpos):
+                if dni_valid(m.group()):
+                    yield PiiMatch("ES_DNI", m.start(), m.end(), 0.9)
+        if aadhaar:
+            for m in _AADHAAR.finditer(text, pos, endpos):
+                if verhoeff_valid(m.group().replace(" ", "").replace("-", "")):
+                    yield PiiMatch("IN_AADHAAR", m.start(), m.end(), 0.9)
         if "IP_ADDRESS" in kinds:
             for m in _IPV4.finditer(text, pos, endpos):
                 if not m.group().startswith(("127.", "0.")):  # loopback, "this network"
@@ -400,7 +467,9 @@ def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
             yield PiiMatch("UK_NINO", m.start(), m.end(), 0.85)
 
 
-_DIGIT_KINDS = frozenset({"CREDIT_CARD", "US_SSN", "PHONE", "IP_ADDRESS", "IBAN"})
+_DIGIT_KINDS = frozenset(
+    {"CREDIT_CARD", "US_SSN", "PHONE", "IP_ADDRESS", "IBAN", "ES_DNI", "IN_AADHAAR"}
+)
 _ALL = frozenset(PII_KINDS)
 
 
