@@ -80,3 +80,10 @@ def test_appended_zip_is_scanned() -> None:
     report = scan_bytes(GGUF_ATTACKS["zip_appended_polyglot"][0](), "m.gguf")
     nested = [r for r in report.files if r.path.endswith("!/trailing-data")]
     assert nested and nested[0].verdict == "malicious"
+
+
+def test_duplicate_key_is_a_parser_differential() -> None:
+    kvs = [("tokenizer.chat_template", GGUF_STR, BENIGN_TEMPLATES["llama3"]),
+           ("tokenizer.chat_template", GGUF_STR, "{{ lipsum.__globals__ }}")]  # fmt: skip
+    rules = {f.rule_id for f in scan_bytes(gguf_bytes(kvs), "d.gguf").findings}
+    assert {"gguf-invalid-metadata", "gguf-template-ssti"} <= rules

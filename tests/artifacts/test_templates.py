@@ -183,3 +183,11 @@ def test_helm_chart_go_template_is_not_jinja_ssti(tmp_path: Path) -> None:
         '{{- if .Values.debug }}\n      command: ["sh", "-c", "system info"]\n{{- end }}\n'
     )
     assert scan_path(p).files[0].verdict == "clean"
+
+
+def test_remote_code_auto_map_is_reported_as_info(tmp_path: Path) -> None:
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps({"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}}))
+    report = scan_path(p)
+    assert report.files[0].verdict == "clean"
+    assert [f.rule_id for f in report.findings] == ["config-remote-code"]

@@ -197,11 +197,19 @@ def _value(r: _Reader, st: _State, vtype: int, key: str, depth: int) -> object:
 
 
 def _metadata(r: _Reader, st: _State, kv_count: int) -> None:
+    seen: set[str] = set()
     for _ in range(kv_count):
         at = r.pos
         key = _string(r, st, "metadata key", 4096)
         vtype = r.u32()
         value = _value(r, st, vtype, key, 0)
+        if key in seen:
+            # llama.cpp refuses duplicates, other readers keep the first or the last one
+            st.invalid(
+                "gguf-invalid-metadata", "GGUF metadata repeats a key (parser differential)",
+                f"duplicate key {key[:80]!r}", at,
+            )  # fmt: skip
+        seen.add(key)
         if key == "general.alignment" and isinstance(value, int):
             if value <= 0 or value & (value - 1) or value > 1 << 20:
                 st.invalid(

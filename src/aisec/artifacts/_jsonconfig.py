@@ -18,6 +18,7 @@ from typing import ClassVar
 import yaml
 
 from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts._keras import (
     analyse_keras_config,
     is_keras_config,
@@ -31,7 +32,7 @@ from aisec.artifacts._templates import (
     template_findings,
 )
 from aisec.core.errors import ScanError
-from aisec.core.findings import Finding
+from aisec.core.findings import Finding, Severity
 
 __all__ = ["JsonConfigHandler", "YamlConfigHandler", "config_findings"]
 
@@ -91,6 +92,26 @@ def _keras_roots(root: object) -> Iterator[tuple[str, object]]:
                 yield f"/{key}", inner
 
 
+def _remote_code(root: object, path: str) -> list[Finding]:
+    """Hugging Face ``auto_map``: loading with trust_remote_code runs the repo's Python."""
+    if not isinstance(root, dict) or not isinstance(root.get("auto_map"), dict):
+        return []
+    targets = [v for v in root["auto_map"].values() if isinstance(v, str | list)]
+    shown = ", ".join(str(t)[:60] for t in targets[:3])
+    return [
+        format_finding(
+            "config-remote-code",
+            "Config maps model classes to code shipped with the model (trust_remote_code)",
+            Severity.INFO,
+            path,
+            f"auto_map -> {shown}",
+            "Review the referenced Python files before loading with trust_remote_code=True; "
+            "they run with your privileges.",
+            pointer="/auto_map",
+        )
+    ]
+
+
 def config_findings(
     root: object, path: str, raw_text: str | None = None, ctx: ScanContext | None = None
 ) -> list[Finding]:
@@ -108,6 +129,7 @@ def config_findings(
     if templates == 0 and raw_text is not None and looks_like_template(raw_text):
         # markers outside any string value (a template that happens to parse as YAML)
         findings += template_findings(raw_text[: MAX_TEMPLATE_CHARS * 2], path)
+    findings += _remote_code(root, path)
     for prefix, config in _keras_roots(root):
         issues = analyse_keras_config(config)
         scan_payloads(issues, ctx)
