@@ -1,4 +1,4 @@
-# ruff: noqa: E501 - chat templates are kept verbatim, long lines included
+# ruff: noqa: E501, RUF001 - chat templates are kept verbatim (long lines, DeepSeek full-width bars)
 """Builders for non-pickle model files, benign and malicious, written for real.
 
 Keras, h5py, onnx and safetensors files are saved by those libraries; GGUF and the
