@@ -418,9 +418,15 @@ def _raw_matches(text: str, kinds: frozenset[str]) -> Iterable[PiiMatch]:
     windows = _windows(runs, len(text), 3, 16)
     low = text.lower() if windows or "UK_NINO" in kinds else ""
     # national IDs with a checksum, and only where a context word names them
-    dni = "ES_DNI" in kinds and _hint(low, _DNI_HINTS) and _DNI_CONTEXT.search(low)
+    dni = (
+        bool(windows)
+        and "ES_DNI" in kinds
+        and _hint(low, _DNI_HINTS)
+        and _DNI_CONTEXT.search(low) is not None
+    )
     aadhaar = (
-        "IN_AADHAAR" in kinds
+        bool(windows)
+        and "IN_AADHAAR" in kinds
         and _hint(low, _AADHAAR_HINTS)
         and _AADHAAR_CONTEXT.search(low) is not None
     )
