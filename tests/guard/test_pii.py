@@ -289,3 +289,20 @@ def test_spanish_dni_and_nie() -> None:
     nie = next(f"X1234567{c}" for c in "TRWAGMYFPDXBNJZSQVHLCKE" if dni_valid(f"X1234567{c}"))
     assert ("ES_DNI", nie) in kinds(f"NIE: {nie}")
     assert [k for k in kinds("part 12345678Z in stock") if k[0] == "ES_DNI"] == []
+
+
+def test_fullwidth_digits_evasion() -> None:
+    card = " ".join(["\uff14\uff11\uff11\uff11"] + ["\uff11" * 4] * 3)
+    assert kinds(f"card {card}") == [("CREDIT_CARD", card)]
+
+
+def test_arabic_indic_digits_evasion() -> None:
+    ssn = "\u0665\u0663\u0666-\u0662\u0662-\u0661\u0669\u0664\u0667"  # 536-22-1947
+    assert kinds(f"ssn {ssn}") == [("US_SSN", ssn)]
+
+
+def test_zero_width_split_card_is_redacted_by_default_pipeline() -> None:
+    from aisec.guard import Engine
+
+    decision = Engine().scan("pay with 4111\u200b1111\u200b1111\u200b1111 please")
+    assert decision.text == "pay with <CREDIT_CARD_1> please"
