@@ -70,11 +70,9 @@ def _benign(text: str, start: int, end: int, kind: str) -> bool:
         # one selector after a visible symbol picks emoji/text presentation
         return len(run) == 1 and before != "" and not before.isspace()
     if kind == "zero_width" and len(run) == 1 and before and after:
-        if run == "\u200d":  # ZWJ inside an emoji sequence or a complex script
-            return (ord(before) > 0x2000 and ord(after) > 0x2000) or (
-                not before.isascii() and not after.isascii()
-            )
-        if run == "\u200c":  # ZWNJ between letters of Persian, Indic scripts...
+        if run in ("\u200d", "\u200c"):
+            # ZWJ inside an emoji sequence or a complex script; ZWNJ between letters of
+            # Persian or Indic scripts. Between ASCII letters either only hides words.
             return not before.isascii() and not after.isascii()
         if run == "\u00ad":  # soft hyphen inside a word
             return before.isalpha() and after.isalpha()
