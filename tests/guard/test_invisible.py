@@ -101,3 +101,14 @@ def test_hidden_text_evidence_masks_secrets_and_hides_output() -> None:
     out = InvisibleTextScanner().scan("ok" + hidden, ScanContext(direction=Direction.OUTPUT))
     assert "mail" not in out.findings[0].evidence
     assert "20 hidden ASCII chars" in out.findings[0].evidence
+
+
+def test_zero_width_joiner_between_cyrillic_homoglyphs_is_flagged() -> None:
+    assert rules("\u0456g\u200dn\u043ere") == {"guard.invisible.zero_width"}
+
+
+def test_emoji_with_selector_and_zwj_is_benign() -> None:
+    assert (
+        find_invisible("\u2764\ufe0f\u200d\U0001f525 and \U0001f469\U0001f3fd\u200d\U0001f4bb")
+        == []
+    )

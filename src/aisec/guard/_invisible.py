@@ -62,6 +62,31 @@ def _kind(ch: str) -> str:
     return "zero_width"
 
 
+_JOINING_SCRIPTS = (
+    (0x0590, 0x08FF),  # Hebrew, Arabic, Syriac, Thaana, N'Ko, Arabic supplements
+    (0x0900, 0x0DFF),  # Indic scripts, Sinhala
+    (0x0F00, 0x109F),  # Tibetan, Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0xFB1D, 0xFDFF),  # Hebrew and Arabic presentation forms
+    (0xFE70, 0xFEFF),
+)
+
+
+def _joining_script(ch: str) -> bool:
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _JOINING_SCRIPTS)
+
+
+def _emoji_part(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        cp >= 0x1F000
+        or 0x2190 <= cp <= 0x2BFF  # arrows, symbols, dingbats
+        or ch == "\ufe0f"
+        or unicodedata.category(ch) in ("So", "Sk")
+    )
+
+
 def _benign(text: str, start: int, end: int, kind: str) -> bool:
     run = text[start:end]
     before = text[start - 1] if start else ""
@@ -71,9 +96,12 @@ def _benign(text: str, start: int, end: int, kind: str) -> bool:
         return len(run) == 1 and before != "" and not before.isspace()
     if kind == "zero_width" and len(run) == 1 and before and after:
         if run in ("\u200d", "\u200c"):
-            # ZWJ inside an emoji sequence or a complex script; ZWNJ between letters of
-            # Persian or Indic scripts. Between ASCII letters either only hides words.
-            return not before.isascii() and not after.isascii()
+            # ZWJ inside an emoji sequence; ZWJ/ZWNJ between letters of scripts that need
+            # them (Arabic, Persian, Indic...). Between Latin or Cyrillic letters (homoglyphs
+            # included) they only split words.
+            if run == "\u200d" and _emoji_part(before) and _emoji_part(after):
+                return True
+            return _joining_script(before) and _joining_script(after)
         if run == "\u00ad":  # soft hyphen inside a word
             return before.isalpha() and after.isalpha()
     if kind == "bidi" and run in ("\u200e", "\u200f", "\u061c"):
