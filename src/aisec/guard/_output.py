@@ -238,6 +238,30 @@ def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     return any(host == a or host.endswith("." + a) for a in allowed)
 
 
+def _host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return ""
+
+
+def _redirect_target(url: str, allowed: tuple[str, ...]) -> str | None:
+    """The first URL in ``url``'s query to a host off the allowlist (open redirects such
+    as ``https://www.google.com/url?q=https://evil/...``), or None."""
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return None
+    for _, value in parse_qsl(query, keep_blank_values=True):
+        inner = value.strip()
+        if inner[:7].lower() in ("http://", "https:/") or inner.startswith("//"):
+            target = "https:" + inner if inner.startswith("//") else inner
+            host = _host_of(target)
+            if host and not _host_allowed(host, allowed):
+                return target
+    return None
+
+
 def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[ExfilLink]:
     """URLs in ``text`` (markdown images/links, reference links, HTML src/href, bare links)
     whose host is not ``allowed_hosts`` or a subdomain of one."""
@@ -264,11 +288,11 @@ def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[Exf
                 url = "https:" + url
             elif url[:4].lower() == "www.":
                 url = "https://" + url
-            try:
-                parts = urlsplit(url)
-                host = (parts.hostname or "").rstrip(".").lower()
-            except ValueError:
-                host = ""
+            host = _host_of(url)
+            if host and _host_allowed(host, allowed_hosts):
+                # an allowed host may redirect: judge the URL it is told to forward to
+                url = _redirect_target(url, allowed_hosts) or url
+                host = _host_of(url)
             if not host or _host_allowed(host, allowed_hosts):
                 spans.append((m.start(), m.end()))
                 continue
