@@ -299,10 +299,3 @@ def test_fullwidth_digits_evasion() -> None:
 def test_arabic_indic_digits_evasion() -> None:
     ssn = "\u0665\u0663\u0666-\u0662\u0662-\u0661\u0669\u0664\u0667"  # 536-22-1947
     assert kinds(f"ssn {ssn}") == [("US_SSN", ssn)]
-
-
-def test_zero_width_split_card_is_redacted_by_default_pipeline() -> None:
-    from aisec.guard import Engine
-
-    decision = Engine().scan("pay with 4111\u200b1111\u200b1111\u200b1111 please")
-    assert decision.text == "pay with <CREDIT_CARD_1> please"

@@ -18,23 +18,47 @@ from aisec.guard._pii import restore
 AWS_ID = "AKIA" + "QWERTYUIOPASDFGH"
 
 
-def test_default_pipeline_modes() -> None:
-    modes = {name: mode for name, mode, _ in Engine().scanners}
-    assert modes["pii"] == "redact"
-    assert modes["secrets"] == "redact"
-    assert modes["invisible_text"] == "redact"
-    assert modes["limits"] == "block"
-    assert modes["system_prompt_leak"] == "block"
-    assert modes["exfil_links"] == "block"
-    assert modes["refusal"] == "detect"
+PART_B_DEFAULTS = {  # in pipeline order: size first, then hidden characters, then content
+    "limits": "block",
+    "invisible_text": "redact",
+    "secrets": "redact",
+    "pii": "redact",
+    "system_prompt_leak": "block",
+    "exfil_links": "block",
+    "refusal": "detect",
+}
 
 
-def test_default_pipeline_redacts_pii_and_secrets_in_prompt() -> None:
-    decision = Engine().scan(f"Email bob@corp.io, card 4111 1111 1111 1111, key {AWS_ID}")
+def part_b_engine() -> Engine:
+    """The Engine with part B's scanners in their default modes (the default pipeline also
+    holds part A's prompt-injection scanner, whose model these tests do not depend on)."""
+    return Engine(
+        GuardPolicy(
+            scanners=[
+                ScannerPolicy(name=name, mode=GuardMode(mode))
+                for name, mode in PART_B_DEFAULTS.items()
+            ]
+        )
+    )
+
+
+def test_default_modes() -> None:
+    for name, mode in PART_B_DEFAULTS.items():
+        assert SCANNERS[name].default_mode == mode, name
+
+
+def test_default_modes_redact_pii_and_secrets_in_prompt() -> None:
+    decision = part_b_engine().scan(f"Email bob@corp.io, card 4111 1111 1111 1111, key {AWS_ID}")
     assert decision.action == "redact"
     assert decision.text == (
         "Email <EMAIL_1>, card <CREDIT_CARD_1>, key <SECRET:aws_access_key_id>"
     )
+
+
+def test_zero_width_split_card_is_redacted() -> None:
+    # invisible_text (redact) runs before pii: the card is whole again when pii sees it
+    decision = part_b_engine().scan("pay with 4111\u200b1111\u200b1111\u200b1111 please")
+    assert decision.text == "pay with <CREDIT_CARD_1> please"
 
 
 def test_one_request_reversible_round_trip_and_output_checks() -> None:
@@ -68,7 +92,7 @@ def test_one_request_reversible_round_trip_and_output_checks() -> None:
 
 
 def test_limits_block_before_model() -> None:
-    decision = Engine().scan("x" * 40_000)
+    decision = part_b_engine().scan("x" * 40_000)
     assert decision.blocked
     assert "limits" in decision.reason
 
