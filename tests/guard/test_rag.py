@@ -198,7 +198,7 @@ caller_strategy = st.builds(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(chunks_strategy, caller_strategy)
 def test_tenant_never_receives_another_tenants_chunk(chunks: list[Chunk], caller: Caller) -> None:
     result = filter_chunks(chunks, caller, policy=RagFilter(audit=False))

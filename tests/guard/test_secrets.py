@@ -170,7 +170,7 @@ def test_entropy_values() -> None:
     assert shannon_entropy("abcd") == 2.0
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=string.printable, max_size=400))
 def test_random_text_never_crashes(text: str) -> None:
     for m in find_secrets(text):

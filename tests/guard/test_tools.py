@@ -412,7 +412,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(json_values)
 def test_random_arguments_never_crash(args: object) -> None:
     for name in ("fetch", "search", "read_file", "nope"):
@@ -420,7 +420,7 @@ def test_random_arguments_never_crash(args: object) -> None:
             assert f.rule_id.startswith("guard.tools.")
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
 def test_random_bytes_as_json_never_crash(raw: bytes) -> None:
     assert isinstance(POLICY.check("search", raw, ScanContext()), list)
