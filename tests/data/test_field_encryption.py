@@ -341,3 +341,53 @@ def test_tsv_defaults_to_tab_delimiter(ring: Keyring, tmp_path: Path) -> None:
     assert header == b"id\tssn" and row.startswith(b"1\t") and b"123-45" not in row
     decrypt_fields_file(ring, enc, out, fields=["ssn"])
     assert out.read_bytes() == src.read_bytes()
+
+
+json_scalar = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10)
+)
+json_value = st.recursive(
+    json_scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    objects=st.lists(
+        st.dictionaries(st.sampled_from(["a", "b", "c", "é"]), json_value, max_size=4),
+        max_size=5,
+    ),
+    separators=st.sampled_from([(",", ":"), (", ", ": "), (" ,", " : ")]),
+    ensure_ascii=st.booleans(),
+)
+def test_jsonl_property_round_trip(
+    ring: Keyring,
+    tmp_path_factory: pytest.TempPathFactory,
+    objects: list[dict[str, object]],
+    separators: tuple[str, str],
+    ensure_ascii: bool,
+) -> None:
+    import json
+
+    folder = tmp_path_factory.mktemp("j")
+    data = "".join(
+        json.dumps(o, separators=separators, ensure_ascii=ensure_ascii) + "\n" for o in objects
+    ).encode()
+    src, enc, out = folder / "x.jsonl", folder / "e.jsonl", folder / "d.jsonl"
+    src.write_bytes(data)
+    encrypt_fields_file(
+        ring, src, enc, key="pii", fields=["a", "é"], deterministic=["b"], det_key="join"
+    )
+    for line, original in zip(enc.read_bytes().splitlines(), objects, strict=True):
+        parsed = json.loads(line)
+        assert {k: v for k, v in parsed.items() if k not in ("a", "é", "b")} == {
+            k: v for k, v in original.items() if k not in ("a", "é", "b")
+        }
+    decrypt_fields_file(ring, enc, out, fields=["a", "b", "é"])
+    assert out.read_bytes() == data

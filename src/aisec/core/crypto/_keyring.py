@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import tink
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from tink import aead, daead
 
 from aisec.core.crypto import _envelope, _tink
@@ -273,41 +273,39 @@ class Keyring:
             handle = tink.new_keyset_handle(_TEMPLATES[purpose])
             key_id = _tink.primary_key_id(handle)
             now = _now()
-            try:
-                with self._store.write(_KEYRING_LOCK) as conn:
-                    if conn.execute(select(KeyRow.name).where(KeyRow.name == name)).first():
-                        raise CryptoError(
-                            f"key {name!r} already exists; rotate it with: aisec keys rotate {name}"
-                        )
-                    if path.exists():
-                        raise CryptoError(
-                            f"key {name!r}: {path} exists but the store has no such key; move the "
-                            "file aside (it may be a keyset whose metadata was lost)"
-                        )
-                    conn.execute(
-                        KeyRow.__table__.insert().values(  # type: ignore[attr-defined]
-                            name=name,
-                            purpose=purpose,
-                            backend=backend,
-                            backend_ref=ref,
-                            primary_version=1,
-                            created=now,
-                            rotated=None,
-                            state=ENABLED,
-                        )
+            # The write lock serialises creators, so the check below cannot race.
+            with self._store.write(_KEYRING_LOCK) as conn:
+                if conn.execute(select(KeyRow.name).where(KeyRow.name == name)).first():
+                    raise CryptoError(
+                        f"key {name!r} already exists; rotate it with: aisec keys rotate {name}"
                     )
-                    conn.execute(
-                        KeyVersionRow.__table__.insert().values(  # type: ignore[attr-defined]
-                            key_name=name,
-                            version=1,
-                            tink_key_id=key_id,
-                            created=now,
-                            state=ENABLED,
-                        )
+                if path.exists():
+                    raise CryptoError(
+                        f"key {name!r}: {path} exists but the store has no such key; move the "
+                        "file aside (it may be a keyset whose metadata was lost)"
                     )
-                    self._write_keyset(name, backend, ref, handle)
-            except IntegrityError:
-                raise CryptoError(f"key {name!r} already exists") from None
+                conn.execute(
+                    KeyRow.__table__.insert().values(  # type: ignore[attr-defined]
+                        name=name,
+                        purpose=purpose,
+                        backend=backend,
+                        backend_ref=ref,
+                        primary_version=1,
+                        created=now,
+                        rotated=None,
+                        state=ENABLED,
+                    )
+                )
+                conn.execute(
+                    KeyVersionRow.__table__.insert().values(  # type: ignore[attr-defined]
+                        key_name=name,
+                        version=1,
+                        tink_key_id=key_id,
+                        created=now,
+                        state=ENABLED,
+                    )
+                )
+                self._write_keyset(name, backend, ref, handle)
             details["version"] = 1
         self._cache.pop(name, None)
         return self.get(name)
