@@ -228,9 +228,10 @@ def filter_chunks(
     return (policy or RagFilter()).filter(chunks, caller, scan_document)
 
 
-def _boundary(texts: list[str]) -> str:
+def _boundary(texts: list[str], draw: Callable[[], str] = lambda: secrets.token_hex(8)) -> str:
+    """A random token that occurs in none of ``texts``: a document cannot forge the end."""
     while True:
-        token = secrets.token_hex(8)
+        token = draw()
         if not any(token in t for t in texts):
             return token
 
