@@ -202,3 +202,22 @@ def test_offsets_survive_letters_that_grow_when_lowered() -> None:
     assert [(m.kind, text[m.start : m.end]) for m in found] == [
         ("high_entropy_assignment", "Zx8vN2qLp0RtY7wKe4Jb")
     ]
+
+
+def test_spelled_out_key_in_output_is_caught() -> None:
+    spelled = " ".join(GH)
+    result = SecretsScanner().scan(f"sure: {spelled}", ScanContext(direction=Direction.OUTPUT))
+    assert [f.rule_id for f in result.findings] == ["guard.secrets.github_token"]
+    assert result.score >= 0.9
+    assert GH not in result.findings[0].evidence
+
+
+def test_fullwidth_key_in_output_is_caught() -> None:
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in AWS_ID)
+    result = SecretsScanner().scan(f"key {wide}", ScanContext(direction=Direction.OUTPUT))
+    assert [f.rule_id for f in result.findings] == ["guard.secrets.aws_access_key_id"]
+
+
+def test_spelled_out_prose_is_not_a_secret() -> None:
+    text = "the letters a b c d e f g h i j k l m n o p are the first sixteen"
+    assert SecretsScanner().scan(text, ScanContext(direction=Direction.OUTPUT)).findings == ()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -381,6 +382,8 @@ class SecretsScanner(Scanner):
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
         matches = find_secrets(text)
         if not matches:
+            if ctx.direction is Direction.OUTPUT:
+                return self._disguised(text, ctx)
             return ScanResult(0.0)
         where = "model output" if ctx.direction is Direction.OUTPUT else "text"
         findings = tuple(
@@ -404,3 +407,45 @@ class SecretsScanner(Scanner):
             pos = m.end
         out.append(text[pos:])
         return ScanResult(max(m.score for m in matches), findings, "".join(out))
+
+    def _disguised(self, text: str, ctx: ScanContext) -> ScanResult:
+        """A model talked into leaking a key spells it out (``A K I A …``) or in fullwidth
+        letters; undo both and look again for prefixed keys. Offsets are lost, so nothing
+        is redacted: the score alone makes a blocking policy stop the response."""
+        folded = _undisguise(text)
+        if folded is None:
+            return ScanResult(0.0)
+        kinds = sorted({m.kind for m in find_secrets(folded) if m.kind not in _GENERIC_KINDS})
+        if not kinds:
+            return ScanResult(0.0)
+        findings = tuple(
+            Finding(
+                rule_id=f"guard.secrets.{kind}",
+                title=f"{_TITLES[kind]} in model output, disguised",
+                severity=Severity.CRITICAL,
+                asset=ctx.route or "",
+                location=Location(pointer=ctx.direction.value),
+                evidence="spelled out or in fullwidth characters",
+                frameworks=FRAMEWORKS,
+                remediation="Block the response and rotate the credential.",
+            )
+            for kind in kinds
+        )
+        return ScanResult(0.95, findings)
+
+
+_GENERIC_KINDS = frozenset(
+    {"password_assignment", "high_entropy_assignment", "bearer_token", "basic_auth_url"}
+)
+# 12+ single characters, each followed by one separator: "s k - p r o j - …"
+_SPELLED = re.compile(r"(?<!\S)(?:\S[ .,_|]){11,}\S(?!\S)")
+
+
+def _undisguise(text: str) -> str | None:
+    """``text`` with spelled-out runs joined and NFKC applied, or None if neither applies."""
+    out = text
+    if not text.isascii():
+        out = unicodedata.normalize("NFKC", out)
+    if " " in out:
+        out = _SPELLED.sub(lambda m: m.group()[::2], out)
+    return None if out == text else out
