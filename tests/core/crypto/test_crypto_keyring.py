@@ -111,7 +111,8 @@ def test_key_operations_are_audited_without_key_material(ring: Keyring, aisec_ho
     keyset = (aisec_home / "keys" / "k.tink").read_bytes()
     for e in _events(ring, "keys.use"):
         assert '"key_value"' not in e.details and len(e.details) < 200
-    assert b"key_value" not in keyset  # the keyset file is encrypted, not cleartext JSON
+    # The keyset file holds only an encrypted keyset and public key ids, never "keyData".
+    assert b'"encryptedKeyset"' in keyset and b"keyData" not in keyset
 
 
 def test_unauthorized_principal_is_refused_and_audited(
