@@ -221,3 +221,9 @@ def test_fullwidth_key_in_output_is_caught() -> None:
 def test_spelled_out_prose_is_not_a_secret() -> None:
     text = "the letters a b c d e f g h i j k l m n o p are the first sixteen"
     assert SecretsScanner().scan(text, ScanContext(direction=Direction.OUTPUT)).findings == ()
+
+
+def test_disguised_key_is_redacted_in_place() -> None:
+    spelled = " ".join(GH)
+    result = SecretsScanner().scan(f"sure: {spelled} done", ScanContext(direction=Direction.OUTPUT))
+    assert result.redacted_text == "sure: <SECRET:github_token> done"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -409,14 +408,11 @@ class SecretsScanner(Scanner):
         return ScanResult(max(m.score for m in matches), findings, "".join(out))
 
     def _disguised(self, text: str, ctx: ScanContext) -> ScanResult:
-        """A model talked into leaking a key spells it out (``A K I A …``) or in fullwidth
-        letters; undo both and look again for prefixed keys. Offsets are lost, so nothing
-        is redacted: the score alone makes a blocking policy stop the response."""
-        folded = _undisguise(text)
-        if folded is None:
-            return ScanResult(0.0)
-        kinds = sorted({m.kind for m in find_secrets(folded) if m.kind not in _GENERIC_KINDS})
-        if not kinds:
+        """A model talked into leaking a key writes it in fullwidth letters or spells it out
+        (``A K I A …``); look again with both undone. Both map back to spans of ``text``,
+        so redaction still works."""
+        spans = _disguised_spans(text)
+        if not spans:
             return ScanResult(0.0)
         findings = tuple(
             Finding(
@@ -424,14 +420,21 @@ class SecretsScanner(Scanner):
                 title=f"{_TITLES[kind]} in model output, disguised",
                 severity=Severity.CRITICAL,
                 asset=ctx.route or "",
-                location=Location(pointer=ctx.direction.value),
+                location=Location(offset=start, pointer=ctx.direction.value),
                 evidence="spelled out or in fullwidth characters",
                 frameworks=FRAMEWORKS,
                 remediation="Block the response and rotate the credential.",
             )
-            for kind in kinds
+            for kind, start, _ in spans
         )
-        return ScanResult(0.95, findings)
+        out: list[str] = []
+        pos = 0
+        for kind, start, end in spans:
+            out.append(text[pos:start])
+            out.append(f"<SECRET:{kind}>")
+            pos = end
+        out.append(text[pos:])
+        return ScanResult(0.95, findings, "".join(out))
 
 
 _GENERIC_KINDS = frozenset(
@@ -439,13 +442,23 @@ _GENERIC_KINDS = frozenset(
 )
 # 12+ single characters, each followed by one separator: "s k - p r o j - …"
 _SPELLED = re.compile(r"(?<!\S)(?:\S[ .,_|]){11,}\S(?!\S)")
+# fullwidth ASCII (U+FF01-FF5E) to ASCII, one character for one: offsets stay valid
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 
 
-def _undisguise(text: str) -> str | None:
-    """``text`` with spelled-out runs joined and NFKC applied, or None if neither applies."""
-    out = text
-    if not text.isascii():
-        out = unicodedata.normalize("NFKC", out)
-    if " " in out:
-        out = _SPELLED.sub(lambda m: m.group()[::2], out)
-    return None if out == text else out
+def _disguised_spans(text: str) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of prefixed keys in ``text`` once fullwidth letters are folded
+    and spelled-out runs joined; generic key=value rules are left out (too loose here)."""
+    folded = text.translate(_FULLWIDTH) if not text.isascii() else text
+    found: list[tuple[str, int, int]] = []
+    if folded is not text:
+        found += [
+            (m.kind, m.start, m.end) for m in find_secrets(folded) if m.kind not in _GENERIC_KINDS
+        ]
+    if " " in folded:
+        for run in _SPELLED.finditer(folded):
+            kinds = [m.kind for m in find_secrets(run.group()[::2]) if m.kind not in _GENERIC_KINDS]
+            if kinds:
+                found.append((kinds[0], run.start(), run.end()))
+    found.sort(key=lambda f: f[1])
+    return [f for i, f in enumerate(found) if i == 0 or f[1] >= found[i - 1][2]]
