@@ -451,7 +451,7 @@ def _disguised_spans(text: str) -> list[tuple[str, int, int]]:
     and spelled-out runs joined; generic key=value rules are left out (too loose here)."""
     folded = text.translate(_FULLWIDTH) if not text.isascii() else text
     found: list[tuple[str, int, int]] = []
-    if folded is not text:
+    if folded != text:
         found += [
             (m.kind, m.start, m.end) for m in find_secrets(folded) if m.kind not in _GENERIC_KINDS
         ]
