@@ -6,6 +6,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pytest
 from _formats_samples import HDF5_LAMBDA_FUNCTION_OS_SYSTEM, HDF5_LAMBDA_LEGACY, legacy_h5
 
 from aisec.artifacts import scan_path
@@ -97,3 +98,32 @@ def test_truncated_hdf5_is_an_error(tmp_path: Path) -> None:
     cut = tmp_path / "cut.h5"
     cut.write_bytes(p.read_bytes()[:600])
     assert scan_path(cut).files[0].verdict in ("error", "malicious")
+
+
+def test_libhdf5_hang_becomes_an_error_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    # found by fuzzing: reading an attribute of this file never returns inside libhdf5
+    import aisec.artifacts._hdf5 as hdf5
+
+    monkeypatch.setattr(hdf5, "HDF5_TIMEOUT_S", 2.0)
+    report = scan_path(Path(__file__).parent / "data" / "hdf5_attribute_read_hang.h5")
+    assert report.files[0].verdict == "error"
+    assert "did not finish" in (report.files[0].error or "")
+
+
+def test_mutated_hdf5_never_crashes_the_scanner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    import aisec.artifacts._hdf5 as hdf5
+
+    monkeypatch.setattr(hdf5, "HDF5_TIMEOUT_S", 2.0)
+    data = legacy_h5(tmp_path, "m.h5", HDF5_LAMBDA_LEGACY).read_bytes()
+    rng = random.Random(5)
+    for i in range(25):
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 6)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        p = tmp_path / f"mut{i}.h5"
+        p.write_bytes(bytes(mutated))
+        assert scan_path(p).files[0].verdict in ("clean", "suspicious", "malicious", "error")

@@ -11,6 +11,8 @@ data files without those are clean.
 from __future__ import annotations
 
 import io
+import multiprocessing
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
@@ -19,7 +21,6 @@ from aisec.artifacts._keras import (
     analyse_keras_config,
     keras_issue_findings,
     load_json_bounded,
-    scan_payloads,
 )
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
@@ -62,8 +63,9 @@ def _attr_text(value: object) -> str | None:
     return None
 
 
-def _config_findings(f: h5py.File, path: str, ctx: ScanContext) -> list[Finding]:
-    limit = ctx.limits.max_json_bytes
+def _config_findings(
+    f: h5py.File, path: str, limit: int, payloads: list[tuple[str, bytes]]
+) -> list[Finding]:
     findings: list[Finding] = []
     for attr in _CONFIG_ATTRS:
         if attr not in f.attrs:
@@ -76,7 +78,7 @@ def _config_findings(f: h5py.File, path: str, ctx: ScanContext) -> list[Finding]
             raise ScanError(f"{path}: attribute {attr} exceeds {limit} bytes")
         config = load_json_bounded(data, f"{path} attribute {attr}")
         issues = analyse_keras_config(config)
-        scan_payloads(issues, ctx)
+        payloads += [(f"torch-module{i.pointer}", i.payload) for i in issues if i.payload]
         findings += keras_issue_findings(issues, path, prefix=f"@{attr}")
     return findings
 
@@ -153,21 +155,79 @@ def _dataset_findings(dset: h5py.Dataset, name: str, path: str) -> list[Finding]
     return out
 
 
-def _scan_file(source: Any, path: str, ctx: ScanContext) -> list[Finding]:
+# libhdf5 is C code that hangs or crashes on some malformed files (fuzzing found a file
+# whose attribute read never returns), so files are opened in a child process with a
+# deadline; a hang or crash becomes an error verdict instead of a stuck or dead scanner.
+HDF5_TIMEOUT_S = 30.0
+_MAX_IN_MEMORY = 1 << 30
+
+_Outcome = tuple[list[Finding], list[tuple[str, bytes]]] | str
+
+
+def _analyse(source: str | bytes, path: str, json_limit: int) -> _Outcome:
     import h5py  # imported on first use: it costs a quarter second of start-up
 
+    payloads: list[tuple[str, bytes]] = []
+    opened: Any = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        with h5py.File(source, "r") as f:
-            return _config_findings(f, path, ctx) + _walk_findings(f, path)
+        with h5py.File(opened, "r") as f:
+            findings = _config_findings(f, path, json_limit, payloads)
+            return findings + _walk_findings(f, path), payloads
+    except ScanError as exc:
+        return exc.message
     except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
-        raise ScanError(f"{path}: unreadable HDF5 ({exc})") from None
+        return f"{path}: unreadable HDF5 ({exc})"
+
+
+def _child(conn: Connection, source: str | bytes, path: str, json_limit: int) -> None:
+    try:
+        conn.send(_analyse(source, path, json_limit))
+    finally:
+        conn.close()
+
+
+def _isolated(source: str | bytes, path: str, json_limit: int) -> _Outcome:
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    args = (sender, source, path, json_limit)
+    if "fork" in multiprocessing.get_all_start_methods():  # cheap: no re-import in the child
+        proc: multiprocessing.process.BaseProcess = multiprocessing.get_context("fork").Process(
+            target=_child, args=args, daemon=True
+        )
+    else:
+        proc = multiprocessing.get_context("spawn").Process(target=_child, args=args, daemon=True)
+    proc.start()
+    sender.close()
+    try:
+        if not receiver.poll(HDF5_TIMEOUT_S):
+            return f"{path}: HDF5 parser did not finish within {HDF5_TIMEOUT_S:g} s"
+        try:
+            outcome: _Outcome = receiver.recv()
+        except (EOFError, OSError):
+            return f"{path}: HDF5 parser crashed on this file (exit code {proc.exitcode})"
+        return outcome
+    finally:
+        receiver.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+
+
+def _scan(source: str | bytes, path: str, ctx: ScanContext) -> list[Finding]:
+    outcome = _isolated(source, path, ctx.limits.max_json_bytes)
+    if isinstance(outcome, str):
+        raise ScanError(outcome)
+    findings, payloads = outcome
+    if ctx.scan_nested is not None:
+        for name, payload in payloads:
+            ctx.scan_nested(payload, name, len(payload))
+    return findings
 
 
 def hdf5_bytes_findings(data: bytes, path: str, ctx: ScanContext) -> list[Finding]:
     """Findings for an HDF5 file held in memory (e.g. weights inside a ``.keras`` zip)."""
     if _magic_offset(data[:4096]) is None:
         raise ScanError(f"{path}: not an HDF5 file")
-    return _scan_file(io.BytesIO(data), path, ctx)
+    return _scan(data, path, ctx)
 
 
 class Hdf5Handler(FormatHandler):
@@ -181,7 +241,9 @@ class Hdf5Handler(FormatHandler):
         return _magic_offset(head) is not None
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
-        source: Any = ctx.fs_path if ctx.fs_path is not None else ctx.stream
-        if ctx.fs_path is None:
-            ctx.stream.seek(0)
-        return _scan_file(source, ctx.display_path, ctx)
+        if ctx.fs_path is not None:
+            return _scan(str(ctx.fs_path), ctx.display_path, ctx)
+        if ctx.size > _MAX_IN_MEMORY:
+            raise ScanError(f"{ctx.display_path}: nested HDF5 over {_MAX_IN_MEMORY} bytes")
+        ctx.stream.seek(0)
+        return _scan(ctx.stream.read(_MAX_IN_MEMORY), ctx.display_path, ctx)
