@@ -188,3 +188,17 @@ def test_keyring_on_each_database(db_url: str, monkeypatch: pytest.MonkeyPatch) 
         assert [v.state for v in info.versions] == ["disabled", "enabled"]
         with pytest.raises(CryptoError, match="disabled"):
             ring.decrypt_fields(ct, "c")
+
+
+def test_disable_in_another_process_takes_effect_in_an_open_keyring(ring: Keyring) -> None:
+    """A long-running service must not keep decrypting with a version disabled elsewhere."""
+    ring.create_key("k")
+    old = ring.encrypt_fields([b"x"], "k", "c")
+    assert ring.decrypt_fields(old, "c") == [b"x"]  # the keyset is now cached
+    with Keyring.open() as other:
+        other.rotate("k")
+        other.disable_version("k", 1)
+        new = other.encrypt_fields([b"y"], "k", "c")
+    with pytest.raises(CryptoError, match="version 1 is disabled"):
+        ring.decrypt_fields(old, "c")
+    assert ring.decrypt_fields(new, "c") == [b"y"]  # and it sees the new version

@@ -188,10 +188,13 @@ class Keyring:
     def _load(self, name: str) -> _Loaded:
         """Metadata and keyset of ``name``, checked against each other."""
         check_name(name)
-        cached = self._cache.get(name)
-        if cached is not None:
-            return cached
+        # Metadata is read on every call (one small query) so that a rotation or a disable
+        # done by another process takes effect here at once; the keyset is reused when the
+        # metadata has not changed.
         info, key_ids = self._info(name)
+        cached = self._cache.get(name)
+        if cached is not None and cached.info == info and cached.key_ids == key_ids:
+            return cached
         path = self._keyset_path(name)
         data = read_private(path, f"keyset of key {name!r}")
         kek = backend_for(self.policy, info.backend, info.backend_ref).keyset_aead()
