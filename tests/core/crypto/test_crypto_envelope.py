@@ -345,3 +345,12 @@ def test_progress_callback_sees_every_byte(kring: Keyring, tmp_path: Path) -> No
     seen.clear()
     kring.decrypt_file(tmp_path / "e", tmp_path / "d", progress=seen.append)
     assert sum(seen) == (tmp_path / "e").stat().st_size
+
+
+def test_header_with_control_characters_in_key_name(kring: Keyring, tmp_path: Path) -> None:
+    """A forged key name never reaches the audit log or the file system."""
+    blob = bytearray(_enc(kring, b"x"))
+    blob[27] = 0x07  # first character of "files"
+    _assert_refused(kring, tmp_path / "bell.aisec", bytes(blob), "invalid key name")
+    blob[27:32] = b"../.."
+    _assert_refused(kring, tmp_path / "dots.aisec", bytes(blob), "invalid key name")

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, cast
 import tink
 from tink import aead, streaming_aead
 
+from aisec.core.crypto._model import NAME_RE
 from aisec.core.crypto._tink import register
 from aisec.core.errors import CryptoError
 
@@ -129,6 +130,8 @@ def read_header(src: BinaryIO) -> Header:
         name = _read_exact(src, name_len, "key name").decode("ascii")
     except UnicodeDecodeError:
         raise CryptoError("corrupt header: key name is not ASCII") from None
+    if not NAME_RE.match(name):
+        raise CryptoError("corrupt header: invalid key name")
     version, wrapped_len = struct.unpack(">II", _read_exact(src, 8, "key version"))
     if not 0 < wrapped_len <= _MAX_WRAPPED:
         raise CryptoError("corrupt header: bad wrapped data key length")

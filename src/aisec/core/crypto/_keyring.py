@@ -9,7 +9,6 @@ the store, and decryption under it then fails with a message that says so.
 
 from __future__ import annotations
 
-import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from aisec.core.crypto._files import read_private
 from aisec.core.crypto._model import (
     DISABLED,
     ENABLED,
+    NAME_RE,
     PURPOSES,
     KeyInfo,
     KeyVersion,
@@ -45,7 +45,6 @@ from aisec.core.policy import KeysPolicy
 from aisec.core.store import Store, open_store
 from aisec.core.store._models import KeyRow, KeyVersionRow
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _TEMPLATES = {
     "aead": aead.aead_key_templates.AES256_GCM,
     "deterministic": daead.deterministic_aead_key_templates.AES256_SIV,
@@ -59,7 +58,7 @@ _TINK_PREFIX = 5  # Tink output prefix: 0x01 + 4-byte key id
 
 
 def check_name(name: str) -> str:
-    if not _NAME_RE.match(name):
+    if not NAME_RE.match(name):
         raise InputError(
             f"key name {name!r}: use 1-64 characters a-z, 0-9, '.', '_' or '-', "
             "starting with a letter or digit"

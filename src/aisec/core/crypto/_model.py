@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 Purpose = Literal["aead", "deterministic", "streaming"]
 PURPOSES: tuple[Purpose, ...] = ("aead", "deterministic", "streaming")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # key names: also safe as file names
 ENABLED = "enabled"
 DISABLED = "disabled"
 
