@@ -123,3 +123,11 @@ def test_stream_restore_equals_whole_restore(size: int) -> None:
     PiiScanner(reversible=True).scan(PROMPT, ctx)
     out = "a <EMAIL_1> b\t<PHONE_1>\n[c](https://x.test/<EMAIL_1>) <EMAIL_1>"
     assert "".join(restore_stream(_chunks(out, size), ctx)) == restore(out, ctx)
+
+
+def test_stream_restore_passes_on_a_huge_token_unrestored() -> None:
+    ctx = ScanContext()
+    PiiScanner(reversible=True).scan(PROMPT, ctx)
+    blob = "x" * 9000 + "<EMAIL_1>"
+    out = "".join(restore_stream([blob[:4500], blob[4500:], " tail <EMAIL_1>"], ctx))
+    assert out == blob + " tail bob@example.com"

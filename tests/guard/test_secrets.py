@@ -85,6 +85,8 @@ SHOPIFY = "shpat_" + rand(HEX, 32)
         (f"DATABASE_URL=postgres://app:{PW}@db.internal:5432/app", "connection_string", PW),
         (f"mongodb+srv://root:{PW}@cluster0.abcd.mongodb.net/test", "connection_string", PW),
         (f"REDIS_URL=redis://:{PW}@cache:6379/0", "connection_string", PW),
+        (f"url=jdbc:postgresql://app:{PW}@db:5432/x", "connection_string", PW),
+        (f"AMQP=amqps://svc:{PW}@mq.internal/vhost", "connection_string", PW),
         (f"clone https://deploy:{PW}@git.example.com/repo.git", "basic_auth_url", PW),
         (f'api_key = "{rand(ALNUM, 32)}"', "high_entropy_assignment", None),
         (f'{{"client_secret": "{rand(ALNUM, 24)}"}}', "high_entropy_assignment", None),
