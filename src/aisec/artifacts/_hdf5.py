@@ -10,8 +10,10 @@ data files without those are clean.
 
 from __future__ import annotations
 
+import atexit
 import io
 import multiprocessing
+import threading
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -179,37 +181,76 @@ def _analyse(source: str | bytes, path: str, json_limit: int) -> _Outcome:
         return f"{path}: unreadable HDF5 ({exc})"
 
 
-def _child(conn: Connection, source: str | bytes, path: str, json_limit: int) -> None:
+def _serve(conn: Connection) -> None:
+    """Worker loop: one job at a time until the parent closes the pipe."""
     try:
-        conn.send(_analyse(source, path, json_limit))
+        while True:
+            try:
+                source, path, json_limit = conn.recv()
+            except EOFError:
+                return
+            conn.send(_analyse(source, path, json_limit))
     finally:
         conn.close()
 
 
+class _Worker:
+    """One long-lived child process that opens HDF5 files; replaced after a hang or crash."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.proc: multiprocessing.process.BaseProcess | None = None
+        self.conn: Connection | None = None
+
+    def _start(self) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+        parent, child = multiprocessing.Pipe(duplex=True)
+        if "fork" in multiprocessing.get_all_start_methods():  # no re-import in the child
+            proc: multiprocessing.process.BaseProcess = multiprocessing.get_context("fork").Process(
+                target=_serve, args=(child,), daemon=True
+            )
+        else:
+            proc = multiprocessing.get_context("spawn").Process(
+                target=_serve, args=(child,), daemon=True
+            )
+        proc.start()
+        child.close()
+        self.proc, self.conn = proc, parent
+        return proc, parent
+
+    def stop(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        if self.proc is not None:
+            if self.proc.is_alive():
+                self.proc.kill()
+            self.proc.join(5)
+        self.proc = self.conn = None
+
+    def run(self, source: str | bytes, path: str, json_limit: int) -> _Outcome:
+        with self.lock:
+            if self.proc is None or self.conn is None or not self.proc.is_alive():
+                self.stop()
+                proc, conn = self._start()
+            else:
+                proc, conn = self.proc, self.conn
+            try:
+                conn.send((source, path, json_limit))
+                if not conn.poll(HDF5_TIMEOUT_S):
+                    self.stop()
+                    return f"{path}: HDF5 parser did not finish within {HDF5_TIMEOUT_S:g} s"
+                outcome: _Outcome = conn.recv()
+            except (EOFError, OSError):
+                self.stop()
+                return f"{path}: HDF5 parser crashed on this file (exit code {proc.exitcode})"
+            return outcome
+
+
+_WORKER = _Worker()
+atexit.register(_WORKER.stop)
+
+
 def _isolated(source: str | bytes, path: str, json_limit: int) -> _Outcome:
-    receiver, sender = multiprocessing.Pipe(duplex=False)
-    args = (sender, source, path, json_limit)
-    if "fork" in multiprocessing.get_all_start_methods():  # cheap: no re-import in the child
-        proc: multiprocessing.process.BaseProcess = multiprocessing.get_context("fork").Process(
-            target=_child, args=args, daemon=True
-        )
-    else:
-        proc = multiprocessing.get_context("spawn").Process(target=_child, args=args, daemon=True)
-    proc.start()
-    sender.close()
-    try:
-        if not receiver.poll(HDF5_TIMEOUT_S):
-            return f"{path}: HDF5 parser did not finish within {HDF5_TIMEOUT_S:g} s"
-        try:
-            outcome: _Outcome = receiver.recv()
-        except (EOFError, OSError):
-            return f"{path}: HDF5 parser crashed on this file (exit code {proc.exitcode})"
-        return outcome
-    finally:
-        receiver.close()
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
+    return _WORKER.run(source, path, json_limit)
 
 
 def _scan(source: str | bytes, path: str, ctx: ScanContext) -> list[Finding]:
