@@ -580,6 +580,12 @@ def npz_malicious() -> bytes:
     return buf.getvalue()
 
 
+def ufunc_reconstruct_import() -> bytes:
+    """numpy's ufunc reconstructor as an import primitive: _ufunc_reconstruct('os', 'system')."""
+    fn = g0("numpy.core", "_ufunc_reconstruct") + u("os") + u("system") + TUPLE2 + REDUCE
+    return PROTO2 + fn + u(CMD) + TUPLE1 + REDUCE + STOP
+
+
 def pickle_zip_polyglot() -> bytes:
     """A benign pickle with a malicious PyTorch zip appended (zip readers find the end record)."""
     return pickle.dumps({"config": "ok"}, protocol=2) + torch_zip(os_system_proto(2))
@@ -828,6 +834,11 @@ MALICIOUS: list[tuple[str, Builder, str]] = [
     ("npz_object_array", _bytes_builder("obj.npz", npz_malicious), "pickle-dangerous-call"),
     ("bz2_wrapped_pickle", _bytes_builder("model.pkl.bz2", bz2_pickle), "pickle-dangerous-call"),
     (
+        "numpy_ufunc_reconstruct_import",
+        _bytes_builder("ufunc.pkl", ufunc_reconstruct_import),
+        "pickle-dangerous-call",
+    ),
+    (
         "pickle_zip_polyglot",
         _bytes_builder("polyglot.pkl", pickle_zip_polyglot),
         "polyglot-embedded-zip",
@@ -1015,6 +1026,10 @@ CORPUS: list[tuple[str, Builder, str]] = [
     *((n, b, "suspicious") for n, b, _ in SUSPICIOUS),
     *((n, b, "clean") for n, b in BENIGN),
 ]
+
+
+# Names of this part's samples (pickle family and archives), fixed before part B appends.
+PICKLE_FAMILY: frozenset[str] = frozenset(n for n, *_ in [*MALICIOUS, *SUSPICIOUS, *BENIGN])
 
 
 # -- part B: Keras, HDF5, SavedModel, ONNX, safetensors, GGUF, chat templates -------------

@@ -12,7 +12,12 @@ from functools import lru_cache
 
 from aisec.artifacts._pickle_allowlist import SKLEARN_NAMES, TORCH_NN_NAMES
 
-__all__ = ["GlobalClass", "classify_global", "is_nested_loader"]
+__all__ = ["IMPORT_PRIMITIVES", "GlobalClass", "classify_global", "is_nested_loader"]
+
+# Callables that import ``module.name`` from their two string arguments. The pickle machine
+# judges each call as that import (``numpy.log1p`` for a pickled ufunc); non-constant
+# arguments make it a dynamic import.
+IMPORT_PRIMITIVES = frozenset(("numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct"))
 
 
 class GlobalClass(Enum):
@@ -116,6 +121,10 @@ _BASE_SAFE = {
     "datetime.timedelta",
     "datetime.timezone",
     "decimal.Decimal",
+    *IMPORT_PRIMITIVES,
+    "argparse.Namespace",
+    "torch.Tensor",
+    "torch._tensor.Tensor",
     "uuid.UUID",
     "pathlib.PosixPath",
     "pathlib.WindowsPath",

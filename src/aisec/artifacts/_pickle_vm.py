@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aisec.artifacts._pickle_fold import fold
-from aisec.artifacts._pickle_policy import GlobalClass, classify_global
+from aisec.artifacts._pickle_policy import IMPORT_PRIMITIVES, GlobalClass, classify_global
 
 __all__ = [
     "Blob",
@@ -231,7 +231,14 @@ class Machine:
             self.events.append(Event("global", offset, g))
         return g
 
-    def _call(self, func: Any, args: Any, offset: int, op: str) -> Call:
+    def _call(self, func: Any, args: Any, offset: int, op: str) -> Any:
+        if isinstance(func, Global) and func.full in IMPORT_PRIMITIVES:
+            # numpy's ufunc reconstructor imports module.name: judge it as that import
+            parts = [fold(a) for a in args] if isinstance(args, tuple) else []
+            if len(parts) == 2 and isinstance(parts[0], str) and isinstance(parts[1], str):
+                return self._global(parts[0], parts[1], offset, func.name)
+            self.events.append(Event("dynamic-global", offset, None, render_value(args)))
+            return Unknown(f"import through {func.full}")
         call = Call(func, args, offset, op)
         if not (isinstance(func, Global) and func.kind is GlobalClass.SAFE):
             self.calls.append(call)
