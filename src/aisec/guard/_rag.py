@@ -92,8 +92,9 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class FilterResult:
-    """Kept chunks (original objects), the wrapped prompt text, ids dropped with reasons,
-    and findings. ``boundary`` is the per-request marker (delimit mode) or marker char."""
+    """Kept chunks (with redacted text where the document scan redacted), the wrapped
+    prompt text, ids dropped with reasons, and findings. ``boundary`` is the per-request
+    marker (delimit mode) or marker character (datamark mode)."""
 
     kept: tuple[Chunk, ...]
     text: str
