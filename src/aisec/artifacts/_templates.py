@@ -241,9 +241,11 @@ class _Analyser:
         if isinstance(node, nodes.Output):
             return self._fold(nodes.Concat(node.nodes), depth)
         if isinstance(node, nodes.Concat):
-            parts = [self.fold(n, depth) for n in node.nodes]
-            if all(parts):
-                return _bounded(["".join(str(p[0]) for p in parts)])
+            parts = [self.fold(n, depth) for n in node.nodes[:256]]
+            if all(parts) and len(parts) == len(node.nodes):
+                texts = [str(p[0]) for p in parts]
+                if sum(map(len, texts)) <= _MAX_FOLD_CHARS:
+                    return ["".join(texts)]
             return []
         if isinstance(node, nodes.Add | nodes.Mul | nodes.Mod):
             return self._binary(node, depth)
@@ -499,7 +501,9 @@ def _percent_format(fmt: str, arg: object) -> list[object]:
         elif code == "x" and isinstance(value, int):
             pieces.append(format(value, "x"))
         else:
-            pieces.append(str(value))
+            pieces.append(str(value)[:_MAX_FOLD_CHARS])
+        if sum(map(len, pieces)) > _MAX_FOLD_CHARS:
+            return []
     pieces.append(fmt[pos:])
     return _bounded(["".join(pieces)])
 
@@ -508,13 +512,15 @@ def _simple_format(fmt: str, args: list[object]) -> list[object]:
     """``str.format`` with bare ``{}``/``{0}`` fields only (no attribute paths, no widths)."""
     out: list[str] = []
     pos = 0
-    for auto, m in enumerate(re.finditer(r"\{(\d*)\}", fmt)):
+    for auto, m in enumerate(re.finditer(r"\{(\d{0,6})\}", fmt)):
         out.append(fmt[pos : m.start()])
         pos = m.end()
         index = int(m.group(1)) if m.group(1) else auto
         if index >= len(args):
             return []
-        out.append(str(args[index]))
+        out.append(str(args[index])[:_MAX_FOLD_CHARS])
+        if sum(map(len, out)) > _MAX_FOLD_CHARS:
+            return []
     out.append(fmt[pos:])
     text = "".join(out)
     return [] if "{" in text.replace("{{", "") else _bounded([text])
@@ -524,8 +530,11 @@ def _apply_filter(name: str, value: object, args: list[object]) -> list[object]:
     result: list[object] = []
     if name == "join" and isinstance(value, list | tuple):
         sep = args[0] if args and isinstance(args[0], str) else ""
-        if all(isinstance(v, str | int) for v in value):
-            result = [sep.join(str(v) for v in value)]
+        texts = [str(v) for v in value[:256] if isinstance(v, str | int)]
+        if len(texts) == len(value) and sum(map(len, texts)) + len(sep) * len(texts) <= (
+            _MAX_FOLD_CHARS
+        ):
+            result = [sep.join(texts)]
     elif name == "replace" and isinstance(value, str) and len(args) >= 2:
         old, new = args[0], args[1]
         if (
@@ -566,13 +575,8 @@ def _apply_method(method: str, base: object, args: list[object]) -> list[object]
         return []
     if method in _STR_METHODS and not args:
         return [getattr(base, method)()]
-    if (
-        method == "join"
-        and args
-        and isinstance(args[0], list | tuple)
-        and all(isinstance(v, str) for v in args[0])
-    ):
-        return _bounded([base.join(str(v) for v in args[0])])
+    if method == "join" and args:
+        return _apply_filter("join", args[0], [base])
     if method == "replace":
         return _apply_filter("replace", base, args)
     if method == "format":
