@@ -586,6 +586,35 @@ def ufunc_reconstruct_import() -> bytes:
     return PROTO2 + fn + u(CMD) + TUPLE1 + REDUCE + STOP
 
 
+def torch_package_source() -> bytes:
+    """A torch.package archive whose bundled module runs a command when imported."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("archive/model/model.pkl", pickle.dumps({"a": 1}, protocol=3))
+        zf.writestr("archive/mymod.py", f"import os\nos.system({CMD!r})\n")
+        zf.writestr("archive/.data/extern_modules", "")
+        zf.writestr("archive/.data/version", "6\n")
+    return buf.getvalue()
+
+
+def torchscript_load_library() -> bytes:
+    """TorchScript code loading a native library (custom op with arbitrary code)."""
+    import torch
+
+    m = torch.jit.script(torch.nn.Linear(2, 2))
+    buf = io.BytesIO()
+    torch.jit.save(m, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith(".py") and "/code/" in "/" + info.filename:
+                data += b"\ndef _lib(self):\n    torch.ops.load_library('/tmp/evil.so')\n"
+            dst.writestr(info.filename, data)
+    return out.getvalue()
+
+
 def pickle_zip_polyglot() -> bytes:
     """A benign pickle with a malicious PyTorch zip appended (zip readers find the end record)."""
     return pickle.dumps({"config": "ok"}, protocol=2) + torch_zip(os_system_proto(2))
@@ -837,6 +866,16 @@ MALICIOUS: list[tuple[str, Builder, str]] = [
         "numpy_ufunc_reconstruct_import",
         _bytes_builder("ufunc.pkl", ufunc_reconstruct_import),
         "pickle-dangerous-call",
+    ),
+    (
+        "torch_package_source",
+        _bytes_builder("package.pt", torch_package_source),
+        "torchscript-dangerous-code",
+    ),
+    (
+        "torchscript_load_library",
+        _bytes_builder("lib.pt", torchscript_load_library),
+        "torchscript-dangerous-code",
     ),
     (
         "pickle_zip_polyglot",

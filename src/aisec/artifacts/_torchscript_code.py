@@ -17,7 +17,17 @@ __all__ = ["scan_torchscript_code"]
 
 _MAX_CODE = 8 << 20
 _DANGEROUS_NAMES = frozenset(
-    ["eval", "exec", "compile", "__import__", "open", "system", "popen", "breakpoint"]
+    [
+        "eval",
+        "exec",
+        "compile",
+        "__import__",
+        "open",
+        "system",
+        "popen",
+        "breakpoint",
+        "load_library",
+    ]
 )
 _DANGEROUS_ROOTS = frozenset(
     [
@@ -117,7 +127,9 @@ def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[
         if target is not None and target not in seen:
             seen.add(target)
             line = getattr(node, "lineno", None)
-            severity = Severity.MEDIUM if ".ops." in f".{target}." else Severity.CRITICAL
+            last = target.rsplit(".", 1)[-1]
+            custom_op = ".ops." in f".{target}." and last not in _DANGEROUS_NAMES
+            severity = Severity.MEDIUM if custom_op else Severity.CRITICAL
             out.append(_finding(ctx, path, line, target, severity))
     return out
 
@@ -130,7 +142,7 @@ def _finding(
         rule_id="torchscript-custom-op" if custom_op else "torchscript-dangerous-code",
         title="TorchScript code calls a custom operator namespace"
         if custom_op
-        else "TorchScript code calls a dangerous function",
+        else "Code shipped in the model archive calls a dangerous function",
         severity=severity,
         asset=ctx.display_path,
         location=Location(path=path, line=line),

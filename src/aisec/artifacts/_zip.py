@@ -106,6 +106,12 @@ ZIP_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
         _REFS,
         "The member could not be scanned; treat the archive as untrusted.",
     ),
+    "torch-package-source": (
+        "torch.package archive ships Python source that runs when it is loaded",
+        Severity.MEDIUM,
+        _EVASION_REFS,
+        "Review the bundled modules; load the package only in an isolated environment.",
+    ),
     "archive-path-traversal": (
         "Archive member path escapes the extraction folder",
         Severity.MEDIUM,
@@ -310,6 +316,13 @@ class ZipHandler(FormatHandler):
             out += analyse_buffer(data, ctx, 0, opts)
         elif kind == "torchscript" and "/code/" in f"/{e.name}" and base.endswith(".py"):
             out += scan_torchscript_code(_read_all(member, actual, ctx), ctx, e.name)
+        elif kind == "torch-package" and base.endswith(".py"):
+            # torch.package imports these modules when the package is loaded
+            out.append(archive_finding(ctx, "torch-package-source", e.name, e.offset))
+            out += scan_torchscript_code(_read_all(member, actual, ctx), ctx, e.name)
+        elif kind == "torch-package" and base.endswith(".pkl"):
+            data = _read_all(member, actual, ctx)
+            out += analyse_buffer(data, ctx, 0, PickleOptions(multi=False, label=e.name))
         elif kind in ("pytorch", "torchscript") and _STORAGE.search(e.name):
             # tensor bytes: only a real pickle stream here is worth a look
             member.seek(0)
@@ -331,6 +344,8 @@ class _MemberError(Exception):
 
 
 def _kind(names: list[str]) -> str:
+    if any(n.endswith(".data/extern_modules") for n in names):
+        return "torch-package"
     if any(n == "constants.pkl" or n.endswith("/constants.pkl") for n in names) and any(
         "/code/" in f"/{n}" for n in names
     ):
