@@ -392,3 +392,14 @@ def test_jsonl_property_round_trip(
         }
     decrypt_fields_file(ring, enc, out, fields=["a", "b", "é"])
     assert out.read_bytes() == data
+
+
+def test_csv_resaved_with_quotes_still_decrypts(ring: Keyring, tmp_path: Path) -> None:
+    src, enc = tmp_path / "a.csv", tmp_path / "e.csv"
+    src.write_bytes(b"id,ssn\n1,123-45-6789\n")
+    encrypt_fields_file(ring, src, enc, key="pii", fields=["ssn"])
+    header, row = enc.read_bytes().splitlines()
+    ident, cell = row.split(b",")
+    enc.write_bytes(header + b"\n" + ident + b',"' + cell + b'"\n')  # as a spreadsheet might
+    decrypt_fields_file(ring, enc, tmp_path / "d.csv", fields=["ssn"])
+    assert (tmp_path / "d.csv").read_bytes() == src.read_bytes()

@@ -214,8 +214,8 @@ def _decoder(ring: Keyring, column: str) -> Transform:
     decipher = ring.field_decipher(column)
 
     def decode(value: bytes, where: str) -> bytes:
-        try:
-            blob = base64.b64decode(value, validate=True)
+        try:  # a spreadsheet may have re-saved the cell quoted: base64 never holds quotes
+            blob = base64.b64decode(_csv_cells.cell_value(value), validate=True)
         except (binascii.Error, ValueError):
             raise CryptoError(f"{where}: column {column!r} is not an encrypted cell") from None
         try:
