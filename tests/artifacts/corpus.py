@@ -868,6 +868,21 @@ MALICIOUS: list[tuple[str, Builder, str]] = [
         "pickle-dangerous-call",
     ),
     (
+        "pydoc_locate_ghsa_5hvc",
+        _bytes_builder("pydoc.pkl", simple_call("pydoc", "locate", "os.system")),
+        "pickle-dangerous-call",
+    ),
+    (
+        "cprofile_run_ghsa_p523",
+        _bytes_builder("cprofile.pkl", simple_call("cProfile", "run", "print(1)")),
+        "pickle-dangerous-call",
+    ),
+    (
+        "multiprocessing_spawnv_passfds",
+        _bytes_builder("mp.pkl", simple_call("multiprocessing.util", "spawnv_passfds", "/bin/sh")),
+        "pickle-dangerous-call",
+    ),
+    (
         "torch_package_source",
         _bytes_builder("package.pt", torch_package_source),
         "torchscript-dangerous-code",
