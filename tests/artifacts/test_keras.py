@@ -135,3 +135,13 @@ def test_torch_module_wrapper_payload_is_scanned_as_a_pickle() -> None:
     nested = [r for r in report.files if "torch-module" in r.path]
     assert nested and nested[0].verdict == "malicious"
     assert report.files[0].verdict == "malicious"  # the container takes its worst member
+
+
+def test_keras_utils_classes_are_ordinary_layers() -> None:
+    cfg = keras_sequential(
+        [{"module": "keras.utils", "class_name": "FeatureSpace", "config": {},
+          "registered_name": None},
+         {"module": "keras.src.legacy.layers", "class_name": "AlphaDropout", "config": {},
+          "registered_name": None}]
+    )  # fmt: skip
+    assert analyse_keras_config(cfg) == []

@@ -154,7 +154,7 @@ _DANGEROUS_FUNCTIONS = frozenset(
     }
 )
 # Parts of Keras that fetch files, change global safety switches or load other models.
-_KERAS_UNSAFE_SEGMENTS = frozenset({"utils", "saving", "config", "export", "legacy", "callbacks"})
+_KERAS_UNSAFE_SEGMENTS = frozenset({"utils", "saving", "config", "export", "callbacks"})
 # Packages that ship Keras layers and register them under their own module path.
 _KERAS_PACKAGES = ("keras", "keras_hub", "keras_nlp", "keras_cv", "tf_keras", "tensorflow.keras")
 # class_name markers Keras 3 writes for values, not for objects to import.
@@ -338,7 +338,9 @@ class _Walker:
             return
         if class_name == "function" and isinstance(config, str):
             target = f"{module}.{config}" if isinstance(module, str) and module else config
-            self.check_reference(target, module if isinstance(module, str) else None, pointer)
+            self.check_reference(
+                target, module if isinstance(module, str) else None, pointer, function=True
+            )
             return
         if class_name in _VALUE_MARKERS:
             return
@@ -413,13 +415,18 @@ class _Walker:
                 _REMEDIATION_MODULE,
             )
 
-    def check_reference(self, target: str, module: str | None, pointer: str) -> None:
-        """``target`` is the dotted name the loader would import (module + class/function)."""
+    def check_reference(
+        self, target: str, module: str | None, pointer: str, *, function: bool = False
+    ) -> None:
+        """``target`` is the dotted name the loader would import (module + class/function);
+        ``function``: it is called as a function (classes such as keras.utils.FeatureSpace
+        are ordinary serializable layers)."""
         mod = module if module is not None else target.rsplit(".", 1)[0]
         name = target.rsplit(".", 1)[-1]
         if _module_is_keras(mod):
             segments = set(mod.split("."))
-            if segments & _KERAS_UNSAFE_SEGMENTS or name in _DANGEROUS_FUNCTIONS:
+            unsafe_place = function and bool(segments & _KERAS_UNSAFE_SEGMENTS)
+            if unsafe_place or name in _DANGEROUS_FUNCTIONS:
                 self.add(
                     "keras-unsafe-module",
                     "Keras config calls a Keras function that fetches files or disables safe mode",
@@ -466,7 +473,9 @@ class _Walker:
         if function_type == "function" and isinstance(function, str):
             module = cfg.get("module")
             target = f"{module}.{function}" if isinstance(module, str) and module else function
-            self.check_reference(target, module if isinstance(module, str) else None, pointer)
+            self.check_reference(
+                target, module if isinstance(module, str) else None, pointer, function=True
+            )
         self.add(
             "keras-lambda-layer",
             "Keras Lambda layer runs arbitrary Python when the model loads or runs",
