@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from corpus import PROTO4, STOP, call1, os_system_proto, sg, u
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aisec.artifacts import analyse_pickle
 from aisec.artifacts._base import Limits, ScanContext
@@ -182,3 +184,28 @@ def test_analyse_pickle_accepts_bytes_and_streams() -> None:
     from_bytes = analyse_pickle(data, _ctx(data))
     from_stream = analyse_pickle(io.BytesIO(data), _ctx(data))
     assert [f.rule_id for f in from_bytes] == [f.rule_id for f in from_stream]
+
+
+_plain_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.binary(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.text(max_size=8), children, max_size=5)
+        | st.tuples(children, children)
+        | st.frozensets(st.integers(), max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_plain_values, st.integers(min_value=0, max_value=5))
+def test_any_plain_value_pickles_clean(value: object, protocol: int) -> None:
+    # property: what pickle.dumps writes for plain data never raises a finding at any protocol
+    data = pickle.dumps(value, protocol=protocol)
+    assert analyse_pickle(data, _ctx(data)) == []
