@@ -118,3 +118,13 @@ def test_verdict_rules(severities: tuple[Severity, ...], error: str | None, expe
     findings = [Finding("r", "t", s) for s in severities]
     assert verdict_of(findings, error) == expected
     assert expected in VERDICTS
+
+
+def test_fifo_is_skipped_not_read(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    (result,) = scan_path(tmp_path, recursive=True).files
+    assert result.verdict == "error"
+    assert "not a regular file" in (result.error or "")

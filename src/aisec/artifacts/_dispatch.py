@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import lzma
 import os
+import stat
 import tarfile
 import zipfile
 import zlib
@@ -307,7 +308,13 @@ def scan_path(
             continue
         display = str(path)
         try:
-            size = path.stat().st_size
+            st = path.stat()
+            size = st.st_size
+            if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+                scanner.results.append(
+                    FileResult(display, "unknown", "error", (), 0, "not a regular file; skipped")
+                )
+                continue
             with path.open("rb") as fh:
                 if size > scanner.limits.max_file_bytes:
                     scanner.results.append(
