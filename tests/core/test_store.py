@@ -43,3 +43,18 @@ def test_unreachable_postgres_is_a_clear_error() -> None:
 def test_unknown_driver_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="cannot use database"):
         Store("nosuchdb://x")
+
+
+def test_fast_head_detection_agrees_with_alembic() -> None:
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from aisec.core.store import _head_revisions
+
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(resources.files("aisec.core.store").joinpath("migrations"))
+    )
+    assert _head_revisions() == set(ScriptDirectory.from_config(cfg).get_heads())

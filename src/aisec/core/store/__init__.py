@@ -7,9 +7,12 @@ which :func:`open_store` applies.
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -61,6 +64,30 @@ def redact_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except SQLAlchemyError:
         return "<unparseable database URL>"
+
+
+_MIGRATIONS = resources.files("aisec.core.store").joinpath("migrations")
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(.+)$", re.M)
+
+
+@cache
+def _head_revisions() -> set[str]:
+    """Heads of the migration graph, read from the version files without importing Alembic
+    (a test checks this agrees with Alembic's own ScriptDirectory)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for entry in _MIGRATIONS.joinpath("versions").iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("_"):
+            continue
+        fields = dict(_REVISION.findall(entry.read_text("utf-8")))
+        rev = ast.literal_eval(fields["revision"])
+        down = ast.literal_eval(fields.get("down_revision", "None"))
+        revisions.add(rev)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(down)
+    return revisions - parents
 
 
 def _normalise(url: str) -> str:
@@ -126,24 +153,31 @@ class Store:
     def session(self) -> Session:
         return Session(self.engine)
 
+    def _current_revisions(self) -> set[str]:
+        """The revisions recorded in the database (empty for a new database)."""
+        from sqlalchemy import inspect
+
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return set()
+            return {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+
     def migrate(self) -> None:
-        """Bring the schema to the newest migration (a no-op when it is there already)."""
-        from alembic.config import Config
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
+        """Bring the schema to the newest migration (a no-op when it is there already).
 
-        script_location = str(resources.files("aisec.core.store").joinpath("migrations"))
-        cfg = Config()
-        cfg.set_main_option("script_location", script_location)
-        heads = set(ScriptDirectory.from_config(cfg).get_heads())
+        Alembic (slow to import) is loaded only when a migration is actually due.
+        """
         try:
-            with self.engine.connect() as conn:
-                if set(MigrationContext.configure(conn).get_current_heads()) == heads:
-                    return
+            if self._current_revisions() == _head_revisions():
+                return
             from alembic import command
+            from alembic.config import Config
+            from alembic.runtime.migration import MigrationContext
 
+            cfg = Config()
+            cfg.set_main_option("script_location", str(_MIGRATIONS))
             with self.write(_MIGRATE_LOCK) as conn:
-                if set(MigrationContext.configure(conn).get_current_heads()) == heads:
+                if set(MigrationContext.configure(conn).get_current_heads()) == _head_revisions():
                     return
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
