@@ -58,3 +58,11 @@ def test_fast_head_detection_agrees_with_alembic() -> None:
         "script_location", str(resources.files("aisec.core.store").joinpath("migrations"))
     )
     assert _head_revisions() == set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def test_sqlite_database_file_is_owner_only(aisec_home: Path) -> None:
+    import stat
+
+    store = open_store(f"sqlite:///{aisec_home / 'private.db'}")
+    store.close()
+    assert stat.S_IMODE((aisec_home / "private.db").stat().st_mode) == 0o600

@@ -116,6 +116,9 @@ class Store:
             path = self.url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                # The store holds audit events and key metadata: owner-only, like the keys.
+                # SQLite gives its -wal and -shm files the database file's permissions.
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             engine = create_engine(self.url, connect_args={"timeout": 60})
 
             @event.listens_for(engine, "connect")
