@@ -55,7 +55,10 @@ def register(app: typer.Typer) -> None:
         ]
         from aisec.core.crypto import ensure_master_key
 
-        messages.append(f"keys      {ensure_master_key()}")
+        master = ensure_master_key()  # prints its own warning when it generates a key file
+        if master.startswith("generated"):
+            master = f"new master key file {home / 'master.key'} (read the warning above)"
+        messages.append(f"keys      {master}")
         existing = find_policy()
         if existing is None:
             path = home / "aisec.yaml"
