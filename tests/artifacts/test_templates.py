@@ -191,3 +191,26 @@ def test_remote_code_auto_map_is_reported_as_info(tmp_path: Path) -> None:
     report = scan_path(p)
     assert report.files[0].verdict == "clean"
     assert [f.rule_id for f in report.findings] == ["config-remote-code"]
+
+
+def test_raw_template_starting_with_a_bracket(tmp_path: Path) -> None:
+    p = tmp_path / "prompt.txt"
+    p.write_text("[INST] {{ messages[0]['content'] }} [/INST]{{ cycler.__init__.__globals__ }}")
+    report = scan_path(p)
+    assert report.files[0].format == "jinja-template"
+    assert "template-ssti" in {f.rule_id for f in report.findings}
+
+
+def test_raw_template_that_also_parses_as_yaml(tmp_path: Path) -> None:
+    p = tmp_path / "template.txt"
+    p.write_text(
+        "System: {{ system_message }}\nUser: {{ ()|attr('__cla'\n  ~ 'ss__') }}\nAssistant:\n"
+    )
+    assert "template-ssti" in {f.rule_id for f in scan_path(p).findings}
+
+
+def test_prose_that_looks_like_yaml_is_not_an_error(tmp_path: Path) -> None:
+    p = tmp_path / "NOTES.md"
+    p.write_text("Note: read this first\n\n- item: [unclosed\n  * bullet { x\n")
+    report = scan_path(p)
+    assert report.files[0].verdict == "clean"

@@ -327,7 +327,13 @@ class GgufHandler(FormatHandler):
 
     @classmethod
     def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
-        return head[:4] == _MAGIC
+        # the version must be one that exists (either byte order): text starting with
+        # "GGUF" is not a model
+        version = head[4:8]
+        return head[:4] == _MAGIC and (
+            int.from_bytes(version, "little") in (1, 2, 3)
+            or int.from_bytes(version, "big") in (1, 2, 3)
+        )
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
         r = _Reader(ctx, ctx.limits.max_header_bytes)

@@ -26,6 +26,7 @@ from aisec.artifacts._keras import (
     scan_payloads,
 )
 from aisec.artifacts._templates import (
+    JSON_START,
     MAX_TEMPLATE_CHARS,
     looks_like_template,
     read_text,
@@ -39,9 +40,6 @@ __all__ = ["JsonConfigHandler", "YamlConfigHandler", "config_findings"]
 _MAX_VISITS = 2_000_000
 _MAX_TEMPLATES = 1_000
 _YAML_LIMIT = 16 << 20
-_JSON_START = re.compile(
-    rb'\A(?:\xef\xbb\xbf)?\s*(?:\{\s*(?:"|\}|$)|\[\s*(?:[\[{"\d\-\]]|true|false|null|$))'
-)
 _YAML_START = re.compile(
     rb"\A(?:\xef\xbb\xbf)?(?:\s*#[^\n]*\n|\s*\n)*\s*(?:---[ \t]*(?:\n|$)|%YAML|"
     rb"[\w.\-\"']+[ \t]*:(?:[ \t]|\n|$)|-[ \t]+\S)"
@@ -92,6 +90,18 @@ def _keras_roots(root: object) -> Iterator[tuple[str, object]]:
                 yield f"/{key}", inner
 
 
+def _unparsed(path: str, why: str) -> Finding:
+    # Text that only looked like a config: no loader builds anything from it.
+    return format_finding(
+        "config-unparsed",
+        "File looks like a JSON/YAML config but does not parse; nothing was judged",
+        Severity.INFO,
+        path,
+        why,
+        "No action needed unless this file is meant to be a config.",
+    )
+
+
 def _remote_code(root: object, path: str) -> list[Finding]:
     """Hugging Face ``auto_map``: loading with trust_remote_code runs the repo's Python."""
     if not isinstance(root, dict) or not isinstance(root.get("auto_map"), dict):
@@ -112,9 +122,7 @@ def _remote_code(root: object, path: str) -> list[Finding]:
     ]
 
 
-def config_findings(
-    root: object, path: str, raw_text: str | None = None, ctx: ScanContext | None = None
-) -> list[Finding]:
+def config_findings(root: object, path: str, ctx: ScanContext | None = None) -> list[Finding]:
     """Findings for a parsed JSON/YAML document found at ``path``."""
     findings: list[Finding] = []
     templates = 0
@@ -126,9 +134,6 @@ def config_findings(
             findings += template_findings(
                 value, path, pointer=pointer or "/", incidental="template" not in pointer.lower()
             )
-    if templates == 0 and raw_text is not None and looks_like_template(raw_text):
-        # markers outside any string value (a template that happens to parse as YAML)
-        findings += template_findings(raw_text[: MAX_TEMPLATE_CHARS * 2], path)
     findings += _remote_code(root, path)
     for prefix, config in _keras_roots(root):
         issues = analyse_keras_config(config)
@@ -145,7 +150,7 @@ class JsonConfigHandler(FormatHandler):
 
     @classmethod
     def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
-        return b"\x00" not in head and bool(_JSON_START.match(head))
+        return b"\x00" not in head and bool(JSON_START.match(head))
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
         text = read_text(ctx, ctx.limits.max_json_bytes)
@@ -159,7 +164,7 @@ class JsonConfigHandler(FormatHandler):
                 return config_findings(lines, ctx.display_path, ctx=ctx)
             if looks_like_template(text):
                 return template_findings(text, ctx.display_path)
-            raise ScanError(f"{ctx.display_path}: invalid JSON ({exc})") from None
+            return [_unparsed(ctx.display_path, f"not valid JSON: {exc}")]
         return config_findings(root, ctx.display_path, ctx=ctx)
 
 
@@ -197,8 +202,23 @@ class YamlConfigHandler(FormatHandler):
                 return template_findings(text, ctx.display_path)
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise ScanError(f"{ctx.display_path}: invalid YAML{where}") from None
+            return [_unparsed(ctx.display_path, f"not valid YAML{where}")]
         findings: list[Finding] = []
         for doc in docs[:1000]:
-            findings += config_findings(doc, ctx.display_path, raw_text=text, ctx=ctx)
+            findings += config_findings(doc, ctx.display_path, ctx=ctx)
+        if looks_like_template(text):
+            # a raw template can also parse as YAML (and be cut into pieces by it): judge
+            # the text as one template too, keeping what the pieces did not already show
+            seen = {(f.rule_id, f.evidence) for f in findings}
+            for finding in template_findings(text[: MAX_TEMPLATE_CHARS * 2], ctx.display_path):
+                kind = finding.rule_id.removeprefix("template-")
+                if (
+                    kind not in ("parse-error", "too-large")
+                    and (
+                        finding.rule_id,
+                        finding.evidence,
+                    )
+                    not in seen
+                ):
+                    findings.append(finding)
         return findings

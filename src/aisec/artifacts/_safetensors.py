@@ -94,7 +94,13 @@ class SafetensorsHandler(FormatHandler):
         if len(head) < 10:
             return False
         n = int.from_bytes(head[:8], "little")
-        return head[8:9] == b"{" and n >= 2 and head[9:10] in (b'"', b"}", b" ", b"\n")
+        if head[8:9] != b"{" or n < 2 or head[9:10] not in (b'"', b"}", b" ", b"\n"):
+            return False
+        if n <= ctx.size - 8:
+            return True
+        # A length past the end of the file: a header bomb or truncation, unless the
+        # "length" is just text (a file that happens to have "{" at offset 8).
+        return head[9:10] in (b'"', b"}") and not all(32 <= b < 127 for b in head[:8])
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
         path = ctx.display_path

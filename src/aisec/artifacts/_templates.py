@@ -30,6 +30,7 @@ from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 
 __all__ = [
+    "JSON_START",
     "ChatTemplateHandler",
     "TemplateIssue",
     "analyse_template",
@@ -127,6 +128,10 @@ _FALLBACK = re.compile(
     r"import_module|_TemplateReference__context)\b"
 )
 _MARKERS = ("{%", "{{", "{#")
+# the start of a JSON document (the JSON handler takes those, and finds templates by key)
+JSON_START = re.compile(
+    rb'\A(?:\xef\xbb\xbf)?\s*(?:\{\s*(?:"|\}|$)|\[\s*(?:[\[{"\d\-\]]|true|false|null|$))'
+)
 _COMPLETE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 
 
@@ -712,10 +717,9 @@ class ChatTemplateHandler(FormatHandler):
         text = _decode_text(head)
         if text is None or not looks_like_template(text):
             return False
-        stripped = text.lstrip()
         # JSON documents and YAML configs go to the config handler, which finds their
         # templates by key.
-        return not (stripped.startswith(('{"', "[", "{\n", '{ "')) or _YAML_KEY.match(text))
+        return not (JSON_START.match(head) or _YAML_KEY.match(text))
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
         text = read_text(ctx, MAX_TEMPLATE_CHARS * 4)
