@@ -19,15 +19,17 @@ from aisec.guard._normalise import normalise
 def test_feature_hash_is_stable_across_processes() -> None:
     # the shipped model depends on these exact buckets; Python's hash() would change per run
     f = Featurizer(12).features("héllo wörld")
-    assert [b.tolist() for b in f.buckets][3:] == [[3863, 1645], [4055]]
-    assert f.buckets[0].tolist()[:4] == [3506, 2097, 2694, 1223]
+    assert (f.unigrams.tolist(), f.bigrams.tolist()) == ([3863, 1645], [4055])
+    assert f.chars[0].tolist()[:4] == [3506, 2097, 2694, 1223]
+    assert f.word_starts.tolist() == [1, 7]
 
 
 def test_feature_families_and_counts() -> None:
     f = Featurizer(20).features("ignore previous instructions")
     # 3-, 4-, 5-grams over " text " and word uni- and bigrams
-    assert [b.size for b in f.buckets] == [28, 27, 26, 3, 2]
-    assert all(int(b.max()) < (1 << 20) for b in f.buckets)
+    assert [b.size for b in f.chars] == [28, 27, 26]
+    assert (f.unigrams.size, f.bigrams.size, f.n_chars, f.n_words) == (3, 2, 81, 5)
+    assert all(int(b.max()) < (1 << 20) for b in (*f.chars, f.unigrams, f.bigrams))
 
 
 def test_empty_and_one_char_texts() -> None:
@@ -75,7 +77,7 @@ def test_wrong_feature_version_is_refused(tmp_path: Path) -> None:
 
 def test_object_arrays_are_never_unpickled() -> None:
     buf = io.BytesIO()
-    np.savez(buf, weights=np.array([object()], dtype=object), version=np.array([1]))
+    np.savez(buf, weights=np.array([object()], dtype=object), version=np.array([2]))
     with pytest.raises(ScanError, match="cannot read"):
         LinearModel.load(buf.getvalue(), "evil.npz")
 

@@ -177,7 +177,7 @@ def train(
     seed: Annotated[
         int, typer.Option("--seed", help="Random seed (same seed, same model).")
     ] = 1337,
-    epochs: Annotated[int, typer.Option("--epochs", help="Full-batch optimiser steps.")] = 100,
+    epochs: Annotated[int, typer.Option("--epochs", help="Full-batch optimiser steps.")] = 150,
 ) -> None:
     """Train the prompt-injection classifier reproducibly and print its metrics as JSON.
 

@@ -2,8 +2,9 @@
 
 Features are computed on the folded text (see ``_normalise``): character 3-, 4- and 5-grams
 and word 1- and 2-grams, hashed with a fixed multiplicative hash (stable across processes,
-unlike Python's ``hash``) into ``2**bits`` buckets. Each family's counts are scaled by
-1/sqrt(number of n-grams in the family), and the logit is a dot product with the weights.
+unlike Python's ``hash``) into ``2**bits`` buckets. The character family and the word family
+are each scaled by 1/sqrt(their n-gram count), and the logit is a dot product with the
+weights.
 Everything is vectorised: a 1 KB prompt costs a few dozen microseconds.
 
 Longer texts are also scored per segment (a line, or a window of ``WINDOW`` characters over
@@ -35,7 +36,7 @@ __all__ = [
     "load_default",
 ]
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 CHAR_NGRAMS = (3, 4, 5)
 WINDOW = 384
 SEGMENT_MIN = 48
@@ -59,15 +60,32 @@ for _c in "abcdefghijklmnopqrstuvwxyz0123456789'":
 
 @dataclass(frozen=True, slots=True)
 class Features:
-    """Hashed feature buckets of one text, per family, with each n-gram's start offset."""
+    """Hashed buckets of one text: character n-grams (one array per n, index = start
+    offset in the padded text) and words (unigrams, then bigrams, with word start offsets)."""
 
-    buckets: tuple[npt.NDArray[np.intp], ...]
-    starts: tuple[npt.NDArray[np.intp], ...]
+    chars: tuple[npt.NDArray[np.intp], ...]
+    unigrams: npt.NDArray[np.intp]
+    bigrams: npt.NDArray[np.intp]
+    word_starts: npt.NDArray[np.intp]
     length: int
+
+    @property
+    def n_chars(self) -> int:
+        return sum(b.size for b in self.chars)
+
+    @property
+    def n_words(self) -> int:
+        return self.unigrams.size + self.bigrams.size
+
+
+_EMPTY = np.zeros(0, dtype=np.intp)
 
 
 class Featurizer:
-    """Turns folded text into hashed n-gram buckets (the same code trains and infers)."""
+    """Turns folded text into hashed n-gram buckets (the same code trains and infers).
+
+    Two families, each scaled by 1/sqrt(its n-gram count): character 3-5-grams, and word
+    uni- and bigrams."""
 
     def __init__(self, bits: int = 20) -> None:
         if not 10 <= bits <= 24:
@@ -88,46 +106,40 @@ class Featurizer:
             text = text[:half] + " " + text[-half:]
         padded = f" {text} "
         a = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32)
-        buckets: list[npt.NDArray[np.intp]] = []
-        starts: list[npt.NDArray[np.intp]] = []
-        h = a.copy()
-        max_n = max(CHAR_NGRAMS)
-        for n in range(2, max_n + 1):
+        chars: list[npt.NDArray[np.intp]] = []
+        h = a
+        for n in range(2, max(CHAR_NGRAMS) + 1):
             h = h[:-1] * _PRIME + a[n - 1 :]
             if n in CHAR_NGRAMS:
-                buckets.append(self._bucket(h, len(buckets)))
-                starts.append(np.arange(h.size, dtype=np.intp))
+                chars.append(self._bucket(h, len(chars)))
         # words: runs of ASCII letters/digits/apostrophes or any non-ASCII letter
-        is_word = np.where(a < 128, _WORD_CHAR[np.minimum(a, 127)], a > 0x2F)
-        edges = np.diff(is_word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+        is_word = np.where(a < 128, _WORD_CHAR[np.minimum(a, 127)], a > 0x2F).view(np.int8)
+        edges = np.diff(is_word, prepend=np.int8(0), append=np.int8(0))
         w_start = np.flatnonzero(edges == 1)
+        if not w_start.size:
+            return Features(tuple(chars), _EMPTY, _EMPTY, _EMPTY, a.size)
         w_end = np.flatnonzero(edges == -1)
-        if w_start.size:
-            idx = np.arange(a.size, dtype=np.intp)
-            run_start = np.maximum.accumulate(np.where(edges[:-1] == 1, idx, 0))
-            pos = np.minimum(idx - run_start, 63)
-            contrib = a * _POS_KEYS[pos]
-            csum = np.concatenate(([np.uint32(0)], np.cumsum(contrib, dtype=np.uint32)))
-            wh = (csum[w_end] - csum[w_start]) ^ (w_end - w_start).astype(np.uint32)
-            wh = wh * _MULT[-1]
-            buckets.append(self._bucket(wh, len(CHAR_NGRAMS)))
-            starts.append(w_start)
-            if wh.size > 1:
-                bh = (wh[:-1] ^ (wh[:-1] >> np.uint32(13))) * _PRIME + wh[1:]
-                buckets.append(self._bucket(bh, len(CHAR_NGRAMS) + 1))
-                starts.append(w_start[:-1])
-        return Features(tuple(buckets), tuple(starts), a.size)
+        idx = np.arange(a.size, dtype=np.intp)
+        run_start = np.maximum.accumulate(np.where(edges[:-1] == 1, idx, 0))
+        pos = np.minimum(idx - run_start, 63)
+        csum = np.concatenate(([np.uint32(0)], np.cumsum(a * _POS_KEYS[pos], dtype=np.uint32)))
+        wh = ((csum[w_end] - csum[w_start]) ^ (w_end - w_start).astype(np.uint32)) * _MULT[-1]
+        uni = self._bucket(wh, len(CHAR_NGRAMS))
+        bh = (wh[:-1] ^ (wh[:-1] >> np.uint32(13))) * _PRIME + wh[1:]
+        bi = self._bucket(bh, len(CHAR_NGRAMS) + 1)
+        return Features(tuple(chars), uni, bi, w_start, a.size)
 
     def rows(self, text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
         """Sparse row of ``text``: bucket indices and values (for training)."""
         f = self.features(text)
-        vals = [np.full(b.size, 1.0 / np.sqrt(max(b.size, 1)), np.float32) for b in f.buckets]
-        if not f.buckets:
-            return np.zeros(0, np.intp), np.zeros(0, np.float32)
-        return np.concatenate(f.buckets), np.concatenate(vals)
+        parts = [*f.chars, f.unigrams, f.bigrams]
+        n_c, n_w = f.n_chars, f.n_words
+        vals = [np.full(b.size, 1.0 / np.sqrt(max(n_c, 1)), np.float32) for b in f.chars]
+        vals += [np.full(f.n_words, 1.0 / np.sqrt(max(n_w, 1)), np.float32)]
+        return np.concatenate(parts), np.concatenate(vals)
 
 
-_UNIT = re.compile(r"[^\n.!?]*(?:[.!?]+(?=\s|$)|\n|$)|[.!?]+")
+_BOUNDARY = re.compile(r"[.!?](?=\s)|\n")
 
 
 def _segments(text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -136,23 +148,22 @@ def _segments(text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     lo: list[int] = []
     hi: list[int] = []
     start = 1  # the featurizer pads one space in front
-    end = 1
-    for m in _UNIT.finditer(text):
-        if m.end() == m.start():
+    ends = [m.end() + 1 for m in _BOUNDARY.finditer(text)]
+    ends.append(len(text) + 1)
+    for end in ends:
+        if end - start < SEGMENT_MIN:
             continue
-        end = m.end() + 1
-        if end - start >= SEGMENT_MIN:
-            if end - start > WINDOW:
-                step = WINDOW // 2
-                for s in range(start, end - step, step):
-                    lo.append(s)
-                    hi.append(min(s + WINDOW, end))
-            else:
-                lo.append(start)
-                hi.append(end)
-            start = end
-    if start < end and lo:
-        hi[-1] = end
+        if end - start > WINDOW:
+            step = WINDOW // 2
+            for s in range(start, end - step, step):
+                lo.append(s)
+                hi.append(min(s + WINDOW, end))
+        else:
+            lo.append(start)
+            hi.append(end)
+        start = end
+    if lo and start < ends[-1]:
+        hi[-1] = ends[-1]
     return np.asarray(lo, dtype=np.intp), np.asarray(hi, dtype=np.intp)
 
 
@@ -173,30 +184,41 @@ class LinearModel:
 
     def _logit(self, f: Features, text: str | None) -> float:
         w = self.weights
+        char_c = [w[b] for b in f.chars]
+        uni_c, bi_c = w[f.unigrams], w[f.bigrams]
+        n_c, n_w = f.n_chars, f.n_words
         total = self.bias
-        contribs: list[F64] = []
-        for b in f.buckets:
-            c = w[b].astype(np.float64)
-            contribs.append(c)
-            if b.size:
-                total += float(c.sum()) / np.sqrt(b.size)
+        if n_c:
+            total += float(sum(float(c.sum()) for c in char_c)) / np.sqrt(n_c)
+        if n_w:
+            total += (float(uni_c.sum()) + float(bi_c.sum())) / np.sqrt(n_w)
         if text is None or len(text) < MIN_SEGMENTED:
             return total
         lo, hi = _segments(text)
         if lo.size <= 1:
             return total
-        win = np.full(lo.size, self.bias, dtype=np.float64)
-        for c, s in zip(contribs, f.starts, strict=True):
-            if not c.size:
-                continue
-            cs = np.concatenate(([0.0], np.cumsum(c)))
-            i0 = np.searchsorted(s, lo)
-            i1 = np.searchsorted(s, hi)
-            n = i1 - i0
-            win += np.where(n > 0, (cs[i1] - cs[i0]) / np.sqrt(np.maximum(n, 1)), 0.0)
+        # characters: an n-gram's index is its start offset; fold the 3-, 4- and 5-grams
+        # starting at each offset into one array, then one cumulative sum serves all spans
+        first = char_c[0]
+        per_pos = first.astype(np.float64)
+        for c in char_c[1:]:
+            per_pos[: c.size] += c
+        cs = np.concatenate(([0.0], np.cumsum(per_pos)))
+        l0, h0 = np.minimum(lo, first.size), np.minimum(hi, first.size)
+        c_cnt = len(char_c) * (h0 - l0) - np.maximum(h0 - (first.size - len(char_c) + 1), 0)
+        seg = self.bias + (cs[h0] - cs[l0]) / np.sqrt(np.maximum(c_cnt, 1))
+        if n_w:
+            i0 = np.searchsorted(f.word_starts, lo)
+            i1 = np.searchsorted(f.word_starts, hi)
+            per_word = uni_c.astype(np.float64)
+            per_word[: bi_c.size] += bi_c
+            ws = np.concatenate(([0.0], np.cumsum(per_word)))
+            # a bigram counts where its first word starts; the text's last word has none
+            w_cnt = 2 * (i1 - i0) - (i1 == uni_c.size)
+            seg += np.where(w_cnt > 0, (ws[i1] - ws[i0]) / np.sqrt(np.maximum(w_cnt, 1)), 0.0)
         # the best of many segments is biased upwards: a segment must beat the whole text
         # by SEGMENT_PENALTY to count
-        return max(total, float(win.max()) - SEGMENT_PENALTY)
+        return max(total, float(seg.max()) - SEGMENT_PENALTY)
 
     def probability(self, text: str, windows: bool = True) -> float:
         return float(1.0 / (1.0 + np.exp(-self.logit(text, windows))))

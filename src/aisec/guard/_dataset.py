@@ -4,7 +4,8 @@ The dev split is drawn first (stratified by file, source and label, fixed seed) 
 trained on; generated examples for each split are built only from that split's rows.
 Plain harmful requests (label 1 in the shared data) are kept as rows, as the shared README
 labels them; BIPIA's injected task instructions are only used inside generated documents,
-since on their own ("What is the capital of Brazil?") they are ordinary questions; ``injecguard_valid.jsonl`` is evaluation-only and never enters either split.
+since on their own ("What is the capital of Brazil?") they are ordinary questions;
+``injecguard_valid.jsonl`` is evaluation-only and never enters either split.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ MAX_DECODED_CHARS = 65_536
 MAX_DEPTH = 3
 _MAX_CANDIDATE = 65_536
 
+_FUNCTION_WORDS = (" the ", " and ", " to ", " of ", " is ", " you ", " a ", " in ", " for ",
+                   " that ", " it ", " on ", " with ", " are ", " this ")  # fmt: skip
+_LONG_TOKEN = re.compile(r"\S{16,}")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX_RUN = re.compile(r"(?:0x)?[0-9a-fA-F]{16,}")
 _HEX_SPACED = re.compile(r"(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}")
@@ -130,9 +133,7 @@ def _layer(text: str) -> list[Decoded]:
     """Decode one layer of every encoding found in ``text``."""
     out: list[Decoded] = []
     offset = 0
-    for token in text.split():
-        if len(token) < 16:
-            continue
+    for token in _LONG_TOKEN.findall(text):
         offset = text.find(token, offset)
         cand = token.strip(_EDGE_CHARS)
         if len(cand) > _MAX_CANDIDATE:
@@ -181,7 +182,9 @@ def _layer(text: str) -> list[Decoded]:
     sample = text[:600]
     low = sample.lower()
     hinted = any(h in low for h in _ROT13_HINTS)
-    if hinted or _english_score(sample) < 0.08:
+    # plain English has plenty of " the ", " and ", " to " ...; rot13 text has none
+    plain = sum(low.count(w) for w in _FUNCTION_WORDS) >= 0.05 * (low.count(" ") + 1)
+    if hinted or (not plain and _english_score(sample) < 0.08):
         rot_sample = codecs.encode(sample, "rot13")
         if hinted or _english_score(rot_sample) >= 0.15:
             out.append(Decoded("rot13", 0, codecs.encode(text[:_MAX_CANDIDATE], "rot13")))

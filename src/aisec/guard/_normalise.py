@@ -180,6 +180,10 @@ _CONFUSABLES = {
 _CONFUSABLE_TABLE = str.maketrans(_CONFUSABLES)
 _CONFUSABLE_CHARS = frozenset(c for c, a in _CONFUSABLES.items() if a.isalnum())
 _PUNCT_TABLE = str.maketrans({c: a for c, a in _CONFUSABLES.items() if not a.isalnum()})
+_GLYPH = re.compile("[" + re.escape("".join(sorted(_CONFUSABLE_CHARS))) + "]")
+_PUNCT = re.compile(
+    "[" + re.escape("".join(sorted(c for c, a in _CONFUSABLES.items() if not a.isalnum()))) + "]"
+)
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u034f\u180e"
 _ZERO_WIDTH += "\u115f\u1160\u3164\uffa0\u17b4\u17b5"
@@ -207,18 +211,26 @@ _LEET = str.maketrans(
         "+": "t",
     }
 )
-_LEET_TOKEN = re.compile(
-    r"(?<![\w@$!])(?=[\w@$!]*[a-z])(?=[\w@$!]*[0-9@$!])[a-z0-9@$!]*[a-z][a-z0-9@$!]*"
-    r"|(?<![\w@$!])[0-9@$!]+[a-z][a-z0-9@$!]*"
-)
 # Four or more single letters joined by the same short separator: "i g n o r e", "i.g.n.o.r.e".
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z](?:([ .\-_*·/|,+~:]{1,3})[a-z]){3,}(?![a-z0-9])")
+_SPACED_GATES = (b"asasasa", b"assassassa", b"asssasssasssa")
 _SEPARATORS = re.compile(r"[ .\-_*·/|,+~:]+")
 _LEET_INNER = re.compile(r"[a-z][0-9@$!]+[a-z]")
 _LEET_LEAD = re.compile(r"[0-9@$!][a-z]{2,}")
 _UNITS = re.compile(r"\d+(?:st|nd|rd|th|am|pm|kg|km|cm|mm|ml|gb|mb|kb|tb|hz|px|pt|fps|mph)")
-_WHITESPACE = re.compile(r"[^\S\n]+")
-_NEWLINES = re.compile(r" ?\n[\s]*")
+_WHITESPACE = re.compile(r"[^\S\n]{2,}|[^\S \n]")
+_MULTISPACE = re.compile("  +")
+_PLAIN_SPACES = re.compile(
+    r"[^\t\r\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
+)
+_SHAPE = bytes(
+    ord("a") if chr(i).isalpha() and i < 128 else
+    ord("d") if chr(i) in "0123456789@$!" else
+    ord("s") if chr(i) in " .-_*/|,+~:" else
+    ord(" ")
+    for i in range(256)
+)  # fmt: skip
+_SMUGGLING = re.compile("[\U000e0000-\U000e01ef\ufe00-\ufe0f]")
 _ASCII_PRINTABLE = re.compile(r"[\x20-\x7e\s]*")
 
 
@@ -263,25 +275,75 @@ def _decode_smuggled(text: str) -> tuple[str, str, set[str]]:
     return "".join(out), hidden, found
 
 
+def _shape(low: str) -> bytes:
+    """One byte per character: ``a`` letter, ``d`` leet symbol or digit, ``s`` separator,
+    space otherwise; cheap substring tests on it gate the slower regular expressions."""
+    if low.isascii():
+        return low.encode("ascii").translate(_SHAPE)
+    return low.encode("ascii", "replace").translate(_SHAPE)
+
+
+def _token_spans(shape: bytes) -> list[tuple[int, int]]:
+    """Spans of the tokens (runs of letters, digits and @$!) that mix letters with leet
+    symbols, found from the shape bytes with C-speed searches."""
+    starts: list[int] = []
+    for pair in (b"ad", b"da"):
+        i = shape.find(pair)
+        while i != -1:
+            starts.append(i)
+            i = shape.find(pair, i + 1)
+    spans: list[tuple[int, int]] = []
+    n = len(shape)
+    for i in sorted(starts):
+        if spans and i < spans[-1][1]:
+            continue
+        lo = max(shape.rfind(b" ", 0, i), shape.rfind(b"s", 0, i)) + 1
+        ends = [e for e in (shape.find(b" ", i), shape.find(b"s", i)) if e != -1]
+        spans.append((lo, min(ends) if ends else n))
+    return spans
+
+
+def _unleet(low: str, shape: bytes, found: set[str]) -> str:
+    """Undo leetspeak in tokens that mix letters with leet symbols; plain numbers, units
+    and ordinals ("42", "3rd", "10am") and one trailing digit ("gpt4") are kept."""
+    out: list[str] = []
+    last = 0
+    for lo, hi in _token_spans(shape):
+        token = low[lo:hi]
+        leet = sum(not c.isalpha() for c in token)
+        inner = _LEET_INNER.search(token)
+        lead = _LEET_LEAD.fullmatch(token)
+        email = "@" in token and low[hi : hi + 1] == "."
+        if token.isdigit() or _UNITS.fullmatch(token) or email:
+            continue
+        if leet < 2 and inner is None and not lead:
+            continue
+        found.add(Technique.LEETSPEAK)
+        out.append(low[last:lo])
+        out.append(token.translate(_LEET))
+        last = hi
+    if not out:
+        return low
+    out.append(low[last:])
+    return "".join(out)
+
+
 def _fold(text: str, found: set[str]) -> str:
     low = text.casefold()
-    if _SPACED.search(low):
+    shape = _shape(low)
+    if any(g in shape for g in _SPACED_GATES) and _SPACED.search(low):
         found.add(Technique.SPACED_LETTERS)
         low = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), low)
-    if _LEET_TOKEN.search(low):
-
-        def _unleet(m: re.Match[str]) -> str:
-            token = m.group(0)
-            leet = sum(not c.isalpha() for c in token)
-            inner = _LEET_INNER.search(token)
-            lead = _LEET_LEAD.fullmatch(token) and not _UNITS.fullmatch(token)
-            if token.isdigit() or (leet < 2 and inner is None and not lead):
-                return token
-            found.add(Technique.LEETSPEAK)
-            return token.translate(_LEET)
-
-        low = _LEET_TOKEN.sub(_unleet, low)
-    return _NEWLINES.sub("\n", _WHITESPACE.sub(" ", low)).strip()
+        shape = _shape(low)
+    if b"ad" in shape or b"da" in shape:
+        low = _unleet(low, shape, found)
+    if not _PLAIN_SPACES.fullmatch(low):
+        low = _WHITESPACE.sub(" ", low)
+    elif "  " in low:
+        low = _MULTISPACE.sub(" ", low)
+    if "\n" in low:
+        low = "\n".join(line.strip() for line in low.split("\n") if line and not line.isspace())
+    return low.strip()
 
 
 def normalise(text: str) -> Normalised:
@@ -292,7 +354,7 @@ def normalise(text: str) -> Normalised:
         if nfkc != text:
             found.add(Technique.NFKC)
         text = nfkc
-        if any(0xE0000 <= ord(c) <= 0xE01EF or 0xFE00 <= ord(c) <= 0xFE0F for c in text):
+        if _SMUGGLING.search(text):
             text, hidden, smuggled = _decode_smuggled(text)
             found |= smuggled
         else:
@@ -303,15 +365,12 @@ def normalise(text: str) -> Normalised:
         if not chars.isdisjoint(_BIDI_SET):
             found.add(Technique.BIDI)
         text = text.translate(_DROP_TABLE)
-        if not chars.isdisjoint(_CONFUSABLE_CHARS):
+        if not chars.isdisjoint(_CONFUSABLES):
             text = _fold_glyphs(text, found)
     else:
         hidden = ""
     folded = _fold(text, found)
     return Normalised(text, folded, hidden, frozenset(found))
-
-
-_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _fold_glyphs(text: str, found: set[str]) -> str:
@@ -321,20 +380,32 @@ def _fold_glyphs(text: str, found: set[str]) -> str:
     A Russian or Greek sentence keeps its letters; "Іgnоrе" (Cyrillic І, о, е) becomes
     "Ignore" and is reported as a disguise.
     """
-    letters = sum(c.isalpha() for c in text)
-    latin_context = sum(c.isascii() and c.isalpha() for c in text) * 2 > letters
-
-    def _one(m: re.Match[str]) -> str:
-        word = m.group(0)
-        if word.isascii():
-            return word
-        glyphs = sum(c in _CONFUSABLE_CHARS for c in word)
-        if not glyphs:
-            return word
+    ascii_bytes = text.encode("ascii", "ignore")
+    latin_context = ascii_bytes.translate(_SHAPE).count(b"a") > len(text) - len(ascii_bytes)
+    out: list[str] = []
+    last = 0
+    pos = 0
+    n = len(text)
+    while True:
+        m = _GLYPH.search(text, pos)
+        if m is None:
+            break
+        lo = m.start()
+        while lo > 0 and text[lo - 1].isalpha():
+            lo -= 1
+        hi = m.end()
+        while hi < n and text[hi].isalpha():
+            hi += 1
+        pos = hi
+        word = text[lo:hi]
         ascii_letters = sum(c.isascii() for c in word)
-        if ascii_letters or (glyphs == len(word) and latin_context):
+        glyphs = sum(c in _CONFUSABLE_CHARS for c in word)
+        if ascii_letters or (glyphs == len(word) and latin_context and len(word) > 1):
             found.add(Technique.CONFUSABLES)
-            return word.translate(_CONFUSABLE_TABLE)
-        return word
-
-    return _WORD.sub(_one, text).translate(_PUNCT_TABLE)
+            out.append(text[last:lo])
+            out.append(word.translate(_CONFUSABLE_TABLE))
+            last = hi
+    if out:
+        out.append(text[last:])
+        text = "".join(out)
+    return text.translate(_PUNCT_TABLE) if _PUNCT.search(text) else text

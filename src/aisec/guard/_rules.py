@@ -47,8 +47,46 @@ _RULE_NOUNS = (
 _AI = r"(?:ai|a\.i\.|llm|language model|assistant|chat ?bot|gpt|model|agent|bot)s?"
 
 
+def _strip_leading_boundaries(pattern: str) -> str:
+    """Drop ``\\b`` at the start of each top-level alternative.
+
+    A leading ``\\b`` stops Python's regex engine from skipping ahead to the possible first
+    characters, which makes a search several times slower; :func:`match_rules` checks the
+    word boundary at the match start itself instead.
+    """
+    out: list[str] = []
+    depth = 0
+    in_class = False
+    i = 0
+    at_start = True
+    while i < len(pattern):
+        ch = pattern[i]
+        if at_start and depth == 0 and pattern.startswith("\\b", i):
+            i += 2
+            at_start = False
+            continue
+        at_start = False
+        if ch == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            at_start = True
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 def _r(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.MULTILINE)
+    return re.compile(_strip_leading_boundaries(pattern), re.MULTILINE)
 
 
 _OVERRIDE_KW = (
@@ -62,7 +100,21 @@ _OVERRIDE_KW = (
     "abandon",
     "neglect",
 )
-_AI_KW = (" ai", "llm", "model", "assistant", "bot", "gpt", "agent")
+_AI_KW = (
+    "ai",
+    "ais",
+    "llm",
+    "llms",
+    "model",
+    "assistant",
+    "bot",
+    "bots",
+    "chatbot",
+    "gpt",
+    "gpts",
+    "agent",
+    "language",
+)
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -280,11 +332,12 @@ RULES: tuple[Rule, ...] = (
                 ),
             ),
             (
-                ("new system", "new instruction", "system prompt:"),
+                ("new system", "new instruction", "system prompt"),
                 _r(
                     r"#{2,}\s*new\s+(?:system|instruction)s?(?:\s+prompt)?\b|"
-                    r"\bnew system (?:prompt|message|instructions?)\s*(?::|#|-|is\b|reads\b|follows\b)|"
-                    r"^\s*(?:updated |new )?system prompt\s*:"
+                    r"\bnew system (?:prompt|message|instructions?)\s*"
+                    r"(?::|#|-|is\b|reads\b|follows\b)|"
+                    r"^\s*(?:updated|new|real|actual|true) system prompt\s*:"
                 ),
             ),
         ),
@@ -295,7 +348,7 @@ RULES: tuple[Rule, ...] = (
         0.85,
         (
             (
-                ("not ", "n't ", "never ", "without "),
+                ("not", "don", "never", "without"),
                 _r(
                     r"\b(?:do not|don't|never|without) (?:mention|tell(?:ing)?|reveal|"
                     r"inform(?:ing)?|alert(?:ing)?|let|notify(?:ing)?|mentioning|revealing) "
@@ -323,9 +376,9 @@ RULES: tuple[Rule, ...] = (
                 ),
             ),
             (
-                ("before you", "instead", "ignore", "don't tell", "do not tell", "disregard"),
+                ("before you", "instead", "ignore", "tell", "disregard"),
                 _r(
-                    rf"(?:^|[.!?:;\n]\s*|\b(?:hey|hi|dear)\s+){_AI},?\s+(?:before you|instead|"
+                    rf"(?:^|[^\w\s]\s*|\b(?:hey|hi|dear)\s+){_AI},?\s+(?:before you|instead|"
                     rf"ignore|disregard|don't tell|do not tell)"
                 ),
             ),
@@ -348,15 +401,107 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+_BEFORE, _AFTER = 200, 320  # a window around each keyword covers the longest pattern
+_MAX_WINDOWS = 6
+
+
+def _windows(folded: str, keywords: tuple[str, ...]) -> list[tuple[int, int]] | None:
+    """Spans around keyword hits, merged; [] when no keyword occurs; None when there are
+    so many hits that searching the whole text is cheaper."""
+    hits: list[int] = []
+    for k in keywords:
+        i = folded.find(k)
+        while i != -1:
+            hits.append(i)
+            if len(hits) > _MAX_WINDOWS:
+                return None
+            i = folded.find(k, i + 1)
+    if not hits:
+        return []
+    hits.sort()
+    spans: list[tuple[int, int]] = []
+    for i in hits:
+        lo, hi = max(0, i - _BEFORE), i + _AFTER
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], hi)
+        else:
+            spans.append((lo, hi))
+    return spans
+
+
+def _search(
+    pattern: re.Pattern[str], text: str, lo: int = 0, hi: int | None = None
+) -> re.Match[str] | None:
+    """``pattern.search`` with the word boundary at the match start checked here."""
+    end = len(text) if hi is None else hi
+    m = pattern.search(text, lo, end)
+    while (
+        m is not None
+        and m.start() > 0
+        and _is_word(text[m.start() - 1])
+        and (m.end() > m.start() and _is_word(text[m.start()]))
+    ):
+        m = pattern.search(text, m.start() + 1, end)
+    return m
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+_STEM = 5
+_LETTERS = bytes(i if chr(i).isalpha() and i < 128 else 32 for i in range(256))
+_Gate = tuple[frozenset[bytes], frozenset[bytes]]
+
+
+def _stem_gate(keywords: tuple[str, ...]) -> _Gate | None:
+    """What one of ``keywords`` needs in the text: a word starting with a 5-letter stem, or
+    a whole short word. None when a keyword is not made of plain words (``<|``, ``##``):
+    such parts are always searched."""
+    stems: set[bytes] = set()
+    words: set[bytes] = set()
+    for k in keywords:
+        parts = k.split()
+        if not parts or not all(w.isascii() and w.isalpha() for w in parts):
+            return None
+        first = parts[0].encode()
+        (stems if len(first) >= _STEM else words).add(first[:_STEM])
+    return frozenset(stems), frozenset(words)
+
+
+_GATES = {r.rule_id: [_stem_gate(kw) for kw, _ in r.parts] for r in RULES}
+
+
 def match_rules(folded: str) -> list[RuleHit]:
-    """Every rule that matches ``folded`` (its first match)."""
+    """Every rule that matches ``folded`` (its first match).
+
+    Each pattern is searched only near occurrences of its keywords (or in the whole text
+    when they are many); the result is the same as searching the whole text because every
+    pattern is shorter than the window and contains one of its keywords.
+    """
     hits: list[RuleHit] = []
+    folded = " " + folded  # keywords such as " ai" also match at the very start
+    short = len(folded) <= _BEFORE + _AFTER
+    words = set(folded.encode("ascii", "replace").translate(_LETTERS).split())
+    stems = {w[:_STEM] for w in words}
     for rule in RULES:
-        for keywords, pattern in rule.parts:
-            if not any(k in folded for k in keywords):
+        for (keywords, pattern), gate in zip(rule.parts, _GATES[rule.rule_id], strict=True):
+            if gate is not None and gate[0].isdisjoint(stems) and gate[1].isdisjoint(words):
                 continue
-            m = pattern.search(folded)
+            if short:
+                m = _search(pattern, folded) if any(k in folded for k in keywords) else None
+            else:
+                spans = _windows(folded, keywords)
+                if spans is None:
+                    m = _search(pattern, folded)
+                else:
+                    m = None
+                    for lo, hi in spans:
+                        m = _search(pattern, folded, lo, hi)
+                        if m:
+                            break
             if m:
-                hits.append(RuleHit(rule, m.start(), folded[m.start() : m.end()][:80]))
+                excerpt = folded[m.start() : m.end()].strip()[:80]
+                hits.append(RuleHit(rule, max(m.start() - 1, 0), excerpt))
                 break
     return hits

@@ -74,7 +74,8 @@ def _segment_examples(examples: list[Example], rng: random.Random) -> list[Examp
         lo, hi = _segments(folded)
         if lo.size <= 1:
             continue
-        for i in rng.sample(range(lo.size), min(2, lo.size)):
+        hard = any(h in e.source for h in _HARD_NEGATIVES)
+        for i in rng.sample(range(lo.size), min(6 if hard else 2, lo.size)):
             # spans are offsets in the padded text: shift back by the leading pad
             piece = folded[max(int(lo[i]) - 1, 0) : int(hi[i]) - 1].strip()
             if piece:
@@ -102,7 +103,7 @@ def _weights(examples: list[Example]) -> npt.NDArray[np.float64]:
     def _source_weight(e: Example) -> float:
         n = counts[(e.source, e.label)]
         boost = HARD_BOOST if e.label == 0 and any(h in e.source for h in _HARD_NEGATIVES) else 1.0
-        return boost * np.sqrt(n) / n
+        return float(boost * np.sqrt(n) / n)
 
     raw = np.array([_source_weight(e) for e in examples])
     labels = np.array([e.label for e in examples])
@@ -177,8 +178,8 @@ def train(
     seed: int = 1337,
     bits: int = 20,
     epochs: int = 150,
-    l2: float = 1e-6,
-    target_fpr: float = 0.02,
+    l2: float = 3e-5,
+    target_fpr: float = 0.01,
     generated: int = 1500,
     log: Callable[[str], None] = print,
 ) -> TrainReport:
