@@ -214,3 +214,9 @@ def test_prose_that_looks_like_yaml_is_not_an_error(tmp_path: Path) -> None:
     p.write_text("Note: read this first\n\n- item: [unclosed\n  * bullet { x\n")
     report = scan_path(p)
     assert report.files[0].verdict == "clean"
+
+
+def test_dunder_shaped_sentinel_string_is_not_ssti() -> None:
+    # from torch/_inductor's templates: a sentinel constant, never used as an attribute
+    source = '{%- set sentinel = "__NOT_A_NUMBER__" -%}{{ x if x != sentinel else 0 }}'
+    assert analyse_template(source) == []

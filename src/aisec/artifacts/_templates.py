@@ -122,7 +122,14 @@ _ATTRIBUTE_FILTERS = frozenset(
     {"map", "selectattr", "rejectattr", "sort", "groupby", "sum", "unique", "min", "max"}
 )
 _FORMAT_FIELD = re.compile(r"\{[^{}]*[.\[][^{}]*\}")
-_DUNDER_TEXT = re.compile(r"__[A-Za-z_][A-Za-z0-9_]*__")
+# Dunder names that SSTI chains walk through; a string constant naming one is reported
+# wherever it is (it may reach a sink the folding cannot follow, e.g. a macro argument).
+# Other dunder-shaped strings ("__NOT_A_NUMBER__" sentinels) are left alone.
+_SSTI_DUNDERS = (
+    "class|mro|base|bases|subclasses|globals|builtins|import|init|getattribute|getattr|"
+    "dict|code|func|self|getitem|reduce|reduce_ex|loader|spec|closure|module|new|call"
+)
+_DUNDER_TEXT = re.compile(rf"__(?:{_SSTI_DUNDERS})__")
 _FALLBACK = re.compile(
     r"__[A-Za-z]\w*__|\|\s*attr\b|\battr\s*\(|\b(?:lipsum|cycler|joiner|popen|subprocess|"
     r"import_module|_TemplateReference__context)\b"
