@@ -220,3 +220,16 @@ def test_dunder_shaped_sentinel_string_is_not_ssti() -> None:
     # from torch/_inductor's templates: a sentinel constant, never used as an attribute
     source = '{%- set sentinel = "__NOT_A_NUMBER__" -%}{{ x if x != sentinel else 0 }}'
     assert analyse_template(source) == []
+
+
+def test_code_with_braces_and_dunders_is_not_a_template_attack(tmp_path: Path) -> None:
+    # Cython Tempita and C sources: "{{" and "__init__" everywhere, not Jinja at all
+    (tmp_path / "fast.pyx.tp").write_text(
+        "{{py:\ndtypes = [('float64', 'double')]\n}}\n{{for name, c_type in dtypes}}\n"
+        "cdef class Thing{{name}}:\n    def __init__(self): pass\n{{endfor}}\n"
+    )
+    (tmp_path / "shim.c").write_text(
+        "static int x[2][2] = {{0, 1}, {2, 3}};\n#ifdef __cplusplus__\n#endif\n"
+    )
+    report = scan_path(tmp_path)
+    assert {r.verdict for r in report.files} == {"clean"}

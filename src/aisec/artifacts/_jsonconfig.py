@@ -212,13 +212,6 @@ class YamlConfigHandler(FormatHandler):
             seen = {(f.rule_id, f.evidence) for f in findings}
             for finding in template_findings(text[: MAX_TEMPLATE_CHARS * 2], ctx.display_path):
                 kind = finding.rule_id.removeprefix("template-")
-                if (
-                    kind not in ("parse-error", "too-large")
-                    and (
-                        finding.rule_id,
-                        finding.evidence,
-                    )
-                    not in seen
-                ):
+                if kind == "ssti" and (finding.rule_id, finding.evidence) not in seen:
                     findings.append(finding)
         return findings

@@ -130,10 +130,13 @@ _SSTI_DUNDERS = (
     "dict|code|func|self|getitem|reduce|reduce_ex|loader|spec|closure|module|new|call"
 )
 _DUNDER_TEXT = re.compile(rf"__(?:{_SSTI_DUNDERS})__")
+# Used only when jinja2 cannot parse the text, and only inside {{ }} / {% %} delimiters:
+# the steps of an SSTI chain, not the dunders any C or Python code is full of.
 _FALLBACK = re.compile(
-    r"__[A-Za-z]\w*__|\|\s*attr\b|\battr\s*\(|\b(?:lipsum|cycler|joiner|popen|subprocess|"
-    r"import_module|_TemplateReference__context)\b"
+    r"__(?:class|mro|base|bases|subclasses|globals|builtins|import)__|\|\s*attr\b|"
+    r"\b(?:lipsum|cycler|joiner|_TemplateReference__context)\b"
 )
+_DELIMITED = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _MARKERS = ("{%", "{{", "{#")
 # the start of a JSON document (the JSON handler takes those, and finds templates by key)
 JSON_START = re.compile(
@@ -632,12 +635,14 @@ def analyse_template(source: str) -> list[TemplateIssue]:
 
 
 def _fallback(source: str) -> list[TemplateIssue]:
-    """Text search used when the parser cannot judge the template."""
-    m = _FALLBACK.search(source)
-    if m is None:
-        return []
-    line = source.count("\n", 0, m.start()) + 1
-    return [TemplateIssue("ssti", Severity.CRITICAL, f"unparsed template contains {m[0]!r}", line)]
+    """Text search used when the parser cannot judge the template (parser differentials)."""
+    for tag in _DELIMITED.finditer(source):
+        m = _FALLBACK.search(tag[0])
+        if m is not None:
+            line = source.count("\n", 0, tag.start()) + 1
+            evidence = f"unparsed template contains {m[0]!r}"
+            return [TemplateIssue("ssti", Severity.CRITICAL, evidence, line)]
+    return []
 
 
 def _dedupe(issues: list[TemplateIssue]) -> list[TemplateIssue]:
