@@ -668,13 +668,14 @@ def template_findings(
     """Findings (rule ``<prefix>-<kind>``) for the template ``source`` found at ``path``.
 
     ``incidental``: the string was not stored as a template (e.g. a vocabulary entry
-    ``"{{"``); it is judged only if it holds a complete tag, and not for parse errors.
+    ``"{{"``, a README quoting ``{% extends %}``); it is judged only if it holds a complete
+    tag, and only for sandbox escapes (not parse errors or template loading).
     """
     if incidental and not _COMPLETE_TAG.search(source):
         return []
     out: list[Finding] = []
     for issue in analyse_template(source):
-        if incidental and issue.kind in ("parse-error", "too-large"):
+        if incidental and issue.kind in ("parse-error", "too-large", "include"):
             continue
         where = f" (line {issue.line})" if issue.line else ""
         out.append(
