@@ -163,7 +163,8 @@ class JsonConfigHandler(FormatHandler):
             if lines is not None:
                 return config_findings(lines, ctx.display_path, ctx=ctx)
             if looks_like_template(text):
-                return template_findings(text, ctx.display_path)
+                # text that only resembles a config: judged for sandbox escapes only
+                return template_findings(text, ctx.display_path, incidental=True)
             return [_unparsed(ctx.display_path, f"not valid JSON: {exc}")]
         return config_findings(root, ctx.display_path, ctx=ctx)
 
@@ -199,7 +200,8 @@ class YamlConfigHandler(FormatHandler):
             raise ScanError(f"{ctx.display_path}: YAML nested too deeply to judge") from None
         except yaml.YAMLError as exc:
             if looks_like_template(text):
-                return template_findings(text, ctx.display_path)
+                # text that only resembles a config: judged for sandbox escapes only
+                return template_findings(text, ctx.display_path, incidental=True)
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
             return [_unparsed(ctx.display_path, f"not valid YAML{where}")]
