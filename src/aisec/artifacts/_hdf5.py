@@ -30,7 +30,7 @@ from aisec.core.findings import Finding, Severity
 if TYPE_CHECKING:
     import h5py
 
-__all__ = ["Hdf5Handler", "hdf5_bytes_findings"]
+__all__ = ["HDF5_TIMEOUT_S", "Hdf5Handler"]
 
 _MAGIC = b"\x89HDF\r\n\x1a\n"
 _MAX_OBJECTS = 100_000
@@ -262,13 +262,6 @@ def _scan(source: str | bytes, path: str, ctx: ScanContext) -> list[Finding]:
         for name, payload in payloads:
             ctx.scan_nested(payload, name, len(payload))
     return findings
-
-
-def hdf5_bytes_findings(data: bytes, path: str, ctx: ScanContext) -> list[Finding]:
-    """Findings for an HDF5 file held in memory (e.g. weights inside a ``.keras`` zip)."""
-    if _magic_offset(data[:4096]) is None:
-        raise ScanError(f"{path}: not an HDF5 file")
-    return _scan(data, path, ctx)
 
 
 class Hdf5Handler(FormatHandler):
