@@ -286,6 +286,10 @@ SSTI_TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "map_attr_filter": ("{{ [()]|map('attr', '__cla' ~ 'ss__')|list }}", "ssti"),
     "filter_block_attr": ("{% filter attr('__class__') %}{% endfilter %}", "ssti"),
+    "subscript_with_chars_from_a_repr": (
+        "{% set u = (raise_exception|string)[25] %}{{ ()[u * 2 ~ 'class' ~ u * 2] }}",
+        "dynamic-attribute",
+    ),
     "lipsum_alone": ("{{ lipsum }}", "suspicious-global"),
     "attr_from_message_content": (
         "{% for m in messages %}{{ ()|attr(m.content) }}{% endfor %}",

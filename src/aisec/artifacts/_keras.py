@@ -322,8 +322,13 @@ class _Walker:
             self.check_torch_wrapper(cfg, pointer)
         if class_name in _LOOKUP_LAYERS:
             self.check_vocabulary(class_name, cfg.get("vocabulary"), pointer)
-        if class_name in ("Lambda", "TFOpLambda", "SlicingOpLambda") or class_name.endswith(
-            ">Lambda"
+        registered_lambda = isinstance(registered, str) and (
+            registered == "Lambda" or registered.endswith(">Lambda")
+        )
+        if (
+            class_name in ("Lambda", "TFOpLambda", "SlicingOpLambda")
+            or class_name.endswith(">Lambda")
+            or registered_lambda
         ):
             self.check_lambda_layer(class_name, config, pointer)
         if class_name == "__lambda__":

@@ -366,8 +366,7 @@ class _Analyser:
             if _is_bad_name(node.attr):
                 self.add("ssti", Severity.CRITICAL, f"attribute access .{node.attr}", node)
         elif isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Slice):
-            for name in self.bad_strings(node.arg):
-                self.add("ssti", Severity.CRITICAL, f"subscript [{name!r}]", node)
+            self.check_name_sink(node.arg, "subscript", node)
         elif isinstance(node, nodes.Filter | nodes.Test):
             self._visit_filter(node)
         elif isinstance(node, nodes.Call):
@@ -384,6 +383,16 @@ class _Analyser:
                 self.add("ssti", Severity.CRITICAL, f"dunder name in string {node.value!r}", node)
         elif isinstance(node, nodes.Keyword) and _is_bad_name(node.key):
             self.add("ssti", Severity.CRITICAL, f"keyword argument {node.key}=", node)
+
+    def check_name_sink(self, expr: nodes.Node, label: str, node: nodes.Node) -> None:
+        """``expr`` names an attribute or key (a subscript falls back to getattr in Jinja)."""
+        bad = self.bad_strings(expr)
+        if bad:
+            self.add("ssti", Severity.CRITICAL, f"{label} {bad[0]!r}", node)
+        elif _builds_string(expr) and not self.fold(expr):
+            # a name assembled from pieces the analysis cannot resolve (e.g. characters
+            # sliced out of an object's repr): only an attack needs that
+            self.add("dynamic-attribute", Severity.HIGH, f"{label} with a computed name", node)
 
     def _record_assignment(self, node: nodes.Assign | nodes.AssignBlock) -> None:
         if isinstance(node, nodes.Assign):
@@ -418,8 +427,7 @@ class _Analyser:
             if node.name in ("selectattr", "rejectattr", "groupby") and node.args:
                 candidates.append(node.args[0])
             for cand in candidates:
-                for name in self.bad_strings(cand):
-                    self.add("ssti", Severity.CRITICAL, f"|{node.name} on {name!r}", node)
+                self.check_name_sink(cand, f"|{node.name}", node)
         if node.name == "format" and isinstance(node, nodes.Filter):
             self._check_format_string(node.node, node)
 
@@ -437,6 +445,25 @@ class _Analyser:
                 for field in _FORMAT_FIELD.findall(value):
                     if _is_bad_name(field.strip("{}").split(":", 1)[0].split("!", 1)[0]):
                         self.add("ssti", Severity.CRITICAL, f"format field {field}", node)
+
+
+_BUILDING_FILTERS = frozenset({"join", "format", "replace", "reverse", "lower", "upper"})
+
+
+def _builds_string(expr: nodes.Node) -> bool:
+    """True when ``expr`` assembles a string (concatenation, repetition, formatting)."""
+    if isinstance(expr, nodes.Concat | nodes.Mod):
+        return True
+    if isinstance(expr, nodes.Add | nodes.Mul):
+        return any(
+            (isinstance(side, nodes.Const) and isinstance(side.value, str)) or _builds_string(side)
+            for side in (expr.left, expr.right)
+        )
+    if isinstance(expr, nodes.Filter):
+        return expr.name in _BUILDING_FILTERS
+    if isinstance(expr, nodes.Call) and isinstance(expr.node, nodes.Getattr):
+        return expr.node.attr in ("format", "join", "replace")
+    return False
 
 
 def _strings_in(value: object) -> Iterator[str]:
