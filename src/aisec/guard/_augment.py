@@ -340,8 +340,26 @@ def _injection(rng: random.Random, leads: Sequence[str], payloads: Sequence[str]
     return lead.format(p=payload)
 
 
-def _gcg_suffix(rng: random.Random, pieces: Sequence[str]) -> str:
-    return " ".join(rng.choice(pieces) for _ in range(rng.randint(8, 20)))
+_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
+
+def _gcg_token(rng: random.Random, vocab: Sequence[str]) -> str:
+    word = rng.choice(vocab)
+    roll = rng.random()
+    if roll < 0.3:  # camelCase join: "similarlyNow"
+        word += rng.choice(vocab).capitalize()
+    elif roll < 0.45:
+        word = word.upper()
+    punct = "".join(rng.choice(_PUNCT) for _ in range(rng.randint(0, 3)))
+    return word + punct if rng.random() < 0.6 else punct + word
+
+
+def _gcg_suffix(rng: random.Random, pieces: Sequence[str], vocab: Sequence[str]) -> str:
+    """An optimised-suffix look-alike: known fragments, or word pieces glued to random
+    punctuation (so the model learns the shape, not a list)."""
+    if rng.random() < 0.4 or not vocab:
+        return " ".join(rng.choice(pieces) for _ in range(rng.randint(8, 20)))
+    return " ".join(_gcg_token(rng, vocab) for _ in range(rng.randint(8, 20)))
 
 
 def generate(
@@ -368,6 +386,9 @@ def generate(
     benign_roleplay = _part(_BENIGN_ROLEPLAY, dev)
     triggers = _part(_TRIGGER_BENIGN, dev)
     fill = _part(_BENIGN_FILL, dev) + [b for b in benign if len(b) < 300][:2000]
+    gcg_pieces = _part(_GCG_PIECES, dev)
+    vocab = sorted({w for b in fill[:500] for w in b.split() if w.isalpha() and len(w) > 2})
+    neutral_pieces = _part(_NEUTRAL_SUFFIX_PIECES, dev)
     out: list[Example] = []
     for _ in range(n):
         # injections hidden in carriers, and the same carriers clean
@@ -389,14 +410,14 @@ def generate(
             h = h[:1].lower() + h[1:]
             out.append(Example(rng.choice(roleplay).format(h=h), 1, "gen_roleplay_jailbreak"))
             if rng.random() < 0.3:
-                suffix = _gcg_suffix(rng, _GCG_PIECES)
+                suffix = _gcg_suffix(rng, gcg_pieces, vocab)
                 out.append(
                     Example(f"{rng.choice(harmful).strip()} {suffix}", 1, "gen_adversarial_suffix")
                 )
         out.append(Example(rng.choice(benign_roleplay), 0, "gen_benign_roleplay"))
         if rng.random() < 0.5:
             base = rng.choice(benign)[:500]
-            ids = " ".join(rng.sample(_NEUTRAL_SUFFIX_PIECES, 2))
+            ids = " ".join(rng.sample(neutral_pieces, 2))
             out.append(Example(f"{base} {ids}", 0, "gen_benign_ids"))
         # benign prompts with trigger words
         t = rng.choice(triggers)

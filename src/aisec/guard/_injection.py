@@ -16,7 +16,7 @@ from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._classifier import LinearModel, load_default
 from aisec.guard._decode import decode_payloads
 from aisec.guard._normalise import normalise
-from aisec.guard._rules import match_rules
+from aisec.guard._rules import adversarial_suffix, match_rules
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 
 __all__ = ["PromptInjectionScanner"]
@@ -115,6 +115,22 @@ class PromptInjectionScanner(Scanner):
         text = text[:_MAX_SCAN_CHARS]
         norm = normalise(text)
         score, findings = self._judge(norm.folded, ctx, "", None)
+        if self._rules:
+            suffix = adversarial_suffix(norm.clean)
+            if suffix is not None:
+                score = max(score, suffix.rule.score)
+                findings.append(
+                    Finding(
+                        rule_id=suffix.rule.rule_id,
+                        title=suffix.rule.title,
+                        severity=Severity.HIGH,
+                        asset=ctx.direction.value,
+                        location=Location(offset=suffix.offset),
+                        evidence=f"suffix {suffix.excerpt[:40]!r}",
+                        frameworks=_JAILBREAK,
+                        remediation=_REMEDIATION,
+                    )
+                )
         disguised = sorted(norm.techniques)
         if norm.hidden:
             hidden = normalise(norm.hidden)

@@ -505,3 +505,50 @@ def match_rules(folded: str) -> list[RuleHit]:
                 hits.append(RuleHit(rule, max(m.start() - 1, 0), excerpt))
                 break
     return hits
+
+
+SUFFIX_RULE = Rule(
+    "GUARD-PI-008",
+    "Adversarial suffix: a request followed by an optimised run of word and symbol fragments",
+    0.9,
+    (),
+)
+_TOKEN = re.compile(r"\S+")
+_PUNCT_CHARS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_SUFFIX_TOKENS = 12
+
+
+def _odd_token(token: str) -> bool:
+    """A word with symbols glued into it, camelCase, or a run of symbols; a word with
+    ordinary punctuation around it ("word.", "(word)", "'word'") is not odd."""
+    core = token.rstrip(".,!?;:").strip("\"'()")
+    if core.isalpha():
+        return _CAMEL.search(core) is not None
+    letters = sum(c.isalpha() for c in core)
+    punct = sum(c in _PUNCT_CHARS for c in core)
+    return bool((letters and punct) or (not letters and punct >= 2))
+
+
+def adversarial_suffix(clean: str) -> RuleHit | None:
+    """GCG-style suffix: the last 12 tokens are mostly fragments that glue symbols to words
+    (or camelCase), use at least 6 different symbols, follow plain prose, and are not a
+    template or data (``${...}``, ``{{...}}``)."""
+    # optimised suffixes are appended on the request's own line; code and data span lines
+    last_line = clean[-400:].rstrip().rsplit("\n", 1)[-1]
+    tokens = _TOKEN.findall(last_line)
+    if len(tokens) < _SUFFIX_TOKENS + 4:
+        return None
+    tail = tokens[-_SUFFIX_TOKENS:]
+    if sum(_odd_token(t) for t in tail) < 0.6 * _SUFFIX_TOKENS:
+        return None
+    symbols = {c for t in tail for c in t if c in _PUNCT_CHARS}
+    if len(symbols) < 6:
+        return None
+    text = " ".join(tail)
+    if "${" in text or "{{" in text:
+        return None
+    head = " ".join(tokens[-_SUFFIX_TOKENS - 12 : -_SUFFIX_TOKENS])
+    if sum(c.isalpha() or c == " " for c in head) < 0.8 * len(head):
+        return None
+    return RuleHit(SUFFIX_RULE, max(len(clean) - len(text), 0), text[:60])
