@@ -63,6 +63,11 @@ _KNOWN_OP_NAMESPACES = frozenset(
 _TEXT_PATTERN = re.compile(
     rb"\b(os\.system|subprocess|__import__|\beval\s*\(|\bexec\s*\(|load_library|builtins)"
 )
+_PREFILTER = re.compile(
+    rb"__import__|eval|exec|compile|open|system|popen|breakpoint|load_library|import|"
+    rb"\bos\b|\bsys\b|subprocess|builtins|importlib|socket|shutil|ctypes|pickle|marshal|"
+    rb"runpy|\bpty\b|\bops\b"
+)
 _REFS = (
     FrameworkRef("ATLAS", "AML.T0011.000"),
     FrameworkRef("ATLAS", "AML.T0018.002"),
@@ -88,6 +93,10 @@ def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[
         return [
             _finding(ctx, path, None, "code member larger than the scan limit", Severity.MEDIUM)
         ]
+    if source.isascii() and not _PREFILTER.search(source):
+        # no token the AST check could flag; non-ASCII source is always parsed, since
+        # Python folds look-alike identifiers (NFKC) when it parses
+        return []
     try:
         tree = ast.parse(source.decode("utf-8", "replace"), filename=member)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
