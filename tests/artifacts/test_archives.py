@@ -119,3 +119,15 @@ def test_small_highly_compressible_members_are_not_bombs() -> None:
     # zero-initialised weights compress far beyond the ratio limit; only volume makes a bomb
     data = _zip({"zeros.npy": b"\x00" * (4 << 20)})
     assert scan_bytes(data, "zeros.npz").files[0].verdict == "clean"
+
+
+def test_archive_code_with_lookalike_identifiers_is_parsed() -> None:
+    from aisec.artifacts._base import ScanContext
+    from aisec.artifacts._torchscript_code import scan_torchscript_code
+
+    # Python folds fullwidth letters (NFKC) when parsing: this is a call to eval
+    source = "def f(x):\n    return \uff45val(x)\n".encode()
+    ctx = ScanContext(io.BytesIO(b""), "m.pt", 0)
+    (finding,) = scan_torchscript_code(source, ctx, "code/m.py")
+    assert finding.rule_id == "torchscript-dangerous-code"
+    assert finding.location.line == 2
