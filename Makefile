@@ -37,7 +37,7 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
 pytest: $(VENV)/.dev
-	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -q -n 2 --durations=10 tests
 
 ## lock: regenerate the hash-pinned lock files (needs uv: pip install uv)
 lock:
