@@ -163,7 +163,7 @@ class _Scanner:
                 findings = handler().scan(ctx)
                 fmt = ctx.detected_format or fmt
             if fmt in _POLYGLOT_HOSTS and head[:4] != b"PK\x03\x04":
-                findings += _embedded_zip(ctx)
+                findings += _embedded_zip(ctx, head)
         except ScanError as exc:
             error = exc.message
             fmt = ctx.detected_format or fmt
@@ -217,11 +217,14 @@ _POLYGLOT_HOSTS = frozenset(("pickle", "joblib", "pytorch-legacy", "npy", "npy-o
 _TAIL = 66_000  # EOCD (22 bytes) plus the longest zip comment
 
 
-def _embedded_zip(ctx: ScanContext) -> list[Finding]:
+def _embedded_zip(ctx: ScanContext, head: bytes) -> list[Finding]:
     """A zip hiding after other content (a pickle/zip polyglot): report it and scan it."""
     stream = ctx.stream
-    stream.seek(max(ctx.size - _TAIL, 0))
-    tail = stream.read(_TAIL)
+    if ctx.size <= len(head):
+        tail = head
+    else:
+        stream.seek(max(ctx.size - _TAIL, 0))
+        tail = stream.read(_TAIL)
     if _EOCD not in tail:
         return []
     stream.seek(0)
@@ -265,7 +268,8 @@ def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
             failures.append(f"{handler.name} sniffer failed ({type(exc).__name__}: {exc})")
             continue
         finally:
-            ctx.stream.seek(0)
+            if ctx.stream.tell() != 0:  # sniffers that peek into the stream
+                ctx.stream.seek(0)
         if claimed:
             return handler
     if failures:
@@ -275,9 +279,15 @@ def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
 
 def _walk(paths: Sequence[Path], recursive: bool) -> Iterator[Path]:
     for p in paths:
-        if not p.exists() and not p.is_symlink():
-            raise InputError(f"{p}: no such file or folder")
-        if p.is_dir():
+        try:
+            mode = p.stat().st_mode
+        except FileNotFoundError:
+            if not p.is_symlink():
+                raise InputError(f"{p}: no such file or folder") from None
+            continue  # a dangling link given by name: nothing to read
+        except OSError as exc:
+            raise InputError(f"{p}: cannot read ({exc.strerror})") from None
+        if stat.S_ISDIR(mode):
             if recursive:
                 for root, dirs, files in os.walk(p, followlinks=False):
                     dirs.sort()
@@ -304,8 +314,6 @@ def scan_path(
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     scanner = _Scanner(limits or Limits())
     for path in _walk([Path(p) for p in items], recursive):
-        if path.is_symlink() and not path.exists():
-            continue
         display = str(path)
         try:
             st = path.stat()
@@ -322,6 +330,8 @@ def scan_path(
                     )
                 else:
                     scanner.scan_stream(fh, display, size, 0, fs_path=path)
+        except FileNotFoundError:
+            continue  # a dangling symlink inside a folder
         except OSError as exc:
             scanner.results.append(
                 FileResult(display, "unknown", "error", (), 0, f"cannot read: {exc.strerror}")

@@ -374,19 +374,6 @@ class Machine:
         data = self.data
         size = self.size
 
-        def pop_mark(at: int) -> list[Any]:
-            nonlocal stack
-            if not metastack:
-                raise Malformed(at, "no MARK on the stack")
-            items = stack
-            stack = metastack.pop()
-            return items
-
-        def pop(at: int) -> Any:
-            if not stack:
-                raise Malformed(at, "stack underflow")
-            return stack.pop()
-
         if op == 0x58:  # BINUNICODE
             self._need(pos, 4)
             n = int.from_bytes(data[pos : pos + 4], "little")
@@ -411,34 +398,34 @@ class Machine:
                 raise Malformed(at, f"memo key {idx} not defined")
             stack.append(memo[idx])
         elif op == 0x85:  # TUPLE1
-            stack.append((pop(at),))
+            stack.append((stack.pop(),))
         elif op == 0x86:  # TUPLE2
-            b = pop(at)
-            stack.append((pop(at), b))
+            b = stack.pop()
+            stack.append((stack.pop(), b))
         elif op == 0x87:  # TUPLE3
-            c = pop(at)
-            b = pop(at)
-            stack.append((pop(at), b, c))
+            c = stack.pop()
+            b = stack.pop()
+            stack.append((stack.pop(), b, c))
         elif op == 0x74:  # TUPLE
-            stack_items = pop_mark(at)
+            stack_items, stack = stack, metastack.pop()
             stack.append(tuple(stack_items))
         elif op == 0x29:  # EMPTY_TUPLE
             stack.append(())
         elif op == 0x52:  # REDUCE
-            args = pop(at)
-            func = pop(at)
+            args = stack.pop()
+            func = stack.pop()
             stack.append(self._call(func, args, at, "REDUCE"))
         elif op == 0x81:  # NEWOBJ
-            args = pop(at)
-            cls = pop(at)
+            args = stack.pop()
+            cls = stack.pop()
             stack.append(self._call(cls, args, at, "NEWOBJ"))
         elif op == 0x92:  # NEWOBJ_EX
-            kwargs = pop(at)
-            args = pop(at)
-            cls = pop(at)
+            kwargs = stack.pop()
+            args = stack.pop()
+            cls = stack.pop()
             stack.append(self._call(cls, (args, kwargs), at, "NEWOBJ_EX"))
         elif op == 0x62:  # BUILD
-            state = pop(at)
+            state = stack.pop()
             if not stack:
                 raise Malformed(at, "BUILD on empty stack")
             self._build(stack[-1], state, at)
@@ -472,30 +459,30 @@ class Machine:
         elif op == 0x8F:  # EMPTY_SET
             stack.append(SetV())
         elif op == 0x73:  # SETITEM
-            v = pop(at)
-            k = pop(at)
+            v = stack.pop()
+            k = stack.pop()
             if not stack:
                 raise Malformed(at, "SETITEM on empty stack")
             self._setitems(stack[-1], [(k, v)], at)
         elif op == 0x75:  # SETITEMS
-            items = pop_mark(at)
+            items, stack = stack, metastack.pop()
             if not stack:
                 raise Malformed(at, "SETITEMS on empty stack")
             if len(items) % 2:
                 raise Malformed(at, "SETITEMS with an odd number of items")
             self._setitems(stack[-1], list(zip(items[::2], items[1::2], strict=True)), at)
         elif op == 0x61:  # APPEND
-            v = pop(at)
+            v = stack.pop()
             if not stack:
                 raise Malformed(at, "APPEND on empty stack")
             self._append(stack[-1], [v], at)
         elif op == 0x65:  # APPENDS
-            items = pop_mark(at)
+            items, stack = stack, metastack.pop()
             if not stack:
                 raise Malformed(at, "APPENDS on empty stack")
             self._append(stack[-1], items, at)
         elif op == 0x90:  # ADDITEMS
-            items = pop_mark(at)
+            items, stack = stack, metastack.pop()
             if not stack:
                 raise Malformed(at, "ADDITEMS on empty stack")
             target = stack[-1]
@@ -504,19 +491,19 @@ class Machine:
             else:
                 self._append(target, items, at)
         elif op == 0x91:  # FROZENSET
-            items = pop_mark(at)  # rebinds ``stack``: pop before appending
+            items, stack = stack, metastack.pop()
             stack.append(SetV(items, frozen=True))
         elif op == 0x6C:  # LIST
-            items = pop_mark(at)
+            items, stack = stack, metastack.pop()
             stack.append(items)
         elif op == 0x64:  # DICT
-            items = pop_mark(at)
+            items, stack = stack, metastack.pop()
             if len(items) % 2:
                 raise Malformed(at, "DICT with an odd number of items")
             stack.append(DictV(list(zip(items[::2], items[1::2], strict=True))))
         elif op == 0x93:  # STACK_GLOBAL
-            name = pop(at)
-            module = pop(at)
+            name = stack.pop()
+            module = stack.pop()
             stack.append(self._global(module, name, at, "STACK_GLOBAL"))
         elif op == 0x63:  # GLOBAL
             mod_raw, pos = self._line(pos, _MAX_LINE)
@@ -527,11 +514,12 @@ class Machine:
         elif op == 0x69:  # INST
             mod_raw, pos = self._line(pos, _MAX_LINE)
             name_raw, pos = self._line(pos, _MAX_LINE)
-            args = tuple(pop_mark(at))
+            items, stack = stack, metastack.pop()
+            args = tuple(items)
             cls = self._global(self._ascii(mod_raw, at), self._ascii(name_raw, at), at, "INST")
             stack.append(self._call(cls, args, at, "INST"))
         elif op == 0x6F:  # OBJ
-            items = pop_mark(at)
+            items, stack = stack, metastack.pop()
             if not items:
                 raise Malformed(at, "OBJ without a class")
             stack.append(self._call(items[0], tuple(items[1:]), at, "OBJ"))
@@ -539,9 +527,11 @@ class Machine:
             if stack:
                 self._discard([stack.pop()], at)
             else:
-                self._discard(pop_mark(at), at)
+                items, stack = stack, metastack.pop()
+                self._discard(items, at)
         elif op == 0x31:  # POP_MARK
-            self._discard(pop_mark(at), at)
+            items, stack = stack, metastack.pop()
+            self._discard(items, at)
         elif op == 0x32:  # DUP
             if not stack:
                 raise Malformed(at, "DUP on empty stack")
@@ -650,7 +640,7 @@ class Machine:
             raw, pos = self._line(pos, _MAX_LINE)
             stack.append(PersRef(self._ascii(raw, at)))
         elif op == 0x51:  # BINPERSID
-            stack.append(PersRef(pop(at)))
+            stack.append(PersRef(stack.pop()))
         elif op in (0x82, 0x83, 0x84):  # EXT1, EXT2, EXT4
             n = {0x82: 1, 0x83: 2, 0x84: 4}[op]
             self._need(pos, n)
