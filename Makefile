@@ -22,9 +22,7 @@ $(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
 
 ## run: install from the lock and run the main job on embedded defaults (SQLite, local keys)
 run: $(VENV)/.main
-	$(BIN)/aisec init
-	$(BIN)/aisec policy check $${AISEC_HOME:-.aisec}/aisec.yaml
-	$(BIN)/aisec audit verify
+	AISEC=$(CURDIR)/$(BIN)/aisec PATH=$(CURDIR)/$(BIN):$$PATH bash examples/insecure-project/assess.sh
 
 ## test: lint, type check and the whole test suite
 test: $(VENV)/.dev lint typecheck pytest

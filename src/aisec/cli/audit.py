@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
@@ -59,12 +60,13 @@ def tail(
     from rich.table import Table
 
     table = Table(title=f"Audit log (last {len(events)})")
-    for col in ("seq", "time", "actor", "action", "target", "outcome", "details"):
+    for col in ("seq", "time (UTC)", "actor", "action", "target", "outcome", "details"):
         table.add_column(col, overflow="fold")
     for e in events:
-        details = ", ".join(f"{k}={v}" for k, v in e.details.items())
-        table.add_row(str(e.seq), e.time, e.actor, e.action, e.target, e.outcome, details)
-    Console().print(table)
+        details = " ".join(f"{k}={v}" for k, v in e.details.items())
+        when = e.time[:19].replace("T", " ")
+        table.add_row(str(e.seq), when, e.actor, e.action, e.target, e.outcome, details)
+    Console(width=None if sys.stdout.isatty() else 140).print(table)
 
 
 @audit_app.command("record")
