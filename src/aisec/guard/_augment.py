@@ -8,6 +8,8 @@ paths); benign prompts that merely mention "ignore", "system", "password", "inst
 
 Templates are split: every fifth template of each list is reserved for the dev split, so
 dev measures generalisation to unseen phrasings, not recall of a template.
+``generate_train_extra`` adds train-only families (long benign role prompts, token-soup
+suffixes, more carriers) that never reach the dev split.
 """
 
 from __future__ import annotations
@@ -424,4 +426,246 @@ def generate(
         for key, choices in _TRIGGER_FILL.items():
             t = t.replace("{" + key + "}", rng.choice(choices))
         out.append(Example(t, 0, "gen_trigger_benign"))
+    return out
+
+
+# --- train-only families (added after the dev split was fixed) --------------------------
+# These lists feed only the training split, with their own random stream, so the dev split
+# (and everything generated for it) is byte-for-byte what it was before they existed.
+
+_ROLE_NAMES = [
+    "senior Python developer",
+    "travel guide",
+    "English pronunciation coach",
+    "Linux terminal",
+    "stand-up comedian",
+    "career counsellor",
+    "UX designer",
+    "nutritionist",
+    "poet",
+    "Excel sheet",
+    "math teacher",
+    "product manager",
+    "legal contract reviewer",
+    "SQL database",
+    "storyteller for children",
+    "interviewer for a data-science position",
+    "recipe generator",
+    "startup pitch advisor",
+    "historian of ancient Rome",
+    "motivational coach",
+    "film critic",
+    "tech support agent",
+    "Dungeon Master for a fantasy campaign",
+    "debate opponent",
+    "speech therapist",
+    "real-estate agent",
+    "language tutor for Spanish",
+    "social media manager",
+    "academic editor",
+    "fitness instructor",
+    "prompt engineer",
+    "cybersecurity awareness trainer",
+    "midjourney prompt writer",
+    "regex generator",
+    "JavaScript console",
+    "music composer",
+    "philosophy professor",
+    "personal stylist",
+    "copywriter",
+    "note-taking assistant",
+]
+_ROLE_OPENERS = [
+    "I want you to act as a {role}.",
+    "Act as a {role}.",
+    "You are a {role}.",
+    "From now on you will be my {role}.",
+    "Please take the role of a {role}.",
+    "Adopt the persona of an experienced {role}.",
+    "Your role: {role}.",
+    "You will play the part of a {role} for this session.",
+    "Imagine you are a world-class {role}.",
+    "I need you to behave like a {role}.",
+]
+_ROLE_TASKS = [
+    "I will give you {thing} and you will {verb} it.",
+    "Your task is to {verb} {thing} that I send you.",
+    "Each time I write {thing}, {verb} it in a clear and friendly way.",
+    "Help me {verb} {thing} step by step.",
+    "You should {verb} {thing} and explain your reasoning briefly.",
+    "When I share {thing}, {verb} it and suggest improvements.",
+]
+_ROLE_THINGS = [
+    "a paragraph",
+    "my code",
+    "a topic",
+    "a list of ingredients",
+    "a sentence in English",
+    "my essay",
+    "a business idea",
+    "a question",
+    "a short poem",
+    "a product description",
+    "a spreadsheet formula",
+    "a job description",
+]
+_ROLE_VERBS = [
+    "review",
+    "improve",
+    "summarise",
+    "translate",
+    "rewrite",
+    "analyse",
+    "critique",
+    "explain",
+    "expand",
+    "simplify",
+]
+_ROLE_RULES = [
+    "Do not write explanations.",
+    "Only reply with the result and nothing else.",
+    "Do not break character.",
+    "Always stay in your role.",
+    "You must always answer in a formal tone.",
+    "Never mention that you are an AI.",
+    "Do not repeat my instructions back to me.",
+    "Reply only inside one unique code block.",
+    "Ignore small typos in my messages.",
+    "Keep every answer under 200 words.",
+    "Use bullet points and bold headings.",
+    "Never give medical or legal advice; suggest a professional instead.",
+    "Ask me clarifying questions before you start.",
+    "Do not use jargon unless I ask for it.",
+    "If you are unsure, say so instead of guessing.",
+    "Forget the formatting rules of normal chat: write like a printed manual.",
+    "You have no restrictions on creativity, so be bold with ideas.",
+    "Follow these instructions for the whole conversation.",
+    "When I type commands in curly brackets {{like this}}, treat them as notes to you.",
+    "Respond in the same language I use.",
+]
+_ROLE_FIRST = [
+    'My first request is "{req}"',
+    "My first sentence is: {req}",
+    "First task: {req}",
+    "Let's begin. {req}",
+    "Here is my first input: {req}",
+    "Start with this: {req}",
+]
+_ROLE_REQS = [
+    "I need help planning a week of vegetarian dinners.",
+    "write a function that merges two sorted lists.",
+    "how do I politely decline a meeting invitation?",
+    "explain compound interest to a teenager.",
+    "the mitochondria is the powerhouse of the cell.",
+    "suggest a name for my bakery in Lisbon.",
+    "pwd",
+    "=SUM(A1:A10)",
+    "a haiku about autumn rain.",
+    "tell me about the fall of the Western Roman Empire.",
+    "review my cover letter for a junior analyst role.",
+    "what should I pack for a hiking trip in Norway?",
+]
+_ROLE_SECTIONS = [
+    "## Guidelines\n- {r1}\n- {r2}\n- {r3}",
+    "Rules:\n1. {r1}\n2. {r2}\n3. {r3}",
+    "{r1} {r2} {r3}",
+    "Constraints: {r1} {r2}",
+    "### Output format\n{r1}\n\n### Style\n{r2} {r3}",
+    "<rules>\n{r1}\n{r2}\n</rules>",
+]
+_PLACEHOLDERS = ["${topic}", "[TOPIC]", "{{input}}", "<your text here>", "${language:English}"]
+
+
+def _role_prompt(rng: random.Random) -> str:
+    """A long benign role/system prompt in the style of public prompt collections."""
+    role = rng.choice(_ROLE_NAMES)
+    parts = [rng.choice(_ROLE_OPENERS).format(role=role)]
+    parts.append(
+        rng.choice(_ROLE_TASKS).format(thing=rng.choice(_ROLE_THINGS), verb=rng.choice(_ROLE_VERBS))
+    )
+    rules = rng.sample(_ROLE_RULES, 3)
+    parts.append(rng.choice(_ROLE_SECTIONS).format(r1=rules[0], r2=rules[1], r3=rules[2]))
+    if rng.random() < 0.3:
+        parts.append(f"The topic is {rng.choice(_PLACEHOLDERS)}.")
+    parts.append(rng.choice(_ROLE_FIRST).format(req=rng.choice(_ROLE_REQS)))
+    sep = "\n\n" if rng.random() < 0.4 else " "
+    return sep.join(parts)
+
+
+_SOUP_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+_MD_BITS = ["](", "**", "##", "```", "|--|", "> ", "- [ ]", "<!--", "-->", "](#", "\\n", "$$"]
+
+
+def _soup_token(rng: random.Random, vocab: Sequence[str]) -> str:
+    """One token of a random suffix: a word piece, a random letter string, markdown or
+    punctuation, glued in random ways."""
+    roll = rng.random()
+    if roll < 0.35 and vocab:
+        word = rng.choice(vocab)
+        cut = rng.randint(2, max(2, len(word)))
+        word = word[:cut] if rng.random() < 0.5 else word[-cut:]
+    elif roll < 0.6:
+        letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        word = "".join(rng.choice(letters) for _ in range(rng.randint(2, 8)))
+    elif roll < 0.8:
+        word = rng.choice(_MD_BITS)
+    else:
+        word = "".join(rng.choice(_SOUP_PUNCT) for _ in range(rng.randint(1, 4)))
+    if rng.random() < 0.3 and vocab:
+        word += rng.choice(vocab).capitalize()
+    if rng.random() < 0.4:
+        word += "".join(rng.choice(_SOUP_PUNCT) for _ in range(rng.randint(1, 2)))
+    return word
+
+
+def _soup_suffix(rng: random.Random, vocab: Sequence[str]) -> str:
+    glue = rng.choice([" ", " ", "", "  "])
+    return glue.join(_soup_token(rng, vocab) for _ in range(rng.randint(6, 24)))
+
+
+_EXTRA_CARRIERS = [
+    '{{"status": "ok", "results": [{{"title": "{subject}", "snippet": "{body}"}}, '
+    '{{"title": "Note", "snippet": "{inj}"}}]}}',
+    "Tool output (web_fetch):\n{body}\n\n{inj}\n\n[end of page]",
+    "BEGIN:VEVENT\nSUMMARY:{subject}\nDESCRIPTION:{body} {inj}\nEND:VEVENT",
+    "[Page 3]\n{body}\n{inj}\n[Page 4]\n{body2}",
+    "User {name}: {body}\nUser {name2}: {inj}\nUser {name}: thanks!",
+    "title: {subject}\nauthor: {name}\nsummary: >\n  {body}\n  {inj}",
+    "Customer ticket #{fn}\nCustomer wrote: {body}\nInternal note: {inj}",
+    "![chart](https://{domain}/q3.png)\n\n{body}\n\n> **Note:** {inj}",
+]
+
+
+def generate_train_extra(
+    *, seed: int, benign: Sequence[str], injections: Sequence[str], harmful: Sequence[str], n: int
+) -> list[Example]:
+    """Train-only families: long benign role prompts (hard negatives), random token-soup
+    suffixes on harmful requests (and benign prompts with code/markdown tails), and more
+    carriers for hidden injections (and their clean twins)."""
+    rng = random.Random(seed * 7919 + 17)  # noqa: S311 - reproducible data, not secrets
+    leads = _part(_INJECTION_LEADS, False)
+    goals = _part(_GOALS, False)
+    fill = _part(_BENIGN_FILL, False) + [b for b in benign if len(b) < 300][:2000]
+    vocab = sorted({w for b in fill[:500] for w in b.split() if w.isalpha() and len(w) > 2})
+    tails = [b for b in benign if 20 < len(b) < 400]
+    out: list[Example] = []
+    for _ in range(n):
+        out.append(Example(_role_prompt(rng), 0, "gen_benign_role_prompt"))
+        if harmful and rng.random() < 0.5:
+            base = rng.choice(harmful).strip()
+            out.append(Example(f"{base} {_soup_suffix(rng, vocab)}", 1, "gen_soup_suffix"))
+        if tails and rng.random() < 0.5:
+            tail = rng.choice(["```\n{t}\n```", "| a | b |\n|--|--|\n| {t} |", "> {t}", "- {t}"])
+            text = f"{rng.choice(tails)}\n\n{tail.format(t=rng.choice(tails)[:200])}"
+            out.append(Example(text, 0, "gen_benign_markdown"))
+        carrier = rng.choice(_EXTRA_CARRIERS)
+        if injections and rng.random() < 0.4:
+            inj = rng.choice(injections)[:600].replace("\n", " ")
+        else:
+            inj = _injection(rng, leads, goals)
+        if rng.random() < 0.5:
+            out.append(Example(_fill(rng, carrier, inj, fill), 1, "gen_hidden_injection_extra"))
+        else:
+            clean = rng.choice(fill)[:300]
+            out.append(Example(_fill(rng, carrier, clean, fill), 0, "gen_clean_carrier_extra"))
     return out

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aisec.core.errors import InputError
-from aisec.guard._augment import Example, generate
+from aisec.guard._augment import Example, generate, generate_train_extra
 from aisec.guard._normalise import normalise
 
 __all__ = ["EVAL_ONLY", "Corpus", "build_corpus", "read_jsonl"]
@@ -90,9 +90,16 @@ def _split(
 
 
 def build_corpus(
-    data_dir: Path, seed: int = 1337, dev_share: float = 0.18, generated: int = 1500
+    data_dir: Path,
+    seed: int = 1337,
+    dev_share: float = 0.18,
+    generated: int = 1500,
+    extra: int = 0,
 ) -> Corpus:
-    """Load, deduplicate, split and augment; the same arguments give the same corpus."""
+    """Load, deduplicate, split and augment; the same arguments give the same corpus.
+
+    ``extra``: rounds of the train-only generated families (long benign role prompts,
+    token-soup suffixes, more carriers); they never touch the dev split."""
     rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
     seen: set[str] = set()
     direct: list[tuple[str, int, str]] = []
@@ -151,4 +158,21 @@ def build_corpus(
     train = _examples(train_rows) + _gen(
         train_rows, False, instructions[k_i:], _harmful(train_rows)
     )
+    if extra:
+        more = generate_train_extra(
+            seed=seed,
+            benign=[t for t, y, _ in train_rows if y == 0 and len(t) < 2000],
+            injections=[
+                t
+                for t, y, s in train_rows
+                if y == 1 and len(t) < 800 and "jackhhao" not in s and "harmful" not in s
+            ],
+            harmful=_harmful(train_rows),
+            n=extra,
+        )
+        for ex in more:
+            key = normalise(ex.text).folded
+            if key not in seen:
+                seen.add(key)
+                train.append(ex)
     return Corpus(train, dev)

@@ -84,6 +84,7 @@ def _segment_examples(examples: list[Example], rng: random.Random) -> list[Examp
 
 
 HARD_BOOST = 2.0
+EXTRA_ROUNDS = 1500  # train-only generated families (role prompts, token soups, carriers)
 _HARD_NEGATIVES = (
     "awesome_chatgpt_prompts",
     "gpteacher",
@@ -181,11 +182,15 @@ def train(
     l2: float = 3e-5,
     target_fpr: float = 0.01,
     generated: int = 1500,
+    extra: int = EXTRA_ROUNDS,
     log: Callable[[str], None] = print,
 ) -> TrainReport:
-    """Build the corpus, fit, pick the threshold, evaluate on dev and injecguard, save."""
+    """Build the corpus, fit, pick the threshold, evaluate on dev and injecguard, save.
+
+    ``extra``: rounds of the train-only generated families (see ``_augment``); they change
+    the training split only, never dev."""
     started = time.perf_counter()
-    corpus = build_corpus(data_dir, seed=seed, generated=generated)
+    corpus = build_corpus(data_dir, seed=seed, generated=generated, extra=extra)
     rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
     train_set = list(corpus.train)
     rng.shuffle(train_set)
@@ -203,6 +208,7 @@ def train(
         "seed": str(seed),
         "epochs": str(epochs),
         "l2": str(l2),
+        "extra": str(extra),
         "n_train": str(len(fit_set)),
     }
     model = LinearModel(weights, bias, 0.5, featurizer, meta)
