@@ -179,7 +179,8 @@ class PickleOptions:
 
 
 def open_buffer(data: bytes | BinaryIO, ctx: ScanContext) -> Any:
-    """A random-access view of ``data``: the bytes, an mmap of a real file, or a bounded read."""
+    """A random-access view of ``data``: the bytes, an mmap of a real file, or a read bounded
+    by ``Limits.max_pickle_bytes`` (streams that are not files, e.g. archive members)."""
     if isinstance(data, bytes | bytearray | memoryview):
         return bytes(data)
     limit = ctx.limits.max_pickle_bytes
@@ -193,8 +194,9 @@ def open_buffer(data: bytes | BinaryIO, ctx: ScanContext) -> Any:
             return b""
         if size <= _READ_WHOLE:
             return data.read()  # indexing bytes is faster than indexing an mmap
-        if size <= limit:
-            return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+        # mapped, not read: large payloads are skipped by offset, and the opcode limit
+        # bounds the walk, so a real file needs no byte limit
+        return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
     raw = data.read(limit + 1)
     if len(raw) > limit:
         raise ScanError(
