@@ -186,6 +186,13 @@ def _finding(rule: str, title: str, seq: int | None, evidence: str, fix: str) ->
     )
 
 
+def _head(conn: Any) -> Any:
+    """The newest event's (seq, hash), or None for an empty log."""
+    return conn.execute(
+        select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
+    ).first()
+
+
 class AuditLog:
     """The audit log in a store. Safe for many threads and processes at once."""
 
@@ -217,11 +224,7 @@ class AuditLog:
             "details": _clean_details(details),
         }
         with self.store.write(_LOCK_KEY) as conn:
-            last = conn.execute(
-                select(AuditEventRow.seq, AuditEventRow.hash)
-                .order_by(AuditEventRow.seq.desc())
-                .limit(1)
-            ).first()
+            last = _head(conn)
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
             fields.update(
                 seq=seq, time=datetime.now(UTC).isoformat(timespec="microseconds"), prev_hash=prev
@@ -273,11 +276,7 @@ class AuditLog:
     def checkpoint(self) -> int:
         """Sign the current head now; returns its sequence number (0 when the log is empty)."""
         with self.store.write(_LOCK_KEY) as conn:
-            last = conn.execute(
-                select(AuditEventRow.seq, AuditEventRow.hash)
-                .order_by(AuditEventRow.seq.desc())
-                .limit(1)
-            ).first()
+            last = _head(conn)
             if last is None:
                 return 0
             doc = self._write_checkpoint(conn, last[0], last[1])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from aisec.core.crypto import FieldCipher, Keyring, atomic_output
+from aisec.core.crypto import FieldCipher, Keyring, atomic_output, check_in_out
 from aisec.core.errors import CryptoError, InputError
 from aisec.data import _csv_cells, _jsonl_cells
 
@@ -67,18 +67,6 @@ def _delimiter(path: Path, given: str | None) -> bytes:
     if len(raw) != 1:
         raise InputError(f"CSV delimiter {given!r}: expected one ASCII character")
     return raw
-
-
-def _check_paths(src: Path, dst: Path, force: bool) -> None:
-    if not src.is_file():
-        raise InputError(f"{src}: no such file")
-    if dst.exists():
-        if dst.resolve() == src.resolve():
-            raise InputError("IN and OUT are the same file")
-        if not force:
-            raise InputError(f"{dst} exists; pass --force to replace it")
-    if not dst.parent.is_dir():
-        raise InputError(f"{dst.parent}: no such folder")
 
 
 def _plan(
@@ -137,7 +125,7 @@ def encrypt_fields_file(
 ) -> FieldsResult:
     """Encrypt columns of a CSV, JSONL or Parquet file into ``dst`` (atomically)."""
     kind = detect_format(src, fmt)
-    _check_paths(src, dst, force)
+    check_in_out(src, dst, force)
     plan = _plan(ring, key, fields, deterministic, det_key)
     encrypt = {c: _encoder(cipher) for c, cipher in plan.items()}
     modes = {c: ("deterministic" if p.deterministic else "random") for c, p in plan.items()}
@@ -168,7 +156,7 @@ def decrypt_fields_file(
     need ``fields``; Parquet records its encrypted columns and decrypts all by default.
     """
     kind = detect_format(src, fmt)
-    _check_paths(src, dst, force)
+    check_in_out(src, dst, force)
     if kind != "parquet" and not fields:
         raise InputError("name the encrypted columns with --fields")
     with _open(src) as fin, atomic_output(dst) as fout:

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from aisec.core.crypto._atomic import atomic_output
+from aisec.core.crypto._atomic import atomic_output, check_in_out
 from aisec.core.crypto._envelope import MAGIC, SEGMENT_SIZE, Header, read_header
 from aisec.core.crypto._keyring import FieldCipher, FieldDecipher, Keyring, check_name
 from aisec.core.crypto._master import ensure_master_key, load_master_key
@@ -29,6 +29,7 @@ __all__ = [
     "Keyring",
     "Purpose",
     "atomic_output",
+    "check_in_out",
     "check_name",
     "create_key",
     "decrypt_stream",

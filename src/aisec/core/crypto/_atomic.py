@@ -29,3 +29,16 @@ def atomic_output(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_in_out(src: Path, dst: Path, force: bool) -> None:
+    """Refuse a missing input, an output that is the input, or one that exists without force."""
+    if not src.is_file():
+        raise InputError(f"{src}: no such file")
+    if dst.exists():
+        if dst.resolve() == src.resolve():
+            raise InputError("IN and OUT are the same file")
+        if not force:
+            raise InputError(f"{dst} exists; pass --force to replace it")
+    if not dst.parent.is_dir():
+        raise InputError(f"{dst.parent}: no such folder")

@@ -25,7 +25,7 @@ from tink import aead, daead
 
 from aisec.core.crypto import _envelope, _tink
 from aisec.core.crypto._access import guarded
-from aisec.core.crypto._atomic import atomic_output
+from aisec.core.crypto._atomic import atomic_output, check_in_out
 from aisec.core.crypto._backend import backend_class, backend_for
 from aisec.core.crypto._files import read_private
 from aisec.core.crypto._model import (
@@ -473,7 +473,7 @@ class Keyring:
         """Encrypt file ``src`` to ``dst`` (atomically; nothing at ``dst`` on failure).
 
         ``progress(n)`` is called after each read of n input bytes."""
-        _check_paths(src, dst, force)
+        check_in_out(src, dst, force)
         with _open_input(src) as fin, atomic_output(dst) as fout:
             name = dst.name if bind_name else None
             return self.encrypt_stream(counting(fin, progress), fout, key, aad, name)
@@ -487,7 +487,7 @@ class Keyring:
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Decrypt file ``src`` to ``dst`` (atomically; nothing at ``dst`` on failure)."""
-        _check_paths(src, dst, force)
+        check_in_out(src, dst, force)
         with _open_input(src) as fin, atomic_output(dst) as fout:
             return self.decrypt_stream(counting(fin, progress), fout, aad, src.name)
 
@@ -635,18 +635,6 @@ class FieldDecipher:
             f"column {self._ad.decode()!r}: a cell failed authentication (altered, or moved "
             "from another column)"
         )
-
-
-def _check_paths(src: Path, dst: Path, force: bool) -> None:
-    if not src.is_file():
-        raise InputError(f"{src}: no such file")
-    if dst.exists():
-        if dst.resolve() == src.resolve():
-            raise InputError("IN and OUT are the same file")
-        if not force:
-            raise InputError(f"{dst} exists; pass --force to replace it")
-    if not dst.parent.is_dir():
-        raise InputError(f"{dst.parent}: no such folder")
 
 
 def _open_input(path: Path) -> BinaryIO:
