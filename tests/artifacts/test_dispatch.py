@@ -128,3 +128,19 @@ def test_fifo_is_skipped_not_read(tmp_path: Path) -> None:
     (result,) = scan_path(tmp_path, recursive=True).files
     assert result.verdict == "error"
     assert "not a regular file" in (result.error or "")
+
+
+def test_text_starting_with_an_opcode_letter_is_not_a_pickle(tmp_path: Path) -> None:
+    doc = tmp_path / "notes.md"
+    doc.write_text("Use {{ name }} to greet the user.\nThis is documentation.\n")
+    result = scan_path([doc]).files[0]
+    assert (result.format, result.verdict) != ("pickle", "suspicious")
+    assert not any(f.rule_id.startswith("pickle") for f in result.findings)
+
+
+def test_broken_protocol0_payload_without_stop_is_still_a_pickle(tmp_path: Path) -> None:
+    evil = tmp_path / "broken.pkl"
+    evil.write_bytes(b"cos\nsystem\n(S'touch aisec-pwned-canary'\ntR")  # no STOP, runs on load
+    result = scan_path([evil]).files[0]
+    assert result.verdict == "malicious"
+    assert "pickle-dangerous-call" in {f.rule_id for f in result.findings}

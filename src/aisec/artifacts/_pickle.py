@@ -284,9 +284,16 @@ def _machine(buf: Any, ctx: ScanContext, opts: PickleOptions, report: _Report) -
 _PICKLE_START = frozenset(b"(.}])cNIJKLMSTUVX\x80\x95")
 
 
-def looks_like_pickle(head: bytes) -> bool:
+_MIN_OPCODES_WHOLE = 3  # a broken protocol-0 payload needs GLOBAL, an argument and REDUCE
+
+
+def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
     """True when ``head`` is the start of a pickle: a PROTO header, or opcodes that walk
-    cleanly to STOP or to the end of ``head`` and import or build something."""
+    cleanly to STOP or to the end of ``head`` and import or build something.
+
+    ``whole``: ``head`` is the entire file, so a protocol 0/1 walk that runs off its end
+    after an opcode or two is text that happens to start with an opcode letter ("Use …"),
+    not a pickle cut short by the sniffing window."""
     if len(head) < 2:
         return False
     if head[0] == 0x80:
@@ -303,7 +310,8 @@ def looks_like_pickle(head: bytes) -> bool:
         if head[0] == 0x80:
             return machine.opcodes > 0 or exc.offset > 2
         # protocol 0/1: walking must reach the end of the head without a real error
-        return exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
+        ran_off = exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
+        return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return head[0] == 0x80 or machine.saw_global or len(head) > 4
 
 

@@ -96,7 +96,7 @@ class PickleHandler(FormatHandler):
 
     @classmethod
     def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
-        return looks_like_pickle(head)
+        return looks_like_pickle(head, whole=ctx.size <= len(head))
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
         buf = open_buffer(ctx.stream, ctx)
