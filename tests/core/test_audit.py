@@ -108,7 +108,7 @@ def test_events_removed_from_the_end_detected_by_signed_checkpoint(
     with log.store.engine.begin() as conn:
         conn.execute(delete(AuditEventRow).where(AuditEventRow.seq > 90))
     rules = _rules(log)
-    assert ("audit-log-truncated", "/events/91") in rules
+    assert rules.count(("audit-log-truncated", "/events/91")) == 1
 
 
 def test_truncation_detected_even_when_checkpoints_are_deleted_too(
