@@ -46,14 +46,9 @@ def _read_text(text: str | None, file: Path | None) -> str:
         return sys.stdin.read(_MAX_TEXT_BYTES) if text == "-" else text
     if file is None:  # unreachable: exactly one of text and file is set
         raise InputError("no text given")
-    try:
-        if file.stat().st_size > _MAX_TEXT_BYTES:
-            raise InputError(f"{file}: larger than {_MAX_TEXT_BYTES >> 20} MiB")
-        return file.read_text("utf-8", errors="replace")
-    except FileNotFoundError:
-        raise InputError(f"{file}: file not found") from None
-    except OSError as exc:
-        raise InputError(f"{file}: cannot read: {exc.strerror}") from None
+    from aisec.core.inputs import read_text_bounded
+
+    return read_text_bounded(file, _MAX_TEXT_BYTES)
 
 
 @guard_app.command("scan")

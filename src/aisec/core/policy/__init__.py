@@ -79,15 +79,16 @@ def load_policy(path: Path) -> Policy:
     """Read and validate a policy file; bounded size, safe YAML only."""
     import yaml
 
+    from aisec.core.errors import InputError
+    from aisec.core.inputs import read_bounded
+
     try:
-        size = path.stat().st_size
-        if size > MAX_POLICY_BYTES:
-            raise PolicyError(f"policy {path}: {size} bytes is over the {MAX_POLICY_BYTES} limit")
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise PolicyError(f"policy {path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"policy {path}: cannot read: {exc}") from None
+        raw = read_bounded(path, MAX_POLICY_BYTES, "policy")
+        text = raw.decode("utf-8")
+    except InputError as exc:
+        raise PolicyError(exc.message) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"policy {path}: not UTF-8 text ({exc.reason})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
