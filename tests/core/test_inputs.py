@@ -44,3 +44,8 @@ def test_policy_check_of_a_device_is_a_clear_error(capsys: pytest.CaptureFixture
 def test_guard_scan_of_a_device_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["guard", "scan", "--file", str(DEV_ZERO)]) == 2
     assert "not a regular file" in capsys.readouterr().err
+
+
+def test_guard_eval_of_a_device_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["guard", "eval", "--data", str(DEV_ZERO), "--format", "json"]) == 2
+    assert "not a regular file" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aisec.core.errors import InputError
+from aisec.core.inputs import read_bounded
 from aisec.guard._augment import Example, generate, generate_train_extra
 from aisec.guard._normalise import normalise
 
@@ -46,12 +47,8 @@ def read_jsonl(
 ) -> list[tuple[str, int, dict[str, object]]]:
     """Rows of a JSONL file as (text, label, row); a clear error names the bad line."""
     try:
-        if path.stat().st_size > _MAX_FILE_BYTES:
-            raise InputError(f"{path}: larger than {_MAX_FILE_BYTES >> 20} MiB")
-        lines = path.read_text("utf-8").split("\n")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        lines = read_bounded(path, _MAX_FILE_BYTES, "data").decode("utf-8").split("\n")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
     rows: list[tuple[str, int, dict[str, object]]] = []
     for number, line in enumerate(lines, 1):
