@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from aisec.core.errors import PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._classifier import LinearModel, load_default
 from aisec.guard._decode import decode_payloads
@@ -56,13 +55,9 @@ class PromptInjectionScanner(Scanner):
     default_threshold: ClassVar[float] = 0.5
     default_mode: ClassVar[str] = "block"
 
+    option_names: ClassVar[frozenset[str]] = frozenset({"decode", "rules", "model"})
+
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
-        unknown = set(options) - {"decode", "rules", "model"}
-        if unknown:
-            raise PolicyError(
-                f"guard scanner prompt_injection: unknown option(s) {', '.join(sorted(unknown))}"
-                "; expected decode, rules"
-            )
         super().__init__(threshold, **options)
         self._decode = bool(options.get("decode", True))
         self._rules = bool(options.get("rules", True))

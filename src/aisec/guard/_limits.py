@@ -12,7 +12,7 @@ import re
 from typing import Any, ClassVar
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
-from aisec.guard._options import check_options, number_option
+from aisec.guard._options import number_option
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 
 __all__ = ["LimitsScanner", "approx_tokens"]
@@ -41,8 +41,9 @@ class LimitsScanner(Scanner):
         {Direction.INPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
     )
 
+    option_names: ClassVar[frozenset[str]] = frozenset({"max_chars", "max_tokens"})
+
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
-        check_options(self.name, options, frozenset({"max_chars", "max_tokens"}))
         super().__init__(threshold, **options)
         self.max_chars = int(number_option(self.name, options, "max_chars", 32_000, 1, 1e9))
         self.max_tokens = int(number_option(self.name, options, "max_tokens", 8_000, 1, 1e9))

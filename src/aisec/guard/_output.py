@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
-from aisec.guard._options import check_options, number_option, strings_option
+from aisec.guard._options import number_option, strings_option
 from aisec.guard._pii import find_pii
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 from aisec.guard._secrets import shannon_entropy
@@ -112,8 +112,9 @@ class SystemPromptLeakScanner(Scanner):
     default_mode: ClassVar[str] = "block"
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
 
+    option_names: ClassVar[frozenset[str]] = frozenset({"min_overlap", "min_shingles"})
+
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
-        check_options(self.name, options, frozenset({"min_overlap", "min_shingles"}))
         super().__init__(threshold, **options)
         self.min_overlap = number_option(self.name, options, "min_overlap", 0.3, 0.0, 1.0)
         self.min_shingles = int(number_option(self.name, options, "min_shingles", 5, 1, 1e6))
@@ -318,8 +319,9 @@ class ExfilLinkScanner(Scanner):
     default_threshold: ClassVar[float] = 0.7
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
 
+    option_names: ClassVar[frozenset[str]] = frozenset({"allowed_hosts"})
+
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
-        check_options(self.name, options, frozenset({"allowed_hosts"}))
         super().__init__(threshold, **options)
         hosts = strings_option(self.name, options, "allowed_hosts")
         self.allowed_hosts = tuple(h.lower().strip(".") for h in hosts)
@@ -375,10 +377,6 @@ class RefusalScanner(Scanner):
     name: ClassVar[str] = "refusal"
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
     default_mode: ClassVar[str] = "detect"
-
-    def __init__(self, threshold: float | None = None, **options: Any) -> None:
-        check_options(self.name, options, frozenset())
-        super().__init__(threshold, **options)
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
         m = _REFUSAL.search(text.lower())

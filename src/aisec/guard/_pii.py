@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from aisec.core.errors import PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
-from aisec.guard._options import check_options, strings_option
+from aisec.guard._options import strings_option
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 from aisec.guard._spans import non_overlapping
 
@@ -643,8 +643,9 @@ class PiiScanner(Scanner):
     )
     supports_redact: ClassVar[bool] = True
 
+    option_names: ClassVar[frozenset[str]] = frozenset({"kinds", "reversible"})
+
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
-        check_options(self.name, options, frozenset({"kinds", "reversible"}))
         super().__init__(threshold, **options)
         kinds = strings_option(self.name, options, "kinds") if "kinds" in options else None
         self.kinds = _ALL if kinds is None else frozenset(k.upper() for k in kinds)

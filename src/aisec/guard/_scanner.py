@@ -8,8 +8,9 @@ Contract for scanner authors (notes for part B):
 - ``name`` is what ``aisec.yaml`` names; ``directions`` where it runs unless policy says
   otherwise; ``default_mode`` ("off" | "detect" | "block" | "redact") is its mode in the
   default pipeline (used when the policy lists no scanners); "off" keeps it out of it.
-- ``__init__(threshold, **options)`` receives the policy's ``options`` mapping; raise
-  ``PolicyError`` naming the bad option. The Engine builds each scanner once and reuses it
+- ``__init__(threshold, **options)`` receives the policy's ``options`` mapping; the base
+  class refuses any name not in ``option_names`` (a ``PolicyError`` naming it), and a
+  subclass raises ``PolicyError`` for a bad value. The Engine builds each scanner once and reuses it
   across requests and threads, so keep per-request data in ``ctx.state``, not on ``self``.
 - ``scan`` returns a ScanResult; it "fires" when ``score >= self.threshold``. In mode
   ``redact`` the Engine uses ``redacted_text`` (None = nothing to redact) and passes the
@@ -76,7 +77,12 @@ class Scanner(ABC):
         if not getattr(cls, "__abstractmethods__", None):
             SCANNERS[cls.name] = cls
 
+    option_names: ClassVar[frozenset[str]] = frozenset()
+
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
+        from aisec.guard._options import check_options
+
+        check_options(self.name, options, self.option_names)
         self.threshold = self.default_threshold if threshold is None else threshold
         self.options = options
 

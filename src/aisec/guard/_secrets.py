@@ -12,10 +12,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
-from aisec.guard._options import check_options
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 from aisec.guard._spans import non_overlapping
 
@@ -373,10 +372,6 @@ class SecretsScanner(Scanner):
         {Direction.INPUT, Direction.OUTPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
     )
     supports_redact: ClassVar[bool] = True
-
-    def __init__(self, threshold: float | None = None, **options: Any) -> None:
-        check_options(self.name, options, frozenset())
-        super().__init__(threshold, **options)
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
         matches = find_secrets(text)

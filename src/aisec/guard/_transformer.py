@@ -34,7 +34,7 @@ from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 __all__ = ["TransformerInjectionScanner"]
 
 _ATTACK_WORDS = ("injection", "jailbreak", "malicious", "unsafe", "attack")
-_OPTIONS = {"model_path", "max_length", "max_windows", "label", "threads"}
+_OPTIONS = frozenset({"model_path", "max_length", "max_windows", "label", "threads"})
 
 
 def _attack_labels(config: Path, explicit: Any) -> list[int]:
@@ -72,13 +72,9 @@ class TransformerInjectionScanner(Scanner):
     )
     default_mode: ClassVar[str] = "off"  # needs a model on disk
 
+    option_names: ClassVar[frozenset[str]] = _OPTIONS
+
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
-        unknown = set(options) - _OPTIONS
-        if unknown:
-            raise PolicyError(
-                f"transformer_injection: unknown option(s) {', '.join(sorted(unknown))}; "
-                f"expected {', '.join(sorted(_OPTIONS))}"
-            )
         super().__init__(threshold, **options)
         if "model_path" not in options:
             raise PolicyError("transformer_injection: option model_path (a folder) is required")
