@@ -141,3 +141,24 @@ def test_random_bytes_never_crash_the_loader(
         assert str(exc).startswith(f"policy {path}")
     else:
         assert policy.version == 1
+
+
+def test_active_policy_is_loaded_once_and_reloaded_when_the_file_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aisec.core.policy as policy_module
+    from aisec.core.policy import active_policy
+
+    assert active_policy() is None  # no aisec.yaml in the test's working folder
+    path = Path.cwd() / "aisec.yaml"
+    path.write_text("project: first\n")
+    first = active_policy()
+    assert first is not None and first.project == "first"
+    calls: list[Path] = []
+    real_load = policy_module.load_policy
+    monkeypatch.setattr(policy_module, "load_policy", lambda p: calls.append(p) or real_load(p))
+    assert active_policy() is first
+    assert calls == []
+    path.write_text("project: second-version\n")
+    assert active_policy().project == "second-version"  # type: ignore[union-attr]
+    assert calls == [path]

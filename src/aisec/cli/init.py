@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         """
         from aisec.core.audit import default_log, record
         from aisec.core.home import ensure_home, write_private
-        from aisec.core.identity import _os_user
+        from aisec.core.identity import os_user
         from aisec.core.policy import find_policy
         from aisec.core.store import redact_url
 
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         existing = find_policy()
         if existing is None:
             path = home / "aisec.yaml"
-            text = EXAMPLE_POLICY.format(project=project, user=_os_user())
+            text = EXAMPLE_POLICY.format(project=project, user=os_user())
             write_private(path, text.encode())
             messages.append(f"policy    {path} (example; edit it, then: aisec policy check)")
         else:

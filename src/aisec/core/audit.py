@@ -34,7 +34,6 @@ __all__ = [
     "AuditEvent",
     "AuditKey",
     "AuditLog",
-    "Outcome",
     "default_log",
     "record",
 ]
@@ -42,7 +41,6 @@ __all__ = [
 CHECKPOINT_EVERY = 100
 GENESIS = "0" * 64
 OUTCOMES = ("ok", "denied", "error")
-Outcome = str
 DetailValue = str | int | float | bool | None
 
 _LOCK_KEY = 0x61697365635F6175  # PostgreSQL advisory lock serialising appends

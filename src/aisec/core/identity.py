@@ -25,6 +25,7 @@ __all__ = [
     "Principal",
     "current_principal",
     "has_permission",
+    "os_user",
     "require",
 ]
 
@@ -91,25 +92,21 @@ class Principal:
         return frozenset(out)
 
 
-def _os_user() -> str:
+def os_user() -> str:
+    """The operating-system user running this process."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return f"uid-{os.getuid()}"
 
 
-def _load_policy() -> Policy | None:
-    from aisec.core.policy import find_policy, load_policy
-
-    path = find_policy()
-    return load_policy(path) if path is not None else None
-
-
 def current_principal(policy: Policy | None = None) -> Principal:
     """The principal running this process, with roles resolved from the policy."""
-    name = os.environ.get("AISEC_PRINCIPAL") or _os_user()
+    name = os.environ.get("AISEC_PRINCIPAL") or os_user()
     if policy is None:
-        policy = _load_policy()
+        from aisec.core.policy import active_policy
+
+        policy = active_policy()
     if policy is None:
         return Principal(name=name, roles=("admin",))
     for p in policy.access.principals:

@@ -134,12 +134,12 @@ class Engine:
         does) or the default pipeline when there is none."""
         from pathlib import Path
 
-        from aisec.core.policy import find_policy, load_policy
+        from aisec.core.policy import active_policy, load_policy
 
-        found = Path(str(path)) if path is not None else find_policy()
-        if found is None:
-            return cls()
-        return cls(load_policy(found).guard)
+        if path is not None:
+            return cls(load_policy(Path(str(path))).guard)
+        active = active_policy()
+        return cls(active.guard) if active is not None else cls()
 
     def _build(self, i: int, entry: ScannerPolicy, seen: set[str]) -> list[_Slot]:
         where = f"guard.scanners[{i}]"

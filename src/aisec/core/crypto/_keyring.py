@@ -96,10 +96,10 @@ class Keyring:
     def open(cls, policy: KeysPolicy | None = None, store: Store | None = None) -> Keyring:
         """The keyring of ``$AISEC_HOME`` and the configured store (migrated if needed)."""
         if policy is None:
-            from aisec.core.policy import find_policy, load_policy
+            from aisec.core.policy import active_policy
 
-            path = find_policy()
-            policy = load_policy(path).keys if path is not None else KeysPolicy()
+            active = active_policy()
+            policy = active.keys if active is not None else KeysPolicy()
         home = ensure_home()
         owns = store is None
         ring = cls(store or open_store(), policy, home)

@@ -25,6 +25,7 @@ __all__ = [
     "KeysPolicy",
     "Policy",
     "StorePolicy",
+    "active_policy",
     "find_policy",
     "load_policy",
     "parse_policy",
@@ -113,6 +114,28 @@ def find_policy(start: Path | None = None) -> Path | None:
             if (folder / name).is_file():
                 return folder / name
     return None
+
+
+_ACTIVE: dict[tuple[str, int, int], Policy] = {}
+
+
+def active_policy() -> Policy | None:
+    """The policy :func:`find_policy` finds, loaded once per process and file version
+    (identity, keys and guard all ask for it in one command); None when there is none."""
+    path = find_policy()
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return load_policy(path)  # raises the clear "file not found"/"cannot read" error
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    policy = _ACTIVE.get(key)
+    if policy is None:
+        policy = load_policy(path)
+        _ACTIVE.clear()
+        _ACTIVE[key] = policy
+    return policy
 
 
 def policy_schema() -> str:
