@@ -29,6 +29,7 @@ __all__ = ["VERDICTS", "FileResult", "ScanReport", "scan_bytes", "scan_path", "v
 VERDICTS = ("clean", "suspicious", "malicious", "error")
 _RANK = {v: i for i, v in enumerate(("clean", "suspicious", "error", "malicious"))}
 _HEAD = 4096
+_READ_SMALL = 256 << 10  # files up to this size are read in one call and scanned in memory
 # Failures of the underlying stream (a truncated archive member): the data, not our code.
 _READ_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, lzma.LZMAError, zlib.error)
 
@@ -277,26 +278,27 @@ def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
     return None
 
 
-def _walk(paths: Sequence[Path], recursive: bool) -> Iterator[Path]:
+def _walk(paths: Sequence[Path], recursive: bool) -> Iterator[tuple[Path, os.stat_result | None]]:
+    """Files to scan, with the stat of those the walk already took (None: not yet)."""
     for p in paths:
         try:
-            mode = p.stat().st_mode
+            st = p.stat()
         except FileNotFoundError:
             if not p.is_symlink():
                 raise InputError(f"{p}: no such file or folder") from None
             continue  # a dangling link given by name: nothing to read
         except OSError as exc:
             raise InputError(f"{p}: cannot read ({exc.strerror})") from None
-        if stat.S_ISDIR(mode):
+        if stat.S_ISDIR(st.st_mode):
             if recursive:
                 for root, dirs, files in os.walk(p, followlinks=False):
                     dirs.sort()
                     for name in sorted(files):
-                        yield Path(root) / name
+                        yield Path(root) / name, None
             else:
-                yield from sorted(c for c in p.iterdir() if c.is_file())
+                yield from ((c, None) for c in sorted(c for c in p.iterdir() if c.is_file()))
         else:
-            yield p
+            yield p, st
 
 
 def scan_path(
@@ -313,23 +315,32 @@ def scan_path(
     """
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     scanner = _Scanner(limits or Limits())
-    for path in _walk([Path(p) for p in items], recursive):
+    for path, known in _walk([Path(p) for p in items], recursive):
         display = str(path)
         try:
-            st = path.stat()
+            st = known if known is not None else path.stat()
             size = st.st_size
             if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
                 scanner.results.append(
                     FileResult(display, "unknown", "error", (), 0, "not a regular file; skipped")
                 )
                 continue
-            with path.open("rb") as fh:
-                if size > scanner.limits.max_file_bytes:
-                    scanner.results.append(
-                        FileResult(display, "unknown", "error", (), size, "file exceeds size limit")
-                    )
+            if size > scanner.limits.max_file_bytes:
+                scanner.results.append(
+                    FileResult(display, "unknown", "error", (), size, "file exceeds size limit")
+                )
+                continue
+            with open(display, "rb") as fh:  # noqa: PTH123 - one syscall, no Path parsing
+                data = fh.read(_READ_SMALL + 1) if size <= _READ_SMALL else None
+                if data is not None and len(data) <= _READ_SMALL:
+                    # one read; handlers then seek and read in memory (zip members, headers)
+                    stream: BinaryIO = io.BytesIO(data)
+                    size = len(data)  # what was read, should the file have changed
                 else:
-                    scanner.scan_stream(fh, display, size, 0, fs_path=path)
+                    fh.seek(0)
+                    stream = fh
+                    size = os.fstat(fh.fileno()).st_size
+                scanner.scan_stream(stream, display, size, 0, fs_path=path)
         except FileNotFoundError:
             continue  # a dangling symlink inside a folder
         except OSError as exc:

@@ -297,22 +297,19 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
     if len(head) < 2:
         return False
     if head[0] == 0x80:
-        if head[1] > 5:
-            return False
-    elif head[0] not in _PICKLE_START:
+        # A PROTO header is claim enough: the handler walks the stream and reports a
+        # break as pickle-malformed, so a sniffing walk here could only repeat that work.
+        return head[1] <= 5
+    if head[0] not in _PICKLE_START:
         return False
-    if head[0] == 0x80:
-        head = head[:256]  # a PROTO header plus a few valid opcodes is a strong signal
     machine = Machine(head, max_opcodes=10_000)
     try:
         machine.run(0)
     except Malformed as exc:
-        if head[0] == 0x80:
-            return machine.opcodes > 0 or exc.offset > 2
         # protocol 0/1: walking must reach the end of the head without a real error
         ran_off = exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
         return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
-    return head[0] == 0x80 or machine.saw_global or len(head) > 4
+    return machine.saw_global or len(head) > 4
 
 
 class _Report:
