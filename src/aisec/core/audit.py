@@ -12,22 +12,30 @@ newest checkpoint.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import func, insert, select
+from typing import TYPE_CHECKING, Any
 
 from aisec.core.errors import ConfigError, InputError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
-from aisec.core.store import AuditCheckpointRow, AuditEventRow, Store
+from aisec.core.store import Connection, Store
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -45,6 +53,7 @@ DetailValue = str | int | float | bool | None
 
 _LOCK_KEY = 0x61697365635F6175  # PostgreSQL advisory lock serialising appends
 _MAX_DETAILS_BYTES = 16 * 1024
+_PAGE = 2000  # events per query when verifying
 _SECRETISH = re.compile(r"pass(word|phrase)?|secret|token|api[_-]?key|private|credential", re.I)
 _FRAMEWORKS = (
     FrameworkRef("NIST-AI-RMF", "MANAGE 4"),
@@ -78,58 +87,82 @@ class AuditEvent:
         }
 
 
+# RFC 8410 section 7: the PKCS #8 DER of an Ed25519 private key is this prefix + the seed.
+_ED25519_PKCS8_PREFIX = bytes.fromhex("302e020100300506032b657004220420")
+_PEM_BEGIN = b"-----BEGIN PRIVATE KEY-----"
+_PEM_END = b"-----END PRIVATE KEY-----"
+_CHAIN_INFO = b"aisec audit chain v1"
+
+
+def _hkdf_sha256(ikm: bytes, info: bytes) -> bytes:
+    """HKDF-SHA256 (RFC 5869), no salt, 32 bytes: one extract and one expand HMAC.
+
+    Equal to pyca's ``HKDF(SHA256(), 32, salt=None, info)`` (a test checks it); done with
+    the standard library's HMAC, as the chain itself is, so appending an event does not
+    load pyca/cryptography (~9 MB of RSS).
+    """
+    prk = hmac.new(b"\0" * hashlib.sha256().digest_size, ikm, hashlib.sha256).digest()
+    return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+
+
+def _ed25519_seed(pem: bytes) -> bytes | None:
+    """The 32-byte seed of an unencrypted PEM PKCS #8 Ed25519 key in the RFC 8410 encoding
+    (the one aisec writes); None for anything else, which the caller hands to pyca."""
+    body = pem.strip()
+    if not (body.startswith(_PEM_BEGIN) and body.endswith(_PEM_END)):
+        return None
+    try:
+        der = base64.b64decode(body[len(_PEM_BEGIN) : -len(_PEM_END)])
+    except binascii.Error:
+        return None
+    if len(der) != len(_ED25519_PKCS8_PREFIX) + 32 or not der.startswith(_ED25519_PKCS8_PREFIX):
+        return None
+    return der[len(_ED25519_PKCS8_PREFIX) :]
+
+
 class AuditKey:
-    """The Ed25519 key that signs checkpoints; the chain's HMAC key is derived from it."""
+    """The Ed25519 key that signs checkpoints; the chain's HMAC key is derived from it.
+
+    Appending an event needs only the HMAC key; pyca/cryptography is loaded only to create
+    the key, to sign a checkpoint (every ``CHECKPOINT_EVERY`` events) or to verify one.
+    """
 
     def __init__(self, path: Path) -> None:
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
         self.path = path
         if not path.exists():
-            from aisec.core.home import write_private
-
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            key = Ed25519PrivateKey.generate()
-            pem = key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            tmp = path.with_name(f".{path.name}.new{os.getpid()}")
-            write_private(tmp, pem)
-            try:
-                os.link(tmp, path)  # atomic and exclusive: the first writer's key wins
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink(missing_ok=True)
+            _create_key(path)
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
             raise ConfigError(
                 f"audit key {path} is readable by others (mode {mode:o}); run: chmod 600 {path}"
             )
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(loaded, Ed25519PrivateKey):
-            raise ConfigError(f"audit key {path} is not an Ed25519 private key")
-        self._key = loaded
-        self.public_key = loaded.public_key()
-        raw_pub = self.public_key.public_bytes(
+        pem = path.read_bytes()
+        seed = _ed25519_seed(pem)
+        self._seed = seed if seed is not None else _seed_from_pem(path, pem)
+        self.mac_key = _hkdf_sha256(self._seed, _CHAIN_INFO)
+
+    @cached_property
+    def _private_key(self) -> Ed25519PrivateKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        return Ed25519PrivateKey.from_private_bytes(self._seed)
+
+    @cached_property
+    def public_key(self) -> Ed25519PublicKey:
+        return self._private_key.public_key()
+
+    @cached_property
+    def key_id(self) -> str:
+        """First 16 hex digits of SHA-256 over the raw public key."""
+        from cryptography.hazmat.primitives import serialization
+
+        raw = self.public_key.public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
-        self.key_id = hashlib.sha256(raw_pub).hexdigest()[:16]
-        raw_priv = loaded.private_bytes(
-            serialization.Encoding.Raw,
-            serialization.PrivateFormat.Raw,
-            serialization.NoEncryption(),
-        )
-        self.mac_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"aisec audit chain v1"
-        ).derive(raw_priv)
+        return hashlib.sha256(raw).hexdigest()[:16]
 
     def sign(self, message: bytes) -> str:
-        return self._key.sign(message).hex()
+        return self._private_key.sign(message).hex()
 
     def verify(self, message: bytes, signature_hex: str) -> bool:
         from cryptography.exceptions import InvalidSignature
@@ -139,6 +172,48 @@ class AuditKey:
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+def _create_key(path: Path) -> None:
+    """Write a new Ed25519 key to ``path`` (0600) unless another process got there first."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from aisec.core.home import write_private
+
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    tmp = path.with_name(f".{path.name}.new{os.getpid()}")
+    write_private(tmp, pem)
+    try:
+        os.link(tmp, path)  # atomic and exclusive: the first writer's key wins
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _seed_from_pem(path: Path, pem: bytes) -> bytes:
+    """The seed of an Ed25519 key in any PEM encoding pyca reads."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        loaded = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        loaded = None
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise ConfigError(f"audit key {path} is not an unencrypted Ed25519 private key (PEM)")
+    return loaded.private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
 
 
 def _canonical(fields: Mapping[str, Any]) -> bytes:
@@ -184,11 +259,10 @@ def _finding(rule: str, title: str, seq: int | None, evidence: str, fix: str) ->
     )
 
 
-def _head(conn: Any) -> Any:
+def _head(conn: Connection) -> tuple[int, str] | None:
     """The newest event's (seq, hash), or None for an empty log."""
-    return conn.execute(
-        select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
-    ).first()
+    row = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else None
 
 
 class AuditLog:
@@ -198,6 +272,7 @@ class AuditLog:
         self.store = store
         self.key = key
         self.witness = witness
+        self._witness_lock = threading.Lock()
 
     def _hash(self, fields: Mapping[str, Any]) -> str:
         return hmac.new(self.key.mac_key, _canonical(fields), hashlib.sha256).hexdigest()
@@ -229,17 +304,20 @@ class AuditLog:
             )
             digest = self._hash(fields)
             conn.execute(
-                insert(AuditEventRow).values(
-                    seq=seq,
-                    time=fields["time"],
-                    actor=fields["actor"],
-                    action=fields["action"],
-                    target=fields["target"],
-                    outcome=outcome,
-                    details=_canonical(fields["details"]).decode(),
-                    prev_hash=prev,
-                    hash=digest,
-                )
+                "INSERT INTO audit_events"
+                " (seq, time, actor, action, target, outcome, details, prev_hash, hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    fields["time"],
+                    fields["actor"],
+                    fields["action"],
+                    fields["target"],
+                    outcome,
+                    _canonical(fields["details"]).decode(),
+                    prev,
+                    digest,
+                ),
             )
             witness = (
                 self._write_checkpoint(conn, seq, digest) if seq % CHECKPOINT_EVERY == 0 else None
@@ -247,13 +325,13 @@ class AuditLog:
         self._write_witness(witness)
         return AuditEvent(hash=digest, **fields)
 
-    def _write_checkpoint(self, conn: Any, seq: int, head: str) -> dict[str, Any]:
+    def _write_checkpoint(self, conn: Connection, seq: int, head: str) -> dict[str, Any]:
         now = datetime.now(UTC).isoformat(timespec="microseconds")
         sig = self.key.sign(_checkpoint_message(seq, head, now))
         conn.execute(
-            insert(AuditCheckpointRow).values(
-                seq=seq, hash=head, time=now, key_id=self.key.key_id, signature=sig
-            )
+            "INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (seq, head, now, self.key.key_id, sig),
         )
         return {"seq": seq, "hash": head, "time": now, "key_id": self.key.key_id, "sig": sig}
 
@@ -263,13 +341,14 @@ class AuditLog:
             return
         from aisec.core.home import write_private
 
-        try:
-            current = json.loads(self.witness.read_text())
-            if int(current["seq"]) >= int(doc["seq"]):
-                return
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # no witness yet, or a damaged one: replace it
-        write_private(self.witness, json.dumps(doc).encode())
+        with self._witness_lock:  # threads finish commits out of order; never go back
+            try:
+                current = json.loads(self.witness.read_text())
+                if int(current["seq"]) >= int(doc["seq"]):
+                    return
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # no witness yet, or a damaged one: replace it
+            write_private(self.witness, json.dumps(doc).encode())
 
     def checkpoint(self) -> int:
         """Sign the current head now; returns its sequence number (0 when the log is empty)."""
@@ -282,43 +361,58 @@ class AuditLog:
         return int(doc["seq"])
 
     def tail(self, n: int = 20) -> list[AuditEvent]:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(
-                select(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(max(n, 0))
-            ).all()
+                "SELECT seq, time, actor, action, target, outcome, details, prev_hash, hash"
+                " FROM audit_events ORDER BY seq DESC LIMIT ?",
+                (max(n, 0),),
+            ).fetchall()
         return [self._event(r) for r in reversed(rows)]
 
     def count(self) -> int:
-        with self.store.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(AuditEventRow)).scalar_one())
+        with self.store.read() as conn:
+            return int(conn.execute("SELECT count(*) FROM audit_events").fetchone()[0])
 
     @staticmethod
-    def _event(row: Any) -> AuditEvent:
+    def _event(row: Sequence[Any]) -> AuditEvent:
+        seq, time, actor, action, target, outcome, details, prev_hash, digest = row
         return AuditEvent(
-            seq=row.seq,
-            time=row.time,
-            actor=row.actor,
-            action=row.action,
-            target=row.target,
-            outcome=row.outcome,
-            details=json.loads(row.details),
-            prev_hash=row.prev_hash,
-            hash=row.hash,
+            seq=seq,
+            time=time,
+            actor=actor,
+            action=action,
+            target=target,
+            outcome=outcome,
+            details=json.loads(details),
+            prev_hash=prev_hash,
+            hash=digest,
         )
 
-    def _rows(self) -> Iterator[Any]:
-        with self.store.engine.connect() as conn:
-            result = conn.execution_options(yield_per=2000).execute(
-                select(AuditEventRow).order_by(AuditEventRow.seq)
-            )
-            yield from result
+    def _rows(self) -> Iterator[Sequence[Any]]:
+        """Every event in order, a page at a time within one snapshot (bounded memory)."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                "SELECT seq, time, actor, action, target, outcome, details, prev_hash, hash"
+                " FROM audit_events ORDER BY seq LIMIT ?",
+                (_PAGE,),
+            ).fetchall()
+            while rows:
+                yield from rows
+                if len(rows) < _PAGE:
+                    return
+                rows = conn.execute(
+                    "SELECT seq, time, actor, action, target, outcome, details, prev_hash, hash"
+                    " FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (rows[-1][0], _PAGE),
+                ).fetchall()
 
     def verify(self) -> list[Finding]:
         """Findings for every break, first bad sequence number first; [] when intact."""
         findings: list[Finding] = []
         expected_seq, prev, hashes = 1, GENESIS, {}
         for row in self._rows():
-            seq = int(row.seq)
+            seq, time, actor, action, target, outcome, raw_details, prev_hash, digest = row
+            seq = int(seq)
             if seq != expected_seq:
                 findings.append(
                     _finding(
@@ -329,7 +423,7 @@ class AuditLog:
                         "Restore the log from a backup and investigate who removed events.",
                     )
                 )
-            if row.prev_hash != prev:
+            if prev_hash != prev:
                 findings.append(
                     _finding(
                         "audit-chain-broken",
@@ -340,20 +434,20 @@ class AuditLog:
                     )
                 )
             try:
-                details = json.loads(row.details)
+                details = json.loads(raw_details)
             except ValueError:
-                details = row.details
+                details = raw_details
             fields = {
                 "seq": seq,
-                "time": row.time,
-                "actor": row.actor,
-                "action": row.action,
-                "target": row.target,
-                "outcome": row.outcome,
+                "time": time,
+                "actor": actor,
+                "action": action,
+                "target": target,
+                "outcome": outcome,
                 "details": details,
-                "prev_hash": row.prev_hash,
+                "prev_hash": prev_hash,
             }
-            if not hmac.compare_digest(self._hash(fields), row.hash):
+            if not hmac.compare_digest(self._hash(fields), digest):
                 findings.append(
                     _finding(
                         "audit-event-altered",
@@ -363,8 +457,8 @@ class AuditLog:
                         "Restore the log from a backup; an event was edited or forged.",
                     )
                 )
-            hashes[seq] = row.hash
-            prev, expected_seq = row.hash, seq + 1
+            hashes[seq] = digest
+            prev, expected_seq = digest, seq + 1
         last_seq = expected_seq - 1
         for f in self._verify_checkpoints(hashes, last_seq):
             if f not in findings:  # the witness repeats the newest database checkpoint
@@ -374,10 +468,12 @@ class AuditLog:
 
     def _verify_checkpoints(self, hashes: dict[int, str], last_seq: int) -> list[Finding]:
         out: list[Finding] = []
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             rows = [
-                (r.seq, r.hash, r.time, r.key_id, r.signature)
-                for r in conn.execute(select(AuditCheckpointRow).order_by(AuditCheckpointRow.id))
+                tuple(r)
+                for r in conn.execute(
+                    "SELECT seq, hash, time, key_id, signature FROM audit_checkpoints ORDER BY id"
+                ).fetchall()
             ]
         if self.witness is not None and self.witness.exists():
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from aisec.core.errors import ConfigError
@@ -28,8 +29,9 @@ def ensure_home() -> Path:
 
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to a new file readable only by its owner (0600), atomically."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A fresh, exclusive name (0600): two threads of one process may write the same file.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

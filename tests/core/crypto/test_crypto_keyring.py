@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aisec.core.crypto import Keyring
 from aisec.core.errors import AuthorizationError, CryptoError, InputError
@@ -17,7 +18,7 @@ from aisec.core.store import AuditEventRow
 
 
 def _events(ring: Keyring, action: str) -> list[AuditEventRow]:
-    with ring._store.session() as s:
+    with Session(ring._store.engine) as s:
         return list(s.scalars(select(AuditEventRow).where(AuditEventRow.action == action)).all())
 
 

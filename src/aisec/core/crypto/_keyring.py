@@ -19,8 +19,6 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 import tink
-from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
 from tink import aead, daead
 
 from aisec.core.crypto import _envelope, _tink
@@ -35,15 +33,12 @@ from aisec.core.crypto._model import (
     PURPOSES,
     KeyInfo,
     KeyVersion,
-    Purpose,
-    utc,
 )
 from aisec.core.crypto._progress import counting
-from aisec.core.errors import ConfigError, CryptoError, InputError, StoreError
+from aisec.core.errors import ConfigError, CryptoError, InputError
 from aisec.core.home import ensure_home, write_private
 from aisec.core.policy import KeysPolicy
-from aisec.core.store import Store, open_store
-from aisec.core.store._models import KeyRow, KeyVersionRow
+from aisec.core.store import Connection, Store, open_store
 
 _TEMPLATES = {
     "aead": aead.aead_key_templates.AES256_GCM,
@@ -55,6 +50,20 @@ _STREAM_PURPOSES = ("streaming", "aead")
 # Serialises keyring writes on PostgreSQL (SQLite serialises every write already).
 _KEYRING_LOCK = 0x61697365636B6579
 _TINK_PREFIX = 5  # Tink output prefix: 0x01 + 4-byte key id
+
+
+# Columns of a key row, in the order Keyring._to_info reads them.
+_SELECT_KEY = (
+    "SELECT name, purpose, backend, backend_ref, primary_version, created, rotated, state FROM keys"
+)
+
+
+def _insert_version(conn: Connection, name: str, version: int, key_id: int, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO key_versions (key_name, version, tink_key_id, created, state)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (name, version, key_id, conn.time_param(now), ENABLED),
+    )
 
 
 def check_name(name: str) -> str:
@@ -153,35 +162,34 @@ class Keyring:
     # -- metadata ----------------------------------------------------------------------
 
     def _info(self, name: str) -> tuple[KeyInfo, dict[int, int]]:
-        try:
-            with self._store.session() as s:
-                row = s.get(KeyRow, name)
-                if row is None:
-                    raise CryptoError(
-                        f"no key named {name!r}; create it with: aisec keys create {name}"
-                    )
-                vrows = s.scalars(
-                    select(KeyVersionRow)
-                    .where(KeyVersionRow.key_name == name)
-                    .order_by(KeyVersionRow.version)
-                ).all()
-                return self._to_info(row, vrows), {v.version: v.tink_key_id for v in vrows}
-        except SQLAlchemyError as exc:
-            raise StoreError(f"store: cannot read key {name!r}: {exc}") from None
+        with self._store.read() as conn:
+            row = conn.execute(_SELECT_KEY + " WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise CryptoError(
+                    f"no key named {name!r}; create it with: aisec keys create {name}"
+                )
+            vrows = conn.execute(
+                "SELECT key_name, version, tink_key_id, created, state FROM key_versions"
+                " WHERE key_name = ? ORDER BY version",
+                (name,),
+            ).fetchall()
+        return self._to_info(row, vrows), {int(v[1]): int(v[2]) for v in vrows}
 
     @staticmethod
-    def _to_info(row: KeyRow, vrows: Sequence[KeyVersionRow]) -> KeyInfo:
-        purpose: Purpose = row.purpose  # type: ignore[assignment]
+    def _to_info(row: Sequence[Any], vrows: Sequence[Sequence[Any]]) -> KeyInfo:
+        """KeyInfo from a row of :data:`_SELECT_KEY` and its rows of key_versions."""
+        name, purpose, backend, ref, primary, created, rotated, state = row
+        when = Connection.time_value
         return KeyInfo(
-            name=row.name,
+            name=name,
             purpose=purpose,
-            backend=row.backend,
-            backend_ref=row.backend_ref,
-            primary_version=row.primary_version,
-            created=utc(row.created),
-            rotated=utc(row.rotated) if row.rotated else None,
-            state=row.state,
-            versions=tuple(KeyVersion(v.version, utc(v.created), v.state) for v in vrows),
+            backend=backend,
+            backend_ref=ref,
+            primary_version=int(primary),
+            created=when(created),
+            rotated=when(rotated) if rotated else None,
+            state=state,
+            versions=tuple(KeyVersion(int(v[1]), when(v[3]), v[4]) for v in vrows),
         )
 
     def _load(self, name: str) -> _Loaded:
@@ -238,20 +246,16 @@ class Keyring:
     def list_keys(self) -> list[KeyInfo]:
         """All keys, by name."""
         with guarded("keys.read", "*") as details:
-            try:
-                with self._store.session() as s:
-                    rows = s.scalars(select(KeyRow).order_by(KeyRow.name)).all()
-                    vrows = s.scalars(
-                        select(KeyVersionRow).order_by(
-                            KeyVersionRow.key_name, KeyVersionRow.version
-                        )
-                    ).all()
-                    by_key: dict[str, list[KeyVersionRow]] = {}
-                    for v in vrows:
-                        by_key.setdefault(v.key_name, []).append(v)
-                    out = [self._to_info(r, by_key.get(r.name, [])) for r in rows]
-            except SQLAlchemyError as exc:
-                raise StoreError(f"store: cannot list keys: {exc}") from None
+            with self._store.read() as conn:
+                rows = conn.execute(_SELECT_KEY + " ORDER BY name").fetchall()
+                vrows = conn.execute(
+                    "SELECT key_name, version, tink_key_id, created, state FROM key_versions"
+                    " ORDER BY key_name, version"
+                ).fetchall()
+            by_key: dict[str, list[Sequence[Any]]] = {}
+            for v in vrows:
+                by_key.setdefault(v[0], []).append(v)
+            out = [self._to_info(r, by_key.get(r[0], [])) for r in rows]
             details["count"] = len(out)
             return out
 
@@ -277,7 +281,7 @@ class Keyring:
             now = _now()
             # The write lock serialises creators, so the check below cannot race.
             with self._store.write(_KEYRING_LOCK) as conn:
-                if conn.execute(select(KeyRow.name).where(KeyRow.name == name)).first():
+                if conn.execute("SELECT name FROM keys WHERE name = ?", (name,)).fetchone():
                     raise CryptoError(
                         f"key {name!r} already exists; rotate it with: aisec keys rotate {name}"
                     )
@@ -287,26 +291,11 @@ class Keyring:
                         "file aside (it may be a keyset whose metadata was lost)"
                     )
                 conn.execute(
-                    KeyRow.__table__.insert().values(  # type: ignore[attr-defined]
-                        name=name,
-                        purpose=purpose,
-                        backend=backend,
-                        backend_ref=ref,
-                        primary_version=1,
-                        created=now,
-                        rotated=None,
-                        state=ENABLED,
-                    )
+                    "INSERT INTO keys (name, purpose, backend, backend_ref, primary_version,"
+                    " created, rotated, state) VALUES (?, ?, ?, ?, 1, ?, NULL, ?)",
+                    (name, purpose, backend, ref, conn.time_param(now), ENABLED),
                 )
-                conn.execute(
-                    KeyVersionRow.__table__.insert().values(  # type: ignore[attr-defined]
-                        key_name=name,
-                        version=1,
-                        tink_key_id=key_id,
-                        created=now,
-                        state=ENABLED,
-                    )
-                )
+                _insert_version(conn, name, 1, key_id, now)
                 self._write_keyset(name, backend, ref, handle)
             details["version"] = 1
         self._cache.pop(name, None)
@@ -322,19 +311,10 @@ class Keyring:
                 handle, key_id = _tink.add_primary(loaded.handle, _TEMPLATES[info.purpose])
                 version = max(v.version for v in info.versions) + 1
                 now = _now()
+                _insert_version(conn, name, version, key_id, now)
                 conn.execute(
-                    KeyVersionRow.__table__.insert().values(  # type: ignore[attr-defined]
-                        key_name=name,
-                        version=version,
-                        tink_key_id=key_id,
-                        created=now,
-                        state=ENABLED,
-                    )
-                )
-                conn.execute(
-                    update(KeyRow)
-                    .where(KeyRow.name == name)
-                    .values(primary_version=version, rotated=now)
+                    "UPDATE keys SET primary_version = ?, rotated = ? WHERE name = ?",
+                    (version, conn.time_param(now), name),
                 )
                 self._write_keyset(name, info.backend, info.backend_ref, handle)
             self._cache.pop(name, None)
@@ -374,9 +354,8 @@ class Keyring:
                 if v.state != DISABLED:
                     handle = _tink.set_status(loaded.handle, loaded.key_ids[version], False)
                     conn.execute(
-                        update(KeyVersionRow)
-                        .where(KeyVersionRow.key_name == name, KeyVersionRow.version == version)
-                        .values(state=DISABLED)
+                        "UPDATE key_versions SET state = ? WHERE key_name = ? AND version = ?",
+                        (DISABLED, name, version),
                     )
                     self._write_keyset(name, info.backend, info.backend_ref, handle)
             self._cache.pop(name, None)
@@ -542,15 +521,11 @@ class Keyring:
         return FieldDecipher(self, column)
 
     def _key_for_tink_id(self, key_id: int) -> list[str]:
-        try:
-            with self._store.session() as s:
-                return list(
-                    s.scalars(
-                        select(KeyVersionRow.key_name).where(KeyVersionRow.tink_key_id == key_id)
-                    ).all()
-                )
-        except SQLAlchemyError as exc:
-            raise StoreError(f"store: cannot look up keys: {exc}") from None
+        with self._store.read() as conn:
+            rows = conn.execute(
+                "SELECT key_name FROM key_versions WHERE tink_key_id = ?", (key_id,)
+            ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def encrypt_fields(
         self, values: Iterable[bytes | None], key: str, column: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 Purpose = Literal["aead", "deterministic", "streaming"]
@@ -12,11 +12,6 @@ PURPOSES: tuple[Purpose, ...] = ("aead", "deterministic", "streaming")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # key names: also safe as file names
 ENABLED = "enabled"
 DISABLED = "disabled"
-
-
-def utc(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
