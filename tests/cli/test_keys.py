@@ -39,6 +39,50 @@ def test_cli_modules_import_no_heavy_libraries() -> None:
     assert out.stdout.strip() == ""
 
 
+_MODULES_AFTER = (
+    "import json, sys\n"
+    "from aisec.cli.main import main\n"
+    "rc = main(sys.argv[1:])\n"
+    "print(json.dumps({'rc': rc, 'modules': sorted(sys.modules)}))\n"
+)
+
+
+def _modules_after(*args: str) -> set[str]:
+    """Top-level packages a whole `aisec ARGS` process imported (it must exit 0)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _MODULES_AFTER, *args], capture_output=True, text=True, check=True
+    )
+    result = json.loads(proc.stdout)
+    assert result["rc"] == 0, proc.stderr
+    return {m.split(".")[0] for m in result["modules"]}
+
+
+def test_encrypt_and_decrypt_stay_off_the_heavy_imports(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The 64 MB budget of `aisec encrypt`/`decrypt` (benchmarks/crypto.md) holds because
+    they load neither SQLAlchemy/Alembic (the store's queries are plain SQL), nor pyca (the
+    audit chain's HMAC key needs no pyca), nor rich (no progress bar off a terminal), while
+    still validating the policy and writing the audit log."""
+    assert _run(capsys, "init")[0] == 0  # example policy: the command must load and check it
+    assert _run(capsys, "keys", "create", "files", "--purpose", "streaming")[0] == 0
+    src, enc, dec = tmp_path / "in.bin", tmp_path / "in.bin.aisec", tmp_path / "out.bin"
+    src.write_bytes(os.urandom(3 * 2**20 + 5))
+    heavy = {"sqlalchemy", "alembic", "rich", "cryptography", "psycopg"}
+    for args in (
+        ("encrypt", str(src), str(enc), "--key", "files"),
+        ("decrypt", str(enc), str(dec)),
+    ):
+        loaded = _modules_after(*args)
+        assert loaded & heavy == set(), args[0]
+        assert {"tink", "pydantic", "yaml", "sqlite3"} <= loaded, args[0]
+    assert dec.read_bytes() == src.read_bytes()
+    rc, out, _ = _run(capsys, "audit", "tail", "-n", "2", "--format", "json")
+    ops = [e["details"]["op"] for e in json.loads(out)]
+    assert rc == 0 and ops == ["encrypt", "decrypt"]
+    assert _run(capsys, "audit", "verify")[0] == 0
+
+
 def test_keys_lifecycle(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, aisec_home: Path, master_key: str
 ) -> None:

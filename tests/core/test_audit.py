@@ -243,3 +243,76 @@ def test_audit_actor_is_the_current_principal(
     events = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     assert events[-1]["actor"] == "ci-bot"
     assert os.environ["AISEC_PRINCIPAL"] == "ci-bot"
+
+
+def test_chain_key_derivation_matches_pyca_hkdf() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from aisec.core.audit import _hkdf_sha256
+
+    for size in (0, 1, 32, 64, 65, 200):
+        ikm, info = os.urandom(size), os.urandom(size % 40)
+        expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(ikm)
+        assert _hkdf_sha256(ikm, info) == expected
+
+
+def test_audit_key_reads_its_seed_without_pyca_as_pyca_does(aisec_home: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from aisec.core.audit import _ed25519_seed
+
+    key = AuditKey(aisec_home / "audit.key")  # created by pyca
+    pem = (aisec_home / "audit.key").read_bytes()
+    loaded = serialization.load_pem_private_key(pem, password=None)
+    raw = loaded.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    assert _ed25519_seed(pem) == raw
+    message = b"aisec-audit-checkpoint-v1\n1\n" + b"0" * 64
+    assert key.verify(message, key.sign(message))
+    assert key.key_id == AuditKey(aisec_home / "audit.key").key_id
+
+
+def test_audit_key_in_another_encoding_or_of_another_kind(aisec_home: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from aisec.core.audit import _ed25519_seed, _hkdf_sha256
+    from aisec.core.errors import ConfigError
+    from aisec.core.home import write_private
+
+    aisec_home.mkdir(parents=True)
+    path = aisec_home / "audit.key"
+    ed = Ed25519PrivateKey.generate()
+    pem = ed.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    raw = ed.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    # Text before the PEM block: not the bytes aisec writes, so pyca reads it, to the same key.
+    write_private(path, b"aisec audit key\n" + pem)
+    assert _ed25519_seed(b"aisec audit key\n" + pem) is None
+    assert AuditKey(path).mac_key == _hkdf_sha256(raw, b"aisec audit chain v1")
+    assert _ed25519_seed(pem.replace(b"\n", b"\r\n")) == raw
+    others = [
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        ed.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"pw"),
+        ),
+        b"-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----\n",
+        b"",
+    ]
+    for pem in others:
+        assert _ed25519_seed(pem) is None
+        write_private(path, pem)
+        with pytest.raises(ConfigError, match="not an unencrypted Ed25519 private key"):
+            AuditKey(path)

@@ -219,14 +219,15 @@ class _Pool:
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
-    def take(self) -> Any:
+    def take(self) -> tuple[Any, bool]:
+        """A connection, and whether it was used before (it may have gone stale)."""
         with self._lock:
             if self._pid != os.getpid():  # a child must not share its parent's connections
                 self._idle = []
                 self._pid = os.getpid()
             if self._idle:
-                return self._idle.pop()
-        return self._connect()
+                return self._idle.pop(), True
+        return self._connect(), False
 
     def give(self, raw: Any) -> None:
         with self._lock:
@@ -281,28 +282,46 @@ class Store:
             return ()
         return (psycopg.Error,)
 
+    def _begin(self, begin: str, errors: tuple[type[BaseException], ...]) -> Any:
+        """A pooled connection in a new transaction."""
+        raw, reused = self._pool.take()
+        try:
+            raw.execute(begin)
+        except errors:
+            self._close(raw)
+            if not reused:
+                raise
+            # An idle connection the server dropped (restart, idle timeout): reconnect once.
+            raw = self._connect()
+            try:
+                raw.execute(begin)
+            except errors:
+                self._close(raw)
+                raise
+        return raw
+
     @contextmanager
     def _transaction(
         self, begin: str, failure: str, lock_key: int | None = None
     ) -> Iterator[Connection]:
         where = f"{failure} {redact_url(self.url)}"
+        errors = self._driver_errors()
         try:
-            raw = self._pool.take()
-        except self._driver_errors() as exc:
+            raw = self._begin(begin, errors)
+        except errors as exc:
             raise StoreError(f"store: {where}: {exc}") from None
         conn = Connection(raw, self.dialect)
         try:
-            raw.execute(begin)
             if lock_key is not None and self.dialect == "postgresql":
                 conn.execute("SELECT pg_advisory_xact_lock(?)", (lock_key,))
             yield conn
             raw.execute("COMMIT")
         except BaseException as exc:
             # Whatever failed, the connection's state is unknown: roll back and drop it.
-            with suppress(*self._driver_errors()):  # it is closed next anyway
+            with suppress(*errors):  # it is closed next anyway
                 raw.execute("ROLLBACK")
             self._close(raw)
-            if isinstance(exc, self._driver_errors()):
+            if isinstance(exc, errors):
                 raise StoreError(f"store: {where}: {exc}") from None
             raise
         self._pool.give(raw)
