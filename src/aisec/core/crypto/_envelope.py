@@ -56,6 +56,9 @@ class _Borrowed(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
+        readinto = getattr(self._inner, "readinto", None)
+        if readinto is not None:  # straight into Tink's buffer, no intermediate bytes
+            return int(readinto(buffer) or 0)
         data = self._inner.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
