@@ -169,6 +169,8 @@ def _progress(path: Path, verb: str) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr for files over 64 MB when stderr is a terminal."""
     import sys
 
+    from aisec.cli._progress import ProgressLine
+
     try:
         size = path.stat().st_size
     except OSError:
@@ -176,12 +178,11 @@ def _progress(path: Path, verb: str) -> Iterator[Callable[[int], None] | None]:
     if size < 64 * 10**6 or not sys.stderr.isatty():
         yield None
         return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(f"{verb} {path.name}", total=size)
-        yield lambda n: bar.advance(task, n)
+    bar = ProgressLine(f"{verb} {path.name}", size, sys.stderr)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 _Aad = Annotated[
