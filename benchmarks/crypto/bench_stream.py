@@ -79,7 +79,7 @@ def make_file(path: Path, size: int) -> str:
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of ``cmd`` as reported by /usr/bin/time -v."""
+    """(wall seconds, peak RSS KiB) of ``cmd`` as reported by /usr/bin/time -v."""
     proc = subprocess.run(
         ["/usr/bin/time", "-v", *cmd], env=env, capture_output=True, text=True, check=False
     )
@@ -92,7 +92,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     assert rss and wall, proc.stderr
     h, m, s = wall.groups()
     seconds = int(h or 0) * 3600 + int(m) * 60 + float(s)
-    return seconds, int(rss.group(1)) / 1024
+    return seconds, float(rss.group(1))
 
 
 def sha256_of(path: Path, env: dict[str, str]) -> str:
@@ -122,6 +122,7 @@ def main() -> None:
         capture_output=True,
     )
     rows = []
+    load_before = os.getloadavg()
     try:
         for size_text in args.sizes.split(","):
             size = parse_size(size_text)
@@ -183,17 +184,21 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    load = " / ".join(f"{a:.2f}" for a in (*load_before, *os.getloadavg()))
     print(
-        f"\nmedian of {args.runs} runs; peak RSS is the max over runs; whole processes "
-        "(interpreter start included)\n"
+        f"\nmedian of {args.runs} runs; peak RSS is the max over runs (/usr/bin/time -v "
+        "'Maximum resident set size', KiB = 1024 bytes); whole processes (interpreter start "
+        f"included); load average 1/5/15 min before / after: {load}\n"
     )
-    print("| size | command | wall s | MB/s | peak RSS MiB | speed vs pyca AES-GCM |")
-    print("|---|---|---:|---:|---:|---:|")
+    print(
+        "| size | command | wall s | MB/s | peak RSS KiB | peak RSS MiB | speed vs pyca AES-GCM |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
     for size_text, name, wall, mbs, rss, ratio in rows:
         mb = "-" if mbs != mbs else f"{mbs:.0f}"
-        rs = "-" if rss != rss else f"{rss:.1f}"
+        kib, mib = ("-", "-") if rss != rss else (f"{rss:,.0f}", f"{rss / 1024:.1f}")
         rt = "-" if "no data" in name else f"{ratio:.2f}x"
-        print(f"| {size_text} | {name} | {wall:.2f} | {mb} | {rs} | {rt} |")
+        print(f"| {size_text} | {name} | {wall:.2f} | {mb} | {kib} | {mib} | {rt} |")
 
 
 if __name__ == "__main__":
