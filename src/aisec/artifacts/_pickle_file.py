@@ -64,7 +64,7 @@ def joblib_build_hook(state_box: _JoblibState, buf: Any) -> Any:
             return 0
         if not (isinstance(obj.func, Global) and obj.func.full == _JOBLIB_WRAPPER):
             return 0
-        fields = {k: v for k, v in state.items if isinstance(k, str)}
+        fields = {k: v for k, v in state.pairs if isinstance(k, str)}
         info = _dtype_info(fields.get("dtype"))
         shape = fields.get("shape")
         if info is None or not isinstance(shape, tuple):

@@ -92,9 +92,26 @@ class Unknown:
     why: str
 
 
-@dataclass(eq=False, slots=True)
-class DictV:
-    items: list[tuple[Any, Any]] = field(default_factory=list)
+class DictV(list[Any]):
+    """A dict being built, as a flat list ``[key, value, key, value, …]`` in order (keys may
+    be unhashable symbols); :attr:`pairs` gives the (key, value) view.
+
+    A list subclass, flat, because EMPTY_DICT and SETITEMS are among the commonest opcodes:
+    a list subclass is created in C and extended without a tuple per item, which is several
+    times faster than a dataclass holding a list of pairs and leaves less for the GC."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__  # type: ignore[assignment]  # identity, like other symbols
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    @property
+    def pairs(self) -> list[tuple[Any, Any]]:
+        return list(zip(self[::2], self[1::2], strict=False))
 
 
 @dataclass(eq=False, slots=True)
@@ -129,17 +146,17 @@ def render_value(value: Any, depth: int = 0, budget: int = 160) -> str:
         text = f"{render_value(value.func, depth + 1)}({inner})"
     elif isinstance(value, str | bytes):
         text = repr(value[:80]) + ("…" if len(value) > 80 else "")
-    elif isinstance(value, tuple | list):
-        text = "(" + ", ".join(render_value(v, depth + 1) for v in value[:4]) + ")"
     elif isinstance(value, DictV):
         text = (
             "{"
             + ", ".join(
                 f"{render_value(k, depth + 1)}: {render_value(v, depth + 1)}"
-                for k, v in value.items[:3]
+                for k, v in zip(value[0:6:2], value[1:6:2], strict=False)
             )
             + "}"
         )
+    elif isinstance(value, tuple | list):
+        text = "(" + ", ".join(render_value(v, depth + 1) for v in value[:4]) + ")"
     elif isinstance(value, Blob):
         text = f"<{value.length} bytes>"
     elif isinstance(value, PersRef):
@@ -179,6 +196,7 @@ class Machine:
         self.opcodes = 0
         self.protocol = 0
         self.saw_global = False
+        self.result: Any = None  # the value STOP returns
 
     # -- readers -------------------------------------------------------------------------
     def _need(self, pos: int, n: int) -> None:
@@ -251,7 +269,159 @@ class Machine:
 
     # -- the walk ------------------------------------------------------------------------
     def run(self, start: int) -> int:
-        """Walk from ``start``; return the offset after STOP. Raises :class:`Malformed`."""
+        """Walk from ``start``; return the offset after STOP. Raises :class:`Malformed`.
+
+        The common data opcodes are handled inline; the rest go to :meth:`_general`, which
+        implements every opcode and is what :meth:`run_reference` walks with alone (the
+        tests hold the two to the same events, calls and errors). Inline handlers update
+        ``pos`` last, so on an IndexError or KeyError ``pos`` is still the opcode's offset.
+        """
+        data = self.data
+        size = self.size
+        stack: list[Any] = []
+        push = stack.append
+        metastack: list[list[Any]] = []
+        memo: dict[int, Any] = {}
+        pos = start
+        frame_end = -1
+        opcodes = 0
+        limit = self.max_opcodes
+        general = self._general
+        try:
+            while True:
+                # Boundaries, checked once per inner run rather than once per opcode: the
+                # opcode limit, the end of a frame, the end of the data.
+                if opcodes >= limit:
+                    opcodes += 1
+                    raise Malformed(pos, f"more than {limit} opcodes")
+                if frame_end >= 0 and pos >= frame_end:
+                    if pos > frame_end:
+                        self.events.append(
+                            Event("frame", pos, None, f"opcode crosses frame end at {frame_end}")
+                        )
+                    frame_end = -1
+                if pos >= size:
+                    opcodes += 1
+                    raise Malformed(pos, "stream ends before STOP")
+                # Every opcode takes at least one byte, so a run shorter than the opcodes
+                # left under the limit cannot pass it.
+                stop = min(size, pos + limit - opcodes)
+                if 0 <= frame_end < stop:
+                    stop = frame_end
+                while pos < stop:
+                    opcodes += 1
+                    op = data[pos]
+                    if op == 0x68:  # BINGET
+                        push(memo[data[pos + 1]])
+                        pos += 2
+                    elif op == 0x94:  # MEMOIZE
+                        memo[len(memo)] = stack[-1]
+                        pos += 1
+                    elif op == 0x71:  # BINPUT
+                        memo[data[pos + 1]] = stack[-1]
+                        pos += 2
+                    elif op == 0x28:  # MARK
+                        metastack.append(stack)
+                        stack = []
+                        push = stack.append
+                        pos += 1
+                    elif op == 0x8C:  # SHORT_BINUNICODE
+                        end = pos + 2 + data[pos + 1]
+                        if end > size:
+                            raise Malformed(pos, "truncated string")
+                        push(str(data[pos + 2 : end], "utf-8", "surrogatepass"))
+                        pos = end
+                    elif op == 0x4B:  # BININT1
+                        push(data[pos + 1])
+                        pos += 2
+                    elif op == 0x7D:  # EMPTY_DICT
+                        push(DictV())
+                        pos += 1
+                    elif op == 0x75 and metastack and metastack[-1] and not len(stack) & 1:
+                        # SETITEMS (errors: the general handler)
+                        items = stack
+                        stack = metastack.pop()
+                        push = stack.append
+                        target = stack[-1]
+                        if type(target) is DictV:
+                            target.extend(items)
+                        else:
+                            self._setitems(target, items, pos)
+                        pos += 1
+                    elif op == 0x47 and pos + 9 <= size:  # BINFLOAT
+                        push(0.0)
+                        pos += 9
+                    elif op == 0x88:  # NEWTRUE
+                        push(True)
+                        pos += 1
+                    elif op == 0x89:  # NEWFALSE
+                        push(False)
+                        pos += 1
+                    elif op == 0x4E:  # NONE
+                        push(None)
+                        pos += 1
+                    elif op == 0x4A and pos + 5 <= size:  # BININT
+                        push(int.from_bytes(data[pos + 1 : pos + 5], "little", signed=True))
+                        pos += 5
+                    elif op == 0x4D and pos + 3 <= size:  # BININT2
+                        push(data[pos + 1] | data[pos + 2] << 8)
+                        pos += 3
+                    elif op == 0x5D:  # EMPTY_LIST
+                        push([])
+                        pos += 1
+                    elif op == 0x65 and metastack and metastack[-1]:  # APPENDS
+                        items = stack
+                        stack = metastack.pop()
+                        push = stack.append
+                        target = stack[-1]
+                        if type(target) is list:
+                            target.extend(items)
+                        else:
+                            self._append(target, items, pos)
+                        pos += 1
+                    elif op == 0x86:  # TUPLE2
+                        stack[-2:] = [(stack[-2], stack[-1])]
+                        pos += 1
+                    elif op == 0x85:  # TUPLE1
+                        stack[-1] = (stack[-1],)
+                        pos += 1
+                    elif op == 0x87:  # TUPLE3
+                        stack[-3:] = [(stack[-3], stack[-2], stack[-1])]
+                        pos += 1
+                    elif op == 0x29:  # EMPTY_TUPLE
+                        push(())
+                        pos += 1
+                    elif op == 0x74 and metastack:  # TUPLE
+                        items = stack
+                        stack = metastack.pop()
+                        push = stack.append
+                        push(tuple(items))
+                        pos += 1
+                    elif op == 0x2E and stack:  # STOP
+                        self.result = stack[-1]
+                        return pos + 1
+                    else:
+                        # The rest of the table; it returns (pos, stack, frame_end), pos < 0
+                        # after STOP. FRAME, BUILD hooks and nested streams change the
+                        # boundaries, so the inner run ends after every general opcode.
+                        pos, stack, frame_end = general(
+                            op, pos, pos + 1, stack, metastack, memo, frame_end
+                        )
+                        if pos < 0:
+                            return -pos
+                        push = stack.append
+                        break
+        except IndexError:
+            raise Malformed(pos, "stack underflow or truncated argument") from None
+        except KeyError as exc:
+            raise Malformed(pos, f"memo key {exc} not defined") from None
+        except UnicodeDecodeError:
+            raise Malformed(pos, "invalid UTF-8 in string") from None
+        finally:
+            self.opcodes = opcodes
+
+    def run_reference(self, start: int) -> int:
+        """:meth:`run` one opcode at a time through :meth:`_general` (the tests' yardstick)."""
         data = self.data
         size = self.size
         stack: list[Any] = []
@@ -261,7 +431,6 @@ class Machine:
         frame_end = -1
         opcodes = 0
         limit = self.max_opcodes
-
         at = pos
         try:
             while True:
@@ -277,80 +446,11 @@ class Machine:
                     frame_end = -1
                 if pos >= size:
                     raise Malformed(pos, "stream ends before STOP")
-                op = data[pos]
-                pos += 1
-                # Hot data opcodes, inlined; IndexError/KeyError map to Malformed below.
-                if op == 0x94:  # MEMOIZE
-                    memo[len(memo)] = stack[-1]
-                elif op == 0x68:  # BINGET
-                    stack.append(memo[data[pos]])
-                    pos += 1
-                elif op == 0x71:  # BINPUT
-                    memo[data[pos]] = stack[-1]
-                    pos += 1
-                elif op == 0x8C:  # SHORT_BINUNICODE
-                    end = pos + 1 + data[pos]
-                    if end > size:
-                        raise Malformed(at, "truncated string")
-                    stack.append(str(data[pos + 1 : end], "utf-8", "surrogatepass"))
-                    pos = end
-                elif op == 0x28:  # MARK
-                    metastack.append(stack)
-                    stack = []
-                elif op == 0x4B:  # BININT1
-                    stack.append(data[pos])
-                    pos += 1
-                elif op == 0x7D:  # EMPTY_DICT
-                    stack.append(DictV())
-                elif op == 0x75 and metastack and len(stack) % 2 == 0:  # SETITEMS
-                    items = stack
-                    stack = metastack.pop()
-                    target = stack[-1]
-                    if type(target) is DictV:
-                        target.items.extend(zip(items[::2], items[1::2], strict=True))
-                    else:
-                        self._setitems(target, list(zip(items[::2], items[1::2], strict=True)), at)
-                elif op == 0x47:  # BINFLOAT
-                    if pos + 8 > size:
-                        raise Malformed(at, "truncated float")
-                    stack.append(0.0)
-                    pos += 8
-                elif op == 0x88:  # NEWTRUE
-                    stack.append(True)
-                elif op == 0x89:  # NEWFALSE
-                    stack.append(False)
-                elif op == 0x4E:  # NONE
-                    stack.append(None)
-                elif op == 0x5D:  # EMPTY_LIST
-                    stack.append([])
-                elif op == 0x65 and metastack:  # APPENDS
-                    items = stack
-                    stack = metastack.pop()
-                    target = stack[-1]
-                    if type(target) is list:
-                        target.extend(items)
-                    else:
-                        self._append(target, items, at)
-                elif op == 0x86:  # TUPLE2
-                    b = stack.pop()
-                    stack.append((stack.pop(), b))
-                elif op == 0x85:  # TUPLE1
-                    stack.append((stack.pop(),))
-                elif op == 0x87:  # TUPLE3
-                    c = stack.pop()
-                    b = stack.pop()
-                    stack.append((stack.pop(), b, c))
-                elif op == 0x4A:  # BININT
-                    if pos + 4 > size:
-                        raise Malformed(at, "truncated int")
-                    stack.append(int.from_bytes(data[pos : pos + 4], "little", signed=True))
-                    pos += 4
-                else:
-                    pos, stack, frame_end = self._general(
-                        op, at, pos, stack, metastack, memo, frame_end
-                    )
-                    if pos < 0:
-                        return -pos
+                pos, stack, frame_end = self._general(
+                    data[pos], at, pos + 1, stack, metastack, memo, frame_end
+                )
+                if pos < 0:
+                    return -pos
         except IndexError:
             raise Malformed(at, "stack underflow or truncated argument") from None
         except KeyError as exc:
@@ -374,7 +474,27 @@ class Machine:
         data = self.data
         size = self.size
 
-        if op == 0x58:  # BINUNICODE
+        if op == 0x68:  # BINGET
+            stack.append(memo[data[pos]])
+            pos += 1
+        elif op == 0x94:  # MEMOIZE
+            memo[len(memo)] = stack[-1]
+        elif op == 0x71:  # BINPUT
+            memo[data[pos]] = stack[-1]
+            pos += 1
+        elif op == 0x28:  # MARK
+            metastack.append(stack)
+            stack = []
+        elif op == 0x8C:  # SHORT_BINUNICODE
+            end = pos + 1 + data[pos]
+            if end > size:
+                raise Malformed(at, "truncated string")
+            stack.append(str(data[pos + 1 : end], "utf-8", "surrogatepass"))
+            pos = end
+        elif op == 0x4B:  # BININT1
+            stack.append(data[pos])
+            pos += 1
+        elif op == 0x58:  # BINUNICODE
             self._need(pos, 4)
             n = int.from_bytes(data[pos : pos + 4], "little")
             val, pos = self._text(pos + 4, n)
@@ -463,14 +583,14 @@ class Machine:
             k = stack.pop()
             if not stack:
                 raise Malformed(at, "SETITEM on empty stack")
-            self._setitems(stack[-1], [(k, v)], at)
+            self._setitems(stack[-1], [k, v], at)
         elif op == 0x75:  # SETITEMS
             items, stack = stack, metastack.pop()
             if not stack:
                 raise Malformed(at, "SETITEMS on empty stack")
             if len(items) % 2:
                 raise Malformed(at, "SETITEMS with an odd number of items")
-            self._setitems(stack[-1], list(zip(items[::2], items[1::2], strict=True)), at)
+            self._setitems(stack[-1], items, at)
         elif op == 0x61:  # APPEND
             v = stack.pop()
             if not stack:
@@ -500,7 +620,7 @@ class Machine:
             items, stack = stack, metastack.pop()
             if len(items) % 2:
                 raise Malformed(at, "DICT with an odd number of items")
-            stack.append(DictV(list(zip(items[::2], items[1::2], strict=True))))
+            stack.append(DictV(items))
         elif op == 0x93:  # STACK_GLOBAL
             name = stack.pop()
             module = stack.pop()
@@ -539,6 +659,7 @@ class Machine:
         elif op == 0x2E:  # STOP
             if not stack:
                 raise Malformed(at, "STOP on empty stack")
+            self.result = stack[-1]
             return -pos, stack, frame_end
         elif op == 0x80:  # PROTO
             self._need(pos, 1)
@@ -684,19 +805,20 @@ class Machine:
                 raise Malformed(at, "bad STRING escape") from None
         raise Malformed(at, "STRING argument not quoted")
 
-    def _setitems(self, target: Any, pairs: list[tuple[Any, Any]], at: int) -> None:
+    def _setitems(self, target: Any, items: list[Any], at: int) -> None:
+        """SETITEM(S) of ``items`` (flat: key, value, key, value…) on ``target``."""
         if isinstance(target, DictV):
-            target.items.extend(pairs)
+            target.extend(items)
         elif isinstance(target, Call | Global | Unknown | PersRef):
             # __setitem__ on an object: a call the loader makes for us.
-            self._mark_used(v for _, v in pairs)
+            self._mark_used(items[1::2])
             if not (isinstance(target, Call) and _is_safe_call(target)):
                 self.events.append(Event("call", at, target, "__setitem__"))
         else:
             raise Malformed(at, f"SETITEM on {type(target).__name__}")
 
     def _append(self, target: Any, items: list[Any], at: int) -> None:
-        if isinstance(target, list):
+        if type(target) is list:  # not DictV, a list of pairs
             target.extend(items)
         elif isinstance(target, Call | Global | Unknown | SetV):
             self._mark_used(items)
@@ -719,7 +841,7 @@ class Machine:
             dicts = list(state)
         for d in dicts:
             if isinstance(d, DictV):
-                for k, _ in d.items:
+                for k in d[::2]:
                     if isinstance(k, str) and k.startswith("__") and k.endswith("__"):
                         self.events.append(Event("build-dunder", at, obj, k))
 
