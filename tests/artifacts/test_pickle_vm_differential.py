@@ -159,6 +159,19 @@ def test_agree_on_real_pickles_and_every_truncation() -> None:
             _compare(data[:cut])
 
 
+def test_agree_on_a_long_walk_and_leave_the_gc_as_found() -> None:
+    import gc
+
+    rows = [{"id": i, "w": i * 0.5, "tag": f"t{i % 97}", "ok": bool(i & 1)} for i in range(60_000)]
+    data = pickle.dumps(rows, protocol=4)
+    assert len(data) > 1 << 20  # long enough for run() to pause the cyclic GC
+    assert gc.isenabled()
+    assert _compare(data)[0] == ("end", len(data))
+    assert gc.isenabled()
+    _compare(data[: len(data) // 2])  # broken: the GC comes back on the error path too
+    assert gc.isenabled()
+
+
 def test_agree_under_tiny_opcode_limits() -> None:
     for data in _real_pickles()[:6]:
         for limit in (1, 2, 3, 5, 8, 13, 100, 1000):

@@ -9,6 +9,8 @@ skipped by offset, never copied.
 
 from __future__ import annotations
 
+import gc
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,8 @@ __all__ = [
     "render_value",
 ]
 
+_INT32 = struct.Struct("<i")
+_GC_PAUSE_BYTES = 1 << 20
 # Byte payloads above this are recorded as a Blob (length + offset) and skipped.
 _INLINE_BYTES = 1 << 20
 _MAX_LINE = 1 << 16  # GLOBAL/INST names, INT/FLOAT text
@@ -269,7 +273,20 @@ class Machine:
 
     # -- the walk ------------------------------------------------------------------------
     def run(self, start: int) -> int:
-        """Walk from ``start``; return the offset after STOP. Raises :class:`Malformed`.
+        """Walk from ``start``; return the offset after STOP. Raises :class:`Malformed`."""
+        if self.size - start < _GC_PAUSE_BYTES or not gc.isenabled():
+            return self._run(start)
+        # A long walk allocates millions of small containers and keeps most of them; the
+        # cyclic GC would rescan that growing heap again and again (a third of the time).
+        # Paused for this walk only: cycles it builds are collected once it is over.
+        gc.disable()
+        try:
+            return self._run(start)
+        finally:
+            gc.enable()
+
+    def _run(self, start: int) -> int:
+        """The walk of :meth:`run`.
 
         The common data opcodes are handled inline; the rest go to :meth:`_general`, which
         implements every opcode and is what :meth:`run_reference` walks with alone (the
@@ -287,6 +304,7 @@ class Machine:
         opcodes = 0
         limit = self.max_opcodes
         general = self._general
+        int32 = _INT32.unpack_from
         try:
             while True:
                 # Boundaries, checked once per inner run rather than once per opcode: the
@@ -329,7 +347,7 @@ class Machine:
                         end = pos + 2 + data[pos + 1]
                         if end > size:
                             raise Malformed(pos, "truncated string")
-                        push(str(data[pos + 2 : end], "utf-8", "surrogatepass"))
+                        push(data[pos + 2 : end].decode("utf-8", "surrogatepass"))
                         pos = end
                     elif op == 0x4B:  # BININT1
                         push(data[pos + 1])
@@ -361,7 +379,7 @@ class Machine:
                         push(None)
                         pos += 1
                     elif op == 0x4A and pos + 5 <= size:  # BININT
-                        push(int.from_bytes(data[pos + 1 : pos + 5], "little", signed=True))
+                        push(int32(data, pos + 1)[0])
                         pos += 5
                     elif op == 0x4D and pos + 3 <= size:  # BININT2
                         push(data[pos + 1] | data[pos + 2] << 8)
