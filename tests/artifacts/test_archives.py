@@ -8,6 +8,7 @@ import tarfile
 import zipfile
 
 import py7zr
+import pytest
 from corpus import os_system_proto, torch_zip
 
 from aisec.artifacts import Limits, scan_bytes
@@ -131,3 +132,21 @@ def test_archive_code_with_lookalike_identifiers_is_parsed() -> None:
     (finding,) = scan_torchscript_code(source, ctx, "code/m.py")
     assert finding.rule_id == "torchscript-dangerous-code"
     assert finding.location.line == 2
+
+
+def test_small_decompressed_members_stay_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # asking a SpooledTemporaryFile for its descriptor writes it to disk; small members
+    # (a gzip'd or deflated pickle) are read from memory instead
+    import tempfile
+
+    def no_disk(self: object) -> None:
+        raise AssertionError("a small member was spilled to a temporary file")
+
+    monkeypatch.setattr(tempfile.SpooledTemporaryFile, "rollover", no_disk)
+    for data, name in (
+        (gzip.compress(os_system_proto(4)), "m.pkl.gz"),
+        (_zip({"m.pkl": os_system_proto(2)}), "m.zip"),
+    ):
+        report = scan_bytes(data, name)
+        assert report.files[0].verdict == "malicious", report.files
+        assert "pickle-dangerous-call" in _rules(report)

@@ -184,10 +184,14 @@ def open_buffer(data: bytes | BinaryIO, ctx: ScanContext) -> Any:
     if isinstance(data, bytes | bytearray | memoryview):
         return bytes(data)
     limit = ctx.limits.max_pickle_bytes
-    try:
-        fileno = data.fileno()
-    except (OSError, AttributeError, ValueError):
-        fileno = -1
+    fileno = -1
+    # A SpooledTemporaryFile (a decompressed member) still in memory would move itself to
+    # a file on disk when asked for its descriptor: read it instead.
+    if getattr(data, "_rolled", True):
+        try:
+            fileno = data.fileno()
+        except (OSError, AttributeError, ValueError):
+            fileno = -1
     if fileno >= 0 and data.tell() == 0:
         size = os.fstat(fileno).st_size
         if size == 0:
