@@ -42,6 +42,7 @@ WINDOW = 384
 SEGMENT_MIN = 48
 MIN_SEGMENTED = 160
 SEGMENT_PENALTY = 1.0
+CROWD_PENALTY = 0.75
 _FAMILIES = len(CHAR_NGRAMS) + 2  # char n-grams, word unigrams, word bigrams
 _MODEL_FILE = "injection_v1.npz"
 _MAX_CHARS = 200_000  # longer texts are scored on their first and last parts
@@ -217,8 +218,12 @@ class LinearModel:
             w_cnt = 2 * (i1 - i0) - (i1 == uni_c.size)
             seg += np.where(w_cnt > 0, (ws[i1] - ws[i0]) / np.sqrt(np.maximum(w_cnt, 1)), 0.0)
         # the best of many segments is biased upwards: a segment must beat the whole text
-        # by SEGMENT_PENALTY to count
-        return max(total, float(seg.max()) - SEGMENT_PENALTY)
+        # by SEGMENT_PENALTY to count, and more when it does not stand out from the other
+        # segments (a prompt made of instructions is judged as a whole; one instruction
+        # hidden in a document stands out from the rest)
+        top = np.sort(seg)
+        crowd = max(float(top[-2]) - float(np.median(seg)), 0.0)
+        return max(total, float(top[-1]) - SEGMENT_PENALTY - CROWD_PENALTY * crowd)
 
     def probability(self, text: str, windows: bool = True) -> float:
         return float(1.0 / (1.0 + np.exp(-self.logit(text, windows))))
