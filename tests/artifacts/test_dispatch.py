@@ -144,3 +144,16 @@ def test_broken_protocol0_payload_without_stop_is_still_a_pickle(tmp_path: Path)
     result = scan_path([evil]).files[0]
     assert result.verdict == "malicious"
     assert "pickle-dangerous-call" in {f.rule_id for f in result.findings}
+
+
+@pytest.mark.parametrize("padding", [0, 300 << 10, 40 << 20])
+def test_small_and_large_files_read_alike(tmp_path: Path, padding: int) -> None:
+    # small files are read in one call and scanned in memory, larger ones as a stream (and
+    # mapped above 32 MiB); the verdict must not depend on which
+    payload = pickle.dumps({"pad": b"\x00" * padding}, protocol=4)[:-1] + b"0"
+    evil = tmp_path / "evil.bin"
+    evil.write_bytes(payload + os_system_proto(4))
+    result = scan_path(evil).files[0]
+    assert result.size == evil.stat().st_size
+    assert result.verdict == "malicious"
+    assert "pickle-dangerous-call" in {f.rule_id for f in result.findings}

@@ -172,6 +172,34 @@ def test_agree_on_a_long_walk_and_leave_the_gc_as_found() -> None:
     assert gc.isenabled()
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x80\x02X\x02\x00\x00\x00\xff\xfe.",  # BINUNICODE, invalid UTF-8
+        b"\x80\x02X\x09\x00\x00\x00abc.",  # BINUNICODE longer than the data
+        b"\x80\x02X\x01\x00.",  # BINUNICODE length cut short
+        b"\x80\x04X" + (2 << 20).to_bytes(4, "little") + b"x" * (2 << 20) + b".",  # a Blob
+        b"\x80\x04\x8c\x02\xff\xfe.",  # SHORT_BINUNICODE, invalid UTF-8
+        b"\x80\x04J\x01\x02.",  # BININT cut short
+        b"\x80\x04M\x01.",  # BININT2 cut short
+        b"\x80\x04G\x00\x00.",  # BINFLOAT cut short
+        b"\x80\x04(K\x01u.",  # SETITEMS with an odd count
+        b"\x80\x04(K\x01K\x02u.",  # SETITEMS with nothing under the mark
+        b"\x80\x04]K\x01K\x02u.",  # SETITEMS without a mark
+        b"\x80\x04](K\x01K\x02u.",  # SETITEMS on a list
+        b"\x80\x04}(K\x01e.",  # APPENDS on a dict
+        b"\x80\x04(K\x01e.",  # APPENDS with nothing under the mark
+        b"\x80\x04K\x01\x86.",  # TUPLE2 on one item
+        b"\x80\x04t.",  # TUPLE without a mark
+        b"\x80\x04.",  # STOP on an empty stack
+        b"\x80\x04h\x00.",  # BINGET of nothing
+        b"\x80\x04\x94.",  # MEMOIZE of nothing
+    ],
+)
+def test_agree_on_edge_streams(data: bytes) -> None:
+    _compare(data)
+
+
 def test_agree_under_tiny_opcode_limits() -> None:
     for data in _real_pickles()[:6]:
         for limit in (1, 2, 3, 5, 8, 13, 100, 1000):

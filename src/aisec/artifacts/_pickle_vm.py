@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 _INT32 = struct.Struct("<i")
+_UINT32 = struct.Struct("<I")
 _GC_PAUSE_BYTES = 1 << 20
 # Byte payloads above this are recorded as a Blob (length + offset) and skipped.
 _INLINE_BYTES = 1 << 20
@@ -305,6 +306,7 @@ class Machine:
         limit = self.max_opcodes
         general = self._general
         int32 = _INT32.unpack_from
+        uint32 = _UINT32.unpack_from
         try:
             while True:
                 # Boundaries, checked once per inner run rather than once per opcode: the
@@ -352,6 +354,17 @@ class Machine:
                     elif op == 0x4B:  # BININT1
                         push(data[pos + 1])
                         pos += 2
+                    elif (
+                        op == 0x58  # BINUNICODE; truncated or large ones: the general handler
+                        and pos + 5 <= size
+                        and (end := pos + 5 + uint32(data, pos + 1)[0]) <= size
+                        and end - pos - 5 <= _INLINE_BYTES
+                    ):
+                        try:
+                            push(data[pos + 5 : end].decode("utf-8", "surrogatepass"))
+                        except UnicodeDecodeError:
+                            raise Malformed(pos + 5, "invalid UTF-8 in string") from None
+                        pos = end
                     elif op == 0x7D:  # EMPTY_DICT
                         push(DictV())
                         pos += 1
@@ -492,31 +505,93 @@ class Machine:
         data = self.data
         size = self.size
 
-        if op == 0x68:  # BINGET
-            stack.append(memo[data[pos]])
-            pos += 1
-        elif op == 0x94:  # MEMOIZE
-            memo[len(memo)] = stack[-1]
-        elif op == 0x71:  # BINPUT
-            memo[data[pos]] = stack[-1]
-            pos += 1
-        elif op == 0x28:  # MARK
-            metastack.append(stack)
-            stack = []
-        elif op == 0x8C:  # SHORT_BINUNICODE
-            end = pos + 1 + data[pos]
-            if end > size:
-                raise Malformed(at, "truncated string")
-            stack.append(str(data[pos + 1 : end], "utf-8", "surrogatepass"))
-            pos = end
-        elif op == 0x4B:  # BININT1
-            stack.append(data[pos])
-            pos += 1
-        elif op == 0x58:  # BINUNICODE
+        if op == 0x58:  # BINUNICODE
             self._need(pos, 4)
             n = int.from_bytes(data[pos : pos + 4], "little")
             val, pos = self._text(pos + 4, n)
             stack.append(val)
+        elif op == 0x52:  # REDUCE
+            args = stack.pop()
+            func = stack.pop()
+            stack.append(self._call(func, args, at, "REDUCE"))
+        elif op == 0x62:  # BUILD
+            state = stack.pop()
+            if not stack:
+                raise Malformed(at, "BUILD on empty stack")
+            self._build(stack[-1], state, at)
+            if self.build_hook is not None:
+                skip = self.build_hook(stack[-1], state, pos)
+                if skip > 0:
+                    self._need(pos, skip)
+                    pos += skip
+                    frame_end = -1  # joblib commits the frame before raw array bytes
+                elif skip < 0 and self.on_nested_stream is not None:
+                    pos = self.on_nested_stream(pos)
+                    frame_end = -1
+        elif op == 0x93:  # STACK_GLOBAL
+            name = stack.pop()
+            module = stack.pop()
+            stack.append(self._global(module, name, at, "STACK_GLOBAL"))
+        elif op == 0x63:  # GLOBAL
+            mod_raw, pos = self._line(pos, _MAX_LINE)
+            name_raw, pos = self._line(pos, _MAX_LINE)
+            stack.append(
+                self._global(self._ascii(mod_raw, at), self._ascii(name_raw, at), at, "GLOBAL")
+            )
+        elif op == 0x81:  # NEWOBJ
+            args = stack.pop()
+            cls = stack.pop()
+            stack.append(self._call(cls, args, at, "NEWOBJ"))
+        elif op == 0x80:  # PROTO
+            self._need(pos, 1)
+            self.protocol = data[pos]
+            if self.protocol > 5:
+                raise Malformed(at, f"unsupported pickle protocol {self.protocol}")
+            pos += 1
+        elif op == 0x95:  # FRAME
+            self._need(pos, 8)
+            n = int.from_bytes(data[pos : pos + 8], "little")
+            pos += 8
+            if frame_end >= 0 and at < frame_end:
+                self.events.append(Event("frame", at, None, "FRAME inside an open frame"))
+            if pos + n > size:
+                self.events.append(
+                    Event("frame", at, None, f"FRAME of {n} bytes, {size - pos} left")
+                )
+            frame_end = pos + n
+        elif op == 0x51:  # BINPERSID
+            stack.append(PersRef(stack.pop()))
+        elif op == 0x73:  # SETITEM
+            v = stack.pop()
+            k = stack.pop()
+            if not stack:
+                raise Malformed(at, "SETITEM on empty stack")
+            self._setitems(stack[-1], [k, v], at)
+        elif op == 0x70:  # PUT
+            raw, pos = self._line(pos, _MAX_LINE)
+            if not stack:
+                raise Malformed(at, "PUT on empty stack")
+            memo[self._int(raw, at)] = stack[-1]
+        elif op == 0x49:  # INT
+            raw, pos = self._line(pos, _MAX_LINE)
+            if raw == b"00":
+                stack.append(False)
+            elif raw == b"01":
+                stack.append(True)
+            else:
+                stack.append(self._int(raw, at))
+        elif op == 0x56:  # UNICODE (raw-unicode-escape text)
+            raw, pos = self._line(pos, None)
+            try:
+                stack.append(raw.decode("raw-unicode-escape"))
+            except UnicodeDecodeError:
+                raise Malformed(at, "bad UNICODE argument") from None
+        elif op == 0x67:  # GET
+            raw, pos = self._line(pos, _MAX_LINE)
+            idx = self._int(raw, at)
+            if idx not in memo:
+                raise Malformed(at, f"memo key {idx} not defined")
+            stack.append(memo[idx])
         elif op == 0x8D:  # BINUNICODE8
             self._need(pos, 8)
             n = int.from_bytes(data[pos : pos + 8], "little")
@@ -549,33 +624,11 @@ class Machine:
             stack.append(tuple(stack_items))
         elif op == 0x29:  # EMPTY_TUPLE
             stack.append(())
-        elif op == 0x52:  # REDUCE
-            args = stack.pop()
-            func = stack.pop()
-            stack.append(self._call(func, args, at, "REDUCE"))
-        elif op == 0x81:  # NEWOBJ
-            args = stack.pop()
-            cls = stack.pop()
-            stack.append(self._call(cls, args, at, "NEWOBJ"))
         elif op == 0x92:  # NEWOBJ_EX
             kwargs = stack.pop()
             args = stack.pop()
             cls = stack.pop()
             stack.append(self._call(cls, (args, kwargs), at, "NEWOBJ_EX"))
-        elif op == 0x62:  # BUILD
-            state = stack.pop()
-            if not stack:
-                raise Malformed(at, "BUILD on empty stack")
-            self._build(stack[-1], state, at)
-            if self.build_hook is not None:
-                skip = self.build_hook(stack[-1], state, pos)
-                if skip > 0:
-                    self._need(pos, skip)
-                    pos += skip
-                    frame_end = -1  # joblib commits the frame before raw array bytes
-                elif skip < 0 and self.on_nested_stream is not None:
-                    pos = self.on_nested_stream(pos)
-                    frame_end = -1
         elif op == 0x4A:  # BININT
             self._need(pos, 4)
             stack.append(int.from_bytes(data[pos : pos + 4], "little", signed=True))
@@ -596,12 +649,6 @@ class Machine:
             stack.append([])
         elif op == 0x8F:  # EMPTY_SET
             stack.append(SetV())
-        elif op == 0x73:  # SETITEM
-            v = stack.pop()
-            k = stack.pop()
-            if not stack:
-                raise Malformed(at, "SETITEM on empty stack")
-            self._setitems(stack[-1], [k, v], at)
         elif op == 0x75:  # SETITEMS
             items, stack = stack, metastack.pop()
             if not stack:
@@ -639,16 +686,6 @@ class Machine:
             if len(items) % 2:
                 raise Malformed(at, "DICT with an odd number of items")
             stack.append(DictV(items))
-        elif op == 0x93:  # STACK_GLOBAL
-            name = stack.pop()
-            module = stack.pop()
-            stack.append(self._global(module, name, at, "STACK_GLOBAL"))
-        elif op == 0x63:  # GLOBAL
-            mod_raw, pos = self._line(pos, _MAX_LINE)
-            name_raw, pos = self._line(pos, _MAX_LINE)
-            stack.append(
-                self._global(self._ascii(mod_raw, at), self._ascii(name_raw, at), at, "GLOBAL")
-            )
         elif op == 0x69:  # INST
             mod_raw, pos = self._line(pos, _MAX_LINE)
             name_raw, pos = self._line(pos, _MAX_LINE)
@@ -679,23 +716,6 @@ class Machine:
                 raise Malformed(at, "STOP on empty stack")
             self.result = stack[-1]
             return -pos, stack, frame_end
-        elif op == 0x80:  # PROTO
-            self._need(pos, 1)
-            self.protocol = data[pos]
-            if self.protocol > 5:
-                raise Malformed(at, f"unsupported pickle protocol {self.protocol}")
-            pos += 1
-        elif op == 0x95:  # FRAME
-            self._need(pos, 8)
-            n = int.from_bytes(data[pos : pos + 8], "little")
-            pos += 8
-            if frame_end >= 0 and at < frame_end:
-                self.events.append(Event("frame", at, None, "FRAME inside an open frame"))
-            if pos + n > size:
-                self.events.append(
-                    Event("frame", at, None, f"FRAME of {n} bytes, {size - pos} left")
-                )
-            frame_end = pos + n
         elif op == 0x43:  # SHORT_BINBYTES
             self._need(pos, 1)
             val, pos = self._bytes(pos + 1, data[pos])
@@ -722,20 +742,6 @@ class Machine:
         elif op == 0x53:  # STRING (quoted, escaped text)
             raw, pos = self._line(pos, None)
             stack.append(self._quoted(raw.rstrip(b"\r"), at))
-        elif op == 0x56:  # UNICODE (raw-unicode-escape text)
-            raw, pos = self._line(pos, None)
-            try:
-                stack.append(raw.decode("raw-unicode-escape"))
-            except UnicodeDecodeError:
-                raise Malformed(at, "bad UNICODE argument") from None
-        elif op == 0x49:  # INT
-            raw, pos = self._line(pos, _MAX_LINE)
-            if raw == b"00":
-                stack.append(False)
-            elif raw == b"01":
-                stack.append(True)
-            else:
-                stack.append(self._int(raw, at))
         elif op == 0x4C:  # LONG
             raw, pos = self._line(pos, _MAX_LINE)
             stack.append(self._int(raw.rstrip(b"L"), at))
@@ -764,22 +770,9 @@ class Machine:
             else:
                 stack.append(int.from_bytes(data[pos + 4 : pos + 4 + n], "little", signed=True))
             pos += 4 + n
-        elif op == 0x70:  # PUT
-            raw, pos = self._line(pos, _MAX_LINE)
-            if not stack:
-                raise Malformed(at, "PUT on empty stack")
-            memo[self._int(raw, at)] = stack[-1]
-        elif op == 0x67:  # GET
-            raw, pos = self._line(pos, _MAX_LINE)
-            idx = self._int(raw, at)
-            if idx not in memo:
-                raise Malformed(at, f"memo key {idx} not defined")
-            stack.append(memo[idx])
         elif op == 0x50:  # PERSID
             raw, pos = self._line(pos, _MAX_LINE)
             stack.append(PersRef(self._ascii(raw, at)))
-        elif op == 0x51:  # BINPERSID
-            stack.append(PersRef(stack.pop()))
         elif op in (0x82, 0x83, 0x84):  # EXT1, EXT2, EXT4
             n = {0x82: 1, 0x83: 2, 0x84: 4}[op]
             self._need(pos, n)
@@ -793,6 +786,26 @@ class Machine:
         elif op == 0x98:  # READONLY_BUFFER
             if not stack:
                 raise Malformed(at, "READONLY_BUFFER on empty stack")
+        elif op == 0x68:  # BINGET
+            stack.append(memo[data[pos]])
+            pos += 1
+        elif op == 0x94:  # MEMOIZE
+            memo[len(memo)] = stack[-1]
+        elif op == 0x71:  # BINPUT
+            memo[data[pos]] = stack[-1]
+            pos += 1
+        elif op == 0x28:  # MARK
+            metastack.append(stack)
+            stack = []
+        elif op == 0x8C:  # SHORT_BINUNICODE
+            end = pos + 1 + data[pos]
+            if end > size:
+                raise Malformed(at, "truncated string")
+            stack.append(str(data[pos + 1 : end], "utf-8", "surrogatepass"))
+            pos = end
+        elif op == 0x4B:  # BININT1
+            stack.append(data[pos])
+            pos += 1
         else:
             raise Malformed(at, f"invalid opcode 0x{op:02x}")
         return pos, stack, frame_end
