@@ -217,13 +217,7 @@ class LinearModel:
             # a bigram counts where its first word starts; the text's last word has none
             w_cnt = 2 * (i1 - i0) - (i1 == uni_c.size)
             seg += np.where(w_cnt > 0, (ws[i1] - ws[i0]) / np.sqrt(np.maximum(w_cnt, 1)), 0.0)
-        # the best of many segments is biased upwards: a segment must beat the whole text
-        # by SEGMENT_PENALTY to count, and more when it does not stand out from the other
-        # segments (a prompt made of instructions is judged as a whole; one instruction
-        # hidden in a document stands out from the rest)
-        top = np.sort(seg)
-        crowd = max(float(top[-2]) - float(np.median(seg)), 0.0)
-        return max(total, float(top[-1]) - SEGMENT_PENALTY - CROWD_PENALTY * crowd)
+        return max(total, best_segment(seg))
 
     def probability(self, text: str, windows: bool = True) -> float:
         return float(1.0 / (1.0 + np.exp(-self.logit(text, windows))))
@@ -276,6 +270,16 @@ class LinearModel:
         if model.weights.shape != (model.featurizer.dim,):
             raise ScanError(f"model {source}: weights do not match {bits} hash bits")
         return model
+
+
+def best_segment(seg: F64) -> float:
+    """The evidence of a text's segments (two or more logits): the best one, less
+    ``SEGMENT_PENALTY`` (the best of many is biased upwards), less ``CROWD_PENALTY`` times
+    how far the runner-up stands above the median: a prompt made of instructions is judged
+    as a whole, while one instruction hidden in a document stands out from the rest."""
+    top = np.sort(seg)
+    crowd = max(float(top[-2]) - float(np.median(seg)), 0.0)
+    return float(top[-1]) - SEGMENT_PENALTY - CROWD_PENALTY * crowd
 
 
 def _logit_of(p: float) -> float:
