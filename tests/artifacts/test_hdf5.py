@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from _formats_samples import HDF5_LAMBDA_FUNCTION_OS_SYSTEM, HDF5_LAMBDA_LEGACY, legacy_h5
 
-from aisec.artifacts import scan_path
+from aisec.artifacts import scan_bytes, scan_path
 
 
 def _scan(p: Path) -> tuple[str, set[str]]:
@@ -127,3 +127,39 @@ def test_mutated_hdf5_never_crashes_the_scanner(
         p = tmp_path / f"mut{i}.h5"
         p.write_bytes(bytes(mutated))
         assert scan_path(p).files[0].verdict in ("clean", "suspicious", "malicious", "error")
+
+
+def test_hard_link_cycle_ends_and_links_behind_it_are_found(tmp_path: Path) -> None:
+    p = tmp_path / "cycle.h5"
+    with h5py.File(p, "w") as f:
+        g = f.create_group("a/b")
+        g["loop"] = f["/"]  # a hard link back to the root: the walk must not go round
+        g["ext"] = h5py.ExternalLink("/etc/passwd", "/")
+        f.create_dataset("a/d", shape=(4,), dtype="u1", external=[("/etc/hostname", 0, 4)])
+    verdict, rules = _scan(p)
+    assert (verdict, rules) == ("malicious", {"hdf5-external-link", "hdf5-external-storage"})
+
+
+def test_group_nesting_limit_is_an_error(tmp_path: Path) -> None:
+    p = tmp_path / "deep.h5"
+    with h5py.File(p, "w") as f:
+        f.create_group("/".join(["g"] * 70))
+    result = scan_path(p).files[0]
+    assert result.verdict == "error"
+    assert "nest deeper" in (result.error or "")
+
+
+def test_weights_file_inside_a_keras_archive_is_walked_from_memory(tmp_path: Path) -> None:
+    # members reach the HDF5 reader as bytes (a file image), not as a path
+    import io
+    import zipfile
+
+    p = tmp_path / "w.h5"
+    with h5py.File(p, "w") as f:
+        f.create_dataset("vars/0", data=np.zeros(3))
+        f["vars/1"] = h5py.ExternalLink("/etc/passwd", "/")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("weights.h5", p.read_bytes())
+    report = scan_bytes(buf.getvalue(), "bundle.zip")
+    assert "hdf5-external-link" in {f.rule_id for f in report.findings}
