@@ -105,6 +105,32 @@ def test_segments_find_one_injected_line_in_a_long_document() -> None:
     assert model.score(doc.folded) >= 0.5
 
 
+def test_a_segment_among_many_alike_needs_a_larger_margin() -> None:
+    from aisec.guard._classifier import CROWD_PENALTY, SEGMENT_PENALTY, best_segment
+
+    # one instruction hidden in prose stands out; the same line among many instruction-like
+    # lines (a role prompt) is judged with the rest
+    lone = np.array([-3.0, -3.0, 2.0, -3.0, -3.0])
+    crowded = np.array([1.5, 1.7, 2.0, -2.9, 1.6])
+    assert best_segment(lone) == pytest.approx(2.0 - SEGMENT_PENALTY)
+    assert best_segment(crowded) == pytest.approx(2.0 - SEGMENT_PENALTY - CROWD_PENALTY * 0.1)
+    assert best_segment(np.array([0.5, 0.5])) == pytest.approx(0.5 - SEGMENT_PENALTY)
+
+
+def test_multilingual_family_is_reproducible_and_has_both_labels_per_language() -> None:
+    from aisec.guard._augment_lang import generate_multilingual
+
+    first = generate_multilingual(7, 400)
+    assert [(e.text, e.label, e.source) for e in first] == [
+        (e.text, e.label, e.source) for e in generate_multilingual(7, 400)
+    ]
+    langs = {e.source.split(":")[1] for e in first}
+    assert len(langs) >= 10
+    for lang in langs:
+        labels = {e.label for e in first if e.source.endswith(":" + lang)}
+        assert labels == {0, 1}, lang
+
+
 def test_metrics_and_auc() -> None:
     labels = [1, 1, 0, 0]
     assert auc(labels, [0.9, 0.8, 0.1, 0.2]) == 1.0
@@ -191,6 +217,7 @@ def test_train_only_families_never_touch_the_dev_split(tmp_path: Path) -> None:
     added = {e.source for e in more.train} - {e.source for e in plain.train}
     assert "gen_benign_role_prompt" in added
     assert "gen_soup_suffix" in added
+    assert any(s.startswith("gen_multilingual_injection:") for s in added)
     assert not any(e.source in added for e in more.dev)
 
 

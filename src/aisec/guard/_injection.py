@@ -15,7 +15,7 @@ from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._classifier import LinearModel, load_default
 from aisec.guard._decode import decode_payloads
 from aisec.guard._normalise import normalise
-from aisec.guard._rules import adversarial_suffix, match_rules
+from aisec.guard._rules import adversarial_suffix, match_rules, request_before_junk
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 
 __all__ = ["PromptInjectionScanner"]
@@ -126,6 +126,14 @@ class PromptInjectionScanner(Scanner):
                         remediation=_REMEDIATION,
                     )
                 )
+            request = request_before_junk(norm.clean)
+            if request is not None:
+                r_score, r_findings = self._judge(
+                    normalise(request).folded, ctx, "the request before a junk suffix", None
+                )
+                if r_score >= self.threshold:
+                    score = max(score, r_score)
+                    findings += r_findings
         disguised = sorted(norm.techniques)
         if norm.hidden:
             hidden = normalise(norm.hidden)

@@ -552,3 +552,34 @@ def adversarial_suffix(clean: str) -> RuleHit | None:
     if sum(c.isalpha() or c == " " for c in head) < 0.8 * len(head):
         return None
     return RuleHit(SUFFIX_RULE, max(len(clean) - len(text), 0), text[:60])
+
+
+_TAIL_MIN_TOKENS = 8
+_TAIL_ODD_SHARE = 0.4
+_HEAD_MIN_TOKENS = 6
+
+
+def request_before_junk(clean: str) -> str | None:
+    """The request in front of a junk tail, or None: the last line ends in a run of at
+    least eight tokens of which at least 40% are odd (symbols glued to words, camelCase,
+    symbol runs) and that starts with an odd token, after at least six tokens.
+    Optimised suffixes dilute a bag-of-n-grams score; the request alone is judged too."""
+    if "\n" in clean.rstrip():
+        head, _, line = clean.rstrip().rpartition("\n")
+        head += "\n"
+    else:
+        head, line = "", clean.rstrip()
+    tokens = list(_TOKEN.finditer(line[-2000:]))
+    offset = max(len(line) - 2000, 0)
+    n = len(tokens)
+    odd = 0
+    start: int | None = None
+    for i in range(n - 1, -1, -1):
+        token = tokens[i].group()
+        is_odd = _odd_token(token) or not any(c.isalnum() for c in token)
+        odd += is_odd
+        if is_odd and n - i >= _TAIL_MIN_TOKENS and odd >= _TAIL_ODD_SHARE * (n - i):
+            start = i
+    if start is None or start < _HEAD_MIN_TOKENS:
+        return None
+    return head + line[: offset + tokens[start].start()].rstrip()
