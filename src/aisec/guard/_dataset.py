@@ -19,6 +19,7 @@ from pathlib import Path
 from aisec.core.errors import InputError
 from aisec.core.inputs import read_bounded
 from aisec.guard._augment import Example, generate, generate_train_extra
+from aisec.guard._augment_lang import generate_multilingual
 from aisec.guard._normalise import normalise
 
 __all__ = ["EVAL_ONLY", "Corpus", "build_corpus", "read_jsonl"]
@@ -96,7 +97,8 @@ def build_corpus(
     """Load, deduplicate, split and augment; the same arguments give the same corpus.
 
     ``extra``: rounds of the train-only generated families (long benign role prompts,
-    token-soup suffixes, more carriers); they never touch the dev split."""
+    token-soup suffixes, more carriers, and a third as many rounds of injections and
+    benign requests in other languages); they never touch the dev split."""
     rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
     seen: set[str] = set()
     direct: list[tuple[str, int, str]] = []
@@ -167,6 +169,7 @@ def build_corpus(
             harmful=_harmful(train_rows),
             n=extra,
         )
+        more += generate_multilingual(seed, extra // 3)
         for ex in more:
             key = normalise(ex.text).folded
             if key not in seen:
