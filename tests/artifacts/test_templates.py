@@ -233,3 +233,62 @@ def test_code_with_braces_and_dunders_is_not_a_template_attack(tmp_path: Path) -
     )
     report = scan_path(tmp_path)
     assert {r.verdict for r in report.files} == {"clean"}
+
+
+_PY_TEST_FILE = '''"""Tests for a template sandbox."""
+import pytest
+
+PAYLOAD = "{{ ''.__class__.__mro__[1].__subclasses__() }}"  # CVE-2024-34359
+
+
+def test_blocks_subclasses() -> None:
+    # the guard must refuse {{ cycler.__init__.__globals__.os.popen('id') }}
+    src = """{% for m in messages %}{{ m.__class__ }}{% endfor %}"""
+    assert render(src) is None
+
+
+@pytest.mark.parametrize("t", [f"{{{{ x.__dict__ }}}}", r'{%- set a = "__globals__" -%}'])
+def test_more(t: str) -> None:
+    assert t
+'''
+
+
+def test_python_source_that_quotes_ssti_strings_is_not_a_template(tmp_path: Path) -> None:
+    p = tmp_path / "test_sandbox.py"
+    p.write_text(_PY_TEST_FILE)
+    result = scan_path(p).files[0]
+    assert (result.format, result.verdict, result.findings) == ("python-source", "clean", ())
+
+
+def test_python_source_named_as_a_template_is_judged_as_one(tmp_path: Path) -> None:
+    # chat templates are found by name; a template written to also parse as Python (its
+    # payload inside a Python string) is still a template there
+    for name in ("chat_template.jinja", "prompt.j2", "chat_template_tool_use.txt"):
+        p = tmp_path / name
+        p.write_text(_PY_TEST_FILE)
+        result = scan_path(p).files[0]
+        assert result.format == "jinja-template"
+        assert "template-ssti" in {f.rule_id for f in result.findings}
+
+
+def test_template_that_parses_as_python_with_code_markers_stays_a_template(
+    tmp_path: Path,
+) -> None:
+    # "{{ ... }}" outside any Python string is a set display to Python, a tag to Jinja
+    p = tmp_path / "prompt.txt"
+    p.write_text("x = {{ ''.__class__.__mro__[1].__subclasses__() }}\n")
+    result = scan_path(p).files[0]
+    assert result.format == "jinja-template"
+    assert result.verdict == "malicious"
+
+
+def test_quotes_templates_as_python_edges() -> None:
+    from aisec.artifacts._templates import quotes_templates_as_python
+
+    assert quotes_templates_as_python('s = "{{ x }}"  # {% if %}\n')
+    assert quotes_templates_as_python('s = """\n{% for m in ms %}\n{{ m }}\n"""\n')
+    assert not quotes_templates_as_python("{{ x }}\n")  # a template that is also Python
+    assert not quotes_templates_as_python('s = "ok"\nd = {{1}}\n')  # marker in code
+    assert not quotes_templates_as_python("{% for m in ms %}{{ m }}{% endfor %}")  # not Python
+    assert not quotes_templates_as_python('s = "no markers"\n')  # nothing to judge
+    assert not quotes_templates_as_python('s = "a"\r{{ x.__class__ }}\n')  # a lone \r ends a line

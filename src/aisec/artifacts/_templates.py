@@ -15,7 +15,11 @@ handler and :class:`ChatTemplateHandler` for raw ``.jinja`` files.
 
 from __future__ import annotations
 
+import ast
+import bisect
+import io
 import re
+import tokenize
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -763,7 +767,59 @@ class ChatTemplateHandler(FormatHandler):
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
         text = read_text(ctx, MAX_TEMPLATE_CHARS * 4)
+        name = ctx.display_path.rsplit("/", 1)[-1]
+        if not _TEMPLATE_NAME.search(name) and quotes_templates_as_python(text):
+            # a test or a rule file that holds template strings; see the function
+            ctx.detected_format = "python-source"
+            return []
         return template_findings(text, ctx.display_path)
+
+
+# A file named as a template is judged as one whatever else its text parses as.
+_TEMPLATE_NAME = re.compile(r"\.(?:jinja2?|j2)$|^chat_template", re.IGNORECASE)
+_MARKER = re.compile(r"\{[{%#]")
+_MAX_PYTHON_CHECK = 1 << 20
+
+
+def quotes_templates_as_python(text: str) -> bool:
+    """True when ``text`` is Python source whose every Jinja marker (``{{``, ``{%``, ``{#``)
+    lies inside a string literal or a comment: source that quotes templates (tests, rule
+    files), not a template. Python's own tokenizer decides, after ``ast.parse`` accepts
+    the whole text.
+
+    A template that is also valid Python with a marker outside a string (``{{ x.__class__
+    }}`` is a set display) stays a template. The reverse, a real template written as
+    Python that quotes its payload (``x = "{{ ... }}"``), can only be told apart by how it
+    is used: such a file is judged as a template when its name says so (``.jinja``,
+    ``.j2``, ``chat_template*``), which is how loaders find chat templates.
+    """
+    if len(text) > _MAX_PYTHON_CHECK or "\x00" in text:
+        return False
+    # one line structure for the parser, the tokenizer and the marker positions (the
+    # parser reads a lone \r as a line end, the tokenizer module does not)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    lines = list(io.StringIO(text))  # the lines the tokenizer counts (split at \n only)
+    markers = [
+        (row, m.start()) for row, line in enumerate(lines, start=1) for m in _MARKER.finditer(line)
+    ]
+    try:
+        quoted = [
+            (tok.start, tok.end)
+            for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+            if tok.type in (tokenize.STRING, tokenize.COMMENT)
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    starts = [start for start, _ in quoted]
+    for row, col in markers:
+        i = bisect.bisect_right(starts, (row, col)) - 1
+        if i < 0 or quoted[i][1] < (row, col + 2):
+            return False  # a marker in code: what Jinja would see is not what Python sees
+    return bool(markers)
 
 
 _YAML_KEY = re.compile(r"\A(?:\s*#[^\n]*\n)*\s*(?:---\s*\n\s*)?[\w.\-\"']+\s*:(?:\s|$)")
