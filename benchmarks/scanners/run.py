@@ -1,31 +1,38 @@
 """Scanner benchmark: aisec vs picklescan, fickling, modelscan and ModelAudit on one corpus.
 
     .venv/bin/python benchmarks/scanners/run.py            # build corpus, run every tool
-    .venv/bin/python benchmarks/scanners/run.py --tools aisec,picklescan
+    .venv/bin/python benchmarks/scanners/run.py --tools aisec,picklescan --repeat 5
 
 The corpus comes from ``tests/artifacts/corpus.py`` (malicious techniques, suspicious
 samples, benign real-model files; part B's formats are appended there). Peers run in
 their own venvs ``benchmarks/.venv-<tool>`` (see README.md). Three throughput files are
 added: a large-tensor pickle, a random forest and a dense small-opcode pickle. Prints
-markdown tables: detections, false positives, errors, wall time, scan time, files/s and
-MB/s per tool; then MB/s per tool on the throughput files.
+markdown tables: detections, false positives, errors, files the tool analysed, wall time,
+scan time, files/s and MB/s per tool; then MB/s per tool on the throughput files. With
+``--repeat N`` every tool runs N times, the tools taking turns, and times are medians.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
 import pickle
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = HERE / "out"
 PEERS = ("picklescan", "fickling", "modelscan", "modelaudit")
+# no peer phones home from the timed runs (ModelAudit sends telemetry unless told not to)
+_ENV = {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1", "NO_ANALYTICS": "1", "DO_NOT_TRACK": "1"}
 
 
 def build_corpus() -> dict[str, list[tuple[str, Path]]]:
@@ -81,14 +88,17 @@ _OTHER_FORMATS = (".keras", ".h5", ".hdf5", ".onnx", ".safetensors", ".gguf", ".
                   ".jinja", ".yaml", ".yml", ".txt.jinja")  # fmt: skip
 
 
-def _pickle_family(res: dict[str, dict[str, str]], expected: dict[str, str]) -> dict[str, float]:
+def _pickle_family(res: dict[str, dict[str, Any]], expected: dict[str, str]) -> dict[str, float]:
     row = {"files": 0, "malicious": 0, "detected": 0, "benign": 0, "fp": 0, "errors": 0}
     seconds = 0.0
+    analysed = 0
     for path, r in res.items():
         if path.endswith(_OTHER_FORMATS) or "template" in path or "gguf" in path:
             continue
         row["files"] += 1
         seconds += float(r["seconds"])
+        told = r.get("analysed")
+        analysed = -1 if told is None or analysed < 0 else analysed + bool(told)
         group = expected[path]
         row["errors"] += r["outcome"] == "error"
         if group == "malicious":
@@ -97,7 +107,7 @@ def _pickle_family(res: dict[str, dict[str, str]], expected: dict[str, str]) -> 
         if group == "clean":
             row["benign"] += 1
             row["fp"] += r["outcome"] != "clean"
-    return {**row, "seconds": seconds}
+    return {**row, "seconds": seconds, "analysed": analysed}
 
 
 def python_for(tool: str) -> Path | None:
@@ -123,6 +133,7 @@ def run_tool(tool: str, files: list[Path], tag: str) -> dict[str, object] | None
         timeout=1800,
         check=False,
         cwd=OUT,
+        env=_ENV,
     )
     wall = time.perf_counter() - t0
     if proc.returncode != 0 or not result.exists():
@@ -133,10 +144,16 @@ def run_tool(tool: str, files: list[Path], tag: str) -> dict[str, object] | None
     return data
 
 
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} (1 min), {five:.2f} (5 min)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tools", default="aisec," + ",".join(PEERS))
     parser.add_argument("--no-throughput", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool; medians reported")
     args = parser.parse_args()
     tools = [t for t in args.tools.split(",") if t]
     OUT.mkdir(exist_ok=True)
@@ -147,20 +164,30 @@ def main() -> None:
     names = {str(p): n for items in groups.values() for n, p in items}
 
     print(
-        f"\nCorpus: {len(groups['malicious'])} malicious, {len(groups['suspicious'])} suspicious, "
-        f"{len(groups['clean'])} benign files ({size_mb:.1f} MB)\n"
+        f"\n{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {os.cpu_count()} CPUs, "
+        f"load average at start {_load()}; {args.repeat} run(s) per tool, medians\n"
     )
     print(
-        "| tool | malicious detected | suspicious flagged | false positives (benign) | errors | "
-        "wall s | scan s | files/s | MB/s |"
+        f"Corpus: {len(groups['malicious'])} malicious, {len(groups['suspicious'])} suspicious, "
+        f"{len(groups['clean'])} benign files ({size_mb:.1f} MB)\n"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    runs: dict[str, list[dict[str, object]]] = {t: [] for t in tools}
+    for _ in range(max(args.repeat, 1)):
+        for tool in tools:  # the tools take turns, so a burst of load hits them alike
+            data = run_tool(tool, files, "corpus")
+            if data is not None:
+                runs[tool].append(data)
+    print(
+        "| tool | malicious detected | suspicious flagged | false positives (benign) | errors | "
+        "files analysed | wall s | scan s | files/s | MB/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     misses: dict[str, list[str]] = {}
     subset: dict[str, dict[str, float]] = {}
     for tool in tools:
-        data = run_tool(tool, files, "corpus")
-        if data is None:
+        if not runs[tool]:
             continue
+        data = runs[tool][-1]
         res: dict[str, dict[str, str]] = data["files"]  # type: ignore[assignment]
         counts = {"malicious": 0, "suspicious": 0, "clean": 0, "errors": 0}
         for path, r in res.items():
@@ -175,26 +202,34 @@ def main() -> None:
                 misses.setdefault(tool, []).append(names[path])
             if group == "clean" and r["outcome"] != "clean":
                 misses.setdefault(tool + " FP", []).append(names[path])
-        scan_s = float(data["scan_seconds"])  # type: ignore[arg-type]
+        told = [r.get("analysed") for r in res.values()]
+        analysed = "n/a" if None in told else f"{sum(bool(a) for a in told)}/{len(told)}"
+        scan_s = statistics.median(float(d["scan_seconds"]) for d in runs[tool])  # type: ignore[arg-type]
+        wall_s = statistics.median(float(d["wall_seconds"]) for d in runs[tool])  # type: ignore[arg-type]
         print(
             f"| {tool} | {counts['malicious']}/{len(groups['malicious'])} | "
             f"{counts['suspicious']}/{len(groups['suspicious'])} | "
-            f"{counts['clean']}/{len(groups['clean'])} | {counts['errors']} | "
-            f"{float(data['wall_seconds']):.2f} | {scan_s:.2f} | "  # type: ignore[arg-type]
+            f"{counts['clean']}/{len(groups['clean'])} | {counts['errors']} | {analysed} | "
+            f"{wall_s:.2f} | {scan_s:.3f} | "
             f"{len(files) / scan_s:.0f} | {size_mb / scan_s:.1f} |"
         )
-        subset[tool] = _pickle_family(res, expected)
+        rows = [_pickle_family(d["files"], expected) for d in runs[tool]]  # type: ignore[arg-type]
+        subset[tool] = {**rows[-1], "seconds": statistics.median(r["seconds"] for r in rows)}
     print(
         "\nPickle-family subset (pickle, PyTorch, joblib, NumPy, archives: the formats every "
         "peer claims), per-file scan time summed:\n"
     )
-    print("| tool | files | malicious detected | false positives | errors | scan s | files/s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| tool | files | malicious detected | false positives | errors | files analysed | "
+        "scan s | files/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for tool, row in subset.items():
+        analysed = "n/a" if row["analysed"] < 0 else f"{row['analysed']:.0f}/{row['files']}"
         print(
             f"| {tool} | {row['files']} | {row['detected']}/{row['malicious']} | "
-            f"{row['fp']}/{row['benign']} | {row['errors']} | {row['seconds']:.3f} | "
-            f"{row['files'] / max(row['seconds'], 1e-9):.0f} |"
+            f"{row['fp']}/{row['benign']} | {row['errors']} | {analysed} | "
+            f"{row['seconds']:.4f} | {row['files'] / max(row['seconds'], 1e-9):.0f} |"
         )
     if not args.no_throughput:
         tp = build_throughput()
@@ -214,6 +249,7 @@ def main() -> None:
                 mb = path.stat().st_size / 1e6
                 outcome = entry["outcome"]
                 print(f"| {tool} | {name} | {mb:.0f} | {med:.4f} | {mb / med:.0f} | {outcome} |")
+    print(f"\nload average at the end {_load()}")
     if misses:
         print("\nMissed malicious samples / false positives per tool:\n")
         for tool, items in misses.items():

@@ -150,3 +150,38 @@ def test_small_decompressed_members_stay_in_memory(monkeypatch: pytest.MonkeyPat
         report = scan_bytes(data, name)
         assert report.files[0].verdict == "malicious", report.files
         assert "pickle-dangerous-call" in _rules(report)
+
+
+def test_torchscript_prefilter_matches_the_regex_it_replaced() -> None:
+    # the substring/whole-word prefilter must let through exactly what the old regex did
+    import re
+    from random import Random
+
+    import aisec.artifacts._torchscript_code as tc
+
+    old = re.compile(
+        rb"__import__|eval|exec|compile|open|system|popen|breakpoint|load_library|import|"
+        rb"\bos\b|\bsys\b|subprocess|builtins|importlib|socket|shutil|ctypes|pickle|marshal|"
+        rb"runpy|\bpty\b|\bops\b"
+    )
+    words = [b"os", b"sys", b"pty", b"ops", b"eval", b"import", b"pickle", b"x", b"_", b"."]
+    rng = Random(11)
+    for _ in range(3000):
+        text = b"".join(
+            rng.choice(words) + rng.choice([b"", b" ", b"_", b".", b"(", b"1"]) for _ in range(4)
+        )
+        new = any(w in text for w in tc._PREFILTER_WORDS) or bool(tc._PREFILTER_WHOLE.search(text))
+        assert new == bool(old.search(text)), text
+
+
+def test_torchscript_walk_visits_what_ast_walk_visits() -> None:
+    import ast
+    import inspect
+
+    import aisec.artifacts._torchscript_code as tc
+
+    for module in (ast, inspect, zipfile):
+        tree = ast.parse(inspect.getsource(module))
+        kinds = (ast.Call, ast.Import, ast.ImportFrom)
+        want = [id(n) for n in ast.walk(tree) if isinstance(n, kinds)]
+        assert [id(n) for n in tc._calls_and_imports(tree)] == want

@@ -57,10 +57,10 @@ class Global:
     offset: int
     kind: GlobalClass
     via: str  # GLOBAL, STACK_GLOBAL, INST, EXT
+    full: str = field(init=False)  # module.name, built once: it is compared on every call
 
-    @property
-    def full(self) -> str:
-        return f"{self.module}.{self.name}"
+    def __post_init__(self) -> None:
+        self.full = f"{self.module}.{self.name}"
 
 
 @dataclass(eq=False, slots=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
+from collections.abc import Iterator
 
 from aisec.artifacts._base import ScanContext
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
@@ -63,11 +65,14 @@ _KNOWN_OP_NAMESPACES = frozenset(
 _TEXT_PATTERN = re.compile(
     rb"\b(os\.system|subprocess|__import__|\beval\s*\(|\bexec\s*\(|load_library|builtins)"
 )
-_PREFILTER = re.compile(
-    rb"__import__|eval|exec|compile|open|system|popen|breakpoint|load_library|import|"
-    rb"\bos\b|\bsys\b|subprocess|builtins|importlib|socket|shutil|ctypes|pickle|marshal|"
-    rb"runpy|\bpty\b|\bops\b"
-)
+# Tokens without which the AST check cannot flag anything: plain substrings (a C search
+# each, several times faster than one regex alternation) and four whole words.
+_PREFILTER_WORDS = (
+    b"__import__", b"eval", b"exec", b"compile", b"open", b"system", b"popen", b"breakpoint",
+    b"load_library", b"import", b"subprocess", b"builtins", b"importlib", b"socket",
+    b"shutil", b"ctypes", b"pickle", b"marshal", b"runpy",
+)  # fmt: skip
+_PREFILTER_WHOLE = re.compile(rb"\b(?:os|sys|pty|ops)\b")
 _REFS = (
     FrameworkRef("ATLAS", "AML.T0011.000"),
     FrameworkRef("ATLAS", "AML.T0018.002"),
@@ -93,7 +98,11 @@ def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[
         return [
             _finding(ctx, path, None, "code member larger than the scan limit", Severity.MEDIUM)
         ]
-    if source.isascii() and not _PREFILTER.search(source):
+    if (
+        source.isascii()
+        and not any(word in source for word in _PREFILTER_WORDS)
+        and not _PREFILTER_WHOLE.search(source)
+    ):
         # no token the AST check could flag; non-ASCII source is always parsed, since
         # Python folds look-alike identifiers (NFKC) when it parses
         return []
@@ -106,7 +115,7 @@ def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[
         return []
     out: list[Finding] = []
     seen: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _calls_and_imports(tree):
         target: str | None = None
         if isinstance(node, ast.Import | ast.ImportFrom):
             mods = [a.name for a in node.names]
@@ -141,6 +150,23 @@ def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[
             severity = Severity.MEDIUM if custom_op else Severity.CRITICAL
             out.append(_finding(ctx, path, line, target, severity))
     return out
+
+
+def _calls_and_imports(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every Call, Import and ImportFrom node in ``ast.walk`` order (breadth first), read
+    from each node's ``__dict__`` rather than field by field by name, which is slower."""
+    todo = deque([tree])
+    pop = todo.popleft
+    push = todo.append
+    while todo:
+        node = pop()
+        if isinstance(node, ast.Call | ast.Import | ast.ImportFrom):
+            yield node
+        for value in node.__dict__.values():
+            if type(value) is list:
+                todo.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                push(value)
 
 
 def _finding(
