@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import re
 import struct
@@ -624,6 +625,10 @@ class KerasArchiveHandler(FormatHandler):
     @classmethod
     def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
         if not head.startswith(b"PK\x03\x04"):
+            return False
+        if isinstance(ctx.stream, io.BytesIO) and b"config.json" not in ctx.stream.getvalue():
+            # in memory (small files, members): a member called config.json has those bytes
+            # in its central-directory entry; without them there is no directory to parse
             return False
         try:
             with _open_zip(ctx) as zf:

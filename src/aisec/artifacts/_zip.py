@@ -172,6 +172,15 @@ class ZipHandler(FormatHandler):
     def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
         return head[:4] in (_LOCAL_SIG, b"PK\x05\x06", b"PK\x07\x08")
 
+    def __init__(self) -> None:
+        # local headers by offset: the structure checks and the member reads need each one
+        self._locals: dict[int, tuple[str, int, int, int] | None] = {}
+
+    def _local(self, stream: BinaryIO, offset: int, size: int) -> tuple[str, int, int, int] | None:
+        if offset not in self._locals:
+            self._locals[offset] = _read_local(stream, offset, size)
+        return self._locals[offset]
+
     def scan(self, ctx: ScanContext) -> list[Finding]:
         stream = ctx.stream
         try:
@@ -229,7 +238,7 @@ class ZipHandler(FormatHandler):
             seen.add(e.name)
             if unsafe_member_path(e.name):
                 out.append(archive_finding(ctx, "archive-path-traversal", e.name, e.offset))
-            local = _read_local(stream, e.offset, ctx.size)
+            local = self._local(stream, e.offset, ctx.size)
             if local is None:
                 out.append(
                     archive_finding(
@@ -254,7 +263,7 @@ class ZipHandler(FormatHandler):
                     )
                 )
         # overlapping member data: [offset, data end) ranges must not intersect
-        spans = sorted((e.offset, _data_start(stream, e) + e.csize, e.name) for e in entries)
+        spans = sorted((e.offset, self._data_start(stream, e) + e.csize, e.name) for e in entries)
         for (a_start, a_end, a_name), (b_start, _, b_name) in itertools.pairwise(spans):
             if b_start < a_end:
                 out.append(
@@ -273,6 +282,10 @@ class ZipHandler(FormatHandler):
                 out.append(archive_finding(ctx, "zip-hidden-entry", hidden.name, hidden.offset))
                 entries.append(hidden)
         return out
+
+    def _data_start(self, stream: BinaryIO, e: _Entry) -> int:
+        local = self._locals.get(e.offset)
+        return local[3] if local is not None else _data_start(stream, e)
 
     # -- members -------------------------------------------------------------------------
     def _member(
@@ -295,7 +308,11 @@ class ZipHandler(FormatHandler):
             return out
         try:
             member, actual, crc = _open_member(
-                stream, e, ctx.size, min(budget.left, ctx.limits.max_archive_total_bytes)
+                stream,
+                e,
+                ctx.size,
+                min(budget.left, ctx.limits.max_archive_total_bytes),
+                self._local(stream, e.offset, ctx.size),
             )
         except _MemberError as exc:
             out.append(archive_finding(ctx, exc.rule, f"{e.name}: {exc}", e.offset))
@@ -405,10 +422,10 @@ def _walk_locals(stream: BinaryIO, size: int, cap: int) -> list[_Entry]:
 
 
 def _open_member(
-    stream: BinaryIO, e: _Entry, size: int, budget: int
+    stream: BinaryIO, e: _Entry, size: int, budget: int, local: tuple[str, int, int, int] | None
 ) -> tuple[BinaryIO, int, int | None]:
-    """A readable stream of the member's content, its length and its CRC (None if not computed)."""
-    local = _read_local(stream, e.offset, size)
+    """A readable stream of the member's content, its length and its CRC (None if not
+    computed); ``local`` is its parsed local header."""
     if local is None:
         raise _MemberError("zip-unreadable-member", "no local header")
     start = local[3]
