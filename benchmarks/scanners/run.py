@@ -144,6 +144,43 @@ def run_tool(tool: str, files: list[Path], tag: str) -> dict[str, object] | None
     return data
 
 
+def _same_work(runs: dict[str, list[dict[str, Any]]], expected: dict[str, str]) -> None:
+    """Per-file median scan time on the pickle-family files that every tool of this run
+    analysed (a tool that cannot tell counts as analysing everything): the same work."""
+    tools = [t for t, r in runs.items() if r]
+    if len(tools) < 2:
+        return
+    family = [
+        p for p in expected if not (p.endswith(_OTHER_FORMATS) or "template" in p or "gguf" in p)
+    ]
+    common = [
+        p
+        for p in family
+        if all(runs[t][-1]["files"][p].get("analysed") is not False for t in tools)
+    ]
+    print(
+        f"\nThe same work: the {len(common)} of {len(family)} pickle-family files that every "
+        "tool above analysed (the others were skipped or given up on at once by some tool), "
+        "per-file median scan time summed:\n"
+    )
+    print("| tool | files | scan s | files/s | MB/s | CPU s | files/CPU s |")
+    print("|---|---|---|---|---|---|---|")
+    mb = sum(Path(p).stat().st_size for p in common) / 1e6
+    for tool in tools:
+
+        def summed(key: str, tool: str = tool) -> float:
+            return sum(
+                statistics.median(float(r["files"][p].get(key, "nan")) for r in runs[tool])
+                for p in common
+            )
+
+        seconds, cpu = summed("seconds"), summed("cpu_seconds")
+        print(
+            f"| {tool} | {len(common)} | {seconds:.4f} | {len(common) / seconds:.0f} | "
+            f"{mb / seconds:.1f} | {cpu:.4f} | {len(common) / cpu:.0f} |"
+        )
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} (1 min), {five:.2f} (5 min)"
@@ -179,9 +216,9 @@ def main() -> None:
                 runs[tool].append(data)
     print(
         "| tool | malicious detected | suspicious flagged | false positives (benign) | errors | "
-        "files analysed | wall s | scan s | files/s | MB/s |"
+        "files analysed | wall s | scan s | files/s | MB/s | CPU s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     misses: dict[str, list[str]] = {}
     subset: dict[str, dict[str, float]] = {}
     for tool in tools:
@@ -206,12 +243,13 @@ def main() -> None:
         analysed = "n/a" if None in told else f"{sum(bool(a) for a in told)}/{len(told)}"
         scan_s = statistics.median(float(d["scan_seconds"]) for d in runs[tool])  # type: ignore[arg-type]
         wall_s = statistics.median(float(d["wall_seconds"]) for d in runs[tool])  # type: ignore[arg-type]
+        cpu_s = statistics.median(float(d.get("scan_cpu_seconds", "nan")) for d in runs[tool])  # type: ignore[arg-type]
         print(
             f"| {tool} | {counts['malicious']}/{len(groups['malicious'])} | "
             f"{counts['suspicious']}/{len(groups['suspicious'])} | "
             f"{counts['clean']}/{len(groups['clean'])} | {counts['errors']} | {analysed} | "
             f"{wall_s:.2f} | {scan_s:.3f} | "
-            f"{len(files) / scan_s:.0f} | {size_mb / scan_s:.1f} |"
+            f"{len(files) / scan_s:.0f} | {size_mb / scan_s:.1f} | {cpu_s:.3f} |"
         )
         rows = [_pickle_family(d["files"], expected) for d in runs[tool]]  # type: ignore[arg-type]
         subset[tool] = {**rows[-1], "seconds": statistics.median(r["seconds"] for r in rows)}
@@ -231,6 +269,7 @@ def main() -> None:
             f"{row['fp']}/{row['benign']} | {row['errors']} | {analysed} | "
             f"{row['seconds']:.4f} | {row['files'] / max(row['seconds'], 1e-9):.0f} |"
         )
+    _same_work(runs, expected)
     if not args.no_throughput:
         tp = build_throughput()
         print(
