@@ -131,6 +131,19 @@ def test_multilingual_family_is_reproducible_and_has_both_labels_per_language() 
         assert labels == {0, 1}, lang
 
 
+def test_benign_twins_are_reproducible_benign_and_shaped_like_attacks() -> None:
+    from aisec.guard._augment_howto import generate_benign_twins
+
+    rows = generate_benign_twins(11, 300)
+    assert [(e.text, e.source) for e in rows] == [
+        (e.text, e.source) for e in generate_benign_twins(11, 300)
+    ]
+    assert {e.label for e in rows} == {0}
+    texts = " ".join(e.text for e in rows).lower()
+    for word in ("step-by-step instructions", "ignore", "developer mode", "override"):
+        assert word in texts
+
+
 def test_metrics_and_auc() -> None:
     labels = [1, 1, 0, 0]
     assert auc(labels, [0.9, 0.8, 0.1, 0.2]) == 1.0
@@ -218,6 +231,7 @@ def test_train_only_families_never_touch_the_dev_split(tmp_path: Path) -> None:
     assert "gen_benign_role_prompt" in added
     assert "gen_soup_suffix" in added
     assert any(s.startswith("gen_multilingual_injection:") for s in added)
+    assert {"gen_benign_howto", "gen_benign_trigger"} <= added
     assert not any(e.source in added for e in more.dev)
 
 

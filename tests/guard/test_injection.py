@@ -211,8 +211,7 @@ def test_code_and_templates_are_not_adversarial_suffixes() -> None:
 def test_adversarial_suffix_of_words_is_judged_without_the_suffix(
     scanner: PromptInjectionScanner,
 ) -> None:
-    from aisec.guard._classifier import load_default
-    from aisec.guard._normalise import normalise
+    from aisec.guard._rules import adversarial_suffix, request_before_junk
 
     # a word-heavy optimised suffix has too few symbols for GUARD-PI-008 and dilutes the
     # classifier's score of the whole line; the request in front of it is judged alone
@@ -222,7 +221,8 @@ def test_adversarial_suffix_of_words_is_judged_without_the_suffix(
         "Wikipedia hereReset ONE? !!"
     )
     text = f"{request} {suffix}"
-    assert load_default().score(normalise(text).folded) < 0.5  # diluted
+    assert adversarial_suffix(text) is None
+    assert request_before_junk(text) == request
     result = scanner.scan(text, ScanContext())
     assert result.score >= scanner.threshold
     assert any("junk suffix" in f.title for f in result.findings)

@@ -19,6 +19,7 @@ from pathlib import Path
 from aisec.core.errors import InputError
 from aisec.core.inputs import read_bounded
 from aisec.guard._augment import Example, generate, generate_train_extra
+from aisec.guard._augment_howto import generate_benign_twins
 from aisec.guard._augment_lang import generate_multilingual
 from aisec.guard._normalise import normalise
 
@@ -98,7 +99,9 @@ def build_corpus(
 
     ``extra``: rounds of the train-only generated families (long benign role prompts,
     token-soup suffixes, more carriers, and a third as many rounds of injections and
-    benign requests in other languages); they never touch the dev split."""
+    benign requests in other languages, and as many of benign how-to and trigger-word
+    requests);
+    they never touch the dev split."""
     rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
     seen: set[str] = set()
     direct: list[tuple[str, int, str]] = []
@@ -170,6 +173,7 @@ def build_corpus(
             n=extra,
         )
         more += generate_multilingual(seed, extra // 3)
+        more += generate_benign_twins(seed, extra)
         for ex in more:
             key = normalise(ex.text).folded
             if key not in seen:

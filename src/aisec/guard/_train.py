@@ -1,8 +1,10 @@
 """Train the shipped prompt-injection classifier (``aisec guard train``): reproducible.
 
-Logistic regression over the hashed features of ``_classifier``, fitted with full-batch
-Adam in numpy (fixed seed, no other dependency), class-balanced and source-balanced sample
-weights (the large easy benign sets do not drown the rest), L2 penalty. The decision
+The average of two logistic regressions over the hashed features of ``_classifier``: one
+on the plain features, one on features scaled by their naive-Bayes log-count ratio
+(NBSVM); both fitted with full-batch Adam in numpy (fixed seed, no other dependency),
+class-balanced and source-balanced sample weights (the large easy benign sets do not
+drown the rest), L2 penalty. The average is itself one linear model. The decision
 threshold is chosen on a held-out tenth of the training split (never on dev) as the lowest
 score that keeps the false-positive rate there at or under ``target_fpr``.
 """
@@ -84,6 +86,7 @@ def _segment_examples(examples: list[Example], rng: random.Random) -> list[Examp
 
 
 HARD_BOOST = 2.0
+NB_ALPHA = 1.0  # smoothing of the log-count ratios that scale each bucket (see _nb_scale)
 EXTRA_ROUNDS = 1500  # train-only generated families (role prompts, token soups, carriers)
 _HARD_NEGATIVES = (
     "awesome_chatgpt_prompts",
@@ -157,6 +160,28 @@ def _fit(
     return w.astype(np.float32), b
 
 
+def _nb_scale(
+    idx: npt.NDArray[np.intp],
+    val: npt.NDArray[np.float32],
+    starts: npt.NDArray[np.intp],
+    y: npt.NDArray[np.float64],
+    sw: npt.NDArray[np.float64],
+    dim: int,
+    alpha: float,
+) -> npt.NDArray[np.float64]:
+    """Per-bucket scale |log-count ratio| (NBSVM, Wang & Manning 2012): the weighted feature
+    mass in attacks against benign rows, smoothed by ``alpha``, normalised to mean 1 over
+    the buckets in use. Fitting on scaled features and multiplying the weights back by the
+    scale is a per-feature prior: rare or class-neutral n-grams get small weights."""
+    rows = np.repeat(np.arange(y.size), np.diff(starts))
+    mass = val.astype(np.float64) * sw[rows]
+    pos = np.bincount(idx, weights=mass * (y[rows] == 1), minlength=dim) + alpha
+    neg = np.bincount(idx, weights=mass * (y[rows] == 0), minlength=dim) + alpha
+    r = np.abs(np.log((pos / pos.sum()) / (neg / neg.sum())))
+    used = np.bincount(idx, minlength=dim) > 0
+    return r / float(r[used].mean())
+
+
 def _threshold(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], fpr: float) -> float:
     neg = np.sort(scores[labels == 0])
     if neg.size == 0:
@@ -183,6 +208,7 @@ def train(
     target_fpr: float = 0.01,
     generated: int = 1500,
     extra: int = EXTRA_ROUNDS,
+    nb_alpha: float = NB_ALPHA,
     log: Callable[[str], None] = print,
 ) -> TrainReport:
     """Build the corpus, fit, pick the threshold, evaluate on dev and injecguard, save.
@@ -202,12 +228,24 @@ def train(
     idx, val, starts = _matrix(featurizer, [e.text for e in fit_set])
     log(f"features: {idx.size} non-zeros in {featurizer.dim} buckets")
     y = np.array([e.label for e in fit_set], dtype=np.float64)
-    weights, bias = _fit(idx, val, starts, y, _weights(fit_set), featurizer.dim, epochs, l2, log)
+    sw = _weights(fit_set)
+    # two fits on the same rows, averaged into one linear model (no cost at inference):
+    # plain features, and features scaled by their log-count ratio (NBSVM), which ranks
+    # better (dev AUC) but alone raised false alarms on benign prompts with attack words
+    log("fit 1/2: plain features")
+    w_plain, b_plain = _fit(idx, val, starts, y, sw, featurizer.dim, epochs, l2, log)
+    log("fit 2/2: features scaled by their log-count ratio")
+    scale = _nb_scale(idx, val, starts, y, sw, featurizer.dim, nb_alpha)
+    scaled = (val * scale[idx]).astype(np.float32)
+    w_nb, b_nb = _fit(idx, scaled, starts, y, sw, featurizer.dim, epochs, l2, log)
+    weights = (0.5 * w_plain + 0.5 * (w_nb * scale)).astype(np.float32)
+    bias = 0.5 * (b_plain + b_nb)
     meta = {
         "trained": time.strftime("%Y-%m-%d", time.gmtime()),
         "seed": str(seed),
         "epochs": str(epochs),
         "l2": str(l2),
+        "nb_alpha": str(nb_alpha),
         "extra": str(extra),
         "n_train": str(len(fit_set)),
     }
