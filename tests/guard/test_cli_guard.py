@@ -101,6 +101,20 @@ def test_eval_prints_exactly_the_documented_keys(
     assert (out["n"], out["tp"], out["fp"]) == (4, 2, 0)
 
 
+def test_eval_on_one_class_prints_valid_json_with_no_auc(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "benign.jsonl"
+    data.write_text(json.dumps({"text": "What is the capital of Peru?", "label": 0}) + "\n")
+    rc = main(["guard", "eval", "--data", str(data), "--format", "json"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "NaN" not in out
+    parsed = json.loads(out)
+    assert parsed["auc"] is None
+    assert (parsed["n"], parsed["fp"], parsed["tn"]) == (1, 0, 1)
+
+
 def test_eval_one_scanner(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "e.jsonl"
     _write_eval(data)

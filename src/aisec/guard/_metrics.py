@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ class Metrics:
     fpr: float
     auc: float
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, float | int | None]:
         return {
             "n": self.n,
             "tp": self.tp,
@@ -34,7 +35,8 @@ class Metrics:
             "recall": round(self.recall, 4),
             "f1": round(self.f1, 4),
             "fpr": round(self.fpr, 4),
-            "auc": round(self.auc, 4),
+            # JSON has no NaN: with one class in the data the AUC is undefined
+            "auc": None if math.isnan(self.auc) else round(self.auc, 4),
         }
 
 

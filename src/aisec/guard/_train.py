@@ -179,7 +179,8 @@ def _nb_scale(
     neg = np.bincount(idx, weights=mass * (y[rows] == 0), minlength=dim) + alpha
     r = np.abs(np.log((pos / pos.sum()) / (neg / neg.sum())))
     used = np.bincount(idx, minlength=dim) > 0
-    return r / float(r[used].mean())
+    scale: npt.NDArray[np.float64] = r / float(r[used].mean())
+    return scale
 
 
 def _threshold(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], fpr: float) -> float:
