@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import lzma
 import struct
-import tarfile
 import zlib
 from typing import Any, ClassVar
 
@@ -41,6 +40,8 @@ class TarHandler(FormatHandler):
         return head[257:262] == b"ustar" or _tar_checksum_ok(head)
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
+        import tarfile  # on the first tar, not when the package loads
+
         limits = ctx.limits
         findings: list[Finding] = []
         total = 0

@@ -13,7 +13,7 @@ import io
 import lzma
 import os
 import stat
-import tarfile
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,7 +33,14 @@ _HEAD = 4096
 _READ_SMALL = 256 << 10  # files up to this size are read in one call and scanned in memory
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 # Failures of the underlying stream (a truncated archive member): the data, not our code.
-_READ_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, lzma.LZMAError, zlib.error)
+_READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError, zlib.error)
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """_READ_ERRORS, and TarError once the tar reader has loaded tarfile (an ``except``
+    clause evaluates this only when an exception is being matched)."""
+    tarfile = sys.modules.get("tarfile")
+    return _READ_ERRORS if tarfile is None else (*_READ_ERRORS, tarfile.TarError)
 
 
 def verdict_of(findings: Iterable[Finding], error: str | None = None) -> str:
@@ -170,7 +177,7 @@ class _Scanner:
         except ScanError as exc:
             error = exc.message
             fmt = ctx.detected_format or fmt
-        except _READ_ERRORS as exc:
+        except _read_errors() as exc:
             error = f"cannot read the data ({type(exc).__name__}: {exc})"[:300]
             fmt = ctx.detected_format or fmt
         except Exception as exc:  # one hostile file must not end a scan of many

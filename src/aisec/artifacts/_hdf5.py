@@ -11,10 +11,8 @@ data files without those are clean.
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
 import threading
-from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
@@ -28,6 +26,9 @@ from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
     import h5py
 
 __all__ = ["HDF5_TIMEOUT_S", "Hdf5Handler"]
@@ -220,13 +221,15 @@ class _Worker:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.proc: multiprocessing.process.BaseProcess | None = None
+        self.proc: BaseProcess | None = None
         self.conn: Connection | None = None
 
-    def _start(self) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    def _start(self) -> tuple[BaseProcess, Connection]:
+        import multiprocessing  # on the first HDF5 file, not when the package loads
+
         parent, child = multiprocessing.Pipe(duplex=True)
         if "fork" in multiprocessing.get_all_start_methods():  # no re-import in the child
-            proc: multiprocessing.process.BaseProcess = multiprocessing.get_context("fork").Process(
+            proc: BaseProcess = multiprocessing.get_context("fork").Process(
                 target=_serve, args=(child,), daemon=True
             )
         else:

@@ -15,8 +15,6 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
-import yaml
-
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts._keras import (
@@ -193,6 +191,8 @@ class YamlConfigHandler(FormatHandler):
         return b"\x00" not in head and bool(_YAML_START.match(head))
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
+        import yaml  # on the first YAML file, not when the package loads
+
         text = read_text(ctx, _YAML_LIMIT)
         try:
             docs = list(yaml.safe_load_all(text))
