@@ -110,8 +110,13 @@ def _pickle_family(res: dict[str, dict[str, Any]], expected: dict[str, str]) -> 
     return {**row, "seconds": seconds, "analysed": analysed}
 
 
+# --baseline SRC: "aisec-baseline" is aisec imported from another source tree (an older
+# commit unpacked with git archive), run by the same interpreter, for before/after numbers.
+_BASELINE: dict[str, str] = {}
+
+
 def python_for(tool: str) -> Path | None:
-    if tool == "aisec":
+    if tool in ("aisec", "aisec-baseline"):
         return ROOT / ".venv" / "bin" / "python"
     py = ROOT / "benchmarks" / f".venv-{tool}" / "bin" / "python"
     return py if py.exists() else None
@@ -126,14 +131,19 @@ def run_tool(tool: str, files: list[Path], tag: str) -> dict[str, object] | None
     listing.write_text("\n".join(str(f) for f in files))
     result = OUT / f"{tool}-{tag}.json"
     t0 = time.perf_counter()
+    env = dict(_ENV)
+    runner_tool = tool
+    if tool == "aisec-baseline":
+        env["PYTHONPATH"] = _BASELINE["src"]  # ahead of the editable install of this tree
+        runner_tool = "aisec"
     proc = subprocess.run(
-        [str(py), str(HERE / "_runner.py"), tool, str(listing), str(result)],
+        [str(py), str(HERE / "_runner.py"), runner_tool, str(listing), str(result)],
         capture_output=True,
         text=True,
         timeout=1800,
         check=False,
         cwd=OUT,
-        env=_ENV,
+        env=env,
     )
     wall = time.perf_counter() - t0
     if proc.returncode != 0 or not result.exists():
@@ -191,8 +201,17 @@ def main() -> None:
     parser.add_argument("--tools", default="aisec," + ",".join(PEERS))
     parser.add_argument("--no-throughput", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool; medians reported")
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also run aisec from this src/ folder as the tool aisec-baseline "
+        "(e.g. git archive OLD src | tar -x -C /tmp/old; --baseline /tmp/old/src)",
+    )
     args = parser.parse_args()
     tools = [t for t in args.tools.split(",") if t]
+    if args.baseline:
+        _BASELINE["src"] = str(Path(args.baseline).resolve())
+        tools.insert(tools.index("aisec") + 1 if "aisec" in tools else 0, "aisec-baseline")
     OUT.mkdir(exist_ok=True)
     groups = build_corpus()
     files = [p for g in groups.values() for _, p in g]
