@@ -106,6 +106,14 @@ class PromptInjectionScanner(Scanner):
                 )
         return score, findings
 
+    def _view(
+        self, text: str, ctx: ScanContext, how: str, offset: int | None = None
+    ) -> tuple[float, list[Finding]]:
+        """Judge a text derived from the input (a decoded payload, the request in front of a
+        junk suffix); it counts only when it crosses the threshold on its own."""
+        score, findings = self._judge(normalise(text).folded, ctx, how, offset)
+        return (score, findings) if score >= self.threshold else (0.0, [])
+
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
         text = text[:_MAX_SCAN_CHARS]
         norm = normalise(text)
@@ -128,12 +136,9 @@ class PromptInjectionScanner(Scanner):
                 )
             request = request_before_junk(norm.clean)
             if request is not None:
-                r_score, r_findings = self._judge(
-                    normalise(request).folded, ctx, "the request before a junk suffix", None
-                )
-                if r_score >= self.threshold:
-                    score = max(score, r_score)
-                    findings += r_findings
+                r_score, r_findings = self._view(request, ctx, "the request before a junk suffix")
+                score = max(score, r_score)
+                findings += r_findings
         disguised = sorted(norm.techniques)
         if norm.hidden:
             hidden = normalise(norm.hidden)
@@ -157,11 +162,10 @@ class PromptInjectionScanner(Scanner):
             findings += h_findings
         if self._decode:
             for payload in decode_payloads(norm.clean):
-                folded = normalise(payload.text).folded
-                p_score, p_findings = self._judge(
-                    folded, ctx, f"decoded {payload.encoding}", payload.offset
+                p_score, p_findings = self._view(
+                    payload.text, ctx, f"decoded {payload.encoding}", payload.offset
                 )
-                if p_score >= self.threshold:
+                if p_findings:
                     score = max(score, p_score)
                     findings += p_findings
                     disguised.append(payload.encoding)

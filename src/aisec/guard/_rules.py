@@ -564,13 +564,9 @@ def request_before_junk(clean: str) -> str | None:
     least eight tokens of which at least 40% are odd (symbols glued to words, camelCase,
     symbol runs) and that starts with an odd token, after at least six tokens.
     Optimised suffixes dilute a bag-of-n-grams score; the request alone is judged too."""
-    if "\n" in clean.rstrip():
-        head, _, line = clean.rstrip().rpartition("\n")
-        head += "\n"
-    else:
-        head, line = "", clean.rstrip()
-    tokens = list(_TOKEN.finditer(line[-2000:]))
-    offset = max(len(line) - 2000, 0)
+    text = clean.rstrip()
+    # the last line, at most its last 2,000 characters
+    tokens = list(_TOKEN.finditer(text, max(text.rfind("\n") + 1, len(text) - 2000)))
     n = len(tokens)
     odd = 0
     start: int | None = None
@@ -582,4 +578,4 @@ def request_before_junk(clean: str) -> str | None:
             start = i
     if start is None or start < _HEAD_MIN_TOKENS:
         return None
-    return head + line[: offset + tokens[start].start()].rstrip()
+    return text[: tokens[start].start()].rstrip()

@@ -16,7 +16,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,18 +51,31 @@ class TrainReport:
         }
 
 
-def _matrix(
-    featurizer: Featurizer, texts: list[str]
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32], npt.NDArray[np.intp]]:
+@dataclass(frozen=True, slots=True)
+class _Sparse:
+    """Feature rows as parallel arrays: bucket, value and row of every non-zero."""
+
+    idx: npt.NDArray[np.intp]
+    val: npt.NDArray[np.float32]
+    row: npt.NDArray[np.intp]
+    n: int
+    dim: int
+
+    def scaled(self, scale: npt.NDArray[np.float64]) -> _Sparse:
+        return replace(self, val=(self.val * scale[self.idx]).astype(np.float32))
+
+
+def _matrix(featurizer: Featurizer, texts: list[str]) -> _Sparse:
     idx: list[npt.NDArray[np.intp]] = []
     val: list[npt.NDArray[np.float32]] = []
-    starts = np.zeros(len(texts) + 1, dtype=np.intp)
+    counts = np.zeros(len(texts), dtype=np.intp)
     for i, text in enumerate(texts):
         ix, vx = featurizer.rows(normalise(text).folded)
         idx.append(ix)
         val.append(vx)
-        starts[i + 1] = starts[i] + ix.size
-    return np.concatenate(idx), np.concatenate(val), starts
+        counts[i] = ix.size
+    row = np.repeat(np.arange(len(texts)), counts)
+    return _Sparse(np.concatenate(idx), np.concatenate(val), row, len(texts), featurizer.dim)
 
 
 def _segment_examples(examples: list[Example], rng: random.Random) -> list[Example]:
@@ -118,19 +131,15 @@ def _weights(examples: list[Example]) -> npt.NDArray[np.float64]:
 
 
 def _fit(
-    idx: npt.NDArray[np.intp],
-    val: npt.NDArray[np.float32],
-    starts: npt.NDArray[np.intp],
+    x: _Sparse,
     y: npt.NDArray[np.float64],
     sw: npt.NDArray[np.float64],
-    dim: int,
     epochs: int,
     l2: float,
     log: Callable[[str], None],
 ) -> tuple[npt.NDArray[np.float32], float]:
-    n = y.size
-    rows = np.repeat(np.arange(n), np.diff(starts))
-    v64 = val.astype(np.float64)
+    n, dim, idx, rows = x.n, x.dim, x.idx, x.row
+    v64 = x.val.astype(np.float64)
     w = np.zeros(dim, np.float64)
     b = 0.0
     m_w = np.zeros(dim)
@@ -161,24 +170,17 @@ def _fit(
 
 
 def _nb_scale(
-    idx: npt.NDArray[np.intp],
-    val: npt.NDArray[np.float32],
-    starts: npt.NDArray[np.intp],
-    y: npt.NDArray[np.float64],
-    sw: npt.NDArray[np.float64],
-    dim: int,
-    alpha: float,
+    x: _Sparse, y: npt.NDArray[np.float64], sw: npt.NDArray[np.float64], alpha: float
 ) -> npt.NDArray[np.float64]:
     """Per-bucket scale |log-count ratio| (NBSVM, Wang & Manning 2012): the weighted feature
     mass in attacks against benign rows, smoothed by ``alpha``, normalised to mean 1 over
     the buckets in use. Fitting on scaled features and multiplying the weights back by the
     scale is a per-feature prior: rare or class-neutral n-grams get small weights."""
-    rows = np.repeat(np.arange(y.size), np.diff(starts))
-    mass = val.astype(np.float64) * sw[rows]
-    pos = np.bincount(idx, weights=mass * (y[rows] == 1), minlength=dim) + alpha
-    neg = np.bincount(idx, weights=mass * (y[rows] == 0), minlength=dim) + alpha
+    mass = x.val.astype(np.float64) * sw[x.row]
+    pos = np.bincount(x.idx, weights=mass * (y[x.row] == 1), minlength=x.dim) + alpha
+    neg = np.bincount(x.idx, weights=mass * (y[x.row] == 0), minlength=x.dim) + alpha
     r = np.abs(np.log((pos / pos.sum()) / (neg / neg.sum())))
-    used = np.bincount(idx, minlength=dim) > 0
+    used = np.bincount(x.idx, minlength=x.dim) > 0
     scale: npt.NDArray[np.float64] = r / float(r[used].mean())
     return scale
 
@@ -226,19 +228,18 @@ def train(
     fit_set += _segment_examples(fit_set, rng)
     log(f"corpus: {len(fit_set)} fit, {len(held)} held out, {len(corpus.dev)} dev")
     featurizer = Featurizer(bits)
-    idx, val, starts = _matrix(featurizer, [e.text for e in fit_set])
-    log(f"features: {idx.size} non-zeros in {featurizer.dim} buckets")
+    x = _matrix(featurizer, [e.text for e in fit_set])
+    log(f"features: {x.idx.size} non-zeros in {featurizer.dim} buckets")
     y = np.array([e.label for e in fit_set], dtype=np.float64)
     sw = _weights(fit_set)
     # two fits on the same rows, averaged into one linear model (no cost at inference):
     # plain features, and features scaled by their log-count ratio (NBSVM), which ranks
     # better (dev AUC) but alone raised false alarms on benign prompts with attack words
     log("fit 1/2: plain features")
-    w_plain, b_plain = _fit(idx, val, starts, y, sw, featurizer.dim, epochs, l2, log)
+    w_plain, b_plain = _fit(x, y, sw, epochs, l2, log)
     log("fit 2/2: features scaled by their log-count ratio")
-    scale = _nb_scale(idx, val, starts, y, sw, featurizer.dim, nb_alpha)
-    scaled = (val * scale[idx]).astype(np.float32)
-    w_nb, b_nb = _fit(idx, scaled, starts, y, sw, featurizer.dim, epochs, l2, log)
+    scale = _nb_scale(x, y, sw, nb_alpha)
+    w_nb, b_nb = _fit(x.scaled(scale), y, sw, epochs, l2, log)
     weights = (0.5 * w_plain + 0.5 * (w_nb * scale)).astype(np.float32)
     bias = 0.5 * (b_plain + b_nb)
     meta = {
