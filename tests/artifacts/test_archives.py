@@ -185,3 +185,64 @@ def test_torchscript_walk_visits_what_ast_walk_visits() -> None:
         kinds = (ast.Call, ast.Import, ast.ImportFrom)
         want = [id(n) for n in ast.walk(tree) if isinstance(n, kinds)]
         assert [id(n) for n in tc._calls_and_imports(tree)] == want
+
+
+def _7z(files: list[tuple[str, bytes]], filters: list[dict[str, int]] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w", **({"filters": filters} if filters else {})) as sz:
+        for name, data in files:
+            sz.writestr(data, name)
+    return buf.getvalue()
+
+
+def _7z_report(data: bytes, monkeypatch: pytest.MonkeyPatch, *, fast: bool) -> str:
+    import json
+
+    import aisec.artifacts._archives as archives
+
+    with monkeypatch.context() as m:
+        if not fast:
+            m.setattr(archives, "_read_7z", lambda ctx: None)
+        report = scan_bytes(data, "m.7z", limits=Limits(max_compression_ratio=50))
+    return json.dumps(report.to_dict(), sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        None,
+        [{"id": py7zr.FILTER_LZMA}],
+        [{"id": py7zr.FILTER_COPY}],
+        [{"id": py7zr.FILTER_DELTA}, {"id": py7zr.FILTER_LZMA2}],
+        [{"id": py7zr.FILTER_BZIP2}],
+    ],
+)
+def test_7z_reader_and_py7zr_report_the_same(
+    filters: list[dict[str, int]] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the built-in reader of the common layout must give py7zr's result on the archive,
+    # its truncations and byte flips; py7zr takes what the reader leaves
+    import random
+
+    from aisec.artifacts._archives import _read_7z
+    from aisec.artifacts._base import ScanContext
+
+    rng = random.Random(7)
+    members = [
+        ("a/model.pkl", os_system_proto(2)),
+        ("README", b"hello"),
+        ("w.bin", bytes(range(256)) * 40),
+        ("c\\d.txt", b""),
+    ]
+    for files in (members[:1], members, [("zeros.bin", b"\x00" * (20 << 20))]):
+        data = _7z(files, filters)
+        fast = _read_7z(ScanContext(stream=io.BytesIO(data), display_path="m.7z", size=len(data)))
+        assert (fast is not None) == (filters != [{"id": py7zr.FILTER_BZIP2}])
+        cases = [data, *(data[: rng.randrange(len(data))] for _ in range(3))]
+        for _ in range(12):
+            flipped = bytearray(data)
+            flipped[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+            cases.append(bytes(flipped))
+        for case in cases:
+            expected = _7z_report(case, monkeypatch, fast=False)
+            assert _7z_report(case, monkeypatch, fast=True) == expected
