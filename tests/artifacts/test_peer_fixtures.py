@@ -14,6 +14,7 @@ Duplicates of ``corpus.py`` (test_bypasses_pickle.py) and test_bypasses_formats.
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import pickle
@@ -625,6 +626,38 @@ def test_nullifai_broken_pickle_in_a_7z_torch_layout(tmp_path: Path) -> None:
     _expect(tmp_path, "ballr7.pt", buf.getvalue(), "malicious", "pickle-dangerous-call")
 
 
+def test_gzip_compressed_pickle_named_joblib(tmp_path: Path) -> None:
+    # modelaudit tests/scanners/test_joblib_scanner_codecs.py
+    # test_scan_detects_gzip_compressed_pickle_joblib
+    data = gzip.compress(os_system_proto(4))
+    _expect(tmp_path, "gzip_protocol4.joblib", data, "malicious", "pickle-dangerous-call")
+
+
+def _mar(manifest: dict[str, object], **members: bytes) -> bytes:
+    """A TorchServe model archive: MAR-INF/MANIFEST.json and the members."""
+    manifest_json = json.dumps({"model": manifest}).encode()
+    return _zip(("MAR-INF/MANIFEST.json", manifest_json), *members.items())
+
+
+_HANDLER = b"def handle(data, context):\n    return data\n"
+
+
+def test_torchserve_mar_serialized_pickle(tmp_path: Path) -> None:
+    # modelaudit tests/scanners/test_torchserve_mar_scanner.py
+    # test_scan_detects_malicious_pickle_payload_in_serialized_file
+    manifest: dict[str, object] = {"handler": "handler.py", "serializedFile": "model.pkl"}
+    data = _mar(manifest, **{"handler.py": _HANDLER, "model.pkl": os_system_proto(4)})
+    _expect(tmp_path, "model.mar", data, "malicious", "pickle-dangerous-call")
+
+
+def test_torchserve_mar_traversal_member(tmp_path: Path) -> None:
+    # modelaudit test_torchserve_mar_scanner.py test_scan_detects_path_traversal_member_names
+    manifest: dict[str, object] = {"handler": "handler.py", "serializedFile": "weights.bin"}
+    members = {"handler.py": _HANDLER, "weights.bin": b"w", "../../evil.pkl": os_system_proto(4)}
+    rules = ("archive-path-traversal", "pickle-dangerous-call")
+    _expect(tmp_path, "model.mar", _mar(manifest, **members), "malicious", *rules)
+
+
 # -- Keras, HDF5 and TensorFlow ---------------------------------------------------------------
 def _h5(config: dict[str, object]) -> bytes:
     buf = io.BytesIO()
@@ -894,6 +927,17 @@ def _legacy_state_dict() -> bytes:
     return buf.getvalue()
 
 
+def _nemo(config_yaml: str) -> bytes:
+    """A NeMo checkpoint: a tar holding model_config.yaml."""
+    config = config_yaml.encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo("model_config.yaml")
+        info.size = len(config)
+        tf.addfile(info, io.BytesIO(config))
+    return buf.getvalue()
+
+
 def _template_config(template: str) -> bytes:
     return json.dumps({"tokenizer_class": "LlamaTokenizer", "chat_template": template}).encode()
 
@@ -949,6 +993,21 @@ BENIGN: list[tuple[str, str, Callable[[], bytes]]] = [
      lambda: _sevenz(("model.pkl", pickle.dumps({"safe": True})), ("readme.txt", b"text"),
                      ("config.json", b'{"model_type": "test"}'))),
     ("sevenz_empty", "empty.7z", _sevenz),
+    # modelaudit test_torchserve_mar_scanner.py test_scan_benign_mar_with_safe_handler and
+    # test_false_positive_reduction_comments_and_strings_only
+    ("torchserve_mar_safe_handler", "model.mar", lambda: _mar(
+        {"handler": "handler.py", "serializedFile": "weights.bin", "extraFiles": "labels.json"},
+        **{"handler.py": b"def handle(data, context):\n    return {'ok': True}\n",
+           "weights.bin": b"weights", "labels.json": b'{"0": "cat"}'})),
+    ("torchserve_mar_handler_mentions_calls_in_comments", "comments_only.mar", lambda: _mar(
+        {"handler": "handler.py", "serializedFile": "weights.bin"},
+        **{"handler.py": b'def handle(data, context):\n    # os.system("no")\n'
+                         b'    marker = "subprocess.Popen in a string"\n    return marker\n',
+           "weights.bin": b"weights"})),
+    # modelaudit tests/scanners/test_nemo_scanner.py test_safe_nemo_target_passes
+    ("nemo_safe_hydra_targets", "model.nemo", lambda: _nemo(
+        "model:\n  _target_: nemo.collections.nlp.models.TextClassification\n"
+        "optim:\n  _target_: torch.optim.Adam\n")),
     # modelscan test_h5_nested_config.py benign; modelaudit safe_model.h5
     ("h5_dense_glorot_initializer", "benign.h5", _h5_glorot),
     ("h5_minimal_sequential", "safe_model.h5", _h5_minimal),
@@ -1137,6 +1196,60 @@ def test_safetensors_metadata_with_python_code(tmp_path: Path) -> None:
     meta = {"model_info": "import os; os.system('echo pwned')", "description": "looks legit"}
     data = save({"bias": np.zeros(4, dtype=np.float32)}, metadata=meta)
     _flagged(tmp_path, "malicious_import.safetensors", data)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aisec misses: a TorchServe .mar is scanned as a plain zip; its handler.py, which "
+    "TorchServe imports and runs, is not analysed (only torch.package sources are)",
+)
+@pytest.mark.parametrize(
+    "handler",
+    [
+        # modelaudit test_torchserve_mar_scanner.py
+        # test_bypass_prevention_comments_do_not_suppress_real_call_detection
+        b'def handle(data, context):\n    # os.system("decoy")\n    """eval(\'decoy\')"""\n'
+        b'    import subprocess as sp\n    return sp.run(["echo", "real-call"])\n',
+        b"import os\nos.system('id')\n\ndef handle(data, context):\n    return data\n",
+    ],
+    ids=["aliased_subprocess_run_behind_decoys", "module_level_os_system"],
+)
+def test_torchserve_handler_runs_commands(handler: bytes, tmp_path: Path) -> None:
+    manifest: dict[str, object] = {"handler": "handler.py", "serializedFile": "weights.bin"}
+    _flagged(tmp_path, "model.mar", _mar(manifest, **{"handler.py": handler, "weights.bin": b"w"}))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aisec misses: Hydra _target_ entries in a .nemo model_config.yaml are not "
+    "checked (CVE-2025-23304: NeMo instantiates any importable callable)",
+)
+@pytest.mark.parametrize(
+    "config",
+    [
+        "model:\n  _target_: os.system\n  command: echo pwned\n",
+        "trainer:\n  callbacks:\n  - _target_: subprocess.Popen\n    args: [whoami]\n",
+        "_target_: builtins.eval\nexpression: __import__('os').system('id')\n",
+        "model:\n  encoder:\n    layers:\n    - attention:\n        _target_: os.popen\n",
+    ],
+    ids=["os_system", "popen_in_callbacks", "builtins_eval", "nested_os_popen"],
+)
+def test_nemo_hydra_target_callable(config: str, tmp_path: Path) -> None:
+    # modelaudit tests/scanners/test_nemo_scanner.py TestCVE202523304HydraTarget
+    _flagged(tmp_path, "model.nemo", _nemo(config))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aisec misses: only the first gzip member is decompressed; gzip readers return "
+    "both members as one stream, so the second pickle (flagged when not compressed, "
+    "see corpus second_pickle_stream) is never scanned",
+)
+def test_payload_in_a_second_gzip_member(tmp_path: Path) -> None:
+    # modelaudit test_joblib_scanner_codecs.py (trailer after a compressed joblib stream),
+    # with a second gzip member instead of raw bytes
+    data = gzip.compress(pickle.dumps({"safe": [1, 2, 3]})) + gzip.compress(os_system_proto(4))
+    _flagged(tmp_path, "model.joblib", data)
 
 
 class _ZipCrypto:
