@@ -11,6 +11,7 @@ and every member is decompressed under size and ratio limits.
 from __future__ import annotations
 
 import bz2
+import io
 import itertools
 import re
 import struct
@@ -36,6 +37,7 @@ _CHUNK = 1 << 20
 # tensors) are normal; a bomb needs volume.
 BOMB_FLOOR = 16 << 20
 _SPOOL = 32 << 20
+_IN_MEMORY = 8 << 20  # zips up to this size are read into memory before their headers
 _STORAGE = re.compile(r"(^|/)(data|\.data)/[^/]+$")
 _REFS = (FrameworkRef("ATLAS", "AML.T0010.003"), FrameworkRef("OWASP-LLM", "LLM03:2025"))
 _EVASION_REFS = (
@@ -183,6 +185,11 @@ class ZipHandler(FormatHandler):
 
     def scan(self, ctx: ScanContext) -> list[Finding]:
         stream = ctx.stream
+        if not isinstance(stream, io.BytesIO) and ctx.size <= _IN_MEMORY:
+            # a member of another archive (or a polyglot's tail) read through a Python
+            # stream: one read, then every header and member read below is in memory
+            stream.seek(0)
+            stream = io.BytesIO(stream.read(ctx.size))
         try:
             zf = zipfile.ZipFile(stream)  # parses the central directory only
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
@@ -212,7 +219,7 @@ class ZipHandler(FormatHandler):
             )
             for i in infos
         ]
-        findings += self._structure(ctx, entries, central_offsets)
+        findings += self._structure(ctx, stream, entries, central_offsets)
         names = [e.name for e in entries]
         kind = _kind(names)
         ctx.detected_format = kind
@@ -227,10 +234,13 @@ class ZipHandler(FormatHandler):
 
     # -- structure checks ----------------------------------------------------------------
     def _structure(
-        self, ctx: ScanContext, entries: list[_Entry], central_offsets: set[int]
+        self,
+        ctx: ScanContext,
+        stream: BinaryIO,
+        entries: list[_Entry],
+        central_offsets: set[int],
     ) -> list[Finding]:
         out: list[Finding] = []
-        stream = ctx.stream
         seen: set[str] = set()
         for e in entries:
             if e.name in seen:
@@ -425,27 +435,33 @@ def _open_member(
     stream: BinaryIO, e: _Entry, size: int, budget: int, local: tuple[str, int, int, int] | None
 ) -> tuple[BinaryIO, int, int | None]:
     """A readable stream of the member's content, its length and its CRC (None if not
-    computed); ``local`` is its parsed local header."""
+    computed); ``local`` is its parsed local header.
+
+    Members up to ``_SPOOL`` bytes (packed) are read in one call and handed on in memory
+    (stored ones are read whole for their CRC anyway); larger ones are read in place."""
     if local is None:
         raise _MemberError("zip-unreadable-member", "no local header")
     start = local[3]
     if start + e.csize > size:
         raise _MemberError("zip-unreadable-member", "data runs past the end of the file")
-    if e.method == 0:
-        view = SliceStream(stream, start, e.csize)
-        crc = None
-        if e.csize <= _SPOOL:
-            crc = zlib.crc32(view.read())
-            view.seek(0)
-        return cast(BinaryIO, view), e.csize, crc
-    if e.method not in (8, 12):
+    if e.method not in (0, 8, 12):
         raise _MemberError("zip-unreadable-member", f"compression method {e.method} not supported")
+    src: BinaryIO
+    if e.csize <= _SPOOL:
+        stream.seek(start)
+        packed = stream.read(e.csize)
+        if e.method == 0:
+            return io.BytesIO(packed), e.csize, zlib.crc32(packed)
+        src = io.BytesIO(packed)
+    elif e.method == 0:
+        return cast(BinaryIO, SliceStream(stream, start, e.csize)), e.csize, None
+    else:
+        src = cast(BinaryIO, SliceStream(stream, start, e.csize))
     cap = min(budget, max(e.usize, 0))
-    out = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 - returned to caller
+    # below the spool size a SpooledTemporaryFile would only wrap a BytesIO
+    out = io.BytesIO() if cap < _SPOOL else tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
     try:
-        written, crc = _inflate(
-            e.method, cast(BinaryIO, SliceStream(stream, start, e.csize)), cast(BinaryIO, out), cap
-        )
+        written, crc = _inflate(e.method, src, cast(BinaryIO, out), cap)
     except (zlib.error, OSError, EOFError) as exc:
         out.close()
         raise _MemberError("zip-unreadable-member", f"corrupt data ({exc})") from None
@@ -456,7 +472,7 @@ def _open_member(
         out.close()
         raise _MemberError("archive-bomb", f"expands past {cap} bytes (declared {e.usize})")
     out.seek(0)
-    return out, written, crc  # type: ignore[return-value]
+    return cast(BinaryIO, out), written, crc
 
 
 def _inflate(method: int, src: BinaryIO, out: BinaryIO, cap: int) -> tuple[int, int]:
