@@ -5,19 +5,23 @@ scanner does not load jinja2; ``_templates`` holds the handler and the findings.
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from collections.abc import Iterator, Sequence
 from functools import cache
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
 
 from aisec.artifacts._format_findings import short
+from aisec.artifacts._template_lexer import fast_tokens
+from aisec.artifacts._template_parser import EXTENSION_TAGS, fast_parse
 from aisec.artifacts._templates import TemplateIssue, _fallback
 from aisec.core.errors import ScanError
 from aisec.core.findings import Severity
 
-__all__ = ["parse_and_walk"]
+__all__ = ["parse", "parse_and_walk"]
 
 _MAX_NODES = 200_000
 _MAX_FOLD_CHARS = 4096
@@ -141,11 +145,14 @@ _UNKNOWN = _Unknown()
 _Value = str | int | float | bool | None | list[object] | dict[str, object] | tuple[object, ...]
 
 
+_NAME_PARTS = re.compile(r"[.\[\]]")
+
+
 def _is_bad_name(name: str) -> bool:
     """An attribute/key name that reaches Python internals or the OS."""
     if not name:
         return False
-    parts = [p for p in re.split(r"[.\[\]]", name) if p]
+    parts = [p for p in _NAME_PARTS.split(name) if p]
     return any(p.startswith("_") or p.lower() in _DANGEROUS_NAMES for p in parts)
 
 
@@ -290,36 +297,52 @@ class _Analyser:
         return [s for s in found if _is_bad_name(s)]
 
     def walk(self, node: nodes.Node) -> None:
+        """Visits ``node`` and its descendants in ``iter_child_nodes`` order (depth first,
+        fields in declaration order), reading the fields directly: jinja2's generator
+        pair is most of a walk's time."""
         self.count += 1
         if self.count > _MAX_NODES:
             raise ScanError("template AST exceeds the node limit")
-        self.visit(node)
-        for child in node.iter_child_nodes():
-            self.walk(child)
+        cls = type(node)
+        kind = _KINDS.get(cls)
+        if kind is None:
+            kind = _KINDS[cls] = _kind(cls)
+        if kind:
+            self.visit(node, kind)
+        for field in node.fields:
+            item = getattr(node, field, None)
+            if isinstance(item, list):
+                for child in item:
+                    if isinstance(child, nodes.Node):
+                        self.walk(child)
+            elif isinstance(item, nodes.Node):
+                self.walk(item)
 
-    def visit(self, node: nodes.Node) -> None:
-        if isinstance(node, nodes.Assign | nodes.AssignBlock):
-            self._record_assignment(node)
-        elif isinstance(node, nodes.Getattr):
+    def visit(self, node: Any, kind: str) -> None:
+        """Checks one node; ``kind`` is ``_kind(type(node))``."""
+        if kind == "name":
+            if node.ctx != "load":
+                self.stored.add(node.name)
+            elif node.name in _SUSPICIOUS_GLOBALS and node.name not in self.stored:
+                self.add("suspicious-global", Severity.HIGH, f"uses global {node.name!r}", node)
+        elif kind == "const":
+            if isinstance(node.value, str) and _DUNDER_TEXT.search(node.value):
+                self.add("ssti", Severity.CRITICAL, f"dunder name in string {node.value!r}", node)
+        elif kind == "getattr":
             if _is_bad_name(node.attr):
                 self.add("ssti", Severity.CRITICAL, f"attribute access .{node.attr}", node)
-        elif isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Slice):
-            self.check_name_sink(node.arg, "subscript", node)
-        elif isinstance(node, nodes.Filter | nodes.Test):
+        elif kind == "getitem":
+            if not isinstance(node.arg, nodes.Slice):
+                self.check_name_sink(node.arg, "subscript", node)
+        elif kind == "filter":
             self._visit_filter(node)
-        elif isinstance(node, nodes.Call):
+        elif kind == "call":
             self._visit_call(node)
-        elif isinstance(node, nodes.Name) and node.ctx == "load":
-            if node.name in _SUSPICIOUS_GLOBALS and node.name not in self.stored:
-                self.add("suspicious-global", Severity.HIGH, f"uses global {node.name!r}", node)
-        elif isinstance(node, nodes.Name):
-            self.stored.add(node.name)
-        elif isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
+        elif kind == "assign":
+            self._record_assignment(node)
+        elif kind == "loader":
             self.add("include", Severity.MEDIUM, f"{type(node).__name__.lower()} tag", node)
-        elif isinstance(node, nodes.Const) and isinstance(node.value, str):
-            if _DUNDER_TEXT.search(node.value):
-                self.add("ssti", Severity.CRITICAL, f"dunder name in string {node.value!r}", node)
-        elif isinstance(node, nodes.Keyword) and _is_bad_name(node.key):
+        elif kind == "keyword" and _is_bad_name(node.key):
             self.add("ssti", Severity.CRITICAL, f"keyword argument {node.key}=", node)
 
     def check_name_sink(self, expr: nodes.Node, label: str, node: nodes.Node) -> None:
@@ -383,6 +406,25 @@ class _Analyser:
                 for field in _FORMAT_FIELD.findall(value):
                     if _is_bad_name(field.strip("{}").split(":", 1)[0].split("!", 1)[0]):
                         self.add("ssti", Severity.CRITICAL, f"format field {field}", node)
+
+
+# What ``visit`` checks, by node class; the walk skips the call for the other classes.
+_KIND_OF: tuple[tuple[tuple[type[nodes.Node], ...], str], ...] = (
+    ((nodes.Assign, nodes.AssignBlock), "assign"),
+    ((nodes.Getattr,), "getattr"),
+    ((nodes.Getitem,), "getitem"),
+    ((nodes.Filter, nodes.Test), "filter"),
+    ((nodes.Call,), "call"),
+    ((nodes.Name,), "name"),
+    ((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends), "loader"),
+    ((nodes.Const,), "const"),
+    ((nodes.Keyword,), "keyword"),
+)
+_KINDS: dict[type[nodes.Node], str] = {}
+
+
+def _kind(cls: type[nodes.Node]) -> str:
+    return next((kind for types, kind in _KIND_OF if issubclass(cls, types)), "")
 
 
 _BUILDING_FILTERS = frozenset({"join", "format", "replace", "reverse", "lower", "upper"})
@@ -566,11 +608,37 @@ def _apply_method(method: str, base: object, args: list[object]) -> list[object]
     return []
 
 
+def parse(source: str) -> nodes.Template:
+    """``Environment.parse(source)`` of the scanner's environment, through the fast lexer
+    and parser where they take the template (the same tree; see _template_parser), else
+    through jinja2 (which also raises the errors)."""
+    env = _environment()
+    if _fast_path_applies():
+        tokens = fast_tokens(source, env.lexer)
+        tree = None if tokens is None else fast_parse(tokens)
+        if tree is not None:
+            return tree
+    return env.parse(source)
+
+
+@cache
+def _fast_path_applies() -> bool:
+    """The fast parser is jinja2 3.1's and knows the tags of the environment's extensions
+    (the fast lexer checks jinja2's lexer rules itself)."""
+    try:
+        version = importlib.metadata.version("jinja2")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    env = _environment()
+    tags = {tag for ext in env.extensions.values() for tag in ext.tags}
+    return version.startswith("3.1.") and tags == EXTENSION_TAGS
+
+
 def parse_and_walk(source: str) -> list[TemplateIssue]:
     """Issues in ``source`` (at most ``MAX_TEMPLATE_CHARS``): jinja2 parses it, nothing
     renders it; the text fallback judges what the parser cannot."""
     try:
-        tree = _environment().parse(source)
+        tree = parse(source)
     except jinja2.TemplateSyntaxError as exc:
         # jinja2 (what transformers and llama-cpp-python use) cannot run it either
         issue = TemplateIssue("parse-error", Severity.INFO, f"{exc.message}", exc.lineno)
