@@ -30,6 +30,7 @@ __all__ = ["VERDICTS", "FileResult", "ScanReport", "scan_bytes", "scan_path", "v
 VERDICTS = ("clean", "suspicious", "malicious", "error")
 _RANK = {v: i for i, v in enumerate(("clean", "suspicious", "error", "malicious"))}
 _HEAD = 4096
+_DEFAULT_LIMITS = Limits()  # frozen: one instance serves every scan
 _READ_SMALL = 256 << 10  # files up to this size are read in one call and scanned in memory
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 # Failures of the underlying stream (a truncated archive member): the data, not our code.
@@ -43,14 +44,22 @@ def _read_errors() -> tuple[type[BaseException], ...]:
     return _READ_ERRORS if tarfile is None else (*_READ_ERRORS, tarfile.TarError)
 
 
+# Severity's own comparisons go through Python-level rank lookups; a verdict is taken for
+# every file and member, so it ranks through this table instead.
+_SEVERITY_RANK = {s: s.rank for s in Severity}
+_HIGH = Severity.HIGH.rank
+_LOW = Severity.LOW.rank
+
+
 def verdict_of(findings: Iterable[Finding], error: str | None = None) -> str:
     """malicious (any high/critical finding) > error > suspicious (low/medium) > clean."""
-    worst = max((f.severity for f in findings), default=None)
-    if worst is not None and worst >= Severity.HIGH:
+    rank = _SEVERITY_RANK
+    worst = max([rank[f.severity] for f in findings], default=-1)
+    if worst >= _HIGH:
         return "malicious"
     if error is not None:
         return "error"
-    if worst is not None and worst >= Severity.LOW:
+    if worst >= _LOW:
         return "suspicious"
     return "clean"
 
@@ -266,9 +275,11 @@ def _embedded_zip(ctx: ScanContext, head: bytes) -> list[Finding]:
 
 
 def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
-    import aisec.artifacts  # noqa: F401 - registers every handler
+    if "aisec.artifacts" not in sys.modules:  # scanned without importing the package
+        import aisec.artifacts  # noqa: F401 - registers every handler
 
     failures: list[str] = []
+    tell = ctx.stream.tell
     for handler in HANDLERS:
         try:
             claimed = handler.sniff(head, ctx)
@@ -278,7 +289,7 @@ def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
             failures.append(f"{handler.name} sniffer failed ({type(exc).__name__}: {exc})")
             continue
         finally:
-            if ctx.stream.tell() != 0:  # sniffers that peek into the stream
+            if tell() != 0:  # sniffers that peek into the stream
                 ctx.stream.seek(0)
         if claimed:
             return handler
@@ -323,7 +334,7 @@ def scan_path(
     that does not exist; a file that cannot be judged gets the ``error`` verdict.
     """
     items = [paths] if isinstance(paths, str | Path) else list(paths)
-    scanner = _Scanner(limits or Limits())
+    scanner = _Scanner(limits or _DEFAULT_LIMITS)
     for path, known in _walk([Path(p) for p in items], recursive):
         display = str(path)
         try:
@@ -370,6 +381,6 @@ def scan_path(
 
 def scan_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits | None = None) -> ScanReport:
     """Scan in-memory bytes as if they were a file called ``name``."""
-    scanner = _Scanner(limits or Limits())
+    scanner = _Scanner(limits or _DEFAULT_LIMITS)
     scanner.scan_stream(io.BytesIO(data), name, len(data), 0)
     return ScanReport(tuple(r for r in scanner.results if r is not None))
