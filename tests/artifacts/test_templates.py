@@ -124,6 +124,12 @@ def test_deeply_nested_template_ends_in_a_finding() -> None:
     assert "parse-error" in kinds
 
 
+def test_float_in_non_ascii_digits_is_a_parse_error_not_a_crash() -> None:
+    # jinja2's lexer takes "\u0663.\u0663" as a float and ast.literal_eval raises SyntaxError
+    issues = analyse_template("{{ \u0663.\u0663 }}{{ cycler.__init__.__globals__ }}")
+    assert {i.kind for i in issues} == {"parse-error", "ssti"}
+
+
 def test_oversized_template_is_reported() -> None:
     kinds = {i.kind for i in analyse_template("{{ x }}" * 200_000)}
     assert "too-large" in kinds

@@ -643,7 +643,9 @@ def parse_and_walk(source: str) -> list[TemplateIssue]:
         # jinja2 (what transformers and llama-cpp-python use) cannot run it either
         issue = TemplateIssue("parse-error", Severity.INFO, f"{exc.message}", exc.lineno)
         return [issue, *_fallback(source)]
-    except (ValueError, OverflowError) as exc:  # e.g. an integer literal past str->int limits
+    # an integer literal past str->int limits; a float in non-ASCII digits, which jinja2's
+    # lexer matches and hands to ast.literal_eval
+    except (ValueError, OverflowError, SyntaxError) as exc:
         issue = TemplateIssue("parse-error", Severity.INFO, str(exc)[:120])
         return [issue, *_fallback(source)]
     except RecursionError:
