@@ -4,6 +4,7 @@ peeled under size and ratio limits, then the content is scanned as its own entry
 from __future__ import annotations
 
 import bz2
+import io
 import lzma
 import tempfile
 import zlib
@@ -73,7 +74,10 @@ class CompressedHandler(FormatHandler):
             limits.max_archive_total_bytes,
             max(int(ctx.size * limits.max_compression_ratio), BOMB_FLOOR),
         )
-        out = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 - closed below
+        # below the spool size a SpooledTemporaryFile would only wrap a BytesIO
+        out: Any = io.BytesIO()
+        if cap >= _SPOOL:
+            out = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 - closed below
         try:
             written = self._inflate(ctx, kind, out, cap)
             if written > cap:
@@ -85,7 +89,7 @@ class CompressedHandler(FormatHandler):
             out.seek(0)
             if ctx.scan_nested is not None:
                 name = ctx.display_path.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "payload"
-                ctx.scan_nested(out, name, written)  # type: ignore[arg-type]
+                ctx.scan_nested(out, name, written)
             return []
         finally:
             out.close()

@@ -10,6 +10,7 @@ on what precedes the break.
 
 from __future__ import annotations
 
+import io
 import mmap
 import os
 from collections.abc import Callable
@@ -184,6 +185,8 @@ def open_buffer(data: bytes | BinaryIO, ctx: ScanContext) -> Any:
     if isinstance(data, bytes | bytearray | memoryview):
         return bytes(data)
     limit = ctx.limits.max_pickle_bytes
+    if isinstance(data, io.BytesIO):  # an archive member or a small file, in memory
+        return _bounded_read(data, limit, ctx)
     fileno = -1
     # A SpooledTemporaryFile (a decompressed member) still in memory would move itself to
     # a file on disk when asked for its descriptor: read it instead.
@@ -201,6 +204,10 @@ def open_buffer(data: bytes | BinaryIO, ctx: ScanContext) -> Any:
         # mapped, not read: large payloads are skipped by offset, and the opcode limit
         # bounds the walk, so a real file needs no byte limit
         return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+    return _bounded_read(data, limit, ctx)
+
+
+def _bounded_read(data: BinaryIO, limit: int, ctx: ScanContext) -> bytes:
     raw = data.read(limit + 1)
     if len(raw) > limit:
         raise ScanError(

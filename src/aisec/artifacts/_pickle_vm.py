@@ -256,7 +256,8 @@ class Machine:
         return g
 
     def _call(self, func: Any, args: Any, offset: int, op: str) -> Any:
-        if isinstance(func, Global) and func.full in IMPORT_PRIMITIVES:
+        imported = type(func) is Global
+        if imported and func.full in IMPORT_PRIMITIVES:
             # numpy's ufunc reconstructor imports module.name: judge it as that import
             parts = [fold(a) for a in args] if isinstance(args, tuple) else []
             if len(parts) == 2 and isinstance(parts[0], str) and isinstance(parts[1], str):
@@ -264,12 +265,12 @@ class Machine:
             self.events.append(Event("dynamic-global", offset, None, render_value(args)))
             return Unknown(f"import through {func.full}")
         call = Call(func, args, offset, op)
-        if not (isinstance(func, Global) and func.kind is GlobalClass.SAFE):
+        if not imported or func.kind is not GlobalClass.SAFE:
             self.calls.append(call)
             self.events.append(Event("call", offset, call))
-        if isinstance(args, tuple):
+        if type(args) is tuple:
             for a in args:
-                if isinstance(a, Call):
+                if type(a) is Call:
                     a.used = True
         return call
 
@@ -378,6 +379,11 @@ class Machine:
                         if op == 0x93:  # STACK_GLOBAL
                             name = stack.pop()
                             push(self._global(stack.pop(), name, pos, "STACK_GLOBAL"))
+                            pos += 1
+                            continue
+                        if op == 0x81:  # NEWOBJ
+                            args = stack.pop()
+                            push(self._call(stack.pop(), args, pos, "NEWOBJ"))
                             pos += 1
                             continue
                     elif op >= 0x60:
@@ -952,19 +958,19 @@ class Machine:
             raise Malformed(at, f"APPEND on {type(target).__name__}")
 
     def _build(self, obj: Any, state: Any, at: int) -> None:
-        self._mark_used([state])
-        if isinstance(obj, Call):
+        # exact type tests: the machine makes every value, and no symbol class is subclassed
+        if type(state) is Call:
+            state.used = True
+        if type(obj) is Call:
             obj.state = state
-        if isinstance(obj, Global):
+        elif type(obj) is Global:
             # setattr on a class, function or module: monkeypatching at load time.
             self.events.append(Event("build-global", at, obj, render_value(state)))
-        dicts = [state]
-        if isinstance(state, tuple) and len(state) == 2:
-            dicts = list(state)
-        for d in dicts:
-            if isinstance(d, DictV):
+        for d in state if isinstance(state, tuple) and len(state) == 2 else (state,):
+            if type(d) is DictV:
                 for k in d[::2]:
-                    if isinstance(k, str) and k.startswith("__") and k.endswith("__"):
+                    # "__" in k: a cheap first test, as most keys hold no double underscore
+                    if type(k) is str and "__" in k and k.startswith("__") and k.endswith("__"):
                         self.events.append(Event("build-dunder", at, obj, k))
 
     def _discard(self, items: list[Any], at: int) -> None:
