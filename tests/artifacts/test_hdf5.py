@@ -163,3 +163,20 @@ def test_weights_file_inside_a_keras_archive_is_walked_from_memory(tmp_path: Pat
         zf.writestr("weights.h5", p.read_bytes())
     report = scan_bytes(buf.getvalue(), "bundle.zip")
     assert "hdf5-external-link" in {f.rule_id for f in report.findings}
+
+
+def test_damaged_object_met_during_the_walk_is_unreadable_not_a_crash(tmp_path: Path) -> None:
+    # the object header of "b" gets a version that does not exist: the groups still list it,
+    # so the error comes from inside the link visit (once a SystemError that killed the worker)
+    p = tmp_path / "damaged.h5"
+    with h5py.File(p, "w") as f:
+        f.create_dataset("a", data=[1, 2, 3])
+        f.create_dataset("b", data=[4])
+        addr = h5py.h5o.get_info(f.id, b"b").addr
+    data = bytearray(p.read_bytes())
+    data[addr] = 9
+    p.write_bytes(bytes(data))
+    result = scan_path(p).files[0]
+    assert result.verdict == "error"
+    assert "unreadable HDF5" in (result.error or "")
+    assert "object header version" in (result.error or "")

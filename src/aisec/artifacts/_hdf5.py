@@ -67,13 +67,16 @@ def _attr_text(value: object) -> str | None:
 
 
 def _config_findings(
-    f: h5py.File, path: str, limit: int, payloads: list[tuple[str, bytes]]
+    node: Any, path: str, limit: int, payloads: list[tuple[str, bytes]]
 ) -> list[Finding]:
+    """Keras configs in the root's attributes; ``node`` is the root as ``f["/"]`` gives it."""
+    import h5py
+
     findings: list[Finding] = []
     for attr in _CONFIG_ATTRS:
-        if attr not in f.attrs:
+        if not h5py.h5a.exists(node.id, attr.encode()):  # what ``attr in f.attrs`` asks
             continue
-        text = _attr_text(f.attrs[attr])
+        text = _attr_text(h5py.AttributeManager(node)[attr])
         if text is None:
             continue
         data = text.encode("utf-8")
@@ -86,21 +89,26 @@ def _config_findings(
     return findings
 
 
-def _walk_findings(f: h5py.File, path: str) -> list[Finding]:
+def _walk_findings(root: h5py.h5g.GroupID, path: str) -> list[Finding]:
     """External links, external storage and virtual datasets, without following any.
 
     One recursive link visit inside libhdf5 (H5Lvisit, which enters each group once), not
     the high-level API's object per name: about twenty times fewer Python calls a file.
+    An error inside the callback ends the visit and is raised after it (raised through
+    libhdf5 it would become a SystemError that ends the worker).
     """
     import h5py
 
+    open_object = h5py.h5o.open
+    dataset_id = h5py.h5d.DatasetID
+    hard, external = h5py.h5l.TYPE_HARD, h5py.h5l.TYPE_EXTERNAL
     findings: list[Finding] = []
-    root = h5py.h5g.open(f.id, b"/")
     seen = 0
     stop: str | None = None
+    failure: Exception | None = None
 
     def visit(raw: bytes, info: Any) -> object:
-        nonlocal seen, stop
+        nonlocal seen, stop, failure
         seen += 1
         if seen > _MAX_OBJECTS:
             stop = f"{path}: more than {_MAX_OBJECTS} HDF5 objects"
@@ -108,38 +116,46 @@ def _walk_findings(f: h5py.File, path: str) -> list[Finding]:
         if raw.count(b"/") >= _MAX_DEPTH:
             stop = f"{path}: HDF5 groups nest deeper than {_MAX_DEPTH}"
             return stop
-        name = "/" + os.fsdecode(raw)
-        if info.type == h5py.h5l.TYPE_EXTERNAL:
-            target, obj_path = root.links.get_val(raw)
-            findings.append(
-                format_finding(
-                    "hdf5-external-link",
-                    "HDF5 file links to an object in another file",
-                    Severity.HIGH,
-                    path,
-                    f"{name} -> {os.fsdecode(target)}:{os.fsdecode(obj_path)}",
-                    _REMEDIATION_LINK,
-                    pointer=name,
+        try:
+            kind = info.type
+            if kind == hard:
+                obj = open_object(root, raw)
+                if isinstance(obj, dataset_id):
+                    findings.extend(_dataset_findings(obj.get_create_plist(), raw, path))
+            elif kind == external:
+                target, obj_path = root.links.get_val(raw)
+                name = "/" + os.fsdecode(raw)
+                findings.append(
+                    format_finding(
+                        "hdf5-external-link",
+                        "HDF5 file links to an object in another file",
+                        Severity.HIGH,
+                        path,
+                        f"{name} -> {os.fsdecode(target)}:{os.fsdecode(obj_path)}",
+                        _REMEDIATION_LINK,
+                        pointer=name,
+                    )
                 )
-            )
-        elif info.type == h5py.h5l.TYPE_HARD:
-            obj = h5py.h5o.open(root, raw)
-            if isinstance(obj, h5py.h5d.DatasetID):
-                findings.extend(_dataset_findings(obj.get_create_plist(), name, path))
+        except Exception as exc:  # raised below, once libhdf5 has returned
+            failure = exc
+            return failure
         return None  # soft links name something inside this file: nothing to report
 
     root.links.visit(visit, info=True)
+    if failure is not None:
+        raise failure
     if stop is not None:
         raise ScanError(stop)
     return findings
 
 
-def _dataset_findings(dcpl: Any, name: str, path: str) -> list[Finding]:
+def _dataset_findings(dcpl: Any, raw: bytes, path: str) -> list[Finding]:
     import h5py
 
     out: list[Finding] = []
     count = dcpl.get_external_count()
     if count > 0:
+        name = "/" + os.fsdecode(raw)
         files = ", ".join(os.fsdecode(dcpl.get_external(i)[0]) for i in range(min(count, 5)))
         out.append(
             format_finding(
@@ -153,6 +169,7 @@ def _dataset_findings(dcpl: Any, name: str, path: str) -> list[Finding]:
             )
         )
     if dcpl.get_layout() == h5py.h5d.VIRTUAL:
+        name = "/" + os.fsdecode(raw)
         names = {str(dcpl.get_virtual_filename(j)) for j in range(dcpl.get_virtual_count())}
         sources = ", ".join(sorted(names)[:5])
         out.append(
@@ -178,25 +195,53 @@ _MAX_IN_MEMORY = 1 << 30
 _Outcome = tuple[list[Finding], list[tuple[str, bytes]]] | str
 
 
-def _open(source: str | bytes) -> h5py.File:
-    """A file on disk, or bytes as an in-memory file image (libhdf5's core driver: no
-    Python callback per read, as a file object would need)."""
+def _open(source: str | bytes) -> h5py.h5f.FileID:
+    """A file on disk, opened as ``h5py.File(path, "r")`` opens it, or bytes as an
+    in-memory file image (libhdf5's core driver: no Python callback per read, as a file
+    object would need). Low-level calls: the high-level File costs more than its open."""
     import h5py  # imported on first use: it costs a quarter second of start-up
+    from h5py._hl.compat import filename_encode  # how h5py.File spells a path for libhdf5
 
-    if isinstance(source, str):
-        return h5py.File(source, "r")
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    if isinstance(source, str):
+        # h5py.File's access list: the library defaults but for these version bounds
+        fapl.set_libver_bounds(h5py.h5f.LIBVER_EARLIEST, h5py.h5f.LIBVER_LATEST)
+        return h5py.h5f.open(filename_encode(source), h5py.h5f.ACC_RDONLY, fapl=fapl)
     fapl.set_fapl_core(backing_store=False)
     fapl.set_file_image(source)
-    return h5py.File(h5py.h5f.open(b"memory-image", h5py.h5f.ACC_RDONLY, fapl=fapl))
+    return h5py.h5f.open(b"memory-image", h5py.h5f.ACC_RDONLY, fapl=fapl)
+
+
+def _close(fid: h5py.h5f.FileID) -> None:
+    """What ``h5py.File.close`` does: every object of the file first, then the file, so
+    the next in-memory image (same name) can never meet this one still open."""
+    import h5py
+
+    fid._close_open_objects(h5py.h5f.OBJ_LOCAL | ~h5py.h5f.OBJ_FILE)
+    fid._close_open_objects(h5py.h5f.OBJ_LOCAL | h5py.h5f.OBJ_FILE)
+    fid.close()
 
 
 def _analyse(source: str | bytes, path: str, json_limit: int) -> _Outcome:
+    import h5py
+
     payloads: list[tuple[str, bytes]] = []
     try:
-        with _open(source) as f:
-            findings = _config_findings(f, path, json_limit, payloads)
-            return findings + _walk_findings(f, path), payloads
+        fid = _open(source)
+        try:
+            # "/" opened as ``f.attrs`` opened it first, so a damaged root fails the same way
+            oid = h5py.h5o.open(fid, b"/")
+            if isinstance(oid, h5py.h5g.GroupID):
+                node: Any = h5py.Group(oid)
+            elif isinstance(oid, h5py.h5d.DatasetID):  # a root that is no group: h5py's
+                node = h5py.Dataset(oid, readonly=True)  # wrapping, then h5g.open fails
+            else:
+                node = h5py.Datatype(oid)
+            findings = _config_findings(node, path, json_limit, payloads)
+            root = oid if isinstance(oid, h5py.h5g.GroupID) else h5py.h5g.open(fid, b"/")
+            return findings + _walk_findings(root, path), payloads
+        finally:
+            _close(fid)
     except ScanError as exc:
         return exc.message
     except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:

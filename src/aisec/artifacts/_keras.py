@@ -44,9 +44,11 @@ _MAX_PAYLOAD_B64 = 512 << 20
 _LOOKUP_LAYERS = frozenset(
     {"StringLookup", "IntegerLookup", "TextVectorization", "IndexLookup", "CategoryEncoding"}
 )
-_GADGET_STRING = re.compile(
-    r"[.>:/ ](?:enable_unsafe_deserialization|get_file|load_model|import_module)$"
-)
+_GADGETS = ("enable_unsafe_deserialization", "get_file", "load_model", "import_module")
+_GADGET_STRING = re.compile(rf"[.>:/ ](?:{'|'.join(_GADGETS)})$")
+# How a string _GADGET_STRING matches must end ($ also matches before a final newline):
+# a cheap test that spares the regex search for nearly every string of a config.
+_GADGET_TAILS = (*_GADGETS, *(g + "\n" for g in _GADGETS))
 _MAX_DEPTH = 200
 
 # Modules whose members run code, touch files or the network when called or built.
@@ -215,8 +217,11 @@ def is_keras_config(obj: object) -> bool:
     return "module" in obj and "class_name" in obj and "registered_name" in obj
 
 
+_KERAS_PREFIXES = tuple(p + "." for p in _KERAS_PACKAGES)
+
+
 def _module_is_keras(module: str) -> bool:
-    return any(module == p or module.startswith(p + ".") for p in _KERAS_PACKAGES)
+    return module in _KERAS_PACKAGES or module.startswith(_KERAS_PREFIXES)
 
 
 def _danger_module(module: str) -> bool:
@@ -275,43 +280,71 @@ def _lambda_evidence(function: object) -> str:
     return f"Lambda bytecode ({len(code)} base64 chars); {label}{shown}"
 
 
-def _pointer_part(key: str | int) -> str:
+def _pointer_part(key: object) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
 class _Walker:
+    """Visits every dict, list and string of a config depth first, last key first.
+
+    The keys from the root to the node being checked are kept raw in ``path``; the JSON
+    pointer is spelled out only for the few nodes that produce an issue.
+    """
+
     def __init__(self) -> None:
         self.issues: list[KerasIssue] = []
         self.count = 0
+        self.path: list[object] = []
+
+    def pointer(self, suffix: str = "") -> str:
+        """JSON pointer of the node being checked (``/`` for the root), plus ``suffix``."""
+        text = "".join(["/" + _pointer_part(key) for key in self.path]) + suffix
+        return text or "/"
 
     def add(
-        self, rule: str, title: str, sev: Severity, evidence: str, pointer: str, fix: str
+        self, rule: str, title: str, sev: Severity, evidence: str, fix: str, suffix: str = ""
     ) -> None:
-        self.issues.append(KerasIssue(rule, title, sev, evidence, pointer or "/", fix))
+        """An issue at the node being checked (``suffix``: a path below it)."""
+        self.issues.append(KerasIssue(rule, title, sev, evidence, self.pointer(suffix), fix))
 
     def walk(self, root: object) -> None:
-        stack: list[tuple[object, str, int]] = [(root, "", 0)]
-        while stack:
-            node, pointer, depth = stack.pop()
-            self.count += 1
-            if self.count > _MAX_NODES or depth > _MAX_DEPTH:
-                raise ScanError("Keras config exceeds the size/depth limit")
-            if isinstance(node, dict):
-                if "class_name" in node:
-                    self.check_object(node, pointer)
-                else:
-                    self.check_legacy_function(node, pointer)
-                for key, value in node.items():
-                    if isinstance(value, dict | list | str):
-                        stack.append((value, f"{pointer}/{_pointer_part(key)}", depth + 1))
-            elif isinstance(node, list):
-                for i, value in enumerate(node):
-                    if isinstance(value, dict | list | str):
-                        stack.append((value, f"{pointer}/{i}", depth + 1))
-            elif isinstance(node, str) and len(node) < 512:
-                self.check_string(node, pointer)
+        self.count += 1
+        if isinstance(root, dict | list):
+            self.enter(root, 0)
+        elif isinstance(root, str) and len(root) < 512 and root.endswith(_GADGET_TAILS):
+            self.check_string(root)
 
-    def check_object(self, obj: dict[str, object], pointer: str) -> None:
+    def enter(self, node: dict[object, object] | list[object], depth: int) -> None:
+        """Check a container, then its items; one Python frame per level of nesting."""
+        items: Iterator[tuple[object, object]]
+        if isinstance(node, dict):
+            if "class_name" in node:
+                self.check_object(node)
+            elif "function_type" in node:
+                self.check_legacy_function(node)
+            items = reversed(node.items())
+        else:
+            items = zip(range(len(node) - 1, -1, -1), reversed(node), strict=True)
+        depth += 1
+        path = self.path
+        for key, value in items:
+            if isinstance(value, str):
+                self.count += 1
+                if self.count > _MAX_NODES or depth > _MAX_DEPTH:
+                    raise ScanError("Keras config exceeds the size/depth limit")
+                if len(value) < 512 and value.endswith(_GADGET_TAILS):
+                    path.append(key)
+                    self.check_string(value)
+                    path.pop()
+            elif isinstance(value, dict | list):
+                self.count += 1
+                if self.count > _MAX_NODES or depth > _MAX_DEPTH:
+                    raise ScanError("Keras config exceeds the size/depth limit")
+                path.append(key)
+                self.enter(value, depth)
+                path.pop()
+
+    def check_object(self, obj: dict[object, object]) -> None:
         class_name = obj.get("class_name")
         module = obj.get("module")
         registered = obj.get("registered_name")
@@ -320,9 +353,9 @@ class _Walker:
             return
         cfg = config if isinstance(config, dict) else {}
         if class_name == "TorchModuleWrapper" or class_name.endswith(">TorchModuleWrapper"):
-            self.check_torch_wrapper(cfg, pointer)
+            self.check_torch_wrapper(cfg)
         if class_name in _LOOKUP_LAYERS:
-            self.check_vocabulary(class_name, cfg.get("vocabulary"), pointer)
+            self.check_vocabulary(class_name, cfg.get("vocabulary"))
         registered_lambda = isinstance(registered, str) and (
             registered == "Lambda" or registered.endswith(">Lambda")
         )
@@ -331,29 +364,26 @@ class _Walker:
             or class_name.endswith(">Lambda")
             or registered_lambda
         ):
-            self.check_lambda_layer(class_name, config, pointer)
+            self.check_lambda_layer(class_name, config)
         if class_name == "__lambda__":
             self.add(
                 "keras-lambda-bytecode",
                 "Keras config carries a serialized Python lambda",
                 Severity.CRITICAL,
                 _lambda_evidence(obj),
-                pointer,
                 _REMEDIATION_LAMBDA,
             )
             return
         if class_name == "function" and isinstance(config, str):
             target = f"{module}.{config}" if isinstance(module, str) and module else config
-            self.check_reference(
-                target, module if isinstance(module, str) else None, pointer, function=True
-            )
+            self.check_reference(target, module if isinstance(module, str) else None, function=True)
             return
         if class_name in _VALUE_MARKERS:
             return
         if isinstance(module, str) and module:
-            self.check_reference(f"{module}.{class_name}", module, pointer)
+            self.check_reference(f"{module}.{class_name}", module)
         elif "." in class_name or _danger_name(class_name):
-            self.check_reference(class_name, None, pointer)
+            self.check_reference(class_name, None)
         if isinstance(registered, str) and ">" in registered:
             package = registered.split(">", 1)[0]
             if package.lower() not in ("keras", "keras_hub", "keras_nlp", "keras_cv"):
@@ -362,11 +392,10 @@ class _Walker:
                     "Keras config needs a custom object from outside Keras",
                     Severity.MEDIUM,
                     f"registered_name {registered!r}",
-                    pointer,
                     _REMEDIATION_CUSTOM,
                 )
 
-    def check_torch_wrapper(self, cfg: dict[str, object], pointer: str) -> None:
+    def check_torch_wrapper(self, cfg: dict[object, object]) -> None:
         # Keras 3 stores torch.save(module) as base64; from_config torch.loads it (pickle)
         blob = cfg.get("module")
         payload = None
@@ -382,13 +411,13 @@ class _Walker:
                 "Keras TorchModuleWrapper unpickles a PyTorch module when the model loads",
                 Severity.MEDIUM,
                 f"embedded torch.save payload of {size} bytes (scanned as its own entry)",
-                pointer or "/",
+                self.pointer(),
                 _REMEDIATION_CUSTOM,
                 payload,
             )
         )
 
-    def check_vocabulary(self, class_name: str, vocabulary: object, pointer: str) -> None:
+    def check_vocabulary(self, class_name: str, vocabulary: object) -> None:
         # a string vocabulary is a path Keras reads at load time (tf.io.gfile)
         if not isinstance(vocabulary, str) or not vocabulary:
             return
@@ -404,41 +433,36 @@ class _Walker:
             "Keras layer reads a file named in its config when the model loads",
             Severity.HIGH if escapes else Severity.MEDIUM,
             f"{class_name} vocabulary {vocabulary[:120]!r}",
-            pointer,
             "Do not load this model: the vocabulary path can read local or remote files. "
             "Re-export with the vocabulary inlined (Keras stores it in assets/).",
         )
 
-    def check_string(self, value: str, pointer: str) -> None:
-        """Strings naming Keras gadgets anywhere in a config (CVE-2025-8747/9906 style)."""
+    def check_string(self, value: str) -> None:
+        """Strings naming Keras gadgets anywhere in a config (CVE-2025-8747/9906 style);
+        called for those under 512 characters that end like one (``_GADGET_TAILS``)."""
         if _GADGET_STRING.search(value):
             self.add(
                 "keras-unsafe-module",
                 "Keras config names a function that fetches files or disables safe mode",
                 Severity.HIGH,
                 f"string {value[:120]!r}",
-                pointer,
                 _REMEDIATION_MODULE,
             )
 
-    def check_reference(
-        self, target: str, module: str | None, pointer: str, *, function: bool = False
-    ) -> None:
+    def check_reference(self, target: str, module: str | None, *, function: bool = False) -> None:
         """``target`` is the dotted name the loader would import (module + class/function);
         ``function``: it is called as a function (classes such as keras.utils.FeatureSpace
         are ordinary serializable layers)."""
         mod = module if module is not None else target.rsplit(".", 1)[0]
         name = target.rsplit(".", 1)[-1]
         if _module_is_keras(mod):
-            segments = set(mod.split("."))
-            unsafe_place = function and bool(segments & _KERAS_UNSAFE_SEGMENTS)
+            unsafe_place = function and not _KERAS_UNSAFE_SEGMENTS.isdisjoint(mod.split("."))
             if unsafe_place or name in _DANGEROUS_FUNCTIONS:
                 self.add(
                     "keras-unsafe-module",
                     "Keras config calls a Keras function that fetches files or disables safe mode",
                     Severity.HIGH,
                     f"config names {target!r}",
-                    pointer,
                     _REMEDIATION_MODULE,
                 )
         elif _danger_module(mod) or _danger_name(name):
@@ -447,7 +471,6 @@ class _Walker:
                 "Keras config imports a dangerous module or function",
                 Severity.CRITICAL,
                 f"config names {target!r}",
-                pointer,
                 _REMEDIATION_MODULE,
             )
         elif module is not None or "." in target:
@@ -456,11 +479,10 @@ class _Walker:
                 "Keras config imports a class or function from outside Keras",
                 Severity.MEDIUM,
                 f"config names {target!r}",
-                pointer,
                 _REMEDIATION_CUSTOM,
             )
 
-    def check_lambda_layer(self, class_name: str, config: object, pointer: str) -> None:
+    def check_lambda_layer(self, class_name: str, config: object) -> None:
         cfg = config if isinstance(config, dict) else {}
         if class_name in ("TFOpLambda", "SlicingOpLambda"):
             function = cfg.get("function")
@@ -470,7 +492,6 @@ class _Walker:
                     "Keras TFOpLambda layer calls a TensorFlow file or Python op",
                     Severity.HIGH,
                     f"tf.{function}",
-                    pointer,
                     _REMEDIATION_MODULE,
                 )
             return
@@ -479,15 +500,12 @@ class _Walker:
         if function_type == "function" and isinstance(function, str):
             module = cfg.get("module")
             target = f"{module}.{function}" if isinstance(module, str) and module else function
-            self.check_reference(
-                target, module if isinstance(module, str) else None, pointer, function=True
-            )
+            self.check_reference(target, module if isinstance(module, str) else None, function=True)
         self.add(
             "keras-lambda-layer",
             "Keras Lambda layer runs arbitrary Python when the model loads or runs",
             Severity.CRITICAL,
             _lambda_evidence(function),
-            pointer,
             _REMEDIATION_LAMBDA,
         )
         for key in ("output_shape", "mask"):
@@ -498,11 +516,11 @@ class _Walker:
                     "Keras config carries a serialized Python lambda",
                     Severity.CRITICAL,
                     f"{key}: " + _lambda_evidence(value),
-                    f"{pointer}/config/{key}",
                     _REMEDIATION_LAMBDA,
+                    f"/config/{key}",
                 )
 
-    def check_legacy_function(self, obj: dict[str, object], pointer: str) -> None:
+    def check_legacy_function(self, obj: dict[object, object]) -> None:
         # tf.keras 2 stores {"function": [b64, defaults, closure], "function_type": "lambda"}
         # outside a Lambda layer too (e.g. custom loss wrappers); report it wherever it is.
         if obj.get("function_type") == "lambda" and "function" in obj:
@@ -511,7 +529,6 @@ class _Walker:
                 "Keras config carries a serialized Python lambda",
                 Severity.CRITICAL,
                 _lambda_evidence(obj.get("function")),
-                pointer,
                 _REMEDIATION_LAMBDA,
             )
 
