@@ -192,6 +192,7 @@ PIECES = [
     *("|", "~", "+", "-", "*", "**", "/", "//", "%", "==", "!=", "<", ">=", ".", ",", ":", ";"),
     *("=", "!", "@", "$", "?", "if", "for", "in", "endif", "endfor", "set", "else", "not", "is"),
     *("{{ x }}", "{% if x %}", "{% endif %}", "-%}\n  ", "'}}'", '"%}"', "'{#'", "#}x"),
+    *("\ud800", "\U0001f600", "\x00", "\x1c", "\\ud800", "\\U0001F600", "\\x80"),
 ]
 
 
@@ -369,6 +370,22 @@ def test_damaged_template_is_left_to_jinja2_where_jinja2_rejects_it(
     cut = data.draw(st.integers(0, 3))
     insert = data.draw(st.sampled_from(["", "(", ")", "%}", "}}", "{%", ",", "=", "|", "endif"]))
     assert_same_as_jinja2(source[:where] + insert + source[where + cut :])
+
+
+DAMAGE = ["", "(", ")", "[", "}", "%}", "}}", "{%", "{{", "{#", ",", "=", "|", "'", "\\", "-"]
+DAMAGE += ["+", "\n", "\r", "endif", " is ", "not ", " if ", " else ", ".", ":", "~"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(KNOWN), st.data())
+def test_damaged_known_template_is_left_to_jinja2_where_jinja2_rejects_it(
+    source: str, data: st.DataObject
+) -> None:
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.integers(0, len(source)))
+        cut = data.draw(st.integers(0, 4))
+        source = source[:where] + data.draw(st.sampled_from(DAMAGE)) + source[where + cut :]
+    assert_same_as_jinja2(source)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,14 +6,16 @@ lexing is fast. ``fast_parse`` takes the tokens of ``_template_lexer.fast_tokens
 returns the tree ``Environment.parse`` returns: the same node classes, fields and line
 numbers (only ``environment``, which nothing here reads, is left ``None``).
 
-Each function below is the jinja2 ``Parser`` method of the same name (jinja2 3.1),
-including its quirks (which token's line a node gets). Anything else makes it raise
-:class:`_UnsupportedError`, and ``fast_parse`` returns ``None`` so that the caller lets jinja2
-parse the template: every syntax error (jinja2 gives the message), the tags chat
-templates do not use (``include``, ``import``, ``extends``, ``block``, ``with``...),
-assignment targets other than names, nesting deeper than ``_MAX_DEPTH`` (so that this
-parser never accepts what jinja2 could not parse within the recursion limit), and a
-configuration other than the scanner's (its extensions' tags are checked).
+Each ``_Parser`` method is jinja2 3.1's ``Parser.parse_<name>`` (``subparse`` and
+``expression`` aside) with its quirks kept: which token's line a node gets, tuples that
+ignore ``extra_end_rules``, a test taking the next primary as its argument. Only operands
+are short-cut: an operand no operator follows skips the precedence levels, which would
+return it unchanged. Where it stops, it raises ``_UnsupportedError`` and ``fast_parse``
+returns ``None``, so that the caller lets jinja2 parse the template: every syntax error
+(jinja2 words the message), the tags chat templates do not use (``include``, ``import``,
+``extends``, ``block``, ``with``...), assignment targets other than names, and nesting
+deeper than ``_MAX_DEPTH`` (so that this parser never accepts what jinja2 could not
+parse within the recursion limit).
 """
 
 from __future__ import annotations

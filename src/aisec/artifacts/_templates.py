@@ -1,7 +1,8 @@
 """Server-side template injection (SSTI) in Jinja chat templates, judged without rendering.
 
-The template is PARSED with jinja2's parser (``Environment.parse`` builds an AST and runs
-nothing) and the AST is walked for the ways a template escapes the sandbox: dunder or
+The template is PARSED into jinja2's AST (by a faster lexer and parser that build the very
+tree ``Environment.parse`` builds, or by jinja2's own where they decline; nothing runs)
+and the AST is walked for the ways a template escapes the sandbox: dunder or
 private attribute access (``__class__``, ``__globals__``, ``_TemplateReference__context``),
 the same names reached through ``|attr``, subscripts, ``map(attribute=...)`` or
 ``str.format`` field paths, also when the name is assembled from pieces (``~``, ``+``,
