@@ -246,3 +246,34 @@ def test_7z_reader_and_py7zr_report_the_same(
         for case in cases:
             expected = _7z_report(case, monkeypatch, fast=False)
             assert _7z_report(case, monkeypatch, fast=True) == expected
+
+
+def test_tar_members_read_in_memory_or_streamed_report_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # small members are handed on as bytes; a member cut short must still meet its break
+    # in its own scan, exactly as through tarfile's stream
+    import json
+
+    import aisec.artifacts._archives as archives
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, payload in (
+            ("a/model.pkl", os_system_proto(4)),
+            ("b/inner.zip", _zip({"data.pkl": os_system_proto(2)})),
+            ("c/empty", b""),
+            ("d/notes.txt", b"hello " * 300),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tf.addfile(info, io.BytesIO(payload))
+    data = buf.getvalue()
+    cases = [data, *(data[:cut] for cut in range(600, len(data), 397))]
+
+    def report(case: bytes) -> str:
+        return json.dumps(scan_bytes(case, "m.tar").to_dict(), sort_keys=True)
+
+    in_memory = [report(case) for case in cases]
+    monkeypatch.setattr(archives, "_IN_MEMORY", -1)
+    assert [report(case) for case in cases] == in_memory

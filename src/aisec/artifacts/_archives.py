@@ -86,14 +86,33 @@ class TarHandler(FormatHandler):
                 if total > limits.max_archive_total_bytes:
                     findings.append(archive_finding(ctx, "archive-bomb", "total size over limit"))
                     break
-                fh = tf.extractfile(member)
-                if fh is not None and ctx.scan_nested is not None:
-                    ctx.scan_nested(fh, member.name, member.size)  # type: ignore[arg-type]
+                if ctx.scan_nested is not None:
+                    ctx.scan_nested(_member_data(tf, member), member.name, member.size)
         except tarfile.TarError as exc:
             raise ScanError(f"{ctx.display_path}: corrupt tar ({exc})") from None
         finally:
             tf.close()
         return findings
+
+
+# Tar members up to this size are read in one call and handed on as bytes: their sniffing
+# and headers are then read in memory, not through tarfile's Python-level streams.
+_IN_MEMORY = 8 << 20
+
+
+def _member_data(tf: Any, member: Any) -> Any:
+    """A regular member's bytes when it is small and reads whole, else its stream (a
+    member cut short then meets the break in its own scan, as it would through a stream)."""
+    import tarfile
+
+    fh = tf.extractfile(member)
+    if member.size > _IN_MEMORY:
+        return fh
+    try:
+        data = fh.read(member.size)
+    except (tarfile.TarError, OSError, EOFError, ValueError):
+        data = b""
+    return data if len(data) == member.size else tf.extractfile(member)
 
 
 class SevenZipHandler(FormatHandler):
