@@ -122,6 +122,7 @@ KNOWN = _known_templates()
 
 
 def test_known_templates_are_many_and_mostly_take_the_fast_path() -> None:
+    assert _template_ast._fast_path_applies()  # the scanner's environment and jinja2 3.1
     outcomes = [assert_same_as_jinja2(source) for source in KNOWN]
     assert len(KNOWN) > 60
     # every real chat template goes the fast way; what declines is attack or error text
@@ -228,6 +229,23 @@ def test_generated_text_lexes_as_jinja2_lexes_it(source: str) -> None:
 )
 def test_fast_lexer_declines_what_it_does_not_reproduce(source: str) -> None:
     assert fast_tokens(source, LEXER) is None
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"line_statement_prefix": "#"},
+        {"line_comment_prefix": "##"},
+        {"trim_blocks": True},
+        {"lstrip_blocks": True},
+        {"keep_trailing_newline": True},
+        {"block_start_string": "<%", "block_end_string": "%>"},
+        {"newline_sequence": "\r\n"},
+    ],
+)
+def test_fast_lexer_is_off_for_another_configuration(config: dict[str, Any]) -> None:
+    lexer = jinja2.Environment(**config).lexer  # noqa: S701 - lexed, never rendered
+    assert fast_tokens("{{ x }}\n", lexer) is None
 
 
 def test_fast_lexer_takes_whitespace_control_comments_and_nested_braces() -> None:

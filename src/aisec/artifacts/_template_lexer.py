@@ -120,6 +120,8 @@ def _rules(lexer: jl.Lexer) -> _Rules | None:
     if lexer.lstrip_blocks or lexer.keep_trailing_newline or lexer.newline_sequence != "\n":
         return None
     rules = lexer.rules
+    if len(rules.get("root", ())) != 2 or not rules.get("comment_begin"):
+        return None
     # the pinned root rule has no line statements or line comments
     (root, rest), comment = rules["root"], rules["comment_begin"][0]
     if (
@@ -134,6 +136,8 @@ def _rules(lexer: jl.Lexer) -> _Rules | None:
         return None
     tags = {}
     for begin, (end_type, end_pattern) in _END_RULES.items():
+        if not rules.get(begin):
+            return None
         end_rule, *tag_rules = rules[begin]
         if (end_rule.tokens, end_rule.pattern.pattern) != (end_type, end_pattern) or [
             (r.tokens, r.pattern) for r in tag_rules
