@@ -38,6 +38,7 @@ _CHUNK = 1 << 20
 BOMB_FLOOR = 16 << 20
 _SPOOL = 32 << 20
 _IN_MEMORY = 8 << 20  # zips up to this size are read into memory before their headers
+_DRIVE = re.compile(r"^[A-Za-z]:")
 _STORAGE = re.compile(r"(^|/)(data|\.data)/[^/]+$")
 _REFS = (FrameworkRef("ATLAS", "AML.T0010.003"), FrameworkRef("OWASP-LLM", "LLM03:2025"))
 _EVASION_REFS = (
@@ -143,7 +144,7 @@ def archive_finding(
 def unsafe_member_path(name: str) -> bool:
     """True for absolute paths, drive letters and ``..`` components."""
     norm = name.replace("\\", "/")
-    return norm.startswith("/") or bool(re.match(r"^[A-Za-z]:", norm)) or ".." in norm.split("/")
+    return norm.startswith("/") or bool(_DRIVE.match(norm)) or ".." in norm.split("/")
 
 
 @dataclass(slots=True)
@@ -241,6 +242,8 @@ class ZipHandler(FormatHandler):
         central_offsets: set[int],
     ) -> list[Finding]:
         out: list[Finding] = []
+        # the streaming walk first: it reads most local headers, which the checks reuse
+        walked = _walk_locals(stream, ctx.size, len(entries) + 64, self._locals)
         seen: set[str] = set()
         for e in entries:
             if e.name in seen:
@@ -287,7 +290,7 @@ class ZipHandler(FormatHandler):
                 break
         # local entries that the central directory does not list
         known = central_offsets
-        for hidden in _walk_locals(stream, ctx.size, len(entries) + 64):
+        for hidden in walked:
             if hidden.offset not in known:
                 out.append(archive_finding(ctx, "zip-hidden-entry", hidden.name, hidden.offset))
                 entries.append(hidden)
@@ -410,8 +413,11 @@ def _data_start(stream: BinaryIO, e: _Entry) -> int:
     return int(e.offset + _LOCAL.size + nlen + xlen)
 
 
-def _walk_locals(stream: BinaryIO, size: int, cap: int) -> list[_Entry]:
-    """Follow local headers from offset 0 the way a streaming reader would."""
+def _walk_locals(
+    stream: BinaryIO, size: int, cap: int, headers: dict[int, tuple[str, int, int, int] | None]
+) -> list[_Entry]:
+    """Follow local headers from offset 0 the way a streaming reader would; each header
+    read is also kept in ``headers`` (by offset, as :func:`_read_local` gives it)."""
     out: list[_Entry] = []
     pos = 0
     while len(out) < cap and pos + _LOCAL.size <= size:
@@ -424,6 +430,7 @@ def _walk_locals(stream: BinaryIO, size: int, cap: int) -> list[_Entry]:
             break  # sizes only in a data descriptor: a streaming walk cannot go on safely
         name = stream.read(nlen).decode("utf-8" if flags & 0x800 else "cp437", "replace")
         out.append(_Entry(name, pos, method, flags, csize, usize, crc, central=False))
+        headers.setdefault(pos, (name, flags, method, pos + _LOCAL.size + nlen + xlen))
         pos += _LOCAL.size + nlen + xlen + csize
         if flags & 0x8:
             stream.seek(pos)
