@@ -476,3 +476,16 @@ def test_walk_visits_the_nodes_iter_child_nodes_yields_in_its_order(
     every = list(_preorder(tree))
     assert recorder.count == len(every)
     assert [id(n) for n in recorder.seen] == [id(n) for n in every if _kind(type(n))]
+
+
+def test_parser_differential_hiding_an_attack_is_caught_by_jinja2s_tree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should the fast parser ever build a harmless tree for an attack (a parser
+    differential), the SSTI steps in the tags send the template to jinja2's own tree."""
+    attack = "{{ cycler.__init__.__globals__.os.popen('id').read() }}"
+    harmless = _environment().parse("{{ 1 }}")
+    monkeypatch.setattr(_template_ast, "fast_parse", lambda tokens: harmless)
+    assert _template_ast.parse(attack) is harmless  # the fast path was taken and fooled
+    kinds = {issue.kind for issue in analyse_template(attack)}
+    assert "ssti" in kinds

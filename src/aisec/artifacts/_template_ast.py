@@ -610,12 +610,12 @@ def _apply_method(method: str, base: object, args: list[object]) -> list[object]
     return []
 
 
-def parse(source: str) -> nodes.Template:
+def parse(source: str, *, fast: bool = True) -> nodes.Template:
     """``Environment.parse(source)`` of the scanner's environment, through the fast lexer
     and parser where they take the template (the same tree; see _template_parser), else
     through jinja2 (which also raises the errors)."""
     env = _environment()
-    if _fast_path_applies():
+    if fast and _fast_path_applies():
         tokens = fast_tokens(source, env.lexer)
         tree = None if tokens is None else fast_parse(tokens)
         if tree is not None:
@@ -647,10 +647,20 @@ def _fast_path_applies() -> bool:
 
 
 def parse_and_walk(source: str) -> list[TemplateIssue]:
-    """Issues in ``source`` (at most ``MAX_TEMPLATE_CHARS``): jinja2 parses it, nothing
-    renders it; the text fallback judges what the parser cannot."""
+    """Issues in ``source`` (at most ``MAX_TEMPLATE_CHARS``): jinja2's tree, built by the
+    fast path or by jinja2, is walked; nothing renders it. The text fallback judges what
+    the parser cannot, and a template the fast path found clean although its tags hold a
+    step of an SSTI chain (``__globals__``, ``|attr``, ``lipsum``...) is judged again on
+    jinja2's own tree: a difference between the two parsers must not hide an attack."""
+    issues = _parse_and_walk(source, fast=True)
+    if not issues and _fallback(source):
+        return _parse_and_walk(source, fast=False)
+    return issues
+
+
+def _parse_and_walk(source: str, *, fast: bool) -> list[TemplateIssue]:
     try:
-        tree = parse(source)
+        tree = parse(source, fast=fast)
     except jinja2.TemplateSyntaxError as exc:
         # jinja2 (what transformers and llama-cpp-python use) cannot run it either
         issue = TemplateIssue("parse-error", Severity.INFO, f"{exc.message}", exc.lineno)
