@@ -145,3 +145,75 @@ def test_keras_utils_classes_are_ordinary_layers() -> None:
           "registered_name": None}]
     )  # fmt: skip
     assert analyse_keras_config(cfg) == []
+
+
+def _h5_bytes(build: object) -> bytes:
+    import io
+
+    import h5py
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        build(f)  # type: ignore[operator]
+    return buf.getvalue()
+
+
+def _archive(members: list[tuple[str, bytes]]) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_weights_judged_while_config_is_read_report_as_before() -> None:
+    # the weights' HDF5 analysis starts before config.json is judged; the member's entry
+    # and its findings are those of a scan in zip order
+    import h5py
+
+    weights = _h5_bytes(lambda f: f.__setitem__("w", h5py.ExternalLink("/etc/passwd", "/")))
+    data = _archive(
+        [("config.json", json.dumps(keras_sequential([]))), ("model.weights.h5", weights)]
+    )
+    report = scan_bytes(data, "m.keras")
+    assert [(r.path, r.format, r.verdict) for r in report.files] == [
+        ("m.keras", "keras", "malicious"),
+        ("m.keras!/model.weights.h5", "hdf5", "malicious"),
+    ]
+    assert [f.rule_id for f in report.findings] == ["hdf5-external-link"]
+
+
+def test_another_hdf5_member_before_the_weights_gets_its_own_outcome() -> None:
+    import h5py
+
+    weights = _h5_bytes(lambda f: f.__setitem__("w", h5py.ExternalLink("/etc/passwd", "/")))
+    asset = _h5_bytes(
+        lambda f: f.create_dataset("d", shape=(4,), dtype="u1", external=[("/etc/x", 0, 4)])
+    )
+    data = _archive(
+        [
+            ("assets/table.h5", asset),
+            ("config.json", json.dumps(keras_sequential([]))),
+            ("model.weights.h5", weights),
+        ]
+    )
+    report = scan_bytes(data, "m.keras")
+    rules = {r.path: [f.rule_id for f in r.findings] for r in report.files}
+    assert rules["m.keras!/assets/table.h5"] == ["hdf5-external-storage"]
+    assert rules["m.keras!/model.weights.h5"] == ["hdf5-external-link"]
+
+
+def test_bad_config_ends_the_scan_and_the_hdf5_worker_still_works(tmp_path: Path) -> None:
+    import h5py
+
+    weights = _h5_bytes(lambda f: f.create_dataset("x", data=[1, 2, 3]))
+    data = _archive([("config.json", "{not json"), ("model.weights.h5", weights)])
+    report = scan_bytes(data, "m.keras")
+    assert report.files[0].verdict == "error"
+    assert "invalid JSON" in (report.files[0].error or "")
+    p = tmp_path / "linked.h5"
+    with h5py.File(p, "w") as f:
+        f["w"] = h5py.ExternalLink("/etc/passwd", "/")
+    assert [f.rule_id for f in scan_path(p).findings] == ["hdf5-external-link"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
@@ -261,13 +262,31 @@ def _serve(conn: Connection) -> None:
         conn.close()
 
 
+_Job = tuple[str | bytes, str, int]  # source, display path, JSON limit
+
+
+@dataclass(slots=True)
+class _Ahead:
+    """A job sent before it was asked for, the child doing it, and its outcome once read."""
+
+    job: _Job
+    proc: BaseProcess
+    conn: Connection
+    outcome: _Outcome | None = None
+
+
 class _Worker:
-    """One long-lived child process that opens HDF5 files; replaced after a hang or crash."""
+    """One long-lived child process that opens HDF5 files; replaced after a hang or crash.
+
+    One job may be sent ahead (:meth:`send_ahead`) so the child works while the caller
+    does something else; :meth:`run` for the same job then only collects its outcome.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.proc: BaseProcess | None = None
         self.conn: Connection | None = None
+        self.ahead: _Ahead | None = None  # a job sent ahead, not yet asked for
 
     def _start(self) -> tuple[BaseProcess, Connection]:
         import multiprocessing  # on the first HDF5 file, not when the package loads
@@ -295,23 +314,74 @@ class _Worker:
             self.proc.join(5)
         self.proc = self.conn = None
 
+    def _live(self) -> tuple[BaseProcess, Connection]:
+        if self.proc is None or self.conn is None or not self.proc.is_alive():
+            self.stop()
+            return self._start()
+        return self.proc, self.conn
+
+    def _outcome(self, proc: BaseProcess, conn: Connection, path: str) -> _Outcome:
+        """The outcome of the job in flight, or an error once it hangs or ends the child."""
+        try:
+            if not conn.poll(HDF5_TIMEOUT_S):
+                self.stop()
+                return f"{path}: HDF5 parser did not finish within {HDF5_TIMEOUT_S:g} s"
+            outcome: _Outcome = conn.recv()
+        except (EOFError, OSError):
+            self.stop()
+            return f"{path}: HDF5 parser crashed on this file (exit code {proc.exitcode})"
+        return outcome
+
+    def _collect(self, ahead: _Ahead) -> _Outcome:
+        if ahead.outcome is None:
+            ahead.outcome = self._outcome(ahead.proc, ahead.conn, ahead.job[1])
+        return ahead.outcome
+
+    def send_ahead(self, job: _Job) -> None:
+        """Start ``job`` now; a later :meth:`run` of an equal job collects its outcome."""
+        with self.lock:
+            if self.ahead is not None:
+                return  # one job ahead at most
+            try:
+                proc, conn = self._live()
+                conn.send(job)
+            except OSError:  # no child or no pipe: run() tries again when asked, and fails
+                self.stop()  # there (in the member's own entry) if it must
+                return
+            self.ahead = _Ahead(job, proc, conn)
+
+    def drop_ahead(self, job: _Job) -> None:
+        """Forget ``job`` if it was sent ahead and never asked for: its outcome is read if
+        it has come, otherwise the child is replaced rather than waited for."""
+        with self.lock:
+            ahead = self.ahead
+            if ahead is None or ahead.job is not job:
+                return
+            self.ahead = None
+            try:
+                done = ahead.outcome is not None or ahead.conn.poll(0)
+            except OSError:
+                done = False
+            if not done:
+                self.stop()
+            elif ahead.outcome is None:
+                self._collect(ahead)
+
     def run(self, source: str | bytes, path: str, json_limit: int) -> _Outcome:
         with self.lock:
-            if self.proc is None or self.conn is None or not self.proc.is_alive():
-                self.stop()
-                proc, conn = self._start()
-            else:
-                proc, conn = self.proc, self.conn
+            ahead = self.ahead
+            if ahead is not None:
+                outcome = self._collect(ahead)  # off the pipe before anything else is sent
+                if ahead.job[1:] == (path, json_limit) and ahead.job[0] == source:
+                    self.ahead = None
+                    return outcome
+            proc, conn = self._live()
             try:
                 conn.send((source, path, json_limit))
-                if not conn.poll(HDF5_TIMEOUT_S):
-                    self.stop()
-                    return f"{path}: HDF5 parser did not finish within {HDF5_TIMEOUT_S:g} s"
-                outcome: _Outcome = conn.recv()
             except (EOFError, OSError):
                 self.stop()
                 return f"{path}: HDF5 parser crashed on this file (exit code {proc.exitcode})"
-            return outcome
+            return self._outcome(proc, conn, path)
 
 
 _WORKER = _Worker()
@@ -320,6 +390,19 @@ atexit.register(_WORKER.stop)
 
 def _isolated(source: str | bytes, path: str, json_limit: int) -> _Outcome:
     return _WORKER.run(source, path, json_limit)
+
+
+def send_ahead(data: bytes, path: str, ctx: ScanContext) -> tuple[bytes, str, int]:
+    """Start the HDF5 analysis of ``data`` (to be scanned later as ``path``) now, so the
+    child works while the caller does; returns the job to give :func:`drop_ahead`."""
+    job = (data, path, ctx.limits.max_json_bytes)
+    _WORKER.send_ahead(job)
+    return job
+
+
+def drop_ahead(job: tuple[bytes, str, int]) -> None:
+    """Called once the caller is done: a job sent ahead that no scan asked for is dropped."""
+    _WORKER.drop_ahead(job)
 
 
 def _scan(source: str | bytes, path: str, ctx: ScanContext) -> list[Finding]:

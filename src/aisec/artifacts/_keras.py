@@ -660,37 +660,89 @@ class KerasArchiveHandler(FormatHandler):
         where = ctx.display_path
         findings: list[Finding] = []
         with _open_zip(ctx) as zf:
-            for info in _iter_infos(zf, ctx.limits.max_archive_members, where):
-                name = info.filename
-                member_path = f"{where}!/{name}"
-                if name == "config.json":
-                    data = _read_member(zf, info, ctx.limits.max_json_bytes, where)
-                    findings += keras_json_findings(data, member_path, ctx=ctx)
-                elif name in _EXPECTED_MEMBERS or name.startswith("assets/"):
-                    self._nested(zf, info, ctx, name)
-                else:
-                    findings.append(
-                        format_finding(
-                            "keras-unexpected-member",
-                            "Keras archive carries a file Keras does not write",
-                            Severity.MEDIUM,
-                            member_path,
-                            f"member {name!r} ({info.file_size} bytes)",
-                            "Inspect the extra file; a clean .keras archive holds only "
-                            "config.json, metadata.json, model.weights.h5 and assets/.",
+            infos = list(_iter_infos(zf, ctx.limits.max_archive_members, where))
+            ahead = _weights_ahead(zf, infos, ctx)
+            try:
+                for info in infos:
+                    name = info.filename
+                    member_path = f"{where}!/{name}"
+                    if name == "config.json":
+                        data = _read_member(zf, info, ctx.limits.max_json_bytes, where)
+                        findings += keras_json_findings(data, member_path, ctx=ctx)
+                    elif name in _EXPECTED_MEMBERS or name.startswith("assets/"):
+                        read = ahead[1] if ahead is not None and info is ahead[0] else None
+                        self._nested(zf, info, ctx, name, read)
+                    else:
+                        findings.append(
+                            format_finding(
+                                "keras-unexpected-member",
+                                "Keras archive carries a file Keras does not write",
+                                Severity.MEDIUM,
+                                member_path,
+                                f"member {name!r} ({info.file_size} bytes)",
+                                "Inspect the extra file; a clean .keras archive holds only "
+                                "config.json, metadata.json, model.weights.h5 and assets/.",
+                            )
                         )
-                    )
-                    self._nested(zf, info, ctx, name)
+                        self._nested(zf, info, ctx, name)
+            finally:
+                if ahead is not None:
+                    from aisec.artifacts._hdf5 import drop_ahead
+
+                    drop_ahead(ahead[2])
         return findings
 
     def _nested(
-        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: ScanContext, name: str
+        self,
+        zf: zipfile.ZipFile,
+        info: zipfile.ZipInfo,
+        ctx: ScanContext,
+        name: str,
+        data: bytes | None = None,
     ) -> None:
-        """Hand a member to the dispatcher (its own report entry; verdict folds in here)."""
+        """Hand a member to the dispatcher (its own report entry; verdict folds in here);
+        ``data``: the member, when it was read already."""
         if ctx.scan_nested is None or info.is_dir() or name == "metadata.json":
             return
-        limit = min(ctx.limits.max_pickle_bytes, 1 << 30)
+        limit = _nested_limit(ctx)
         if info.file_size > limit:
             return  # weights beyond this are judged by nothing we could read here
-        data = _read_member(zf, info, limit, ctx.display_path)
+        if data is None:
+            data = _read_member(zf, info, limit, ctx.display_path)
         ctx.scan_nested(data, name, len(data))
+
+
+def _nested_limit(ctx: ScanContext) -> int:
+    return min(ctx.limits.max_pickle_bytes, 1 << 30)
+
+
+_AHEAD_MAX = 16 << 20
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def _weights_ahead(
+    zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], ctx: ScanContext
+) -> tuple[zipfile.ZipInfo, bytes, tuple[bytes, str, int]] | None:
+    """Read ``model.weights.h5`` first and start its HDF5 analysis in the worker process,
+    which then runs while config.json is judged here; the dispatcher's scan of the member
+    later collects that outcome. Only for a member the loop below will hand on exactly so
+    (same bytes, same path); a read that fails is left for the loop to raise in turn."""
+    info = next((i for i in infos if i.filename == "model.weights.h5"), None)
+    if (
+        info is None
+        or ctx.scan_nested is None
+        or info.is_dir()
+        or info.file_size > min(_nested_limit(ctx), _AHEAD_MAX)
+        or ctx.depth + 1 > ctx.limits.max_nesting_depth
+    ):
+        return None
+    try:
+        data = _read_member(zf, info, _nested_limit(ctx), ctx.display_path)
+    except ScanError:
+        return None
+    if not data.startswith(_HDF5_MAGIC):
+        return None
+    from aisec.artifacts._hdf5 import send_ahead  # _hdf5 imports this module
+
+    job = send_ahead(data, f"{ctx.display_path}!/model.weights.h5", ctx)
+    return info, data, job
