@@ -277,3 +277,70 @@ def test_tar_members_read_in_memory_or_streamed_report_the_same(
     in_memory = [report(case) for case in cases]
     monkeypatch.setattr(archives, "_IN_MEMORY", -1)
     assert [report(case) for case in cases] == in_memory
+
+
+def test_central_directory_reader_agrees_with_zipfile() -> None:
+    # the in-memory central directory reader must list what zipfile lists, and give way
+    # (None) wherever zipfile raises or reads something it does not handle
+    import random
+
+    from aisec.artifacts._zip import _central_directory
+
+    def listing(data: bytes) -> list[tuple[object, ...]] | None:
+        try:
+            infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        except Exception:
+            return None
+        return [
+            (i.filename, i.header_offset, i.compress_type, i.flag_bits, i.compress_size,
+             i.file_size, i.CRC)
+            for i in infos
+        ]  # fmt: skip
+
+    def with_zip64_end(data: bytes) -> bytes:  # the end records torch.save writes
+        import struct
+
+        end = len(data) - 22
+        fields = struct.unpack("<4s4H2LH", data[end:])
+        record = struct.pack(
+            "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, *fields[3:5], *fields[5:7]
+        )
+        locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, end, 1)
+        return data[:end] + record + locator + data[end:]
+
+    samples = [
+        with_zip64_end(_zip({"a/data.pkl": os_system_proto(2), "a/version": b"3\n"})),
+        _zip({"a/data.pkl": os_system_proto(2), "a/version": b"3\n", "ü/ñ.bin": b"x" * 300}),
+        _zip({"m.pkl": os_system_proto(4)}, zipfile.ZIP_STORED),
+        b"prefix bytes" + _zip({"x.pkl": os_system_proto(2)}),
+        torch_zip(os_system_proto(2)),
+    ]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("big.bin", b"y" * 100, zipfile.ZIP_STORED)
+        zf.writestr(zipfile.ZipInfo("nul\x00hidden.pkl"), os_system_proto(2))
+        zf.comment = b"a comment"
+    samples.append(buf.getvalue())
+    buf = io.BytesIO()
+    with (
+        zipfile.ZipFile(buf, "w", allowZip64=True) as zf,
+        zf.open("z.bin", "w", force_zip64=True) as fh,
+    ):
+        fh.write(b"z" * 50)
+    samples.append(buf.getvalue())
+    rng = random.Random(5)
+    taken = 0
+    for data in samples:
+        cases = [data, *(data[: rng.randrange(len(data))] for _ in range(20))]
+        for _ in range(150):
+            flipped = bytearray(data)
+            flipped[rng.randrange(max(0, len(data) - 200), len(data))] ^= 1 << rng.randrange(8)
+            cases.append(bytes(flipped))
+        for case in cases:
+            ours = _central_directory(case)
+            if ours is not None:
+                taken += 1
+                assert [
+                    (e.name, e.offset, e.method, e.flags, e.csize, e.usize, e.crc) for e in ours
+                ] == listing(case)
+    assert taken > 300

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bz2
 import io
 import itertools
+import os
 import re
 import struct
 import tempfile
@@ -191,35 +192,21 @@ class ZipHandler(FormatHandler):
             # stream: one read, then every header and member read below is in memory
             stream.seek(0)
             stream = io.BytesIO(stream.read(ctx.size))
-        try:
-            zf = zipfile.ZipFile(stream)  # parses the central directory only
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
-            raise ScanError(f"{ctx.display_path}: not a readable zip ({exc})") from None
-        infos = zf.infolist()
-        central_offsets = {i.header_offset for i in infos}
+        listed = _central_directory(stream.getvalue()) if isinstance(stream, io.BytesIO) else None
+        if listed is None:
+            listed = _zipfile_entries(ctx, stream)
+        central_offsets = {e.offset for e in listed}
         findings: list[Finding] = []
         limits = ctx.limits
-        if len(infos) > limits.max_archive_members:
+        if len(listed) > limits.max_archive_members:
             findings.append(
                 archive_finding(
                     ctx,
                     "archive-limit",
-                    f"{len(infos)} members, limit {limits.max_archive_members}",
+                    f"{len(listed)} members, limit {limits.max_archive_members}",
                 )
             )
-            infos = infos[: limits.max_archive_members]
-        entries = [
-            _Entry(
-                i.filename,
-                i.header_offset,
-                i.compress_type,
-                i.flag_bits,
-                i.compress_size,
-                i.file_size,
-                i.CRC,
-            )
-            for i in infos
-        ]
+        entries = listed[: limits.max_archive_members]
         findings += self._structure(ctx, stream, entries, central_offsets)
         names = [e.name for e in entries]
         kind = _kind(names)
@@ -365,6 +352,96 @@ class ZipHandler(FormatHandler):
             member.seek(0)
             ctx.scan_nested(member, e.name, actual)
         return out
+
+
+def _zipfile_entries(ctx: ScanContext, stream: BinaryIO) -> list[_Entry]:
+    """The central directory as the zipfile module reads it (raises ScanError)."""
+    try:
+        zf = zipfile.ZipFile(stream)  # parses the central directory only
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
+        raise ScanError(f"{ctx.display_path}: not a readable zip ({exc})") from None
+    return [
+        _Entry(
+            i.filename,
+            i.header_offset,
+            i.compress_type,
+            i.flag_bits,
+            i.compress_size,
+            i.file_size,
+            i.CRC,
+        )
+        for i in zf.infolist()
+    ]
+
+
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_EOCD64_LOCATOR = struct.Struct("<4sLQL")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_CENTRAL_SIG = b"PK\x01\x02"
+_MAX_EXTRACT_VERSION = 63  # zipfile refuses newer versions
+
+
+def _central_directory(data: bytes) -> list[_Entry] | None:
+    """The central directory of an in-memory zip without a comment or zip64 entry fields,
+    read as zipfile reads it (zip64 end records, names cut at a NUL, offsets shifted by
+    any prepended data).
+
+    None for anything else, including anything zipfile would refuse: zipfile then reads
+    it, or raises its canonical error."""
+    end = len(data) - _EOCD.size
+    if end < 0 or data[end : end + 4] != b"PK\x05\x06" or data[-2:] != b"\x00\x00":
+        return None
+    _sig, _disk, _start, _here, _total, size_cd, offset_cd, _comment = _EOCD.unpack_from(data, end)
+    concat = end - size_cd - offset_cd
+    limit = end
+    locator = end - _EOCD64_LOCATOR.size
+    if locator < 0:  # zipfile would look for the zip64 locator at offset 0
+        return None
+    if data[locator : locator + 4] == b"PK\x06\x07":
+        # zip64 end records (torch.save always writes them), read as zipfile does
+        _lsig, disk, _rel, disks = _EOCD64_LOCATOR.unpack_from(data, locator)
+        record = locator - _EOCD64.size
+        if disk != 0 or disks > 1 or record < 0:
+            return None
+        fields = _EOCD64.unpack_from(data, record)
+        if fields[0] == b"PK\x06\x06":
+            size_cd, offset_cd = fields[8], fields[9]
+            concat = end - size_cd - offset_cd - _EOCD64.size - _EOCD64_LOCATOR.size
+            limit = record
+    start = offset_cd + concat
+    if start < 0 or start + size_cd > limit:
+        return None
+    out: list[_Entry] = []
+    pos = start
+    stop = start + size_cd
+    unpack = _CENTRAL.unpack_from
+    while pos < stop:
+        if pos + _CENTRAL.size > stop or data[pos : pos + 4] != _CENTRAL_SIG:
+            return None
+        (_s, _cv, _cs, version, _r, flags, method, _t, _d, crc, csize, usize,
+         nlen, xlen, clen, _disk, _ia, _ea, offset) = unpack(data, pos)  # fmt: skip
+        name_at = pos + _CENTRAL.size
+        pos = name_at + nlen + xlen + clen
+        if pos > stop or version > _MAX_EXTRACT_VERSION:
+            return None
+        try:
+            name = data[name_at : name_at + nlen].decode("utf-8" if flags & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
+        extra = data[name_at + nlen : name_at + nlen + xlen]
+        while len(extra) >= 4:  # zip64 fields, or a field zipfile finds corrupt
+            kind, length = struct.unpack_from("<HH", extra)
+            if kind == 1 or length + 4 > len(extra):
+                return None
+            extra = extra[length + 4 :]
+        nul = name.find("\x00")  # zipfile's ZipInfo cuts the name there
+        if nul >= 0:
+            name = name[:nul]
+        if os.sep != "/" and os.sep in name:
+            name = name.replace(os.sep, "/")
+        out.append(_Entry(name, offset + concat, method, flags, csize, usize, crc))
+    return out
 
 
 class _MemberError(Exception):
