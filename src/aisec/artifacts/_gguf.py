@@ -34,6 +34,8 @@ _SCALARS = {
     6: ("<f", 4), 7: ("<?", 1), 10: ("<Q", 8), 11: ("<q", 8), 12: ("<d", 8),
 }  # fmt: skip
 _STRING = 8
+_U32, _U32_AT = struct.Struct("<I").unpack, struct.Struct("<I").unpack_from
+_U64, _U64_AT = struct.Struct("<Q").unpack, struct.Struct("<Q").unpack_from
 _ARRAY = 9
 # ggml type id -> (block size in elements, bytes per block); ids with settled layouts only
 GGUF_TYPE_SIZES = {
@@ -71,22 +73,33 @@ class _Reader:
         return self.size - self.pos
 
     def take(self, n: int) -> bytes:
-        if n > self.remaining:
+        pos = self.pos
+        if n > self.size - pos:
             raise _TruncatedError
-        if self.pos + n > self.limit:
+        if pos + n > self.limit:
             raise ScanError(f"GGUF metadata exceeds {self.limit} bytes")
-        rel = self.pos - self.base
+        rel = pos - self.base
         if rel + n > len(self.buf):
             self.buf = self.buf[rel:]
-            self.base = self.pos
+            self.base = pos
             rel = 0
             want = max(n - len(self.buf), _CHUNK)
             self.stream.seek(self.base + len(self.buf))
             self.buf += self.stream.read(want)
             if len(self.buf) < n:
                 raise _TruncatedError
-        self.pos += n
+        self.pos = pos + n
         return self.buf[rel : rel + n]
+
+    def ready(self, n: int) -> int:
+        """Where the next ``n`` bytes start in ``buf`` when :meth:`take` would hand them
+        over without an error or a read; -1 otherwise (then take them with :meth:`take`)."""
+        pos = self.pos
+        rel = pos - self.base
+        end = pos + n
+        if end <= self.size and end <= self.limit and rel + n <= len(self.buf):
+            return rel
+        return -1
 
     def skip(self, n: int) -> None:
         if n > self.remaining:
@@ -102,10 +115,18 @@ class _Reader:
         self.base = self.pos
 
     def u32(self) -> int:
-        return int(struct.unpack("<I", self.take(4))[0])
+        rel = self.ready(4)
+        if rel < 0:
+            return int(_U32(self.take(4))[0])
+        self.pos += 4
+        return int(_U32_AT(self.buf, rel)[0])
 
     def u64(self) -> int:
-        return int(struct.unpack("<Q", self.take(8))[0])
+        rel = self.ready(8)
+        if rel < 0:
+            return int(_U64(self.take(8))[0])
+        self.pos += 8
+        return int(_U64_AT(self.buf, rel)[0])
 
 
 @dataclass(slots=True)
@@ -157,6 +178,33 @@ def _string(r: _Reader, st: _State, what: str, keep: int = _MAX_STRING) -> str:
     return r.take(n).decode("utf-8", "replace")
 
 
+def _string_items(r: _Reader, st: _State, key: str, count: int) -> list[object]:
+    """The first 16 of ``count`` string values (a vocabulary can hold 200k). Strings that
+    lie whole in the buffer, below the size and read limits, are stepped over here; any
+    other is read by :func:`_string` from its length on, with its errors and reads."""
+    width, at = (4, _U32_AT) if st.version == 1 else (8, _U64_AT)
+    items: list[object] = []
+    buf, base, pos = r.buf, r.base, r.pos
+    bound = min(r.size, r.limit, base + len(buf))  # file offsets take() hands out as is
+    for _ in range(count):
+        if pos + width <= bound:
+            n = int(at(buf, pos - base)[0])
+            start = pos + width
+            if n <= _MAX_STRING and start + n <= bound:
+                if len(items) < 16:
+                    items.append(buf[start - base : start - base + n].decode("utf-8", "replace"))
+                pos = start + n
+                continue
+        r.pos = pos
+        item = _string(r, st, key)
+        if len(items) < 16:
+            items.append(item)
+        buf, base, pos = r.buf, r.base, r.pos
+        bound = min(r.size, r.limit, base + len(buf))
+    r.pos = pos
+    return items
+
+
 def _value(r: _Reader, st: _State, vtype: int, key: str, depth: int) -> object:
     at = r.pos
     if vtype in _SCALARS:
@@ -183,6 +231,8 @@ def _value(r: _Reader, st: _State, vtype: int, key: str, depth: int) -> object:
         if etype in _SCALARS:
             r.skip(n * min_size)
             return None
+        if etype == _STRING:
+            return _string_items(r, st, key, n)
         items: list[object] = []
         for _ in range(n):
             item = _value(r, st, etype, key, depth + 1)
