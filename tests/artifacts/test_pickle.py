@@ -209,3 +209,90 @@ def test_any_plain_value_pickles_clean(value: object, protocol: int) -> None:
     # property: what pickle.dumps writes for plain data never raises a finding at any protocol
     data = pickle.dumps(value, protocol=protocol)
     assert analyse_pickle(data, _ctx(data)) == []
+
+
+def _array_wrapper(raw: bytes) -> bytes:
+    """A NumpyArrayWrapper for ``raw`` as uint8 data (joblib's layout before alignment
+    bytes), the raw bytes following its BUILD."""
+    from corpus import BUILD, EMPTY_DICT, EMPTY_TUPLE, MARK, NONE, REDUCE, TUPLE1, g0
+
+    dtype_state = MARK + b"K\x03" + u("|") + NONE * 3 + b"J\xff\xff\xff\xff" * 2 + b"K\x00t"
+    dtype = g0("numpy", "dtype") + u("u1") + b"\x89\x88\x87" + REDUCE + dtype_state + BUILD
+    state = (
+        EMPTY_DICT + MARK + u("subclass") + g0("numpy", "ndarray") + u("shape") + b"K"
+        + bytes([len(raw)]) + TUPLE1 + u("order") + u("C") + u("dtype") + dtype
+        + u("allow_mmap") + b"\x89u"
+    )  # fmt: skip
+    wrapper = g0("joblib.numpy_pickle", "NumpyArrayWrapper") + EMPTY_TUPLE + b"\x81" + state
+    return wrapper + BUILD + raw
+
+
+def _joblib_samples() -> list[bytes]:
+    """joblib files, and hand-built ones whose dangerous import comes before the first
+    array and whose call comes after it (joblib and pickle.load then see different calls)."""
+    import os
+
+    import joblib
+    import numpy as np
+    from corpus import (
+        CMD,
+        EMPTY_DICT,
+        PROTO2,
+        REDUCE,
+        SETITEM,
+        TUPLE1,
+        _Reduce,
+        g0,
+        get,
+        joblib_array_bytes_differential,
+        put,
+    )
+
+    out = []
+    for obj in (
+        {"w": np.arange(12.0).reshape(3, 4), "b": np.ones(3, dtype=np.int8)},
+        {"w": np.ones(8), "hook": _Reduce(os.system, CMD)},
+        {"hook": _Reduce(os.system, CMD), "w": np.zeros(5), "o": np.array([1, "x"], dtype=object)},
+        [np.zeros(0), np.ones(2), {"k": np.arange(3)}],
+    ):
+        buf = io.BytesIO()
+        joblib.dump(obj, buf)
+        out.append(buf.getvalue())
+    out.append(joblib_array_bytes_differential())
+    imported = PROTO2 + EMPTY_DICT + u("f") + g0("os", "system") + put(7) + SETITEM
+    called = u("x") + get(7) + u(CMD) + TUPLE1 + REDUCE + SETITEM + STOP
+    # the plain walk stops on the array's first byte having imported os.system only
+    out.extend(
+        imported + u("w") + _array_wrapper(raw) + SETITEM + called
+        for raw in (b"\x0f\x01\x02", b"\x0f", b"\x00" * 4)
+    )
+    out.append(imported + u("w") + _array_wrapper(b"N0"))  # opcodes: the full plain walk
+    return out
+
+
+def test_joblib_plain_walk_known_at_the_first_array_matches_the_full_walk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the plain (pickle.load) walk is judged at the first skipped array when it would stop
+    # dead there; forcing the full second walk must give the same report, on joblib files
+    # and on their bit flips
+    import json
+    import random
+
+    import aisec.artifacts._pickle_file as pickle_file
+    from aisec.artifacts import scan_bytes
+
+    def report(data: bytes) -> str:
+        return json.dumps(scan_bytes(data, "m.joblib").to_dict(), sort_keys=True)
+
+    rng = random.Random(3)
+    cases = []
+    for data in _joblib_samples():
+        cases.append(data)
+        for _ in range(40):
+            flipped = bytearray(data)
+            flipped[rng.randrange(len(data))] = rng.randrange(256)
+            cases.append(bytes(flipped))
+    shortcut = [report(case) for case in cases]
+    monkeypatch.setattr(pickle_file, "OPCODES", frozenset(range(256)))
+    assert [report(case) for case in cases] == shortcut

@@ -236,3 +236,19 @@ def test_agree_on_opcode_soup(opcodes: list[int], tail: bytes) -> None:
     _compare(b"\x80\x04" + bytes(opcodes) + tail)
     _compare(bytes(opcodes) + b".")
     _compare(bytes(opcodes) + tail, limit=len(opcodes) // 2 + 1)
+
+
+def test_opcodes_table_is_exactly_what_the_machine_walks() -> None:
+    # OPCODES is every byte the general handler knows: any other byte stops a walk at once
+    import pickletools
+
+    from aisec.artifacts._pickle_vm import OPCODES
+
+    assert frozenset(op.code.encode("latin-1")[0] for op in pickletools.opcodes) == OPCODES
+    for byte in range(256):
+        try:
+            Machine(bytes([byte]) + b"\x00" * 16, max_opcodes=10).run_reference(0)
+            stopped = False
+        except Malformed as exc:
+            stopped = exc.offset == 0 and exc.reason == f"invalid opcode 0x{byte:02x}"
+        assert stopped == (byte not in OPCODES), hex(byte)

@@ -40,6 +40,7 @@ __all__ = [
     "analyse_buffer",
     "analyse_pickle",
     "is_legacy_torch",
+    "judge_events",
     "looks_like_pickle",
     "open_buffer",
 ]
@@ -263,6 +264,16 @@ def analyse_buffer(
     else:
         if pos < size and not opts.raw_tail and _starts_stream(buf, pos):
             report.add("pickle-limit", pos, f"more than {opts.max_streams} pickle streams")
+    return report.findings
+
+
+def judge_events(
+    ctx: ScanContext, events: list[Event], calls: list[Call], options: PickleOptions | None = None
+) -> list[Finding]:
+    """The findings :func:`analyse_buffer` gives for a walk that saw these events and calls
+    (before any finding about how the walk ended)."""
+    report = _Report(ctx, options or PickleOptions())
+    report.events(events, calls)
     return report.findings
 
 

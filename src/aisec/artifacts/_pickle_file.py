@@ -17,10 +17,11 @@ from aisec.artifacts._pickle import (
     PickleOptions,
     analyse_buffer,
     is_legacy_torch,
+    judge_events,
     looks_like_pickle,
     open_buffer,
 )
-from aisec.artifacts._pickle_vm import Call, DictV, Global
+from aisec.artifacts._pickle_vm import OPCODES, BuildHook, Call, DictV, Global, Machine
 from aisec.core.findings import Finding
 
 __all__ = ["LegacyTorchHandler", "PickleHandler", "joblib_build_hook"]
@@ -52,40 +53,64 @@ def _dtype_info(dtype: Any) -> tuple[int, bool] | None:
 
 
 class _JoblibState:
-    def __init__(self) -> None:
+    """What the joblib walk learns: how many array wrappers it met and, when it can tell,
+    what the plain walk (pickle.load's reading, which the differential check needs) finds."""
+
+    def __init__(self, ctx: ScanContext) -> None:
+        self.ctx = ctx
         self.wrappers = 0
+        self.diverged = False  # a wrapper's bytes were skipped (or a nested pickle walked)
+        self.plain: list[Finding] | None = None
 
 
-def joblib_build_hook(state_box: _JoblibState, buf: Any) -> Any:
-    """A BUILD hook that skips the array bytes joblib writes after each wrapper."""
+def joblib_build_hook(state_box: _JoblibState, buf: Any) -> BuildHook:
+    """A BUILD hook that skips the array bytes joblib writes after each wrapper.
 
-    def hook(obj: Any, state: Any, pos: int) -> int:
-        if not isinstance(obj, Call) or not isinstance(state, DictV):
-            return 0
-        if not (isinstance(obj.func, Global) and obj.func.full == _JOBLIB_WRAPPER):
-            return 0
-        fields = {k: v for k, v in state.pairs if isinstance(k, str)}
-        info = _dtype_info(fields.get("dtype"))
-        shape = fields.get("shape")
-        if info is None or not isinstance(shape, tuple):
-            return 0
-        itemsize, has_object = info
-        state_box.wrappers += 1
-        if has_object:
-            return -1  # a whole pickle follows
-        count = 1
-        for dim in shape:
-            if not isinstance(dim, int) or dim < 0:
-                return 0
-            count *= dim
-        padding = 0
-        if fields.get("numpy_array_alignment_bytes") is not None:
-            if pos >= len(buf):
-                return 0
-            padding = 1 + buf[pos]  # one length byte, then that many pad bytes
-        return padding + count * itemsize
+    Up to the first wrapper whose bytes it skips, the joblib walk and the plain walk are the
+    same walk. When the plain walk would stop dead on the byte after that BUILD (joblib's
+    padding length or array data is rarely an opcode, and an invalid opcode stops a walk
+    before it touches anything), its findings are the events seen so far, judged now,
+    before the joblib walk moves on: the plain walk need not run again from the start."""
+
+    def hook(machine: Machine, obj: Any, state: Any, pos: int) -> int:
+        skip = _array_bytes(state_box, buf, obj, state, pos)
+        if skip and not state_box.diverged:
+            state_box.diverged = True
+            if skip > 0 and machine.start == 0 and (pos >= len(buf) or buf[pos] not in OPCODES):
+                try:
+                    state_box.plain = judge_events(state_box.ctx, machine.events, machine.calls)
+                except Exception:  # the full plain walk then meets it as before
+                    state_box.plain = None
+        return skip
 
     return hook
+
+
+def _array_bytes(state_box: _JoblibState, buf: Any, obj: Any, state: Any, pos: int) -> int:
+    if not isinstance(obj, Call) or not isinstance(state, DictV):
+        return 0
+    if not (isinstance(obj.func, Global) and obj.func.full == _JOBLIB_WRAPPER):
+        return 0
+    fields = {k: v for k, v in state.pairs if isinstance(k, str)}
+    info = _dtype_info(fields.get("dtype"))
+    shape = fields.get("shape")
+    if info is None or not isinstance(shape, tuple):
+        return 0
+    itemsize, has_object = info
+    state_box.wrappers += 1
+    if has_object:
+        return -1  # a whole pickle follows
+    count = 1
+    for dim in shape:
+        if not isinstance(dim, int) or dim < 0:
+            return 0
+        count *= dim
+    padding = 0
+    if fields.get("numpy_array_alignment_bytes") is not None:
+        if pos >= len(buf):
+            return 0
+        padding = 1 + buf[pos]  # one length byte, then that many pad bytes
+    return padding + count * itemsize
 
 
 class PickleHandler(FormatHandler):
@@ -108,11 +133,11 @@ class PickleHandler(FormatHandler):
 
 
 def _scan_pickle_buffer(buf: Any, ctx: ScanContext) -> list[Finding]:
-    box = _JoblibState()
+    box = _JoblibState(ctx)
     findings = analyse_buffer(buf, ctx, 0, PickleOptions(build_hook=joblib_build_hook(box, buf)))
     if box.wrappers:
         ctx.detected_format = "joblib"
-        plain = analyse_buffer(buf, ctx, 0, PickleOptions())
+        plain = box.plain if box.plain is not None else analyse_buffer(buf, ctx, 0, PickleOptions())
         seen = {(f.rule_id, f.evidence) for f in findings}
         findings.extend(
             f

@@ -20,6 +20,7 @@ from aisec.artifacts._pickle_fold import fold
 from aisec.artifacts._pickle_policy import IMPORT_PRIMITIVES, GlobalClass, classify_global
 
 __all__ = [
+    "OPCODES",
     "Blob",
     "Call",
     "DictV",
@@ -174,9 +175,17 @@ def render_value(value: Any, depth: int = 0, budget: int = 160) -> str:
     return text if len(text) <= budget else text[: budget - 1] + "…"
 
 
-# A BUILD hook returns how many bytes follow the BUILD opcode that are not pickle opcodes
-# (joblib writes raw array bytes there), or -1 when a nested pickle follows.
-BuildHook = Callable[[Any, Any, int], int]
+# A BUILD hook, given the machine, the object, its state and the offset after BUILD, returns
+# how many bytes follow that are not pickle opcodes (joblib writes raw array bytes there),
+# or -1 when a nested pickle follows.
+BuildHook = Callable[["Machine", Any, Any, int], int]
+
+# Every opcode byte of pickle protocols 0-5; any other byte stops a walk where it stands.
+OPCODES = frozenset(
+    b"().012BCFGIJKLMNPQRSTUVX]abcdeghijlopqrstu}"
+    b"\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c"
+    b"\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95\x96\x97\x98"
+)
 
 
 class Machine:
@@ -203,6 +212,7 @@ class Machine:
         self.protocol = 0
         self.saw_global = False
         self.result: Any = None  # the value STOP returns
+        self.start = 0  # where the walk began
 
     # -- readers -------------------------------------------------------------------------
     def _need(self, pos: int, n: int) -> None:
@@ -277,6 +287,7 @@ class Machine:
     # -- the walk ------------------------------------------------------------------------
     def run(self, start: int) -> int:
         """Walk from ``start``; return the offset after STOP. Raises :class:`Malformed`."""
+        self.start = start
         if self.size - start < _GC_PAUSE_BYTES or not gc.isenabled():
             return self._run(start)
         # A long walk allocates millions of small containers and keeps most of them; the
@@ -552,6 +563,7 @@ class Machine:
 
     def run_reference(self, start: int) -> int:
         """:meth:`run` one opcode at a time through :meth:`_general` (the tests' yardstick)."""
+        self.start = start
         data = self.data
         size = self.size
         stack: list[Any] = []
@@ -619,7 +631,7 @@ class Machine:
                 raise Malformed(at, "BUILD on empty stack")
             self._build(stack[-1], state, at)
             if self.build_hook is not None:
-                skip = self.build_hook(stack[-1], state, pos)
+                skip = self.build_hook(self, stack[-1], state, pos)
                 if skip > 0:
                     self._need(pos, skip)
                     pos += skip
