@@ -252,10 +252,11 @@ class _Cursor:
         self.pos = 0
 
     def byte(self) -> int:
-        if self.pos >= len(self.data):
+        pos = self.pos
+        if pos >= len(self.data):
             raise _Not7zFast
-        self.pos += 1
-        return self.data[self.pos - 1]
+        self.pos = pos + 1
+        return self.data[pos]
 
     def take(self, n: int) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
@@ -267,6 +268,8 @@ class _Cursor:
         """7z's variable-length UINT64: leading one bits of the first byte say how many
         little-endian bytes follow; its remaining bits are the value's high part."""
         first = self.byte()
+        if first < 0x80:  # one byte: most numbers in a header
+            return first
         mask = 0x80
         for extra in range(8):
             if not first & mask:
