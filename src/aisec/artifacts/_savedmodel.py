@@ -113,6 +113,8 @@ CHECKPOINT_OPS = frozenset(
         "LoadAndRemapMatrix",
     }
 )
+# every op _node reports on in some place
+_WATCHED_OPS = PYTHON_OPS | FILE_WRITE_OPS | FILE_READ_OPS | CHECKPOINT_OPS | {"PrintV2"}
 _CHECKPOINT_FUNCTION = re.compile(
     r"(?:^|_)traced_(?:save|restore)(?:_\d+)?$|_traced_(?:save|restore)"
 )
@@ -148,17 +150,21 @@ def _node(st: _State, start: int, end: int, scope: str, in_checkpoint_fn: bool) 
     st.nodes += 1
     if st.nodes > _MAX_NODES:
         raise ScanError(f"{st.path}: more than {_MAX_NODES} graph nodes")
-    name = op = ""
+    name_field = op_field = None
     attrs: list[tuple[int, int]] = []
     for f in fields(st.buf, start, end):
         if f.wire != LEN:
             continue
         if f.number == 1:
-            name = text(st.buf, f, 512)
+            name_field = f
         elif f.number == 2:
-            op = text(st.buf, f, 256)
+            op_field = f
         elif f.number == 5:
             attrs.append((f.start, f.end))
+    op = text(st.buf, op_field, 256) if op_field is not None else ""
+    if op not in _WATCHED_OPS:
+        return  # nearly every node: its name is never needed
+    name = text(st.buf, name_field, 512) if name_field is not None else ""
     where = f"{scope}{name}" if scope else name
     if op in PYTHON_OPS:
         st.add(
