@@ -31,6 +31,7 @@ VERDICTS = ("clean", "suspicious", "malicious", "error")
 _RANK = {v: i for i, v in enumerate(("clean", "suspicious", "error", "malicious"))}
 _HEAD = 4096
 _DEFAULT_LIMITS = Limits()  # frozen: one instance serves every scan
+_PATHLIKE = (str, Path)
 _READ_SMALL = 256 << 10  # files up to this size are read in one call and scanned in memory
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 # Failures of the underlying stream (a truncated archive member): the data, not our code.
@@ -333,7 +334,7 @@ def scan_path(
     Never executes, imports or unpickles what it reads. Raises InputError for a path
     that does not exist; a file that cannot be judged gets the ``error`` verdict.
     """
-    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    items = [paths] if isinstance(paths, _PATHLIKE) else list(paths)
     scanner = _Scanner(limits or _DEFAULT_LIMITS)
     for path, known in _walk([Path(p) for p in items], recursive):
         display = str(path)

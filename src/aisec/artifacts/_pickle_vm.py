@@ -127,7 +127,7 @@ class SetV:
     frozen: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass builds three times slower
 class Event:
     """Something the analyser must judge: a non-allowlisted import, a call, a trick."""
 
@@ -396,6 +396,10 @@ class Machine:
                             args = stack.pop()
                             push(self._call(stack.pop(), args, pos, "NEWOBJ"))
                             pos += 1
+                            continue
+                        if op == 0x80 and pos + 1 < size and data[pos + 1] <= 5:  # PROTO
+                            self.protocol = data[pos + 1]
+                            pos += 2
                             continue
                     elif op >= 0x60:
                         if op == 0x68:  # BINGET
