@@ -214,35 +214,48 @@ def _open(source: str | bytes) -> h5py.h5f.FileID:
 
 
 def _close(fid: h5py.h5f.FileID) -> None:
-    """What ``h5py.File.close`` does: every object of the file first, then the file, so
-    the next in-memory image (same name) can never meet this one still open."""
+    """What ``h5py.File.close`` does to libhdf5: every object of the file, then the file, so
+    the next in-memory image (same name) never meets this one still open. Not its last
+    step, ``FileID.close``, which walks every h5py object of the process to retire those
+    whose ids were closed (a third of an open and close): :func:`_analyse` calls this once
+    it holds none of the file's objects, and does that step too after an error."""
     import h5py
 
     fid._close_open_objects(h5py.h5f.OBJ_LOCAL | ~h5py.h5f.OBJ_FILE)
     fid._close_open_objects(h5py.h5f.OBJ_LOCAL | h5py.h5f.OBJ_FILE)
-    fid.close()
+
+
+def _judge(
+    fid: h5py.h5f.FileID, path: str, json_limit: int, payloads: list[tuple[str, bytes]]
+) -> list[Finding]:
+    """Findings of an open file: Keras configs in the root's attributes, then links."""
+    import h5py
+
+    # "/" opened as ``f.attrs`` opened it first, so a damaged root fails the same way
+    oid = h5py.h5o.open(fid, b"/")
+    if isinstance(oid, h5py.h5g.GroupID):
+        node: Any = h5py.Group(oid)
+    elif isinstance(oid, h5py.h5d.DatasetID):  # a root that is no group: h5py's
+        node = h5py.Dataset(oid, readonly=True)  # wrapping, then h5g.open fails
+    else:
+        node = h5py.Datatype(oid)
+    findings = _config_findings(node, path, json_limit, payloads)
+    root = oid if isinstance(oid, h5py.h5g.GroupID) else h5py.h5g.open(fid, b"/")
+    return findings + _walk_findings(root, path)
 
 
 def _analyse(source: str | bytes, path: str, json_limit: int) -> _Outcome:
-    import h5py
-
     payloads: list[tuple[str, bytes]] = []
     try:
         fid = _open(source)
         try:
-            # "/" opened as ``f.attrs`` opened it first, so a damaged root fails the same way
-            oid = h5py.h5o.open(fid, b"/")
-            if isinstance(oid, h5py.h5g.GroupID):
-                node: Any = h5py.Group(oid)
-            elif isinstance(oid, h5py.h5d.DatasetID):  # a root that is no group: h5py's
-                node = h5py.Dataset(oid, readonly=True)  # wrapping, then h5g.open fails
-            else:
-                node = h5py.Datatype(oid)
-            findings = _config_findings(node, path, json_limit, payloads)
-            root = oid if isinstance(oid, h5py.h5g.GroupID) else h5py.h5g.open(fid, b"/")
-            return findings + _walk_findings(root, path), payloads
-        finally:
+            findings = _judge(fid, path, json_limit, payloads)
+        except BaseException:
             _close(fid)
+            fid.close()  # the traceback holds _judge's objects: h5py retires their ids
+            raise
+        _close(fid)  # the file's objects were _judge's locals, gone with it
+        return findings, payloads
     except ScanError as exc:
         return exc.message
     except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
