@@ -344,3 +344,47 @@ def test_central_directory_reader_agrees_with_zipfile() -> None:
                     (e.name, e.offset, e.method, e.flags, e.csize, e.usize, e.crc) for e in ours
                 ] == listing(case)
     assert taken > 300
+
+
+def _7z_plain_header(files: list[tuple[str, bytes]]) -> bytes:
+    """A stored 7z whose header is not packed, so that member names can be edited."""
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w", filters=[{"id": py7zr.FILTER_COPY}]) as sz:
+        sz.set_encoded_header_mode(False)
+        for name, data in files:
+            sz.writestr(data, name)
+    return buf.getvalue()
+
+
+def _7z_rename(data: bytes, old: str, new: str) -> bytes:
+    """Rewrite a member name in place (same length) and fix the header CRCs."""
+    import struct
+    import zlib
+
+    out = bytearray(data)
+    at = out.index(old.encode("utf-16-le"))
+    out[at : at + 2 * len(new)] = new.encode("utf-16-le")
+    offset, length = struct.unpack("<QQ", out[12:28])
+    out[28:32] = struct.pack("<I", zlib.crc32(out[32 + offset : 32 + offset + length]))
+    out[8:12] = struct.pack("<I", zlib.crc32(out[12:32]))
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("files", "old", "new"),
+    [
+        ([("x/evil.pkl", os_system_proto(2))], "x/evil.pkl", "./evil.pkl"),
+        ([("a.pkl", b"notes"), ("b.pkl", os_system_proto(2))], "b.pkl", "a.pkl"),
+    ],
+)
+def test_7z_members_py7zr_renames_are_still_scanned(
+    files: list[tuple[str, bytes]], old: str, new: str
+) -> None:
+    # py7zr writes "./evil.pkl" as "evil.pkl" and a repeated name as "a.pkl_0": looking
+    # members up by their listed name used to skip them, and the archive came out clean
+    data = _7z_rename(_7z_plain_header(files), old, new)
+    with py7zr.SevenZipFile(io.BytesIO(data)) as sz:
+        assert new in [i.filename for i in sz.list()]
+    report = scan_bytes(data, "m.7z")
+    assert report.files[0].verdict == "malicious", report.files
+    assert "pickle-dangerous-call" in _rules(report)

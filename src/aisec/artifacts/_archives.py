@@ -188,12 +188,14 @@ class SevenZipHandler(FormatHandler):
                 total = sum(int(i.uncompressed or 0) for i in infos)
                 factory = py7zr.io.BytesIOFactory(limit=max(total, 1))
                 sz.extract(targets=names, factory=factory)
-                for info in infos:
-                    product = factory.products.get(info.filename)
-                    if product is None or ctx.scan_nested is None:
-                        continue
+                # Every extracted member, under the name py7zr wrote it to: it cleans names
+                # ("./x" becomes "x") and renames repeats ("x_0"), so a lookup by listed
+                # name would miss those members and leave them unscanned.
+                for written, product in factory.products.items():
+                    if ctx.scan_nested is None:
+                        break
                     data = product.getvalue() if hasattr(product, "getvalue") else product.read()
-                    ctx.scan_nested(bytes(data), info.filename, len(data))
+                    ctx.scan_nested(bytes(data), written, len(data))
         except errors as exc:
             raise ScanError(
                 f"{ctx.display_path}: cannot read 7z ({type(exc).__name__}: {exc})"
