@@ -50,6 +50,7 @@ _GADGET_STRING = re.compile(rf"[.>:/ ](?:{'|'.join(_GADGETS)})$")
 # a cheap test that spares the regex search for nearly every string of a config.
 _GADGET_TAILS = (*_GADGETS, *(g + "\n" for g in _GADGETS))
 _MAX_DEPTH = 200
+_CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union at every test
 
 # Modules whose members run code, touch files or the network when called or built.
 _DANGEROUS_MODULES = frozenset(
@@ -309,7 +310,7 @@ class _Walker:
 
     def walk(self, root: object) -> None:
         self.count += 1
-        if isinstance(root, dict | list):
+        if isinstance(root, _CONTAINERS):
             self.enter(root, 0)
         elif isinstance(root, str) and len(root) < 512 and root.endswith(_GADGET_TAILS):
             self.check_string(root)
@@ -326,23 +327,28 @@ class _Walker:
         else:
             items = zip(range(len(node) - 1, -1, -1), reversed(node), strict=True)
         depth += 1
+        too_deep = depth > _MAX_DEPTH  # for every item counted below
         path = self.path
+        count = self.count
         for key, value in items:
             if isinstance(value, str):
-                self.count += 1
-                if self.count > _MAX_NODES or depth > _MAX_DEPTH:
+                count += 1
+                if count > _MAX_NODES or too_deep:
                     raise ScanError("Keras config exceeds the size/depth limit")
                 if len(value) < 512 and value.endswith(_GADGET_TAILS):
                     path.append(key)
                     self.check_string(value)
                     path.pop()
-            elif isinstance(value, dict | list):
-                self.count += 1
-                if self.count > _MAX_NODES or depth > _MAX_DEPTH:
+            elif isinstance(value, _CONTAINERS):
+                count += 1
+                if count > _MAX_NODES or too_deep:
                     raise ScanError("Keras config exceeds the size/depth limit")
                 path.append(key)
+                self.count = count
                 self.enter(value, depth)
+                count = self.count
                 path.pop()
+        self.count = count
 
     def check_object(self, obj: dict[object, object]) -> None:
         class_name = obj.get("class_name")
