@@ -1,4 +1,6 @@
-"""tar and 7z archives: members are scanned in place (tar) or in memory (7z), under limits."""
+"""tar and 7z archives: members are scanned under limits, tar ones in memory when small
+(through tarfile's stream when large), 7z ones in memory, read by a small header parser in
+the common layout and by py7zr otherwise."""
 
 from __future__ import annotations
 
