@@ -36,6 +36,7 @@ from aisec.core.findings import Finding, Severity
 __all__ = ["JsonConfigHandler", "YamlConfigHandler", "config_findings"]
 
 _MAX_VISITS = 2_000_000
+_CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union at every test
 _MAX_TEMPLATES = 1_000
 _YAML_LIMIT = 16 << 20
 _YAML_START = re.compile(
@@ -60,7 +61,7 @@ def _strings(root: object) -> Iterator[tuple[str, str]]:
             raise ScanError("config has too many values to judge")
         if isinstance(node, str):
             yield pointer, node
-        elif isinstance(node, dict | list):
+        elif isinstance(node, _CONTAINERS):
             if id(node) in seen:
                 continue
             seen.add(id(node))
