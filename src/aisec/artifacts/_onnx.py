@@ -60,7 +60,8 @@ _PYTHON_OP = re.compile(
 
 def _is_python_op(op_type: str) -> bool:
     """PyOp, PyFunc, PythonOp, Py_Func_V2... (onnxruntime-extensions style Python ops)."""
-    normal = "".join(ch for ch in op_type.lower() if ch.isalnum())
+    lowered = op_type.lower()
+    normal = lowered if lowered.isalnum() else "".join(ch for ch in lowered if ch.isalnum())
     return bool(normal) and _PYTHON_OP.match(normal) is not None
 
 
