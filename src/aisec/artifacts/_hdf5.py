@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     import h5py
 
-__all__ = ["HDF5_TIMEOUT_S", "Hdf5Handler"]
+__all__ = ["HDF5_TIMEOUT_S", "Hdf5Handler", "drop_ahead", "send_ahead"]
 
 _MAGIC = b"\x89HDF\r\n\x1a\n"
 _MAX_OBJECTS = 100_000
