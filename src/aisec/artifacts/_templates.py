@@ -46,7 +46,8 @@ _FALLBACK = re.compile(
     r"\b(?:lipsum|cycler|joiner|_TemplateReference__context)\b"
 )
 _DELIMITED = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-_MARKERS = ("{%", "{{", "{#")
+_MARKER_BYTES = re.compile(rb"\{[%{#]")
+_MARKER_TEXT = re.compile(r"\{[%{#]")
 # the start of a JSON document (the JSON handler takes those, and finds templates by key)
 JSON_START = re.compile(
     rb'\A(?:\xef\xbb\xbf)?\s*(?:\{\s*(?:"|\}|$)|\[\s*(?:[\[{"\d\-\]]|true|false|null|$))'
@@ -80,7 +81,7 @@ _REMEDIATION = (
 
 def looks_like_template(text: str) -> bool:
     """True when ``text`` carries Jinja statement, expression or comment markers."""
-    return any(m in text for m in _MARKERS)
+    return "{" in text and _MARKER_TEXT.search(text) is not None
 
 
 def analyse_template(source: str) -> list[TemplateIssue]:
@@ -189,6 +190,10 @@ class ChatTemplateHandler(FormatHandler):
 
     @classmethod
     def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+        # the markers are ASCII: a head without them is no template (and is not decoded);
+        # a one-byte search first, which is memchr, where a two-byte one is not
+        if b"{" not in head or _MARKER_BYTES.search(head) is None:
+            return False
         text = _decode_text(head)
         if text is None or not looks_like_template(text):
             return False
