@@ -58,3 +58,61 @@ def test_call_chain_is_reported_not_just_the_import(protocol: int, tmp_path: Pat
     path.write_bytes(os_system_proto(protocol))
     (finding,) = [f for f in scan_path(path).findings if f.rule_id == "pickle-dangerous-call"]
     assert "system(" in finding.evidence and "touch" in finding.evidence
+
+
+def _module_pid_call(module: str, name: str) -> bytes:
+    """Legacy torch.save's ``('module', cls, file, source)`` persistent id, NEWOBJ'd with
+    ``('x',)``: torch's loader returns ``cls`` for it."""
+    from corpus import MARK, PROTO2, STOP, TUPLE1, g0, u
+
+    pid = MARK + u("module") + g0(module, name) + u("f.py") + u("class C: pass") + b"t"
+    return PROTO2 + pid + b"Q" + u("x") + TUPLE1 + b"\x81" + STOP
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "verdict", "rule"),
+    [
+        ("os", "system", "malicious", "pickle-dangerous-call"),
+        ("mycompany.models", "CustomNet", "suspicious", "pickle-unknown-global"),
+    ],
+)
+def test_class_behind_a_module_persistent_id_is_judged_as_that_class(
+    module: str, name: str, verdict: str, rule: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "model.pth"
+    path.write_bytes(_module_pid_call(module, name))
+    report = scan_path(path)
+    assert rule in {f.rule_id for f in report.findings}
+    assert report.files[0].verdict == verdict
+
+
+def test_clean_payload_under_pickle_loads_is_a_nested_loader(tmp_path: Path) -> None:
+    from corpus import PROTO4, REDUCE, STOP, TUPLE1, by, sg
+
+    path = tmp_path / "loads.pkl"
+    path.write_bytes(PROTO4 + sg("pickle", "loads") + by(b"I1\n.") + TUPLE1 + REDUCE + STOP)
+    report = scan_path(path)
+    assert {f.rule_id for f in report.findings} == {"pickle-nested-loader"}
+    assert report.files[0].verdict == "suspicious"
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("_osx_support", "_read_output"),
+        ("_pyrepl.pager", "pipe_pager"),
+        ("logging.handlers", "TimedRotatingFileHandler"),
+        ("_signal", "raise_signal"),
+        ("picklescan.scanner", "scan_pickle_bytes"),
+    ],
+)
+def test_shell_file_and_scanner_tampering_gadgets_are_dangerous(
+    module: str, name: str, tmp_path: Path
+) -> None:
+    from corpus import PROTO4, REDUCE, STOP, TUPLE1, sg, u
+
+    path = tmp_path / "gadget.pkl"
+    path.write_bytes(PROTO4 + sg(module, name) + u("x") + TUPLE1 + REDUCE + STOP)
+    report = scan_path(path)
+    assert "pickle-dangerous-call" in {f.rule_id for f in report.findings}
+    assert report.files[0].verdict == "malicious"

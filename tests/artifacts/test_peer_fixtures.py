@@ -204,31 +204,35 @@ GADGETS: list[tuple[str, str, str, str, str]] = [
      "pickle-dangerous-call"),
     ("ghsa_g38g_codeop_compile_command", "codeop", "compile_command", "malicious",
      "pickle-dangerous-call"),
-    # only "suspicious" today: outside the allowlist but not on the dangerous list
-    ("ghsa_g38g_osx_support_read_output", "_osx_support", "_read_output", "suspicious",
-     "pickle-unknown-global"),
-    ("ghsa_g38g_osx_support_find_build_tool", "_osx_support", "_find_build_tool", "suspicious",
-     "pickle-unknown-global"),
-    ("ghsa_g38g_aix_support_read_cmd_output", "_aix_support", "_read_cmd_output", "suspicious",
-     "pickle-unknown-global"),
-    ("ghsa_g38g_pyrepl_pipe_pager", "_pyrepl.pager", "pipe_pager", "suspicious",
-     "pickle-unknown-global"),
-    ("ghsa_g38g_pyrepl_tempfile_pager", "_pyrepl.pager", "tempfile_pager", "suspicious",
-     "pickle-unknown-global"),
+    # private stdlib helpers that shell out or byte-compile files, file-opening log handlers
+    ("ghsa_g38g_osx_support_read_output", "_osx_support", "_read_output", "malicious",
+     "pickle-dangerous-call"),
+    ("ghsa_g38g_osx_support_find_build_tool", "_osx_support", "_find_build_tool", "malicious",
+     "pickle-dangerous-call"),
+    ("ghsa_g38g_aix_support_read_cmd_output", "_aix_support", "_read_cmd_output", "malicious",
+     "pickle-dangerous-call"),
+    ("ghsa_g38g_pyrepl_pipe_pager", "_pyrepl.pager", "pipe_pager", "malicious",
+     "pickle-dangerous-call"),
+    ("ghsa_g38g_pyrepl_tempfile_pager", "_pyrepl.pager", "tempfile_pager", "malicious",
+     "pickle-dangerous-call"),
     ("ghsa_g38g_test_support_assert_python_ok", "test.support.script_helper",
-     "assert_python_ok", "suspicious", "pickle-unknown-global"),
-    ("ghsa_g38g_compileall_compile_dir", "compileall", "compile_dir", "suspicious",
-     "pickle-unknown-global"),
-    ("ghsa_g38g_py_compile_compile", "py_compile", "compile", "suspicious",
-     "pickle-unknown-global"),
-    ("logging_filehandler_truncates_file", "logging", "FileHandler", "suspicious",
-     "pickle-unknown-global"),  # picklescan tests/data2/logging_FileHandler.pkl
+     "assert_python_ok", "malicious", "pickle-dangerous-call"),
+    ("ghsa_g38g_compileall_compile_dir", "compileall", "compile_dir", "malicious",
+     "pickle-dangerous-call"),
+    ("ghsa_g38g_py_compile_compile", "py_compile", "compile", "malicious",
+     "pickle-dangerous-call"),
+    ("logging_filehandler_truncates_file", "logging", "FileHandler", "malicious",
+     "pickle-dangerous-call"),  # picklescan tests/data2/logging_FileHandler.pkl
+    ("logging_rotating_file_handler", "logging.handlers", "RotatingFileHandler", "malicious",
+     "pickle-dangerous-call"),
+    ("logging_watched_file_handler", "logging.handlers", "WatchedFileHandler", "malicious",
+     "pickle-dangerous-call"),
     # protectai/modelscan tests/test_pickle_unsafe_globals.py, tests/test_ctypes_blocklist.py
-    ("mailcap_findmatch_runs_test_command", "mailcap", "findmatch", "suspicious",
-     "pickle-unknown-global"),
+    ("mailcap_findmatch_runs_test_command", "mailcap", "findmatch", "malicious",
+     "pickle-dangerous-call"),
     ("signal_raise_signal", "signal", "raise_signal", "malicious", "pickle-dangerous-call"),
-    ("underscore_signal_raise_signal", "_signal", "raise_signal", "suspicious",
-     "pickle-unknown-global"),
+    ("underscore_signal_raise_signal", "_signal", "raise_signal", "malicious",
+     "pickle-dangerous-call"),
     # promptfoo/modelaudit tests/assets/pickles/bypass_pocs/gen_bypass_v4.py (POC 27-34)
     ("pdb_run", "pdb", "run", "malicious", "pickle-dangerous-call"),
     ("thread_allocate_lock", "_thread", "allocate_lock", "malicious", "pickle-dangerous-call"),
@@ -245,10 +249,16 @@ GADGETS: list[tuple[str, str, str, str, str]] = [
     ("ssrf_telnetlib_telnet", "telnetlib", "Telnet", "malicious", "pickle-dangerous-call"),
     ("ssrf_nntplib_nntp", "nntplib", "NNTP", "malicious", "pickle-dangerous-call"),
     # fickling test/test_scanner_deactivation_analysis.py: a pickle that switches the scanner off
-    ("fickling_hook_remove_hook", "fickling.hook", "remove_hook", "suspicious",
-     "pickle-unknown-global"),
+    ("fickling_hook_remove_hook", "fickling.hook", "remove_hook", "malicious",
+     "pickle-dangerous-call"),
     ("fickling_deactivate_safe_ml_environment", "fickling.hook",
-     "deactivate_safe_ml_environment", "suspicious", "pickle-unknown-global"),
+     "deactivate_safe_ml_environment", "malicious", "pickle-dangerous-call"),
+    ("picklescan_scanner_tampering", "picklescan.scanner", "scan_pickle_bytes", "malicious",
+     "pickle-dangerous-call"),
+    ("modelscan_settings_tampering", "modelscan.settings", "DEFAULT_SETTINGS", "malicious",
+     "pickle-dangerous-call"),
+    ("modelaudit_tampering", "modelaudit.core", "scan_model_directory_or_file", "malicious",
+     "pickle-dangerous-call"),
     # fickling test/test_cve_patterns.py (CVE-2025-10157 submodules) and test_attack_vectors.py
     ("submodule_ctypes_util_find_library", "ctypes.util", "find_library", "malicious",
      "pickle-dangerous-call"),
@@ -1060,12 +1070,7 @@ def test_benign_peer_fixture_is_clean(
     _clean(tmp_path, name, build())
 
 
-# -- misses and false alarms (xfail until the scanner handles them) ---------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec misses: pickle.loads/_pickle.loads of a constant inner payload is judged "
-    "clean when the inner stream is clean (nested analysis); peers flag the loads call itself",
-)
+# -- misses and false alarms: fixed ones pin the rule that catches them, the rest are xfail --
 @pytest.mark.parametrize("protocol", [0, 4])
 def test_pickle_loads_of_a_constant_benign_payload(protocol: int, tmp_path: Path) -> None:
     # picklescan malicious13a.pkl (protocol 0, cPickle/_codecs) and malicious13b.pkl (_pickle)
@@ -1075,7 +1080,8 @@ def test_pickle_loads_of_a_constant_benign_payload(protocol: int, tmp_path: Path
         data = _call(g0("pickle", "loads"), encoded) + b"."
     else:
         data = PROTO4 + _call(sg("_pickle", "loads"), by(inner)) + STOP
-    _flagged(tmp_path, "loads.pkl", data)
+    # a nested loader has no place in model data, even when its payload is clean
+    _expect(tmp_path, "loads.pkl", data, "suspicious", "pickle-nested-loader")
 
 
 def _sevenz_with_member_name(data: bytes, real: str) -> bytes:
@@ -1315,12 +1321,6 @@ def test_password_protected_benign_zip(tmp_path: Path) -> None:
     _clean(tmp_path, "benign_password_protected.zip", data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec false alarm: legacy torch.save of a whole nn.Module pickles the class as "
-    "persistent id ('module', cls, file, source) and NEWOBJs it: pickle-indirect-call, "
-    "malicious",
-)
 def test_legacy_torch_save_of_a_full_module(tmp_path: Path) -> None:
     # fickling test/test_polyglot.py: torch.save(model, _use_new_zipfile_serialization=False)
     # ("PyTorch v0.1.10", stacked pickles)
@@ -1328,6 +1328,8 @@ def test_legacy_torch_save_of_a_full_module(tmp_path: Path) -> None:
 
     buf = io.BytesIO()
     torch.save(torch.nn.Linear(2, 2), buf, _use_new_zipfile_serialization=False)
+    # the class is a persistent id ('module', cls, file, source) that the NEWOBJ calls:
+    # resolved to cls, torch.nn.modules.linear.Linear is on the allowlist
     _clean(tmp_path, "model_legacy_pickle.pth", buf.getvalue())
 
 

@@ -116,6 +116,13 @@ PICKLE_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
         _MALICIOUS_REFS,
         _DO_NOT_LOAD,
     ),
+    "pickle-nested-loader": (
+        "Pickle runs a deserialiser on embedded data (the data itself looks clean)",
+        Severity.MEDIUM,
+        _SUSPICIOUS_REFS,
+        "Model data has no need to unpickle a second payload; such layers hide the real "
+        "payload from scanners that stop at the first. Re-export the file from its source.",
+    ),
     "pickle-unknown-global": (
         "Pickle imports a name outside the allowlist",
         Severity.MEDIUM,
@@ -163,6 +170,10 @@ def is_legacy_torch(buf: Any, pos: int = 0) -> bool:
 
 
 _MAX_NESTED_DEPTH = 4
+# Loaders that serialisers emit themselves: a plain pickle of torch tensors rebuilds each
+# storage with torch.storage._load_from_bytes(<legacy torch.save bytes>), so a clean inner
+# stream there is ordinary model data, not a second layer.
+_ROUTINE_NESTED_LOADERS = frozenset(("torch.storage._load_from_bytes",))
 _MAX_CALL_FINDINGS = 3
 
 
@@ -425,6 +436,12 @@ class _Report:
                 call.offset,
                 f"{g.full} of a {len(payload)}-byte constant holding "
                 + ", ".join(sorted({f.rule_id for f in bad})),
+            )
+        elif g.full not in _ROUTINE_NESTED_LOADERS:
+            self.add(
+                "pickle-nested-loader",
+                call.offset,
+                f"{g.full} of a {len(payload)}-byte constant that looks clean",
             )
         self.findings.extend(inner)
         return True

@@ -289,6 +289,7 @@ _ALIASES = {
     "_winapi": "subprocess",
     "commands": "subprocess",
     "popen2": "subprocess",
+    "_signal": "signal",
 }
 
 # Every attribute of these modules is dangerous (execution, files, network, deserialisers).
@@ -419,6 +420,18 @@ _DANGEROUS_MODULES = frozenset(
         "cgi",
         "cgitb",
         "wsgiref",
+        # private stdlib helpers that shell out (GHSA-g38g-8gr9-h9xp) or byte-compile files
+        "_osx_support",
+        "_aix_support",
+        "_pyrepl",
+        "test.support.script_helper",
+        "compileall",
+        "py_compile",
+        # scanners and their hooks: a pickle that imports one is tampering with the check
+        "fickling",
+        "picklescan",
+        "modelscan",
+        "modelaudit",
     ]
 )
 
@@ -497,6 +510,24 @@ _DANGEROUS_CALLABLES = frozenset(
         "base64.__builtins__",
         "uuid._get_command_stdout",
         "uuid._popen",
+        "mailcap.findmatch",  # runs the mailcap entry's test command
+        # handlers that open (and truncate) a file or a socket when constructed
+        "logging.FileHandler",
+        *(
+            f"logging.handlers.{n}"
+            for n in [
+                "RotatingFileHandler",
+                "TimedRotatingFileHandler",
+                "WatchedFileHandler",
+                "BaseRotatingHandler",
+                "SocketHandler",
+                "DatagramHandler",
+                "SysLogHandler",
+                "SMTPHandler",
+                "HTTPHandler",
+                "NTEventLogHandler",
+            ]
+        ),
     )
 )
 

@@ -675,7 +675,7 @@ class Machine:
                 )
             frame_end = pos + n
         elif op == 0x51:  # BINPERSID
-            stack.append(PersRef(stack.pop()))
+            stack.append(_persistent(stack.pop()))
         elif op == 0x73:  # SETITEM
             v = stack.pop()
             k = stack.pop()
@@ -999,6 +999,18 @@ class Machine:
         for v in values:
             if isinstance(v, Call):
                 v.used = True
+
+
+def _persistent(pid: Any) -> Any:
+    """What the loader's persistent_load returns, where the pickle alone says what it is.
+
+    Legacy ``torch.save`` of a whole module stores each class as the persistent id
+    ``('module', cls, source_file, source)``, and torch's loader returns ``cls`` (the source
+    is only compared, never run); the class is then NEWOBJ'd. Resolving the id to the
+    imported class lets that call be judged by the class, like any other."""
+    if type(pid) is tuple and len(pid) == 4 and pid[0] == "module" and type(pid[1]) is Global:
+        return pid[1]
+    return PersRef(pid)
 
 
 def _is_safe_call(call: Call) -> bool:
