@@ -388,3 +388,34 @@ def test_7z_members_py7zr_renames_are_still_scanned(
     report = scan_bytes(data, "m.7z")
     assert report.files[0].verdict == "malicious", report.files
     assert "pickle-dangerous-call" in _rules(report)
+
+
+def _zip_symlink(name: str, target: bytes) -> bytes:
+    import stat
+
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3  # Unix: unzip makes the member a symlink to its content
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(info, target)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("target", [b"../../.ssh/authorized_keys", b"/etc/passwd"])
+def test_zip_symlink_member_escaping_the_folder(target: bytes) -> None:
+    report = scan_bytes(_zip_symlink("model/link.bin", target), "link.zip")
+    (finding,) = [f for f in report.findings if f.rule_id == "archive-path-traversal"]
+    assert finding.evidence == f"model/link.bin -> {target.decode()}"
+    assert report.files[0].verdict == "suspicious"
+
+
+def test_zip_symlink_member_inside_the_folder_is_clean() -> None:
+    report = scan_bytes(_zip_symlink("model/link.bin", b"weights.bin"), "link.zip")
+    assert report.files[0].verdict == "clean", report.findings
+
+
+def test_zip_symlink_member_content_is_still_scanned() -> None:
+    # readers that ignore the mode (torch, zipfile) see the content, not a link
+    report = scan_bytes(_zip_symlink("evil.pkl", os_system_proto(2)), "link.zip")
+    assert "pickle-dangerous-call" in _rules(report)

@@ -15,6 +15,7 @@ import io
 import itertools
 import os
 import re
+import stat
 import struct
 import tempfile
 import zipfile
@@ -38,6 +39,7 @@ _CHUNK = 1 << 20
 # tensors) are normal; a bomb needs volume.
 BOMB_FLOOR = 16 << 20
 _SPOOL = 32 << 20
+_MAX_LINK_TARGET = 4096  # bytes of a symlink member read as its target (PATH_MAX)
 _IN_MEMORY = 8 << 20  # zips up to this size are read into memory before their headers
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _STORAGE = re.compile(r"(^|/)(data|\.data)/[^/]+$")
@@ -158,6 +160,7 @@ class _Entry:
     usize: int
     crc: int
     central: bool = True
+    mode: int = 0  # Unix mode from the central directory's external attributes
 
 
 class _Budget:
@@ -324,6 +327,16 @@ class ZipHandler(FormatHandler):
                     ctx, "zip-crc-mismatch", f"{e.name}: {crc:#010x} != {e.crc:#010x}", e.offset
                 )
             )
+        if stat.S_ISLNK(e.mode):
+            # unzip (and other Unix extractors) make this member a symlink to its content
+            member.seek(0)
+            target = member.read(_MAX_LINK_TARGET).decode("utf-8", "replace")
+            if unsafe_member_path(target):
+                out.append(
+                    archive_finding(
+                        ctx, "archive-path-traversal", f"{e.name} -> {target}", e.offset
+                    )
+                )
         base = e.name.rsplit("/", 1)[-1]
         if kind in ("pytorch", "torchscript") and (
             base.endswith(".pkl") or base.endswith(".debug_pkl")
@@ -369,6 +382,7 @@ def _zipfile_entries(ctx: ScanContext, stream: BinaryIO) -> list[_Entry]:
             i.compress_size,
             i.file_size,
             i.CRC,
+            mode=i.external_attr >> 16,
         )
         for i in zf.infolist()
     ]
@@ -420,7 +434,7 @@ def _central_directory(data: bytes) -> list[_Entry] | None:
         if pos + _CENTRAL.size > stop or data[pos : pos + 4] != _CENTRAL_SIG:
             return None
         (_s, _cv, _cs, version, _r, flags, method, _t, _d, crc, csize, usize,
-         nlen, xlen, clen, _disk, _ia, _ea, offset) = unpack(data, pos)  # fmt: skip
+         nlen, xlen, clen, _disk, _ia, attrs, offset) = unpack(data, pos)  # fmt: skip
         name_at = pos + _CENTRAL.size
         pos = name_at + nlen + xlen + clen
         if pos > stop or version > _MAX_EXTRACT_VERSION:
@@ -440,7 +454,9 @@ def _central_directory(data: bytes) -> list[_Entry] | None:
             name = name[:nul]
         if os.sep != "/" and os.sep in name:
             name = name.replace(os.sep, "/")
-        out.append(_Entry(name, offset + concat, method, flags, csize, usize, crc))
+        out.append(
+            _Entry(name, offset + concat, method, flags, csize, usize, crc, mode=attrs >> 16)
+        )
     return out
 
 
