@@ -419,3 +419,31 @@ def test_zip_symlink_member_content_is_still_scanned() -> None:
     # readers that ignore the mode (torch, zipfile) see the content, not a link
     report = scan_bytes(_zip_symlink("evil.pkl", os_system_proto(2)), "link.zip")
     assert "pickle-dangerous-call" in _rules(report)
+
+
+@pytest.mark.parametrize("name", ["../../../evil.pkl", "/tmp/evil.pkl", "x/../../evil.pkl"])
+def test_7z_member_with_traversal_name_is_reported_and_scanned(name: str) -> None:
+    # py7zr lists such a member but refuses to extract anything from the archive
+    data = _7z_rename(
+        _7z_plain_header([("a" * len(name), os_system_proto(2))]), "a" * len(name), name
+    )
+    report = scan_bytes(data, "m.7z")
+    rules = _rules(report)
+    assert {"archive-path-traversal", "pickle-dangerous-call"} <= rules, rules
+    assert report.files[0].verdict == "malicious"
+
+
+def test_7z_traversal_name_py7zr_refuses_is_reported_and_the_rest_scanned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the py7zr path (a layout the built-in reader leaves to it): the refused member is
+    # reported as not scanned, the others are still extracted and scanned
+    import aisec.artifacts._archives as archives
+
+    files = [("a" * 10, b"notes"), ("b.pkl", os_system_proto(2))]
+    data = _7z_rename(_7z_plain_header(files), "a" * 10, "../x.pkl/.")
+    monkeypatch.setattr(archives, "_read_7z", lambda ctx: None)
+    report = scan_bytes(data, "m.7z")
+    rules = _rules(report)
+    assert {"archive-path-traversal", "archive-limit", "pickle-dangerous-call"} <= rules, rules
+    assert report.files[0].verdict == "malicious"

@@ -5,7 +5,6 @@ the common layout and by py7zr otherwise."""
 from __future__ import annotations
 
 import lzma
-import re
 import stat
 import struct
 import zlib
@@ -189,7 +188,18 @@ class SevenZipHandler(FormatHandler):
                     return findings
                 total = sum(int(i.uncompressed or 0) for i in infos)
                 factory = py7zr.io.BytesIOFactory(limit=max(total, 1))
-                sz.extract(targets=names, factory=factory)
+                refused = [n for n in names if not _py7zr_extracts(n)]
+                if refused:
+                    # py7zr raises on these for the whole archive: scan the others
+                    findings.append(
+                        archive_finding(
+                            ctx,
+                            "archive-limit",
+                            f"{len(refused)} member(s) py7zr will not extract, not scanned: "
+                            + ", ".join(refused[:5]),
+                        )
+                    )
+                sz.extract(targets=[n for n in names if n not in refused], factory=factory)
                 # Every extracted member, under the name py7zr wrote it to: it cleans names
                 # ("./x" becomes "x") and renames repeats ("x_0"), so a lookup by listed
                 # name would miss those members and leave them unscanned.
@@ -203,6 +213,19 @@ class SevenZipHandler(FormatHandler):
                 f"{ctx.display_path}: cannot read 7z ({type(exc).__name__}: {exc})"
             ) from None
         return findings
+
+
+def _py7zr_extracts(name: str) -> bool:
+    """Whether py7zr's extract accepts this member name (it refuses names that resolve
+    outside the folder, and then extracts nothing at all)."""
+    import py7zr.exceptions
+    import py7zr.helpers
+
+    try:
+        py7zr.helpers.get_sanitized_output_path(name, None)
+    except py7zr.exceptions.Bad7zFile:
+        return False
+    return True
 
 
 def _judge_7z(ctx: ScanContext, names: list[str], sizes: list[int]) -> tuple[list[Finding], bool]:
@@ -513,15 +536,14 @@ def _names(raw: bytes, count: int) -> list[str]:
 
 
 def _plain_name(name: str) -> bool:
-    """A name py7zr keeps as it is (its writer key is the name itself) and accepts."""
+    """A name py7zr keeps as it is (its writer key is the name itself) and accepts, or a
+    path that escapes the folder (``../``, absolute, drive letter). py7zr lists those but
+    refuses to extract them, so this reader is what hands their content on to be scanned
+    (the name itself is reported as archive-path-traversal)."""
+    if unsafe_member_path(name):
+        return True
     parts = name.split("/")
-    return (
-        bool(name)
-        and not unsafe_member_path(name)
-        and "" not in parts
-        and "." not in parts
-        and not re.match(r"^[A-Za-z]:", name)
-    )
+    return bool(name) and "" not in parts and "." not in parts
 
 
 def _date_ok(filetime: int) -> bool:
