@@ -1137,11 +1137,6 @@ def test_pickle_under_ten_nested_zips(tmp_path: Path) -> None:
     _flagged(tmp_path, "deep.zip", data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec misses: bytes after the pickle get only INFO pickle-trailing-data, so an "
-    "ELF/PE executable smuggled behind a valid pickle is clean",
-)
 @pytest.mark.parametrize(
     "blob",
     [b"\x7fELF\x02\x01\x01" + b"\0" * 64, b"MZ" + b"\0" * 58 + b"This program cannot be run"],
@@ -1151,7 +1146,7 @@ def test_executable_appended_to_a_pickle(blob: bytes, tmp_path: Path) -> None:
     # modelaudit tests/scanners/test_pickle_scanner.py
     # test_scan_bin_file_with_executable_signatures
     data = pickle.dumps({"weights": [1.0, 2.0, 3.0]}) + b"some_padding" + blob
-    _flagged(tmp_path, "pytorch_model.bin", data)
+    _expect(tmp_path, "pytorch_model.bin", data, "suspicious", "pickle-trailing-executable")
 
 
 @pytest.mark.xfail(

