@@ -447,3 +447,37 @@ def test_7z_traversal_name_py7zr_refuses_is_reported_and_the_rest_scanned(
     rules = _rules(report)
     assert {"archive-path-traversal", "archive-limit", "pickle-dangerous-call"} <= rules, rules
     assert report.files[0].verdict == "malicious"
+
+
+@pytest.mark.parametrize("kind", ["gzip", "bz2", "xz"])
+def test_payload_in_a_later_compressed_stream_is_scanned(kind: str) -> None:
+    # gzip.open, bz2.open and lzma.open return every stream of the file, joined
+    import bz2
+    import lzma
+    import pickle
+
+    compress = {"gzip": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[kind]
+    data = compress(pickle.dumps({"safe": [1, 2, 3]})) + compress(os_system_proto(4))
+    report = scan_bytes(data, "model.joblib")
+    assert "pickle-dangerous-call" in _rules(report)
+    assert report.files[0].verdict == "malicious"
+
+
+def test_gzip_members_after_zero_padding_and_before_garbage() -> None:
+    import pickle
+
+    first = gzip.compress(pickle.dumps([1, 2]))
+    data = first + bytes(3000) + gzip.compress(os_system_proto(2)) + b"junk"
+    assert "pickle-dangerous-call" in _rules(scan_bytes(data, "m.pkl.gz"))
+
+
+def test_gzip_member_count_limit() -> None:
+    report = scan_bytes(gzip.compress(b"") * 4100, "many.gz")
+    assert "archive-limit" in _rules(report)
+    assert report.files[0].verdict == "suspicious"
+
+
+def test_gzip_members_share_one_size_limit() -> None:
+    one = gzip.compress(b"\x01" * 5000)
+    report = scan_bytes(one * 3, "m.gz", limits=Limits(max_archive_total_bytes=12000))
+    assert "archive-bomb" in _rules(report)

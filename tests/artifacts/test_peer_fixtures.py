@@ -1236,17 +1236,11 @@ def test_nemo_hydra_target_callable(config: str, tmp_path: Path) -> None:
     _flagged(tmp_path, "model.nemo", _nemo(config))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec misses: only the first gzip member is decompressed; gzip readers return "
-    "both members as one stream, so the second pickle (flagged when not compressed, "
-    "see corpus second_pickle_stream) is never scanned",
-)
 def test_payload_in_a_second_gzip_member(tmp_path: Path) -> None:
     # modelaudit test_joblib_scanner_codecs.py (trailer after a compressed joblib stream),
     # with a second gzip member instead of raw bytes
     data = gzip.compress(pickle.dumps({"safe": [1, 2, 3]})) + gzip.compress(os_system_proto(4))
-    _flagged(tmp_path, "model.joblib", data)
+    _expect(tmp_path, "model.joblib", data, "malicious", "pickle-dangerous-call")
 
 
 class _ZipCrypto:

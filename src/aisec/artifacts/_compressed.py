@@ -1,5 +1,9 @@
-"""Single-stream compression (gzip, bz2, xz, lzma-alone, zlib — joblib's ``compress=``):
-peeled under size and ratio limits, then the content is scanned as its own entry."""
+"""Stream compression (gzip, bz2, xz, lzma-alone, zlib — joblib's ``compress=``): peeled
+under size and ratio limits, then the content is scanned as its own entry.
+
+gzip, bz2, xz and lzma files may hold several compressed streams one after another; their
+Python readers (gzip.open, bz2.open, lzma.open, and joblib through them) return every
+stream, joined, so every stream is decompressed here too, under the same limits."""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ __all__ = ["CompressedHandler"]
 
 _CHUNK = 1 << 20
 _SPOOL = 32 << 20
+_MULTI_STREAM = frozenset(("gzip", "bz2", "xz", "lzma"))  # zlib readers stop after one
+_MAX_STREAMS = 4096
 
 
 def _kind(head: bytes) -> str | None:
@@ -79,45 +85,89 @@ class CompressedHandler(FormatHandler):
         if cap >= _SPOOL:
             out = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 - closed below
         try:
-            written = self._inflate(ctx, kind, out, cap)
+            written, streams = self._inflate(ctx, kind, out, cap)
             if written > cap:
                 return [
                     archive_finding(
                         ctx, "archive-bomb", f"{kind} expands past {cap} bytes from {ctx.size}"
                     )
                 ]
+            findings: list[Finding] = []
+            if streams > _MAX_STREAMS:
+                findings.append(
+                    archive_finding(
+                        ctx, "archive-limit", f"more than {_MAX_STREAMS} {kind} streams"
+                    )
+                )
             out.seek(0)
             if ctx.scan_nested is not None:
                 name = ctx.display_path.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "payload"
                 ctx.scan_nested(out, name, written)
-            return []
+            return findings
         finally:
             out.close()
 
     @staticmethod
-    def _inflate(ctx: ScanContext, kind: str, out: Any, cap: int) -> int:
-        dec = _decompressor(kind)
+    def _inflate(ctx: ScanContext, kind: str, out: Any, cap: int) -> tuple[int, int]:
+        """Decompress every stream into ``out``, stopping one byte past ``cap``;
+        (bytes written, streams started: one more than ``_MAX_STREAMS`` when cut there)."""
         written = 0
+        streams = 0
+        data = b""  # input read but not yet given to a decompressor
         try:
-            if kind in ("gzip", "zlib"):
-                while not dec.eof and written <= cap:
-                    data = dec.unconsumed_tail or ctx.stream.read(_CHUNK)
-                    if not data:
-                        break
-                    piece = dec.decompress(data, cap - written + 1)
-                    written += len(piece)
-                    out.write(piece)
-                return written
-            while not dec.eof and written <= cap:
-                chunk = b""
-                if dec.needs_input:
-                    chunk = ctx.stream.read(_CHUNK)
-                    if not chunk:
-                        break
-                piece = dec.decompress(chunk, cap - written + 1)
-                written += len(piece)
-                out.write(piece)
+            while streams < _MAX_STREAMS and written <= cap:
+                dec = _decompressor(kind)
+                streams += 1
+                written += _inflate_stream(ctx, kind, dec, data, out, cap - written)
+                if not dec.eof or written > cap or kind not in _MULTI_STREAM:
+                    break
+                data = _next_stream_start(ctx, kind, dec.unused_data)
+                if not data:
+                    break
+            else:
+                streams += 1  # the cap on streams was reached with input left
         except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+            # a later stream that does not decode: its reader fails there, after the rest
             if written == 0:
                 raise ScanError(f"{ctx.display_path}: corrupt {kind} stream ({exc})") from None
+        return written, streams
+
+
+def _inflate_stream(ctx: ScanContext, kind: str, dec: Any, data: bytes, out: Any, room: int) -> int:
+    """One compressed stream, starting with ``data`` and then the rest of ``ctx.stream``,
+    into ``out``: the bytes written, at most ``room + 1``."""
+    written = 0
+    if kind in ("gzip", "zlib"):
+        while not dec.eof and written <= room:
+            data = data or dec.unconsumed_tail or ctx.stream.read(_CHUNK)
+            if not data:
+                break
+            piece = dec.decompress(data, room - written + 1)
+            data = b""
+            written += len(piece)
+            out.write(piece)
         return written
+    while not dec.eof and written <= room:
+        chunk = b""
+        if dec.needs_input:
+            chunk = data or ctx.stream.read(_CHUNK)
+            data = b""
+            if not chunk:
+                break
+        piece = dec.decompress(chunk, room - written + 1)
+        written += len(piece)
+        out.write(piece)
+    return written
+
+
+def _next_stream_start(ctx: ScanContext, kind: str, rest: bytes) -> bytes:
+    """The input after a stream's end, from where the next stream starts, or b"" at the end
+    of the file. gzip readers skip zero bytes between members; the others do not."""
+    while True:
+        if kind == "gzip":
+            rest = rest.lstrip(b"\x00")
+        if rest:
+            return rest
+        rest = ctx.stream.read(_CHUNK)
+        if not rest:
+            return b""
