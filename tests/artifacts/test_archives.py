@@ -481,3 +481,61 @@ def test_gzip_members_share_one_size_limit() -> None:
     one = gzip.compress(b"\x01" * 5000)
     report = scan_bytes(one * 3, "m.gz", limits=Limits(max_archive_total_bytes=12000))
     assert "archive-bomb" in _rules(report)
+
+
+def _mar(handler: bytes) -> bytes:
+    manifest = b'{"model": {"handler": "handler.py", "serializedFile": "model.pt"}}'
+    return _zip({"MAR-INF/MANIFEST.json": manifest, "handler.py": handler, "model.pt": b"w"})
+
+
+_BENIGN_HANDLER = b"""import os
+import torch
+from ts.torch_handler.base_handler import BaseHandler
+
+
+class Handler(BaseHandler):
+    def initialize(self, context):
+        model_dir = context.system_properties.get("model_dir")
+        path = os.path.join(model_dir, "model.pt")
+        if os.path.isfile(path):
+            self.model = torch.jit.load(path)
+
+    def preprocess(self, data):
+        return torch.tensor(data)
+"""
+
+
+def test_torchserve_benign_handler_is_clean() -> None:
+    report = scan_bytes(_mar(_BENIGN_HANDLER), "model.mar")
+    assert report.files[0].format == "torchserve"
+    assert report.files[0].verdict == "clean", report.findings
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        b"import os\nos.path.join('a')\ngetattr(os, 'sys' + 'tem')('id')\n",
+        b"import os\nimport subprocess as os\nos.path.join('a')\n",
+        b"import os\nfrom evil import os\nos.path.join('a')\n",
+        b"import os\nos = __builtins__\nos.path.join('a')\n",
+        b"import os as o\no.path.join('a')\no.popen('id')\n",
+        b"import torch\nclass H:\n    def handle(self, d):\n        return eval(d)\n",
+    ],
+    ids=["getattr_os", "rebound_by_import", "rebound_by_from_import", "assigned", "alias",
+         "eval"],
+)  # fmt: skip
+def test_torchserve_handler_escapes(handler: bytes) -> None:
+    # os used for anything beyond os.path functions keeps "import os" dangerous
+    report = scan_bytes(_mar(handler), "model.mar")
+    assert "torchscript-dangerous-code" in _rules(report)
+    assert report.files[0].verdict == "malicious"
+
+
+def test_os_path_exemption_is_for_torchserve_handlers_only() -> None:
+    # torch.package sources keep the stricter reading: any "import os" is reported
+    from aisec.artifacts._base import ScanContext
+    from aisec.artifacts._torchscript_code import scan_torchscript_code
+
+    ctx = ScanContext(io.BytesIO(b""), "m.zip", 0)
+    assert scan_torchscript_code(_BENIGN_HANDLER, ctx, "x.py")
+    assert not scan_torchscript_code(_BENIGN_HANDLER, ctx, "x.py", os_paths_ok=True)

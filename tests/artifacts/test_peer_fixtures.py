@@ -1195,11 +1195,6 @@ def test_safetensors_metadata_with_python_code(tmp_path: Path) -> None:
     _flagged(tmp_path, "malicious_import.safetensors", data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec misses: a TorchServe .mar is scanned as a plain zip; its handler.py, which "
-    "TorchServe imports and runs, is not analysed (only torch.package sources are)",
-)
 @pytest.mark.parametrize(
     "handler",
     [
@@ -1213,7 +1208,8 @@ def test_safetensors_metadata_with_python_code(tmp_path: Path) -> None:
 )
 def test_torchserve_handler_runs_commands(handler: bytes, tmp_path: Path) -> None:
     manifest: dict[str, object] = {"handler": "handler.py", "serializedFile": "weights.bin"}
-    _flagged(tmp_path, "model.mar", _mar(manifest, **{"handler.py": handler, "weights.bin": b"w"}))
+    data = _mar(manifest, **{"handler.py": handler, "weights.bin": b"w"})
+    _expect(tmp_path, "model.mar", data, "malicious", "torchscript-dangerous-code")
 
 
 @pytest.mark.xfail(

@@ -89,8 +89,14 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[Finding]:
-    """Findings for one TorchScript source member (``ast.parse`` only; nothing executes)."""
+def scan_torchscript_code(
+    source: bytes, ctx: ScanContext, member: str, *, os_paths_ok: bool = False
+) -> list[Finding]:
+    """Findings for one TorchScript source member (``ast.parse`` only; nothing executes).
+
+    ``os_paths_ok``: ``import os`` is not reported when ``os`` is used for nothing but
+    ``os.path`` functions that only compute paths (TorchServe handlers build the model
+    file's path that way); any other use of the name reports the import as usual."""
     path = f"{ctx.display_path}!/{member}"
     if len(source) > _MAX_CODE:
         return [
@@ -113,6 +119,7 @@ def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[
         return []
     out: list[Finding] = []
     seen: set[str] = set()
+    path_names = _os_path_only_names(tree) if os_paths_ok else frozenset()
     for node in _calls_and_imports(tree):
         target: str | None = None
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -120,9 +127,13 @@ def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[
             if isinstance(node, ast.ImportFrom) and node.module:
                 mods.append(node.module)
             bad = [m for m in mods if m.split(".")[0] in _DANGEROUS_ROOTS]
+            if path_names and isinstance(node, ast.Import):
+                bad = [a.name for a in node.names if a.name in bad and not _binds_os(a)]
             target = f"import {', '.join(bad)}" if bad else None
         elif isinstance(node, ast.Call):
             name = _dotted(node.func)
+            if name is not None and _is_os_path_call(name, path_names):
+                continue
             if name is not None:
                 parts = name.split(".")
                 if (
@@ -148,6 +159,66 @@ def scan_torchscript_code(source: bytes, ctx: ScanContext, member: str) -> list[
             severity = Severity.MEDIUM if custom_op else Severity.CRITICAL
             out.append(_finding(ctx, path, line, target, severity))
     return out
+
+
+# os.path functions that only compute or test paths (no reading, no writing)
+_OS_PATH_FUNCTIONS = frozenset(
+    ["join", "exists", "isfile", "isdir", "dirname", "basename", "abspath", "splitext",
+     "split", "normpath", "realpath", "expanduser", "getsize"]
+)  # fmt: skip
+
+
+def _binds_os(alias: ast.alias) -> bool:
+    """``import os [as x]`` or ``import os.path``: a name for the os module."""
+    return alias.name == "os" or (alias.name == "os.path" and alias.asname is None)
+
+
+def _is_os_path_call(name: str, path_names: frozenset[str]) -> bool:
+    parts = name.split(".")
+    return (
+        len(parts) == 3
+        and parts[0] in path_names
+        and parts[1] == "path"
+        and parts[2] in _OS_PATH_FUNCTIONS
+    )
+
+
+def _os_path_only_names(tree: ast.AST) -> frozenset[str]:
+    """The names ``import os`` binds, when every use of each is ``<name>.path.<f>`` with
+    ``f`` in ``_OS_PATH_FUNCTIONS``; empty when any use is anything else (a call on
+    ``os`` itself, ``getattr(os, …)``, a rebinding), or when an import also binds the
+    name to something else."""
+    names = frozenset(
+        alias.asname or "os"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if _binds_os(alias)
+    )
+    if not names:
+        return names
+    allowed: set[int] = set()
+    uses: list[ast.Name] = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in _OS_PATH_FUNCTIONS
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "path"
+            and isinstance(node.value.value, ast.Name)
+        ):
+            allowed.add(id(node.value.value))
+        elif isinstance(node, ast.Name) and node.id in names:
+            uses.append(node)
+        elif isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (a.asname or a.name.split(".")[0]) in names
+            and not (isinstance(node, ast.Import) and _binds_os(a))
+            for a in node.names
+        ):
+            return frozenset()  # the name also stands for something else
+    if all(id(use) in allowed for use in uses):
+        return names
+    return frozenset()
 
 
 def _ast_classes(cls: type[ast.AST]) -> set[type[ast.AST]]:

@@ -39,6 +39,7 @@ _CHUNK = 1 << 20
 # tensors) are normal; a bomb needs volume.
 BOMB_FLOOR = 16 << 20
 _SPOOL = 32 << 20
+_MAR_MANIFEST = "MAR-INF/MANIFEST.json"
 _MAX_LINK_TARGET = 4096  # bytes of a symlink member read as its target (PATH_MAX)
 _IN_MEMORY = 8 << 20  # zips up to this size are read into memory before their headers
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -182,6 +183,7 @@ class ZipHandler(FormatHandler):
     def __init__(self) -> None:
         # local headers by offset: the structure checks and the member reads need each one
         self._locals: dict[int, tuple[str, int, int, int] | None] = {}
+        self._mar = False  # the zip is a TorchServe model archive
 
     def _local(self, stream: BinaryIO, offset: int, size: int) -> tuple[str, int, int, int] | None:
         if offset not in self._locals:
@@ -213,6 +215,10 @@ class ZipHandler(FormatHandler):
         findings += self._structure(ctx, stream, entries, central_offsets)
         names = [e.name for e in entries]
         kind = _kind(names)
+        # TorchServe imports the handler and other modules of a .mar when it serves it
+        self._mar = any(n == _MAR_MANIFEST or n.endswith("/" + _MAR_MANIFEST) for n in names)
+        if self._mar and kind == "zip":
+            kind = "torchserve"
         ctx.detected_format = kind
         budget = _Budget(ctx)
         scanned_offsets: set[int] = set()
@@ -361,6 +367,9 @@ class ZipHandler(FormatHandler):
                 data = _read_all(member, actual, ctx)
                 found = analyse_buffer(data, ctx, 0, PickleOptions(label=e.name))
                 out += [f for f in found if f.severity >= Severity.HIGH]
+        elif self._mar and base.endswith(".py"):
+            source = _read_all(member, actual, ctx)
+            out += scan_torchscript_code(source, ctx, e.name, os_paths_ok=True)
         elif ctx.scan_nested is not None:
             member.seek(0)
             ctx.scan_nested(member, e.name, actual)
