@@ -1290,16 +1290,12 @@ def test_zipcrypto_builder_round_trips() -> None:
     assert zipfile.ZipFile(io.BytesIO(data)).read("secret.txt", pwd=b"test123") == b"benign text\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec false alarm: a password-protected benign zip is suspicious "
-    "(zip-encrypted-flag: its member cannot be read); peers report it as clean",
-)
 def test_password_protected_benign_zip(tmp_path: Path) -> None:
     # picklescan tests/data/benign_password_protected.zip, modelscan tests/data/
-    # password_protected.zip
+    # password_protected.zip: peers call it clean. Suspicious on purpose: content that
+    # cannot be read cannot be vouched for (torch ignores the flag and reads the member)
     data = _encrypted_zip("secret.txt", b"benign text\n", b"test123")
-    _clean(tmp_path, "benign_password_protected.zip", data)
+    _expect(tmp_path, "benign_password_protected.zip", data, "suspicious", "zip-encrypted-flag")
 
 
 def test_legacy_torch_save_of_a_full_module(tmp_path: Path) -> None:
@@ -1314,14 +1310,12 @@ def test_legacy_torch_save_of_a_full_module(tmp_path: Path) -> None:
     _clean(tmp_path, "model_legacy_pickle.pth", buf.getvalue())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec false alarm: builtins.len is outside the allowlist, so a pickle calling "
-    "len([]) is suspicious (pickle-unknown-global); fickling treats it as safe",
-)
 def test_safe_builtin_len_call(tmp_path: Path) -> None:
-    # fickling test/test_bypasses.py test_safe_builtins_not_flagged
-    _clean(tmp_path, "len.pkl", g0("builtins", "len") + b"]" + TUPLE1 + REDUCE + STOP)
+    # fickling test/test_bypasses.py test_safe_builtins_not_flagged: fickling calls it safe.
+    # Suspicious on purpose: the allowlist holds the callables ML pickles use, and a model
+    # pickle has no reason to call len
+    data = g0("builtins", "len") + b"]" + TUPLE1 + REDUCE + STOP
+    _expect(tmp_path, "len.pkl", data, "suspicious", "pickle-unknown-global")
 
 
 def test_safe_builtin_dict_call(tmp_path: Path) -> None:
