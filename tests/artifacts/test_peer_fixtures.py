@@ -1149,11 +1149,6 @@ def test_executable_appended_to_a_pickle(blob: bytes, tmp_path: Path) -> None:
     _expect(tmp_path, "pytorch_model.bin", data, "suspicious", "pickle-trailing-executable")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec misses: DUP/memo 'billion laughs' nesting (no globals) is clean; fickling "
-    "flags it as an expansion attack on whatever walks the loaded object",
-)
 @pytest.mark.parametrize("via", ["dup", "memo"])
 def test_billion_laughs_expansion(via: str, tmp_path: Path) -> None:
     # fickling test/test_expansion_attack_analysis.py (coldwaterq/pickle_injector globalLaughs.pt
@@ -1163,7 +1158,7 @@ def test_billion_laughs_expansion(via: str, tmp_path: Path) -> None:
         refs = b"2" * 9 if via == "dup" else b"q" + bytes([level]) + (b"h" + bytes([level])) * 9
         body += refs + b"l"
     data = PROTO4 + MARK * 10 + u("lol") + body + STOP
-    _flagged(tmp_path, "laughs.pkl", data)
+    _expect(tmp_path, "laughs.pkl", data, "suspicious", "pickle-expansion")
 
 
 @pytest.mark.xfail(

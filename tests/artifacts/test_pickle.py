@@ -333,3 +333,46 @@ def test_executable_appended_after_the_pickle(tail: bytes, kind: str) -> None:
 def test_trailing_bytes_that_are_not_an_executable(tail: bytes) -> None:
     data = pickle.dumps({"w": [1.0]}, protocol=2) + tail
     assert "pickle-trailing-executable" not in _rules(data)
+
+
+def _laughs(levels: int, fanout: int, via: str) -> bytes:
+    """fickling's expansion attack: each level a list of ``fanout`` references to the last."""
+    body = b""
+    for level in range(levels):
+        if via == "dup":
+            refs = b"2" * (fanout - 1)
+        else:
+            refs = b"q" + bytes([level]) + (b"h" + bytes([level])) * (fanout - 1)
+        body += refs + b"l"
+    return PROTO4 + b"(" * levels + u("lol") + body + STOP
+
+
+@pytest.mark.parametrize("via", ["dup", "memo"])
+def test_billion_laughs_expansion(via: str) -> None:
+    findings = analyse_pickle(_laughs(10, 10, via), _ctx(_laughs(10, 10, via)))
+    assert {f.rule_id for f in findings} == {"pickle-expansion"}
+
+
+@pytest.mark.parametrize("via", ["dup", "memo"])
+def test_small_nested_sharing_is_not_an_expansion(via: str) -> None:
+    assert _rules(_laughs(4, 10, via)) == set()  # 11,111 values: ordinary
+
+
+def test_linear_sharing_in_a_real_pickle_is_not_an_expansion() -> None:
+    shared = {"cfg": [1, 2, 3], "name": "layer"}
+    data = pickle.dumps([[shared, shared, {"k": shared}] for _ in range(20_000)], protocol=4)
+    assert "pickle-expansion" not in _rules(data)
+
+
+def test_expanded_size_counts_repeats_and_survives_cycles() -> None:
+    from aisec.artifacts._pickle_vm import expanded_size
+
+    leaf = [1, 2]
+    mid = [leaf, leaf, leaf]  # 1 + 3 * 3
+    top = [mid, mid]  # 1 + 2 * 10
+    assert expanded_size([top], 10**9, 100) == 21
+    assert expanded_size([top], 15, 100) == 15  # counted up to the cap
+    assert expanded_size([top], 10**9, 1) == 0  # past the budget: unknown
+    loop: list[object] = [1]
+    loop.append(loop)
+    assert expanded_size([loop], 10**9, 100) == 3  # the cycle back counts once

@@ -252,3 +252,16 @@ def test_opcodes_table_is_exactly_what_the_machine_walks() -> None:
         except Malformed as exc:
             stopped = exc.offset == 0 and exc.reason == f"invalid opcode 0x{byte:02x}"
         assert stopped == (byte not in OPCODES), hex(byte)
+
+
+def test_fast_path_and_reference_record_the_same_shared_references() -> None:
+    # memo gets and DUPs (the input of the billion-laughs check) are recorded on both paths
+    laughs = b"\x80\x04(X\x03\x00\x00\x00lol" + (b"\x94" + b"h\x00" * 3 + b"2" * 3 + b"l") + b"."
+    for data in [*_real_pickles(), laughs, b"(I1\np0\ng0\ng0\nl."]:
+        fast = Machine(data, max_opcodes=1_000_000)
+        ref = Machine(data, max_opcodes=1_000_000)
+        _FAST_RUN(fast, 0)
+        ref.run_reference(0)
+        assert [render_value(v) for v in fast.shared] == [render_value(v) for v in ref.shared]
+        if data is laughs:
+            assert len(fast.shared) == 6  # three memo gets, three DUPs

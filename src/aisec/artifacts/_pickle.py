@@ -14,6 +14,7 @@ import io
 import mmap
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -29,7 +30,9 @@ from aisec.artifacts._pickle_vm import (
     Machine,
     Malformed,
     Unknown,
+    expanded_size,
     render_value,
+    shared_holders,
 )
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
@@ -150,6 +153,17 @@ PICKLE_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
         Severity.MEDIUM,
         _MALFORMED_REFS,
         "Raise the limit if the file is trusted, or split the file.",
+    ),
+    "pickle-expansion": (
+        "Pickle nests shared references into an exponentially large object (billion laughs)",
+        Severity.MEDIUM,
+        (
+            FrameworkRef("ATLAS", "AML.T0029"),
+            _ATLAS_SUPPLY,
+            FrameworkRef("OWASP-LLM", "LLM10:2025"),
+        ),
+        "Loading is cheap but anything that walks, copies or prints the object never ends "
+        "(denial of service). Do not use the file; re-export it from its source.",
     ),
     "pickle-trailing-executable": (
         "An executable or script is hidden after the pickle stream",
@@ -281,6 +295,8 @@ def analyse_buffer(
             break
         opts.streams_seen.append(pos)
         report.events(machine.events, machine.calls)
+        if len(machine.shared) > _EXPANSION_MIN_SHARED:
+            _check_expansion(report, machine, pos)
         pos = end
         if not opts.multi:
             break
@@ -328,6 +344,43 @@ def _report_executable(report: _Report, buf: Any, pos: int) -> None:
             "pickle-trailing-executable",
             at,
             f"{kind} at offset {at}, {at - pos} bytes after the pickle",
+        )
+
+
+# A loaded object this many times larger than its opcodes (and at least _EXPANSION_FLOOR
+# values) has nested shared references: linear sharing in real pickles stays far below.
+_EXPANSION_FLOOR = 10**8
+_EXPANSION_RATIO = 100_000
+_EXPANSION_BUDGET = 200_000  # distinct shared containers sized at most
+# With s shared references the bound below is at most 2**s: under 2**16 < _EXPANSION_RATIO
+# no walk can reach the bound, so a pickle with so few is not looked at further.
+_EXPANSION_MIN_SHARED = 16
+
+
+def _check_expansion(report: _Report, machine: Machine, start: int) -> None:
+    """pickle-expansion when the loaded object, counted with every repeat, passes the bound.
+
+    First a bound that needs no walk: a container pushed again c times has c + 1
+    references, so no value is reached by more paths than the product of (c + 1) over
+    the shared containers, and the object is at most that product times the opcodes.
+    Real pickles stay under it; only the rest are sized."""
+    holders = shared_holders(machine.shared)
+    bound = max(_EXPANSION_FLOOR, _EXPANSION_RATIO * machine.opcodes)
+    most_paths = 1
+    reach = bound // max(machine.opcodes, 1)
+    for repeats in Counter(map(id, holders)).values():
+        most_paths *= repeats + 1
+        if most_paths >= reach:
+            break
+    else:
+        return
+    distinct = list(dict(zip(map(id, holders), holders, strict=True)).values())
+    size = expanded_size(distinct, bound, _EXPANSION_BUDGET)
+    if size >= bound:
+        report.add(
+            "pickle-expansion",
+            start,
+            f"shared references expand to {size:,} or more values from {machine.opcodes} opcodes",
         )
 
 

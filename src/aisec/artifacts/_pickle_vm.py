@@ -14,6 +14,7 @@ import gc
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 from aisec.artifacts._pickle_fold import fold
@@ -30,7 +31,9 @@ __all__ = [
     "PersRef",
     "SetV",
     "Unknown",
+    "expanded_size",
     "render_value",
+    "shared_holders",
 ]
 
 _INT32 = struct.Struct("<i")
@@ -212,6 +215,9 @@ class Machine:
         self.protocol = 0
         self.saw_global = False
         self.result: Any = None  # the value STOP returns
+        # values pushed again by a memo get or DUP: shared references, whose nesting can
+        # make the loaded object exponentially large (a "billion laughs"); see shared_holders
+        self.shared: list[Any] = []
         self.start = 0  # where the walk began
 
     # -- readers -------------------------------------------------------------------------
@@ -321,6 +327,7 @@ class Machine:
         int32 = _INT32.unpack_from
         uint32 = _UINT32.unpack_from
         find = data.find
+        share = self.shared.append
         try:
             while True:
                 # Boundaries, checked once per inner run rather than once per opcode: the
@@ -403,7 +410,9 @@ class Machine:
                             continue
                     elif op >= 0x60:
                         if op == 0x68:  # BINGET
-                            push(memo[data[pos + 1]])
+                            got = memo[data[pos + 1]]
+                            push(got)
+                            share(got)
                             pos += 2
                             continue
                         if op == 0x71:  # BINPUT
@@ -451,7 +460,9 @@ class Machine:
                             if op == 0x70:
                                 memo[number] = stack[-1]
                             else:
-                                push(memo[number])
+                                got = memo[number]
+                                push(got)
+                                share(got)
                             pos = end + 1
                             continue
                         if op == 0x73 and len(stack) >= 3:  # SETITEM
@@ -707,6 +718,7 @@ class Machine:
             if idx not in memo:
                 raise Malformed(at, f"memo key {idx} not defined")
             stack.append(memo[idx])
+            self.shared.append(stack[-1])
         elif op == 0x8D:  # BINUNICODE8
             self._need(pos, 8)
             n = int.from_bytes(data[pos : pos + 8], "little")
@@ -725,6 +737,7 @@ class Machine:
             if idx not in memo:
                 raise Malformed(at, f"memo key {idx} not defined")
             stack.append(memo[idx])
+            self.shared.append(stack[-1])
         elif op == 0x85:  # TUPLE1
             stack.append((stack.pop(),))
         elif op == 0x86:  # TUPLE2
@@ -826,6 +839,7 @@ class Machine:
             if not stack:
                 raise Malformed(at, "DUP on empty stack")
             stack.append(stack[-1])
+            self.shared.append(stack[-1])
         elif op == 0x2E:  # STOP
             if not stack:
                 raise Malformed(at, "STOP on empty stack")
@@ -903,6 +917,7 @@ class Machine:
                 raise Malformed(at, "READONLY_BUFFER on empty stack")
         elif op == 0x68:  # BINGET
             stack.append(memo[data[pos]])
+            self.shared.append(stack[-1])
             pos += 1
         elif op == 0x94:  # MEMOIZE
             memo[len(memo)] = stack[-1]
@@ -1015,3 +1030,62 @@ def _persistent(pid: Any) -> Any:
 
 def _is_safe_call(call: Call) -> bool:
     return isinstance(call.func, Global) and call.func.kind is GlobalClass.SAFE
+
+
+# Values that hold other values: only these, shared, can make a loaded object blow up.
+_HOLDERS = frozenset((list, DictV, tuple, Call, SetV, PersRef))
+
+
+def shared_holders(shared: list[Any]) -> list[Any]:
+    """The containers among ``shared`` (filtered in C: most gets fetch strings)."""
+    return list(compress(shared, map(_HOLDERS.__contains__, map(type, shared))))
+
+
+def _children(value: Any) -> Any:
+    """The values a loaded ``value`` holds (what walking it visits); () for scalars."""
+    kind = type(value)
+    if kind is list or kind is DictV or kind is tuple:
+        return value
+    if kind is Call:
+        return (value.func, value.args, value.state)
+    if kind is SetV:
+        return value.items
+    if kind is PersRef:
+        return (value.pid,)
+    return ()
+
+
+def expanded_size(roots: list[Any], cap: int, budget: int) -> int:
+    """The largest tree size (values counted with every repeat) among ``roots``, counted
+    up to ``cap``, over at most ``budget`` distinct containers (0 past that: unknown).
+
+    Each container is sized once (its children's sizes summed), so shared references cost
+    nothing extra: a "billion laughs" of a few hundred opcodes is sized in as many steps.
+    A container met again while it is being sized (a cycle) counts once."""
+    sizes: dict[int, int] = {}
+    best = 0
+    for root in roots:
+        if not _children(root) or id(root) in sizes:
+            continue
+        todo: list[tuple[Any, bool]] = [(root, False)]
+        while todo:
+            node, ready = todo.pop()
+            if ready:
+                total = 1 + sum(sizes.get(id(c), 1) for c in _children(node))
+                sizes[id(node)] = min(total, cap)
+                continue
+            if id(node) in sizes:
+                continue
+            kids = _children(node)
+            if not kids:
+                continue
+            budget -= 1
+            if budget < 0:
+                return 0
+            sizes[id(node)] = 1  # being sized: a cycle back to it counts once
+            todo.append((node, True))
+            todo.extend((c, False) for c in kids if _children(c) and id(c) not in sizes)
+        best = max(best, sizes[id(root)])
+        if best >= cap:
+            break
+    return best
