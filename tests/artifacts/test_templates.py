@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aisec.artifacts import scan_bytes, scan_path
-from aisec.artifacts._templates import analyse_template, template_findings
+from aisec.artifacts._templates import JSON_START, analyse_template, template_findings
 from aisec.core.frameworks import lookup
 
 
@@ -298,3 +299,17 @@ def test_quotes_templates_as_python_edges() -> None:
     assert not quotes_templates_as_python("{% for m in ms %}{{ m }}{% endfor %}")  # not Python
     assert not quotes_templates_as_python('s = "no markers"\n')  # nothing to judge
     assert not quotes_templates_as_python('s = "a"\r{{ x.__class__ }}\n')  # a lone \r ends a line
+
+
+# JSON_START as it was before its repeats became possessive (the reference for the test)
+_JSON_START_BACKTRACKING = re.compile(
+    rb'\A(?:\xef\xbb\xbf)?\s*(?:\{\s*(?:"|\}|$)|\[\s*(?:[\[{"\d\-\]]|true|false|null|$))'
+)
+_JSON_PIECES = [b" ", b"\n", b"\t", b"\r", b"{", b"}", b"[", b"]", b'"', b"1", b"-", b"true"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*_JSON_PIECES, b"\xef\xbb\xbf", b"null", b"x"]), max_size=16))
+def test_json_start_accepts_what_the_backtracking_pattern_accepted(pieces: list[bytes]) -> None:
+    head = b"".join(pieces)
+    assert bool(JSON_START.match(head)) == bool(_JSON_START_BACKTRACKING.match(head))

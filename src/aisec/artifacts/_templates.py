@@ -50,8 +50,8 @@ _MARKER_BYTES = re.compile(rb"\{[%{#]")
 _MARKER_TEXT = re.compile(r"\{[%{#]")
 # the start of a JSON document (the JSON handler takes those, and finds templates by key)
 JSON_START = re.compile(
-    rb'\A(?:\xef\xbb\xbf)?\s*(?:\{\s*(?:"|\}|$)|\[\s*(?:[\[{"\d\-\]]|true|false|null|$))'
-)
+    rb'\A(?:\xef\xbb\xbf)?\s*+(?:\{\s*+(?:"|\}|$)|\[\s*+(?:[\[{"\d\-\]]|true|false|null|$))'
+)  # possessive: a head of whitespace is not retried at every length
 _COMPLETE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 
 
