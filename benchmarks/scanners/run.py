@@ -191,6 +191,45 @@ def _same_work(runs: dict[str, list[dict[str, Any]]], expected: dict[str, str]) 
         )
 
 
+_GROUPS = (
+    ("Keras, HDF5", (".keras", ".h5", ".hdf5")),
+    ("ONNX, SavedModel, safetensors", (".onnx", ".pb", ".safetensors")),
+    ("chat templates (.jinja, JSON/YAML configs, GGUF)", (".json", ".jinja", ".yaml", ".yml")),
+)
+
+
+def _group_of(path: str) -> str:
+    for name, suffixes in _GROUPS:
+        if path.endswith(suffixes):
+            return name
+    if "template" in path or "gguf" in path:
+        return _GROUPS[2][0]
+    return "pickle family"
+
+
+def _by_group(runs: dict[str, list[dict[str, Any]]]) -> None:
+    """Per format group and tool: files the tool analysed and its per-file median scan time
+    summed, to show where each tool spends its time and which files it skips."""
+    tools = [t for t, r in runs.items() if r]
+    paths = list(runs[tools[0]][-1]["files"]) if tools else []
+    names = ["pickle family", *(g for g, _ in _GROUPS)]
+    print("\nBy format group: files analysed, and scan s (per-file medians summed):\n")
+    print("| group | files | " + " | ".join(tools) + " |")
+    print("|---|---|" + "---|" * len(tools))
+    for name in names:
+        members = [p for p in paths if _group_of(p) == name]
+        cells = []
+        for tool in tools:
+            told = [runs[tool][-1]["files"][p].get("analysed") for p in members]
+            seconds = sum(
+                statistics.median(float(r["files"][p]["seconds"]) for r in runs[tool])
+                for p in members
+            )
+            done = "?" if None in told else str(sum(bool(a) for a in told))
+            cells.append(f"{done} in {seconds:.4f}")
+        print(f"| {name} | {len(members)} | " + " | ".join(cells) + " |")
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} (1 min), {five:.2f} (5 min)"
@@ -289,6 +328,7 @@ def main() -> None:
             f"{row['seconds']:.4f} | {row['files'] / max(row['seconds'], 1e-9):.0f} |"
         )
     _same_work(runs, expected)
+    _by_group(runs)
     if not args.no_throughput:
         tp = build_throughput()
         print(
