@@ -5,7 +5,9 @@ encryption flag and CRC do not stop us, because they do not stop torch either â€
 tricks are reported as findings and the content is scanned anyway. Central-directory
 and local-header names are compared, local entries missing from the central directory
 are found and scanned, overlapping entries (the non-recursive zip bomb) are refused,
-and every member is decompressed under size and ratio limits.
+and every member is decompressed under size and ratio limits. Members whose Unix mode
+says symlink are checked like tar links; the Python modules of a TorchServe ``.mar``
+get the same source analysis as torch.package modules.
 """
 
 from __future__ import annotations
