@@ -157,3 +157,17 @@ def test_small_and_large_files_read_alike(tmp_path: Path, padding: int) -> None:
     assert result.size == evil.stat().st_size
     assert result.verdict == "malicious"
     assert "pickle-dangerous-call" in {f.rule_id for f in result.findings}
+
+
+def test_nesting_past_the_limit_is_an_archive_limit_finding() -> None:
+    data = os_system_proto(2)
+    for level in range(4):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr(f"level{level}.zip" if level else "x.pkl", data)
+        data = buf.getvalue()
+    report = scan_bytes(data, "deep.zip", limits=Limits(max_nesting_depth=2))
+    (deep,) = [r for r in report.files if r.error]
+    assert deep.path.endswith("!/level1.zip")
+    assert [f.rule_id for f in deep.findings] == ["archive-limit"]
+    assert deep.findings[0].location.path == deep.path

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from aisec.artifacts._base import HANDLERS, FormatHandler, Limits, ScanContext
+from aisec.artifacts._zip import archive_finding
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 
@@ -213,17 +214,13 @@ class _Scanner:
         def nested(data: bytes | BinaryIO, name: str, size: int) -> list[Finding]:
             display = f"{parent.display_path}!/{name}"
             if parent.depth + 1 > self.limits.max_nesting_depth:
-                self.results.append(
-                    FileResult(
-                        display,
-                        "unknown",
-                        "error",
-                        (),
-                        size,
-                        f"archives nested deeper than {self.limits.max_nesting_depth}",
-                    )
-                )
-                return []
+                why = f"archives nested deeper than {self.limits.max_nesting_depth}"
+                # Unscanned content cannot be vouched for: besides the error, a finding
+                # that says so (deep nesting is how scanners are made to give up).
+                member = ScanContext(io.BytesIO(), display, size, self.limits)
+                finding = archive_finding(member, "archive-limit", f"{why}: not scanned")
+                self.results.append(FileResult(display, "unknown", "error", (finding,), size, why))
+                return [finding]
             stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
             _, findings = self.scan_stream(stream, display, size, parent.depth + 1)
             return findings
