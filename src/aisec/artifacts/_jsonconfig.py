@@ -1,11 +1,13 @@
-"""JSON and YAML configs: chat templates (by key or by look) and Keras model configs.
+"""JSON and YAML configs: chat templates, Hydra ``_target_`` callables, Keras model configs.
 
 Hugging Face keeps chat templates in ``tokenizer_config.json`` (``chat_template`` as a
 string or a list of ``{"name", "template"}``), ``chat_template.json`` and in YAML/JSON
 configs of serving tools; a config may be named anything, so files are recognised by
-content. Every string that carries Jinja markers is parsed for SSTI; a document that is a
-serialized Keras model (``model.to_json()``) gets the Keras checks. YAML is loaded with
-``safe_load`` and walked without re-visiting shared nodes, so alias bombs stay bounded.
+content. Every string that carries Jinja markers is parsed for SSTI; ``_target_`` values
+(NeMo checkpoints, Hydra configs) name callables a loader calls and are judged by
+``_hydra``; a document that is a serialized Keras model (``model.to_json()``) gets the
+Keras checks. YAML is loaded with ``safe_load`` and walked without re-visiting shared
+nodes, so alias bombs stay bounded.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
+from aisec.artifacts._hydra import TARGET_POINTER_ENDS, hydra_target_finding
 from aisec.artifacts._keras import (
     analyse_keras_config,
     is_keras_config,
@@ -126,6 +129,10 @@ def config_findings(root: object, path: str, ctx: ScanContext | None = None) -> 
     findings: list[Finding] = []
     templates = 0
     for pointer, value in _strings(root):
+        if pointer.endswith(TARGET_POINTER_ENDS):
+            target = hydra_target_finding(pointer, value, path)
+            if target is not None:
+                findings.append(target)
         if looks_like_template(value):
             templates += 1
             if templates > _MAX_TEMPLATES:

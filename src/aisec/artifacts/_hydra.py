@@ -1,0 +1,109 @@
+"""Hydra ``_target_`` entries of YAML/JSON configs: the callables a loader will call.
+
+``hydra.utils.instantiate`` imports the dotted path in ``_target_`` and calls it with the
+sibling keys as arguments (``_args_`` positional, ``_partial_`` only wraps the same call),
+so a config is code. NeMo restores every ``.nemo`` checkpoint this way from its
+``model_config.yaml`` (CVE-2025-23304: any importable callable runs), and its older
+``from_config_dict`` path imports ``target`` / ``cls`` values the same way.
+
+Targets are judged with the pickle import policy: a dangerous callable is critical. A
+``_target_`` outside the namespaces that real NeMo / PyTorch configs use is an unknown
+import (medium, like an unknown pickle global), and one built by interpolation cannot be
+judged before it resolves. ``target`` and ``cls`` are common key names with other
+meanings, so only dangerous values are reported under them.
+"""
+
+from __future__ import annotations
+
+from aisec.artifacts._format_findings import format_finding
+from aisec.artifacts._pickle_policy import GlobalClass, classify_global
+from aisec.core.findings import Finding, Severity
+
+__all__ = ["TARGET_POINTER_ENDS", "hydra_target_finding"]
+
+# JSON pointer endings of the keys whose string value names a callable: a key that holds
+# "/" or "~" is escaped in the pointer, so a match is exactly the last key.
+TARGET_POINTER_ENDS = ("/_target_", "/target", "/cls")
+
+# Top-level packages whose callables real NeMo, Lightning and Hugging Face configs name
+# (the dangerous ones inside them, ``torch.load``, ``torch.hub``..., are judged first).
+_ML_NAMESPACES = frozenset(
+    (
+        "nemo",
+        "torch",
+        "torchaudio",
+        "torchvision",
+        "torchmetrics",
+        "pytorch_lightning",
+        "lightning",
+        "lightning_fabric",
+        "megatron",
+        "apex",
+        "transformer_engine",
+        "transformers",
+        "omegaconf",
+        "lhotse",
+    )
+)
+_MAX_TARGET = 512
+_REMEDIATION = (
+    "Do not load this model or config: loading it imports and calls the named callable. "
+    "Only restore NeMo/Hydra configs whose _target_ entries name the framework's own classes."
+)
+
+
+def _classify(target: str) -> GlobalClass:
+    """The pickle policy's judgement of ``module.name``, the last dot splitting the two.
+
+    Hydra imports the first part and walks the rest as attributes (importing submodules
+    on the way), as a pickle global's dotted module path does, so the policy's checks on
+    module paths (``nemo.utils.os.system``, dunder escapes) apply as they stand.
+    """
+    module, dot, name = target.rpartition(".")
+    if not dot or not module or not name:
+        return GlobalClass.UNKNOWN
+    return classify_global(module, name)
+
+
+def hydra_target_finding(pointer: str, value: str, path: str) -> Finding | None:
+    """The finding for a string at ``pointer`` (one of :data:`TARGET_POINTER_ENDS`)."""
+    target = value.strip()[:_MAX_TARGET]
+    if not target:
+        return None
+    hydra_key = pointer.endswith("/_target_")
+    if "${" in target:
+        if not hydra_key:
+            return None
+        return format_finding(
+            "config-hydra-target-dynamic",
+            "Config instantiates a callable whose name is built when the config loads",
+            Severity.MEDIUM,
+            path,
+            f"{pointer} = {target}",
+            _REMEDIATION,
+            pointer=pointer,
+        )
+    kind = _classify(target)
+    if kind is GlobalClass.DANGEROUS:
+        return format_finding(
+            "config-hydra-target-dangerous",
+            "Config instantiates a callable that runs commands, code or file access",
+            Severity.CRITICAL,
+            path,
+            f"{pointer} = {target}",
+            _REMEDIATION,
+            pointer=pointer,
+        )
+    if not hydra_key or kind is GlobalClass.SAFE:
+        return None
+    if target.partition(".")[0] in _ML_NAMESPACES:
+        return None
+    return format_finding(
+        "config-hydra-target-unknown",
+        "Config instantiates a callable outside the usual ML frameworks",
+        Severity.MEDIUM,
+        path,
+        f"{pointer} = {target}",
+        _REMEDIATION,
+        pointer=pointer,
+    )
