@@ -18,7 +18,16 @@ from typing import ClassVar
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts._keras import analyse_keras_config
-from aisec.artifacts._protowire import LEN, VARINT, Buffer, ProtoError, fields, open_buffer, text
+from aisec.artifacts._protowire import (
+    LEN,
+    VARINT,
+    Buffer,
+    ProtoError,
+    fields,
+    open_buffer,
+    text,
+    varint,
+)
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 
@@ -314,23 +323,88 @@ def _check_asset(st: _State, filename: str, at: int) -> None:
         )
 
 
-def _sniff_saved_model(head: bytes) -> bool:
-    # saved_model_schema_version = 1 (varint), then meta_graphs (LEN) opening with
-    # meta_info_def (field 1) or graph_def (field 2).
+_OP_NAME = re.compile(rb"[A-Z][A-Za-z0-9_>]{0,127}")
+_TAG = re.compile(rb"[ -~]{1,64}")  # a serving tag or a TensorFlow version: short, printable
+# MetaInfoDef fields and their wire types (stripped_default_attrs, 7, is a bool)
+_META_INFO_FIELDS = {1: LEN, 2: LEN, 3: LEN, 4: LEN, 5: LEN, 6: LEN, 7: VARINT, 8: LEN}
+
+
+def _opening(head: bytes, pos: int, end: int, numbers: tuple[int, ...]) -> tuple[int, int, int]:
+    """(number, payload start, payload end cut at ``end``) of the LEN field at ``pos``.
+
+    Only one-byte keys with a number in ``numbers``; ``(0, 0, 0)`` when it is not one. The
+    4 KiB head usually cuts a graph, so a payload that runs past ``end`` is kept, clipped.
+    """
+    if pos >= end or head[pos] & 7 != LEN or head[pos] >> 3 not in numbers:
+        return 0, 0, 0
     try:
-        it = fields(head, 0, len(head))
-        first = next(it)
-        if first.number != 1 or first.wire != VARINT or first.value != 1:
-            return False
-        pos = first.end
-        if pos >= len(head) or head[pos] != 0x12:
-            return False
-        pos += 1
-        while pos < len(head) and head[pos] & 0x80:
-            pos += 1
-        return pos + 1 < len(head) and head[pos + 1] in (0x0A, 0x12)
+        length, start = varint(head, pos + 1, end)
+    except ProtoError:
+        return 0, 0, 0
+    return head[pos] >> 3, start, min(start + length, end)
+
+
+def _node_def_opens(head: bytes, start: int, end: int) -> bool:
+    """A NodeDef in ``head[start:end]``: its first fields are a name and a TF op name."""
+    try:
+        inner = fields(head, start, end)
+        name = next(inner)
+        op = next(inner)
     except (ProtoError, StopIteration):
         return False
+    if (name.number, name.wire, op.number, op.wire) != (1, LEN, 2, LEN):
+        return False
+    return bool(_OP_NAME.fullmatch(head, op.start, op.end))
+
+
+def _meta_info_def(head: bytes, start: int, end: int) -> bool:
+    """A MetaInfoDef in ``head[start:end]``: only its own fields, with a TF-made one in them
+    (an op list naming an op, the serving tags or the TensorFlow version)."""
+    tf_made = False
+    try:
+        for f in fields(head, start, end):
+            if _META_INFO_FIELDS.get(f.number) != f.wire:
+                return False
+            if f.number == 2:
+                _, op_start, op_end = _opening(head, f.start, f.end, (1,))
+                name_number, name_start, name_end = _opening(head, op_start, op_end, (1,))
+                tf_made = tf_made or (
+                    name_number == 1 and bool(_OP_NAME.fullmatch(head, name_start, name_end))
+                )
+            elif f.number in (4, 5):
+                tf_made = tf_made or bool(_TAG.fullmatch(head, f.start, f.end))
+    except ProtoError as exc:
+        return tf_made and "runs past" in str(exc)
+    return tf_made
+
+
+def _sniff_saved_model(head: bytes) -> bool:
+    """SavedModel: saved_model_schema_version (1, varint), then meta_graphs (2, LEN).
+
+    TensorFlow writes the version, and a meta graph opening with meta_info_def (1) or
+    graph_def (2). Other writers leave the version out: such a file must show the
+    structure itself, a meta_info_def made by TF or a graph_def whose first node is a
+    NodeDef (no ONNX ModelProto, which opens with ir_version, or GraphDef, which opens
+    with a node, starts this way).
+    """
+    end = len(head)
+    if head[:1] == b"\x08":
+        try:
+            first = next(fields(head, 0, end))
+        except (ProtoError, StopIteration):
+            return False
+        if first.value != 1:
+            return False
+        meta_number, meta_start, _ = _opening(head, first.end, end, (2,))
+        return bool(meta_number) and meta_start < end and head[meta_start] in (0x0A, 0x12)
+    _, meta_start, meta_end = _opening(head, 0, end, (2,))
+    number, start, stop = _opening(head, meta_start, meta_end, (1, 2))
+    if not number:
+        return False
+    if number == 1:
+        return _meta_info_def(head, start, stop)
+    node_number, node_start, node_end = _opening(head, start, stop, (1,))
+    return bool(node_number) and _node_def_opens(head, node_start, node_end)
 
 
 def _sniff_graph_def(head: bytes) -> bool:
@@ -350,16 +424,7 @@ def _sniff_graph_def(head: bytes) -> bool:
         pos += 1
     pos += 1
     end = first.end if first is not None else len(head)
-    try:
-        inner = fields(head, pos, end)
-        name = next(inner)
-        op = next(inner)
-    except (ProtoError, StopIteration):
-        return False
-    if (name.number, name.wire, op.number, op.wire) != (1, LEN, 2, LEN):
-        return False
-    op_text = head[op.start : op.end]
-    return bool(re.fullmatch(rb"[A-Z][A-Za-z0-9_>]{0,127}", op_text))
+    return _node_def_opens(head, pos, end)
 
 
 class SavedModelHandler(FormatHandler):
