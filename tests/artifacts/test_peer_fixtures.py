@@ -1159,11 +1159,6 @@ def test_billion_laughs_expansion(via: str, tmp_path: Path) -> None:
     _expect(tmp_path, "laughs.pkl", data, "suspicious", "pickle-expansion")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec misses: a SavedModel without saved_model_schema_version or meta_info_def "
-    "is not recognised as a SavedModel (format unknown), so its PyFunc node is never seen",
-)
 def test_minimal_savedmodel_with_pyfunc(tmp_path: Path) -> None:
     # modelaudit generate_security_assets.py MALICIOUS_SAVEDMODEL_B64: meta_graphs[0].graph_def
     # holds Const and a PyFunc node, and nothing else
@@ -1171,7 +1166,7 @@ def test_minimal_savedmodel_with_pyfunc(tmp_path: Path) -> None:
 
     nodes = pb_bytes(1, tf_node("Const", "Const")) + pb_bytes(1, tf_node("bad", "PyFunc"))
     data = pb_bytes(2, pb_bytes(2, nodes))
-    _flagged(tmp_path, "saved_model.pb", data)
+    _expect(tmp_path, "saved_model.pb", data, "malicious", "savedmodel-python-op")
 
 
 @pytest.mark.xfail(
@@ -1205,11 +1200,6 @@ def test_torchserve_handler_runs_commands(handler: bytes, tmp_path: Path) -> Non
     _expect(tmp_path, "model.mar", data, "malicious", "torchscript-dangerous-code")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec misses: Hydra _target_ entries in a .nemo model_config.yaml are not "
-    "checked (CVE-2025-23304: NeMo instantiates any importable callable)",
-)
 @pytest.mark.parametrize(
     "config",
     [
@@ -1222,7 +1212,7 @@ def test_torchserve_handler_runs_commands(handler: bytes, tmp_path: Path) -> Non
 )
 def test_nemo_hydra_target_callable(config: str, tmp_path: Path) -> None:
     # modelaudit tests/scanners/test_nemo_scanner.py TestCVE202523304HydraTarget
-    _flagged(tmp_path, "model.nemo", _nemo(config))
+    _expect(tmp_path, "model.nemo", _nemo(config), "malicious", "config-hydra-target-dangerous")
 
 
 def test_payload_in_a_second_gzip_member(tmp_path: Path) -> None:
