@@ -84,14 +84,19 @@ def test_suspicious_member_makes_container_suspicious() -> None:
     assert report.files[0].verdict == "suspicious"
 
 
-def test_nesting_depth_limit_gives_error_verdict() -> None:
+def _four_nested_zips() -> bytes:
+    """A malicious pickle at the bottom of four zips, each holding the next."""
     data = os_system_proto(2)
     for level in range(4):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as zf:
             zf.writestr(f"level{level}.zip" if level else "x.pkl", data)
         data = buf.getvalue()
-    report = scan_bytes(data, "deep.zip", limits=Limits(max_nesting_depth=2))
+    return data
+
+
+def test_nesting_depth_limit_gives_error_verdict() -> None:
+    report = scan_bytes(_four_nested_zips(), "deep.zip", limits=Limits(max_nesting_depth=2))
     assert report.files[0].verdict == "error"
     assert any("nested deeper" in (r.error or "") for r in report.files)
     assert any(f.rule_id == "artifact-scan-error" for f in report.findings)
@@ -160,13 +165,7 @@ def test_small_and_large_files_read_alike(tmp_path: Path, padding: int) -> None:
 
 
 def test_nesting_past_the_limit_is_an_archive_limit_finding() -> None:
-    data = os_system_proto(2)
-    for level in range(4):
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as zf:
-            zf.writestr(f"level{level}.zip" if level else "x.pkl", data)
-        data = buf.getvalue()
-    report = scan_bytes(data, "deep.zip", limits=Limits(max_nesting_depth=2))
+    report = scan_bytes(_four_nested_zips(), "deep.zip", limits=Limits(max_nesting_depth=2))
     (deep,) = [r for r in report.files if r.error]
     assert deep.path.endswith("!/level1.zip")
     assert [f.rule_id for f in deep.findings] == ["archive-limit"]
