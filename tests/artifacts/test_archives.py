@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+import warnings
 import zipfile
 
 import py7zr
@@ -539,3 +540,14 @@ def test_os_path_exemption_is_for_torchserve_handlers_only() -> None:
     ctx = ScanContext(io.BytesIO(b""), "m.zip", 0)
     assert scan_torchscript_code(_BENIGN_HANDLER, ctx, "x.py")
     assert not scan_torchscript_code(_BENIGN_HANDLER, ctx, "x.py", os_paths_ok=True)
+
+
+def test_syntax_warnings_of_scanned_code_stay_out_of_the_users_terminal() -> None:
+    # "1if" compiles with "SyntaxWarning: invalid decimal literal"; that is about the
+    # scanned file, and Python would print it to stderr
+    handler = b"import os\nx = 1if True else 2\nos.system('id')\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = scan_bytes(_mar(handler), "model.mar")
+    assert not [w for w in caught if issubclass(w.category, SyntaxWarning)]
+    assert report.files[0].verdict == "malicious"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 from aisec.artifacts._base import ScanContext
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
@@ -111,7 +112,11 @@ def scan_torchscript_code(
         # Python folds look-alike identifiers (NFKC) when it parses
         return []
     try:
-        tree = ast.parse(source.decode("utf-8", "replace"), filename=member)
+        with warnings.catch_warnings():
+            # the compiler's SyntaxWarnings ("invalid decimal literal"...) are about the
+            # scanned file, not for the user's terminal
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source.decode("utf-8", "replace"), filename=member)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         match = _TEXT_PATTERN.search(source)
         if match:
