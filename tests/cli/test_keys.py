@@ -52,7 +52,7 @@ def _modules_after(*args: str) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-c", _MODULES_AFTER, *args], capture_output=True, text=True, check=True
     )
-    result = json.loads(proc.stdout)
+    result = json.loads(proc.stdout.splitlines()[-1])  # after the command's own output
     assert result["rc"] == 0, proc.stderr
     return {m.split(".")[0] for m in result["modules"]}
 
@@ -81,6 +81,23 @@ def test_encrypt_and_decrypt_stay_off_the_heavy_imports(
     ops = [e["details"]["op"] for e in json.loads(out)]
     assert rc == 0 and ops == ["encrypt", "decrypt"]
     assert _run(capsys, "audit", "verify")[0] == 0
+
+
+def test_keys_list_reads_metadata_without_loading_tink(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`aisec keys list` reads store rows only: Tink (~60 ms of start-up) is not loaded,
+    and the listing still carries every version and is an audited read."""
+    assert _run(capsys, "keys", "create", "files")[0] == 0
+    assert _run(capsys, "keys", "rotate", "files")[0] == 0
+    assert "tink" not in _modules_after("keys", "list", "--format", "json")
+    rc, out, _ = _run(capsys, "keys", "list", "--format", "json")
+    (entry,) = json.loads(out)
+    assert rc == 0 and entry["primary_version"] == 2
+    assert [v["version"] for v in entry["versions"]] == [1, 2]
+    rc, out, _ = _run(capsys, "audit", "tail", "-n", "1", "--format", "json")
+    (event,) = json.loads(out)
+    assert event["action"] == "keys.read" and event["details"]["count"] == 1
 
 
 def test_keys_lifecycle(

@@ -77,10 +77,9 @@ def list_keys(
 
     Example: aisec keys list --format json
     """
-    from aisec.core.crypto import Keyring
+    from aisec.core.crypto import list_keys as list_key_metadata
 
-    with Keyring.open() as ring:
-        keys = ring.list_keys()
+    keys = list_key_metadata()  # store rows only: Tink is not loaded
     if fmt is ListFormat.JSON:
         typer.echo(json.dumps([k.to_json() for k in keys], indent=2))
         return

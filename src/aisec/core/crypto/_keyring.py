@@ -10,7 +10,7 @@ the store, and decryption under it then fails with a message that says so.
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -25,6 +25,7 @@ from aisec.core.crypto import _envelope, _tink
 from aisec.core.crypto._access import guarded
 from aisec.core.crypto._atomic import atomic_output, check_in_out
 from aisec.core.crypto._backend import backend_class, backend_for
+from aisec.core.crypto._catalog import SELECT_KEY, list_key_infos, to_info
 from aisec.core.crypto._files import read_private
 from aisec.core.crypto._model import (
     DISABLED,
@@ -32,7 +33,6 @@ from aisec.core.crypto._model import (
     NAME_RE,
     PURPOSES,
     KeyInfo,
-    KeyVersion,
 )
 from aisec.core.crypto._progress import counting
 from aisec.core.errors import ConfigError, CryptoError, InputError
@@ -50,12 +50,6 @@ _STREAM_PURPOSES = ("streaming", "aead")
 # Serialises keyring writes on PostgreSQL (SQLite serialises every write already).
 _KEYRING_LOCK = 0x61697365636B6579
 _TINK_PREFIX = 5  # Tink output prefix: 0x01 + 4-byte key id
-
-
-# Columns of a key row, in the order Keyring._to_info reads them.
-_SELECT_KEY = (
-    "SELECT name, purpose, backend, backend_ref, primary_version, created, rotated, state FROM keys"
-)
 
 
 def _insert_version(conn: Connection, name: str, version: int, key_id: int, now: datetime) -> None:
@@ -163,7 +157,7 @@ class Keyring:
 
     def _info(self, name: str) -> tuple[KeyInfo, dict[int, int]]:
         with self._store.read() as conn:
-            row = conn.execute(_SELECT_KEY + " WHERE name = ?", (name,)).fetchone()
+            row = conn.execute(SELECT_KEY + " WHERE name = ?", (name,)).fetchone()
             if row is None:
                 raise CryptoError(
                     f"no key named {name!r}; create it with: aisec keys create {name}"
@@ -173,24 +167,7 @@ class Keyring:
                 " WHERE key_name = ? ORDER BY version",
                 (name,),
             ).fetchall()
-        return self._to_info(row, vrows), {int(v[1]): int(v[2]) for v in vrows}
-
-    @staticmethod
-    def _to_info(row: Sequence[Any], vrows: Sequence[Sequence[Any]]) -> KeyInfo:
-        """KeyInfo from a row of :data:`_SELECT_KEY` and its rows of key_versions."""
-        name, purpose, backend, ref, primary, created, rotated, state = row
-        when = Connection.time_value
-        return KeyInfo(
-            name=name,
-            purpose=purpose,
-            backend=backend,
-            backend_ref=ref,
-            primary_version=int(primary),
-            created=when(created),
-            rotated=when(rotated) if rotated else None,
-            state=state,
-            versions=tuple(KeyVersion(int(v[1]), when(v[3]), v[4]) for v in vrows),
-        )
+        return to_info(row, vrows), {int(v[1]): int(v[2]) for v in vrows}
 
     def _load(self, name: str) -> _Loaded:
         """Metadata and keyset of ``name``, checked against each other."""
@@ -245,19 +222,7 @@ class Keyring:
 
     def list_keys(self) -> list[KeyInfo]:
         """All keys, by name."""
-        with guarded("keys.read", "*") as details:
-            with self._store.read() as conn:
-                rows = conn.execute(_SELECT_KEY + " ORDER BY name").fetchall()
-                vrows = conn.execute(
-                    "SELECT key_name, version, tink_key_id, created, state FROM key_versions"
-                    " ORDER BY key_name, version"
-                ).fetchall()
-            by_key: dict[str, list[Sequence[Any]]] = {}
-            for v in vrows:
-                by_key.setdefault(v[0], []).append(v)
-            out = [self._to_info(r, by_key.get(r[0], [])) for r in rows]
-            details["count"] = len(out)
-            return out
+        return list_key_infos(self._store)
 
     def create_key(
         self,
