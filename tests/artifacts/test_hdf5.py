@@ -180,3 +180,16 @@ def test_damaged_object_met_during_the_walk_is_unreadable_not_a_crash(tmp_path: 
     assert result.verdict == "error"
     assert "unreadable HDF5" in (result.error or "")
     assert "object header version" in (result.error or "")
+
+
+def test_hdf5_deadline_grows_with_the_file(tmp_path: Path) -> None:
+    # a small hostile file that hangs libhdf5 ends in seconds; a big one gets more time
+    from aisec.artifacts._hdf5 import HDF5_MIN_TIMEOUT_S, HDF5_TIMEOUT_S, _deadline
+
+    assert _deadline(b"\x89HDF\r\n\x1a\n" + bytes(1000)) == HDF5_MIN_TIMEOUT_S
+    assert _deadline(bytes(100 << 20)) == 10.0
+    big = tmp_path / "big.h5"
+    with big.open("wb") as f:
+        f.truncate(4 << 30)  # sparse: 4 GiB on paper
+    assert _deadline(str(big)) == HDF5_TIMEOUT_S
+    assert _deadline(str(tmp_path / "gone.h5")) == HDF5_TIMEOUT_S

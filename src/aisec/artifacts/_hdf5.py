@@ -14,6 +14,7 @@ import atexit
 import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
@@ -190,7 +191,12 @@ def _dataset_findings(dcpl: Any, raw: bytes, path: str) -> list[Finding]:
 # libhdf5 is C code that hangs or crashes on some malformed files (fuzzing found a file
 # whose attribute read never returns), so files are opened in a child process with a
 # deadline; a hang or crash becomes an error verdict instead of a stuck or dead scanner.
-HDF5_TIMEOUT_S = 30.0
+# The deadline grows with the file (a second per 10 MiB, at least 5 s, at most 30 s): a
+# file's object count, which the walk's time follows (~10 us an object), is bounded by its
+# size, so a small hostile file ends in seconds instead of holding the scan for 30.
+HDF5_TIMEOUT_S = 30.0  # the most any file gets
+HDF5_MIN_TIMEOUT_S = 5.0  # what a small file gets; its walk takes milliseconds
+_TIMEOUT_BYTES_PER_S = 10 << 20
 _MAX_IN_MEMORY = 1 << 30
 
 _Outcome = tuple[list[Finding], list[tuple[str, bytes]]] | str
@@ -278,6 +284,15 @@ def _serve(conn: Connection) -> None:
 _Job = tuple[str | bytes, str, int]  # source, display path, JSON limit
 
 
+def _deadline(source: str | bytes) -> float:
+    """Seconds the child may take on ``source`` (a path or the file's bytes)."""
+    try:
+        size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+    except OSError:
+        return HDF5_TIMEOUT_S
+    return min(HDF5_TIMEOUT_S, max(HDF5_MIN_TIMEOUT_S, size / _TIMEOUT_BYTES_PER_S))
+
+
 @dataclass(slots=True)
 class _Ahead:
     """A job sent before it was asked for, the child doing it, and its outcome once read."""
@@ -333,12 +348,14 @@ class _Worker:
             return self._start()
         return self.proc, self.conn
 
-    def _outcome(self, proc: BaseProcess, conn: Connection, path: str) -> _Outcome:
+    def _outcome(self, proc: BaseProcess, conn: Connection, job: _Job) -> _Outcome:
         """The outcome of the job in flight, or an error once it hangs or ends the child."""
+        path = job[1]
+        deadline = _deadline(job[0])
         try:
-            if not conn.poll(HDF5_TIMEOUT_S):
+            if not conn.poll(deadline):
                 self.stop()
-                return f"{path}: HDF5 parser did not finish within {HDF5_TIMEOUT_S:g} s"
+                return f"{path}: HDF5 parser did not finish within {deadline:.0f} s"
             outcome: _Outcome = conn.recv()
         except (EOFError, OSError):
             self.stop()
@@ -347,7 +364,7 @@ class _Worker:
 
     def _collect(self, ahead: _Ahead) -> _Outcome:
         if ahead.outcome is None:
-            ahead.outcome = self._outcome(ahead.proc, ahead.conn, ahead.job[1])
+            ahead.outcome = self._outcome(ahead.proc, ahead.conn, ahead.job)
         return ahead.outcome
 
     def send_ahead(self, job: _Job) -> None:
@@ -389,12 +406,13 @@ class _Worker:
                     self.ahead = None
                     return outcome
             proc, conn = self._live()
+            job = (source, path, json_limit)
             try:
-                conn.send((source, path, json_limit))
+                conn.send(job)
             except (EOFError, OSError):
                 self.stop()
                 return f"{path}: HDF5 parser crashed on this file (exit code {proc.exitcode})"
-            return self._outcome(proc, conn, path)
+            return self._outcome(proc, conn, job)
 
 
 _WORKER = _Worker()
