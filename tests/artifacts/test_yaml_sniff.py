@@ -16,12 +16,12 @@ from aisec.artifacts._base import ScanContext
 from aisec.artifacts._jsonconfig import YamlConfigHandler
 
 _REFERENCE = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?(?:\s*#[^\n]*\n|\s*\n)*\s*(?:---[ \t]*(?:\n|$)|%YAML|"
+    rb"\A(?:\xef\xbb\xbf)?(?:\s*#[^\n]*\n|\s*\n)*\s*(?:---[ \t]*(?:\n|$)|%YAML|%TAG|"
     rb"[\w.\-\"']+[ \t]*:(?:[ \t]|\n|$)|-[ \t]+\S)"
 )
 _PIECES = [
     *(b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c", b"\x00", b"#", b"-", b"---", b":", b"%"),
-    *(b"%YAML", b"a", b"Z9_", b".", b'"', b"'", b"\xef\xbb\xbf", b"\xef", b"!", b"x y"),
+    *(b"%YAML", b"%TAG", b"a", b"Z9_", b".", b'"', b"'", b"\xef\xbb\xbf", b"\xef", b"!", b"x y"),
     *(b"\xc3\xa9", b"\n#c\n", b"- ", b"a: ", b"# k: v"),
 ]
 

@@ -19,7 +19,7 @@ from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts._pickle_policy import GlobalClass, classify_global
 from aisec.core.findings import Finding, Severity
 
-__all__ = ["TARGET_POINTER_ENDS", "hydra_target_finding"]
+__all__ = ["TARGET_POINTER_ENDS", "hydra_target_finding", "yaml_tag_finding"]
 
 # JSON pointer endings of the keys whose string value names a callable: a key that holds
 # "/" or "~" is escaped in the pointer, so a match is exactly the last key.
@@ -46,6 +46,14 @@ _ML_NAMESPACES = frozenset(
     )
 )
 _MAX_TARGET = 512
+# HyperPyYAML (SpeechBrain's hyperparams.yaml): tags that import a dotted path and call it
+# (!new: constructs, !apply: / !applyref: call, !name: binds a partial) or import a module
+_CALLING_TAGS = frozenset(("new", "name", "apply", "applyref", "module"))
+# PyYAML's own Python tags (!!python/object/apply:os.system), which yaml.unsafe_load, and
+# yaml.load before PyYAML 5.1, construct
+_PYYAML_TAG = "tag:yaml.org,2002:python/"
+_PYYAML_CALLING = frozenset(("object/apply", "object/new", "object", "name", "module"))
+_TAG_NAMESPACES = _ML_NAMESPACES | {"speechbrain", "hyperpyyaml", "numpy", "sentencepiece"}
 _REMEDIATION = (
     "Do not load this model or config: loading it imports and calls the named callable. "
     "Only restore NeMo/Hydra configs whose _target_ entries name the framework's own classes."
@@ -106,4 +114,46 @@ def hydra_target_finding(pointer: str, value: str, path: str) -> Finding | None:
         f"{pointer} = {target}",
         _REMEDIATION,
         pointer=pointer,
+    )
+
+
+def yaml_tag_finding(tag: str, line: int, path: str) -> Finding | None:
+    """The finding for a YAML tag that names a callable: ``!apply:os.system`` (HyperPyYAML
+    calls it when SpeechBrain loads the file) or ``!!python/object/apply:os.system``
+    (PyYAML's unsafe loaders); None for tags that name none."""
+    if tag.startswith(_PYYAML_TAG):
+        kind, colon, target = tag.removeprefix(_PYYAML_TAG).partition(":")
+        calls = kind in _PYYAML_CALLING
+    else:
+        kind, colon, target = tag.removeprefix("!").partition(":")
+        calls = kind in _CALLING_TAGS
+    target = target.strip()[:_MAX_TARGET]
+    if not colon or not calls or not target:
+        return None
+    shown = "!!python/" + tag.removeprefix(_PYYAML_TAG) if tag.startswith(_PYYAML_TAG) else tag
+    evidence = f"line {line}: {shown[: _MAX_TARGET + 16]}"
+    remediation = (
+        "Do not load this file with HyperPyYAML / SpeechBrain or a PyYAML unsafe loader: "
+        "loading it imports and calls the tagged callable. Only use files whose tags name the "
+        "framework's own classes, and yaml.safe_load elsewhere."
+    )
+    klass = _classify(target)
+    if klass is GlobalClass.DANGEROUS:
+        return format_finding(
+            "config-yaml-tag-dangerous",
+            "YAML tag makes the loader call a callable that runs commands, code or file access",
+            Severity.CRITICAL,
+            path,
+            evidence,
+            remediation,
+        )
+    if klass is GlobalClass.SAFE or target.partition(".")[0] in _TAG_NAMESPACES:
+        return None
+    return format_finding(
+        "config-yaml-tag-unknown",
+        "YAML tag makes the loader call a callable outside the usual ML frameworks",
+        Severity.MEDIUM,
+        path,
+        evidence,
+        remediation,
     )

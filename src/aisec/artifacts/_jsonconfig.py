@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import ClassVar
+from functools import cache
+from typing import Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
-from aisec.artifacts._hydra import TARGET_POINTER_ENDS, hydra_target_finding
+from aisec.artifacts._hydra import TARGET_POINTER_ENDS, hydra_target_finding, yaml_tag_finding
 from aisec.artifacts._keras import (
     analyse_keras_config,
     is_keras_config,
@@ -50,7 +51,7 @@ _YAML_LIMIT = 16 << 20
 # and gave back a long word one byte at a time looking for a colon. Every opening holds a
 # ":", "-" or "%": text with none of them is turned away by memchr.
 _YAML_START = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?(?:\s++|#[^\n]*+\n)*+(?:---[ \t]*(?:\n|$)|%YAML|"
+    rb"\A(?:\xef\xbb\xbf)?(?:\s++|#[^\n]*+\n)*+(?:---[ \t]*(?:\n|$)|%YAML|%TAG|"
     rb"[\w.\-\"']++[ \t]*:(?:[ \t]|\n|$)|-[ \t]+\S)"
 )
 
@@ -195,6 +196,67 @@ def _json_lines(text: str) -> list[object] | None:
     return docs
 
 
+def _load_all(text: str, tags: list[tuple[str, int]]) -> list[object]:
+    """``yaml.safe_load_all``, except that a node with an application tag (``!new:...``,
+    HyperPyYAML's) is built as the plain data it holds; ``tags`` gets each such tag and its
+    line. Nothing but plain data is ever constructed."""
+
+    loader = _tolerant_loader()(text)
+    loader.aisec_tags = tags
+    try:
+        docs: list[object] = []
+        while loader.check_data():
+            docs.append(loader.get_data())
+        return docs
+    finally:
+        loader.dispose()
+
+
+@cache
+def _tolerant_loader() -> type:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def plain(loader: Any, _suffix: str, node: Any) -> object:
+        loader.aisec_tags.append((str(node.tag), node.start_mark.line + 1))
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_scalar(node)
+
+    Loader.add_multi_constructor("!", plain)  # application tags (HyperPyYAML's)
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", plain)  # PyYAML's unsafe ones
+    return Loader
+
+
+def _scanned_tags(text: str) -> list[tuple[str, int]]:
+    """The tags of ``text`` as YAML's scanner reads them, up to its first error."""
+    import yaml
+
+    handles: dict[str | None, str] = {"!": "!", "!!": "tag:yaml.org,2002:", None: ""}
+    out: list[tuple[str, int]] = []
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.TagToken) and token.value[0] in handles:
+                handle, suffix = token.value
+                out.append((handles[handle] + suffix, token.start_mark.line + 1))
+    except yaml.YAMLError:
+        pass
+    return out
+
+
+def _tag_findings(tags: list[tuple[str, int]], path: str) -> list[Finding]:
+    out: list[Finding] = []
+    for tag, line in tags[:10_000]:
+        finding = yaml_tag_finding(tag, line, path)
+        if finding is not None:
+            out.append(finding)
+    return out
+
+
 class YamlConfigHandler(FormatHandler):
     """YAML documents that may carry a ``chat_template`` (serving configs, model cards)."""
 
@@ -213,8 +275,9 @@ class YamlConfigHandler(FormatHandler):
         import yaml  # on the first YAML file, not when the package loads
 
         text = read_text(ctx, _YAML_LIMIT)
+        tags: list[tuple[str, int]] = []
         try:
-            docs = list(yaml.safe_load_all(text))
+            docs = _load_all(text, tags)
         except RecursionError:
             raise ScanError(f"{ctx.display_path}: YAML nested too deeply to judge") from None
         except yaml.YAMLError as exc:
@@ -223,8 +286,10 @@ class YamlConfigHandler(FormatHandler):
                 return template_findings(text, ctx.display_path, incidental=True)
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
-            return [_unparsed(ctx.display_path, f"not valid YAML{where}")]
-        findings: list[Finding] = []
+            # a document that does not parse is never built: its tags come from the tokens
+            tagged = _tag_findings(_scanned_tags(text), ctx.display_path)
+            return [*tagged, _unparsed(ctx.display_path, f"not valid YAML{where}")]
+        findings = _tag_findings(tags, ctx.display_path)
         for doc in docs[:1000]:
             findings += config_findings(doc, ctx.display_path, ctx=ctx)
         if looks_like_template(text):
