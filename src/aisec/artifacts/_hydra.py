@@ -73,6 +73,17 @@ def _classify(target: str) -> GlobalClass:
     return classify_global(module, name)
 
 
+def _judge(target: str, namespaces: frozenset[str]) -> Severity | None:
+    """Critical for a dangerous callable, None for a safe one or one inside ``namespaces``
+    (the frameworks whose own classes configs name), medium for any other import."""
+    kind = _classify(target)
+    if kind is GlobalClass.DANGEROUS:
+        return Severity.CRITICAL
+    if kind is GlobalClass.SAFE or target.partition(".")[0] in namespaces:
+        return None
+    return Severity.MEDIUM
+
+
 def hydra_target_finding(pointer: str, value: str, path: str) -> Finding | None:
     """The finding for a string at ``pointer`` (one of :data:`TARGET_POINTER_ENDS`)."""
     target = value.strip()[:_MAX_TARGET]
@@ -91,25 +102,16 @@ def hydra_target_finding(pointer: str, value: str, path: str) -> Finding | None:
             _REMEDIATION,
             pointer=pointer,
         )
-    kind = _classify(target)
-    if kind is GlobalClass.DANGEROUS:
-        return format_finding(
-            "config-hydra-target-dangerous",
-            "Config instantiates a callable that runs commands, code or file access",
-            Severity.CRITICAL,
-            path,
-            f"{pointer} = {target}",
-            _REMEDIATION,
-            pointer=pointer,
-        )
-    if not hydra_key or kind is GlobalClass.SAFE:
-        return None
-    if target.partition(".")[0] in _ML_NAMESPACES:
-        return None
+    severity = _judge(target, _ML_NAMESPACES)
+    if severity is None or (severity is Severity.MEDIUM and not hydra_key):
+        return None  # target/cls are common key names: only dangerous values are reported
+    dangerous = severity is Severity.CRITICAL
     return format_finding(
-        "config-hydra-target-unknown",
-        "Config instantiates a callable outside the usual ML frameworks",
-        Severity.MEDIUM,
+        "config-hydra-target-dangerous" if dangerous else "config-hydra-target-unknown",
+        "Config instantiates a callable that runs commands, code or file access"
+        if dangerous
+        else "Config instantiates a callable outside the usual ML frameworks",
+        severity,
         path,
         f"{pointer} = {target}",
         _REMEDIATION,
@@ -137,22 +139,16 @@ def yaml_tag_finding(tag: str, line: int, path: str) -> Finding | None:
         "loading it imports and calls the tagged callable. Only use files whose tags name the "
         "framework's own classes, and yaml.safe_load elsewhere."
     )
-    klass = _classify(target)
-    if klass is GlobalClass.DANGEROUS:
-        return format_finding(
-            "config-yaml-tag-dangerous",
-            "YAML tag makes the loader call a callable that runs commands, code or file access",
-            Severity.CRITICAL,
-            path,
-            evidence,
-            remediation,
-        )
-    if klass is GlobalClass.SAFE or target.partition(".")[0] in _TAG_NAMESPACES:
+    severity = _judge(target, _TAG_NAMESPACES)
+    if severity is None:
         return None
+    dangerous = severity is Severity.CRITICAL
     return format_finding(
-        "config-yaml-tag-unknown",
-        "YAML tag makes the loader call a callable outside the usual ML frameworks",
-        Severity.MEDIUM,
+        "config-yaml-tag-dangerous" if dangerous else "config-yaml-tag-unknown",
+        "YAML tag makes the loader call a callable that runs commands, code or file access"
+        if dangerous
+        else "YAML tag makes the loader call a callable outside the usual ML frameworks",
+        severity,
         path,
         evidence,
         remediation,
