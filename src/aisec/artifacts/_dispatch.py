@@ -46,22 +46,14 @@ def _read_errors() -> tuple[type[BaseException], ...]:
     return _READ_ERRORS if tarfile is None else (*_READ_ERRORS, tarfile.TarError)
 
 
-# Severity's own comparisons go through Python-level rank lookups; a verdict is taken for
-# every file and member, so it ranks through this table instead.
-_SEVERITY_RANK = {s: s.rank for s in Severity}
-_HIGH = Severity.HIGH.rank
-_LOW = Severity.LOW.rank
-
-
 def verdict_of(findings: Iterable[Finding], error: str | None = None) -> str:
     """malicious (any high/critical finding) > error > suspicious (low/medium) > clean."""
-    rank = _SEVERITY_RANK
-    worst = max([rank[f.severity] for f in findings], default=-1)
-    if worst >= _HIGH:
+    worst = max((f.severity for f in findings), default=None)
+    if worst is not None and worst >= Severity.HIGH:
         return "malicious"
     if error is not None:
         return "error"
-    if worst >= _LOW:
+    if worst is not None and worst >= Severity.LOW:
         return "suspicious"
     return "clean"
 

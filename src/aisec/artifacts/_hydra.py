@@ -124,15 +124,16 @@ def yaml_tag_finding(tag: str, line: int, path: str) -> Finding | None:
     calls it when SpeechBrain loads the file) or ``!!python/object/apply:os.system``
     (PyYAML's unsafe loaders); None for tags that name none."""
     if tag.startswith(_PYYAML_TAG):
+        shown = "!!python/" + tag.removeprefix(_PYYAML_TAG)  # as the file spells it
         kind, colon, target = tag.removeprefix(_PYYAML_TAG).partition(":")
         calls = kind in _PYYAML_CALLING
     else:
+        shown = tag
         kind, colon, target = tag.removeprefix("!").partition(":")
         calls = kind in _CALLING_TAGS
     target = target.strip()[:_MAX_TARGET]
     if not colon or not calls or not target:
         return None
-    shown = "!!python/" + tag.removeprefix(_PYYAML_TAG) if tag.startswith(_PYYAML_TAG) else tag
     evidence = f"line {line}: {shown[: _MAX_TARGET + 16]}"
     remediation = (
         "Do not load this file with HyperPyYAML / SpeechBrain or a PyYAML unsafe loader: "

@@ -163,15 +163,21 @@ def fast_tokens(source: str, lexer: jl.Lexer) -> list[RawToken] | None:
     return _lex(text, rules)
 
 
+def _advance(text: str, lineno: int, next_nl: int, to: int) -> tuple[int, int]:
+    """The line number at ``to`` (``lineno`` counts the newlines before ``next_nl``) and the
+    first newline at or after ``to`` (the text's length when there is none). Called once a
+    line at most: each call moves past at least one newline."""
+    lineno += text.count("\n", next_nl, to)
+    nl = text.find("\n", to)
+    return lineno, nl if nl >= 0 else len(text)
+
+
 def _lex(text: str, rules: _Rules) -> list[RawToken] | None:
     out: list[RawToken] = []
     append = out.append
     size = len(text)
-    lineno = 1
-    # the first newline not yet counted into lineno (size when there is none)
-    next_nl = text.find("\n")
-    if next_nl < 0:
-        next_nl = size
+    # the line of the text read so far, and the first newline not yet counted into it
+    lineno, next_nl = _advance(text, 1, 0, 0)
     pos = 0
     find_tag = _TAG_START.search
     while True:
@@ -179,17 +185,14 @@ def _lex(text: str, rules: _Rules) -> list[RawToken] | None:
         if m is None:
             if pos < size:
                 if pos > next_nl:
-                    lineno += text.count("\n", next_nl, pos)
+                    lineno, next_nl = _advance(text, lineno, next_nl, pos)
                 append((lineno, _DATA, text[pos:]))
             return out
         kind = m.lastgroup
         if kind is None or kind == "raw_begin":
             return None
         if pos > next_nl:
-            lineno += text.count("\n", next_nl, pos)
-            next_nl = text.find("\n", pos)
-            if next_nl < 0:
-                next_nl = size
+            lineno, next_nl = _advance(text, lineno, next_nl, pos)
         begin = m.group()
         data = text[pos : m.start()]
         if begin[-1] == "-":  # "{{-": the whitespace before the tag goes
@@ -198,10 +201,7 @@ def _lex(text: str, rules: _Rules) -> list[RawToken] | None:
             append((lineno, _DATA, data))
         pos = m.start()
         if pos > next_nl:
-            lineno += text.count("\n", next_nl, pos)
-            next_nl = text.find("\n", pos)
-            if next_nl < 0:
-                next_nl = size
+            lineno, next_nl = _advance(text, lineno, next_nl, pos)
         pos = m.end()
         if kind == jl.TOKEN_COMMENT_BEGIN:
             c = rules.comment.match(text, pos)
@@ -220,10 +220,7 @@ def _lex(text: str, rules: _Rules) -> list[RawToken] | None:
                 if t.end() > next_nl:  # a newline before or in this token
                     start = t.start(k)
                     if start > next_nl:
-                        lineno += text.count("\n", next_nl, start)
-                        next_nl = text.find("\n", start)
-                        if next_nl < 0:
-                            next_nl = size
+                        lineno, next_nl = _advance(text, lineno, next_nl, start)
                 value = t.group(k)
                 if k == _NAME:
                     if not value.isidentifier():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import total_ordering
 from typing import Any
 
 from aisec.core.errors import InputError
@@ -15,7 +14,6 @@ __all__ = ["Finding", "FrameworkRef", "Location", "Severity", "max_severity"]
 _ORDER = ("info", "low", "medium", "high", "critical")
 
 
-@total_ordering
 class Severity(Enum):
     """Ordered severity: info < low < medium < high < critical."""
 
@@ -27,12 +25,21 @@ class Severity(Enum):
 
     @property
     def rank(self) -> int:
-        return _ORDER.index(self.value)
+        return _RANKS[self]
 
+    # All four comparisons on a precomputed rank: every scanned file and archive member
+    # takes a verdict by comparing severities, and total_ordering's derived ones are slow.
     def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank < other.rank
+        return _RANKS[self] < _RANKS[other] if isinstance(other, Severity) else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        return _RANKS[self] <= _RANKS[other] if isinstance(other, Severity) else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        return _RANKS[self] > _RANKS[other] if isinstance(other, Severity) else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        return _RANKS[self] >= _RANKS[other] if isinstance(other, Severity) else NotImplemented
 
     @classmethod
     def parse(cls, text: str) -> Severity:
@@ -43,6 +50,9 @@ class Severity(Enum):
             raise InputError(
                 f"unknown severity {text!r}: expected one of {', '.join(_ORDER)}"
             ) from None
+
+
+_RANKS = {severity: _ORDER.index(severity.value) for severity in Severity}
 
 
 @dataclass(frozen=True, slots=True, order=True)
