@@ -17,6 +17,7 @@ from enum import StrEnum
 from aisec.core.errors import AisecError, PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Severity
 from aisec.core.policy._guard import GuardMode, GuardPolicy, ScannerPolicy
+from aisec.guard._builtin import load_builtins
 from aisec.guard._scanner import SCANNERS, Direction, ScanContext, Scanner
 
 __all__ = ["Action", "Decision", "Engine", "ScannerOutcome"]
@@ -101,26 +102,22 @@ class _Slot:
     fail_open: bool
 
 
-def _register_builtins() -> None:
-    # imported for their side effect: each scanner class registers itself on import
-    from aisec.guard import _builtin, _injection, _transformer  # noqa: F401
-
-
 class Engine:
     """Runs the policy's scanners on texts; build once, call :meth:`scan` per text.
 
-    ``Engine()`` (or a policy with no scanners) is the default pipeline: every registered
-    scanner in its ``default_mode`` (prompt injection blocks; see each scanner).
+    ``Engine()`` (or a policy with no scanners) is the default pipeline: every built-in
+    scanner in its ``default_mode`` (prompt injection blocks; see each scanner). Scanners
+    defined outside aisec run only where the policy names them.
     """
 
     def __init__(self, policy: GuardPolicy | None = None) -> None:
-        _register_builtins()
+        self._builtins = load_builtins()
         self.policy = policy or GuardPolicy()
         entries = list(self.policy.scanners)
         if not entries and self.policy.defaults:
             entries = [
                 ScannerPolicy(name=name, mode=GuardMode(cls.default_mode))
-                for name, cls in sorted(SCANNERS.items())
+                for name, cls in self._builtins.items()
                 if cls.default_mode != GuardMode.OFF
             ]
         self._slots: list[_Slot] = []
@@ -143,7 +140,8 @@ class Engine:
 
     def _build(self, i: int, entry: ScannerPolicy, seen: set[str]) -> list[_Slot]:
         where = f"guard.scanners[{i}]"
-        cls = SCANNERS.get(entry.name)
+        # a built-in name always means the built-in class (the frozen set, not the registry)
+        cls = self._builtins.get(entry.name) or SCANNERS.get(entry.name)
         if cls is None:
             raise PolicyError(
                 f"policy: {where}.name: unknown scanner {entry.name!r}; expected one of "

@@ -1,8 +1,12 @@
 """The extension point of the guard: one Scanner subclass per check.
 
-Scanners register themselves by subclassing. The Engine (``_engine.py``) builds the
-scanners the policy enables, runs those that apply to a text's direction, and turns
-their results into one decision: allow, redact or block.
+Scanners register themselves by subclassing, under a unique ``name``: a second class with a
+name already taken raises :class:`ScannerNameError` at its definition, so no import can
+replace a scanner (a rogue ``prompt_injection`` that allows everything). ``SCANNERS`` is a
+read-only view. The built-in scanners load once, through ``load_builtins()`` (``_builtin``),
+when the package is imported, before any other code can define a scanner. The Engine
+(``_engine.py``) builds the scanners the policy enables, runs those that apply to a text's
+direction, and turns their results into one decision: allow, redact or block.
 
 Contract for scanner authors (notes for part B):
 - ``name`` is what ``aisec.yaml`` names; ``directions`` where it runs unless policy says
@@ -20,14 +24,25 @@ Contract for scanner authors (notes for part B):
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, ClassVar
 
+from aisec.core.errors import AisecError, ExitCode
 from aisec.core.findings import Finding
 
-__all__ = ["SCANNERS", "Direction", "ScanContext", "ScanResult", "Scanner"]
+__all__ = [
+    "SCANNERS",
+    "Direction",
+    "ScanContext",
+    "ScanResult",
+    "Scanner",
+    "ScannerNameError",
+]
 
 
 class Direction(StrEnum):
@@ -59,7 +74,37 @@ class ScanResult:
     redacted_text: str | None = None
 
 
-SCANNERS: dict[str, type[Scanner]] = {}
+_REGISTRY: dict[str, type[Scanner]] = {}
+SCANNERS: Mapping[str, type[Scanner]] = MappingProxyType(_REGISTRY)
+"""Every registered scanner by name (read-only: a scanner registers by subclassing)."""
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+class ScannerNameError(AisecError, TypeError):
+    """A Scanner subclass has no valid ``name`` or takes one already registered."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _register(cls: type[Scanner]) -> None:
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or _NAME.fullmatch(name) is None:
+        raise ScannerNameError(
+            f"guard: scanner class {_qualified(cls)} needs a name of lower-case letters, "
+            f"digits and '_' (at most 64, starting with a letter), got {name!r}"
+        )
+    taken = _REGISTRY.get(name)
+    if taken is not None:
+        raise ScannerNameError(
+            f"guard: scanner name {name!r} is already taken by {_qualified(taken)}; "
+            f"{_qualified(cls)} cannot replace it: give it a name of its own"
+        )
+    _REGISTRY[name] = cls
 
 
 class Scanner(ABC):
@@ -75,7 +120,7 @@ class Scanner(ABC):
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         if not getattr(cls, "__abstractmethods__", None):
-            SCANNERS[cls.name] = cls
+            _register(cls)
 
     option_names: ClassVar[frozenset[str]] = frozenset()
 
