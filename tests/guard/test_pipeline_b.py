@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aisec.core.errors import PolicyError
-from aisec.core.policy import GuardPolicy
-from aisec.core.policy._guard import GuardMode, ScannerPolicy
+from aisec.core.policy import GuardMode, GuardPolicy, ScannerPolicy
 from aisec.guard import SCANNERS, Direction, Engine, ScanContext
 from aisec.guard._output import insert_canary
 from aisec.guard._pii import restore

@@ -248,8 +248,7 @@ def test_malformed_metadata_is_denied(metadata: dict[str, object]) -> None:
 
 
 def test_engine_decision_as_document_scanner() -> None:
-    from aisec.core.policy import GuardPolicy
-    from aisec.core.policy._guard import GuardMode, ScannerPolicy
+    from aisec.core.policy import GuardMode, GuardPolicy, ScannerPolicy
     from aisec.guard import Engine
 
     engine = Engine(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,7 +13,9 @@ from aisec.cli._output import FailOnOpt, FormatOpt, QuietOpt, parse_fail_on
 from aisec.core.errors import ExitCode, InputError
 from aisec.core.render import OutputFormat
 
-_DIRECTIONS = ("input", "output", "document", "tool_result")
+if TYPE_CHECKING:
+    from aisec.core.policy import Direction
+
 _MAX_TEXT_BYTES = 16 << 20
 
 DirectionOpt = Annotated[
@@ -33,10 +35,14 @@ guard_app = typer.Typer(
 )
 
 
-def _direction(value: str) -> str:
-    if value not in _DIRECTIONS:
-        raise InputError(f"--direction: expected one of {', '.join(_DIRECTIONS)}, got {value!r}")
-    return value
+def _direction(value: str) -> Direction:
+    from aisec.core.policy import Direction
+
+    try:
+        return Direction(value)
+    except ValueError:
+        expected = ", ".join(d.value for d in Direction)
+        raise InputError(f"--direction: expected one of {expected}, got {value!r}") from None
 
 
 def _read_text(text: str | None, file: Path | None) -> str:

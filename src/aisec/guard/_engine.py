@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from aisec.core.errors import AisecError, PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Severity
-from aisec.core.policy._guard import GuardMode, GuardPolicy, ScannerPolicy
+from aisec.core.policy import GuardMode, GuardPolicy, ScannerPolicy
 from aisec.guard._builtin import load_builtins
 from aisec.guard._scanner import SCANNERS, Direction, ScanContext, Scanner
 
@@ -163,11 +163,7 @@ class Engine:
             raise PolicyError(f"policy: {where}.options: {exc.message}") from None
         except (TypeError, ValueError) as exc:
             raise PolicyError(f"policy: {where}.options: {exc}") from None
-        directions = (
-            frozenset(Direction(d.value) for d in entry.directions)
-            if entry.directions is not None
-            else cls.directions
-        )
+        directions = frozenset(entry.directions) if entry.directions is not None else cls.directions
         fail_open = self.policy.fail_open if entry.fail_open is None else entry.fail_open
         return [_Slot(scanner, entry.mode, directions, fail_open)]
 

@@ -28,12 +28,12 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 from aisec.core.errors import AisecError, ExitCode
 from aisec.core.findings import Finding
+from aisec.core.policy import Direction  # the one Direction, shared with the policy
 
 __all__ = [
     "SCANNERS",
@@ -43,15 +43,6 @@ __all__ = [
     "Scanner",
     "ScannerNameError",
 ]
-
-
-class Direction(StrEnum):
-    """Where a text sits in the exchange with the model."""
-
-    INPUT = "input"  # user prompt
-    OUTPUT = "output"  # model response
-    DOCUMENT = "document"  # retrieved (RAG) chunk: untrusted data
-    TOOL_RESULT = "tool_result"  # what a tool returned: untrusted data
 
 
 @dataclass(slots=True)

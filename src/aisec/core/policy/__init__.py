@@ -14,16 +14,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from aisec.core.errors import PolicyError
-from aisec.core.policy._guard import GuardPolicy
+from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
 
 __all__ = [
     "Asset",
     "Classification",
+    "Direction",
+    "GuardMode",
     "GuardPolicy",
     "KeysPolicy",
     "Policy",
+    "ScannerPolicy",
     "StorePolicy",
     "active_policy",
     "find_policy",

@@ -32,11 +32,14 @@ class GuardMode(StrEnum):
     REDACT = "redact"
 
 
-class GuardDirection(StrEnum):
-    INPUT = "input"
-    OUTPUT = "output"
-    DOCUMENT = "document"
-    TOOL_RESULT = "tool_result"
+class Direction(StrEnum):
+    """Where a text sits in the exchange with the model (the one definition: the policy,
+    the guard's scanners and the CLI all use this enum)."""
+
+    INPUT = "input"  # user prompt
+    OUTPUT = "output"  # model response
+    DOCUMENT = "document"  # retrieved (RAG) chunk: untrusted data
+    TOOL_RESULT = "tool_result"  # what a tool returned: untrusted data
 
 
 class ScannerPolicy(BaseModel):
@@ -47,7 +50,7 @@ class ScannerPolicy(BaseModel):
     threshold: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Score at or above which it fires."
     )
-    directions: list[GuardDirection] | None = Field(
+    directions: list[Direction] | None = Field(
         default=None, description="Where it runs; default: the scanner's own directions."
     )
     options: dict[str, Any] = Field(
