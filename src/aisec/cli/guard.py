@@ -114,45 +114,18 @@ def evaluate(
 
     Example: aisec guard eval --data benchmarks/guard/dev.jsonl --format json
     """
-    import time
-
-    import numpy as np
-
     from aisec.guard import Engine
-    from aisec.guard._dataset import read_jsonl
-    from aisec.guard._metrics import metrics
+    from aisec.guard.training import evaluate as run_evaluation
+    from aisec.guard.training import read_jsonl
 
     rows = read_jsonl(data, text_field, label_field)
     if not rows:
         raise InputError(f"{data}: no rows")
     engine = Engine.from_policy_file(policy)
-    where = _direction(direction)
-    only = None
-    if scanner is not None:
-        engine.scanner(scanner)  # a clear error when it is not active
-        only = [scanner]
-    labels: list[int] = []
-    predicted: list[bool] = []
-    scores: list[float] = []
-    latencies: list[float] = []
-    for body, label, _ in rows:
-        started = time.perf_counter()
-        decision = engine.scan(body, where, only=only)
-        latencies.append((time.perf_counter() - started) * 1000)
-        labels.append(label)
-        if scanner is None:
-            predicted.append(decision.blocked)
-            scores.append(decision.score)
-        else:
-            outcome = next(o for o in decision.outcomes if o.scanner == scanner)
-            predicted.append(outcome.fired)
-            scores.append(outcome.score)
-    result: dict[str, object] = dict(metrics(labels, predicted, scores).to_dict())
-    lat = np.asarray(latencies)
-    result["latency_ms"] = {
-        "p50": round(float(np.percentile(lat, 50)), 3),
-        "p99": round(float(np.percentile(lat, 99)), 3),
-    }
+    report = run_evaluation(
+        engine, [(body, label) for body, label, _ in rows], _direction(direction), scanner
+    )
+    result = report.to_dict()
     if fmt is OutputFormat.TABLE:
         for key, value in result.items():
             sys.stdout.write(f"{key:>10}: {value}\n")
@@ -184,7 +157,7 @@ def train(
 
     Example: aisec guard train --data ../shared/datasets/prompt_injection --out model.npz
     """
-    from aisec.guard._train import train as run_training
+    from aisec.guard.training import train as run_training
 
     if not data.is_dir():
         raise InputError(f"--data {data}: not a folder")

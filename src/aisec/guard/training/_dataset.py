@@ -18,10 +18,10 @@ from pathlib import Path
 
 from aisec.core.errors import InputError
 from aisec.core.inputs import read_bounded
-from aisec.guard._augment import Example, generate, generate_train_extra
-from aisec.guard._augment_howto import generate_benign_twins
-from aisec.guard._augment_lang import generate_multilingual
 from aisec.guard._normalise import normalise
+from aisec.guard.training._augment import Example, generate, generate_train_extra
+from aisec.guard.training._augment_howto import generate_benign_twins
+from aisec.guard.training._augment_lang import generate_multilingual
 
 __all__ = ["EVAL_ONLY", "Corpus", "build_corpus", "read_jsonl"]
 

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from aisec.guard._augment import Example
 from aisec.guard._classifier import MIN_SEGMENTED, Featurizer, LinearModel, _segments
-from aisec.guard._dataset import EVAL_ONLY, build_corpus, read_jsonl
-from aisec.guard._metrics import Metrics, metrics
 from aisec.guard._normalise import normalise
+from aisec.guard.training._augment import Example
+from aisec.guard.training._dataset import EVAL_ONLY, build_corpus, read_jsonl
+from aisec.guard.training._metrics import Metrics, metrics
 
-__all__ = ["TrainReport", "train"]
+__all__ = ["TrainReport", "evaluate_model", "train"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,8 @@ def _threshold(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], f
     return float(min(max(cut + 1e-6, 0.05), 0.95))
 
 
-def evaluate(model: LinearModel, texts: list[str], labels: list[int]) -> Metrics:
+def evaluate_model(model: LinearModel, texts: list[str], labels: list[int]) -> Metrics:
+    """Metrics of ``model`` alone (no rules, no decoding) on labelled texts."""
     probs = [model.probability(normalise(t).folded) for t in texts]
     return metrics(labels, [p >= model.threshold for p in probs], probs)
 
@@ -256,12 +257,12 @@ def train(
     threshold = _threshold(held_scores, np.array([e.label for e in held]), target_fpr)
     model = LinearModel(weights, bias, threshold, featurizer, meta)
     log(f"threshold {threshold:.4f} (held-out FPR target {target_fpr})")
-    dev = evaluate(model, [e.text for e in corpus.dev], [e.label for e in corpus.dev])
+    dev = evaluate_model(model, [e.text for e in corpus.dev], [e.label for e in corpus.dev])
     eval_path = data_dir / EVAL_ONLY
     injecguard = None
     if eval_path.is_file():
         rows = read_jsonl(eval_path)
-        injecguard = evaluate(model, [r[0] for r in rows], [r[1] for r in rows])
+        injecguard = evaluate_model(model, [r[0] for r in rows], [r[1] for r in rows])
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
     if dev_out is not None:

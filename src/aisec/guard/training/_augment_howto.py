@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-from aisec.guard._augment import Example
+from aisec.guard.training._augment import Example
 
 __all__ = ["generate_benign_twins"]
 
