@@ -19,7 +19,9 @@ def test_scan_blocks_an_attack_with_exit_1(capsys: pytest.CaptureFixture[str]) -
     out = json.loads(capsys.readouterr().out)
     assert rc == 1
     assert out["action"] == "block"
-    assert "GUARD-PI-001" in {f["rule_id"] for s in out["scanners"] for f in s["findings"]}
+    assert "guard-prompt-injection-override" in {
+        f["rule_id"] for s in out["scanners"] for f in s["findings"]
+    }
 
 
 def test_scan_allows_benign_with_exit_0(capsys: pytest.CaptureFixture[str]) -> None:

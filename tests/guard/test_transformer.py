@@ -85,7 +85,7 @@ def test_attack_scores_high_and_benign_low(model_dir: Path) -> None:
     benign = scanner.scan("hello what is the weather", ScanContext())
     assert attack.score > 0.99
     assert benign.score < 0.5
-    assert [f.rule_id for f in attack.findings] == ["GUARD-PI-200"]
+    assert [f.rule_id for f in attack.findings] == ["guard-prompt-injection-transformer"]
     for ref in attack.findings[0].frameworks:
         assert lookup(ref).title
     assert benign.findings == ()

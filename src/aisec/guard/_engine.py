@@ -251,7 +251,7 @@ class Engine:
         message = exc.message if isinstance(exc, AisecError) else f"{type(exc).__name__}: {exc}"
         message = message[:200]
         finding = Finding(
-            rule_id="GUARD-ENGINE-001",
+            rule_id="guard-scanner-failed",
             title=f"Guard scanner {name} failed"
             + (" (passed: fail_open)" if slot.fail_open else " (blocked: fail closed)"),
             severity=Severity.MEDIUM if slot.fail_open else Severity.HIGH,

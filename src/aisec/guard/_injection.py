@@ -74,7 +74,7 @@ class PromptInjectionScanner(Scanner):
         if score >= self.threshold:
             findings.append(
                 Finding(
-                    rule_id="GUARD-PI-100",
+                    rule_id="guard-prompt-injection-classifier",
                     title=f"Prompt injection or jailbreak (classifier){suffix}",
                     severity=Severity.HIGH,
                     asset=ctx.direction.value,
@@ -88,9 +88,9 @@ class PromptInjectionScanner(Scanner):
             for hit in match_rules(folded):
                 score = max(score, hit.rule.score)
                 refs = _INDIRECT if indirect else _DIRECT
-                if hit.rule.rule_id == "GUARD-PI-003":
+                if hit.rule.rule_id == "guard-prompt-injection-prompt-extraction":
                     refs = _EXTRACTION
-                elif hit.rule.rule_id == "GUARD-PI-004":
+                elif hit.rule.rule_id == "guard-prompt-injection-jailbreak-persona":
                     refs = _JAILBREAK
                 findings.append(
                     Finding(
@@ -148,7 +148,7 @@ class PromptInjectionScanner(Scanner):
                 h_score = max(h_score, _HIDDEN_SCORE)
                 findings.append(
                     Finding(
-                        rule_id="GUARD-PI-010",
+                        rule_id="guard-prompt-injection-ascii-smuggling",
                         title="Text hidden in invisible Unicode characters (ASCII smuggling)",
                         severity=Severity.HIGH,
                         asset=ctx.direction.value,
@@ -172,7 +172,7 @@ class PromptInjectionScanner(Scanner):
         if score >= self.threshold and disguised and findings:
             findings.append(
                 Finding(
-                    rule_id="GUARD-PI-011",
+                    rule_id="guard-prompt-injection-evasion",
                     title="Evasion techniques used to disguise the injection",
                     severity=Severity.MEDIUM,
                     asset=ctx.direction.value,

@@ -28,11 +28,11 @@ _SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
 _ANY = re.compile(f"[{_TAGS}{_BIDI}{_ZERO_WIDTH}{_SELECTORS}]+")
 
 _RULES = {
-    "tag": ("guard.invisible.tag_chars", "Unicode tag characters (hidden ASCII)", Severity.HIGH),
-    "bidi": ("guard.invisible.bidi", "bidirectional control characters", Severity.MEDIUM),
-    "zero_width": ("guard.invisible.zero_width", "zero-width characters", Severity.MEDIUM),
+    "tag": ("guard-invisible-tag-chars", "Unicode tag characters (hidden ASCII)", Severity.HIGH),
+    "bidi": ("guard-invisible-bidi", "bidirectional control characters", Severity.MEDIUM),
+    "zero_width": ("guard-invisible-zero-width", "zero-width characters", Severity.MEDIUM),
     "selector": (
-        "guard.invisible.variation_selectors",
+        "guard-invisible-variation-selectors",
         "variation selector run (data smuggling)",
         Severity.HIGH,
     ),

@@ -62,7 +62,7 @@ class LimitsScanner(Scanner):
     @staticmethod
     def _finding(unit: str, size: int, limit: int, ctx: ScanContext) -> Finding:
         return Finding(
-            rule_id=f"guard.limits.{unit}",
+            rule_id=f"guard-limits-{unit}",
             title=f"text longer than the {unit} limit",
             severity=Severity.MEDIUM,
             asset=ctx.route or "",

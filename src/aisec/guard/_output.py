@@ -126,7 +126,7 @@ class SystemPromptLeakScanner(Scanner):
         if isinstance(canary, str) and _canary_in(text, canary):
             score = 1.0
             findings.append(
-                _leak_finding("guard.output.canary_leak", "canary token of the system prompt", ctx)
+                _leak_finding("guard-output-canary-leak", "canary token of the system prompt", ctx)
             )
         prompt = ctx.state.get(_PROMPT_KEY)
         if isinstance(prompt, frozenset) and prompt:
@@ -135,7 +135,7 @@ class SystemPromptLeakScanner(Scanner):
                 score = max(score, min(1.0, 0.6 + seen / len(prompt)))
                 findings.append(
                     _leak_finding(
-                        "guard.output.system_prompt_verbatim",
+                        "guard-output-system-prompt-verbatim",
                         f"verbatim system prompt text ({seen}/{len(prompt)} 8-word runs)",
                         ctx,
                     )
@@ -340,7 +340,7 @@ class ExfilLinkScanner(Scanner):
             data = " carrying data" if link.carries_data else ""
             findings.append(
                 Finding(
-                    rule_id=f"guard.output.exfil_{link.kind}",
+                    rule_id=f"guard-output-exfil-{link.kind}",
                     title=f"{link.kind} to unlisted host{data}",
                     severity=Severity.HIGH if s >= 0.75 else Severity.MEDIUM,
                     asset=ctx.route or "",
@@ -384,7 +384,7 @@ class RefusalScanner(Scanner):
             return ScanResult(0.0)
         score = 0.9 if m.start() < 200 else 0.6
         finding = Finding(
-            rule_id="guard.output.refusal",
+            rule_id="guard-output-refusal",
             title="model refused the request",
             severity=Severity.INFO,
             asset=ctx.route or "",

@@ -664,7 +664,7 @@ class PiiScanner(Scanner):
         where = "in model output" if ctx.direction is Direction.OUTPUT else "in text"
         findings = tuple(
             Finding(
-                rule_id=f"guard.pii.{m.kind.lower()}",
+                rule_id=f"guard-pii-{m.kind.lower().replace('_', '-')}",
                 title=f"{m.kind.replace('_', ' ').lower()} {where}",
                 severity=_SEVERITY[m.kind],
                 asset=ctx.route or "",

@@ -268,7 +268,7 @@ def _audit(caller: Caller, dropped: list[tuple[str, str]]) -> None:
 def _acl_finding(caller: Caller, denied: Mapping[str, int]) -> Finding:
     summary = ", ".join(f"{n} {reason}" for reason, n in sorted(denied.items()))
     return Finding(
-        rule_id="guard.rag.access_denied",
+        rule_id="guard-rag-access-denied",
         title="retrieval returned chunks the caller may not see",
         severity=Severity.MEDIUM if "other tenant" not in denied else Severity.HIGH,
         asset=f"tenant:{caller.tenant}",
@@ -285,7 +285,7 @@ _DONE = {"drop": "dropped", "flag": "flagged"}
 def _injection_finding(chunk: Chunk, result: ScanResult | Decision, action: str) -> Finding:
     rules = ", ".join(sorted({f.rule_id for f in result.findings}))[:80]
     return Finding(
-        rule_id="guard.rag.injected_chunk",
+        rule_id="guard-rag-injected-chunk",
         title=f"retrieved chunk looks like an injection ({_DONE[action]})",
         severity=Severity.HIGH,
         asset=f"chunk:{_safe_id(chunk.id)}",

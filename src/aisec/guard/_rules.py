@@ -118,7 +118,7 @@ _AI_KW = (
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "GUARD-PI-001",
+        "guard-prompt-injection-override",
         "Instruction override: asks the model to ignore its instructions",
         0.97,
         (
@@ -153,7 +153,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
-        "GUARD-PI-002",
+        "guard-prompt-injection-new-instructions",
         "New instructions injected: claims to replace the model's task or prompt",
         0.93,
         (
@@ -188,7 +188,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
-        "GUARD-PI-003",
+        "guard-prompt-injection-prompt-extraction",
         "System prompt extraction: asks the model to disclose its hidden instructions",
         0.95,
         (
@@ -225,7 +225,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
-        "GUARD-PI-004",
+        "guard-prompt-injection-jailbreak-persona",
         "Jailbreak persona: asks the model to become an unrestricted character",
         0.93,
         (
@@ -319,7 +319,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
-        "GUARD-PI-005",
+        "guard-prompt-injection-role-delimiter",
         "Chat template or role delimiter injected into the text",
         0.92,
         (
@@ -343,7 +343,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
-        "GUARD-PI-006",
+        "guard-prompt-injection-concealment",
         "Concealment: tells the model to hide what it does from the user",
         0.85,
         (
@@ -360,7 +360,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
-        "GUARD-PI-007",
+        "guard-prompt-injection-addressed-to-ai",
         "Instructions addressed to the AI inside content",
         0.9,
         (
@@ -508,7 +508,7 @@ def match_rules(folded: str) -> list[RuleHit]:
 
 
 SUFFIX_RULE = Rule(
-    "GUARD-PI-008",
+    "guard-prompt-injection-adversarial-suffix",
     "Adversarial suffix: a request followed by an optimised run of word and symbol fragments",
     0.9,
     (),

@@ -382,7 +382,7 @@ class SecretsScanner(Scanner):
         where = "model output" if ctx.direction is Direction.OUTPUT else "text"
         findings = tuple(
             Finding(
-                rule_id=f"guard.secrets.{m.kind}",
+                rule_id=f"guard-secrets-{m.kind.replace('_', '-')}",
                 title=f"{_TITLES[m.kind]} in {where}",
                 severity=Severity.CRITICAL if m.score >= 0.9 else Severity.HIGH,
                 asset=ctx.route or "",
@@ -411,7 +411,7 @@ class SecretsScanner(Scanner):
             return ScanResult(0.0)
         findings = tuple(
             Finding(
-                rule_id=f"guard.secrets.{kind}",
+                rule_id=f"guard-secrets-{kind.replace('_', '-')}",
                 title=f"{_TITLES[kind]} in model output, disguised",
                 severity=Severity.CRITICAL,
                 asset=ctx.route or "",

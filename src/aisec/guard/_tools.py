@@ -262,7 +262,7 @@ _TITLES = {
 def _finding(kind: str, detail: str, tool: str, pointer: str, evidence: str = "") -> Finding:
     title, severity = _TITLES[kind]
     return Finding(
-        rule_id=f"guard.tools.{kind}",
+        rule_id=f"guard-tools-{kind.replace('_', '-')}",
         title=title,
         severity=severity,
         asset=f"tool:{tool}",

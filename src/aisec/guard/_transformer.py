@@ -155,7 +155,7 @@ class TransformerInjectionScanner(Scanner):
             return ScanResult(score)
         indirect = ctx.direction in (Direction.DOCUMENT, Direction.TOOL_RESULT)
         finding = Finding(
-            rule_id="GUARD-PI-200",
+            rule_id="guard-prompt-injection-transformer",
             title="Prompt injection or jailbreak (transformer classifier)",
             severity=Severity.HIGH,
             asset=ctx.direction.value,
