@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "aisec.cli.data",
     "aisec.cli.scan",
     "aisec.cli.guard",
+    "aisec.cli.rules",
 )
 
 app = typer.Typer(
