@@ -22,7 +22,7 @@ from aisec.core.findings import FrameworkRef, Severity
 from aisec.core.frameworks import lookup as lookup_framework
 from aisec.core.policy import Direction, GuardPolicy, ScannerPolicy
 from aisec.core.rules import RULE_ID, Rule, UnknownRuleError, all_rules, lookup
-from aisec.guard import Engine, ScanContext, load_builtins
+from aisec.guard import Engine, ScanContext, Scanner, ScanResult, load_builtins
 
 SRC = Path(aisec.__file__).resolve().parent
 REPORTING = ("guard", "artifacts", "core")  # the packages whose checks return Findings
@@ -293,17 +293,19 @@ def test_guard_tool_rag_and_engine_findings_are_catalogued() -> None:
     assert sorted(emitted - CATALOG) == []
 
 
+class _Broken(Scanner):
+    """Always fails, so the Engine reports guard-scanner-failed (defined once per process:
+    a scanner name is taken for good)."""
+
+    name = "test_rules_broken"
+    default_mode = "off"
+
+    def scan(self, text: str, ctx: ScanContext) -> ScanResult:
+        raise RuntimeError("broken on purpose")
+
+
 def test_finding_from_a_failed_scanner_is_catalogued() -> None:
-    from aisec.guard import Scanner, ScanResult
-
-    class _Broken(Scanner):
-        name = "test_rules_broken"
-        default_mode = "off"
-
-        def scan(self, text: str, ctx: ScanContext) -> ScanResult:
-            raise RuntimeError("broken on purpose")
-
-    decision = Engine(GuardPolicy(scanners=[ScannerPolicy(name="test_rules_broken")])).scan("hi")
+    decision = Engine(GuardPolicy(scanners=[ScannerPolicy(name=_Broken.name)])).scan("hi")
     assert [f.rule_id for f in decision.findings] == ["guard-scanner-failed"]
     assert "guard-scanner-failed" in CATALOG
 

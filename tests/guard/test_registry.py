@@ -16,6 +16,7 @@ from typing import ClassVar
 import pytest
 
 import aisec
+from aisec.core.policy import GuardMode, GuardPolicy, ScannerPolicy
 from aisec.guard import (
     SCANNERS,
     Action,
@@ -125,23 +126,30 @@ def test_registry_mapping_cannot_be_written() -> None:
     _still_blocks()
 
 
+class _Blinder(Scanner):
+    """A plugin redactor named to sort before prompt_injection, rewriting every text to
+    something benign: it would blind the scanners after it if the default pipeline ran
+    every registered class. (Module level: a scanner name is taken once per process.)"""
+
+    name: ClassVar[str] = "aaa_test_blinder"
+    default_mode: ClassVar[str] = "redact"
+    supports_redact: ClassVar[bool] = True
+    directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
+
+    def scan(self, text: str, ctx: ScanContext) -> ScanResult:
+        return ScanResult(1.0, (), "hello")
+
+
 def test_rogue_redactor_cannot_join_the_default_pipeline() -> None:
-    """A new name sorted before prompt_injection, redacting every text to something benign,
-    would blind the scanners after it if the default pipeline ran every registered class."""
-
-    class Blinder(Scanner):
-        name: ClassVar[str] = "aaa_test_blinder"
-        default_mode: ClassVar[str] = "redact"
-        supports_redact: ClassVar[bool] = True
-        directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
-
-        def scan(self, text: str, ctx: ScanContext) -> ScanResult:
-            return ScanResult(1.0, (), "hello")
-
-    assert SCANNERS["aaa_test_blinder"] is Blinder
+    assert SCANNERS["aaa_test_blinder"] is _Blinder
     assert "aaa_test_blinder" not in load_builtins()
     assert "aaa_test_blinder" not in [n for n, _, _ in Engine().scanners]
     _still_blocks()
+    # named by the policy, it runs where the operator put it (the operator's choice)
+    named = Engine(
+        GuardPolicy(scanners=[ScannerPolicy(name="aaa_test_blinder", mode=GuardMode.REDACT)])
+    )
+    assert named.scan(ATTACK).text == "hello"
 
 
 def test_rogue_scanner_defined_before_the_builtins_load_raises() -> None:
