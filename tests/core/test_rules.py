@@ -282,7 +282,7 @@ def test_guard_emits_only_catalogued_ids() -> None:
     assert sorted(emitted - CATALOG) == []
 
 
-def test_guard_tool_rag_and_engine_findings_are_catalogued() -> None:
+def test_guard_tool_and_limit_findings_are_catalogued() -> None:
     from aisec.guard._limits import LimitsScanner
     from aisec.guard._tools import _TITLES, _finding, check_tool_call
 
