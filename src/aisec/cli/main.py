@@ -16,7 +16,7 @@ import typer
 from typer.exceptions import Abort, Exit, TyperException
 
 from aisec import __version__
-from aisec.cli._text import one_line, visible
+from aisec.cli._text import one_line
 from aisec.core.errors import AisecError, ExitCode, PolicyError
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -63,9 +63,13 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+_MAX_MESSAGE = 400
+
+
 def _err(message: str) -> None:
-    # Messages quote file names, key names and parts of inputs: one visible line each.
-    sys.stderr.write(f"aisec: error: {visible(message)}\n")
+    # Messages quote file names, key names and parts of inputs (a CSV header of binary
+    # garbage): one visible line each, cut to a short excerpt.
+    sys.stderr.write(f"aisec: error: {one_line(message, _MAX_MESSAGE)}\n")
 
 
 class _Interrupts:
@@ -213,7 +217,7 @@ def _failed(exc: Exception, debug: bool) -> int:
         _err(exc.message)
         for line in exc.errors:
             if line != exc.message:
-                sys.stderr.write(f"  {visible(line)}\n")
+                sys.stderr.write(f"  {one_line(line, _MAX_MESSAGE)}\n")
         return int(exc.exit_code)
     problem = environment_problem(exc)
     if problem is not None:
