@@ -219,7 +219,12 @@ def test_data_encrypt_and_decrypt_fields(
         "--fields",
         "phone",
     )
-    assert rc == 0  # the format comes from IN's suffix
+    # OUT is written in IN's format: a suffix that says otherwise is refused, not ignored
+    assert rc == 2 and "written as csv" in err and not (tmp_path / "x.txt").exists()
+    for name in ("x.txt", "o.xlsx"):
+        rc, _, err = _run(capsys, "data", "encrypt-fields", str(src), str(tmp_path / name),
+                          "--key", "pii", "--fields", "phone", "--file-format", "csv")  # fmt: skip
+        assert rc == 0, err  # unless the format is said explicitly
     rc, _, err = _run(
         capsys,
         "data",
