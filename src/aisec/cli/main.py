@@ -184,7 +184,7 @@ def _run(args: list[str], debug: bool) -> int:
     try:
         rv = command.main(args=args, prog_name="aisec", standalone_mode=False)
     except Exit as exc:
-        return int(exc.exit_code)
+        rv = int(exc.exit_code)
     except Abort:
         if _Interrupts.seen:
             _err("interrupted")
@@ -205,6 +205,9 @@ def _run(args: list[str], debug: bool) -> int:
         return int(ExitCode.CLEAN)
     except Exception as exc:
         return _failed(exc, debug)
+    if _Interrupts.seen or rv == INTERRUPTED:  # typer turns Ctrl-C into a silent 130
+        _err("interrupted")
+        return INTERRUPTED
     return int(rv) if isinstance(rv, int) else int(ExitCode.CLEAN)
 
 
