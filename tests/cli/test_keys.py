@@ -68,7 +68,7 @@ def test_encrypt_and_decrypt_stay_off_the_heavy_imports(
     assert _run(capsys, "keys", "create", "files", "--purpose", "streaming")[0] == 0
     src, enc, dec = tmp_path / "in.bin", tmp_path / "in.bin.aisec", tmp_path / "out.bin"
     src.write_bytes(os.urandom(3 * 2**20 + 5))
-    heavy = {"sqlalchemy", "alembic", "rich", "cryptography", "psycopg"}
+    heavy = {"sqlalchemy", "alembic", "rich", "cryptography", "psycopg", "numpy"}
     for args in (
         ("encrypt", str(src), str(enc), "--key", "files"),
         ("decrypt", str(enc), str(dec)),
