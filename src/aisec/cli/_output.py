@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
@@ -129,16 +130,21 @@ def cell(text: object, style: str = "") -> Text:
     return Text(visible(text), style=style)
 
 
+def _width() -> int:
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and 40 <= int(columns) <= 1000 else _NON_TTY_WIDTH
+
+
 def console(*, stderr: bool = False) -> Console:
     """A console that reads no markup, emoji codes or highlighting in what it prints;
-    colour only on a terminal; 120 columns when not a terminal."""
+    colour only on a terminal; off a terminal, $COLUMNS or 120 columns wide."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     tty = stream.isatty()
     return Console(
         file=stream,
-        width=None if tty else _NON_TTY_WIDTH,
+        width=None if tty else _width(),
         force_terminal=tty,
         no_color=not tty,
         markup=False,
