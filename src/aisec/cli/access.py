@@ -17,10 +17,11 @@ def whoami() -> None:
 
     Example: AISEC_PRINCIPAL=ci-bot aisec access whoami
     """
+    from aisec.cli._text import visible
     from aisec.core.identity import current_principal
 
     p = current_principal()
-    typer.echo(f"{p.name} ({p.kind}); roles: {', '.join(p.roles) or 'none'}")
+    typer.echo(visible(f"{p.name} ({p.kind}); roles: {', '.join(p.roles) or 'none'}"))
 
 
 @access_app.command("roles")
