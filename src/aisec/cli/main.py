@@ -63,7 +63,7 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
-_MAX_MESSAGE = 400
+_MAX_MESSAGE = 300
 
 
 def _err(message: str) -> None:
