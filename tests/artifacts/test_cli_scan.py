@@ -32,7 +32,7 @@ def test_malicious_exits_1_with_json_shape(
     assert rc == 1
     assert doc["files"][0]["verdict"] == "malicious"
     assert doc["files"][0]["findings"][0]["rule_id"] == "pickle-dangerous-call"
-    assert doc["summary"]["malicious"] == 1
+    assert doc["verdicts"]["malicious"] == 1
 
 
 def test_clean_file_exits_0(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,7 +75,7 @@ def test_recursive_flag(samples: Path, capsys: pytest.CaptureFixture[str]) -> No
     flat = json.loads(capsys.readouterr().out)
     main(["scan", str(samples), "--recursive", "--format", "json"])
     deep = json.loads(capsys.readouterr().out)
-    assert deep["summary"]["files"] == flat["summary"]["files"] + 1
+    assert deep["verdicts"]["files"] == flat["verdicts"]["files"] + 1
 
 
 def test_scan_is_audited(samples: Path) -> None:

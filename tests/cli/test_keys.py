@@ -68,7 +68,7 @@ def test_encrypt_and_decrypt_stay_off_the_heavy_imports(
     assert _run(capsys, "keys", "create", "files", "--purpose", "streaming")[0] == 0
     src, enc, dec = tmp_path / "in.bin", tmp_path / "in.bin.aisec", tmp_path / "out.bin"
     src.write_bytes(os.urandom(3 * 2**20 + 5))
-    heavy = {"sqlalchemy", "alembic", "rich", "cryptography", "psycopg"}
+    heavy = {"sqlalchemy", "alembic", "rich", "cryptography", "psycopg", "numpy"}
     for args in (
         ("encrypt", str(src), str(enc), "--key", "files"),
         ("decrypt", str(enc), str(dec)),
@@ -219,7 +219,12 @@ def test_data_encrypt_and_decrypt_fields(
         "--fields",
         "phone",
     )
-    assert rc == 0  # the format comes from IN's suffix
+    # OUT is written in IN's format: a suffix that says otherwise is refused, not ignored
+    assert rc == 2 and "written as csv" in err and not (tmp_path / "x.txt").exists()
+    for name in ("x.txt", "o.xlsx"):
+        rc, _, err = _run(capsys, "data", "encrypt-fields", str(src), str(tmp_path / name),
+                          "--key", "pii", "--fields", "phone", "--file-format", "csv")  # fmt: skip
+        assert rc == 0, err  # unless the format is said explicitly
     rc, _, err = _run(
         capsys,
         "data",

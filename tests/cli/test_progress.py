@@ -25,3 +25,9 @@ def test_progress_line_never_shows_more_than_all() -> None:
     bar = ProgressLine("decrypting x", 0, io.StringIO())  # an empty or shrinking file
     bar(10)
     assert "[" + "#" * 30 + "] 100%" in bar.render(time.monotonic())
+
+
+def test_progress_line_shows_a_hostile_file_name_inertly() -> None:
+    out = io.StringIO()
+    bar = ProgressLine("encrypting a\x1b[2J\u202egnp.\r.bin", 100, out)
+    assert bar.render(time.monotonic()).startswith("encrypting a\\x1b[2J\\u202egnp.\\r.bin [")

@@ -18,10 +18,8 @@ def test_scan_blocks_an_attack_with_exit_1(capsys: pytest.CaptureFixture[str]) -
     rc = main(["guard", "scan", ATTACK, "--format", "json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 1
-    assert out["action"] == "block"
-    assert "guard-prompt-injection-override" in {
-        f["rule_id"] for s in out["scanners"] for f in s["findings"]
-    }
+    assert out["decision"]["action"] == "block"
+    assert "guard-prompt-injection-override" in {f["rule_id"] for f in out["findings"]}
 
 
 def test_scan_allows_benign_with_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,7 +49,7 @@ def test_scan_reads_stdin() -> None:
         check=False,
     )
     assert proc.returncode == 1
-    assert json.loads(proc.stdout)["action"] == "block"
+    assert json.loads(proc.stdout)["decision"]["action"] == "block"
 
 
 def test_scan_needs_exactly_one_text(capsys: pytest.CaptureFixture[str]) -> None:

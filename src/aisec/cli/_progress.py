@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
+from aisec.cli._text import visible
+
 __all__ = ["ProgressLine"]
 
 _WIDTH = 30
@@ -20,7 +22,7 @@ class ProgressLine:
     """Call with the number of bytes just processed; :meth:`close` erases the line."""
 
     def __init__(self, label: str, total: int, stream: TextIO) -> None:
-        self.label = label
+        self.label = visible(label)  # file names: shown, never acted on
         self.total = max(total, 1)
         self.done = 0
         self._stream = stream

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
+
+from aisec.cli._output import TableJsonFormat, TableJsonOpt
 
 access_app = typer.Typer(help="Principals, roles and permissions.", no_args_is_help=True)
 
@@ -13,31 +17,42 @@ def whoami() -> None:
 
     Example: AISEC_PRINCIPAL=ci-bot aisec access whoami
     """
+    from aisec.cli._text import visible
     from aisec.core.identity import current_principal
 
     p = current_principal()
-    typer.echo(f"{p.name} ({p.kind}); roles: {', '.join(p.roles) or 'none'}")
+    typer.echo(visible(f"{p.name} ({p.kind}); roles: {', '.join(p.roles) or 'none'}"))
 
 
 @access_app.command("roles")
-def roles() -> None:
+def roles(fmt: TableJsonOpt = TableJsonFormat.TABLE) -> None:
     """List roles and their permissions.
 
-    Example: aisec access roles
+    Example: aisec access roles --format json
     """
-    from rich.console import Console
-    from rich.table import Table
-
     from aisec.core.identity import PERMISSIONS, ROLES
 
-    table = Table(title="Roles")
-    table.add_column("permission")
-    table.add_column("meaning")
-    for role in ROLES:
-        table.add_column(role)
+    if fmt is TableJsonFormat.JSON:
+        doc = {
+            "permissions": dict(PERMISSIONS),
+            "roles": {role: sorted(perms) for role, perms in ROLES.items()},
+        }
+        typer.echo(json.dumps(doc, indent=2, sort_keys=True))
+        return
+    from rich.table import Table
+
+    from aisec.cli._output import cell, console
+
+    # Permission names are what users type (aisec access check NAME): never cut them; the
+    # meaning and the roles that hold it wrap instead, so the table fits 80 columns.
+    table = Table(title="Roles and their permissions")
+    table.add_column("permission", no_wrap=True, min_width=max(len(p) for p in PERMISSIONS))
+    table.add_column("meaning", ratio=3)
+    table.add_column("roles", ratio=2)
     for perm, meaning in PERMISSIONS.items():
-        table.add_row(perm, meaning, *("yes" if perm in ROLES[r] else "" for r in ROLES))
-    Console().print(table)
+        holders = ", ".join(r for r in ROLES if perm in ROLES[r]) or "-"
+        table.add_row(cell(perm), cell(meaning), cell(holders))
+    console().print(table)
 
 
 @access_app.command("check")

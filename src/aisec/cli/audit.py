@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated
 
 import typer
 
-from aisec.cli._output import FailOnOpt, FormatOpt, QuietOpt, emit_findings
-from aisec.core.render import OutputFormat
+from aisec.cli._output import (
+    FailOnOpt,
+    FormatOpt,
+    OutputFormat,
+    QuietOpt,
+    TableJsonFormat,
+    TableJsonOpt,
+    emit_findings,
+)
 
 audit_app = typer.Typer(help="Verify, read and write the audit log.", no_args_is_help=True)
 
@@ -34,15 +40,30 @@ def verify(
         typer.echo(f"audit log intact: {log.count()} event(s) verified")
         raise typer.Exit(0)
     if findings and not quiet and fmt is OutputFormat.TABLE:
+        from aisec.cli._text import visible
+
         first = findings[0]
-        typer.echo(f"audit log TAMPERED: first bad event {first.location.pointer}", err=True)
-    raise typer.Exit(int(emit_findings(findings, fmt, fail_on, quiet, title="Audit log")))
+        typer.echo(
+            f"audit log TAMPERED: first bad event {visible(first.location.pointer)}", err=True
+        )
+    code = emit_findings(
+        findings,
+        fmt,
+        fail_on,
+        quiet,
+        command="audit verify",
+        title="Audit log",
+        extra={"events": log.count()},
+    )
+    raise typer.Exit(int(code))
 
 
 @audit_app.command("tail")
 def tail(
-    n: Annotated[int, typer.Option("-n", "--lines", min=1, max=100_000)] = 20,
-    fmt: FormatOpt = OutputFormat.TABLE,
+    n: Annotated[
+        int, typer.Option("-n", "--lines", min=1, max=100_000, help="How many events to show.")
+    ] = 20,
+    fmt: TableJsonOpt = TableJsonFormat.TABLE,
 ) -> None:
     """Show the newest audit events.
 
@@ -53,11 +74,12 @@ def tail(
 
     require(current_principal(), "audit.read")
     events = default_log().tail(n)
-    if fmt is not OutputFormat.TABLE:
+    if fmt is TableJsonFormat.JSON:
         typer.echo(json.dumps([e.to_dict() for e in events], indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from aisec.cli._output import cell, console
 
     table = Table(title=f"Audit log (last {len(events)})")
     for col in ("seq", "time (UTC)", "actor", "action", "target", "outcome", "details"):
@@ -65,15 +87,17 @@ def tail(
     for e in events:
         details = " ".join(f"{k}={v}" for k, v in e.details.items())
         when = e.time[:19].replace("T", " ")
-        table.add_row(str(e.seq), when, e.actor, e.action, e.target, e.outcome, details)
-    Console(width=None if sys.stdout.isatty() else 140).print(table)
+        table.add_row(
+            *(cell(v) for v in (e.seq, when, e.actor, e.action, e.target, e.outcome, details))
+        )
+    console().print(table)
 
 
 @audit_app.command("record")
 def record_event(
-    action: str = typer.Argument(..., help="What happened, e.g. model.deployed."),
-    target: str = typer.Option(..., "--target", "-t", help="What it happened to."),
-    outcome: str = typer.Option("ok", help="ok, denied or error."),
+    action: Annotated[str, typer.Argument(help="What happened, e.g. model.deployed.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="What it happened to.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="ok, denied or error.")] = "ok",
     detail: Annotated[
         list[str] | None, typer.Option("--detail", "-d", help="KEY=VALUE, repeatable.")
     ] = None,

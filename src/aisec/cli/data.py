@@ -7,11 +7,33 @@ from typing import Annotated
 
 import typer
 
+from aisec.cli._text import visible
+
 data_app = typer.Typer(help="Protect data sets: field-level encryption.", no_args_is_help=True)
 
 
 def _columns(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _same_format(src: Path, dst: Path, given: str | None) -> None:
+    """OUT is written in IN's format: refuse an OUT whose suffix says another (o.xlsx)."""
+    from aisec.core.errors import InputError
+    from aisec.data import detect_format
+
+    if given is not None:
+        return
+    kind = detect_format(src)
+    try:
+        out_kind = detect_format(dst)
+    except InputError:
+        out_kind = None
+    if out_kind != kind:
+        raise InputError(
+            f"{dst}: the output is written as {kind} (the input's format), but its suffix "
+            f"{dst.suffix or '(none)'!r} says otherwise; name it with a {kind} suffix, or "
+            "pass --file-format to write it anyway"
+        )
 
 
 _FileFormat = Annotated[
@@ -53,6 +75,7 @@ def encrypt_fields(
     from aisec.core.crypto import Keyring
     from aisec.data import encrypt_fields_file
 
+    _same_format(src, dst, file_format)
     with Keyring.open() as ring:
         result = encrypt_fields_file(
             ring,
@@ -68,7 +91,7 @@ def encrypt_fields(
         )
     typer.echo(
         f"encrypted {result.cells} cells in {result.rows} rows "
-        f"({', '.join(result.columns)}) to {dst}",
+        f"({visible(', '.join(result.columns))}) to {visible(dst)}",
         err=True,
     )
 
@@ -92,6 +115,7 @@ def decrypt_fields(
     from aisec.core.crypto import Keyring
     from aisec.data import decrypt_fields_file
 
+    _same_format(src, dst, file_format)
     with Keyring.open() as ring:
         result = decrypt_fields_file(
             ring,
@@ -104,7 +128,7 @@ def decrypt_fields(
         )
     typer.echo(
         f"decrypted {result.cells} cells in {result.rows} rows "
-        f"({', '.join(result.columns)}) to {dst}",
+        f"({visible(', '.join(result.columns))}) to {visible(dst)}",
         err=True,
     )
 

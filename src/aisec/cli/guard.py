@@ -9,12 +9,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from aisec.cli._output import FailOnOpt, FormatOpt, QuietOpt, parse_fail_on
+from aisec.cli._output import (
+    FailOnOpt,
+    FormatOpt,
+    OutputFormat,
+    QuietOpt,
+    TableJsonFormat,
+    TableJsonOpt,
+)
 from aisec.core.errors import ExitCode, InputError
-from aisec.core.render import OutputFormat
 
 if TYPE_CHECKING:
     from aisec.core.policy import Direction
+    from aisec.guard import Decision
 
 _MAX_TEXT_BYTES = 16 << 20
 
@@ -71,28 +78,46 @@ def scan(
 
     Example: aisec guard scan "Ignore previous instructions" --format json
     """
-    from aisec.core.render import exit_code_for, render
     from aisec.guard import Engine
 
     body = _read_text(text, file)
     engine = Engine.from_policy_file(policy)
     decision = engine.scan(body, _direction(direction))
-    findings = list(decision.findings)
-    if not quiet:
-        if fmt is OutputFormat.JSON:
-            sys.stdout.write(json.dumps(decision.to_dict(), indent=2) + "\n")
-        elif fmt is OutputFormat.SARIF:
-            sys.stdout.write(render(findings, fmt, title="aisec guard") + "\n")
-        else:
-            scores = ", ".join(f"{k}={v:.2f}" for k, v in decision.scores.items())
-            sys.stdout.write(f"decision: {decision.action.value}  {decision.reason}\n")
-            sys.stdout.write(f"scores: {scores}\n")
-            if findings:
-                sys.stdout.write(render(findings, OutputFormat.TABLE, title="Guard findings"))
-    code = exit_code_for(findings, parse_fail_on(fail_on))
+    code = _emit_decision(decision, fmt, fail_on, quiet)
     if decision.blocked:
         code = ExitCode.FINDINGS
     raise typer.Exit(int(code))
+
+
+def _emit_decision(decision: Decision, fmt: OutputFormat, fail_on: str, quiet: bool) -> ExitCode:
+    from rich.console import RenderableType
+
+    from aisec.cli._output import cell, emit_findings
+
+    summary = dict(decision.to_dict())
+    scanners = summary.pop("scanners")
+    # Findings are the envelope's own "findings"; per scanner, only what is not in them.
+    summary["scanners"] = [
+        {k: v for k, v in s.items() if k != "findings"}
+        for s in (scanners if isinstance(scanners, list) else [])
+    ]
+    before: list[RenderableType] = []
+    if fmt is OutputFormat.TABLE:
+        scores = ", ".join(f"{k}={v:.2f}" for k, v in decision.scores.items())
+        before.append(cell(f"decision: {decision.action.value}  {decision.reason}".rstrip()))
+        before.append(cell(f"scores: {scores or '-'}"))
+        if decision.action.value == "redact":
+            before.append(cell(f"redacted: {decision.text}"))
+    return emit_findings(
+        list(decision.findings),
+        fmt,
+        fail_on,
+        quiet,
+        command="guard scan",
+        title="Guard findings",
+        extra={"decision": summary},
+        before=before,
+    )
 
 
 @guard_app.command("eval")
@@ -108,11 +133,11 @@ def evaluate(
     ] = None,
     direction: DirectionOpt = "input",
     policy: PolicyOpt = None,
-    fmt: FormatOpt = OutputFormat.TABLE,
+    fmt: TableJsonOpt = TableJsonFormat.TABLE,
 ) -> None:
     """Measure precision, recall, F1, FPR, AUC and latency on a labelled JSONL file.
 
-    Example: aisec guard eval --data benchmarks/guard/dev.jsonl --format json
+    Example: aisec guard eval --data benchmarks/guard/data/dev.jsonl --format json
     """
     from aisec.guard import Engine
     from aisec.guard.training import evaluate as run_evaluation
@@ -126,11 +151,31 @@ def evaluate(
         engine, [(body, label) for body, label, _ in rows], _direction(direction), scanner
     )
     result = report.to_dict()
-    if fmt is OutputFormat.TABLE:
-        for key, value in result.items():
-            sys.stdout.write(f"{key:>10}: {value}\n")
+    if fmt is TableJsonFormat.TABLE:
+        sys.stdout.write(_metrics_table(result))
     else:
         sys.stdout.write(json.dumps(result) + "\n")
+
+
+def _metrics_table(result: dict[str, object]) -> str:
+    """One metric a line, numbers only: nested values flattened (latency_ms.p50 …)."""
+    rows: list[tuple[str, object]] = []
+    for key, value in result.items():
+        if isinstance(value, dict):
+            rows.extend((f"{key}.{k}", v) for k, v in value.items())
+        else:
+            rows.append((key, value))
+    width = max(len(k) for k, _ in rows)
+    lines = []
+    for key, value in rows:
+        if value is None:
+            shown = "n/a"
+        elif isinstance(value, float):
+            shown = f"{value:.4f}".rstrip("0").rstrip(".") if value else "0"
+        else:
+            shown = str(value)
+        lines.append(f"{key:>{width}}: {shown}\n")
+    return "".join(lines)
 
 
 def _log(line: str) -> None:

@@ -68,4 +68,6 @@ def register(app: typer.Typer) -> None:
         else:
             messages.append(f"policy    {existing} (kept)")
         record("aisec.init", str(home), details={"project": project})
-        typer.echo("\n".join(messages))
+        from aisec.cli._text import visible
+
+        typer.echo("\n".join(visible(m) for m in messages))  # paths come from the environment

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from aisec.cli._text import visible
+
 if TYPE_CHECKING:
     from aisec.core.crypto import KeyInfo
 
@@ -158,9 +160,9 @@ def rewrap(
         for path in files:
             moved = ring.rewrap(path)
             if moved is None:
-                typer.echo(f"{path}: already under the primary version")
+                typer.echo(f"{visible(path)}: already under the primary version")
             else:
-                typer.echo(f"{path}: v{moved[0]} -> v{moved[1]}")
+                typer.echo(f"{visible(path)}: v{moved[0]} -> v{moved[1]}")
 
 
 @contextmanager
@@ -177,11 +179,21 @@ def _progress(path: Path, verb: str) -> Iterator[Callable[[int], None] | None]:
     if size < 64 * 10**6 or not sys.stderr.isatty():
         yield None
         return
-    bar = ProgressLine(f"{verb} {path.name}", size, sys.stderr)
+    bar = ProgressLine(f"{verb} {visible(path.name)}", size, sys.stderr)
     try:
         yield bar
     finally:
         bar.close()
+
+
+def _not_a_folder(src: Path) -> None:
+    from aisec.core.errors import InputError
+
+    if src.is_dir():
+        raise InputError(
+            f"{src}: is a folder; encrypt and decrypt take one file "
+            "(archive a folder first, e.g. tar -cf folder.tar folder/)"
+        )
 
 
 _Aad = Annotated[
@@ -211,11 +223,12 @@ def register(app: typer.Typer) -> None:
         """
         from aisec.core.crypto import Keyring
 
+        _not_a_folder(src)
         with Keyring.open() as ring, _progress(src, "encrypting") as progress:
             n = ring.encrypt_file(
                 src, dst, key, (aad or "").encode(), bind_name, force, progress=progress
             )
-        typer.echo(f"encrypted {n} bytes to {dst} with key {key}", err=True)
+        typer.echo(f"encrypted {n} bytes to {visible(dst)} with key {visible(key)}", err=True)
 
     @app.command("decrypt")
     def decrypt(
@@ -230,6 +243,7 @@ def register(app: typer.Typer) -> None:
         """
         from aisec.core.crypto import Keyring
 
+        _not_a_folder(src)
         with Keyring.open() as ring, _progress(src, "decrypting") as progress:
             n = ring.decrypt_file(src, dst, (aad or "").encode(), force, progress=progress)
-        typer.echo(f"decrypted {n} bytes to {dst}", err=True)
+        typer.echo(f"decrypted {n} bytes to {visible(dst)}", err=True)

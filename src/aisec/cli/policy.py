@@ -15,11 +15,12 @@ def check(path: Path = typer.Argument(Path("aisec.yaml"), help="Policy file to c
 
     Example: aisec policy check aisec.yaml
     """
+    from aisec.cli._text import visible
     from aisec.core.policy import load_policy
 
     policy = load_policy(path)  # PolicyError -> every error printed, exit 2
     typer.echo(
-        f"{path}: OK (project {policy.project}, {len(policy.assets)} asset(s), "
+        f"{visible(path)}: OK (project {visible(policy.project)}, {len(policy.assets)} asset(s), "
         f"{len(policy.access.principals)} principal(s), {len(policy.guard.scanners)} guard "
         "scanner(s))"
     )

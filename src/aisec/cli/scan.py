@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from aisec.cli._output import FailOnOpt, FormatOpt, QuietOpt, parse_fail_on
-from aisec.core.render import OutputFormat
+from aisec.cli._output import FailOnOpt, FormatOpt, OutputFormat, QuietOpt
+from aisec.core.errors import InputError
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from aisec.artifacts import ScanReport
 
 _VERDICT_STYLE = {
@@ -23,12 +25,18 @@ _VERDICT_STYLE = {
 
 
 def scan(
-    paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives to scan.")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH", help="Files, folders or archives to scan.")
+    ],
     fmt: FormatOpt = OutputFormat.TABLE,
     fail_on: FailOnOpt = "medium",
     quiet: QuietOpt = False,
     recursive: Annotated[
         bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")
+    ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="List every file in the table, clean ones too."),
     ] = False,
 ) -> None:
     """Scan model files (pickle, PyTorch, joblib, NumPy, Keras, ONNX, GGUF, …) for code.
@@ -37,10 +45,10 @@ def scan(
     """
     from aisec.core.audit import record
     from aisec.core.identity import current_principal, require
-    from aisec.core.render import exit_code_for
 
-    threshold = parse_fail_on(fail_on)
     require(current_principal(), "scan.run")
+    _check_named(paths)
+    notes = [] if recursive else _skipped_subfolders(paths)
     report = _run_with_progress(paths, recursive, quiet)
     summary = report.summary()
     worst = next(
@@ -53,10 +61,31 @@ def scan(
         outcome="ok",
         details={"worst": worst, **summary},
     )
-    if not quiet:
-        _emit(report, fmt)
-    findings = report.findings
-    raise typer.Exit(int(exit_code_for(findings, threshold)))
+    raise typer.Exit(int(_emit(report, fmt, fail_on, quiet, show_all, notes)))
+
+
+def _check_named(paths: list[Path]) -> None:
+    """A path named on the command line must exist; a dangling link is an error too."""
+    for p in paths:
+        if p.is_symlink() and not p.exists():
+            raise InputError(
+                f"{p}: symbolic link to {p.readlink()}, which does not exist; "
+                "fix or remove the link"
+            )
+
+
+def _skipped_subfolders(paths: list[Path]) -> list[str]:
+    notes = []
+    for p in paths:
+        if not p.is_dir():
+            continue
+        try:
+            n = sum(1 for c in p.iterdir() if c.is_dir())
+        except OSError:
+            continue
+        if n:
+            notes.append(f"skipped {n} sub-folder(s) of {p}; add --recursive to scan them")
+    return notes
 
 
 def _run_with_progress(paths: list[Path], recursive: bool, quiet: bool) -> ScanReport:
@@ -64,55 +93,80 @@ def _run_with_progress(paths: list[Path], recursive: bool, quiet: bool) -> ScanR
 
     if quiet or not sys.stderr.isatty():
         return scan_path(paths, recursive=recursive)
-    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from aisec.cli._output import console
+    from aisec.cli._text import visible
 
     with Progress(
         SpinnerColumn(),
-        TextColumn("scanning {task.completed} file(s)"),
-        TextColumn("[dim]{task.description}"),
+        TextColumn("scanning {task.completed} file(s)", markup=False),
+        TextColumn("{task.description}", markup=False, style="dim"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console(stderr=True),
         transient=True,
     ) as progress:
         task = progress.add_task("", total=None)
 
         def tick(path: str) -> None:
-            progress.update(task, advance=1, description=path[-60:])
+            progress.update(task, advance=1, description=visible(path)[-60:])
 
         return scan_path(paths, recursive=recursive, progress=tick)
 
 
-def _emit(report: ScanReport, fmt: OutputFormat) -> None:
-    import json
+def _emit(
+    report: ScanReport,
+    fmt: OutputFormat,
+    fail_on: str,
+    quiet: bool,
+    show_all: bool,
+    notes: list[str],
+) -> int:
+    from aisec.cli._output import cell, emit_findings
 
-    from aisec.core.render import to_sarif, to_table
-
-    if fmt is OutputFormat.JSON:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
-        return
-    if fmt is OutputFormat.SARIF:
-        sys.stdout.write(json.dumps(to_sarif(report.findings), indent=2) + "\n")
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    tty = sys.stdout.isatty()
-    console = Console(width=None if tty else 120, force_terminal=tty, no_color=not tty)
-    files = Table(title="Files", show_lines=False)
-    for col in ("verdict", "format", "path", "findings"):
-        files.add_column(col, overflow="fold")
-    for r in report.files:
-        style = _VERDICT_STYLE[r.verdict]
-        files.add_row(f"[{style}]{r.verdict}[/]", r.format, r.path, str(len(r.findings)))
-    console.print(files)
-    findings = report.findings
-    if findings:
-        console.print(to_table(findings, "Findings"))
     s = report.summary()
-    console.print(
-        f"{s['files']} file(s): {s['malicious']} malicious, {s['suspicious']} suspicious, "
-        f"{s['error']} error, {s['clean']} clean; {len(findings)} finding(s)"
+    verdicts = {k: s[k] for k in ("clean", "suspicious", "malicious", "error", "files")}
+    extra: dict[str, Any] = {
+        "files": [r.to_dict() for r in report.files],
+        "verdicts": verdicts,
+        "notes": notes,
+    }
+    before: list[RenderableType] = []
+    after: list[RenderableType] = []
+    if fmt is OutputFormat.TABLE and not quiet:
+        from rich.table import Table
+
+        rows = [r for r in report.files if show_all or r.verdict != "clean"]
+        if rows:
+            title = "Files" if show_all else "Files (not clean; --all lists every file)"
+            files = Table(title=title, show_lines=False)
+            for col in ("verdict", "format", "path", "findings"):
+                files.add_column(col, overflow="fold")
+            for r in rows:
+                files.add_row(
+                    cell(r.verdict, _VERDICT_STYLE.get(r.verdict, "")),
+                    cell(r.format),
+                    cell(r.path),
+                    cell(len(r.findings)),
+                )
+            before.append(files)
+        after.append(
+            cell(
+                f"{s['files']} file(s): {s['malicious']} malicious, {s['suspicious']} "
+                f"suspicious, {s['error']} error, {s['clean']} clean"
+            )
+        )
+        after.extend(cell(f"note: {n}", "dim") for n in notes)
+    return emit_findings(
+        report.findings,
+        fmt,
+        fail_on,
+        quiet,
+        command="scan",
+        title="Findings",
+        extra=extra,
+        before=before,
+        after=after,
     )
 
 

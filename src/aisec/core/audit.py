@@ -20,7 +20,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -44,6 +44,7 @@ __all__ = [
     "AuditLog",
     "default_log",
     "record",
+    "set_redactor",
 ]
 
 CHECKPOINT_EVERY = 100
@@ -224,14 +225,47 @@ def _checkpoint_message(seq: int, head_hash: str, time: str) -> bytes:
     return f"aisec-audit-checkpoint-v1\n{seq}\n{head_hash}\n{time}".encode()
 
 
+_redactor: Callable[[str], str] | None = None
+_REDACTION_FAILED = "[withheld: redaction failed]"
+
+
+def set_redactor(redactor: Callable[[str], str] | None) -> None:
+    """Install the function that removes secrets from targets and string details before
+    they are stored (core may not import the guard: the CLI installs the guard's secret
+    scanner here, see ``aisec.cli._redact``). Set once; ``None`` removes it."""
+    global _redactor
+    if redactor is not None and _redactor is not None and _redactor is not redactor:
+        raise ConfigError("audit: a different redactor is already installed")
+    _redactor = redactor
+
+
+def _redact(text: str) -> str:
+    if _redactor is None:
+        return text
+    try:
+        return _redactor(text)
+    except Exception:  # fail closed: a broken redactor must not let a secret through
+        return _REDACTION_FAILED
+
+
+def _redact_detail(key: str, value: str) -> str:
+    # The key goes along as context ("pwd=hunter22"): detectors of assigned secrets need it.
+    redacted = _redact(f"{key}={value}")
+    prefix = f"{key}="
+    return redacted[len(prefix) :] if redacted.startswith(prefix) else "[redacted]"
+
+
 def _clean_details(details: Mapping[str, Any] | None) -> dict[str, DetailValue]:
     out: dict[str, DetailValue] = {}
-    for key, value in (details or {}).items():
-        if not isinstance(key, str) or not key:
+    for raw_key, value in (details or {}).items():
+        if not isinstance(raw_key, str) or not raw_key:
             raise InputError("audit: detail keys must be non-empty strings")
+        key = _redact(raw_key)
         if _SECRETISH.search(key):
             out[key] = "[redacted]"  # invariant: no secrets in audit events
-        elif value is None or isinstance(value, str | int | float | bool):
+        elif isinstance(value, str):
+            out[key] = _redact_detail(key, value)
+        elif value is None or isinstance(value, int | float | bool):
             out[key] = value
         else:
             raise InputError(f"audit: detail {key!r} must be a string, number, bool or null")
@@ -292,7 +326,7 @@ class AuditLog:
         fields: dict[str, Any] = {
             "actor": _check_field("actor", actor, 200),
             "action": _check_field("action", action, 200),
-            "target": _check_field("target", target, 1000),
+            "target": _redact(_check_field("target", target, 1000)),
             "outcome": outcome,
             "details": _clean_details(details),
         }

@@ -6,11 +6,18 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from aisec.cli._output import OutputFormat as OutputFormat
+from aisec.cli._output import emit_findings, exit_code_for, findings_document, findings_table
+from aisec.cli._sarif import to_sarif
 from aisec.core.errors import ExitCode
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
-from aisec.core.render import OutputFormat, exit_code_for, render, to_sarif
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+
+
+def render(findings: list[Finding], fmt: OutputFormat, capsys: pytest.CaptureFixture[str]) -> str:
+    emit_findings(findings, fmt, "never", command="scan")
+    return capsys.readouterr().out
 
 
 def _sample() -> list[Finding]:
@@ -38,9 +45,11 @@ def _sample() -> list[Finding]:
     ]
 
 
-def test_sarif_output_validates_against_the_official_schema() -> None:
+def test_sarif_output_validates_against_the_official_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     schema = json.loads(SCHEMA.read_text())
-    doc = json.loads(render(_sample(), OutputFormat.SARIF))
+    doc = json.loads(render(_sample(), OutputFormat.SARIF, capsys))
     jsonschema.Draft4Validator(schema).validate(doc)
     results = doc["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == [
@@ -63,9 +72,10 @@ def test_sarif_rules_are_deduplicated_and_indexed() -> None:
     assert run["results"][3]["ruleIndex"] == 0
 
 
-def test_json_output_is_stable_and_documented_shape() -> None:
-    doc = json.loads(render(_sample(), OutputFormat.JSON))
-    assert set(doc) == {"findings", "summary"}
+def test_json_output_is_stable_and_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = json.loads(render(_sample(), OutputFormat.JSON, capsys))
+    assert set(doc) == {"schema_version", "tool", "command", "findings", "summary"}
+    assert doc == findings_document("scan", _sample())
     assert doc["summary"] == {
         "critical": 1,
         "high": 0,
@@ -84,13 +94,20 @@ def test_json_output_is_stable_and_documented_shape() -> None:
         "frameworks",
         "remediation",
     }
-    assert render(_sample(), OutputFormat.JSON) == render(_sample(), OutputFormat.JSON)
+    first = render(_sample(), OutputFormat.JSON, capsys)
+    assert first == render(_sample(), OutputFormat.JSON, capsys)
 
 
-def test_table_output_names_each_rule() -> None:
-    text = render(_sample(), OutputFormat.TABLE)
+def test_table_output_names_each_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    text = render(_sample(), OutputFormat.TABLE, capsys)
     assert "pickle-dangerous-global" in text
-    assert "3 finding(s)" in text
+    assert "3 finding(s): 1 critical, 0 high, 0 medium, 1 low, 1 info" in text
+
+
+def test_table_lists_most_severe_first() -> None:
+    table = findings_table(list(reversed(_sample())))
+    severities = [str(c) for c in table.columns[0].cells]
+    assert severities == ["critical", "low", "info"]
 
 
 @pytest.mark.parametrize(
