@@ -322,7 +322,11 @@ def scan_path(
 
     Never executes, imports or unpickles what it reads. Raises InputError for a path
     that does not exist; a file that cannot be judged gets the ``error`` verdict.
+    Needs the ``scan.run`` permission (AuthorizationError otherwise).
     """
+    from aisec.core.authz import authorize
+
+    authorize("scan.run")
     items = [paths] if isinstance(paths, _PATHLIKE) else list(paths)
     scanner = _Scanner(limits or _DEFAULT_LIMITS)
     for path, known in _walk([Path(p) for p in items], recursive):

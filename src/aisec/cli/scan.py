@@ -36,11 +36,9 @@ def scan(
     Example: aisec scan --recursive models/ --format sarif > scan.sarif
     """
     from aisec.core.audit import record
-    from aisec.core.identity import current_principal, require
     from aisec.core.render import exit_code_for
 
     threshold = parse_fail_on(fail_on)
-    require(current_principal(), "scan.run")
     report = _run_with_progress(paths, recursive, quiet)
     summary = report.summary()
     worst = next(

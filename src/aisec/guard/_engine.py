@@ -198,7 +198,12 @@ class Engine:
         ctx: ScanContext | None = None,
         only: Iterable[str] | None = None,
     ) -> Decision:
-        """Run the scanners that apply to ``direction`` on ``text`` and decide."""
+        """Run the scanners that apply to ``direction`` on ``text`` and decide.
+
+        Needs the ``guard.scan`` permission (AuthorizationError otherwise)."""
+        from aisec.core.authz import authorize
+
+        authorize("guard.scan")
         direction = Direction(direction)
         if ctx is None:
             ctx = ScanContext(direction=direction)

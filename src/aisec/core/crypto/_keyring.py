@@ -24,7 +24,7 @@ from tink import aead, daead
 from aisec.core.crypto import _envelope, _tink
 from aisec.core.crypto._access import guarded
 from aisec.core.crypto._atomic import atomic_output, check_in_out
-from aisec.core.crypto._backend import backend_class, backend_for
+from aisec.core.crypto._backends import backend_class, backend_for
 from aisec.core.crypto._catalog import SELECT_KEY, list_key_infos, to_info
 from aisec.core.crypto._files import read_private
 from aisec.core.crypto._model import (

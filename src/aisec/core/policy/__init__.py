@@ -1,5 +1,11 @@
 """The ``aisec.yaml`` policy: pydantic model, loading with path-precise errors, JSON Schema.
 
+Where the policy comes from (the trust model): ``AISEC_POLICY`` (or ``aisec --policy``)
+names one file that is used alone; otherwise the home policy ``$AISEC_HOME/aisec.yaml`` is
+trusted for every section, and an ``aisec.yaml`` in the working folder (a project's, which
+arrives with the code being worked on) may add or replace ``project``, ``assets`` and
+``guard`` only. A project policy that sets ``access``, ``keys`` or ``store`` is refused.
+
 Each later capability owns one section model in its own private module here
 (``_keys.py``, ``_guard.py`` …); this module assembles them into :class:`Policy`.
 """
@@ -8,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +31,15 @@ __all__ = [
     "GuardPolicy",
     "KeysPolicy",
     "Policy",
+    "PolicySource",
     "StorePolicy",
     "active_policy",
     "find_policy",
     "load_policy",
+    "load_project_policy",
     "parse_policy",
     "policy_schema",
+    "policy_sources",
 ]
 
 MAX_POLICY_BYTES = 1 << 20  # a policy is a config file, not a data set
@@ -100,42 +110,144 @@ def load_policy(path: Path) -> Policy:
     return parse_policy(data, str(path))
 
 
-def find_policy(start: Path | None = None) -> Path | None:
-    """``$AISEC_POLICY``, else ``aisec.yaml`` in the working folder or ``$AISEC_HOME``."""
+# Sections only a trusted policy (the home policy, or one named by --policy/AISEC_POLICY)
+# may set: who may do what, where keys and the store live. A project's aisec.yaml found in
+# the working folder comes with the code being worked on (a cloned repository, a scanned
+# project) and may set only the rest (project, assets, guard).
+TRUSTED_ONLY = ("access", "keys", "store")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySource:
+    """One policy file aisec loaded, and what it was trusted for."""
+
+    path: Path
+    role: str  # "explicit" (AISEC_POLICY/--policy), "home" or "project"
+
+    def describe(self) -> str:
+        what = {
+            "explicit": "explicit (AISEC_POLICY / --policy): every section",
+            "home": "home policy: every section",
+            "project": "project policy in the working folder: project, assets, guard only",
+        }[self.role]
+        return f"{self.path} ({what})"
+
+
+def _in_folder(folder: Path) -> Path | None:
+    for name in _POLICY_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def policy_sources(start: Path | None = None) -> list[PolicySource]:
+    """The policy files that make up the active policy, most trusted first.
+
+    ``$AISEC_POLICY`` alone when set; else the home policy (``$AISEC_HOME/aisec.yaml``) and
+    a project policy (``aisec.yaml`` in the working folder) when either exists.
+    """
     import os
 
     from aisec.core.home import aisec_home
 
     env = os.environ.get("AISEC_POLICY")
     if env:
-        return Path(env)
-    for folder in (start or Path.cwd(), aisec_home()):
-        for name in _POLICY_NAMES:
-            if (folder / name).is_file():
-                return folder / name
-    return None
+        return [PolicySource(Path(env), "explicit")]
+    out: list[PolicySource] = []
+    home_file = _in_folder(aisec_home())
+    if home_file is not None:
+        out.append(PolicySource(home_file, "home"))
+    project = _in_folder(start or Path.cwd())
+    if project is not None and (home_file is None or not _same_file(project, home_file)):
+        out.append(PolicySource(project, "project"))
+    return out
 
 
-_ACTIVE: dict[tuple[str, int, int], Policy] = {}
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+def find_policy(start: Path | None = None) -> Path | None:
+    """The most trusted policy file in use (see :func:`policy_sources`), or None."""
+    sources = policy_sources(start)
+    return sources[0].path if sources else None
+
+
+def load_project_policy(path: Path) -> Policy:
+    """Load a project policy; PolicyError if it sets a section only a trusted policy may."""
+    policy = load_policy(path)
+    bad = [name for name in TRUSTED_ONLY if name in policy.model_fields_set]
+    if bad:
+        raise PolicyError(
+            f"policy {path}: a project policy (aisec.yaml in the working folder) may not set "
+            f"{', '.join(bad)}: those come only from the home policy "
+            "($AISEC_HOME/aisec.yaml) or a policy named by --policy / AISEC_POLICY. Move "
+            "them there, or remove them from this file."
+        )
+    return policy
+
+
+def merge_policies(trusted: Policy | None, project: Policy) -> Policy:
+    """``trusted`` with the project's own project, assets and guard settings on top."""
+    base = trusted if trusted is not None else Policy()
+    update = {name: getattr(project, name) for name in project.model_fields_set}
+    return base.model_copy(update=update)
+
+
+_ACTIVE: dict[tuple[tuple[str, str, int, int], ...], Policy] = {}
+
+
+def _key(source: PolicySource) -> tuple[str, str, int, int]:
+    st = source.path.stat()
+    return (str(source.path.resolve()), source.role, st.st_mtime_ns, st.st_size)
 
 
 def active_policy() -> Policy | None:
-    """The policy :func:`find_policy` finds, loaded once per process and file version
-    (identity, keys and guard all ask for it in one command); None when there is none."""
-    path = find_policy()
-    if path is None:
+    """The active policy (:func:`policy_sources` merged), loaded once per process and file
+    version (identity, keys and guard all ask for it in one command); None when there is
+    no policy file at all."""
+    sources = policy_sources()
+    if not sources:
         return None
     try:
-        st = path.stat()
+        key = tuple(_key(s) for s in sources)
     except OSError:
-        return load_policy(path)  # raises the clear "file not found"/"cannot read" error
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-    policy = _ACTIVE.get(key)
+        key = ()
+    policy = _ACTIVE.get(key) if key else None
     if policy is None:
-        policy = load_policy(path)
-        _ACTIVE.clear()
-        _ACTIVE[key] = policy
+        trusted = next((load_policy(s.path) for s in sources if s.role != "project"), None)
+        project = next((s for s in sources if s.role == "project"), None)
+        if project is None:
+            policy = trusted
+        else:
+            policy = merge_policies(trusted, load_project_policy(project.path))
+            _note_project(project, trusted is not None)
+        if policy is None:
+            return None
+        if key:
+            _ACTIVE.clear()
+            _ACTIVE[key] = policy
     return policy
+
+
+_NOTED: set[str] = set()
+
+
+def _note_project(source: PolicySource, over_home: bool) -> None:
+    """Say once per process that a project policy is in use (it changes what runs)."""
+    import sys
+
+    if str(source.path) in _NOTED:
+        return
+    _NOTED.add(str(source.path))
+    base = "over the home policy" if over_home else "(no home policy)"
+    sys.stderr.write(
+        f"aisec: policy: project settings from {source.path} {base}; access, keys and store "
+        "come only from the home policy\n"
+    )
 
 
 def policy_schema() -> str:

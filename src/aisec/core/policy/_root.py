@@ -55,14 +55,24 @@ class StorePolicy(_Strict):
 class PrincipalPolicy(_Strict):
     """A person or service and the roles it holds."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     kind: str = Field(default="person", pattern="^(person|service)$")
     roles: list[str] = Field(default_factory=list)
+    may_act_as: list[str] = Field(
+        default_factory=list,
+        description="Principals this one (an OS user) may claim with AISEC_PRINCIPAL, e.g. "
+        "service accounts; each use is audited as claimed by this OS user.",
+    )
 
 
 class AccessPolicy(_Strict):
     default_role: str | None = Field(
         default=None, description="Role of a principal the policy does not name (none: no role)."
+    )
+    roles: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Extra roles: name -> permissions (see `aisec access roles`). The built-in "
+        "roles cannot be redefined.",
     )
     principals: list[PrincipalPolicy] = Field(default_factory=list)
 
