@@ -32,9 +32,9 @@ def _fill(log: AuditLog, n: int) -> None:
         log.append("alice", "model.promoted", f"model-{i}")
 
 
-def _sql(home: Path, statement: str) -> None:
+def _sql(home: Path, statement: str, *params: int) -> None:
     with sqlite3.connect(home / "aisec.db") as conn:
-        conn.execute(statement)
+        conn.execute(statement, params)
 
 
 def _rules(log: AuditLog) -> list[tuple[str, str | None]]:
@@ -80,7 +80,7 @@ def test_delete_last_five_events_caught(aisec_home: Path) -> None:
 def test_delete_everything_after_newest_checkpoint_caught(aisec_home: Path) -> None:
     log = _log(aisec_home)
     _fill(log, CHECKPOINT_EVERY + 37)  # the newest checkpoint is at event 100
-    _sql(aisec_home, f"DELETE FROM audit_events WHERE seq > {CHECKPOINT_EVERY}")
+    _sql(aisec_home, "DELETE FROM audit_events WHERE seq > ?", CHECKPOINT_EVERY)
     assert _rules(log) == [("audit-log-truncated", f"/events/{CHECKPOINT_EVERY + 1}")]
 
 
@@ -180,7 +180,7 @@ def _chattr(flag: str, path: Path) -> bool:
     exe = shutil.which("chattr")
     if exe is None:
         return False
-    done = subprocess.run([exe, flag, str(path)], capture_output=True, check=False)  # noqa: S603
+    done = subprocess.run([exe, flag, str(path)], capture_output=True, check=False)
     return done.returncode == 0
 
 
