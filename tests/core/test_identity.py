@@ -186,7 +186,7 @@ def test_whoami_prints_policy_paths_and_how_the_principal_was_established(
     assert out[2] == f"policy: {home_file} (home policy: every section)"
     assert out[3] == (
         f"policy: {Path.cwd() / 'aisec.yaml'} (project policy in the working folder: "
-        "project, assets, guard only)"
+        "project, assets, guard, data only)"
     )
 
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from aisec.core.errors import AisecError, PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Severity
-from aisec.core.policy._guard import GuardMode, GuardPolicy, ScannerPolicy
+from aisec.core.policy import GuardMode, GuardPolicy, ScannerPolicy
 from aisec.guard._scanner import SCANNERS, Direction, ScanContext, Scanner
 
 __all__ = ["Action", "Decision", "Engine", "ScannerOutcome"]

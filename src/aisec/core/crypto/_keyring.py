@@ -505,15 +505,29 @@ class Keyring:
         return [None if v is None else decipher.decrypt(v) for v in values]
 
 
+def field_ad(column: str, identity: bytes | None = None) -> bytes:
+    """Associated data of a random (aead) cell: its column name, and with ``identity``
+    (the encoded values of the row's --bind-to columns) also its row, so a cell moved to
+    another row fails to decrypt. Without identity it is the column name alone (the
+    format of cells made before rows could be bound)."""
+    col = column.encode()
+    if identity is None:
+        return col
+    return b"aisec-field-row-v1\0" + len(col).to_bytes(4, "big") + col + identity
+
+
 class FieldCipher:
     """Encrypts cells of one column with one key (see :meth:`Keyring.field_cipher`)."""
 
-    __slots__ = ("_fn", "deterministic")
+    __slots__ = ("_column", "_det", "_fn", "_rnd", "deterministic")
 
     def __init__(
         self, det: daead.DeterministicAead | None, rnd: tuple[aead.Aead, bytes] | None
     ) -> None:
         self.deterministic = det is not None
+        self._det = det
+        self._rnd = rnd[0] if rnd is not None else None
+        self._column = rnd[1].decode() if rnd is not None else ""
         if det is not None:
             self._fn: Callable[[bytes], bytes] = partial(
                 det.encrypt_deterministically, associated_data=b""
@@ -530,50 +544,66 @@ class FieldCipher:
         """The encryption as a plain callable (no method call per cell, for bulk loops)."""
         return self._fn
 
+    def bound_function(self) -> Callable[[bytes, bytes | None], bytes]:
+        """Encryption of ``(value, row identity)``: a random cell is bound to its row (see
+        :func:`field_ad`). A deterministic cell ignores the identity: binding it to its
+        row would give equal values different ciphertexts, and it exists to join."""
+        rnd = self._rnd
+        if rnd is None:
+            fn = self._fn
+            return lambda value, identity: fn(value)
+        column = self._column
+        return lambda value, identity: rnd.encrypt(value, field_ad(column, identity))
+
 
 class FieldDecipher:
     """Decrypts cells of one column; each cell's Tink prefix names the key version."""
 
     def __init__(self, ring: Keyring, column: str) -> None:
         self._ring = ring
+        self._column = column
         self._ad = column.encode()
-        self._by_id: dict[int, list[Callable[[bytes], bytes]]] = {}
+        self._by_id: dict[int, list[tuple[str, Any]]] = {}
 
-    def _candidates(self, key_id: int) -> list[Callable[[bytes], bytes]]:
-        out: list[Callable[[bytes], bytes]] = []
+    def _candidates(self, key_id: int) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
         for name in self._ring._key_for_tink_id(key_id):
-            column = self._ad.decode()
-            with guarded("keys.use", name, {"op": "decrypt-field", "column": column}):
+            with guarded("keys.use", name, {"op": "decrypt-field", "column": self._column}):
                 loaded = self._ring._load(name)
                 version = next((v for v, k in loaded.key_ids.items() if k == key_id), None)
                 loaded = self._ring._usable(name, version)
                 if loaded.info.purpose == "deterministic":
-                    det = loaded.handle.primitive(daead.DeterministicAead)
-                    out.append(partial(det.decrypt_deterministically, associated_data=b""))
+                    out.append(("det", loaded.handle.primitive(daead.DeterministicAead)))
                 elif loaded.info.purpose == "aead":
-                    rnd = loaded.handle.primitive(aead.Aead)
-                    out.append(partial(rnd.decrypt, associated_data=self._ad))
+                    out.append(("rnd", loaded.handle.primitive(aead.Aead)))
         if not out:
             raise CryptoError(
-                f"column {self._ad.decode()!r}: a cell was encrypted under a key this keyring "
+                f"column {self._column!r}: a cell was encrypted under a key this keyring "
                 "does not have"
             )
         self._by_id[key_id] = out
         return out
 
-    def decrypt(self, value: bytes) -> bytes:
+    def decrypt(self, value: bytes, identity: bytes | None = None) -> bytes:
+        """Decrypt one cell; ``identity`` is its row's encoded --bind-to values, if bound."""
         if len(value) <= _TINK_PREFIX or value[0] != 1:
-            raise CryptoError(f"column {self._ad.decode()!r}: a cell is not an aisec ciphertext")
+            raise CryptoError(f"column {self._column!r}: a cell is not an aisec ciphertext")
         key_id = int.from_bytes(value[1:_TINK_PREFIX], "big")
-        fns = self._by_id.get(key_id) or self._candidates(key_id)
-        for fn in fns:
+        for kind, primitive in self._by_id.get(key_id) or self._candidates(key_id):
             try:
-                return fn(value)
+                if kind == "det":
+                    return bytes(primitive.decrypt_deterministically(value, b""))
+                return bytes(primitive.decrypt(value, field_ad(self._column, identity)))
             except tink.TinkError:
                 continue
+        bound = (
+            "moved from another row or column, or the row's --bind-to columns changed"
+            if identity is not None
+            else "moved from another column, or encrypted with --bind-to: pass the same "
+            "--bind-to to decrypt"
+        )
         raise CryptoError(
-            f"column {self._ad.decode()!r}: a cell failed authentication (altered, or moved "
-            "from another column)"
+            f"column {self._column!r}: a cell failed authentication (altered, {bound})"
         )
 
 

@@ -3,8 +3,9 @@
 Where the policy comes from (the trust model): ``AISEC_POLICY`` (or ``aisec --policy``)
 names one file that is used alone; otherwise the home policy ``$AISEC_HOME/aisec.yaml`` is
 trusted for every section, and an ``aisec.yaml`` in the working folder (a project's, which
-arrives with the code being worked on) may add or replace ``project``, ``assets`` and
-``guard`` only. A project policy that sets ``access``, ``keys`` or ``store`` is refused.
+arrives with the code being worked on) may add or replace ``project``, ``assets``,
+``guard`` and ``data`` only. A project policy that sets ``access``, ``keys`` or ``store``
+is refused.
 
 Each later capability owns one section model in its own private module here
 (``_keys.py``, ``_guard.py`` …); this module assembles them into :class:`Policy`.
@@ -21,17 +22,22 @@ from typing import Any
 from pydantic import ValidationError
 
 from aisec.core.errors import PolicyError
-from aisec.core.policy._guard import GuardPolicy
+from aisec.core.policy._data import DataPolicy, DatasetPolicy
+from aisec.core.policy._guard import GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
 
 __all__ = [
     "Asset",
     "Classification",
+    "DataPolicy",
+    "DatasetPolicy",
+    "GuardMode",
     "GuardPolicy",
     "KeysPolicy",
     "Policy",
     "PolicySource",
+    "ScannerPolicy",
     "StorePolicy",
     "active_policy",
     "find_policy",
@@ -113,7 +119,7 @@ def load_policy(path: Path) -> Policy:
 # Sections only a trusted policy (the home policy, or one named by --policy/AISEC_POLICY)
 # may set: who may do what, where keys and the store live. A project's aisec.yaml found in
 # the working folder comes with the code being worked on (a cloned repository, a scanned
-# project) and may set only the rest (project, assets, guard).
+# project) and may set only the rest (project, assets, guard, data).
 TRUSTED_ONLY = ("access", "keys", "store")
 
 
@@ -128,7 +134,7 @@ class PolicySource:
         what = {
             "explicit": "explicit (AISEC_POLICY / --policy): every section",
             "home": "home policy: every section",
-            "project": "project policy in the working folder: project, assets, guard only",
+            "project": "project policy in the working folder: project, assets, guard, data only",
         }[self.role]
         return f"{self.path} ({what})"
 
