@@ -172,8 +172,11 @@ def test_unauthorized_principal_exits_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     policy = tmp_path / "aisec.yaml"
+    from aisec.core.identity import os_user
+
     policy.write_text(
         "access:\n  default_role: null\n  principals:\n    - name: svc\n      roles: [service]\n"
+        f"    - {{name: {os_user()}, may_act_as: [svc]}}\n"
     )
     monkeypatch.setenv("AISEC_POLICY", str(policy))
     monkeypatch.setenv("AISEC_PRINCIPAL", "svc")

@@ -44,7 +44,7 @@ PERMISSIONS: dict[str, str] = {
     "keys.read": "list keys and their metadata (never key material)",
     "keys.create": "create keys",
     "keys.rotate": "rotate keys",
-    "keys.disable": "disable key versions",
+    "keys.disable": "disable and re-enable key versions",
     "keys.rewrap": "re-wrap encrypted files under the current key",
     "keys.use": "encrypt and decrypt with keys",
     "data.encrypt": "encrypt data sets and fields",
