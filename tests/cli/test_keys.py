@@ -118,7 +118,7 @@ def test_keys_lifecycle(
     assert rc == 0 and "v2" in out
     rc, out, _ = _run(capsys, "keys", "rewrap", str(enc))
     assert rc == 0 and "v1 -> v2" in out
-    assert _run(capsys, "keys", "disable", "files", "--version", "1")[0] == 0
+    assert _run(capsys, "keys", "disable", "files", "--version", "1", "--yes")[0] == 0
     dec = tmp_path / "model.out"
     assert _run(capsys, "decrypt", str(enc), str(dec))[0] == 0
     assert dec.read_bytes() == src.read_bytes()
@@ -162,7 +162,7 @@ def test_rotate_due_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None
     assert _run(capsys, "keys", "rotate")[0] == 2
     rc, _, err = _run(capsys, "keys", "create", "../evil")
     assert rc == 2 and "key name" in err
-    rc, _, err = _run(capsys, "keys", "disable", "k1", "--version", "1")
+    rc, _, err = _run(capsys, "keys", "disable", "k1", "--version", "1", "--yes")
     assert rc == 2 and "rotate it first" in err
     rc, _, err = _run(capsys, "keys", "rotate", "missing")
     assert rc == 2 and "no key named 'missing'" in err

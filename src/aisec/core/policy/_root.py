@@ -82,7 +82,13 @@ class Policy(_Strict):
     """The whole ``aisec.yaml``."""
 
     version: int = Field(default=1, ge=1, le=1)
-    project: str = Field(default="my-ai-project", min_length=1, max_length=200)
+    project: str = Field(
+        default="my-ai-project",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Project name: 1-200 characters, no control characters (no newline).",
+    )
     assets: list[Asset] = Field(default_factory=list)
     store: StorePolicy = Field(default_factory=StorePolicy)
     access: AccessPolicy = Field(default_factory=AccessPolicy)
