@@ -246,3 +246,17 @@ def test_custom_roles_and_reference_errors() -> None:
     )
     p = current_principal(ok)
     assert p.permissions == frozenset({"data.decrypt"})
+
+
+def test_policy_option_is_used_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AISEC_POLICY", "restored-after-the-test")
+    monkeypatch.delenv("AISEC_POLICY")
+    explicit = tmp_path / "p.yaml"
+    explicit.write_text(f"access:\n  principals:\n    - {{name: {ME}, roles: [auditor]}}\n")
+    (Path.cwd() / "aisec.yaml").write_text("access:\n  default_role: admin\n")
+    assert main(["--policy", str(explicit), "access", "whoami"]) == 0
+    out = capsys.readouterr().out
+    assert f"{ME} (person); roles: auditor" in out
+    assert f"policy: {explicit} (explicit (AISEC_POLICY / --policy): every section)" in out
