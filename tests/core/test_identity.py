@@ -260,3 +260,14 @@ def test_policy_option_is_used_alone(
     out = capsys.readouterr().out
     assert f"{ME} (person); roles: auditor" in out
     assert f"policy: {explicit} (explicit (AISEC_POLICY / --policy): every section)" in out
+
+
+def test_os_user_spoofing_by_user_env_vars_has_no_effect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """getpass.getuser() believes LOGNAME/USER; the OS user comes from the effective uid."""
+    import pwd
+
+    real = pwd.getpwuid(os.geteuid()).pw_name
+    for var in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(var, "someone-else")
+    assert os_user() == real
+    assert current_principal().name == real

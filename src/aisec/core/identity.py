@@ -13,8 +13,8 @@ denials, is :func:`aisec.core.authz.authorize`.
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -116,11 +116,22 @@ class Principal:
 
 
 def os_user() -> str:
-    """The operating-system user running this process."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid-{os.getuid()}"
+    """The operating-system user running this process, from its effective uid.
+
+    Not ``getpass.getuser()``: that believes ``LOGNAME``/``USER``, which anyone can set.
+    """
+    uid = os.geteuid()
+    name = _OS_USERS.get(uid)
+    if name is None:
+        try:
+            name = pwd.getpwuid(uid).pw_name
+        except KeyError:  # a uid with no passwd entry (containers)
+            name = f"uid-{uid}"
+        _OS_USERS[uid] = name
+    return name
+
+
+_OS_USERS: dict[int, str] = {}  # uid -> name: the passwd lookup reads a file each time
 
 
 def reference_errors(policy: Policy) -> list[str]:
@@ -165,6 +176,12 @@ def _check_references(policy: Policy) -> None:
         raise PolicyError(f"policy: {len(errors)} error(s) in access", errors)
 
 
+# Resolved principals per (OS user, claimed name, policy): the check runs on every guard
+# scan, and a policy object is immutable (a changed file is a new object).
+# The entry keeps the policy object alive, so its id cannot be reused by another policy.
+_RESOLVED: dict[tuple[str, str, int], tuple[Policy | None, Principal]] = {}
+
+
 def current_principal(policy: Policy | None = None) -> Principal:
     """The principal running this process, with roles resolved from the policy.
 
@@ -178,6 +195,18 @@ def current_principal(policy: Policy | None = None) -> Principal:
         from aisec.core.policy import active_policy
 
         policy = active_policy()
+    key = (user, claimed, id(policy))
+    cached = _RESOLVED.get(key)
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    principal = _resolve(user, claimed, policy)
+    if len(_RESOLVED) > 64:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (policy, principal)
+    return principal
+
+
+def _resolve(user: str, claimed: str, policy: Policy | None) -> Principal:
     claimed_by = None if claimed == user else user
     if policy is None:
         if claimed_by is not None:

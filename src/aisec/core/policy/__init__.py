@@ -14,6 +14,8 @@ Each later capability owns one section model in its own private module here
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,11 +141,40 @@ class PolicySource:
         return f"{self.path} ({what})"
 
 
-def _in_folder(folder: Path) -> Path | None:
+def _in_folder(folder: str) -> tuple[str, os.stat_result] | None:
     for name in _POLICY_NAMES:
-        if (folder / name).is_file():
-            return folder / name
+        path = os.path.join(folder, name)  # noqa: PTH118 - hot path, see _sources
+        try:
+            st = os.stat(path)  # noqa: PTH116
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            return path, st
     return None
+
+
+def _sources(start: Path | None) -> list[tuple[str, str, os.stat_result | None]]:
+    """(path, role, stat) of each policy file in use; plain ``os`` calls, as this runs on
+    every authorization check (pathlib's resolve() alone cost ~0.2 ms)."""
+    env = os.environ.get("AISEC_POLICY")
+    if env:
+        try:
+            st: os.stat_result | None = os.stat(env)  # noqa: PTH116
+        except OSError:
+            st = None
+        return [(env, "explicit", st)]
+    out: list[tuple[str, str, os.stat_result | None]] = []
+    home = os.path.abspath(os.environ.get("AISEC_HOME") or ".aisec")  # noqa: PTH100
+    found = _in_folder(home)
+    if found is not None:
+        out.append((found[0], "home", found[1]))
+    project = _in_folder(str(start) if start is not None else os.getcwd())  # noqa: PTH109
+    if project is not None and (
+        found is None
+        or (project[1].st_dev, project[1].st_ino) != (found[1].st_dev, found[1].st_ino)
+    ):
+        out.append((project[0], "project", project[1]))
+    return out
 
 
 def policy_sources(start: Path | None = None) -> list[PolicySource]:
@@ -152,28 +183,7 @@ def policy_sources(start: Path | None = None) -> list[PolicySource]:
     ``$AISEC_POLICY`` alone when set; else the home policy (``$AISEC_HOME/aisec.yaml``) and
     a project policy (``aisec.yaml`` in the working folder) when either exists.
     """
-    import os
-
-    from aisec.core.home import aisec_home
-
-    env = os.environ.get("AISEC_POLICY")
-    if env:
-        return [PolicySource(Path(env), "explicit")]
-    out: list[PolicySource] = []
-    home_file = _in_folder(aisec_home())
-    if home_file is not None:
-        out.append(PolicySource(home_file, "home"))
-    project = _in_folder(start or Path.cwd())
-    if project is not None and (home_file is None or not _same_file(project, home_file)):
-        out.append(PolicySource(project, "project"))
-    return out
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.samefile(b)
-    except OSError:
-        return False
+    return [PolicySource(Path(path), role) for path, role, _ in _sources(start)]
 
 
 def find_policy(start: Path | None = None) -> Path | None:
@@ -203,29 +213,27 @@ def merge_policies(trusted: Policy | None, project: Policy) -> Policy:
     return base.model_copy(update=update)
 
 
-_ACTIVE: dict[tuple[tuple[str, str, int, int], ...], Policy] = {}
-
-
-def _key(source: PolicySource) -> tuple[str, str, int, int]:
-    st = source.path.stat()
-    return (str(source.path.resolve()), source.role, st.st_mtime_ns, st.st_size)
+_ACTIVE: dict[tuple[tuple[str, str, int, int, int], ...], Policy] = {}
 
 
 def active_policy() -> Policy | None:
     """The active policy (:func:`policy_sources` merged), loaded once per process and file
     version (identity, keys and guard all ask for it in one command); None when there is
     no policy file at all."""
-    sources = policy_sources()
+    sources = _sources(None)
     if not sources:
         return None
-    try:
-        key = tuple(_key(s) for s in sources)
-    except OSError:
-        key = ()
-    policy = _ACTIVE.get(key) if key else None
+    key = tuple(
+        (path, role, st.st_ino, st.st_mtime_ns, st.st_size)
+        for path, role, st in sources
+        if st is not None
+    )
+    cacheable = len(key) == len(sources)
+    policy = _ACTIVE.get(key) if cacheable else None
     if policy is None:
-        trusted = next((load_policy(s.path) for s in sources if s.role != "project"), None)
-        project = next((s for s in sources if s.role == "project"), None)
+        paths = [(Path(path), role) for path, role, _ in sources]
+        trusted = next((load_policy(p) for p, role in paths if role != "project"), None)
+        project = next((PolicySource(p, role) for p, role in paths if role == "project"), None)
         if project is None:
             policy = trusted
         else:
@@ -233,7 +241,7 @@ def active_policy() -> Policy | None:
             _note_project(project, trusted is not None)
         if policy is None:
             return None
-        if key:
+        if cacheable:
             _ACTIVE.clear()
             _ACTIVE[key] = policy
     return policy
