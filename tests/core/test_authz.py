@@ -47,6 +47,12 @@ def _scan() -> None:
     scan_path(Path.cwd() / "model.bin")
 
 
+def _scan_bytes() -> None:
+    from aisec.artifacts import scan_bytes
+
+    scan_bytes(b"\x80\x04K\x01.", "model.pkl")
+
+
 def _guard() -> None:
     from aisec.guard import Engine
 
@@ -63,6 +69,7 @@ def _keyring(op: Callable[[Keyring], object]) -> Callable[[], None]:
 
 ENTRY_POINTS: dict[str, tuple[str, Callable[[], None]]] = {
     "aisec.artifacts.scan_path": ("scan.run", _scan),
+    "aisec.artifacts.scan_bytes": ("scan.run", _scan_bytes),
     "aisec.guard.Engine.scan": ("guard.scan", _guard),
     "Keyring.create_key": ("keys.create", _keyring(lambda r: r.create_key(f"n{os.getpid()}"))),
     "Keyring.rotate": ("keys.rotate", _keyring(lambda r: r.rotate("k"))),
