@@ -12,7 +12,10 @@ import typer
 from aisec.cli._output import FailOnOpt, FormatOpt, QuietOpt, emit_findings
 from aisec.core.render import OutputFormat
 
-audit_app = typer.Typer(help="Verify, read and write the audit log.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Verify, read and write the audit log (its head is witnessed outside the database).",
+    no_args_is_help=True,
+)
 
 
 def _since(text: str | None) -> tuple[int, str] | None:
@@ -144,7 +147,10 @@ def record_event(
 
 @audit_app.command("checkpoint")
 def checkpoint() -> None:
-    """Sign the current head of the log now (checkpoints are also made every 100 events).
+    """Sign the current head now (also done every 100 events) and write it to every witness.
+
+    Every event already writes its head to the witnesses; run this to start a witness
+    newly set in AISEC_AUDIT_WITNESS, or after restoring a log you have verified.
 
     Example: aisec audit checkpoint
     """
