@@ -316,6 +316,12 @@ class VerifyReport:
             "middle (keyed hash chain)"
         )
         seen = [w for w in self.witnesses if w.status in ("matches", "behind")]
+        if any(w.status == "contradicts the log" for w in self.witnesses):
+            out.append(
+                "shows: events were removed from the end or the database was replaced since "
+                "a witness saw it (see the findings)"
+            )
+            return out
         if seen:
             newest = max(w.seq or 0 for w in seen)
             out.append(
@@ -323,7 +329,7 @@ class VerifyReport:
                 "was not replaced by an older copy (witnessed heads)"
             )
         else:
-            out.append("cannot prove: that no events were removed from the end (no witness)")
+            out.append("cannot prove: that no events were removed from the end (no usable witness)")
         if not any(w.external for w in seen):
             out.append(
                 "cannot prove: that the database and the local witness were not rolled back "
