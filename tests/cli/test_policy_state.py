@@ -171,3 +171,28 @@ def test_whoami_names_the_os_user_when_no_claim(capsys: pytest.CaptureFixture[st
     rc, out, _ = _run(capsys, "access", "whoami")
     assert rc == 0
     assert out.splitlines()[1] == f"established: OS user (OS user: {os_user()})"
+
+
+def test_cloned_repository_dot_aisec_is_not_trusted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scanned repository ships .aisec/aisec.yaml (the default home when AISEC_HOME is
+    unset) that lets its author claim admin: a home aisec did not make (not 0700) is
+    refused for policy and state alike."""
+    monkeypatch.delenv("AISEC_HOME")
+    shipped = Path.cwd() / ".aisec"
+    shipped.mkdir()
+    shipped.chmod(0o755)  # what a git checkout makes
+    (shipped / "aisec.yaml").write_text(
+        f"access:\n  principals:\n    - {{name: {os_user()}, roles: [auditor], "
+        "may_act_as: [attacker]}\n    - {name: attacker, roles: [admin]}\n"
+    )
+    monkeypatch.setenv("AISEC_PRINCIPAL", "attacker")
+    for args in (("access", "check", "keys.rotate"), ("access", "whoami"), ("keys", "list")):
+        rc, out, err = _run(capsys, *args)
+        assert rc == 2, args
+        assert "has mode 0755, not 0700" in err and "cloned repository" in err
+    monkeypatch.delenv("AISEC_PRINCIPAL")
+    assert _run(capsys, "init")[0] == 0  # the owner checked it: init makes it private
+    rc, out, _ = _run(capsys, "access", "whoami")
+    assert rc == 0 and "roles: auditor" in out

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aisec.core.errors import ConfigError
 
-__all__ = ["aisec_home", "create_home", "ensure_home", "write_private"]
+__all__ = ["aisec_home", "check_default_home", "create_home", "ensure_home", "write_private"]
 
 
 def aisec_home() -> Path:
@@ -23,11 +23,35 @@ def aisec_home() -> Path:
     return Path(os.environ.get("AISEC_HOME") or ".aisec").resolve()
 
 
+def check_default_home(home: str) -> None:
+    """Refuse the implicit ``./.aisec`` unless it is private (0700, as ``aisec init`` makes it).
+
+    With AISEC_HOME unset, the home is a folder of the working directory, which may be a
+    cloned or scanned repository: one that ships ``.aisec/aisec.yaml`` would otherwise be
+    believed as the home policy (roles, keys). git cannot check out a folder as 0700, so a
+    default home with group or other permissions is not one aisec made.
+    """
+    if os.environ.get("AISEC_HOME"):
+        return
+    try:
+        mode = os.stat(home).st_mode  # noqa: PTH116 - on the authorization path
+    except OSError:
+        return
+    if stat.S_ISDIR(mode) and mode & 0o077:
+        raise ConfigError(
+            f"{home} has mode {stat.S_IMODE(mode):04o}, not 0700 as `aisec init` makes it: it "
+            "may have come with the code in this folder (a cloned repository), so aisec will "
+            "not use its policy or keys. Check its contents, then run `aisec init` here to "
+            "make it private, or set AISEC_HOME to your own home."
+        )
+
+
 def ensure_home() -> Path:
     """The state folder; ConfigError saying where it looked and how to make one if the
     default ``./.aisec`` does not exist. An explicit ``AISEC_HOME`` is created (0700)."""
     home = aisec_home()
     if home.is_dir():
+        check_default_home(str(home))
         return home
     if not os.environ.get("AISEC_HOME"):
         raise ConfigError(

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from aisec.core.errors import PolicyError
+from aisec.core.home import check_default_home
 from aisec.core.policy._data import DataPolicy, DatasetPolicy
 from aisec.core.policy._guard import GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
@@ -165,6 +166,7 @@ def _sources(start: Path | None) -> list[tuple[str, str, os.stat_result | None]]
         return [(env, "explicit", st)]
     out: list[tuple[str, str, os.stat_result | None]] = []
     home = os.path.abspath(os.environ.get("AISEC_HOME") or ".aisec")  # noqa: PTH100
+    check_default_home(home)  # a ./.aisec that came with a cloned repository is not trusted
     found = _in_folder(home)
     if found is not None:
         out.append((found[0], "home", found[1]))
