@@ -118,7 +118,7 @@ def test_keys_lifecycle(
     assert rc == 0 and "v2" in out
     rc, out, _ = _run(capsys, "keys", "rewrap", str(enc))
     assert rc == 0 and "v1 -> v2" in out
-    assert _run(capsys, "keys", "disable", "files", "--version", "1")[0] == 0
+    assert _run(capsys, "keys", "disable", "files", "--version", "1", "--yes")[0] == 0
     dec = tmp_path / "model.out"
     assert _run(capsys, "decrypt", str(enc), str(dec))[0] == 0
     assert dec.read_bytes() == src.read_bytes()
@@ -162,7 +162,7 @@ def test_rotate_due_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None
     assert _run(capsys, "keys", "rotate")[0] == 2
     rc, _, err = _run(capsys, "keys", "create", "../evil")
     assert rc == 2 and "key name" in err
-    rc, _, err = _run(capsys, "keys", "disable", "k1", "--version", "1")
+    rc, _, err = _run(capsys, "keys", "disable", "k1", "--version", "1", "--yes")
     assert rc == 2 and "rotate it first" in err
     rc, _, err = _run(capsys, "keys", "rotate", "missing")
     assert rc == 2 and "no key named 'missing'" in err
@@ -172,8 +172,11 @@ def test_unauthorized_principal_exits_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     policy = tmp_path / "aisec.yaml"
+    from aisec.core.identity import os_user
+
     policy.write_text(
         "access:\n  default_role: null\n  principals:\n    - name: svc\n      roles: [service]\n"
+        f"    - {{name: {os_user()}, may_act_as: [svc]}}\n"
     )
     monkeypatch.setenv("AISEC_POLICY", str(policy))
     monkeypatch.setenv("AISEC_PRINCIPAL", "svc")

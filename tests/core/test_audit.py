@@ -237,11 +237,21 @@ def test_audit_record_needs_a_valid_detail(capsys: pytest.CaptureFixture[str]) -
 def test_audit_actor_is_the_current_principal(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from aisec.core.identity import os_user
+
+    home = Path(os.environ["AISEC_HOME"])
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (home / "aisec.yaml").write_text(
+        "access:\n  principals:\n"
+        f"    - {{name: {os_user()}, roles: [admin], may_act_as: [ci-bot]}}\n"
+        "    - {name: ci-bot, kind: service, roles: [service, auditor]}\n"
+    )
     monkeypatch.setenv("AISEC_PRINCIPAL", "ci-bot")
     assert main(["audit", "record", "pipeline.ran", "--target", "build-7"]) == 0
     assert main(["audit", "tail", "--format", "json"]) == 0
     events = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     assert events[-1]["actor"] == "ci-bot"
+    assert events[-1]["details"]["claimed_by_os_user"] == os_user()
     assert os.environ["AISEC_PRINCIPAL"] == "ci-bot"
 
 

@@ -36,6 +36,7 @@ NOT_RULE_IDS = frozenset(
         "aisec-audit-checkpoint-v1",  # a signing context
         "audit-log",  # an asset name
         "aws-kms",
+        "keyset-written",  # a crash-injection step of a keyset change
         "build-dunder",  # pickle machine events, reported as pickle-build-dunder ...
         "build-global",
         "dynamic-global",

@@ -322,7 +322,11 @@ def scan_path(
 
     Never executes, imports or unpickles what it reads. Raises InputError for a path
     that does not exist; a file that cannot be judged gets the ``error`` verdict.
+    Needs the ``scan.run`` permission (AuthorizationError otherwise).
     """
+    from aisec.core.authz import authorize
+
+    authorize("scan.run")
     items = [paths] if isinstance(paths, _PATHLIKE) else list(paths)
     scanner = _Scanner(limits or _DEFAULT_LIMITS)
     for path, known in _walk([Path(p) for p in items], recursive):
@@ -370,7 +374,10 @@ def scan_path(
 
 
 def scan_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits | None = None) -> ScanReport:
-    """Scan in-memory bytes as if they were a file called ``name``."""
+    """Scan in-memory bytes as if they were a file called ``name`` (needs ``scan.run``)."""
+    from aisec.core.authz import authorize
+
+    authorize("scan.run")
     scanner = _Scanner(limits or _DEFAULT_LIMITS)
     scanner.scan_stream(io.BytesIO(data), name, len(data), 0)
     return ScanReport(tuple(r for r in scanner.results if r is not None))

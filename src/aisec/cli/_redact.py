@@ -1,9 +1,10 @@
 """Secret redaction for text aisec stores or shows: audit details and finding evidence.
 
-The guard's secrets scanner (through ``aisec.guard``'s public ``Engine``, in redact mode
-and nothing else) replaces each credential with ``<SECRET:kind>``. ``aisec.core`` may not
-import the guard, so :func:`install` hands :func:`redact_secrets` to
-``aisec.core.audit.set_redactor``; the CLI installs it at start-up.
+The guard's secrets scanner (through ``aisec.guard.redact_secrets``, which needs no
+permission: it cleans aisec's own records) replaces each credential with
+``<SECRET:kind>``. ``aisec.core`` may not import the guard, so :func:`install` hands
+:func:`redact_secrets` to ``aisec.core.audit.set_redactor``; the CLI installs it at
+start-up.
 
 Loading the guard costs about half a second and ~25 MB (NumPy), which ``aisec encrypt``'s
 64 MB budget cannot pay on every audited key use. So a cheap pre-filter decides whether a
@@ -15,11 +16,6 @@ credentials in a URL, or a PEM block), and only texts that pass it load the guar
 from __future__ import annotations
 
 import re
-from functools import cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from aisec.guard import Engine
 
 __all__ = ["WITHHELD", "install", "might_hold_secret", "redact_secrets"]
 
@@ -39,23 +35,17 @@ def might_hold_secret(text: str) -> bool:
     return _CANDIDATE.search(text) is not None
 
 
-@cache
-def _engine() -> Engine:
-    from aisec.core.policy import GuardPolicy
-    from aisec.guard import Engine
-
-    policy = GuardPolicy.model_validate({"scanners": [{"name": "secrets", "mode": "redact"}]})
-    return Engine(policy)
-
-
 def redact_secrets(text: str) -> str:
-    """``text`` with every credential the guard detects replaced by ``<SECRET:kind>``."""
+    """``text`` with every credential the guard detects replaced by ``<SECRET:kind>``;
+    if the scanner fails, nothing of the text is kept (fail closed)."""
     if not text or not might_hold_secret(text):
         return text
-    decision = _engine().scan(text, "document")
-    if decision.blocked:  # the scanner failed: fail closed, keep nothing of the text
+    from aisec.guard import redact_secrets as guard_redact
+
+    try:
+        return guard_redact(text)
+    except Exception:
         return WITHHELD
-    return decision.text
 
 
 def install() -> None:

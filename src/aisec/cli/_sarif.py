@@ -26,18 +26,28 @@ _SARIF_LEVEL = {
 
 def sarif_rule(finding: Finding) -> dict[str, Any]:
     """The ``tool.driver.rules`` entry for ``finding``'s rule: the one place SARIF rule
-    metadata is built. It is read off the first finding of each rule today; when the rule
-    catalog lands (``aisec.core.rules.lookup(rule_id)``) its title, help text, severity and
-    framework tags belong here instead."""
-    _, score = _SARIF_LEVEL[finding.severity]
+    metadata is built. Title, help, default severity and framework tags come from the rule
+    catalog (``aisec.core.rules``); a rule the catalog does not know (a plugin's) is
+    described by its first finding instead."""
+    from aisec.core.rules import UnknownRuleError, lookup
+
+    try:
+        rule = lookup(finding.rule_id)
+    except UnknownRuleError:
+        title, remediation = finding.title, finding.remediation or finding.title
+        severity, frameworks = finding.severity, finding.frameworks
+    else:
+        title, remediation = rule.title, rule.remediation or rule.title
+        severity, frameworks = rule.severity, rule.frameworks
+    _, score = _SARIF_LEVEL[severity]
     return {
         "id": finding.rule_id,
         "name": finding.rule_id.replace("-", " ").replace(".", " ").title().replace(" ", ""),
-        "shortDescription": {"text": finding.title},
-        "help": {"text": finding.remediation or finding.title},
+        "shortDescription": {"text": title},
+        "help": {"text": remediation},
         "properties": {
             "security-severity": score,
-            "tags": ["security", *(str(r) for r in finding.frameworks)],
+            "tags": ["security", *(str(r) for r in frameworks)],
         },
     }
 

@@ -13,15 +13,22 @@ access_app = typer.Typer(help="Principals, roles and permissions.", no_args_is_h
 
 @access_app.command("whoami")
 def whoami() -> None:
-    """Show the current principal and its roles.
+    """Show the current principal, how it was established, its roles and the policy files.
 
     Example: AISEC_PRINCIPAL=ci-bot aisec access whoami
     """
     from aisec.cli._text import visible
-    from aisec.core.identity import current_principal
+    from aisec.core.identity import current_principal, os_user
+    from aisec.core.policy import policy_sources
 
     p = current_principal()
     typer.echo(visible(f"{p.name} ({p.kind}); roles: {', '.join(p.roles) or 'none'}"))
+    typer.echo(visible(f"established: {p.established} (OS user: {os_user()})"))
+    sources = policy_sources()
+    if not sources:
+        typer.echo("policy: none found (single-user mode: the OS user is admin)")
+    for source in sources:
+        typer.echo(visible(f"policy: {source.describe()}"))
 
 
 @access_app.command("roles")
@@ -61,12 +68,13 @@ def check(permission: str = typer.Argument(..., help="e.g. keys.rotate")) -> Non
 
     Example: aisec access check registry.promote
     """
+    from aisec.core.authz import authorize
     from aisec.core.errors import InputError
-    from aisec.core.identity import PERMISSIONS, current_principal, require
+    from aisec.core.identity import PERMISSIONS
 
     if permission not in PERMISSIONS:
         raise InputError(f"unknown permission {permission!r}; see: aisec access roles")
-    require(current_principal(), permission)
+    authorize(permission)
     typer.echo(f"allowed: {permission}")
 
 

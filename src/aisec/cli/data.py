@@ -44,6 +44,28 @@ _Delimiter = Annotated[
     str | None, typer.Option("--delimiter", help="CSV delimiter (default: tab for .tsv, else ',').")
 ]
 _Force = Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")]
+_BindTo = Annotated[
+    str | None,
+    typer.Option(
+        "--bind-to",
+        help="Columns identifying a row (e.g. a primary key), bound into each random cell "
+        "so a cell moved to another row fails to decrypt. Default: the policy's "
+        "data.datasets[].primary_key for the file. Deterministic columns stay unbound.",
+    ),
+]
+_NoBind = Annotated[
+    bool, typer.Option("--no-bind", help="Bind cells to their column only (not their row).")
+]
+
+
+def _bind(bind_to: str | None, no_bind: bool) -> list[str] | None:
+    from aisec.core.errors import InputError
+
+    if no_bind and bind_to:
+        raise InputError("give --bind-to or --no-bind, not both")
+    if no_bind:
+        return []
+    return _columns(bind_to) if bind_to is not None else None
 
 
 @data_app.command("encrypt-fields")
@@ -67,10 +89,12 @@ def encrypt_fields(
     file_format: _FileFormat = None,
     delimiter: _Delimiter = None,
     force: _Force = False,
+    bind_to: _BindTo = None,
+    no_bind: _NoBind = False,
 ) -> None:
     """Encrypt chosen columns cell by cell; every other column is left exactly as it was.
 
-    Example: aisec data encrypt-fields users.csv users.enc.csv --key pii --fields email,phone
+    Example: aisec data encrypt-fields users.csv users.enc.csv --key pii --fields email --bind-to id
     """
     from aisec.core.crypto import Keyring
     from aisec.data import encrypt_fields_file
@@ -88,10 +112,17 @@ def encrypt_fields(
             fmt=file_format,
             delimiter=delimiter,
             force=force,
+            bind_to=_bind(bind_to, no_bind),
         )
+    bound = (
+        f", bound to row {', '.join(result.bound_to)}"
+        if result.bound_to
+        else "; bound to their column only (a cell moved to another row still decrypts: "
+        "use --bind-to ID)"
+    )
     typer.echo(
         f"encrypted {result.cells} cells in {result.rows} rows "
-        f"({visible(', '.join(result.columns))}) to {visible(dst)}",
+        f"({visible(', '.join(result.columns))}) to {visible(dst)}{bound}",
         err=True,
     )
 
@@ -107,8 +138,10 @@ def decrypt_fields(
     file_format: _FileFormat = None,
     delimiter: _Delimiter = None,
     force: _Force = False,
+    bind_to: _BindTo = None,
+    no_bind: _NoBind = False,
 ) -> None:
-    """Decrypt columns encrypted by encrypt-fields; each cell names its key version.
+    """Decrypt columns encrypted by encrypt-fields (same --bind-to); cells name their key.
 
     Example: aisec data decrypt-fields users.enc.csv users.csv --fields email,phone
     """
@@ -125,6 +158,7 @@ def decrypt_fields(
             fmt=file_format,
             delimiter=delimiter,
             force=force,
+            bind_to=_bind(bind_to, no_bind),
         )
     typer.echo(
         f"decrypted {result.cells} cells in {result.rows} rows "

@@ -1,4 +1,4 @@
-"""``aisec keys …`` (create, list, rotate, disable, rewrap) and ``aisec encrypt`` / ``decrypt``."""
+"""``aisec keys …`` (create, list, rotate, disable, enable, rewrap), ``encrypt``, ``decrypt``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from aisec.core.crypto import KeyInfo
 
 keys_app = typer.Typer(
-    help="Create, list, rotate and disable keys; re-wrap encrypted files.", no_args_is_help=True
+    help="Create, list, rotate, disable and enable keys; re-wrap encrypted files.",
+    no_args_is_help=True,
 )
 
 
@@ -134,16 +135,55 @@ def rotate(
 def disable(
     name: Annotated[str, typer.Argument(help="Key name.")],
     version: Annotated[int, typer.Option("--version", "-v", min=1, help="Version to disable.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
+    ] = False,
 ) -> None:
-    """Disable one key version; data still under it then fails to decrypt (rewrap first).
+    """Disable one key version: data still under it fails to decrypt until `keys enable`.
 
-    Example: aisec keys disable datasets --version 1
+    Example: aisec keys disable datasets --version 1 --yes
+    """
+    import sys
+
+    from aisec.core.crypto import Keyring
+    from aisec.core.errors import InputError
+
+    warning = (
+        f"Disabling {name} v{version} makes everything still encrypted under it unreadable: "
+        f"files whose header names {name} v{version} (aisec encrypt) and field cells made "
+        f"with it (aisec data encrypt-fields) will fail to decrypt until you run "
+        f"`aisec keys enable {name} --version {version}`. Move files to the primary first "
+        "with `aisec keys rewrap`."
+    )
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError(
+                f"not a terminal, so not asking: pass --yes to disable {name} v{version}. "
+                + warning
+            )
+        typer.echo(warning, err=True)
+        if not typer.confirm(f"Disable {name} v{version}?", default=False, err=True):
+            typer.echo("nothing changed", err=True)
+            raise typer.Exit(1)
+    with Keyring.open() as ring:
+        ring.disable_version(name, version)
+    typer.echo(f"disabled {name} v{version} (undo: aisec keys enable {name} --version {version})")
+
+
+@keys_app.command("enable")
+def enable(
+    name: Annotated[str, typer.Argument(help="Key name.")],
+    version: Annotated[int, typer.Option("--version", "-v", min=1, help="Version to enable.")],
+) -> None:
+    """Enable a disabled key version again: data under it decrypts again.
+
+    Example: aisec keys enable datasets --version 1
     """
     from aisec.core.crypto import Keyring
 
     with Keyring.open() as ring:
-        ring.disable_version(name, version)
-    typer.echo(f"disabled {name} v{version}")
+        ring.enable_version(name, version)
+    typer.echo(f"enabled {name} v{version}")
 
 
 @keys_app.command("rewrap")

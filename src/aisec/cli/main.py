@@ -56,8 +56,13 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for internal errors."),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Policy file to use alone (as AISEC_POLICY); trusted fully."
+    ),
 ) -> None:
     """aisec: secure AI systems end to end."""
+    if policy is not None:
+        os.environ["AISEC_POLICY"] = policy
 
 
 for _name in COMMAND_MODULES:

@@ -44,9 +44,7 @@ def scan(
     Example: aisec scan --recursive models/ --format sarif > scan.sarif
     """
     from aisec.core.audit import record
-    from aisec.core.identity import current_principal, require
 
-    require(current_principal(), "scan.run")
     _check_named(paths)
     notes = [] if recursive else _skipped_subfolders(paths)
     report = _run_with_progress(paths, recursive, quiet)

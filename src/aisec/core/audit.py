@@ -5,9 +5,15 @@ Each event is ``{seq, time, actor, action, target, outcome, details, prev_hash, 
 derived from the Ed25519 audit key in ``$AISEC_HOME``: someone who can write the database
 but cannot read that key cannot forge, insert, reorder or append events unnoticed.
 Every ``CHECKPOINT_EVERY`` events (and on demand) the head ``(seq, hash)`` is signed with
-Ed25519 and stored, and the newest checkpoint is also kept in ``$AISEC_HOME`` as a
-witness outside the database, so removing events from the end is detected up to the
-newest checkpoint.
+Ed25519 and stored.
+
+Every event also appends the new head ``(seq, hash)``, MACed under a key derived from the
+audit key, to one or more *witness* files outside the database (:mod:`aisec.core.witness`):
+by default ``$AISEC_HOME/audit-<db>.witness``, plus the external paths in
+``AISEC_AUDIT_WITNESS``. :meth:`AuditLog.verify_report` compares the database's head with
+each witness's newest line, so removing events from the end, wiping the log or restoring
+an older copy of the database is caught; restoring the database *and* the local witness
+together is caught only by an external witness the database's writer cannot rewrite.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ import hmac
 import json
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from aisec.core.errors import ConfigError, InputError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.core.store import Connection, Store
+from aisec.core.witness import Witness, WitnessUnreadableError, configured_witnesses, witness_line
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -37,11 +43,15 @@ if TYPE_CHECKING:
         Ed25519PublicKey,
     )
 
+    from aisec.core.identity import Principal
+
 __all__ = [
     "CHECKPOINT_EVERY",
     "AuditEvent",
     "AuditKey",
     "AuditLog",
+    "VerifyReport",
+    "WitnessState",
     "default_log",
     "record",
     "set_redactor",
@@ -93,6 +103,7 @@ _ED25519_PKCS8_PREFIX = bytes.fromhex("302e020100300506032b657004220420")
 _PEM_BEGIN = b"-----BEGIN PRIVATE KEY-----"
 _PEM_END = b"-----END PRIVATE KEY-----"
 _CHAIN_INFO = b"aisec audit chain v1"
+_WITNESS_INFO = b"aisec audit witness v1"
 
 
 def _hkdf_sha256(ikm: bytes, info: bytes) -> bytes:
@@ -141,6 +152,7 @@ class AuditKey:
         seed = _ed25519_seed(pem)
         self._seed = seed if seed is not None else _seed_from_pem(path, pem)
         self.mac_key = _hkdf_sha256(self._seed, _CHAIN_INFO)
+        self.witness_key = _hkdf_sha256(self._seed, _WITNESS_INFO)
 
     @cached_property
     def _private_key(self) -> Ed25519PrivateKey:
@@ -299,14 +311,89 @@ def _head(conn: Connection) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
-class AuditLog:
-    """The audit log in a store. Safe for many threads and processes at once."""
+@dataclass(frozen=True, slots=True)
+class WitnessState:
+    """What one witness says about the log: its newest head, or why it says nothing."""
 
-    def __init__(self, store: Store, key: AuditKey, witness: Path | None = None) -> None:
+    label: str
+    external: bool
+    seq: int | None  # newest event the witness saw; None: missing, empty or unreadable
+    status: str  # "matches", "behind", "missing", "unreadable", "contradicts"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The outcome of :meth:`AuditLog.verify_report`: findings and what was proven."""
+
+    findings: list[Finding]
+    events: int
+    head_seq: int
+    head_hash: str
+    witnesses: tuple[WitnessState, ...]
+
+    def statement(self) -> list[str]:
+        """Plain lines saying what this verification proves and what it cannot."""
+        out: list[str] = []
+        for w in self.witnesses:
+            if w.status == "matches":
+                out.append(f"{w.label}: agrees with the log up to its head (event {w.seq})")
+            elif w.status == "behind":
+                out.append(
+                    f"{w.label}: agrees with the log up to event {w.seq}; events "
+                    f"{(w.seq or 0) + 1}-{self.head_seq} were not witnessed (a crash after "
+                    "commit, or the witness is new); they are still chained and keyed"
+                )
+            else:
+                out.append(f"{w.label}: {w.status}")
+        out.append(
+            "proves: no event was altered, forged, inserted, reordered or removed from the "
+            "middle (keyed hash chain)"
+        )
+        seen = [w for w in self.witnesses if w.status in ("matches", "behind")]
+        if any(w.status == "contradicts the log" for w in self.witnesses):
+            out.append(
+                "shows: events were removed from the end or the database was replaced since "
+                "a witness saw it (see the findings)"
+            )
+            return out
+        if seen:
+            newest = max(w.seq or 0 for w in seen)
+            out.append(
+                f"proves: no event up to {newest} was removed from the end and the database "
+                "was not replaced by an older copy (witnessed heads)"
+            )
+        else:
+            out.append("cannot prove: that no events were removed from the end (no usable witness)")
+        if not any(w.external for w in seen):
+            out.append(
+                "cannot prove: that the database and the local witness were not rolled back "
+                "together (both live in AISEC_HOME); set AISEC_AUDIT_WITNESS to an append-only "
+                "file the database's writer cannot rewrite"
+            )
+        return out
+
+
+class AuditLog:
+    """The audit log in a store. Safe for many threads and processes at once.
+
+    ``witness`` is the local witness file; ``external`` names further, append-only ones
+    (default: none here; :func:`default_log` adds those in ``AISEC_AUDIT_WITNESS``).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        key: AuditKey,
+        witness: Path | None = None,
+        external: tuple[Path, ...] = (),
+    ) -> None:
         self.store = store
         self.key = key
         self.witness = witness
-        self._witness_lock = threading.Lock()
+        self.witnesses: tuple[Witness, ...] = (
+            *([Witness(witness)] if witness is not None else []),
+            *(Witness(p, external=True) for p in external),
+        )
 
     def _hash(self, fields: Mapping[str, Any]) -> str:
         return hmac.new(self.key.mac_key, _canonical(fields), hashlib.sha256).hexdigest()
@@ -353,10 +440,10 @@ class AuditLog:
                     digest,
                 ),
             )
-            witness = (
-                self._write_checkpoint(conn, seq, digest) if seq % CHECKPOINT_EVERY == 0 else None
-            )
-        self._write_witness(witness)
+            if seq % CHECKPOINT_EVERY == 0:
+                self._write_checkpoint(conn, seq, digest)
+        # After the commit, so a witness never names an event that was rolled back.
+        self._witness(seq, digest, fields["time"])
         return AuditEvent(hash=digest, **fields)
 
     def _write_checkpoint(self, conn: Connection, seq: int, head: str) -> dict[str, Any]:
@@ -369,20 +456,16 @@ class AuditLog:
         )
         return {"seq": seq, "hash": head, "time": now, "key_id": self.key.key_id, "sig": sig}
 
-    def _write_witness(self, doc: dict[str, Any] | None) -> None:
-        """Keep the newest checkpoint outside the database too (after commit only)."""
-        if doc is None or self.witness is None:
+    def _witness(self, seq: int, head: str, time: str) -> None:
+        """Append the new head to every witness; fail loudly (the event is already stored)."""
+        if not self.witnesses:
             return
-        from aisec.core.home import write_private
-
-        with self._witness_lock:  # threads finish commits out of order; never go back
+        line = witness_line(self.key.witness_key, seq, head, time)
+        for w in self.witnesses:
             try:
-                current = json.loads(self.witness.read_text())
-                if int(current["seq"]) >= int(doc["seq"]):
-                    return
-            except (OSError, ValueError, KeyError, TypeError):
-                pass  # no witness yet, or a damaged one: replace it
-            write_private(self.witness, json.dumps(doc).encode())
+                w.append(line)
+            except ConfigError as exc:
+                raise ConfigError(f"audit event {seq} was stored, but {exc.message}") from None
 
     def checkpoint(self) -> int:
         """Sign the current head now; returns its sequence number (0 when the log is empty)."""
@@ -391,7 +474,12 @@ class AuditLog:
             if last is None:
                 return 0
             doc = self._write_checkpoint(conn, last[0], last[1])
-        self._write_witness(doc)
+            time = str(
+                conn.execute("SELECT time FROM audit_events WHERE seq = ?", (last[0],)).fetchone()[
+                    0
+                ]
+            )
+        self._witness(last[0], last[1], time)
         return int(doc["seq"])
 
     def tail(self, n: int = 20) -> list[AuditEvent]:
@@ -442,6 +530,17 @@ class AuditLog:
 
     def verify(self) -> list[Finding]:
         """Findings for every break, first bad sequence number first; [] when intact."""
+        return self.verify_report().findings
+
+    def verify_report(
+        self, min_events: int | None = None, since: tuple[int, str] | None = None
+    ) -> VerifyReport:
+        """Verify the chain, the checkpoints and every witness.
+
+        ``min_events``: the log must hold at least this many events. ``since``: the log
+        must still hold event ``seq`` with a hash starting with the given hex prefix (a
+        head a monitor saw earlier). Either failing is an ``audit-log-shrunk`` finding.
+        """
         findings: list[Finding] = []
         expected_seq, prev, hashes = 1, GENESIS, {}
         for row in self._rows():
@@ -494,11 +593,89 @@ class AuditLog:
             hashes[seq] = digest
             prev, expected_seq = digest, seq + 1
         last_seq = expected_seq - 1
-        for f in self._verify_checkpoints(hashes, last_seq):
-            if f not in findings:  # the witness repeats the newest database checkpoint
-                findings.append(f)
-        findings.sort(key=lambda f: int((f.location.pointer or "/events/0").rsplit("/", 1)[1]))
-        return findings
+        states, witness_findings = self._verify_witnesses(hashes, last_seq)
+        findings.extend(witness_findings)
+        findings.extend(self._verify_checkpoints(hashes, last_seq))
+        findings.extend(_shrink_findings(hashes, last_seq, min_events, since))
+        # One finding per rule and event: several witness lines (and the signed
+        # checkpoint) often tell of the same removal.
+        unique: list[Finding] = []
+        seen: set[tuple[str, str | None]] = set()
+        for f in findings:
+            if (f.rule_id, f.location.pointer) not in seen:
+                seen.add((f.rule_id, f.location.pointer))
+                unique.append(f)
+        unique.sort(key=lambda f: int((f.location.pointer or "/events/0").rsplit("/", 1)[1]))
+        return VerifyReport(unique, len(hashes), last_seq, hashes.get(last_seq, GENESIS), states)
+
+    def _verify_witnesses(
+        self, hashes: dict[int, str], last_seq: int
+    ) -> tuple[tuple[WitnessState, ...], list[Finding]]:
+        states: list[WitnessState] = []
+        out: list[Finding] = []
+        for w in self.witnesses:
+            try:
+                lines = w.read_lines(self.key.witness_key)
+            except WitnessUnreadableError as exc:
+                states.append(WitnessState(w.label, w.external, None, f"unreadable: {exc}"))
+                out.append(
+                    _finding(
+                        "audit-witness-invalid",
+                        "Audit witness is damaged or forged",
+                        None,
+                        f"{w.label}: {exc}",
+                        "Investigate who changed the witness; compare with a backup.",
+                    )
+                )
+                continue
+            if not lines:
+                if last_seq == 0:
+                    states.append(WitnessState(w.label, w.external, 0, "matches"))
+                    continue
+                states.append(WitnessState(w.label, w.external, None, "missing"))
+                out.append(
+                    _finding(
+                        "audit-witness-missing",
+                        "Audit witness is missing or empty",
+                        None,
+                        f"{w.label} records nothing, the log holds {last_seq} event(s)",
+                        "Restore the witness from a backup and investigate. If it was just "
+                        "configured (or the log predates witnesses), start it with: "
+                        "aisec audit checkpoint",
+                    )
+                )
+                continue
+            newest = max(line.seq for line in lines)
+            differs = next(
+                (x.seq for x in lines if x.seq <= last_seq and hashes.get(x.seq) != x.hash), None
+            )
+            if newest > last_seq:
+                ends = f"ends at event {last_seq}" if last_seq else "has no events"
+                out.append(
+                    _finding(
+                        "audit-log-truncated",
+                        "Audit events removed from the end of the log",
+                        last_seq + 1,
+                        f"{w.label} saw event {newest}; the log {ends}",
+                        "Restore the removed events from a backup and investigate.",
+                    )
+                )
+            if differs is not None:
+                out.append(
+                    _finding(
+                        "audit-log-rolled-back",
+                        "Audit log replaced by another copy (rolled back or rebuilt)",
+                        differs,
+                        f"event {differs} is not the event {w.label} saw",
+                        "Restore the log from a trusted backup and investigate.",
+                    )
+                )
+            bad = newest > last_seq or differs is not None
+            status = "contradicts the log" if bad else "matches"
+            if not bad and newest < last_seq:
+                status = "behind"
+            states.append(WitnessState(w.label, w.external, newest, status))
+        return tuple(states), out
 
     def _verify_checkpoints(self, hashes: dict[int, str], last_seq: int) -> list[Finding]:
         out: list[Finding] = []
@@ -509,20 +686,6 @@ class AuditLog:
                     "SELECT seq, hash, time, key_id, signature FROM audit_checkpoints ORDER BY id"
                 ).fetchall()
             ]
-        if self.witness is not None and self.witness.exists():
-            try:
-                w = json.loads(self.witness.read_text())
-                rows.append((int(w["seq"]), w["hash"], w["time"], w["key_id"], w["sig"]))
-            except (ValueError, KeyError, TypeError, OSError):
-                out.append(
-                    _finding(
-                        "audit-checkpoint-invalid",
-                        "Audit checkpoint witness file is unreadable",
-                        None,
-                        str(self.witness),
-                        "Investigate; the witness file was damaged.",
-                    )
-                )
         for seq, head, time, _key_id, sig in rows:
             if not self.key.verify(_checkpoint_message(seq, head, time), sig):
                 out.append(
@@ -557,7 +720,47 @@ class AuditLog:
         return out
 
 
-_DEFAULT: dict[tuple[str, str], AuditLog] = {}
+def _shrink_findings(
+    hashes: dict[int, str], last_seq: int, min_events: int | None, since: tuple[int, str] | None
+) -> list[Finding]:
+    out: list[Finding] = []
+    if min_events is not None and len(hashes) < min_events:
+        out.append(
+            _finding(
+                "audit-log-shrunk",
+                "Audit log holds fewer events than a monitor saw before",
+                last_seq + 1,
+                f"the log holds {len(hashes)} event(s); at least {min_events} expected",
+                "Restore the removed events from a backup and investigate.",
+            )
+        )
+    if since is not None:
+        seq, prefix = since
+        have = hashes.get(seq)
+        if have is None:
+            out.append(
+                _finding(
+                    "audit-log-shrunk",
+                    "Audit log no longer holds an event a monitor saw before",
+                    seq,
+                    f"event {seq} is not in the log (it ends at {last_seq})",
+                    "Restore the removed events from a backup and investigate.",
+                )
+            )
+        elif prefix and not have.startswith(prefix.lower()):
+            out.append(
+                _finding(
+                    "audit-log-rolled-back",
+                    "Audit log replaced by another copy (rolled back or rebuilt)",
+                    seq,
+                    f"event {seq} has hash {have[:16]}, a monitor saw {prefix[:16]}",
+                    "Restore the log from a trusted backup and investigate.",
+                )
+            )
+    return out
+
+
+_DEFAULT: dict[tuple[str, str, str], AuditLog] = {}
 
 
 def default_log() -> AuditLog:
@@ -567,12 +770,16 @@ def default_log() -> AuditLog:
 
     home = ensure_home()
     url = database_url()
-    key = (url, str(home))
+    tag = hashlib.sha256(url.encode()).hexdigest()[:12]
+    witnesses = configured_witnesses(home / f"audit-{tag}.witness")
+    key = (url, str(home), repr(witnesses))
     log = _DEFAULT.get(key)
     if log is None:
-        tag = hashlib.sha256(url.encode()).hexdigest()[:12]
         log = AuditLog(
-            open_store(url), AuditKey(home / "audit.key"), witness=home / f"audit-{tag}.checkpoint"
+            open_store(url),
+            AuditKey(home / "audit.key"),
+            witness=witnesses[0].path,
+            external=tuple(w.path for w in witnesses[1:]),
         )
         _DEFAULT[key] = log
     return log
@@ -583,14 +790,23 @@ def record(
     target: str,
     outcome: str = "ok",
     details: Mapping[str, Any] | None = None,
-    actor: str | None = None,
+    actor: str | Principal | None = None,
 ) -> AuditEvent:
-    """Record one event in the default log; the actor defaults to the current principal."""
+    """Record one event in the default log; the actor defaults to the current principal.
+
+    A principal claimed with ``AISEC_PRINCIPAL`` is recorded with the OS user who claimed
+    it (detail ``claimed_by_os_user``).
+    """
     if actor is None:
         from aisec.core.identity import current_principal
 
-        actor = current_principal().name
-    return default_log().append(actor, action, target, outcome, details)
+        actor = current_principal()
+    if isinstance(actor, str):
+        return default_log().append(actor, action, target, outcome, details)
+    extra = dict(details or {})
+    if actor.claimed_by is not None:
+        extra["claimed_by_os_user"] = actor.claimed_by
+    return default_log().append(actor.name, action, target, outcome, extra)
 
 
 def reset_default() -> None:

@@ -6,6 +6,15 @@ joins and group-bys keep working). Everything else is written back unchanged: fo
 and JSONL the exact bytes of every other cell, for Parquet the exact values and types.
 CSV/JSONL cells become base64 text; Parquet cells become binary, with the original Arrow
 field kept in the schema metadata so decryption restores the type.
+
+Row binding (``bind_to``): a random cell's associated data is its column name and, when
+bound, the values of the row's identity columns (a primary key), so a cell swapped into
+another row fails to decrypt. Binding is the default when the policy declares a primary
+key for the file (``data.datasets[].primary_key``). Deterministic cells are never bound to
+their row: binding would give equal values different ciphertexts and end the joins they
+exist for, so they can still be moved between rows (the trade-off of joinability).
+Decryption needs the same binding: Parquet records it; CSV and JSONL take ``bind_to``
+again (or the same policy default).
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ class FieldsResult:
     rows: int
     cells: int
     columns: tuple[str, ...]
+    bound_to: tuple[str, ...] = ()
 
 
 def detect_format(path: Path, fmt: str | None = None) -> TableFormat:
@@ -67,6 +77,38 @@ def _delimiter(path: Path, given: str | None) -> bytes:
     if len(raw) != 1:
         raise InputError(f"CSV delimiter {given!r}: expected one ASCII character")
     return raw
+
+
+def default_bind_to(src: Path) -> list[str]:
+    """The primary key the active policy declares for ``src`` (``data.datasets``), else []."""
+    from aisec.core.policy import active_policy
+
+    policy = active_policy()
+    return policy.data.primary_key(src) if policy is not None else []
+
+
+def _check_bind(bind_to: Sequence[str], encrypted: Sequence[str]) -> list[str]:
+    bind = list(bind_to)
+    if len(set(bind)) != len(bind):
+        raise InputError("a --bind-to column is named twice")
+    clash = sorted(set(bind) & set(encrypted))
+    if clash:
+        raise InputError(
+            f"--bind-to column(s) {', '.join(clash)} are also encrypted; the row identity "
+            "must stay readable to decrypt the row"
+        )
+    return bind
+
+
+def _identity(values: Sequence[bytes | None]) -> bytes:
+    """One row's bind values, length-prefixed (a null is distinct from an empty value)."""
+    out = bytearray()
+    for v in values:
+        if v is None:
+            out += b"\x00"
+        else:
+            out += b"\x01" + len(v).to_bytes(4, "big") + v
+    return bytes(out)
 
 
 def _plan(
@@ -122,22 +164,30 @@ def encrypt_fields_file(
     fmt: str | None = None,
     delimiter: str | None = None,
     force: bool = False,
+    bind_to: Sequence[str] | None = None,
 ) -> FieldsResult:
-    """Encrypt columns of a CSV, JSONL or Parquet file into ``dst`` (atomically)."""
+    """Encrypt columns of a CSV, JSONL or Parquet file into ``dst`` (atomically).
+
+    ``bind_to``: columns identifying a row, bound into each random cell; None means the
+    policy's primary key for ``src`` (if any), ``()`` no binding.
+    """
     kind = detect_format(src, fmt)
     check_in_out(src, dst, force)
+    bind = _check_bind(
+        default_bind_to(src) if bind_to is None else bind_to, [*fields, *deterministic]
+    )
     plan = _plan(ring, key, fields, deterministic, det_key)
     encrypt = {c: _encoder(cipher) for c, cipher in plan.items()}
     modes = {c: ("deterministic" if p.deterministic else "random") for c, p in plan.items()}
     with _open(src) as fin, atomic_output(dst) as fout:
         if kind == "csv":
-            rows, cells = _csv(fin, fout, encrypt, _delimiter(src, delimiter))
+            rows, cells = _csv(fin, fout, encrypt, _delimiter(src, delimiter), bind)
         elif kind == "jsonl":
-            rows, cells = _jsonl(fin, fout, encrypt, encrypting=True)
+            rows, cells = _jsonl(fin, fout, encrypt, True, bind)
         else:
-            rows, cells = _parquet_encrypt(fin, fout, plan, modes)
-    _record("data.encrypt-fields", src, kind, rows, plan)
-    return FieldsResult(kind, rows, cells, tuple(plan))
+            rows, cells = _parquet_encrypt(fin, fout, plan, modes, bind)
+    _record("data.encrypt-fields", src, kind, rows, plan, bind)
+    return FieldsResult(kind, rows, cells, tuple(plan), tuple(bind))
 
 
 def decrypt_fields_file(
@@ -149,34 +199,43 @@ def decrypt_fields_file(
     fmt: str | None = None,
     delimiter: str | None = None,
     force: bool = False,
+    bind_to: Sequence[str] | None = None,
 ) -> FieldsResult:
     """Decrypt columns of a file made by :func:`encrypt_fields_file` into ``dst``.
 
     Each cell names its key version (Tink key id), so no key is passed. CSV and JSONL
-    need ``fields``; Parquet records its encrypted columns and decrypts all by default.
+    need ``fields`` and the ``bind_to`` used to encrypt (None: the policy's primary key
+    for the file); Parquet records its encrypted columns and their binding.
     """
     kind = detect_format(src, fmt)
     check_in_out(src, dst, force)
     if kind != "parquet" and not fields:
         raise InputError("name the encrypted columns with --fields")
+    given = None if bind_to is None else list(bind_to)
     with _open(src) as fin, atomic_output(dst) as fout:
         if kind == "parquet":
-            rows, cells, cols = _parquet_decrypt(ring, fin, fout, fields)
+            rows, cells, cols, bind = _parquet_decrypt(ring, fin, fout, fields, given)
         else:
+            bind = _check_bind(default_bind_to(src) if given is None else given, fields)
             decrypt = {c: _decoder(ring, c) for c in fields}
             cols = tuple(fields)
             if kind == "csv":
-                rows, cells = _csv(fin, fout, decrypt, _delimiter(src, delimiter))
+                rows, cells = _csv(fin, fout, decrypt, _delimiter(src, delimiter), bind)
             else:
-                rows, cells = _jsonl(fin, fout, decrypt, encrypting=False)
-    _record("data.decrypt-fields", src, kind, rows, dict.fromkeys(cols))
-    return FieldsResult(kind, rows, cells, cols)
+                rows, cells = _jsonl(fin, fout, decrypt, False, bind)
+    _record("data.decrypt-fields", src, kind, rows, dict.fromkeys(cols), bind)
+    return FieldsResult(kind, rows, cells, cols, tuple(bind))
 
 
-def _record(action: str, src: Path, kind: str, rows: int, cols: dict[str, Any]) -> None:
+def _record(
+    action: str, src: Path, kind: str, rows: int, cols: dict[str, Any], bind: Sequence[str]
+) -> None:
     from aisec.core.audit import record
 
-    record(action, str(src), details={"format": kind, "rows": rows, "columns": ",".join(cols)})
+    details: dict[str, Any] = {"format": kind, "rows": rows, "columns": ",".join(cols)}
+    if bind:
+        details["bound_to"] = ",".join(bind)
+    record(action, str(src), details=details)
 
 
 def _open(path: Path) -> BinaryIO:
@@ -186,14 +245,15 @@ def _open(path: Path) -> BinaryIO:
         raise InputError(f"{path}: cannot open ({exc.strerror})") from None
 
 
-Transform = Callable[[bytes, str], bytes]
+# (cell value, where it is for messages, row identity or None) -> new cell value
+Transform = Callable[[bytes, str, bytes | None], bytes]
 
 
 def _encoder(cipher: FieldCipher) -> Transform:
-    fn = cipher.as_function()
+    fn = cipher.bound_function()
 
-    def encode(value: bytes, where: str) -> bytes:
-        return base64.b64encode(fn(value))
+    def encode(value: bytes, where: str, identity: bytes | None) -> bytes:
+        return base64.b64encode(fn(value, identity))
 
     return encode
 
@@ -201,13 +261,13 @@ def _encoder(cipher: FieldCipher) -> Transform:
 def _decoder(ring: Keyring, column: str) -> Transform:
     decipher = ring.field_decipher(column)
 
-    def decode(value: bytes, where: str) -> bytes:
+    def decode(value: bytes, where: str, identity: bytes | None) -> bytes:
         try:  # a spreadsheet may have re-saved the cell quoted: base64 never holds quotes
             blob = base64.b64decode(_csv_cells.cell_value(value), validate=True)
         except (binascii.Error, ValueError):
             raise CryptoError(f"{where}: column {column!r} is not an encrypted cell") from None
         try:
-            return decipher.decrypt(blob)
+            return decipher.decrypt(blob, identity)
         except CryptoError as exc:
             raise CryptoError(f"{where}: {exc.message}") from None
 
@@ -218,7 +278,11 @@ def _decoder(ring: Keyring, column: str) -> Transform:
 
 
 def _csv(
-    fin: BinaryIO, fout: BinaryIO, plan: dict[str, Transform], delimiter: bytes
+    fin: BinaryIO,
+    fout: BinaryIO,
+    plan: dict[str, Transform],
+    delimiter: bytes,
+    bind: Sequence[str] = (),
 ) -> tuple[int, int]:
     records = _csv_cells.read_records(fin, delimiter)
     header = next(records, None)
@@ -233,6 +297,13 @@ def _csv(
         if len(hits) > 1:
             raise InputError(f"column {col!r} appears {len(hits)} times in the CSV header")
         targets.append((hits[0], col, fn))
+    bind_at: list[int] = []
+    for col in bind:
+        hits = [i for i, n in enumerate(names) if n == col]
+        if len(hits) != 1:
+            what = "no" if not hits else f"{len(hits)} times a"
+            raise InputError(f"--bind-to: {what} column {col!r} in the CSV header")
+        bind_at.append(hits[0])
     _csv_cells.write_record(fout, header.cells, header.newline, delimiter)
     rows = cells = 0
     for rec in records:
@@ -243,8 +314,11 @@ def _csv(
             raise InputError(
                 f"CSV line {rec.line}: {len(rec.cells)} cells, the header has {len(header.cells)}"
             )
+        identity = (
+            _identity([_csv_cells.cell_value(rec.cells[i]) for i in bind_at]) if bind_at else None
+        )
         for i, col, fn in targets:
-            rec.cells[i] = fn(rec.cells[i], f"CSV line {rec.line}, column {col!r}")
+            rec.cells[i] = fn(rec.cells[i], f"CSV line {rec.line}, column {col!r}", identity)
             cells += 1
         _csv_cells.write_record(fout, rec.cells, rec.newline, delimiter)
         rows += 1
@@ -254,8 +328,29 @@ def _csv(
 # -- JSON Lines ----------------------------------------------------------------------------
 
 
+def _json_identity(text: str, members: list[Any], bind: Sequence[str], line_no: int) -> bytes:
+    by_key = {m.key: m for m in members}
+    values: list[bytes | None] = []
+    for col in bind:
+        m = by_key.get(col)
+        if m is None:
+            raise InputError(f"JSONL line {line_no}: no field {col!r} (--bind-to)")
+        value = json.loads(text[m.start : m.end])
+        if value is None:
+            values.append(None)
+        elif isinstance(value, str):
+            values.append(value.encode("utf-8"))
+        else:  # canonical JSON: a re-serialised file (spacing, key order) still matches
+            values.append(json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
+    return _identity(values)
+
+
 def _jsonl(
-    fin: BinaryIO, fout: BinaryIO, plan: dict[str, Transform], encrypting: bool
+    fin: BinaryIO,
+    fout: BinaryIO,
+    plan: dict[str, Transform],
+    encrypting: bool,
+    bind: Sequence[str] = (),
 ) -> tuple[int, int]:
     rows = cells = 0
     for line_no, raw in enumerate(fin, start=1):
@@ -272,19 +367,21 @@ def _jsonl(
             raise InputError(f"JSONL line {line_no}: not UTF-8") from None
         out: list[str] = []
         pos = 0
-        for m in _jsonl_cells.members(text, line_no):
+        members = _jsonl_cells.members(text, line_no)
+        identity = _json_identity(text, members, bind, line_no) if bind else None
+        for m in members:
             fn = plan.get(m.key)
             if fn is None:
                 continue
             where = f"JSONL line {line_no}, field {m.key!r}"
             value = text[m.start : m.end]
             if encrypting:
-                new = '"' + fn(value.encode("utf-8"), where).decode("ascii") + '"'
+                new = '"' + fn(value.encode("utf-8"), where, identity).decode("ascii") + '"'
             else:
                 encoded = json.loads(value)
                 if not isinstance(encoded, str):
                     raise CryptoError(f"{where}: not an encrypted cell")
-                plain = fn(encoded.encode("ascii", "replace"), where)
+                plain = fn(encoded.encode("ascii", "replace"), where, identity)
                 try:
                     new = plain.decode("utf-8")
                 except UnicodeDecodeError:
@@ -350,8 +447,33 @@ def _with_meta(schema: Any, recorded: dict[str, dict[str, str]]) -> Any:
     return schema.with_metadata(meta)
 
 
+def _bind_indexes(schema: Any, bind: Sequence[str]) -> list[int]:
+    from aisec.data import _parquet_cells
+
+    out = []
+    for col in bind:
+        if schema.names.count(col) != 1:
+            raise InputError(f"--bind-to: no single column {col!r} in the Parquet file")
+        _parquet_cells.check_supported(col, schema.field(col).type)
+        out.append(schema.get_field_index(col))
+    return out
+
+
+def _batch_identities(batch: Any, at: list[int]) -> list[bytes | None]:
+    from aisec.data import _parquet_cells
+
+    if not at:
+        return [None] * batch.num_rows
+    columns = [_parquet_cells.to_cells(batch.column(i)) for i in at]
+    return [_identity(row) for row in zip(*columns, strict=True)]
+
+
 def _parquet_encrypt(
-    fin: BinaryIO, fout: BinaryIO, plan: dict[str, FieldCipher], modes: dict[str, str]
+    fin: BinaryIO,
+    fout: BinaryIO,
+    plan: dict[str, FieldCipher],
+    modes: dict[str, str],
+    bind: Sequence[str] = (),
 ) -> tuple[int, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -369,22 +491,30 @@ def _parquet_encrypt(
         if col in recorded:
             raise InputError(f"column {col!r} is already encrypted")
         _parquet_cells.check_supported(col, schema.field(col).type)
+    bind_at = _bind_indexes(schema, bind)
     out_schema = schema
     for col in plan:
         field = schema.field(col)
         recorded[col] = {"mode": modes[col], "field": _parquet_cells.field_to_text(field)}
+        if bind and modes[col] == "random":
+            recorded[col]["bind_to"] = json.dumps(list(bind))
         i = out_schema.get_field_index(col)
         out_schema = out_schema.set(i, pa.field(col, pa.binary(), nullable=True))
     out_schema = _with_meta(out_schema, recorded)
     rows = cells = 0
     with pq.ParquetWriter(fout, out_schema, compression="zstd") as writer:
+        fns = {col: cipher.bound_function() for col, cipher in plan.items()}
         for batch in _batches(pf):
             arrays = list(batch.columns)
-            for col, cipher in plan.items():
+            identities = _batch_identities(batch, bind_at)
+            for col in plan:
                 i = batch.schema.get_field_index(col)
                 values = _parquet_cells.to_cells(arrays[i])
-                fn = cipher.as_function()
-                enc = [None if v is None else fn(v) for v in values]
+                fn = fns[col]
+                enc = [
+                    None if v is None else fn(v, ident)
+                    for v, ident in zip(values, identities, strict=True)
+                ]
                 cells += len(values)
                 arrays[i] = pa.array(enc, type=pa.binary())
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=out_schema))
@@ -392,9 +522,26 @@ def _parquet_encrypt(
     return rows, cells
 
 
+def _recorded_bind(recorded: dict[str, dict[str, str]], col: str) -> list[str]:
+    raw = recorded[col].get("bind_to")
+    if raw is None:
+        return []
+    try:
+        bind = json.loads(raw)
+    except ValueError:
+        bind = None
+    if not isinstance(bind, list) or not all(isinstance(b, str) for b in bind):
+        raise InputError("corrupt aisec metadata in the Parquet schema (bind_to)")
+    return bind
+
+
 def _parquet_decrypt(
-    ring: Keyring, fin: BinaryIO, fout: BinaryIO, fields: Sequence[str]
-) -> tuple[int, int, tuple[str, ...]]:
+    ring: Keyring,
+    fin: BinaryIO,
+    fout: BinaryIO,
+    fields: Sequence[str],
+    bind_to: list[str] | None = None,
+) -> tuple[int, int, tuple[str, ...], list[str]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -412,6 +559,14 @@ def _parquet_decrypt(
             f"column(s) {', '.join(unknown)} are not encrypted here (encrypted: "
             f"{', '.join(sorted(recorded))})"
         )
+    binds = {c: _recorded_bind(recorded, c) for c in cols}
+    for col, bind in binds.items():
+        if bind_to is not None and bind and bind != bind_to:
+            raise InputError(
+                f"column {col!r} was bound to {', '.join(bind)} when encrypted, not "
+                f"{', '.join(bind_to) or 'nothing'}"
+            )
+    bind_at = {c: _bind_indexes(schema, b) for c, b in binds.items()}
     out_schema = schema
     originals: dict[str, Any] = {}
     for col in cols:
@@ -432,9 +587,17 @@ def _parquet_decrypt(
                 if not pa.types.is_binary(arrays[i].type):
                     raise InputError(f"column {col!r} is not an encrypted (binary) column")
                 d = deciphers[col]
-                values = [None if v is None else d.decrypt(v) for v in arrays[i].to_pylist()]
+                identities = _batch_identities(batch, bind_at[col])
+                try:
+                    values = [
+                        None if v is None else d.decrypt(v, ident)
+                        for v, ident in zip(arrays[i].to_pylist(), identities, strict=True)
+                    ]
+                except CryptoError as exc:
+                    raise CryptoError(f"Parquet rows {rows + 1}-: {exc.message}") from None
                 cells += len(values)
                 arrays[i] = _parquet_cells.from_cells(values, originals[col], col)
             writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=out_schema))
             rows += batch.num_rows
-    return rows, cells, cols
+    used = next((b for b in binds.values() if b), [])
+    return rows, cells, cols, used

@@ -19,6 +19,7 @@ from aisec.guard._builtin import load_builtins
 from aisec.guard._engine import Action, Decision, Engine, ScannerOutcome
 from aisec.guard._injection import PromptInjectionScanner
 from aisec.guard._normalise import Normalised, normalise
+from aisec.guard._redact import redact_secrets
 from aisec.guard._scanner import (
     SCANNERS,
     Direction,
@@ -45,6 +46,7 @@ __all__ = [
     "TransformerInjectionScanner",
     "load_builtins",
     "normalise",
+    "redact_secrets",
 ]
 
 load_builtins()

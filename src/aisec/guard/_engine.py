@@ -105,12 +105,19 @@ class _Slot:
 class Engine:
     """Runs the policy's scanners on texts; build once, call :meth:`scan` per text.
 
+    Building one needs the ``guard.scan`` permission (AuthorizationError otherwise).
+
     ``Engine()`` (or a policy with no scanners) is the default pipeline: every built-in
     scanner in its ``default_mode`` (prompt injection blocks; see each scanner). Scanners
     defined outside aisec run only where the policy names them.
     """
 
     def __init__(self, policy: GuardPolicy | None = None) -> None:
+        from aisec.core.authz import authorize
+
+        # The entry point is checked once, here, not on every scan: the per-text path
+        # stays within the guard's latency budget, and a server builds its engine once.
+        authorize("guard.scan")
         self._builtins = load_builtins()
         self.policy = policy or GuardPolicy()
         entries = list(self.policy.scanners)

@@ -120,8 +120,11 @@ def test_unauthorized_principal_is_refused_and_audited(
     ring: Keyring, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     policy = tmp_path / "aisec.yaml"
+    from aisec.core.identity import os_user
+
     policy.write_text(
         "access:\n  default_role: null\n  principals:\n    - name: reader\n      roles: [auditor]\n"
+        f"    - {{name: {os_user()}, may_act_as: [reader]}}\n"
     )
     monkeypatch.setenv("AISEC_POLICY", str(policy))
     monkeypatch.setenv("AISEC_PRINCIPAL", "reader")

@@ -102,3 +102,67 @@ def test_world_writable_key_folder_is_refused(ring: Keyring, aisec_home: Path) -
     (aisec_home / "keys").chmod(0o777)
     with Keyring.open() as other, pytest.raises(ConfigError, match="chmod 700"):
         other.encrypt_fields([b"x"], "k", "c")
+
+
+def _scrypt(passphrase: str, salt: bytes, n: int, p: int = 1) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    return Scrypt(salt=salt, length=32, n=n, r=8, p=p).derive(passphrase.encode())
+
+
+def test_new_passphrase_salt_stores_owasp_scrypt_parameters(
+    monkeypatch: pytest.MonkeyPatch, aisec_home: Path
+) -> None:
+    import base64
+
+    from aisec.core.crypto._master import _from_passphrase
+
+    aisec_home.mkdir(parents=True, exist_ok=True)
+    key = _from_passphrase("correct horse battery staple", aisec_home, create=True)
+    line = (aisec_home / "master.salt").read_bytes()
+    # OWASP's N=2**15, r=8, p=3: as strong as N=2**17, p=1 with a quarter of the memory
+    assert line.startswith(b"aisec-scrypt-v1 n=32768 r=8 p=3 salt=")
+    salt = base64.b64decode(line.split(b"salt=")[1])
+    assert key == _scrypt("correct horse battery staple", salt, 1 << 15, p=3)
+
+
+def test_legacy_raw_salt_is_still_read_with_its_old_parameters(
+    monkeypatch: pytest.MonkeyPatch, aisec_home: Path
+) -> None:
+    """A home made before the parameters were stored: raw 16-byte salt, N=2**15."""
+    from aisec.core.crypto._master import _from_passphrase
+    from aisec.core.home import write_private
+
+    aisec_home.mkdir(parents=True, exist_ok=True)
+    salt = os.urandom(16)
+    write_private(aisec_home / "master.salt", salt)
+    key = _from_passphrase("correct horse battery staple", aisec_home, create=False)
+    assert key == _scrypt("correct horse battery staple", salt, 1 << 15)
+    monkeypatch.delenv("AISEC_MASTER_KEY")
+    monkeypatch.setenv("AISEC_MASTER_PASSPHRASE", "correct horse battery staple")
+    with Keyring.open() as ring:  # a keyset made under the legacy key opens again
+        ring.create_key("old", "aead")
+    with Keyring.open() as ring:
+        assert ring.decrypt_fields(ring.encrypt_fields([b"x"], "old", "c"), "c") == [b"x"]
+    assert (aisec_home / "master.salt").read_bytes() == salt  # left as it was
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"aisec-scrypt-v1 n=1024 r=8 p=1 salt=AAAAAAAAAAAAAAAAAAAAAA==\n",  # weakened
+        b"aisec-scrypt-v1 n=1073741824 r=8 p=1 salt=AAAAAAAAAAAAAAAAAAAAAA==\n",  # memory bomb
+        b"aisec-scrypt-v1 n=1048576 r=32 p=1 salt=AAAAAAAAAAAAAAAAAAAAAA==\n",  # 4 GiB
+        b"aisec-scrypt-v1 n=131073 r=8 p=1 salt=AAAAAAAAAAAAAAAAAAAAAA==\n",  # not a power of 2
+        b"aisec-scrypt-v1 n=131072 r=8 p=1 salt=AAAA\n",  # salt too short
+        b"aisec-scrypt-v1 garbage\n",
+    ],
+)
+def test_tampered_scrypt_parameters_are_refused(aisec_home: Path, line: bytes) -> None:
+    from aisec.core.crypto._master import _from_passphrase
+    from aisec.core.home import write_private
+
+    aisec_home.mkdir(parents=True, exist_ok=True)
+    write_private(aisec_home / "master.salt", line)
+    with pytest.raises(ConfigError, match="master salt"):
+        _from_passphrase("correct horse battery staple", aisec_home, create=False)

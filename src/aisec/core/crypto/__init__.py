@@ -62,6 +62,7 @@ __all__ = [
     "create_key",
     "decrypt_stream",
     "disable_version",
+    "enable_version",
     "encrypt_stream",
     "ensure_master_key",
     "list_keys",
@@ -118,6 +119,12 @@ def disable_version(name: str, version: int) -> KeyInfo:
     """Disable one version of ``name``."""
     with _open() as ring:
         return ring.disable_version(name, version)
+
+
+def enable_version(name: str, version: int) -> KeyInfo:
+    """Enable a disabled version of ``name`` again."""
+    with _open() as ring:
+        return ring.enable_version(name, version)
 
 
 def encrypt_stream(src: BinaryIO, dst: BinaryIO, key: str, aad: bytes = b"") -> int:

@@ -20,15 +20,14 @@ def guarded(
     audited with outcome ``error`` and its message class, then re-raised.
     """
     from aisec.core.audit import record
-    from aisec.core.identity import current_principal, require
+    from aisec.core.authz import authorize
 
-    principal = current_principal()
-    require(principal, permission)  # audits the denial itself
+    principal = authorize(permission)  # audits the denial itself
     extra: dict[str, DetailValue] = dict(details or {})
     try:
         yield extra
     except AisecError as exc:
         extra["error"] = type(exc).__name__
-        record(permission, target, outcome="error", details=extra, actor=principal.name)
+        record(permission, target, outcome="error", details=extra, actor=principal)
         raise
-    record(permission, target, outcome="ok", details=extra, actor=principal.name)
+    record(permission, target, outcome="ok", details=extra, actor=principal)

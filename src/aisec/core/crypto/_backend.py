@@ -14,7 +14,6 @@ from typing import ClassVar
 
 from tink import aead
 
-from aisec.core.errors import ConfigError
 from aisec.core.policy import KeysPolicy
 
 
@@ -40,24 +39,3 @@ class KeyBackend(ABC):
     @abstractmethod
     def keyset_aead(self) -> aead.Aead:
         """The AEAD for keyset files; raises ConfigError or UpstreamError when unavailable."""
-
-
-def backend_for(policy: KeysPolicy, name: str, ref: str) -> KeyBackend:
-    # Import the built-in backends so they register.
-    from aisec.core.crypto import _backend_aws, _backend_local, _backend_vault  # noqa: F401
-
-    cls = KeyBackend.registry.get(name)
-    if cls is None:
-        known = ", ".join(sorted(KeyBackend.registry))
-        raise ConfigError(f"unknown key backend {name!r}: expected one of {known}")
-    return cls(policy, ref)
-
-
-def backend_class(name: str) -> type[KeyBackend]:
-    from aisec.core.crypto import _backend_aws, _backend_local, _backend_vault  # noqa: F401
-
-    cls = KeyBackend.registry.get(name)
-    if cls is None:
-        known = ", ".join(sorted(KeyBackend.registry))
-        raise ConfigError(f"unknown key backend {name!r}: expected one of {known}")
-    return cls

@@ -5,12 +5,21 @@ its backend's AEAD with the key name as associated data. Versions are the keyset
 the store maps each version to its Tink key id and state. Rotation adds a new primary,
 so older ciphertexts still decrypt; disabling marks a version DISABLED in the keyset and
 the store, and decryption under it then fails with a message that says so.
+
+Changing a keyset is write-ahead, so a crash at any point leaves a usable key: under a
+per-key file lock the new keyset is written beside the old one (``NAME.tink.next``), the
+store's transaction commits, then the new file replaces the old. Whoever next opens the
+key and finds a ``.next`` file left by a crash finishes the swap if the store committed
+(the file matches the store) and deletes it otherwise.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -24,7 +33,7 @@ from tink import aead, daead
 from aisec.core.crypto import _envelope, _tink
 from aisec.core.crypto._access import guarded
 from aisec.core.crypto._atomic import atomic_output, check_in_out
-from aisec.core.crypto._backend import backend_class, backend_for
+from aisec.core.crypto._backends import backend_class, backend_for
 from aisec.core.crypto._catalog import SELECT_KEY, list_key_infos, to_info
 from aisec.core.crypto._files import read_private
 from aisec.core.crypto._model import (
@@ -71,6 +80,20 @@ def check_name(name: str) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _step(name: str) -> None:
+    """A named point of a keyset change ("keyset-written", "committed", "swapped").
+
+    Does nothing; crash tests replace it to kill the process at that point."""
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +166,22 @@ class Keyring:
     def _keyset_ad(name: str) -> bytes:
         return b"aisec-keyset-v1:" + name.encode()
 
+    def _pending_path(self, name: str) -> Path:
+        return self.keys_dir / f"{check_name(name)}.tink.next"
+
+    @contextmanager
+    def _keyset_lock(self, name: str) -> Iterator[None]:
+        """Exclusive per-key lock held from writing ``.next`` until it replaces the keyset
+        (threads and processes alike; released by the OS if the holder dies)."""
+        fd = os.open(self.keys_dir / f".{check_name(name)}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def _write_keyset(self, info_name: str, backend: str, ref: str, handle: Any) -> None:
+        """Write the keyset's next version beside the current one (see :meth:`_promote`)."""
         kek = backend_for(self.policy, backend, ref).keyset_aead()
         try:
             data = tink.json_proto_keyset_format.serialize_encrypted(
@@ -151,7 +189,63 @@ class Keyring:
             )
         except tink.TinkError as exc:
             raise CryptoError(f"key {info_name!r}: cannot encrypt the keyset: {exc}") from None
-        write_private(self._keyset_path(info_name), data.encode())
+        write_private(self._pending_path(info_name), data.encode())
+        _step("keyset-written")
+
+    def _promote(self, name: str) -> None:
+        """After the store committed: the written ``.next`` keyset replaces the current one."""
+        _step("committed")
+        self._pending_path(name).replace(self._keyset_path(name))
+        _fsync_dir(self.keys_dir)
+        _step("swapped")
+
+    def _discard_pending(self, name: str) -> None:
+        """After a failed (rolled back) change: drop its ``.next`` keyset."""
+        self._pending_path(name).unlink(missing_ok=True)
+
+    @contextmanager
+    def _change(self, name: str) -> Iterator[Connection]:
+        """A keyset change: the key's lock and a store write transaction; the keyset the
+        block wrote (:meth:`_write_keyset`) replaces the current one after the commit."""
+        with self._keyset_lock(name):
+            try:
+                with self._store.write(_KEYRING_LOCK) as conn:
+                    yield conn
+            except BaseException:
+                self._discard_pending(name)
+                raise
+            finally:
+                self._cache.pop(name, None)
+            if self._pending_path(name).exists():
+                self._promote(name)
+
+    def _matches(self, handle: Any, info: KeyInfo, key_ids: dict[int, int]) -> bool:
+        present = {int(k.key_id): int(k.status) for k in handle.keyset_info().key_info}
+        for v in info.versions:
+            status = present.get(key_ids[v.version])
+            if status is None or (status == 2) != (v.state == DISABLED):  # 2 = DISABLED
+                return False
+        return bool(_tink.primary_key_id(handle) == key_ids.get(info.primary_version))
+
+    def _recover(self, name: str, locked: bool) -> None:
+        """Finish or undo a keyset change that a crash interrupted (see the module doc)."""
+        pending = self._pending_path(name)
+        if not pending.exists():
+            return
+        with nullcontext() if locked else self._keyset_lock(name):
+            if not pending.exists():
+                return  # another process recovered it while we waited for the lock
+            try:
+                info, key_ids = self._info(name)
+            except CryptoError:
+                pending.unlink(missing_ok=True)  # a create that never committed
+                return
+            handle = self._parse(name, info, read_private(pending, f"keyset of key {name!r}"))
+            if self._matches(handle, info, key_ids):
+                pending.replace(self._keyset_path(name))  # the store committed: finish
+                _fsync_dir(self.keys_dir)
+            else:
+                pending.unlink()  # the store did not commit: the old keyset stands
 
     # -- metadata ----------------------------------------------------------------------
 
@@ -169,9 +263,12 @@ class Keyring:
             ).fetchall()
         return to_info(row, vrows), {int(v[1]): int(v[2]) for v in vrows}
 
-    def _load(self, name: str) -> _Loaded:
-        """Metadata and keyset of ``name``, checked against each other."""
+    def _load(self, name: str, locked: bool = False) -> _Loaded:
+        """Metadata and keyset of ``name``, checked against each other.
+
+        ``locked``: the caller holds this key's keyset lock (a change in progress)."""
         check_name(name)
+        self._recover(name, locked)
         # Metadata is read on every call (one small query) so that a rotation or a disable
         # done by another process takes effect here at once; the keyset is reused when the
         # metadata has not changed.
@@ -180,22 +277,7 @@ class Keyring:
         if cached is not None and cached.info == info and cached.key_ids == key_ids:
             return cached
         path = self._keyset_path(name)
-        data = read_private(path, f"keyset of key {name!r}")
-        kek = backend_for(self.policy, info.backend, info.backend_ref).keyset_aead()
-        try:
-            handle = tink.json_proto_keyset_format.parse_encrypted(
-                data.decode("utf-8", "replace"), kek, self._keyset_ad(name)
-            )
-        except tink.TinkError:
-            what = (
-                "the master key (AISEC_MASTER_KEY, passphrase or master.key) is not the one it "
-                "was created with"
-                if info.backend == "local"
-                else f"{info.backend} key {info.backend_ref!r} refused to decrypt it"
-            )
-            raise CryptoError(
-                f"cannot open the keyset of key {name!r}: {what}, or {path} was altered"
-            ) from None
+        handle = self._parse(name, info, read_private(path, f"keyset of key {name!r}"))
         present = {int(k.key_id): int(k.status) for k in handle.keyset_info().key_info}
         for v in info.versions:
             if key_ids[v.version] not in present:
@@ -213,6 +295,26 @@ class Keyring:
         loaded = _Loaded(info, key_ids, handle)
         self._cache[name] = loaded
         return loaded
+
+    def _parse(self, name: str, info: KeyInfo, data: bytes) -> Any:
+        """Decrypt a keyset file's bytes with its backend's KEK."""
+        path = self._keyset_path(name)
+        kek = backend_for(self.policy, info.backend, info.backend_ref).keyset_aead()
+        try:
+            handle = tink.json_proto_keyset_format.parse_encrypted(
+                data.decode("utf-8", "replace"), kek, self._keyset_ad(name)
+            )
+        except tink.TinkError:
+            what = (
+                "the master key (AISEC_MASTER_KEY, passphrase or master.key) is not the one it "
+                "was created with"
+                if info.backend == "local"
+                else f"{info.backend} key {info.backend_ref!r} refused to decrypt it"
+            )
+            raise CryptoError(
+                f"cannot open the keyset of key {name!r}: {what}, or {path} was altered"
+            ) from None
+        return handle
 
     # -- key management ------------------------------------------------------------------
 
@@ -244,8 +346,9 @@ class Keyring:
             handle = tink.new_keyset_handle(_TEMPLATES[purpose])
             key_id = _tink.primary_key_id(handle)
             now = _now()
-            # The write lock serialises creators, so the check below cannot race.
-            with self._store.write(_KEYRING_LOCK) as conn:
+            # The locks serialise creators, so the checks below cannot race.
+            with self._change(name) as conn:
+                self._recover(name, locked=True)  # a create that crashed before its commit
                 if conn.execute("SELECT name FROM keys WHERE name = ?", (name,)).fetchone():
                     raise CryptoError(
                         f"key {name!r} already exists; rotate it with: aisec keys rotate {name}"
@@ -270,8 +373,8 @@ class Keyring:
         """Add a new primary version; older versions keep decrypting."""
         with guarded("keys.rotate", check_name(name)) as details:
             self._cache.pop(name, None)
-            with self._store.write(_KEYRING_LOCK) as conn:
-                loaded = self._load(name)
+            with self._change(name) as conn:
+                loaded = self._load(name, locked=True)
                 info = loaded.info
                 handle, key_id = _tink.add_primary(loaded.handle, _TEMPLATES[info.purpose])
                 version = max(v.version for v in info.versions) + 1
@@ -304,8 +407,8 @@ class Keyring:
         """Disable one version: ciphertexts under it no longer decrypt (rewrap them first)."""
         with guarded("keys.disable", check_name(name), {"version": version}):
             self._cache.pop(name, None)
-            with self._store.write(_KEYRING_LOCK) as conn:
-                loaded = self._load(name)
+            with self._change(name) as conn:
+                loaded = self._load(name, locked=True)
                 info = loaded.info
                 v = info.version(version)
                 if v is None:
@@ -324,6 +427,26 @@ class Keyring:
                     )
                     self._write_keyset(name, info.backend, info.backend_ref, handle)
             self._cache.pop(name, None)
+        return self.get(name)
+
+    def enable_version(self, name: str, version: int) -> KeyInfo:
+        """Enable a disabled version again: data under it decrypts again."""
+        with guarded("keys.disable", check_name(name), {"version": version, "op": "enable"}):
+            self._cache.pop(name, None)
+            with self._change(name) as conn:
+                loaded = self._load(name, locked=True)
+                v = loaded.info.version(version)
+                if v is None:
+                    known = ", ".join(str(x.version) for x in loaded.info.versions)
+                    raise InputError(f"key {name!r} has no version {version} (versions: {known})")
+                if v.state == DISABLED:
+                    handle = _tink.set_status(loaded.handle, loaded.key_ids[version], True)
+                    conn.execute(
+                        "UPDATE key_versions SET state = ? WHERE key_name = ? AND version = ?",
+                        (ENABLED, name, version),
+                    )
+                    info = loaded.info
+                    self._write_keyset(name, info.backend, info.backend_ref, handle)
         return self.get(name)
 
     # -- primitives ------------------------------------------------------------------------
@@ -505,15 +628,29 @@ class Keyring:
         return [None if v is None else decipher.decrypt(v) for v in values]
 
 
+def field_ad(column: str, identity: bytes | None = None) -> bytes:
+    """Associated data of a random (aead) cell: its column name, and with ``identity``
+    (the encoded values of the row's --bind-to columns) also its row, so a cell moved to
+    another row fails to decrypt. Without identity it is the column name alone (the
+    format of cells made before rows could be bound)."""
+    col = column.encode()
+    if identity is None:
+        return col
+    return b"aisec-field-row-v1\0" + len(col).to_bytes(4, "big") + col + identity
+
+
 class FieldCipher:
     """Encrypts cells of one column with one key (see :meth:`Keyring.field_cipher`)."""
 
-    __slots__ = ("_fn", "deterministic")
+    __slots__ = ("_column", "_det", "_fn", "_rnd", "deterministic")
 
     def __init__(
         self, det: daead.DeterministicAead | None, rnd: tuple[aead.Aead, bytes] | None
     ) -> None:
         self.deterministic = det is not None
+        self._det = det
+        self._rnd = rnd[0] if rnd is not None else None
+        self._column = rnd[1].decode() if rnd is not None else ""
         if det is not None:
             self._fn: Callable[[bytes], bytes] = partial(
                 det.encrypt_deterministically, associated_data=b""
@@ -530,50 +667,66 @@ class FieldCipher:
         """The encryption as a plain callable (no method call per cell, for bulk loops)."""
         return self._fn
 
+    def bound_function(self) -> Callable[[bytes, bytes | None], bytes]:
+        """Encryption of ``(value, row identity)``: a random cell is bound to its row (see
+        :func:`field_ad`). A deterministic cell ignores the identity: binding it to its
+        row would give equal values different ciphertexts, and it exists to join."""
+        rnd = self._rnd
+        if rnd is None:
+            fn = self._fn
+            return lambda value, identity: fn(value)
+        column = self._column
+        return lambda value, identity: rnd.encrypt(value, field_ad(column, identity))
+
 
 class FieldDecipher:
     """Decrypts cells of one column; each cell's Tink prefix names the key version."""
 
     def __init__(self, ring: Keyring, column: str) -> None:
         self._ring = ring
+        self._column = column
         self._ad = column.encode()
-        self._by_id: dict[int, list[Callable[[bytes], bytes]]] = {}
+        self._by_id: dict[int, list[tuple[str, Any]]] = {}
 
-    def _candidates(self, key_id: int) -> list[Callable[[bytes], bytes]]:
-        out: list[Callable[[bytes], bytes]] = []
+    def _candidates(self, key_id: int) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
         for name in self._ring._key_for_tink_id(key_id):
-            column = self._ad.decode()
-            with guarded("keys.use", name, {"op": "decrypt-field", "column": column}):
+            with guarded("keys.use", name, {"op": "decrypt-field", "column": self._column}):
                 loaded = self._ring._load(name)
                 version = next((v for v, k in loaded.key_ids.items() if k == key_id), None)
                 loaded = self._ring._usable(name, version)
                 if loaded.info.purpose == "deterministic":
-                    det = loaded.handle.primitive(daead.DeterministicAead)
-                    out.append(partial(det.decrypt_deterministically, associated_data=b""))
+                    out.append(("det", loaded.handle.primitive(daead.DeterministicAead)))
                 elif loaded.info.purpose == "aead":
-                    rnd = loaded.handle.primitive(aead.Aead)
-                    out.append(partial(rnd.decrypt, associated_data=self._ad))
+                    out.append(("rnd", loaded.handle.primitive(aead.Aead)))
         if not out:
             raise CryptoError(
-                f"column {self._ad.decode()!r}: a cell was encrypted under a key this keyring "
+                f"column {self._column!r}: a cell was encrypted under a key this keyring "
                 "does not have"
             )
         self._by_id[key_id] = out
         return out
 
-    def decrypt(self, value: bytes) -> bytes:
+    def decrypt(self, value: bytes, identity: bytes | None = None) -> bytes:
+        """Decrypt one cell; ``identity`` is its row's encoded --bind-to values, if bound."""
         if len(value) <= _TINK_PREFIX or value[0] != 1:
-            raise CryptoError(f"column {self._ad.decode()!r}: a cell is not an aisec ciphertext")
+            raise CryptoError(f"column {self._column!r}: a cell is not an aisec ciphertext")
         key_id = int.from_bytes(value[1:_TINK_PREFIX], "big")
-        fns = self._by_id.get(key_id) or self._candidates(key_id)
-        for fn in fns:
+        for kind, primitive in self._by_id.get(key_id) or self._candidates(key_id):
             try:
-                return fn(value)
+                if kind == "det":
+                    return bytes(primitive.decrypt_deterministically(value, b""))
+                return bytes(primitive.decrypt(value, field_ad(self._column, identity)))
             except tink.TinkError:
                 continue
+        bound = (
+            "moved from another row or column, or the row's --bind-to columns changed"
+            if identity is not None
+            else "moved from another column, or encrypted with --bind-to: pass the same "
+            "--bind-to to decrypt"
+        )
         raise CryptoError(
-            f"column {self._ad.decode()!r}: a cell failed authentication (altered, or moved "
-            "from another column)"
+            f"column {self._column!r}: a cell failed authentication (altered, {bound})"
         )
 
 

@@ -1,8 +1,13 @@
 """The master AEAD that encrypts local keysets: from AISEC_MASTER_KEY, a passphrase, or a file.
 
 Order: ``AISEC_MASTER_KEY`` (base64 of 32 bytes), then ``AISEC_MASTER_PASSPHRASE``
-(scrypt with a salt stored in ``$AISEC_HOME/master.salt``), then ``$AISEC_HOME/master.key``
-(made by :func:`ensure_master_key`, which ``aisec init`` calls).
+(scrypt with a salt and its cost parameters stored in ``$AISEC_HOME/master.salt``), then
+``$AISEC_HOME/master.key`` (made by :func:`ensure_master_key`, which ``aisec init`` calls).
+
+The salt file is one line, ``aisec-scrypt-v1 n=32768 r=8 p=3 salt=<base64>``. Files
+made before the parameters were stored hold the raw salt alone; they were derived with
+N=2**15, r=8, p=1 and are still read with those parameters (the keysets were encrypted
+under that key; moving them to the new cost needs a re-wrap of every keyset).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +31,15 @@ ENV_KEY = "AISEC_MASTER_KEY"
 ENV_PASSPHRASE = "AISEC_MASTER_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
 MASTER_FILE = "master.key"
 SALT_FILE = "master.salt"
-# scrypt cost: 2**15 * 8 * 128 B = 32 MiB and ~0.1 s, OWASP's recommended floor for scrypt.
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 1 << 15, 8, 1
+# scrypt cost for new salts: OWASP's Password Storage Cheat Sheet gives N=2**17, r=8, p=1
+# as the minimum and N=2**15, r=8, p=3 as an equally strong setting. The latter needs
+# 128 * r * N = 32 MiB while deriving instead of 128 MiB, so `aisec encrypt` with a
+# passphrase stays within its 64 MB memory budget (docs/architecture.md §8).
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 1 << 15, 8, 3
+# What salt files without stored parameters were derived with.
+_LEGACY = (1 << 15, 8, 1)
+_SALT_MAGIC = b"aisec-scrypt-v1 "
+_SALT_LINE = re.compile(rb"aisec-scrypt-v1 n=(\d+) r=(\d+) p=(\d+) salt=([A-Za-z0-9+/=]+)\n?")
 
 FILE_WARNING = (
     "generated a master key at {path}: it protects your keys no more than that file's "
@@ -53,19 +66,57 @@ def _decode_env_key(text: str) -> bytes:
     return raw
 
 
-def _salt(home: Path, create: bool) -> bytes:
+@dataclass(frozen=True, slots=True)
+class ScryptParams:
+    """A passphrase salt and the scrypt cost it was used with."""
+
+    salt: bytes
+    n: int
+    r: int
+    p: int
+
+
+def _parse_salt(path: Path, data: bytes) -> ScryptParams:
+    if data.startswith(_SALT_MAGIC):
+        m = _SALT_LINE.fullmatch(data)
+        if m is None:
+            raise ConfigError(f"master salt {path}: malformed parameter line")
+        n, r, p = int(m[1]), int(m[2]), int(m[3])
+        try:
+            salt = base64.b64decode(m[4], validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigError(f"master salt {path}: the salt is not base64") from None
+        # Bounds: a tampered file must neither weaken the KDF nor make it exhaust memory.
+        memory = 128 * r * n  # bytes scrypt holds while deriving: at most 128 MiB
+        if (
+            n & (n - 1)
+            or not (1 << 15) <= n <= (1 << 20)
+            or not 1 <= r <= 32
+            or not 1 <= p <= 16
+            or memory > 1 << 27
+        ):
+            raise ConfigError(f"master salt {path}: scrypt parameters out of range")
+    else:
+        salt, (n, r, p) = data, _LEGACY
+    if len(salt) < 16:
+        raise ConfigError(f"master salt {path}: too short ({len(salt)} bytes)")
+    return ScryptParams(salt, n, r, p)
+
+
+def _salt(home: Path, create: bool) -> ScryptParams:
     path = home / SALT_FILE
     if path.exists():
-        salt = read_private(path, "master salt", limit=64)
-        if len(salt) < 16:
-            raise ConfigError(f"master salt {path}: too short ({len(salt)} bytes)")
-        return salt
+        return _parse_salt(path, read_private(path, "master salt", limit=256))
     if not create:
         raise ConfigError(f"master salt {path}: missing, cannot derive the passphrase key")
-    salt = secrets.token_bytes(16)
+    params = ScryptParams(secrets.token_bytes(16), _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
+    line = (
+        f"{_SALT_MAGIC.decode()}n={params.n} r={params.r} p={params.p} "
+        f"salt={base64.b64encode(params.salt).decode()}\n"
+    )
     ensure_home()
-    write_private(path, salt)
-    return salt
+    write_private(path, line.encode())
+    return params
 
 
 def _from_passphrase(passphrase: str, home: Path, create: bool) -> bytes:
@@ -73,7 +124,8 @@ def _from_passphrase(passphrase: str, home: Path, create: bool) -> bytes:
 
     if len(passphrase) < 12:
         raise ConfigError(f"{ENV_PASSPHRASE} is shorter than 12 characters")
-    kdf = Scrypt(salt=_salt(home, create), length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    params = _salt(home, create)
+    kdf = Scrypt(salt=params.salt, length=32, n=params.n, r=params.r, p=params.p)
     return kdf.derive(passphrase.encode("utf-8"))
 
 

@@ -10,9 +10,12 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from aisec.core.errors import InputError
-from aisec.core.findings import FrameworkRef
+
+if TYPE_CHECKING:  # only the type: findings imports this module to name its titles
+    from aisec.core.findings import FrameworkRef
 
 __all__ = ["FRAMEWORKS", "Entry", "entries", "lookup"]
 

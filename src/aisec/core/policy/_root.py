@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aisec.core.policy._data import DataPolicy
 from aisec.core.policy._guard import GuardPolicy
 from aisec.core.policy._keys import KeysPolicy
 
@@ -55,14 +56,24 @@ class StorePolicy(_Strict):
 class PrincipalPolicy(_Strict):
     """A person or service and the roles it holds."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     kind: str = Field(default="person", pattern="^(person|service)$")
     roles: list[str] = Field(default_factory=list)
+    may_act_as: list[str] = Field(
+        default_factory=list,
+        description="Principals this one (an OS user) may claim with AISEC_PRINCIPAL, e.g. "
+        "service accounts; each use is audited as claimed by this OS user.",
+    )
 
 
 class AccessPolicy(_Strict):
     default_role: str | None = Field(
         default=None, description="Role of a principal the policy does not name (none: no role)."
+    )
+    roles: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Extra roles: name -> permissions (see `aisec access roles`). The built-in "
+        "roles cannot be redefined.",
     )
     principals: list[PrincipalPolicy] = Field(default_factory=list)
 
@@ -71,9 +82,16 @@ class Policy(_Strict):
     """The whole ``aisec.yaml``."""
 
     version: int = Field(default=1, ge=1, le=1)
-    project: str = Field(default="my-ai-project", min_length=1, max_length=200)
+    project: str = Field(
+        default="my-ai-project",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Project name: 1-200 characters, no control characters (no newline).",
+    )
     assets: list[Asset] = Field(default_factory=list)
     store: StorePolicy = Field(default_factory=StorePolicy)
     access: AccessPolicy = Field(default_factory=AccessPolicy)
     keys: KeysPolicy = Field(default_factory=KeysPolicy)
     guard: GuardPolicy = Field(default_factory=GuardPolicy)
+    data: DataPolicy = Field(default_factory=DataPolicy)

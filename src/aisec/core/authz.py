@@ -1,0 +1,61 @@
+"""Authorization in one place: every library entry point asks :func:`authorize`.
+
+The CLI, the gateway and the Python API reach the same entry points (``scan_path``, the
+guard ``Engine``, the keyring …), so they all get the same answer. A denial is audited.
+"""
+
+from __future__ import annotations
+
+from aisec.core.audit import record
+from aisec.core.errors import AuthorizationError
+from aisec.core.identity import (
+    PERMISSIONS,
+    ROLES,
+    ClaimRefusedError,
+    Principal,
+    current_principal,
+    has_permission,
+)
+
+__all__ = ["authorize", "require"]
+
+
+def require(principal: Principal, permission: str) -> None:
+    """Raise AuthorizationError (and audit the denial) unless ``principal`` may ``permission``."""
+    if has_permission(principal, permission):
+        return
+    record(
+        "access.denied",
+        permission,
+        outcome="denied",
+        details={"roles": ",".join(principal.roles) or "none"},
+        actor=principal,
+    )
+    roles = ", ".join(principal.roles) or "no role"
+    holders = ", ".join(r for r, perms in ROLES.items() if permission in perms)
+    raise AuthorizationError(
+        f"{principal.name} ({roles}) may not {permission} ({PERMISSIONS[permission]}); "
+        f"roles that may: {holders}"
+    )
+
+
+def authorize(permission: str, principal: Principal | None = None) -> Principal:
+    """The principal (default: the current one) if it may ``permission``; else raise.
+
+    Raises AuthorizationError when it may not, and also when the current principal is a
+    claim the policy does not allow (see :func:`aisec.core.identity.current_principal`).
+    """
+    if principal is None:
+        try:
+            principal = current_principal()
+        except ClaimRefusedError as exc:
+            record(
+                "access.claim-refused",
+                exc.claimed,
+                outcome="denied",
+                details={"permission": permission},
+                actor=exc.user,
+            )
+            raise
+    require(principal, permission)
+    return principal
