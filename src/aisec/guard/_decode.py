@@ -212,3 +212,141 @@ def decode_payloads(text: str) -> list[Decoded]:
             if budget <= 0:
                 break
     return found
+
+
+# --- encoded values in model output ---------------------------------------------------------
+#
+# A model talked into leaking a key, a canary or personal data may write it base64-, base32-,
+# hex- or percent-encoded, wrapped over lines or split over JSON items. ``encoded_spans``
+# finds such runs (their chunks joined across whitespace, quotes, commas and pipes) and
+# decodes them at every alignment, within a candidate and byte budget, so a detector can
+# look at the bytes and the caller can cut the run out of the original text.
+
+MAX_ENCODED_CANDIDATES = 64
+MAX_ENCODED_BYTES = 262_144
+_MAX_RUN = 16_384
+_GLUE = r"[\s\"',|\[\]`]{1,8}"
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}(?:" + _GLUE + r"[A-Za-z0-9+/_-]{2,}={0,2})*")
+_HEX_SEQ = re.compile(r"(?:(?:\\x|0x|%)?[0-9a-fA-F]{2}[\s:,]{0,3}){8,}")
+_PCT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-]){3,}")
+_PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+_SEPS = re.compile(r"[\s\"',|\[\]`]+")
+_B64_SIGNAL = re.compile(r"[0-9+/=]")
+_B32_ONLY = re.compile(r"[A-Z2-7]+=*")
+_HEX_ONLY = re.compile(r"(?:\\x|0x|%)|[\s:,]")
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A run of ``text[start:end]`` and one decoding of it (``encoding``:
+    base64, base64url, base32, hex or url)."""
+
+    encoding: str
+    start: int
+    end: int
+    data: bytes
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace")
+
+
+def _b64_variants(compact: str) -> list[tuple[str, bytes]]:
+    out: list[tuple[str, bytes]] = []
+    body = compact.rstrip("=")
+    urlsafe = "-" in body or "_" in body
+    for align in range(4):
+        chunk = body[align:]
+        chunk = (
+            chunk + "==" if len(chunk) % 4 == 2 else chunk + "=" if len(chunk) % 4 == 3 else chunk
+        )
+        chunk = chunk[: len(chunk) // 4 * 4]
+        if len(chunk) < 8:
+            break
+        try:
+            if urlsafe:
+                data = base64.urlsafe_b64decode(chunk)
+            else:
+                data = base64.b64decode(chunk, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        out.append(("base64url" if urlsafe else "base64", data))
+    return out
+
+
+def _b32_variants(compact: str) -> list[tuple[str, bytes]]:
+    body = compact.upper().rstrip("=")
+    if not _B32_ONLY.fullmatch(body):
+        return []
+    out: list[tuple[str, bytes]] = []
+    for align in range(8):
+        chunk = body[align:]
+        pad = {2: 6, 4: 4, 5: 3, 7: 1}.get(len(chunk) % 8)
+        chunk = chunk + "=" * pad if pad else chunk[: len(chunk) // 8 * 8]
+        if len(chunk) < 16:
+            break
+        try:
+            out.append(("base32", base64.b32decode(chunk)))
+        except (binascii.Error, ValueError):
+            continue
+    return out
+
+
+def _hex_variants(run: str) -> list[tuple[str, bytes]]:
+    digits = _HEX_ONLY.sub("", run)
+    out: list[tuple[str, bytes]] = []
+    for align in (0, 1):
+        chunk = digits[align:]
+        chunk = chunk[: len(chunk) // 2 * 2]
+        try:
+            out.append(("hex", bytes.fromhex(chunk)))
+        except ValueError:
+            continue
+    return out
+
+
+def encoded_spans(
+    text: str,
+    max_candidates: int = MAX_ENCODED_CANDIDATES,
+    max_bytes: int = MAX_ENCODED_BYTES,
+) -> list[Encoded]:
+    """Decodings of every encoded-looking run in ``text``, within the budgets (runs past
+    ``max_candidates`` or ``max_bytes`` of decoded data are not decoded)."""
+    out: list[Encoded] = []
+    budget = max_bytes
+    candidates = 0
+
+    def add(encoding: str, start: int, end: int, data: bytes) -> None:
+        nonlocal budget
+        if data and budget > 0:
+            data = data[:budget]
+            budget -= len(data)
+            out.append(Encoded(encoding, start, end, data))
+
+    for m in _B64_RUN.finditer(text):
+        run = m.group()
+        if len(run) < 16 or not _B64_SIGNAL.search(run) and not run.isupper():
+            continue
+        if candidates >= max_candidates or budget <= 0:
+            break
+        candidates += 1
+        compact = _SEPS.sub("", run[:_MAX_RUN])
+        for encoding, data in _b64_variants(compact) + _b32_variants(compact):
+            add(encoding, m.start(), m.end(), data)
+    if "%" in text or "\\x" in text or "0x" in text or any(c.isdigit() for c in text[:4096]):
+        for m in _HEX_SEQ.finditer(text):
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            for encoding, data in _hex_variants(m.group()[:_MAX_RUN]):
+                add(encoding, m.start(), m.end(), data)
+    if "%" in text:
+        for m in _PCT_RUN.finditer(text):
+            run = m.group()
+            if len(_PCT.findall(run)) < 3:
+                continue
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            add("url", m.start(), m.end(), unquote(run[:_MAX_RUN]).encode("utf-8", "replace"))
+    return out

@@ -56,8 +56,12 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "private_key",
         "private key block",
-        ("PRIVATE KEY",),
-        re.compile(r"-----BEGIN (?:[A-Z0-9]{1,16} ){0,4}PRIVATE KEY(?: BLOCK)?-----"),
+        ("PRIVATE", "private", "Private"),
+        # dashes, spacing and case vary in hand-made or mangled headers
+        re.compile(
+            r"(?i)(?:-{2,5}[ \t]{0,3}(?=B))?BEGIN[ \t]{1,3}(?:[A-Z0-9]{1,16}[ \t]{1,3}){0,4}"
+            r"PRIVATE[ \t]{1,3}KEY(?:[ \t]{1,3}BLOCK)?(?:[ \t]{0,3}-{2,5})?"
+        ),
         score=1.0,
     ),
     _Rule(
@@ -83,21 +87,21 @@ _RULES: tuple[_Rule, ...] = (
         "github_token",
         "GitHub token",
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-        re.compile(r"(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})"),
+        re.compile(r"(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{36,4096}|github_pat_[A-Za-z0-9_]{60,4096})"),
     ),
     _Rule(
         "gitlab_token",
         "GitLab token",
         ("glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glcbt-", "gloas-", "glimt-"),
-        re.compile(r"(?<![\w-])gl(?:pat|dt|rt|ptt|ft|cbt|oas|imt)-[A-Za-z0-9_-]{20,64}(?![\w-])"),
+        re.compile(r"(?<![\w-])gl(?:pat|dt|rt|ptt|ft|cbt|oas|imt)-[A-Za-z0-9_-]{20,4096}(?![\w-])"),
     ),
     _Rule(
         "slack_token",
         "Slack token",
         ("xox", "hooks.slack.com"),
         re.compile(
-            r"(?<![\w-])xox[abposr]-(?:\d+-)*[A-Za-z0-9-]{10,200}"
-            r"|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,120}"
+            r"(?<![\w-])xox[abposr]-(?:\d+-)*[A-Za-z0-9-]{10,4096}"
+            r"|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,4096}"
         ),
     ),
     _Rule(
@@ -105,27 +109,29 @@ _RULES: tuple[_Rule, ...] = (
         "Stripe secret key",
         ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_"),
         re.compile(
-            r"(?<![\w])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}|whsec_[A-Za-z0-9+/=]{24,})"
+            r"(?<![\w])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,4096}|whsec_[A-Za-z0-9+/=]{24,})"
         ),
     ),
     _Rule(
         "google_api_key",
         "Google API key",
         ("AIza", "GOCSPX-"),
-        re.compile(r"(?<![\w-])(?:AIza[0-9A-Za-z_-]{35}|GOCSPX-[A-Za-z0-9_-]{28})(?![\w-])"),
+        re.compile(
+            r"(?<![\w-])(?:AIza[0-9A-Za-z_-]{35,4096}|GOCSPX-[A-Za-z0-9_-]{28,4096})(?![\w-])"
+        ),
     ),
     _Rule(
         "anthropic_key",
         "Anthropic API key",
         ("sk-ant-",),
-        re.compile(r"(?<![\w-])sk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{32,200}"),
+        re.compile(r"(?<![\w-])sk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{32,4096}"),
     ),
     _Rule(
         "openai_key",
         "OpenAI API key",
         ("sk-",),
         re.compile(
-            r"(?<![\w-])sk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,200}(?![\w-])"
+            r"(?<![\w-])sk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,4096}(?![\w-])"
         ),
         min_entropy=3.5,
     ),
@@ -153,20 +159,20 @@ _RULES: tuple[_Rule, ...] = (
         "npm_token",
         "npm access token",
         ("npm_",),
-        re.compile(r"(?<![\w-])npm_[A-Za-z0-9]{36}(?![\w-])"),
+        re.compile(r"(?<![\w-])npm_[A-Za-z0-9]{36,4096}(?![\w-])"),
         min_entropy=3.5,
     ),
     _Rule(
         "pypi_token",
         "PyPI upload token",
         ("pypi-AgE",),
-        re.compile(r"pypi-AgE[A-Za-z0-9_-]{50,1000}"),
+        re.compile(r"pypi-AgE[A-Za-z0-9_-]{50,4096}"),
     ),
     _Rule(
         "vault_token",
         "HashiCorp Vault token",
         ("hvs.", "hvb."),
-        re.compile(r"(?<![\w.])hv[sb]\.[A-Za-z0-9_-]{24,255}(?![\w-])"),
+        re.compile(r"(?<![\w.])hv[sb]\.[A-Za-z0-9_-]{24,4096}(?![\w-])"),
         min_entropy=3.5,
     ),
     _Rule(
@@ -192,7 +198,7 @@ _RULES: tuple[_Rule, ...] = (
         "huggingface_token",
         "Hugging Face token",
         ("hf_",),
-        re.compile(r"(?<![\w-])hf_[A-Za-z]{34}(?![\w-])"),
+        re.compile(r"(?<![\w-])hf_[A-Za-z]{34,4096}(?![\w-])"),
         min_entropy=3.5,
     ),
     _Rule(
@@ -214,9 +220,16 @@ _KEY_NAME = re.compile(
     r"api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|passphrase|private[_-]?key|"
     r"access[_-]?key|auth[_-]?key|credentials?|signing[_-]?key|bearer"
 )
+# the value runs to its closing quote, or unquoted to the next whitespace: every character
+# of a password counts (``Tr0ub4dor;3xQ!zz``), and a long key is taken whole
 _ASSIGNMENT_TAIL = re.compile(
-    r"[a-z0-9_.-]{0,24}[\"']?\s*(?:[:=]|=>|:=)\s*[\"']?([^\s\"',;}{)(<>]{8,256})"
+    r"[a-z0-9_.-]{0,24}[\"']?\s*(?:[:=]|=>|:=)\s*"
+    r"(?:\"([^\"\n]{6,4096})\"|'([^'\n]{6,4096})'|`([^`\n]{6,4096})`|([^\s\"'`]{6,4096}))"
 )
+# "the password is X", "password was: X"
+_IS_TAIL = re.compile(r"\s{1,3}(?:is|was|=)\s{1,3}:?\s{0,3}[\"'`]?([^\s\"'`]{6,256})")
+_TRAILING = ".,;:)]}>"
+_CALL = re.compile(r"[\w.\[\]\"']{1,80}\(")
 _BEARER_TAIL = re.compile(r"\s+([a-z0-9._~+/=-]{16,1024})")
 _PLACEHOLDER_VALUE = re.compile(
     r"(?i)^(?:\$\{?|<|%|\{\{|\*{3}|x{4}|your[_-]|my[_-]|example|changeme|placeholder|redacted|"
@@ -260,21 +273,31 @@ def _generic(text: str) -> Iterable[SecretMatch]:
                 yield SecretMatch("bearer_token", start, end, 0.85)
             continue
         m = _ASSIGNMENT_TAIL.match(low, key.end())
-        if m is None or m.start(1) in seen:
+        group = next((g for g in (1, 2, 3, 4) if m is not None and m.group(g) is not None), 0)
+        if m is None and _PASSWORD_KEY.search(name):
+            m = _IS_TAIL.match(low, key.end())
+            group = 1
+        if m is None or m.start(group) in seen:
             continue
-        start, end = m.span(1)
+        start, end = m.span(group)
+        if group == 4 or m.re is _IS_TAIL:  # unquoted: closing punctuation is not the value
+            while end > start and low[end - 1] in _TRAILING:
+                end -= 1
         seen.add(start)
         covered = end
         value = text[start:end]
-        if _is_placeholder(value) or text[end : end + 1] in ("(", "["):
+        if _is_placeholder(value) or _CALL.match(value) or value.endswith(("(", "[")):
             continue  # a placeholder, or code: `password = hashlib.sha256(pw)`
         entropy = shannon_entropy(value)
         if _PASSWORD_KEY.search(name):
             # passwords are short and human: any non-trivial value is a credential
-            if len(value) >= 8 and entropy >= 2.5:
+            mixed = any(c.isdigit() for c in value) or not value.isalpha()
+            if m.re is _IS_TAIL and not (mixed and any(c.isalpha() for c in value)):
+                continue  # "the password is required"
+            if len(value) >= 6 and entropy >= 2.3 and (mixed or len(value) >= 10):
                 yield SecretMatch("password_assignment", start, end, 0.8)
             continue
-        if len(value) < 16:
+        if len(value) < 16 or " " in value:
             continue
         hexlike = _HEX.fullmatch(value) is not None
         threshold = 3.0 if hexlike else 3.7
@@ -293,7 +316,10 @@ _DB_SCHEMES = frozenset(
     }
 )  # fmt: skip
 _WEB_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "ssh", "sftp", "git"})
-_USERINFO = re.compile(r"[^\s:/@]{0,128}:([^\s@/]{1,256})@[^\s/]")
+# the authority of a URL up to its path; a password may hold '@', ':' or '/': the host is
+# what follows the last '@' of the whitespace-delimited token that still reads as a host
+_TOKEN = re.compile(r"[^\s\"'<>`]{1,2048}")
+_HOST_AFTER = re.compile(r"[A-Za-z0-9.-]{1,253}(?::\d{1,5})?(?=[/?#,\s\"'<>`]|$)")
 
 
 def _url_credentials(text: str) -> Iterable[SecretMatch]:
@@ -301,7 +327,8 @@ def _url_credentials(text: str) -> Iterable[SecretMatch]:
     at = text.find("://")
     while at != -1:
         scheme = _SCHEME.search(text[max(0, at - 16) : at].lower())
-        if scheme is not None:
+        token = _TOKEN.match(text, at + 3) if scheme is not None else None
+        if scheme is not None and token is not None:
             name = scheme.group(1).removeprefix("jdbc")
             kind = (
                 "connection_string"
@@ -310,13 +337,33 @@ def _url_credentials(text: str) -> Iterable[SecretMatch]:
                 if name in _WEB_SCHEMES
                 else None
             )
-            m = _USERINFO.match(text, at + 3) if kind else None
-            if kind and m is not None and not _is_placeholder(m.group(1)):
-                yield SecretMatch(kind, m.start(1), m.end(1), 0.95 if kind[0] == "c" else 0.85)
+            value = token.group()
+            cut = value.rfind("@")
+            while cut > 0 and not _HOST_AFTER.match(value, cut + 1):
+                cut = value.rfind("@", 0, cut)
+            colon = value.find(":", 0, cut) if cut > 0 else -1
+            if kind and colon != -1 and cut - colon > 1:
+                start, end = token.start() + colon + 1, token.start() + cut
+                if not _is_placeholder(text[start:end]):
+                    yield SecretMatch(kind, start, end, 0.95 if kind[0] == "c" else 0.85)
         at = text.find("://", at + 3)
 
 
-_MAX_PEM = 16 * 1024
+# the END line of a key block, however it is spelled; without one the block runs to the end
+_PEM_END = re.compile(
+    r"(?i)-{2,}[ \t]{0,3}E[ \t]?N[ \t]?D\b[^\n]{0,80}|\bEND[ \t]{1,3}[^\n]{0,40}KEY[^\n]{0,20}"
+)
+# a token runs on over these characters: a match cut short by a length bound is extended
+_TOKEN_TAIL = re.compile(r"[A-Za-z0-9_+/=-]*")
+_JWT_TAIL = re.compile(r"[A-Za-z0-9_+/=.-]*")
+_NO_EXTEND = frozenset({"private_key", "aws_secret_access_key", "azure_storage_key"})
+
+
+def _pem_end(text: str, start: int) -> int:
+    """Where the key block that begins before ``start`` ends: after its END line, or at the
+    end of the text when there is none (truncated or streamed output)."""
+    close = _PEM_END.search(text, start)
+    return close.end() if close is not None else len(text)
 
 
 def find_secrets(text: str) -> list[SecretMatch]:
@@ -329,16 +376,18 @@ def find_secrets(text: str) -> list[SecretMatch]:
             value = m.group(rule.group)
             if rule.group and _is_placeholder(value):
                 continue
-            if "EXAMPLE" in value.upper():
+            if "EXAMPLE" in value.upper() and rule.kind != "private_key":
                 continue  # vendors' documented samples (AKIAIOSFODNN7EXAMPLE) are not leaks
             if rule.min_entropy and shannon_entropy(value) < rule.min_entropy:
                 continue
             end = m.end(rule.group)
-            if rule.kind == "private_key":  # the block runs to its END line, if near
-                close = text.find("-----END ", end, end + _MAX_PEM)
-                if close != -1:
-                    tail = text.find("-----", close + 9, close + 64)
-                    end = tail + 5 if tail != -1 else close
+            if rule.kind == "private_key":
+                if not (text[m.start()] == "-" or text[end - 1 : end] == "-"):
+                    continue  # "begin with the private key" in prose: a header has dashes
+                end = _pem_end(text, end)
+            elif rule.kind not in _NO_EXTEND:
+                tail = _JWT_TAIL if rule.kind == "jwt" else _TOKEN_TAIL
+                end += len(tail.match(text, end).group())  # type: ignore[union-attr]
             found.append(SecretMatch(rule.kind, m.start(rule.group), end, rule.score))
     if "://" in text:
         found.extend(_url_credentials(text))
@@ -374,10 +423,11 @@ class SecretsScanner(Scanner):
     supports_redact: ClassVar[bool] = True
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
-        matches = find_secrets(text)
+        if ctx.direction is Direction.OUTPUT:
+            matches = find_secrets_deep(text)
+        else:
+            matches = find_secrets(text)
         if not matches:
-            if ctx.direction is Direction.OUTPUT:
-                return self._disguised(text, ctx)
             return ScanResult(0.0)
         where = "model output" if ctx.direction is Direction.OUTPUT else "text"
         findings = tuple(
@@ -402,58 +452,153 @@ class SecretsScanner(Scanner):
         out.append(text[pos:])
         return ScanResult(max(m.score for m in matches), findings, "".join(out))
 
-    def _disguised(self, text: str, ctx: ScanContext) -> ScanResult:
-        """A model talked into leaking a key writes it in fullwidth letters or spells it out
-        (``A K I A …``); look again with both undone. Both map back to spans of ``text``,
-        so redaction still works."""
-        spans = _disguised_spans(text)
-        if not spans:
-            return ScanResult(0.0)
-        findings = tuple(
-            Finding(
-                rule_id=f"guard.secrets.{kind}",
-                title=f"{_TITLES[kind]} in model output, disguised",
-                severity=Severity.CRITICAL,
-                asset=ctx.route or "",
-                location=Location(offset=start, pointer=ctx.direction.value),
-                evidence="spelled out or in fullwidth characters",
-                frameworks=FRAMEWORKS,
-                remediation="Block the response and rotate the credential.",
-            )
-            for kind, start, _ in spans
-        )
-        out: list[str] = []
-        pos = 0
-        for kind, start, end in spans:
-            out.append(text[pos:start])
-            out.append(f"<SECRET:{kind}>")
-            pos = end
-        out.append(text[pos:])
-        return ScanResult(0.95, findings, "".join(out))
 
+# --- output: secrets disguised by formatting, look-alikes and encodings ----------------------
+#
+# ``find_secrets_deep`` runs the rules on the original, on its shadow (NFKC, look-alikes,
+# invisible characters dropped), on the run-together letters and digits of the shadow (a key
+# spelled out, wrapped over lines, split over table cells or JSON items), on the reversed and
+# ROT13 shadow, and on the decodings of encoded runs; every hit maps back to a span of the
+# original, and overlapping spans are merged so redaction removes the whole value.
 
-_GENERIC_KINDS = frozenset(
+# (kind, prefix, body) on the joined letters-and-digits view; separators are gone there
+_JOINED_RULES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(prefix), re.compile(body))
+    for kind, prefix, body in (
+        (
+            "aws_access_key_id",
+            r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)",
+            r"[A-Z0-9]{16}",
+        ),
+        ("github_token", r"gh[pousr]", r"[A-Za-z0-9]{36,4096}"),
+        ("github_token", r"githubpat", r"[A-Za-z0-9]{50,4096}"),
+        ("gitlab_token", r"gl(?:pat|dt|rt|ptt|ft|cbt|oas|imt)", r"[A-Za-z0-9]{20,4096}"),
+        ("slack_token", r"xox[abposr]", r"[A-Za-z0-9]{20,4096}"),
+        ("stripe_key", r"(?:sk|rk)(?:live|test)", r"[A-Za-z0-9]{16,4096}"),
+        ("google_api_key", r"AIza", r"[0-9A-Za-z]{30,4096}"),
+        ("anthropic_key", r"skant(?:api|admin|sid)\d\d", r"[A-Za-z0-9]{30,4096}"),
+        ("openai_key", r"sk(?:proj|svcacct|admin)?", r"[A-Za-z0-9]{20,4096}"),
+        ("sendgrid_key", r"SG", r"[A-Za-z0-9]{60,4096}"),
+        ("npm_token", r"npm", r"[A-Za-z0-9]{36,4096}"),
+        ("pypi_token", r"pypiAgE", r"[A-Za-z0-9]{50,4096}"),
+        ("vault_token", r"hv[sb]", r"[A-Za-z0-9]{24,4096}"),
+        ("databricks_token", r"dapi", r"[0-9a-f]{32,4096}"),
+        ("digitalocean_token", r"do[por]v1", r"[0-9a-f]{64,4096}"),
+        ("shopify_token", r"shp(?:at|ss|ca|pa)", r"[0-9a-fA-F]{32,4096}"),
+        ("huggingface_token", r"hf", r"[A-Za-z]{34,4096}"),
+        ("jwt", r"eyJ", r"[A-Za-z0-9]{16,8192}"),
+        ("twilio_key", r"SK", r"[0-9a-f]{32,4096}"),
+    )
+)
+_JOINED_ANCHORS = re.compile(
+    r"AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA|gh[pousr]|githubpat|gl[pdrfcoi]|xox|"
+    r"[sr]k|AIza|SG|npm|pypi|hv[sb]|dapi|do[por]v1|shp|hf|eyJ|SK"
+)
+_GENERIC = frozenset(
     {"password_assignment", "high_entropy_assignment", "bearer_token", "basic_auth_url"}
 )
-# 12+ single characters, each followed by one separator: "s k - p r o j - …"
-_SPELLED = re.compile(r"(?<!\S)(?:\S[ .,_|]){11,}\S(?!\S)")
-# fullwidth ASCII (U+FF01-FF5E) to ASCII, one character for one: offsets stay valid
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_ROT13 = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",
+)
+# DER of a private key: SEQUENCE, then INTEGER version 0 or 1 (a certificate or a public key
+# starts SEQUENCE, SEQUENCE); OpenSSH's own format names itself
+_DER_KEY = re.compile(rb"\x30(?:\x82..|\x81.|[\x00-\x7f])\x02\x01[\x00\x01]", re.DOTALL)
 
 
-def _disguised_spans(text: str) -> list[tuple[str, int, int]]:
-    """(kind, start, end) of prefixed keys in ``text`` once fullwidth letters are folded
-    and spelled-out runs joined; generic key=value rules are left out (too loose here)."""
-    folded = text.translate(_FULLWIDTH) if not text.isascii() else text
-    found: list[tuple[str, int, int]] = []
-    if folded != text:
+def _wordlike(fragment: str) -> bool:
+    """A fragment that reads as an ordinary word: the end of a run-together key."""
+    return len(fragment) >= 3 and fragment.isalpha() and (fragment.islower() or fragment.istitle())
+
+
+def _joined_secrets(view: str) -> Iterable[tuple[str, int, int]]:
+    """(kind, start, end) in ``view`` (a shadow) of prefixed keys whose characters are
+    separated by anything short: spaces, dashes, dots, invisible characters, line breaks,
+    table pipes, JSON quotes and commas."""
+    from aisec.guard._shadow import joined
+
+    j = joined(view)
+    q = j.text
+    if not _JOINED_ANCHORS.search(q):
+        return
+    n = len(j.starts)
+    for kind, prefix, body in _JOINED_RULES:
+        for m in prefix.finditer(q):
+            first = j.fragment_at(m.start())
+            if j.starts[first] != m.start():
+                continue  # a run-together key starts where a fragment starts
+            last = j.fragment_at(m.end() - 1)
+            frag_end = j.starts[last + 1] if last + 1 < n else len(q)
+            if frag_end > m.end() and _wordlike(j.fragment(last)):
+                continue  # "skip", "hfoo": a word that merely starts like a prefix
+            k = last + 1
+            while k < n and not j.breaks[k] and not _wordlike(j.fragment(k)):
+                if j.starts[k] - m.start() > 8192:
+                    break
+                k += 1
+            limit = j.starts[k] if k < n else len(q)
+            b = body.match(q, m.end(), limit)
+            if b is None:
+                continue
+            value = q[m.end() : b.end()]
+            if len(set(value)) < 6 or "EXAMPLE" in value.upper():
+                continue
+            if kind in ("openai_key", "jwt", "sendgrid_key") and not (
+                any(c.isdigit() for c in value) and shannon_entropy(value) >= 3.5
+            ):
+                continue
+            end_frag = j.fragment_at(b.end() - 1)
+            end = j.starts[end_frag + 1] if end_frag + 1 < n else len(q)
+            yield (kind, *j.shadow_span(m.start(), end))
+
+
+def _der_private_key(data: bytes) -> bool:
+    return data.startswith(b"openssh-key-v1") or _DER_KEY.match(data) is not None
+
+
+def find_secrets_deep(text: str) -> list[SecretMatch]:
+    """:func:`find_secrets` and the disguised forms (see above), as merged spans of ``text``."""
+    from aisec.guard._decode import encoded_spans
+    from aisec.guard._shadow import shadow
+
+    found = list(find_secrets(text))
+    sh = shadow(text)
+    view = sh.text
+    if not sh.identity:
         found += [
-            (m.kind, m.start, m.end) for m in find_secrets(folded) if m.kind not in _GENERIC_KINDS
+            SecretMatch(m.kind, *sh.span(m.start, m.end), m.score) for m in find_secrets(view)
         ]
-    if " " in folded:
-        for run in _SPELLED.finditer(folded):
-            kinds = [m.kind for m in find_secrets(run.group()[::2]) if m.kind not in _GENERIC_KINDS]
-            if kinds:
-                found.append((kinds[0], run.start(), run.end()))
-    found.sort(key=lambda f: f[1])
-    return [f for i, f in enumerate(found) if i == 0 or f[1] >= found[i - 1][2]]
+    for kind, start, end in _joined_secrets(view):
+        found.append(SecretMatch(kind, *sh.span(start, end), 0.95))
+    n = len(view)
+    for m in find_secrets(view[::-1]):
+        if m.kind not in _GENERIC:
+            found.append(SecretMatch(m.kind, *sh.span(n - m.end, n - m.start), m.score))
+    rot = view.translate(_ROT13)
+    if rot != view:
+        for m in find_secrets(rot):
+            if m.kind not in _GENERIC:
+                found.append(SecretMatch(m.kind, *sh.span(m.start, m.end), m.score))
+    for enc in encoded_spans(view):
+        decoded = enc.text
+        kind = "private_key" if _der_private_key(enc.data) else ""
+        if not kind:
+            inner = [m for m in find_secrets(decoded) if m.kind not in _GENERIC or "=" in decoded]
+            inner += [SecretMatch(k, s, e, 0.9) for k, s, e in _joined_secrets(decoded)]
+            kind = inner[0].kind if inner else ""
+        if kind:
+            found.append(SecretMatch(kind, *sh.span(enc.start, enc.end), 0.95))
+    return merge_spans(found)
+
+
+def merge_spans(found: list[SecretMatch]) -> list[SecretMatch]:
+    """Overlapping or touching matches merged into one (the highest score names it)."""
+    out: list[SecretMatch] = []
+    for m in sorted(found, key=lambda x: (x.start, -x.end)):
+        if out and m.start < out[-1].end:
+            last = out[-1]
+            best = last if last.score >= m.score else m
+            out[-1] = SecretMatch(best.kind, last.start, max(last.end, m.end), best.score)
+        else:
+            out.append(m)
+    return out
