@@ -178,15 +178,16 @@ def ssn_valid(area: str, group: str, serial: str) -> bool:
 
 # --- candidate patterns -----------------------------------------------------------------
 
-_LOCAL = re.compile(r"[A-Za-z0-9._%+-]{1,64}\Z")
-_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])")
+_LOCAL = re.compile(r"[\w.%+-]{1,64}\Z")
+# letters of any script: an address with one non-ASCII letter is still an address
+_DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])")
 _SPELLED_AT = re.compile(r"[\[(\{]\s?(?:at|AT|At)\s?[\])\}]")
 _EMAIL_SPELLED = re.compile(
     r"(?i)(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}\s?[\[(\{]\s?at\s?[\])\}]\s?"
     r"(?:[a-z0-9-]{1,63}\s?(?:[\[(\{]\s?dot\s?[\])\}]|\.)\s?)+"
     r"(?:com|org|net|edu|gov|mil|int|io|ai|dev|app|info|biz|name|mail|[a-z]{2})(?![\w-])"
 )
-_CARD = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)")
+_CARD = re.compile(r"(?<![\w.-])\d(?:[ .-]?\d){12,18}(?![\w-]|\.\d)")
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?"
     r"(?![A-Za-z0-9])"
@@ -257,7 +258,7 @@ def _card_ok(raw: str) -> bool:
     seps = {ch for ch in raw if not ch.isdigit()}
     if len(seps) > 1:
         return False
-    digits = raw.replace(" ", "").replace("-", "")
+    digits = raw.replace(" ", "").replace("-", "").replace(".", "")
     if not 13 <= len(digits) <= 19 or len(set(digits)) < 2:
         return False
     return _CARD_PREFIXES.match(digits) is not None and luhn_valid(digits)
@@ -379,14 +380,20 @@ def _emails(text: str) -> Iterable[PiiMatch]:
     at = text.find("@")
     while at != -1:
         nxt = at + 1
-        local = _LOCAL.search(text, max(0, at - 64), at)
-        domain = _DOMAIN.match(text, at + 1) if local else None
+        left = at
+        while left > 0 and at - left < 2 and text[left - 1] in " \t":
+            left -= 1  # "jane @ corp.com"
+        right = at + 1
+        while right < len(text) and right - at <= 2 and text[right] in " \t":
+            right += 1
+        local = _LOCAL.search(text, max(0, left - 64), left)
+        domain = _DOMAIN.match(text, right) if local else None
         if local and domain:
             start = local.start()
             while start < at and not text[start].isalnum():
                 start += 1  # the first character must be a letter or digit
             glued = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.%+-")
-            if start < at and not glued:
+            if start < left and not glued:
                 yield PiiMatch("EMAIL", start, domain.end(), 0.95)
                 nxt = domain.end()
         at = text.find("@", nxt)
@@ -512,6 +519,111 @@ def find_pii(
         key=lambda m: (_PRIORITY[m.kind], -(m.end - m.start), m.start),
     )
     return non_overlapping(found)
+
+
+# --- output: PII disguised by formatting, look-alikes and encodings -------------------------
+
+# kinds whose validators are strong enough to trust inside decoded or run-together text
+_STRONG = frozenset({"EMAIL", "CREDIT_CARD", "IBAN", "US_SSN"})
+_CARD_SHAPES = ((4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), (4, 4, 4, 1), (4, 4, 4, 3))
+_SSN_LOOSE = re.compile(r"(?<![\w.-])(\d{3})([-./])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
+_IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}")
+
+
+def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, int, float]]:
+    """Cards, SSNs and IBANs whose groups are split by anything short (``·``, ``|``, line
+    breaks, JSON quotes), or spelled one digit at a time, on the run-together view."""
+    from aisec.guard._shadow import joined
+
+    j = joined(view)
+    q = j.text.upper()
+    n = len(j.starts)
+    frags = [j.fragment(k) for k in range(n)]
+    for k in range(n):
+        frag = frags[k]
+        if frag.isdigit() and ("CREDIT_CARD" in kinds or "US_SSN" in kinds):
+            lengths: list[int] = []
+            total = 0
+            e = k
+            while e < n and frags[e].isdigit() and total < 19 and (e == k or not j.breaks[e]):
+                lengths.append(len(frags[e]))
+                total += len(frags[e])
+                e += 1
+                shape = tuple(lengths)
+                digits = q[j.starts[k] : j.starts[k] + total]
+                single = len(lengths) >= 13 and all(x == 1 for x in lengths)
+                # written backwards to slip past the check: the reversed digits are the card
+                reverse = shape in ((4, 4, 4, 4), (16,)) or (single and total == 16)
+                if "CREDIT_CARD" in kinds and (
+                    ((shape in _CARD_SHAPES or single) and _card_ok(digits))
+                    or (reverse and digits[0] != "0" and _card_ok(digits[::-1]))
+                ):
+                    yield ("CREDIT_CARD", *j.shadow_span(j.starts[k], j.starts[k] + total), 0.9)
+                    break
+                if (
+                    "US_SSN" in kinds
+                    and shape == (3, 2, 4)
+                    and ssn_valid(digits[:3], digits[3:5], digits[5:])
+                ):
+                    yield ("US_SSN", *j.shadow_span(j.starts[k], j.starts[k] + total), 0.85)
+                    break
+        if "IBAN" in kinds and _IBAN_HEAD.match(q, j.starts[k]):
+            length = _IBAN_LENGTHS.get(q[j.starts[k] : j.starts[k] + 2])
+            end = j.starts[k] + length if length else 0
+            cut = j.fragment_at(end - 1) if end else -1
+            ends_clean = end == len(q) or (cut + 1 < n and j.starts[cut + 1] == end)
+            if length and end <= len(q) and ends_clean and iban_valid(q[j.starts[k] : end]):
+                if not any(j.breaks[x] for x in range(k + 1, cut + 1)):
+                    yield ("IBAN", *j.shadow_span(j.starts[k], end), 0.95)
+
+
+def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatch]:
+    """:func:`find_pii` on ``text`` and on its disguised forms: the shadow (look-alikes,
+    invisible characters, odd dashes and spaces), the run-together view, the reversed
+    shadow and the decodings of encoded runs; spans of ``text``, merged."""
+    from aisec.guard._decode import encoded_spans
+    from aisec.guard._shadow import shadow
+
+    wanted = _ALL if kinds is None else frozenset(kinds)
+    found = list(find_pii(text, wanted))
+    sh = shadow(text)
+    view = sh.text
+    if not sh.identity:
+        found += [
+            PiiMatch(m.kind, *sh.span(m.start, m.end), m.score) for m in find_pii(view, wanted)
+        ]
+    if "US_SSN" in wanted and ("." in view or "/" in view):
+        for m in _SSN_LOOSE.finditer(view):
+            if ssn_valid(m.group(1), m.group(3), m.group(4)):
+                found.append(PiiMatch("US_SSN", *sh.span(*m.span()), 0.8))
+    for kind, start, end, score in _joined_pii(view, wanted & _STRONG):
+        found.append(PiiMatch(kind, *sh.span(start, end), score))
+    strong = wanted & _STRONG
+    if strong and "@" in view:
+        n = len(view)
+        for m in find_pii(view[::-1], strong & {"EMAIL"}):
+            found.append(PiiMatch(m.kind, *sh.span(n - m.end, n - m.start), m.score))
+    if strong:
+        for enc in encoded_spans(view):
+            inner = find_pii(enc.text, strong)
+            if inner:
+                found.append(PiiMatch(inner[0].kind, *sh.span(enc.start, enc.end), 0.9))
+    return _merge(found)
+
+
+def _merge(found: list[PiiMatch]) -> list[PiiMatch]:
+    """Overlapping matches merged into one span (the higher-priority kind names it)."""
+    out: list[PiiMatch] = []
+    for m in sorted(found, key=lambda x: (x.start, -x.end)):
+        if out and m.start < out[-1].end:
+            last = out[-1]
+            best = last if _PRIORITY[last.kind] <= _PRIORITY[m.kind] else m
+            out[-1] = PiiMatch(
+                best.kind, last.start, max(last.end, m.end), max(last.score, m.score)
+            )
+        else:
+            out.append(m)
+    return out
 
 
 # --- redaction and the per-request vault ---------------------------------------------------
@@ -658,7 +770,10 @@ class PiiScanner(Scanner):
         self.reversible = bool(options.get("reversible", False))
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
-        matches = find_pii(text, self.kinds)
+        if ctx.direction is Direction.OUTPUT:
+            matches = find_pii_deep(text, self.kinds)
+        else:
+            matches = find_pii(text, self.kinds)
         if not matches:
             return ScanResult(0.0)
         where = "in model output" if ctx.direction is Direction.OUTPUT else "in text"
