@@ -69,34 +69,70 @@ def insert_canary(system_prompt: str, ctx: ScanContext) -> str:
     return f"<!-- {canary} -->\n{system_prompt}"
 
 
+_MIN_CHUNK = 3
+_MAX_GAP = 240
+
+
+def _in_chunks(view: str, needle: str) -> bool:
+    """``needle`` in ``view`` as chunks of at least three characters, in order, each
+    starting at most 240 characters after the previous one ended (cut anywhere)."""
+    start = view.find(needle[:_MIN_CHUNK])
+    while start != -1:
+        pos, done = start, 0
+        while done < len(needle):
+            if done:
+                nxt = view.find(needle[done : done + _MIN_CHUNK], pos, pos + _MAX_GAP)
+                if nxt == -1 or len(needle) - done < _MIN_CHUNK:
+                    break
+                pos = nxt
+            run = 0
+            while done + run < len(needle) and pos + run < len(view):
+                if view[pos + run] != needle[done + run]:
+                    break
+                run += 1
+            done += run
+            pos += run
+        if done >= len(needle):
+            return True
+        start = view.find(needle[:_MIN_CHUNK], start + 1)
+    return False
+
+
+def _token_in(view: str, token: str) -> bool:
+    """``token`` (lower-case hex) in a run-together lower-case view: whole, reversed,
+    ROT13 (a-f become n-s), or cut in chunks."""
+    for needle in (token, token[::-1], token.translate(_ROT13)):
+        if needle in view or _in_chunks(view, needle):
+            return True
+    return False
+
+
+def _tags(text: str) -> str:
+    """ASCII hidden in Unicode tag characters."""
+    return "".join(chr(ord(c) - 0xE0000) for c in text if 0xE0020 <= ord(c) <= 0xE007E)
+
+
 def _canary_in(text: str, canary: str) -> bool:
+    """True when ``canary`` is in ``text`` through the same normalisation and decoding as
+    secrets: look-alikes, invisible or separator characters between its characters, halves
+    apart, reversed, ROT13, base64/base32/hex/percent-encoded (wrapped or split)."""
+    from aisec.guard._decode import encoded_spans
+    from aisec.guard._shadow import joined, shadow
+
     if canary in text:
         return True
-    squashed = text.lower().translate(_SQUASH)
-    token = canary.split("-", 1)[1]
-    if token in squashed or token[::-1] in squashed:
+    token = canary.split("-", 1)[1].lower()
+    view = shadow(text).text
+    if _token_in(joined(view).text.lower(), token):
         return True
-    if token.translate(_ROT13) in squashed:  # hex letters a-f become n-s
-        return True
-    # the model may be talked into encoding the prompt: look inside base64/hex blobs
-    needle = token.encode()
-    for blob in _BLOB.findall(text):
-        padded = blob.rstrip("=") + "=" * (-len(blob.rstrip("=")) % 4)
-        candidates = [padded]
-        if len(blob) % 2 == 0 and _HEXRUN.match(blob):
-            candidates.append("hex:" + blob)
-        for cand in candidates:
-            try:
-                if cand.startswith("hex:"):
-                    raw = binascii.unhexlify(cand[4:])
-                elif "-" in cand or "_" in cand:
-                    raw = base64.urlsafe_b64decode(cand)
-                else:
-                    raw = base64.b64decode(cand)
-            except (binascii.Error, ValueError):
-                continue
-            if needle in raw:
-                return True
+    if not text.isascii():
+        hidden = _tags(text)
+        if hidden and _token_in(joined(hidden).text.lower(), token):
+            return True
+    for enc in encoded_spans(view):
+        decoded = joined(shadow(enc.text).text).text.lower()
+        if _token_in(decoded, token):
+            return True
     return False
 
 
@@ -130,7 +166,9 @@ class SystemPromptLeakScanner(Scanner):
             )
         prompt = ctx.state.get(_PROMPT_KEY)
         if isinstance(prompt, frozenset) and prompt:
-            seen = len(prompt & _shingles(text))
+            from aisec.guard._shadow import shadow
+
+            seen = len(prompt & (_shingles(text) | _shingles(shadow(text).text)))
             if seen >= self.min_shingles or (seen and seen / len(prompt) >= self.min_overlap):
                 score = max(score, min(1.0, 0.6 + seen / len(prompt)))
                 findings.append(
