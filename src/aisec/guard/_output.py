@@ -5,11 +5,10 @@ exfiltration, and refusal detection. PII and secret leaks in output are the ``pi
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import secrets
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -196,33 +195,163 @@ def _leak_finding(rule_id: str, what: str, ctx: ScanContext) -> Finding:
 
 # --- exfiltration through links and images ------------------------------------------------
 
-# destinations may hold '>' (a redacted "<EMAIL_1>" riding in a query): cut only at ')' / space
-_MD_IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\(\s*([^)\s]{1,4096})")
-_MD_LINK = re.compile(r"(?<!!)\[[^\]\n]{0,500}\]\(\s*([^)\s]{1,4096})")
-_MD_REF = re.compile(r"(?m)^\s{0,3}\[[^\]\n]{1,200}\]:\s*<?(\S{1,4096}?)>?(?:\s|$)")
-_HTML_SRC = re.compile(
-    r"(?i)<(img|image|iframe|script|link|source|video|audio|embed|object|a)\b[^>]{0,400}?"
-    r"\b(?:src|href|data|poster|srcset)\s*=\s*"
-    r"(\"[^\"]{1,4096}\"|'[^']{1,4096}'|[^\"'\s>]{1,4096})"
-)
 # GitHub-flavoured markdown also turns a bare "www.host/..." into a link
 _BARE = re.compile(r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"')\]]{1,4096}")
 _URL_PII = ("PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "EMAIL")
 _REDACTED = re.compile(r"<(?:[A-Z]+(?:_[A-Z]+)*_\d{1,6}|SECRET:[a-z_]+)>")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}\Z")
 _HEXRUN = re.compile(r"[0-9a-fA-F]{24,}\Z")
+_MARKUP = ("](", "]:", "<", "![", "url(", "URL(")
 
 
 @dataclass(frozen=True, slots=True)
 class ExfilLink:
-    """A URL in the output to a host off the allowlist; ``carries_data`` when its path or
-    query looks like encoded data rather than an ordinary address."""
+    """A URL in the output to a host off the allowlist. ``kind`` is ``image`` for anything
+    that loads without a click (markdown or HTML images, frames, media, stylesheets, CSS
+    ``url()``, meta refresh) and ``link`` for what needs a click; ``carries_data`` when its
+    path or query looks like encoded data rather than an ordinary address."""
 
     url: str
     host: str
-    kind: str  # image | link | html | bare
+    kind: str  # image | link | bare
     carries_data: bool
     start: int
+
+
+# attributes that make a browser fetch a URL as the page renders, on any element
+_AUTOLOAD_ATTRS = frozenset(
+    {
+        "src", "srcset", "lowsrc", "dynsrc", "poster", "background", "data", "codebase",
+        "archive", "imagesrcset", "xlink:href", "manifest", "profile", "itemtype",
+    }
+)  # fmt: skip
+_CLICK_TAGS = frozenset({"a", "area"})
+_CLICK_ATTRS = frozenset({"ping", "action", "formaction", "cite", "longdesc"})
+_CSS_URL = re.compile(r"(?i)url\(\s*(?:\"([^\"]{0,4096})\"|'([^']{0,4096})'|([^)\s]{0,4096}))")
+_CSS_IMPORT = re.compile(r"(?i)@import\s+(?:\"([^\"]{1,4096})\"|'([^']{1,4096})')")
+_CSS_STRING = re.compile(r"(?i)image-set\(([^)]{0,4096})\)")
+_REFRESH_URL = re.compile(r"(?i)url\s*=\s*['\"]?([^'\"\s>]{1,4096})")
+_QUOTED = re.compile(r"\"([^\"]{1,4096})\"|'([^']{1,4096})'")
+
+
+def _css_urls(css: str) -> list[str]:
+    if "url" not in css.lower() and "@import" not in css.lower() and "image-set" not in css:
+        return []
+    out = [next(g for g in m.groups() if g is not None) for m in _CSS_URL.finditer(css)]
+    out += [m.group(1) or m.group(2) for m in _CSS_IMPORT.finditer(css)]
+    for m in _CSS_STRING.finditer(css):
+        out += [q.group(1) or q.group(2) for q in _QUOTED.finditer(m.group(1))]
+    return out
+
+
+class _HtmlUrls(HTMLParser):
+    """Every URL an HTML fragment names, as (kind, url): ``image`` when it loads on render."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in_style = tag == "style"
+        values = {k.lower(): v or "" for k, v in attrs}
+        for name, value in values.items():
+            if name == "style":
+                self.found += [("image", u) for u in _css_urls(value)]
+            elif name == "srcdoc":
+                inner = _HtmlUrls()
+                _feed(inner, value)
+                self.found += [("image", u) for _, u in inner.found]
+            elif name in ("srcset", "imagesrcset"):
+                for part in value.split(","):
+                    url = part.strip().split(" ", 1)[0]
+                    if url:
+                        self.found.append(("image", url))
+            elif name in _AUTOLOAD_ATTRS or (name == "href" and tag not in _CLICK_TAGS):
+                self.found.append(("image", value))
+            elif name == "href" or name in _CLICK_ATTRS:
+                self.found.append(("link", value))
+        if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+            m = _REFRESH_URL.search(values.get("content", ""))
+            if m:
+                self.found.append(("image", m.group(1)))  # navigates without a click
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self._in_style = False
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.found += [("image", u) for u in _css_urls(data)]
+
+
+def _feed(parser: _HtmlUrls, html: str) -> None:
+    try:
+        parser.feed(html)
+        parser.close()
+    except (AssertionError, ValueError):  # html.parser's own complaints on broken markup
+        parser.found.append(("image", "https://unparsable.invalid/"))
+
+
+_MD: Any = None
+
+
+def _markdown() -> Any:
+    global _MD
+    if _MD is None:
+        from markdown_it import MarkdownIt
+
+        _MD = MarkdownIt("commonmark")
+    return _MD
+
+
+def _urls(text: str) -> list[tuple[str, str]]:
+    """(kind, url) of every URL the text would show or load once rendered as CommonMark
+    with its raw HTML (the renderer a chat client uses), in document order."""
+    found: list[tuple[str, str]] = []
+    html = _HtmlUrls()
+    for token in _markdown().parse(text):
+        if token.type == "html_block":
+            _feed(html, token.content)
+        for child in token.children or ():
+            if child.type == "image":
+                found.append(("image", str(child.attrs.get("src", ""))))
+            elif child.type == "link_open":
+                found.append(("link", str(child.attrs.get("href", ""))))
+            elif child.type == "html_inline":
+                _feed(html, child.content)
+    found += html.found
+    # CSS outside a style element still loads when a client renders raw HTML loosely
+    found += [("image", u) for u in _css_urls(text) if ("image", u) not in found]
+    return found
+
+
+_SPECIAL = ("http", "https", "ftp", "ws", "wss")
+_BAD_SCHEMES = ("javascript", "vbscript")
+
+
+def _absolute(url: str) -> str:
+    """The URL a browser would fetch for ``url`` (no base): backslashes read as slashes,
+    ``http:/host`` and ``http:host`` as ``http://host``, ``//host`` as https."""
+    url = url.strip().replace("\\", "/").replace("%5C", "/").replace("%5c", "/")
+    url = "".join(c for c in url if (c.isprintable() and not c.isspace()) or c == " ")
+    low = url.lower()
+    if low.startswith("//"):
+        return "https:" + url
+    if low.startswith("www."):
+        return "https://" + url
+    scheme, sep, rest = url.partition(":")
+    if sep and scheme.lower() in _SPECIAL and not rest.startswith("//"):
+        return f"{scheme}://{rest.lstrip('/')}"
+    return url
+
+
+def _scheme(url: str) -> str:
+    scheme, sep, _ = url.partition(":")
+    return scheme.lower() if sep and scheme.isalpha() else ""
 
 
 def _looks_like_data(value: str) -> bool:
@@ -250,7 +379,10 @@ def _looks_like_data(value: str) -> bool:
 def _carries_data(url: str) -> bool:
     if _REDACTED.search(unquote(url)):
         return True  # a placeholder of redacted PII or a secret is being sent out
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return True  # a URL Python cannot split is no ordinary address
     if any(_looks_like_data(v) or _looks_like_data(k) for k, v in parse_qsl(parts.query, True)):
         return True
     if parts.fragment and _looks_like_data(parts.fragment):
@@ -279,9 +411,10 @@ def _host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
 
 def _host_of(url: str) -> str:
     try:
-        return (urlsplit(url).hostname or "").rstrip(".").lower()
+        host = urlsplit(url).hostname or ""
     except ValueError:
         return ""
+    return unquote(host).rstrip(".").lower()
 
 
 def _redirect_target(url: str, allowed: tuple[str, ...]) -> str | None:
@@ -302,58 +435,51 @@ def _redirect_target(url: str, allowed: tuple[str, ...]) -> str | None:
 
 
 def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[ExfilLink]:
-    """URLs in ``text`` (markdown images/links, reference links, HTML src/href, bare links)
-    whose host is not ``allowed_hosts`` or a subdomain of one."""
-    if "//" not in text and "www." not in text.lower():
+    """URLs in ``text`` (markdown images and links, reference definitions, raw HTML and CSS,
+    bare links) whose host is not ``allowed_hosts`` or a subdomain of one; ``kind`` says
+    whether it loads without a click. ``javascript:`` URLs count as off the list."""
+    if not any(m in text for m in _MARKUP) and "//" not in text and "www." not in text.lower():
         return []
-    found: dict[int, ExfilLink] = {}
-    spans: list[tuple[int, int]] = []
-    sources: list[tuple[str, re.Pattern[str], int]] = [
-        ("image", _MD_IMAGE, 1),
-        ("link", _MD_LINK, 1),
-        ("link", _MD_REF, 1),
-        ("html", _HTML_SRC, 2),
-        ("bare", _BARE, 0),
-    ]
-    for kind, pattern, group in sources:
-        for m in pattern.finditer(text):
-            start = m.start(group)
-            if kind == "bare" and any(s <= start < e for s, e in spans):
-                continue
-            url = m.group(group).strip("\"'").replace("\\", "/")
-            if url.startswith("<"):  # CommonMark's <destination> form
-                url = url[1:].removesuffix(">")
-            if url.startswith("//"):
-                url = "https:" + url
-            elif url[:4].lower() == "www.":
-                url = "https://" + url
+    found: dict[tuple[str, str], ExfilLink] = {}
+    urls = _urls(text) if any(m in text for m in _MARKUP) else []
+    urls += [("bare", m.group()) for m in _BARE.finditer(text)]
+    for kind, raw in urls:
+        url = _absolute(raw)
+        scheme = _scheme(url)
+        if scheme in _BAD_SCHEMES:
+            host = scheme
+        else:
+            if scheme not in _SPECIAL:
+                continue  # relative, data:, mailto: ...: nothing is fetched from another host
             host = _host_of(url)
             if host and _host_allowed(host, allowed_hosts):
                 # an allowed host may redirect: judge the URL it is told to forward to
                 url = _redirect_target(url, allowed_hosts) or url
                 host = _host_of(url)
-            if not host or _host_allowed(host, allowed_hosts):
-                spans.append((m.start(), m.end()))
-                continue
-            link_kind = kind
-            if kind == "html":
-                link_kind = "link" if m.group(1).lower() == "a" else "image"
-            found.setdefault(start, ExfilLink(url, host, link_kind, _carries_data(url), start))
-            spans.append((m.start(), m.end()))
+                if _host_allowed(host, allowed_hosts):
+                    continue
+            host = host or "(no host)"
+        key = (kind, url)
+        if key in found or any(
+            (k, url) in found for k in ("image", "link")[: 1 + (kind == "bare")]
+        ):
+            continue
+        start = text.find(raw[:40]) if raw else -1
+        found[key] = ExfilLink(url, host, kind, _carries_data(url), max(start, 0))
     return sorted(found.values(), key=lambda x: x.start)
 
 
 class ExfilLinkScanner(Scanner):
-    """Flags links and images in model output that point off the allowlist.
+    """Blocks URLs in model output that load without a click (images, frames, media, CSS,
+    meta refresh) to any host off ``allowed_hosts`` (default: none), whether or not they
+    seem to carry data; links that need a click are flagged when they carry data.
 
-    Images load without a click, so any image to an unlisted host is flagged (0.6) and one
-    carrying data scores 0.95; links and bare URLs are flagged only when they carry data
-    (0.75 / 0.6). Option ``allowed_hosts``: list of hosts (subdomains included).
+    Scores: auto-loading 0.95, link carrying data 0.75, bare URL carrying data 0.6.
+    Option ``allowed_hosts``: list of hosts (subdomains included).
     """
 
     name: ClassVar[str] = "exfil_links"
     default_mode: ClassVar[str] = "block"
-    # images without data (0.6) are reported only when a policy lowers the threshold
     default_threshold: ClassVar[float] = 0.7
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTPUT})
 
@@ -369,17 +495,18 @@ class ExfilLinkScanner(Scanner):
         findings: list[Finding] = []
         for link in find_exfil_links(text, self.allowed_hosts):
             if link.kind == "image":
-                s = 0.95 if link.carries_data else 0.6
-            elif link.carries_data:
+                s = 0.95
+            elif link.carries_data or link.host in _BAD_SCHEMES:
                 s = 0.75 if link.kind == "link" else 0.6
             else:
                 continue
             score = max(score, s)
             data = " carrying data" if link.carries_data else ""
+            what = {"image": "auto-loading URL", "link": "link"}.get(link.kind, "bare URL")
             findings.append(
                 Finding(
                     rule_id=f"guard.output.exfil_{link.kind}",
-                    title=f"{link.kind} to unlisted host{data}",
+                    title=f"{what} to unlisted host{data}",
                     severity=Severity.HIGH if s >= 0.75 else Severity.MEDIUM,
                     asset=ctx.route or "",
                     location=Location(offset=link.start, pointer=ctx.direction.value),
