@@ -325,7 +325,7 @@ def encoded_spans(
 
     for m in _B64_RUN.finditer(text):
         run = m.group()
-        if len(run) < 16 or not _B64_SIGNAL.search(run) and not run.isupper():
+        if len(run) < 16 or (not _B64_SIGNAL.search(run) and not run.isupper()):
             continue
         if candidates >= max_candidates or budget <= 0:
             break
@@ -340,10 +340,26 @@ def encoded_spans(
             candidates += 1
             for encoding, data in _hex_variants(m.group()[:_MAX_RUN]):
                 add(encoding, m.start(), m.end(), data)
+    if "&#" in text:
+        for m in _HTML_ENTITIES.finditer(text):
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            add("html", m.start(), m.end(), html.unescape(m.group()[:_MAX_RUN]).encode())
+    if "\\u" in text or "\\U" in text:
+        for m in _UNICODE_ESCAPES.finditer(text):
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            try:
+                dec = codecs.decode(m.group()[:_MAX_RUN], "unicode_escape")
+            except UnicodeDecodeError:
+                continue
+            add("unicode_escape", m.start(), m.end(), dec.encode("utf-8", "replace"))
     if "%" in text:
         for m in _PCT_RUN.finditer(text):
             run = m.group()
-            if len(_PCT.findall(run)) < 3:
+            if "%" not in run or not _PCT.search(run):
                 continue
             if candidates >= max_candidates or budget <= 0:
                 break

@@ -122,7 +122,8 @@ def _canary_in(text: str, canary: str) -> bool:
         return True
     token = canary.split("-", 1)[1].lower()
     view = shadow(text).text
-    if _token_in(joined(view).text.lower(), token):
+    run = joined(view).text.lower()
+    if _token_in(run, token) or _token_in(run, "cnry" + token):
         return True
     if not text.isascii():
         hidden = _tags(text)

@@ -525,6 +525,7 @@ def find_pii(
 # --- output: PII disguised by formatting, look-alikes and encodings -------------------------
 
 # kinds whose validators are strong enough to trust inside decoded or run-together text
+_ASCII_TEXT = re.compile(rb"[\x20-\x7e\t\r\n]+")
 _STRONG = frozenset({"EMAIL", "CREDIT_CARD", "IBAN", "US_SSN"})
 _CARD_SHAPES = ((4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), (4, 4, 4, 1), (4, 4, 4, 3))
 _SSN_LOOSE = re.compile(r"(?<![\w.-])(\d{3})([-./])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
@@ -553,6 +554,9 @@ def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, in
                 shape = tuple(lengths)
                 digits = q[j.starts[k] : j.starts[k] + total]
                 single = len(lengths) >= 13 and all(x == 1 for x in lengths)
+                if single:  # "4 1 1 1 ..." is spelling; "5, 3, 8, ..." is a list of scores
+                    glues = {view[j.spans[x - 1][1] : j.spans[x][0]] for x in range(k + 1, e)}
+                    single = len(glues) == 1 and "," not in next(iter(glues))
                 # written backwards to slip past the check: the reversed digits are the card
                 reverse = shape in ((4, 4, 4, 4), (16,)) or (single and total == 16)
                 if "CREDIT_CARD" in kinds and (
@@ -573,9 +577,14 @@ def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, in
             end = j.starts[k] + length if length else 0
             cut = j.fragment_at(end - 1) if end else -1
             ends_clean = end == len(q) or (cut + 1 < n and j.starts[cut + 1] == end)
-            if length and end <= len(q) and ends_clean and iban_valid(q[j.starts[k] : end]):
-                if not any(j.breaks[x] for x in range(k + 1, cut + 1)):
-                    yield ("IBAN", *j.shadow_span(j.starts[k], end), 0.95)
+            if (
+                length
+                and end <= len(q)
+                and ends_clean
+                and iban_valid(q[j.starts[k] : end])
+                and not any(j.breaks[x] for x in range(k + 1, cut + 1))
+            ):
+                yield ("IBAN", *j.shadow_span(j.starts[k], end), 0.95)
 
 
 def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatch]:
@@ -594,9 +603,9 @@ def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatc
             PiiMatch(m.kind, *sh.span(m.start, m.end), m.score) for m in find_pii(view, wanted)
         ]
     if "US_SSN" in wanted and ("." in view or "/" in view):
-        for m in _SSN_LOOSE.finditer(view):
-            if ssn_valid(m.group(1), m.group(3), m.group(4)):
-                found.append(PiiMatch("US_SSN", *sh.span(*m.span()), 0.8))
+        for ssn in _SSN_LOOSE.finditer(view):
+            if ssn_valid(ssn.group(1), ssn.group(3), ssn.group(4)):
+                found.append(PiiMatch("US_SSN", *sh.span(*ssn.span()), 0.8))
     for kind, start, end, score in _joined_pii(view, wanted & _STRONG):
         found.append(PiiMatch(kind, *sh.span(start, end), score))
     strong = wanted & _STRONG
@@ -605,10 +614,26 @@ def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatc
         for m in find_pii(view[::-1], strong & {"EMAIL"}):
             found.append(PiiMatch(m.kind, *sh.span(n - m.end, n - m.start), m.score))
     if strong:
+        readable: list[tuple[int, int]] = []
+        decoded_hits: list[PiiMatch] = []
         for enc in encoded_spans(view):
-            inner = find_pii(enc.text, strong)
+            decoded = enc.text
+            inner = find_pii(decoded, strong)
+            span = sh.span(enc.start, enc.end)
             if inner:
-                found.append(PiiMatch(inner[0].kind, *sh.span(enc.start, enc.end), 0.9))
+                decoded_hits.append(PiiMatch(inner[0].kind, *span, 0.9))
+            elif len(enc.data) >= 8 and _ASCII_TEXT.fullmatch(enc.data):
+                readable.append(span)
+        if readable:
+            # digits of hex bytes are not phone or card numbers: leave the encoded run whole
+            # for the scanners after this one (the secrets scanner decodes it again)
+            found = [
+                m
+                for m in found
+                if m.kind not in _DIGIT_KINDS
+                or not any(s <= m.start and m.end <= e for s, e in readable)
+            ]
+        found += decoded_hits
     return _merge(found)
 
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
@@ -318,8 +318,11 @@ _DB_SCHEMES = frozenset(
 _WEB_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "ssh", "sftp", "git"})
 # the authority of a URL up to its path; a password may hold '@', ':' or '/': the host is
 # what follows the last '@' of the whitespace-delimited token that still reads as a host
-_TOKEN = re.compile(r"[^\s\"'<>`]{1,2048}")
-_HOST_AFTER = re.compile(r"[A-Za-z0-9.-]{1,253}(?::\d{1,5})?(?=[/?#,\s\"'<>`]|$)")
+_TOKEN = re.compile(r"(?:[^\s\"'<>`]|<[A-Z]+(?:_[A-Z]+)*_\d{1,6}>){1,2048}")
+# a host, or the placeholder a PII scanner that ran first put in its place (<IP_ADDRESS_1>)
+_HOST_AFTER = re.compile(
+    r"(?:[A-Za-z0-9.-]{1,253}|<[A-Z]+(?:_[A-Z]+)*_\d{1,6}>)(?::\d{1,5})?(?=[/?#,\s\"'<>`]|$)"
+)
 
 
 def _url_credentials(text: str) -> Iterable[SecretMatch]:
@@ -539,6 +542,9 @@ def _joined_secrets(view: str) -> Iterable[tuple[str, int, int]]:
             limit = j.starts[k] if k < n else len(q)
             b = body.match(q, m.end(), limit)
             if b is None:
+                hit = _across_words(j, kind, body, m.start(), m.end(), k)
+                if hit is not None:
+                    yield hit
                 continue
             value = q[m.end() : b.end()]
             if len(set(value)) < 6 or "EXAMPLE" in value.upper():
@@ -547,9 +553,62 @@ def _joined_secrets(view: str) -> Iterable[tuple[str, int, int]]:
                 any(c.isdigit() for c in value) and shannon_entropy(value) >= 3.5
             ):
                 continue
-            end_frag = j.fragment_at(b.end() - 1)
+            end_frag = _continued(j, j.fragment_at(b.end() - 1))
             end = j.starts[end_frag + 1] if end_frag + 1 < n else len(q)
             yield (kind, *j.shadow_span(m.start(), end))
+
+
+def _continued(j: Any, last: int) -> int:
+    """The last fragment of a key whose rest follows a few words later ("... and the second
+    half is ..."): key-like chunks of eight or more characters within eight words."""
+    n = len(j.starts)
+    k = last + 1
+    skipped = 0
+    while k < n and skipped <= 8 and not j.breaks[k]:
+        frag = j.fragment(k)
+        if len(frag) >= 8 and _keylike(frag) and shannon_entropy(frag) >= 3.0:
+            last = k
+            skipped = 0
+        else:
+            skipped += 1
+        k += 1
+    return last
+
+
+def _keylike(fragment: str) -> bool:
+    """A chunk of a random key: long enough, with digits or mixed case."""
+    has_digit = any(c.isdigit() for c in fragment)
+    mixed = not fragment.isupper() and not fragment.islower()
+    return len(fragment) >= 4 and (has_digit or mixed) and not fragment.istitle()
+
+
+def _across_words(
+    j: Any, kind: str, body: re.Pattern[str], start: int, body_start: int, k: int
+) -> tuple[str, int, int] | None:
+    """A key cut in parts with a few words between them ("the first half is ... and the
+    second half is ..."): the key-like chunks after the prefix, skipping up to eight
+    ordinary words, read together."""
+    n = len(j.starts)
+    value = j.text[body_start : j.starts[k] if k < n else len(j.text)]
+    if len(value) < 6:
+        return None
+    last = k - 1
+    skipped = 0
+    while k < n and skipped <= 8 and not j.breaks[k]:
+        frag = j.fragment(k)
+        if _keylike(frag):
+            value += frag
+            last = k
+            skipped = 0
+        else:
+            skipped += 1
+        k += 1
+        if body.fullmatch(value) and len(value) >= 20:
+            break
+    if last < 0 or body.fullmatch(value) is None or shannon_entropy(value) < 3.5:
+        return None
+    end = j.starts[last + 1] if last + 1 < n else len(j.text)
+    return (kind, *j.shadow_span(start, end))
 
 
 def _der_private_key(data: bytes) -> bool:
@@ -571,9 +630,12 @@ def find_secrets_deep(text: str) -> list[SecretMatch]:
     for kind, start, end in _joined_secrets(view):
         found.append(SecretMatch(kind, *sh.span(start, end), 0.95))
     n = len(view)
-    for m in find_secrets(view[::-1]):
+    backwards = view[::-1]
+    for m in find_secrets(backwards):
         if m.kind not in _GENERIC:
             found.append(SecretMatch(m.kind, *sh.span(n - m.end, n - m.start), m.score))
+    for kind, start, end in _joined_secrets(backwards):
+        found.append(SecretMatch(kind, *sh.span(n - end, n - start), 0.95))
     rot = view.translate(_ROT13)
     if rot != view:
         for m in find_secrets(rot):

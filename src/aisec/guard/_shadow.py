@@ -15,7 +15,6 @@ in the shadow and the original span that produced it is removed.
   array items reads as one run there.
 """
 
-# ruff: noqa: RUF001, RUF002  (look-alike characters, on purpose)
 from __future__ import annotations
 
 import re
