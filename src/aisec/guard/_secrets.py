@@ -553,18 +553,24 @@ def _joined_secrets(view: str) -> Iterable[tuple[str, int, int]]:
                 any(c.isdigit() for c in value) and shannon_entropy(value) >= 3.5
             ):
                 continue
-            end_frag = _continued(j, j.fragment_at(b.end() - 1))
+            end_frag = _continued(j, view, j.fragment_at(b.end() - 1))
             end = j.starts[end_frag + 1] if end_frag + 1 < n else len(q)
             yield (kind, *j.shadow_span(m.start(), end))
 
 
-def _continued(j: Any, last: int) -> int:
+_URL_GLUE = re.compile(r"[:/@=?&#<>]")
+
+
+def _continued(j: Any, view: str, last: int) -> int:
     """The last fragment of a key whose rest follows a few words later ("... and the second
-    half is ..."): key-like chunks of eight or more characters within eight words."""
+    half is ..."): key-like chunks of eight or more characters within eight words of prose
+    (a URL, an assignment or markup between them ends the key)."""
     n = len(j.starts)
     k = last + 1
     skipped = 0
     while k < n and skipped <= 8 and not j.breaks[k]:
+        if _URL_GLUE.search(view, j.spans[k - 1][1], j.spans[k][0]):
+            break
         frag = j.fragment(k)
         if len(frag) >= 8 and _keylike(frag) and shannon_entropy(frag) >= 3.0:
             last = k
