@@ -226,7 +226,13 @@ MAX_ENCODED_CANDIDATES = 64
 MAX_ENCODED_BYTES = 262_144
 _MAX_RUN = 16_384
 _GLUE = r"[\s\"',|\[\]`]{1,8}"
-_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}(?:" + _GLUE + r"[A-Za-z0-9+/_-]{2,}={0,2})*")
+# one token, or chunks of eight or more (wrapped lines, JSON items, table cells) and a
+# shorter last one: ordinary words in a sentence are rarely all eight letters or longer
+_B64_RUN = re.compile(
+    r"[A-Za-z0-9+/_-]{8,}={0,2}(?:" + _GLUE + r"[A-Za-z0-9+/_-]{8,}={0,2})*"
+    r"(?:" + _GLUE + r"[A-Za-z0-9+/_-]{2,7}={0,2}(?![A-Za-z0-9+/_-]))?"
+)
+_MIXED = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"))
 _HEX_SEQ = re.compile(r"(?:(?:\\x|0x|%)?[0-9a-fA-F]{2}[\s:,]{0,3}){8,}")
 _PCT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-]){3,}")
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -234,6 +240,9 @@ _SEPS = re.compile(r"[\s\"',|\[\]`]+")
 _B64_SIGNAL = re.compile(r"[0-9+/=]")
 _B32_ONLY = re.compile(r"[A-Z2-7]+=*")
 _HEX_ONLY = re.compile(r"(?:\\x|0x|%)|[\s:,]")
+
+
+_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +258,13 @@ class Encoded:
     @property
     def text(self) -> str:
         return self.data.decode("utf-8", "replace")
+
+    @property
+    def textual(self) -> bool:
+        """Mostly printable ASCII (a few bytes of junk at the edges allowed): worth
+        reading for keys and personal data."""
+        junk = len(self.data.translate(None, _TEXT_BYTES))
+        return junk <= max(3, len(self.data) // 8)
 
 
 def _b64_variants(compact: str) -> list[tuple[str, bytes]]:
@@ -325,13 +341,19 @@ def encoded_spans(
 
     for m in _B64_RUN.finditer(text):
         run = m.group()
-        if len(run) < 16 or (not _B64_SIGNAL.search(run) and not run.isupper()):
+        if len(run) < 16:
+            continue
+        b64 = all(p.search(run) for p in _MIXED)  # base64 of 12+ bytes mixes all three
+        b32 = (run.isupper() or run.islower()) and _B64_SIGNAL.search(run) is not None
+        if not (b64 or b32):
             continue
         if candidates >= max_candidates or budget <= 0:
             break
         candidates += 1
         compact = _SEPS.sub("", run[:_MAX_RUN])
-        for encoding, data in _b64_variants(compact) + _b32_variants(compact):
+        variants = _b64_variants(compact) if b64 else []
+        variants += _b32_variants(compact) if b32 else []
+        for encoding, data in variants:
             add(encoding, m.start(), m.end(), data)
     if "%" in text or "\\x" in text or "0x" in text or any(c.isdigit() for c in text[:4096]):
         for m in _HEX_SEQ.finditer(text):

@@ -203,6 +203,8 @@ _REDACTED = re.compile(r"<(?:[A-Z]+(?:_[A-Z]+)*_\d{1,6}|SECRET:[a-z_]+)>")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}\Z")
 _HEXRUN = re.compile(r"[0-9a-fA-F]{24,}\Z")
 _MARKUP = ("](", "]:", "<", "![", "url(", "URL(")
+_PARSE = ("]:", "<", "![", "&")  # what only a real parser reads right
+_MD_LINK = re.compile(r"\[[^\]\n]{0,500}\]\(\s{0,8}<?([^)\s>]{1,4096})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +315,10 @@ def _urls(text: str) -> list[tuple[str, str]]:
     """(kind, url) of every URL the text would show or load once rendered as CommonMark
     with its raw HTML (the renderer a chat client uses), in document order."""
     found: list[tuple[str, str]] = []
+    if not any(m in text for m in _PARSE):
+        # no image, HTML or reference definition: only inline links (clicks) can be here
+        found = [("link", m.group(1)) for m in _MD_LINK.finditer(text)]
+        return found + [("image", u) for u in _css_urls(text)]
     html = _HtmlUrls()
     for token in _markdown().parse(text):
         if token.type == "html_block":

@@ -532,59 +532,93 @@ _SSN_LOOSE = re.compile(r"(?<![\w.-])(\d{3})([-./])(\d{2})\2(\d{4})(?![\w-]|\.\d
 _IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}")
 
 
-def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, int, float]]:
-    """Cards, SSNs and IBANs whose groups are split by anything short (``·``, ``|``, line
-    breaks, JSON quotes), or spelled one digit at a time, on the run-together view."""
-    from aisec.guard._shadow import joined
+_DIGIT_GROUP = re.compile(r"(?<![A-Za-z0-9])\d{1,6}(?![A-Za-z0-9])")
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[^A-Za-z0-9]{0,3}\d{2}")
+_LONG_DIGITS = re.compile(r"(?<![A-Za-z0-9])\d{13,19}(?![A-Za-z0-9])")
+_GROUP_GAP = re.compile(r"[^A-Za-z0-9]{1,8}")
 
-    j = joined(view)
-    q = j.text.upper()
-    n = len(j.starts)
-    frags = [j.fragment(k) for k in range(n)]
-    for k in range(n):
-        frag = frags[k]
-        if frag.isdigit() and ("CREDIT_CARD" in kinds or "US_SSN" in kinds):
-            lengths: list[int] = []
-            total = 0
-            e = k
-            while e < n and frags[e].isdigit() and total < 19 and (e == k or not j.breaks[e]):
-                lengths.append(len(frags[e]))
-                total += len(frags[e])
-                e += 1
-                shape = tuple(lengths)
-                digits = q[j.starts[k] : j.starts[k] + total]
-                single = len(lengths) >= 13 and all(x == 1 for x in lengths)
-                if single:  # "4 1 1 1 ..." is spelling; "5, 3, 8, ..." is a list of scores
-                    glues = {view[j.spans[x - 1][1] : j.spans[x][0]] for x in range(k + 1, e)}
-                    single = len(glues) == 1 and "," not in next(iter(glues))
-                # written backwards to slip past the check: the reversed digits are the card
-                reverse = shape in ((4, 4, 4, 4), (16,)) or (single and total == 16)
-                if "CREDIT_CARD" in kinds and (
-                    ((shape in _CARD_SHAPES or single) and _card_ok(digits))
-                    or (reverse and digits[0] != "0" and _card_ok(digits[::-1]))
-                ):
-                    yield ("CREDIT_CARD", *j.shadow_span(j.starts[k], j.starts[k] + total), 0.9)
-                    break
-                if (
-                    "US_SSN" in kinds
-                    and shape == (3, 2, 4)
-                    and ssn_valid(digits[:3], digits[3:5], digits[5:])
-                ):
-                    yield ("US_SSN", *j.shadow_span(j.starts[k], j.starts[k] + total), 0.85)
-                    break
-        if "IBAN" in kinds and _IBAN_HEAD.match(q, j.starts[k]):
-            length = _IBAN_LENGTHS.get(q[j.starts[k] : j.starts[k] + 2])
-            end = j.starts[k] + length if length else 0
-            cut = j.fragment_at(end - 1) if end else -1
-            ends_clean = end == len(q) or (cut + 1 < n and j.starts[cut + 1] == end)
-            if (
-                length
-                and end <= len(q)
-                and ends_clean
-                and iban_valid(q[j.starts[k] : end])
-                and not any(j.breaks[x] for x in range(k + 1, cut + 1))
+
+def _digit_chains(view: str) -> Iterable[list[tuple[int, int]]]:
+    """Runs of digit groups separated by short gaps without letters or digits (at most
+    one line break): the groups of one number, however they are separated."""
+    chain: list[tuple[int, int]] = []
+    for m in _DIGIT_GROUP.finditer(view):
+        if chain:
+            gap = view[chain[-1][1] : m.start()]
+            if not (_GROUP_GAP.fullmatch(gap) and gap.count("\n") <= 1):
+                if len(chain) >= 3:
+                    yield chain
+                chain = []
+        chain.append(m.span())
+    if len(chain) >= 3:
+        yield chain
+
+
+def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, int, float]]:
+    """Cards and SSNs whose groups are split by anything short (``·``, ``|``, line breaks,
+    JSON quotes) or spelled one digit at a time, and IBANs split the same way."""
+    if kinds & {"CREDIT_CARD", "US_SSN"}:
+        for chain in _digit_chains(view):
+            yield from _numbers_in_chain(view, chain, kinds)
+    if "CREDIT_CARD" in kinds:
+        for run in _LONG_DIGITS.finditer(view):
+            backwards = run.group()[::-1]
+            if backwards[0] != "0" and _card_ok(backwards):
+                yield ("CREDIT_CARD", *run.span(), 0.85)
+    if "IBAN" in kinds:
+        from aisec.guard._shadow import joined
+
+        for m in _IBAN_START.finditer(view):
+            j = joined(view, m.start(), m.start() + 400)
+            q = j.text.upper()
+            length = _IBAN_LENGTHS.get(q[:2])
+            if not length or len(q) < length or not iban_valid(q[:length]):
+                continue
+            cut = j.fragment_at(length - 1)
+            ends_clean = length == len(q) or j.starts[cut + 1] == length
+            if ends_clean and not any(j.breaks[x] for x in range(1, cut + 1)):
+                yield ("IBAN", *j.shadow_span(0, length), 0.95)
+
+
+def _numbers_in_chain(
+    view: str, chain: list[tuple[int, int]], kinds: frozenset[str]
+) -> Iterable[tuple[str, int, int, float]]:
+    n = len(chain)
+    k = 0
+    while k < n:
+        lengths: list[int] = []
+        digits = ""
+        hit = False
+        for e in range(k, n):
+            s, t = chain[e]
+            lengths.append(t - s)
+            digits += view[s:t]
+            if len(digits) > 19:
+                break
+            shape = tuple(lengths)
+            single = len(lengths) >= 13 and all(x == 1 for x in lengths)
+            if single:  # "4 1 1 1 ..." is spelling; "5, 3, 8, ..." is a list of scores
+                glues = {view[chain[x - 1][1] : chain[x][0]] for x in range(k + 1, e + 1)}
+                single = len(glues) == 1 and "," not in next(iter(glues))
+            # written backwards to slip past the check: the reversed digits are the card
+            reverse = shape == (4, 4, 4, 4) or (single and len(digits) == 16)
+            card = (shape in _CARD_SHAPES or single) and _card_ok(digits)
+            card = card or (reverse and digits[-1] != "0" and _card_ok(digits[::-1]))
+            if "CREDIT_CARD" in kinds and card:
+                yield ("CREDIT_CARD", chain[k][0], t, 0.9)
+                hit = True
+            elif (
+                "US_SSN" in kinds
+                and shape == (3, 2, 4)
+                and ssn_valid(digits[:3], digits[3:5], digits[5:])
             ):
-                yield ("IBAN", *j.shadow_span(j.starts[k], end), 0.95)
+                yield ("US_SSN", chain[k][0], t, 0.85)
+                hit = True
+            if hit:
+                k = e + 1
+                break
+        if not hit:
+            k += 1
 
 
 def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatch]:

@@ -493,10 +493,20 @@ _JOINED_RULES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = tuple(
         ("twilio_key", r"SK", r"[0-9a-f]{32,4096}"),
     )
 )
-_JOINED_ANCHORS = re.compile(
-    r"AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA|gh[pousr]|githubpat|gl[pdrfcoi]|xox|"
-    r"[sr]k|AIza|SG|npm|pypi|hv[sb]|dapi|do[por]v1|shp|hf|eyJ|SK"
-)
+# the first two characters of every prefix above, at the start of a word, with anything
+# short between them: where a run-together key may begin
+_GAP = r"[^A-Za-z0-9]{0,8}"
+_JOINED_START = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    + "|".join(
+        f"{a}{_GAP}{b}"
+        for a, b in (
+            ("A", "[KSBCGIRNP]"), ("g", "[hl]"), ("x", "o"), ("[sr]", "k"), ("S", "[GK]"),
+            ("n", "p"), ("p", "y"), ("h", "[vf]"), ("d", "[ao]"), ("s", "h"), ("e", "y"),
+        )
+    )
+    + ")"
+)  # fmt: skip
 _GENERIC = frozenset(
     {"password_assignment", "high_entropy_assignment", "bearer_token", "basic_auth_url"}
 )
@@ -517,45 +527,58 @@ def _wordlike(fragment: str) -> bool:
 def _joined_secrets(view: str) -> Iterable[tuple[str, int, int]]:
     """(kind, start, end) in ``view`` (a shadow) of prefixed keys whose characters are
     separated by anything short: spaces, dashes, dots, invisible characters, line breaks,
-    table pipes, JSON quotes and commas."""
+    table pipes, JSON quotes and commas. Looked at only from where a prefix's first two
+    characters begin a word, however they are separated."""
     from aisec.guard._shadow import joined
 
-    j = joined(view)
+    covered = 0
+    for hit in _JOINED_START.finditer(view):
+        if hit.start() < covered:
+            continue
+        j = joined(view, hit.start(), hit.start() + 16_384, _wordlike, 9)
+        for found in _joined_at(j, view):
+            covered = max(covered, found[2])
+            yield found
+
+
+def _joined_at(j: Any, view: str) -> Iterable[tuple[str, int, int]]:
     q = j.text
-    if not _JOINED_ANCHORS.search(q):
-        return
     n = len(j.starts)
     for kind, prefix, body in _JOINED_RULES:
-        for m in prefix.finditer(q):
-            first = j.fragment_at(m.start())
-            if j.starts[first] != m.start():
-                continue  # a run-together key starts where a fragment starts
-            last = j.fragment_at(m.end() - 1)
-            frag_end = j.starts[last + 1] if last + 1 < n else len(q)
-            if frag_end > m.end() and _wordlike(j.fragment(last)):
-                continue  # "skip", "hfoo": a word that merely starts like a prefix
-            k = last + 1
-            while k < n and not j.breaks[k] and not _wordlike(j.fragment(k)):
-                if j.starts[k] - m.start() > 8192:
-                    break
-                k += 1
-            limit = j.starts[k] if k < n else len(q)
-            b = body.match(q, m.end(), limit)
-            if b is None:
-                hit = _across_words(j, kind, body, m.start(), m.end(), k)
-                if hit is not None:
-                    yield hit
-                continue
-            value = q[m.end() : b.end()]
-            if len(set(value)) < 6 or "EXAMPLE" in value.upper():
-                continue
-            if kind in ("openai_key", "jwt", "sendgrid_key") and not (
-                any(c.isdigit() for c in value) and shannon_entropy(value) >= 3.5
-            ):
-                continue
-            end_frag = _continued(j, view, j.fragment_at(b.end() - 1))
-            end = j.starts[end_frag + 1] if end_frag + 1 < n else len(q)
-            yield (kind, *j.shadow_span(m.start(), end))
+        m = prefix.match(q)
+        if m is None:
+            continue
+        last = j.fragment_at(m.end() - 1)
+        frag_end = j.starts[last + 1] if last + 1 < n else len(q)
+        straddled = j.fragment(last)
+        plain = not any(c.isdigit() for c in straddled) and not straddled.isupper()
+        if frag_end > m.end() and (_wordlike(straddled) or plain):
+            continue  # "skip", "Skynet": a word that merely starts like a prefix
+        k = last + 1
+        while k < n and not j.breaks[k] and not _wordlike(j.fragment(k)):
+            k += 1
+        limit = j.starts[k] if k < n else len(q)
+        b = body.match(q, m.end(), limit)
+        if b is None:
+            hit = _across_words(j, kind, body, m.start(), m.end(), k)
+            if hit is not None:
+                yield hit
+                return
+            continue
+        value = q[m.end() : b.end()]
+        if len(set(value)) < 6 or "EXAMPLE" in value.upper():
+            continue
+        cut = j.fragment_at(b.end() - 1)
+        if b.end() != (j.starts[cut + 1] if cut + 1 < n else len(q)):
+            continue  # a key ends where a fragment ends ("ASIAN MARKETS REPORT 2024")
+        if kind in ("openai_key", "jwt", "sendgrid_key") and not (
+            any(c.isdigit() for c in value) and shannon_entropy(value) >= 3.5
+        ):
+            continue
+        end_frag = _continued(j, view, j.fragment_at(b.end() - 1))
+        end = j.starts[end_frag + 1] if end_frag + 1 < n else len(q)
+        yield (kind, *j.shadow_span(m.start(), end))
+        return
 
 
 _URL_GLUE = re.compile(r"[:/@=?&#<>]")
@@ -648,8 +671,10 @@ def find_secrets_deep(text: str) -> list[SecretMatch]:
             if m.kind not in _GENERIC:
                 found.append(SecretMatch(m.kind, *sh.span(m.start, m.end), m.score))
     for enc in encoded_spans(view):
-        decoded = enc.text
         kind = "private_key" if _der_private_key(enc.data) else ""
+        if not kind and not enc.textual:
+            continue
+        decoded = enc.text
         if not kind:
             inner = [m for m in find_secrets(decoded) if m.kind not in _GENERIC or "=" in decoded]
             inner += [SecretMatch(k, s, e, 0.9) for k, s, e in _joined_secrets(decoded)]

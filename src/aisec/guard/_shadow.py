@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aisec.guard._normalise import _CONFUSABLES
@@ -139,7 +140,7 @@ def shadow(text: str) -> Shadow:
 
 
 _FRAGMENT = re.compile(r"[A-Za-z0-9]+")
-_MAX_GLUE = 8
+_MAX_GAP_CHARS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,21 +173,38 @@ class Joined:
         return self.text[self.starts[k] : end]
 
 
-def joined(text: str) -> Joined:
-    """Fragments of ASCII letters and digits of ``text`` (a shadow), run together."""
+def joined(
+    text: str,
+    pos: int = 0,
+    endpos: int | None = None,
+    stop: Callable[[str], bool] | None = None,
+    patience: int = 0,
+) -> Joined:
+    """Fragments of ASCII letters and digits of ``text`` (a shadow) from ``pos``, run
+    together. With ``stop``, the run ends at the first gap too long to bridge, or once
+    ``patience`` fragments in a row (after the first twelve characters) satisfy ``stop``."""
     starts: list[int] = []
     spans: list[tuple[int, int]] = []
     breaks: list[bool] = []
     parts: list[str] = []
     total = 0
-    last_end = 0
-    for m in _FRAGMENT.finditer(text):
+    last_end = pos
+    streak = 0
+    for m in _FRAGMENT.finditer(text, pos, len(text) if endpos is None else endpos):
         s, e = m.span()
         gap = text[last_end:s]
-        breaks.append(not spans or len(gap) > _MAX_GLUE or gap.count("\n") > 1)
+        broken = not spans or len(gap) > _MAX_GAP_CHARS or gap.count("\n") > 1
+        if stop is not None and spans and broken:
+            break
+        frag = m.group()
+        if stop is not None and total >= 12:
+            streak = streak + 1 if stop(frag) else 0
+            if streak > patience:
+                break
+        breaks.append(broken)
         starts.append(total)
         spans.append((s, e))
-        parts.append(m.group())
+        parts.append(frag)
         total += e - s
         last_end = e
     return Joined("".join(parts), starts, spans, breaks)
