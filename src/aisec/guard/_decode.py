@@ -14,6 +14,7 @@ import codecs
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 __all__ = ["MAX_DECODED_CHARS", "MAX_DEPTH", "MAX_PAYLOADS", "Decoded", "decode_payloads"]
@@ -321,11 +322,12 @@ def _hex_variants(run: str) -> list[tuple[str, bytes]]:
     return out
 
 
+@lru_cache(maxsize=4)  # the PII and secrets scanners look at the same output in turn
 def encoded_spans(
     text: str,
     max_candidates: int = MAX_ENCODED_CANDIDATES,
     max_bytes: int = MAX_ENCODED_BYTES,
-) -> list[Encoded]:
+) -> tuple[Encoded, ...]:
     """Decodings of every encoded-looking run in ``text``, within the budgets (runs past
     ``max_candidates`` or ``max_bytes`` of decoded data are not decoded)."""
     out: list[Encoded] = []
@@ -387,4 +389,4 @@ def encoded_spans(
                 break
             candidates += 1
             add("url", m.start(), m.end(), unquote(run[:_MAX_RUN]).encode("utf-8", "replace"))
-    return out
+    return tuple(out)

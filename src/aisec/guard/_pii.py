@@ -580,12 +580,21 @@ def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, in
                 yield ("IBAN", *j.shadow_span(0, length), 0.95)
 
 
+_SHAPE_PREFIXES = frozenset(
+    shape[:i] for shape in (*_CARD_SHAPES, (3, 2, 4)) for i in range(1, len(shape) + 1)
+)
+
+
 def _numbers_in_chain(
     view: str, chain: list[tuple[int, int]], kinds: frozenset[str]
 ) -> Iterable[tuple[str, int, int, float]]:
     n = len(chain)
     k = 0
     while k < n:
+        first = chain[k][1] - chain[k][0]
+        if first != 1 and (first,) not in _SHAPE_PREFIXES:
+            k += 1
+            continue
         lengths: list[int] = []
         digits = ""
         hit = False
@@ -596,7 +605,11 @@ def _numbers_in_chain(
             if len(digits) > 19:
                 break
             shape = tuple(lengths)
-            single = len(lengths) >= 13 and all(x == 1 for x in lengths)
+            if first != 1 and shape not in _SHAPE_PREFIXES:
+                break
+            if first == 1 and lengths[-1] != 1:
+                break
+            single = len(lengths) >= 13
             if single:  # "4 1 1 1 ..." is spelling; "5, 3, 8, ..." is a list of scores
                 glues = {view[chain[x - 1][1] : chain[x][0]] for x in range(k + 1, e + 1)}
                 single = len(glues) == 1 and "," not in next(iter(glues))

@@ -369,8 +369,9 @@ def _pem_end(text: str, start: int) -> int:
     return close.end() if close is not None else len(text)
 
 
-def find_secrets(text: str) -> list[SecretMatch]:
-    """All secrets in ``text``, sorted by position, not overlapping (specific rules win)."""
+def find_secrets(text: str, generic: bool = True) -> list[SecretMatch]:
+    """All secrets in ``text``, sorted by position, not overlapping (specific rules win);
+    ``generic=False`` leaves out credentials in URLs and values assigned to key-like names."""
     found: list[SecretMatch] = []
     for rule in _RULES:
         if not any(a in text for a in rule.anchors):
@@ -392,9 +393,10 @@ def find_secrets(text: str) -> list[SecretMatch]:
                 tail = _JWT_TAIL if rule.kind == "jwt" else _TOKEN_TAIL
                 end += len(tail.match(text, end).group())  # type: ignore[union-attr]
             found.append(SecretMatch(rule.kind, m.start(rule.group), end, rule.score))
-    if "://" in text:
+    if generic and "://" in text:
         found.extend(_url_credentials(text))
-    found.extend(_generic(text))
+    if generic:
+        found.extend(_generic(text))
     # rules are ordered most specific first; the generic ones come last
     return non_overlapping(found)
 
@@ -493,6 +495,7 @@ _JOINED_RULES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = tuple(
         ("twilio_key", r"SK", r"[0-9a-f]{32,4096}"),
     )
 )
+_JOINED_PREFIX = re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in _JOINED_RULES))
 # the first two characters of every prefix above, at the start of a word, with anything
 # short between them: where a run-together key may begin
 _GAP = r"[^A-Za-z0-9]{0,8}"
@@ -534,6 +537,10 @@ def _joined_secrets(view: str) -> Iterable[tuple[str, int, int]]:
     covered = 0
     for hit in _JOINED_START.finditer(view):
         if hit.start() < covered:
+            continue
+        # a first look that stops at the first word; the long one only when a prefix fits
+        first = joined(view, hit.start(), hit.start() + 16_384, _wordlike, 0)
+        if not _JOINED_PREFIX.match(first.text):
             continue
         j = joined(view, hit.start(), hit.start() + 16_384, _wordlike, 9)
         for found in _joined_at(j, view):
@@ -660,14 +667,14 @@ def find_secrets_deep(text: str) -> list[SecretMatch]:
         found.append(SecretMatch(kind, *sh.span(start, end), 0.95))
     n = len(view)
     backwards = view[::-1]
-    for m in find_secrets(backwards):
+    for m in find_secrets(backwards, generic=False):
         if m.kind not in _GENERIC:
             found.append(SecretMatch(m.kind, *sh.span(n - m.end, n - m.start), m.score))
     for kind, start, end in _joined_secrets(backwards):
         found.append(SecretMatch(kind, *sh.span(n - end, n - start), 0.95))
     rot = view.translate(_ROT13)
     if rot != view:
-        for m in find_secrets(rot):
+        for m in find_secrets(rot, generic=False):
             if m.kind not in _GENERIC:
                 found.append(SecretMatch(m.kind, *sh.span(m.start, m.end), m.score))
     for enc in encoded_spans(view):

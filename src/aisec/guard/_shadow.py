@@ -22,6 +22,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from aisec.guard._normalise import _CONFUSABLES
 
@@ -115,6 +116,7 @@ class Shadow:
         return self.index is None
 
 
+@lru_cache(maxsize=4)  # several scanners fold the same output in turn
 def shadow(text: str) -> Shadow:
     """Fold ``text`` for detection (see the module docstring); linear in its length."""
     if text.isascii() and not _NON_ASCII.search(text):
