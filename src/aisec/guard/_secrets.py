@@ -496,16 +496,24 @@ _JOINED_RULES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = tuple(
     )
 )
 _JOINED_PREFIX = re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in _JOINED_RULES))
-# the first two characters of every prefix above, at the start of a word, with anything
-# short between them: where a run-together key may begin
+# every prefix above, at the start of a word, with anything short between its characters:
+# where a run-together key may begin
 _GAP = r"[^A-Za-z0-9]{0,8}"
+
+
+def _spread(prefix: str) -> str:
+    parts = re.findall(r"\[[^\]]+\]|\(\?:[^)]+\)|\\d|.", prefix)
+    return _GAP.join(parts)
+
+
 _JOINED_START = re.compile(
     r"(?<![A-Za-z0-9])(?:"
     + "|".join(
-        f"{a}{_GAP}{b}"
-        for a, b in (
-            ("A", "[KSBCGIRNP]"), ("g", "[hl]"), ("x", "o"), ("[sr]", "k"), ("S", "[GK]"),
-            ("n", "p"), ("p", "y"), ("h", "[vf]"), ("d", "[ao]"), ("s", "h"), ("e", "y"),
+        _spread(p)
+        for p in (
+            "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "APKA",
+            "gh[pousr]", "gl[pdrfcoi]", "xox", "[sr]k", "AIza", "SG", "SK", "npm", "pypi",
+            "hv[sb]", "dapi", "do[por]", "shp", "hf", "eyJ",
         )
     )
     + ")"
