@@ -240,6 +240,7 @@ _ID_CONTEXT = re.compile(
 )
 _STRONG_PHONE = re.compile(r"\b(?:phone|tel|telephone|mobile|cell|fax|call|whatsapp|sms)\b")
 _GROUPS = re.compile(r"\d+")
+_NON_DIGITS = re.compile(r"\D+")
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ ,.\u202f]\d{3})+")
 _RANGE = re.compile(r"\d{1,5}\s?[-\u2013]\s?\d{1,5}")
 _MONEY = frozenset("$\u20ac\u00a3\u00a5")
@@ -527,39 +528,32 @@ def find_pii(
 # kinds whose validators are strong enough to trust inside decoded or run-together text
 _ASCII_TEXT = re.compile(rb"[\x20-\x7e\t\r\n]+")
 _STRONG = frozenset({"EMAIL", "CREDIT_CARD", "IBAN", "US_SSN"})
-_CARD_SHAPES = ((4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), (4, 4, 4, 1), (4, 4, 4, 3))
 _SSN_LOOSE = re.compile(r"(?<![\w.-])(\d{3})([-./])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
-_IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}")
 
 
-_DIGIT_GROUP = re.compile(r"(?<![A-Za-z0-9])\d{1,6}(?![A-Za-z0-9])")
-_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[^A-Za-z0-9]{0,3}\d{2}")
-_LONG_DIGITS = re.compile(r"(?<![A-Za-z0-9])\d{13,19}(?![A-Za-z0-9])")
-_GROUP_GAP = re.compile(r"[^A-Za-z0-9]{1,8}")
+_IBAN_START = re.compile(r"\d\d(?<=[A-Za-z]{2}\d\d)")  # the check digits after the country
+_LONG_DIGITS = re.compile(r"\d(?<![A-Za-z0-9]\d)\d{12,18}(?![A-Za-z0-9])")
 
 
-def _digit_chains(view: str) -> Iterable[list[tuple[int, int]]]:
-    """Runs of digit groups separated by short gaps without letters or digits (at most
-    one line break): the groups of one number, however they are separated."""
-    chain: list[tuple[int, int]] = []
-    for m in _DIGIT_GROUP.finditer(view):
-        if chain:
-            gap = view[chain[-1][1] : m.start()]
-            if not (_GROUP_GAP.fullmatch(gap) and gap.count("\n") <= 1):
-                if len(chain) >= 3:
-                    yield chain
-                chain = []
-        chain.append(m.span())
-    if len(chain) >= 3:
-        yield chain
+_G = r"[^A-Za-z0-9]{1,8}"
+_E = r"(?![A-Za-z0-9])"
+# card and SSN shapes whose groups are split by anything short; digit by digit for cards
+# (each starts with a digit, and looks behind it for the word boundary: ``re`` then skips
+# to digits quickly instead of trying every position)
+_SPLIT_NUMBER = re.compile(
+    rf"\d(?<![A-Za-z0-9]\d)(?:\d{{3}}{_G}\d{{4}}{_G}\d{{4}}{_G}\d{{1,4}}(?:{_G}\d{{3}})?"
+    rf"|\d{{3}}{_G}\d{{6}}{_G}\d{{4,5}}|\d{{2}}{_G}\d{{2}}{_G}\d{{4}}|(?:{_G}\d){{12,18}}){_E}"
+)
 
 
 def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, int, float]]:
     """Cards and SSNs whose groups are split by anything short (``·``, ``|``, line breaks,
     JSON quotes) or spelled one digit at a time, and IBANs split the same way."""
     if kinds & {"CREDIT_CARD", "US_SSN"}:
-        for chain in _digit_chains(view):
-            yield from _numbers_in_chain(view, chain, kinds)
+        for m in _SPLIT_NUMBER.finditer(view):
+            hit = _split_number(m, kinds)
+            if hit is not None:
+                yield hit
     if "CREDIT_CARD" in kinds:
         for run in _LONG_DIGITS.finditer(view):
             backwards = run.group()[::-1]
@@ -569,7 +563,12 @@ def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, in
         from aisec.guard._shadow import joined
 
         for m in _IBAN_START.finditer(view):
-            j = joined(view, m.start(), m.start() + 400)
+            start = m.start() - 2
+            if view[start : start + 2].upper() not in _IBAN_LENGTHS or (
+                start and view[start - 1].isalnum()
+            ):
+                continue
+            j = joined(view, start, start + 320)
             q = j.text.upper()
             length = _IBAN_LENGTHS.get(q[:2])
             if not length or len(q) < length or not iban_valid(q[:length]):
@@ -580,58 +579,30 @@ def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, in
                 yield ("IBAN", *j.shadow_span(0, length), 0.95)
 
 
-_SHAPE_PREFIXES = frozenset(
-    shape[:i] for shape in (*_CARD_SHAPES, (3, 2, 4)) for i in range(1, len(shape) + 1)
-)
-
-
-def _numbers_in_chain(
-    view: str, chain: list[tuple[int, int]], kinds: frozenset[str]
-) -> Iterable[tuple[str, int, int, float]]:
-    n = len(chain)
-    k = 0
-    while k < n:
-        first = chain[k][1] - chain[k][0]
-        if first != 1 and (first,) not in _SHAPE_PREFIXES:
-            k += 1
-            continue
-        lengths: list[int] = []
-        digits = ""
-        hit = False
-        for e in range(k, n):
-            s, t = chain[e]
-            lengths.append(t - s)
-            digits += view[s:t]
-            if len(digits) > 19:
-                break
-            shape = tuple(lengths)
-            if first != 1 and shape not in _SHAPE_PREFIXES:
-                break
-            if first == 1 and lengths[-1] != 1:
-                break
-            single = len(lengths) >= 13
-            if single:  # "4 1 1 1 ..." is spelling; "5, 3, 8, ..." is a list of scores
-                glues = {view[chain[x - 1][1] : chain[x][0]] for x in range(k + 1, e + 1)}
-                single = len(glues) == 1 and "," not in next(iter(glues))
-            # written backwards to slip past the check: the reversed digits are the card
-            reverse = shape == (4, 4, 4, 4) or (single and len(digits) == 16)
-            card = (shape in _CARD_SHAPES or single) and _card_ok(digits)
-            card = card or (reverse and digits[-1] != "0" and _card_ok(digits[::-1]))
-            if "CREDIT_CARD" in kinds and card:
-                yield ("CREDIT_CARD", chain[k][0], t, 0.9)
-                hit = True
-            elif (
-                "US_SSN" in kinds
-                and shape == (3, 2, 4)
-                and ssn_valid(digits[:3], digits[3:5], digits[5:])
-            ):
-                yield ("US_SSN", chain[k][0], t, 0.85)
-                hit = True
-            if hit:
-                k = e + 1
-                break
-        if not hit:
-            k += 1
+def _split_number(m: re.Match[str], kinds: frozenset[str]) -> tuple[str, int, int, float] | None:
+    raw = m.group()
+    groups = _GROUPS.findall(raw)
+    gaps = _NON_DIGITS.findall(raw)
+    if any(g.count("\n") > 1 for g in gaps):
+        return None  # a paragraph between them: not one number
+    digits = "".join(groups)
+    shape = tuple(len(g) for g in groups)
+    if shape == (3, 2, 4):
+        if "US_SSN" in kinds and ssn_valid(digits[:3], digits[3:5], digits[5:]):
+            return ("US_SSN", m.start(), m.end(), 0.85)
+        return None
+    if "CREDIT_CARD" not in kinds:
+        return None
+    single = len(groups) >= 13 and all(x == 1 for x in shape)
+    if single and (len(set(gaps)) != 1 or "," in gaps[0]):
+        return None  # "4 1 1 1 ..." is spelling; "5, 3, 8, ..." is a list of scores
+    if _card_ok(digits):
+        return ("CREDIT_CARD", m.start(), m.end(), 0.9)
+    # written backwards to slip past the check: the reversed digits are the card
+    backwards = shape == (4, 4, 4, 4) or (single and len(digits) == 16)
+    if backwards and digits[-1] != "0" and _card_ok(digits[::-1]):
+        return ("CREDIT_CARD", m.start(), m.end(), 0.85)
+    return None
 
 
 def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatch]:
