@@ -230,12 +230,16 @@ _GLUE = r"[\s\"',|\[\]`]{1,8}"
 # one token, or chunks of eight or more (wrapped lines, JSON items, table cells) and a
 # shorter last one: ordinary words in a sentence are rarely all eight letters or longer
 _B64_RUN = re.compile(
-    r"[A-Za-z0-9+/_-]{8,}={0,2}(?:" + _GLUE + r"[A-Za-z0-9+/_-]{8,}={0,2})*"
+    r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{8,}={0,2}(?:" + _GLUE + r"[A-Za-z0-9+/_-]{8,}={0,2})*"
     r"(?:" + _GLUE + r"[A-Za-z0-9+/_-]{2,7}={0,2}(?![A-Za-z0-9+/_-]))?"
 )
 _MIXED = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"))
-_HEX_SEQ = re.compile(r"(?:(?:\\x|0x|%)?[0-9a-fA-F]{2}[\s:,]{0,3}){8,}")
-_PCT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-]){3,}")
+# hex of ASCII text: eight bytes or more, the first a digit (ASCII bytes are 0x20-0x7e), so
+# ``re`` skips to digits instead of trying every letter a-f of ordinary prose
+_HEX_SEQ = re.compile(r"\d(?<![0-9a-fA-F]\d)[0-9a-fA-F](?:[\s:,]{0,3}[0-9a-fA-F]{2}){7,}")
+_HEX_ESCAPED = re.compile(r"(?:(?:\\x|%)[0-9a-fA-F]{2}[\s:,]{0,3}){8,}")
+_PCT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-])*")
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+-")
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
 _SEPS = re.compile(r"[\s\"',|\[\]`]+")
 _B64_SIGNAL = re.compile(r"[0-9+/=]")
@@ -357,13 +361,15 @@ def encoded_spans(
         variants += _b32_variants(compact) if b32 else []
         for encoding, data in variants:
             add(encoding, m.start(), m.end(), data)
-    if "%" in text or "\\x" in text or "0x" in text or any(c.isdigit() for c in text[:4096]):
-        for m in _HEX_SEQ.finditer(text):
-            if candidates >= max_candidates or budget <= 0:
-                break
-            candidates += 1
-            for encoding, data in _hex_variants(m.group()[:_MAX_RUN]):
-                add(encoding, m.start(), m.end(), data)
+    hex_runs = list(_HEX_SEQ.finditer(text))
+    if "\\x" in text or "%" in text:
+        hex_runs += _HEX_ESCAPED.finditer(text)
+    for m in hex_runs:
+        if candidates >= max_candidates or budget <= 0:
+            break
+        candidates += 1
+        for encoding, data in _hex_variants(m.group()[:_MAX_RUN]):
+            add(encoding, m.start(), m.end(), data)
     if "&#" in text:
         for m in _HTML_ENTITIES.finditer(text):
             if candidates >= max_candidates or budget <= 0:
@@ -380,13 +386,18 @@ def encoded_spans(
             except UnicodeDecodeError:
                 continue
             add("unicode_escape", m.start(), m.end(), dec.encode("utf-8", "replace"))
-    if "%" in text:
-        for m in _PCT_RUN.finditer(text):
-            run = m.group()
-            if "%" not in run or not _PCT.search(run):
-                continue
-            if candidates >= max_candidates or budget <= 0:
-                break
-            candidates += 1
-            add("url", m.start(), m.end(), unquote(run[:_MAX_RUN]).encode("utf-8", "replace"))
+    reached = 0
+    for m in _PCT.finditer(text) if "%" in text else ():
+        if m.start() < reached:
+            continue
+        start = m.start()
+        while start > 0 and m.start() - start < 256 and text[start - 1] in _URL_SAFE:
+            start -= 1  # the unescaped characters before the first escape belong to it
+        end = _PCT_RUN.match(text, m.start()).end()  # type: ignore[union-attr]
+        reached = end
+        if candidates >= max_candidates or budget <= 0:
+            break
+        candidates += 1
+        run = text[start:end][:_MAX_RUN]
+        add("url", start, end, unquote(run).encode("utf-8", "replace"))
     return tuple(out)
