@@ -5,9 +5,12 @@ exfiltration, and refusal detection. PII and secret leaks in output are the ``pi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import secrets
 from dataclasses import dataclass
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -291,12 +294,58 @@ class _HtmlUrls(HTMLParser):
             self.found += [("image", u) for u in _css_urls(data)]
 
 
-def _feed(parser: _HtmlUrls, html: str) -> None:
+# browsers read markup html.parser does not (``<img/src=...>``): every attribute that names
+# a URL in every tag is also taken by this looser reading, and the two are joined
+_LOOSE_TAG = re.compile(r"<([A-Za-z][\w:-]{0,30})([^>]{0,4096})")
+_LOOSE_ATTR = re.compile(
+    r"(?i)[\s/\"'](src|srcset|lowsrc|dynsrc|poster|background|data|codebase|xlink:href|href"
+    r"|imagesrcset|action|formaction|ping)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+))"
+)
+_DATA_MARKUP = re.compile(
+    r"(?i)data:(?:text/html|image/svg\+xml|application/xhtml\+xml)[^,]{0,80},"
+)
+_CODE_SPAN = re.compile(r"(`+)[^`].*?\1", re.DOTALL)
+
+
+def _loose(html: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for tag in _LOOSE_TAG.finditer(html):
+        name = tag.group(1).lower()
+        for attr in _LOOSE_ATTR.finditer(tag.group(2)):
+            key = attr.group(1).lower()
+            value = next((g for g in attr.groups()[1:] if g is not None), "")
+            value = unescape(value)
+            click = key in _CLICK_ATTRS or (key == "href" and name in _CLICK_TAGS)
+            urls = (
+                [u.strip().split(" ", 1)[0] for u in value.split(",")]
+                if "srcset" in key
+                else [value]
+            )
+            found += [("link" if click else "image", u) for u in urls if u]
+    return found
+
+
+def _feed(parser: _HtmlUrls, html: str, depth: int = 0) -> None:
     try:
         parser.feed(html)
         parser.close()
     except (AssertionError, ValueError):  # html.parser's own complaints on broken markup
         parser.found.append(("image", "https://unparsable.invalid/"))
+    parser.found += [u for u in _loose(html) if u not in parser.found]
+    if depth < 2:
+        # a data: URL of HTML or SVG in a frame or object loads what its markup names
+        for kind, url in list(parser.found):
+            m = _DATA_MARKUP.match(url.strip())
+            if kind == "image" and m:
+                body = url.strip()[m.end() :]
+                if ";base64" in m.group().lower():
+                    try:
+                        body = base64.b64decode(unquote(body)).decode("utf-8", "replace")
+                    except (binascii.Error, ValueError):
+                        body = ""
+                inner = _HtmlUrls()
+                _feed(inner, unquote(body), depth + 1)
+                parser.found += [("image", u) for _, u in inner.found]
 
 
 _MD: Any = None
@@ -330,6 +379,10 @@ def _urls(text: str) -> list[tuple[str, str]]:
                 found.append(("link", str(child.attrs.get("href", ""))))
             elif child.type == "html_inline":
                 _feed(html, child.content)
+        if token.type == "inline" and "<" in token.content:
+            # markup CommonMark leaves as text (``<img/src=...>``) that a lenient client
+            # would still render; code spans are shown, not rendered
+            html.found += _loose(_CODE_SPAN.sub("", token.content))
     found += html.found
     # CSS outside a style element still loads when a client renders raw HTML loosely
     found += [("image", u) for u in _css_urls(text) if ("image", u) not in found]

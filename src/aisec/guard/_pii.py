@@ -526,6 +526,13 @@ def find_pii(
 # --- output: PII disguised by formatting, look-alikes and encodings -------------------------
 
 # kinds whose validators are strong enough to trust inside decoded or run-together text
+# "maria dot gonzalez at northwind dash mail dot com": spelled with words, at least the
+# last dot spelled out (so "look at example.com" stays prose)
+_EMAIL_WORDS = re.compile(
+    r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}(?: (?:dot|dash|underscore) [a-z0-9._%+-]{1,63}){0,4}"
+    r" at [a-z0-9-]{1,63}(?:(?: (?:dot|dash) |[.-])[a-z0-9-]{1,63}){0,4} dot "
+    r"(?:com|org|net|edu|gov|mil|io|ai|dev|app|info|biz|co|uk|de|fr|es|it|nl|me|us)(?![\w-])"
+)
 _ASCII_TEXT = re.compile(rb"[\x20-\x7e\t\r\n]+")
 _STRONG = frozenset({"EMAIL", "CREDIT_CARD", "IBAN", "US_SSN"})
 _SSN_LOOSE = re.compile(r"(?<![\w.-])(\d{3})([-./])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
@@ -626,6 +633,9 @@ def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatc
                 found.append(PiiMatch("US_SSN", *sh.span(*ssn.span()), 0.8))
     for kind, start, end, score in _joined_pii(view, wanted & _STRONG):
         found.append(PiiMatch(kind, *sh.span(start, end), score))
+    if "EMAIL" in wanted and " dot " in view.lower():
+        for m in _EMAIL_WORDS.finditer(view.lower()):
+            found.append(PiiMatch("EMAIL", *sh.span(*m.span()), 0.8))
     strong = wanted & _STRONG
     if strong and "@" in view:
         n = len(view)

