@@ -634,8 +634,8 @@ def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatc
     for kind, start, end, score in _joined_pii(view, wanted & _STRONG):
         found.append(PiiMatch(kind, *sh.span(start, end), score))
     if "EMAIL" in wanted and " dot " in view.lower():
-        for m in _EMAIL_WORDS.finditer(view.lower()):
-            found.append(PiiMatch("EMAIL", *sh.span(*m.span()), 0.8))
+        for spelled in _EMAIL_WORDS.finditer(view.lower()):
+            found.append(PiiMatch("EMAIL", *sh.span(*spelled.span()), 0.8))
     strong = wanted & _STRONG
     if strong and "@" in view:
         n = len(view)
