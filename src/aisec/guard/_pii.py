@@ -633,8 +633,11 @@ def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatc
                 found.append(PiiMatch("US_SSN", *sh.span(*ssn.span()), 0.8))
     for kind, start, end, score in _joined_pii(view, wanted & _STRONG):
         found.append(PiiMatch(kind, *sh.span(start, end), score))
-    if "EMAIL" in wanted and " dot " in view.lower():
-        for spelled in _EMAIL_WORDS.finditer(view.lower()):
+    low = view.lower()
+    if len(low) != len(view):  # a few letters grow when lowered: keep offsets
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in view)
+    if "EMAIL" in wanted and " dot " in low:
+        for spelled in _EMAIL_WORDS.finditer(low):
             found.append(PiiMatch("EMAIL", *sh.span(*spelled.span()), 0.8))
     strong = wanted & _STRONG
     if strong and "@" in view:
