@@ -19,12 +19,14 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-_WORDS = (
+_PROSE = (
     "the model returns a short answer with context about deployment settings and the "
     "team reviews each change before release while metrics stay within the agreed budget "
     "so that latency and cost remain predictable for every customer in each region"
-).split()
+)
+_WORDS = _PROSE.split(" ")
 
 
 def _block(rng: random.Random) -> str:
@@ -54,7 +56,10 @@ def responses(size: int, count: int, seed: int) -> list[str]:
             total += len(block)
         text = "".join(parts)[:size]
         if size <= 4096 and i % 2:
-            dirty = " Contact jane.roe@example.com, card 4539 5787 6362 1486, key AKIAZ7QX4LM2PB9WRT3K. "
+            dirty = (
+                " Contact jane.roe@example.com, card 4539 5787 6362 1486,"
+                " key AKIAZ7QX4LM2PB9WRT3K. "
+            )
             cut = len(text) // 2
             text = (text[:cut] + dirty + text[cut:])[:size]
         out.append(text)
@@ -68,24 +73,26 @@ def _measure(size: int, count: int, rounds: int) -> dict[str, object]:
     texts = responses(size, count, seed=size)
     engine.scan(texts[0], "output")  # warm-up: imports, caches
     times: list[float] = []
-    per_scanner: dict[str, float] = {}
+    per_scanner: dict[str, list[float]] = {}
     for _ in range(rounds):
         for text in texts:
             start = time.perf_counter_ns()
             decision = engine.scan(text, "output")
             times.append((time.perf_counter_ns() - start) / 1e6)
             for o in decision.outcomes:
-                per_scanner[o.scanner] = per_scanner.get(o.scanner, 0.0) + o.latency_ms
+                per_scanner.setdefault(o.scanner, []).append(o.latency_ms)
     times.sort()
     calls = len(times)
-    mb = size * calls / 1e6
+    # per scanner: the median call, scaled to a megabyte (medians: the machine is shared)
     return {
         "size": size,
         "calls": calls,
         "p50": statistics.median(times),
         "p99": times[min(calls - 1, int(calls * 0.99))],
         "mean": statistics.fmean(times),
-        "ms_per_mb": {k: v / mb for k, v in sorted(per_scanner.items())},
+        "ms_per_mb": {
+            k: statistics.median(v) * (1 << 20) / size for k, v in sorted(per_scanner.items())
+        },
     }
 
 
@@ -112,10 +119,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     detail = []
     for label, src in sides:
-        env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
+        env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()))
         cmd = [sys.executable, __file__, "--child", "--small", str(args.small)]
         cmd += ["--large", str(args.large), "--rounds", str(args.rounds)]
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)  # noqa: S603
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         for row in json.loads(out.stdout):
             name = "1 KB" if row["size"] == 1024 else "1 MB"
             print(
@@ -123,7 +130,7 @@ def main() -> None:
                 f"| {row['mean']:.3f} |"
             )
             detail.append((label, name, row["ms_per_mb"]))
-    print("\n| code | response | scanner | ms per MB |\n|---|---|---|---|")
+    print("\n| code | response | scanner | ms per MB (median call) |\n|---|---|---|---|")
     for label, name, per in detail:
         for scanner, cost in per.items():
             print(f"| {label} | {name} | {scanner} | {cost:.1f} |")
