@@ -241,6 +241,11 @@ _HEX_ESCAPED = re.compile(r"(?:(?:\\x|%)[0-9a-fA-F]{2}[\s:,]{0,3}){8,}")
 _PCT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-])*")
 _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+-")
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+# ASCII codes written as decimal numbers or 8-bit binary: "99 110 114 121", "01100011 ..."
+_CHAR_CODES = re.compile(
+    r"\d(?<![\w.]\d)(?:\d{1,2}(?:[\s,;]{1,3}\d{2,3}){7,}|[01]{7}(?:[\s,;]{1,3}[01]{8}){7,})(?![\w.])"
+)
+_CODE = re.compile(r"\d+")
 _SEPS = re.compile(r"[\s\"',|\[\]`]+")
 _B64_SIGNAL = re.compile(r"[0-9+/=]")
 _B32_ONLY = re.compile(r"[A-Z2-7]+=*")
@@ -370,6 +375,14 @@ def encoded_spans(
         candidates += 1
         for encoding, data in _hex_variants(m.group()[:_MAX_RUN]):
             add(encoding, m.start(), m.end(), data)
+    for m in _CHAR_CODES.finditer(text):
+        codes = [
+            int(c, 2) if len(c) == 8 and set(c) <= {"0", "1"} else int(c)
+            for c in _CODE.findall(m.group())
+        ]
+        if all(32 <= c < 127 for c in codes) and candidates < max_candidates and budget > 0:
+            candidates += 1
+            add("char_codes", m.start(), m.end(), bytes(codes))
     if "&#" in text:
         for m in _HTML_ENTITIES.finditer(text):
             if candidates >= max_candidates or budget <= 0:

@@ -233,6 +233,7 @@ _AUTOLOAD_ATTRS = frozenset(
 )  # fmt: skip
 _CLICK_TAGS = frozenset({"a", "area"})
 _CLICK_ATTRS = frozenset({"ping", "action", "formaction", "cite", "longdesc"})
+_SCRIPT_URL = re.compile(r"(?i)(?:https?:)?//[^\s'\"`)<>]{1,4096}")
 _CSS_URL = re.compile(r"(?i)url\(\s*(?:\"([^\"]{0,4096})\"|'([^']{0,4096})'|([^)\s]{0,4096}))")
 _CSS_IMPORT = re.compile(r"(?i)@import\s+(?:\"([^\"]{1,4096})\"|'([^']{1,4096})')")
 _CSS_STRING = re.compile(r"(?i)image-set\(([^)]{0,4096})\)")
@@ -257,11 +258,18 @@ class _HtmlUrls(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, str]] = []
         self._in_style = False
+        self._in_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._in_style = tag == "style"
+        self._in_script = tag == "script"
         values = {k.lower(): v or "" for k, v in attrs}
         for name, value in values.items():
+            if name.startswith("on") or (
+                name == "href" and value.lower().startswith("javascript:")
+            ):
+                # script run on load or error fetches what it names without a click
+                self.found += [("image", u) for u in _SCRIPT_URL.findall(value)]
             if name == "style":
                 self.found += [("image", u) for u in _css_urls(value)]
             elif name == "srcdoc":
@@ -288,10 +296,13 @@ class _HtmlUrls(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         self._in_style = False
+        self._in_script = False
 
     def handle_data(self, data: str) -> None:
         if self._in_style:
             self.found += [("image", u) for u in _css_urls(data)]
+        if self._in_script:
+            self.found += [("image", u) for u in _SCRIPT_URL.findall(data)]
 
 
 # browsers read markup html.parser does not (``<img/src=...>``): every attribute that names

@@ -217,14 +217,16 @@ _RULES: tuple[_Rule, ...] = (
 # of magnitude slower in ``re``), values taken from the original text at the same offsets.
 _HINTS = ("key", "secret", "token", "passw", "pwd", "passphrase", "credential", "bearer")
 _KEY_NAME = re.compile(
-    r"api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|passphrase|private[_-]?key|"
-    r"access[_-]?key|auth[_-]?key|credentials?|signing[_-]?key|bearer"
+    r"api[ _-]?key|apikey|secret|token|passw(?:or)?d|pwd|passphrase|private[ _-]?key|"
+    r"access[ _-]?key|auth[ _-]?key|credentials?|signing[ _-]?key|bearer"
 )
 # the value runs to its closing quote, or unquoted to the next whitespace: every character
 # of a password counts (``Tr0ub4dor;3xQ!zz``), and a long key is taken whole
+# ("Secret access key: ...": a label may hold spaces; an escaped quote does not end a value)
 _ASSIGNMENT_TAIL = re.compile(
-    r"[a-z0-9_.-]{0,24}[\"']?\s*(?:[:=]|=>|:=)\s*"
-    r"(?:\"([^\"\n]{6,4096})\"|'([^'\n]{6,4096})'|`([^`\n]{6,4096})`|([^\s\"'`]{6,4096}))"
+    r"(?:[a-z0-9_.-]|(?<=[a-z]) (?=[a-z])){0,24}[\"']?\s*(?:[:=]|=>|:=)\s*"
+    r"(?:\"((?:[^\"\\\n]|\\.){6,4096})\"|'((?:[^'\\\n]|\\.){6,4096})'|`([^`\n]{6,4096})`"
+    r"|([^\s\"'`]{6,4096}))"
 )
 # "the password is X", "password was: X"
 _IS_TAIL = re.compile(r"\s{1,3}(?:is|was|=)\s{1,3}:?\s{0,3}[\"'`]?([^\s\"'`]{6,256})")
