@@ -5,11 +5,18 @@ Run ``python benchmarks/guard/redteam_table.py`` for the table."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
-from output_benign import BENIGN
-from output_cases import CATEGORIES, Case, got_through
 
 from aisec.guard import Engine
+
+# the case modules sit next to this file; found the same way whether or not the folder
+# becomes a package (tool-call cases live beside these)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from output_benign import BENIGN
+from output_cases import CATEGORIES, Case, got_through
 
 # each case's expected decision: secrets, PII and leaky redactions are redacted or blocked;
 # canaries and exfiltration links are blocked; restore() keeps the placeholder
