@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.guard._invisible import HIDDEN_KEY
 from aisec.guard._options import number_option, strings_option
 from aisec.guard._pii import find_pii
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
@@ -109,11 +110,6 @@ def _token_in(view: str, token: str) -> bool:
     return False
 
 
-def _tags(text: str) -> str:
-    """ASCII hidden in Unicode tag characters."""
-    return "".join(chr(ord(c) - 0xE0000) for c in text if 0xE0020 <= ord(c) <= 0xE007E)
-
-
 def _canary_in(text: str, canary: str) -> bool:
     """True when ``canary`` is in ``text`` through the same normalisation and decoding as
     secrets: look-alikes, invisible or separator characters between its characters, halves
@@ -129,7 +125,9 @@ def _canary_in(text: str, canary: str) -> bool:
     if _token_in(run, token) or _token_in(run, "cnry" + token):
         return True
     if not text.isascii():
-        hidden = _tags(text)
+        from aisec.guard._normalise import normalise
+
+        hidden = normalise(text).hidden  # tag characters, variation-selector bytes
         if hidden and _token_in(joined(hidden).text.lower(), token):
             return True
     for enc in encoded_spans(view):
@@ -162,7 +160,11 @@ class SystemPromptLeakScanner(Scanner):
         findings: list[Finding] = []
         score = 0.0
         canary = ctx.state.get(_CANARY_KEY)
-        if isinstance(canary, str) and _canary_in(text, canary):
+        # text an earlier scanner stripped as invisible (tag characters, selector bytes)
+        hidden = ctx.state.get(HIDDEN_KEY, "")
+        if isinstance(canary, str) and (
+            _canary_in(text, canary) or (isinstance(hidden, str) and _canary_in(hidden, canary))
+        ):
             score = 1.0
             findings.append(
                 _leak_finding("guard.output.canary_leak", "canary token of the system prompt", ctx)

@@ -80,6 +80,11 @@ def _chunks(s: str, n: int) -> list[str]:
     return [s[i : i + n] for i in range(0, len(s), n)]
 
 
+def _selector_bytes(s: str) -> str:
+    """Each byte as a variation selector after an emoji ("ASCII smuggling")."""
+    return "🙂" + "".join(chr(0xFE00 + b) if b < 16 else chr(0xE0100 + b - 16) for b in s.encode())
+
+
 def _b64(s: str) -> str:
     return base64.b64encode(s.encode()).decode()
 
@@ -307,6 +312,8 @@ _CANARY_TRANSFORMS: list[tuple[str, Callable[[str], str]]] = [
     ("base64_of_reversed", lambda c: _b64(c[::-1])),
     ("token_only_no_prefix", lambda c: c.split("-", 1)[1]),
     ("en_dash_separated", lambda c: "\u2013".join(_chunks(c, 3))),
+    ("unicode_tag_characters", lambda c: "Sure!" + "".join(chr(0xE0000 + ord(x)) for x in c)),
+    ("variation_selector_bytes", lambda c: _selector_bytes(c)),
 ]
 
 
