@@ -241,6 +241,12 @@ _HEX_ESCAPED = re.compile(r"(?:(?:\\x|%)[0-9a-fA-F]{2}[\s:,]{0,3}){8,}")
 _PCT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-])*")
 _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+-")
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+_ESCAPED_TOKEN = re.compile(
+    r"[^\s\"'`<>]{0,256}(?:\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2})[^\s\"'`<>]{0,4096}"
+)
+_ONE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
+_QP_RUN = re.compile(r"(?:=[0-9A-F]{2}[!-<>-~]{0,3}){6,}")
+_B64_QUADS = re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{4} ){3,}[A-Za-z0-9+/]{2,4}={0,2}")
 # ASCII codes written as decimal numbers or 8-bit binary: "99 110 114 121", "01100011 ..."
 _CHAR_CODES = re.compile(
     r"\d(?<![\w.]\d)(?:\d{1,2}(?:[\s,;]{1,3}\d{2,3}){7,}|[01]{7}(?:[\s,;]{1,3}[01]{8}){7,})(?![\w.])"
@@ -399,6 +405,26 @@ def encoded_spans(
             except UnicodeDecodeError:
                 continue
             add("unicode_escape", m.start(), m.end(), dec.encode("utf-8", "replace"))
+    if "\\u" in text or "\\x" in text:
+        for m in _ESCAPED_TOKEN.finditer(text):  # one escape inside a token: "s\u006b-..."
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            dec = _ONE_ESCAPE.sub(lambda e: chr(int(e.group(1) or e.group(2), 16)), m.group())
+            add("escapes", m.start(), m.end(), dec.encode("utf-8", "replace"))
+    if "=" in text:
+        for m in _QP_RUN.finditer(text):  # quoted-printable: =73=6B=2D...
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            add("quoted_printable", m.start(), m.end(), binascii.a2b_qp(m.group()[:_MAX_RUN]))
+    for m in _B64_QUADS.finditer(text):  # base64 written in groups of four
+        run = m.group()
+        if not all(p.search(run) for p in _MIXED) or candidates >= max_candidates:
+            continue
+        candidates += 1
+        for encoding, data in _b64_variants(_SEPS.sub("", run[:_MAX_RUN])):
+            add(encoding, m.start(), m.end(), data)
     reached = 0
     for m in _PCT.finditer(text) if "%" in text else ():
         if m.start() < reached:
@@ -414,3 +440,19 @@ def encoded_spans(
         run = text[start:end][:_MAX_RUN]
         add("url", start, end, unquote(run).encode("utf-8", "replace"))
     return tuple(out)
+
+
+def readable_decodings(text: str) -> list[tuple[int, int, str, bytes]]:
+    """(start, end, decoded text, bytes) of every encoded run of ``text`` worth reading, and
+    of runs encoded twice (base64 of base64, hex of base64 ...): the inner decodings keep
+    the outer run's span. Within the budgets of :func:`encoded_spans`."""
+    out: list[tuple[int, int, str, bytes]] = []
+    for enc in encoded_spans(text):
+        out.append((enc.start, enc.end, enc.text, enc.data))
+        if enc.textual and len(enc.data) >= 16:
+            out += [
+                (enc.start, enc.end, inner.text, inner.data)
+                for inner in encoded_spans(enc.text)
+                if inner.textual
+            ]
+    return out

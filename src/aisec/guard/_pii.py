@@ -547,6 +547,8 @@ _E = r"(?![A-Za-z0-9])"
 # card and SSN shapes whose groups are split by anything short; digit by digit for cards
 # (each starts with a digit, and looks behind it for the word boundary: ``re`` then skips
 # to digits quickly instead of trying every position)
+_SPELLED_NEAR = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][^A-Za-z0-9]{1,3}\d")
+_SPELLED_AFTER = re.compile(r"[^A-Za-z0-9]{1,3}[A-Za-z](?![A-Za-z0-9])")
 _SPLIT_NUMBER = re.compile(
     rf"\d(?<![A-Za-z0-9]\d)(?:\d{{3}}{_G}\d{{4}}{_G}\d{{4}}{_G}\d{{1,4}}(?:{_G}\d{{3}})?"
     rf"|\d{{3}}{_G}\d{{6}}{_G}\d{{4,5}}|\d{{2}}{_G}\d{{2}}{_G}\d{{4}}|(?:{_G}\d){{12,18}}){_E}"
@@ -603,6 +605,10 @@ def _split_number(m: re.Match[str], kinds: frozenset[str]) -> tuple[str, int, in
     single = len(groups) >= 13 and all(x == 1 for x in shape)
     if single and (len(set(gaps)) != 1 or "," in gaps[0]):
         return None  # "4 1 1 1 ..." is spelling; "5, 3, 8, ..." is a list of scores
+    before = m.string[max(0, m.start() - 4) : m.start() + 1]
+    inside = _SPELLED_NEAR.search(before) or _SPELLED_AFTER.match(m.string, m.end())
+    if single and inside:
+        return None  # digits inside a longer spelled-out run (a key): not a card on its own
     if _card_ok(digits):
         return ("CREDIT_CARD", m.start(), m.end(), 0.9)
     # written backwards to slip past the check: the reversed digits are the card

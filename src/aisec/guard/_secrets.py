@@ -544,6 +544,11 @@ def _joined_secrets(view: str) -> Iterable[tuple[str, int, int]]:
     characters begin a word, however they are separated."""
     from aisec.guard._shadow import joined
 
+    # markup between the parts (<td>, <b>) and list markers ("2. ") separate like spaces
+    if "<" in view:
+        view = _TAGS.sub(_blank, view)
+    if "\n" in view:
+        view = _LIST_MARKER.sub(_blank, view)
     covered = 0
     for hit in _JOINED_START.finditer(view):
         if hit.start() < covered:
@@ -598,6 +603,16 @@ def _joined_at(j: Any, view: str) -> Iterable[tuple[str, int, int]]:
         return
 
 
+# (a placeholder put in by a scanner that ran first, <CREDIT_CARD_1>, stays: it is part of
+# what is being spelled out)
+_TAGS = re.compile(r"<(?![A-Z]+(?:_[A-Z]+)*_\d{1,6}>|SECRET:)/?[A-Za-z][^<>\n]{0,60}>")
+_LIST_MARKER = re.compile(r"(?m)^[ \t]{0,8}(?:\d{1,3}[.)]|[-*+])[ \t]+")
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group())
+
+
 _URL_GLUE = re.compile(r"[:/@=?&#<>]")
 
 
@@ -636,8 +651,8 @@ def _across_words(
     ordinary words, read together."""
     n = len(j.starts)
     value = j.text[body_start : j.starts[k] if k < n else len(j.text)]
-    if len(value) < 6:
-        return None
+    if len(value) < 6 and body_start - start < 3:
+        return None  # a two-letter prefix ("sk", "hf") followed by words is prose
     last = k - 1
     skipped = 0
     while k < n and skipped <= 8 and not j.breaks[k]:
@@ -663,7 +678,7 @@ def _der_private_key(data: bytes) -> bool:
 
 def find_secrets_deep(text: str) -> list[SecretMatch]:
     """:func:`find_secrets` and the disguised forms (see above), as merged spans of ``text``."""
-    from aisec.guard._decode import encoded_spans
+    from aisec.guard._decode import readable_decodings
     from aisec.guard._shadow import shadow
 
     found = list(find_secrets(text))
@@ -687,18 +702,25 @@ def find_secrets_deep(text: str) -> list[SecretMatch]:
         for m in find_secrets(rot, generic=False):
             if m.kind not in _GENERIC:
                 found.append(SecretMatch(m.kind, *sh.span(m.start, m.end), m.score))
-    for enc in encoded_spans(view):
-        kind = "private_key" if _der_private_key(enc.data) else ""
-        if not kind and not enc.textual:
+        for kind, start, end in _joined_secrets(rot):
+            found.append(SecretMatch(kind, *sh.span(start, end), 0.95))
+    for start, end, decoded, data in readable_decodings(view):
+        kind = "private_key" if _der_private_key(data) else ""
+        if not kind and not _textual(data):
             continue
-        decoded = enc.text
         if not kind:
             inner = [m for m in find_secrets(decoded) if m.kind not in _GENERIC or "=" in decoded]
             inner += [SecretMatch(k, s, e, 0.9) for k, s, e in _joined_secrets(decoded)]
             kind = inner[0].kind if inner else ""
         if kind:
-            found.append(SecretMatch(kind, *sh.span(enc.start, enc.end), 0.95))
+            found.append(SecretMatch(kind, *sh.span(start, end), 0.95))
     return merge_spans(found)
+
+
+def _textual(data: bytes) -> bool:
+    from aisec.guard._decode import Encoded
+
+    return Encoded("", 0, 0, data).textual
 
 
 def merge_spans(found: list[SecretMatch]) -> list[SecretMatch]:

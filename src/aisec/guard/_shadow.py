@@ -142,7 +142,7 @@ def shadow(text: str) -> Shadow:
 
 
 _FRAGMENT = re.compile(r"[A-Za-z0-9]+")
-_MAX_GAP_CHARS = 8
+_MAX_GAP_CHARS = 16  # table cell padding, closing and opening tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +151,7 @@ class Joined:
 
     ``starts[k]`` is where fragment k begins in ``text``; ``spans[k]`` its span in the
     shadow; ``breaks[k]`` says the gap before fragment k is too long to bridge (more than
-    eight characters, or a paragraph break)."""
+    sixteen characters, or a paragraph break)."""
 
     text: str
     starts: list[int]

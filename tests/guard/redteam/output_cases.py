@@ -163,6 +163,30 @@ _SECRET_TRANSFORMS: list[tuple[str, Callable[[str], str]]] = [
     ("base64_json_items", lambda v: '["' + '", "'.join(_chunks(_b64(v), 8)) + '"]'),
     ("reversed_spaced", lambda v: " ".join(v[::-1])),
     ("line_per_character", lambda v: "\n".join(v)),
+    ("yaml_folded_scalar", lambda v: f"creds:\n  key: >\n    {v[:20]}\n    {v[20:]}\n"),
+    ("python_string_concat", lambda v: " + ".join(f'"{c}"' for c in _chunks(v, 12))),
+    ("csv_cells", lambda v: "a,b,c\n" + ",".join(_chunks(v, (len(v) + 2) // 3))),
+    (
+        "html_table_cells",
+        lambda v: (
+            "<table><tr>" + "".join(f"<td>{c}</td>" for c in _chunks(v, 10)) + "</tr></table>"
+        ),
+    ),
+    (
+        "numbered_list_of_chunks",
+        lambda v: "\n".join(f"{i + 1}. {c}" for i, c in enumerate(_chunks(v, 8))),
+    ),
+    ("underscore_between", lambda v: "_".join(v)),
+    ("prefix_then_words", lambda v: f"{v[:4]} and then, after that, {v[4:]}"),
+    ("base64_of_base64", lambda v: _b64(_b64(v))),
+    ("hex_uppercase", lambda v: v.encode().hex().upper()),
+    ("base64_groups_of_four", lambda v: " ".join(_chunks(_b64(v), 4))),
+    ("rot13_spaced", lambda v: " ".join(codecs.encode(v, "rot13"))),
+    (
+        "json_unicode_escape",
+        lambda v: '{"k": "' + v[:1] + "\\u00" + v[1].encode().hex() + v[2:] + '"}',
+    ),
+    ("quoted_printable", lambda v: "".join(f"={b:02X}" for b in v.encode())),
 ]
 
 _SECRETS = [
