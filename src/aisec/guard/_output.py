@@ -114,7 +114,7 @@ def _canary_in(text: str, canary: str) -> bool:
     """True when ``canary`` is in ``text`` through the same normalisation and decoding as
     secrets: look-alikes, invisible or separator characters between its characters, halves
     apart, reversed, ROT13, base64/base32/hex/percent-encoded (wrapped or split)."""
-    from aisec.guard._decode import encoded_spans
+    from aisec.guard._decode import readable_decodings
     from aisec.guard._shadow import joined, shadow
 
     if canary in text:
@@ -130,8 +130,8 @@ def _canary_in(text: str, canary: str) -> bool:
         hidden = normalise(text).hidden  # tag characters, variation-selector bytes
         if hidden and _token_in(joined(hidden).text.lower(), token):
             return True
-    for enc in encoded_spans(view):
-        decoded = joined(shadow(enc.text).text).text.lower()
+    for _, _, text_, _ in readable_decodings(view):
+        decoded = joined(shadow(text_).text).text.lower()
         if _token_in(decoded, token):
             return True
     return False

@@ -547,6 +547,10 @@ _E = r"(?![A-Za-z0-9])"
 # card and SSN shapes whose groups are split by anything short; digit by digit for cards
 # (each starts with a digit, and looks behind it for the word boundary: ``re`` then skips
 # to digits quickly instead of trying every position)
+# nine digits spelled one at a time ("4 5 7 5 5 ..."), an SSN where a context word says so
+_SPELLED_SSN = re.compile(
+    r"\d(?<![A-Za-z0-9]\d)(?:[^A-Za-z0-9\n]{1,3}\d){8}(?![^A-Za-z0-9\n]{1,3}\d)(?![A-Za-z0-9])"
+)
 _SPELLED_NEAR = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][^A-Za-z0-9]{1,3}\d")
 _SPELLED_AFTER = re.compile(r"[^A-Za-z0-9]{1,3}[A-Za-z](?![A-Za-z0-9])")
 _SPLIT_NUMBER = re.compile(
@@ -622,7 +626,7 @@ def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatc
     """:func:`find_pii` on ``text`` and on its disguised forms: the shadow (look-alikes,
     invisible characters, odd dashes and spaces), the run-together view, the reversed
     shadow and the decodings of encoded runs; spans of ``text``, merged."""
-    from aisec.guard._decode import encoded_spans
+    from aisec.guard._decode import readable_decodings
     from aisec.guard._shadow import shadow
 
     wanted = _ALL if kinds is None else frozenset(kinds)
@@ -646,20 +650,26 @@ def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatc
         for spelled in _EMAIL_WORDS.finditer(low):
             found.append(PiiMatch("EMAIL", *sh.span(*spelled.span()), 0.8))
     strong = wanted & _STRONG
-    if strong and "@" in view:
+    backwards_kinds = strong & ({"EMAIL"} if "@" in view else set()) | (strong & {"IBAN"})
+    if backwards_kinds:
         n = len(view)
-        for m in find_pii(view[::-1], strong & {"EMAIL"}):
+        for m in find_pii(view[::-1], backwards_kinds):
             found.append(PiiMatch(m.kind, *sh.span(n - m.end, n - m.start), m.score))
+    if "US_SSN" in wanted:
+        for ssn in _SPELLED_SSN.finditer(view):
+            digits = "".join(c for c in ssn.group() if c.isdigit())
+            context = low[max(0, ssn.start() - 40) : ssn.start()]
+            if _SSN_CONTEXT.search(context) and ssn_valid(digits[:3], digits[3:5], digits[5:]):
+                found.append(PiiMatch("US_SSN", *sh.span(*ssn.span()), 0.8))
     if strong:
         readable: list[tuple[int, int]] = []
         decoded_hits: list[PiiMatch] = []
-        for enc in encoded_spans(view):
-            decoded = enc.text
+        for start, end, decoded, data in readable_decodings(view):
             inner = find_pii(decoded, strong)
-            span = sh.span(enc.start, enc.end)
+            span = sh.span(start, end)
             if inner:
                 decoded_hits.append(PiiMatch(inner[0].kind, *span, 0.9))
-            elif len(enc.data) >= 8 and _ASCII_TEXT.fullmatch(enc.data):
+            elif len(data) >= 8 and _ASCII_TEXT.fullmatch(data):
                 readable.append(span)
         if readable:
             # digits of hex bytes are not phone or card numbers: leave the encoded run whole

@@ -283,6 +283,18 @@ def _pii_cases() -> list[Case]:
             "gonzalez",
         ),
         ("ssn_slashes_in_json", '{"ssn": ["536", "22", "8190"]}', "536228190"),
+        ("email_base64_of_base64", "x " + _b64(_b64(_EMAIL)), _EMAIL),
+        ("email_bracket_dot_at", "maria[dot]gonzalez[at]northwind-mail[dot]com", "gonzalez"),
+        ("card_slash_groups", "/".join(_chunks(_CARD, 4)), _CARD),
+        (
+            "card_arabic_indic_digits",
+            _CARD.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+            _CARD,
+        ),
+        ("ssn_digit_by_digit", "SSN: " + " ".join(_SSN.replace("-", "")), _SSN.replace("-", "")),
+        ("ssn_underscores", "SSN " + _SSN.replace("-", "_"), _SSN.replace("-", "")),
+        ("iban_reversed", "IBAN backwards: " + _IBAN[::-1], _IBAN),
+        ("iban_json_items", str(_chunks(_IBAN_GB, 4)), _IBAN_GB),
     ]
     return [Case(f"pii-{name}", "pii", text, _forms(needle)) for name, text, needle in specs]
 
