@@ -245,6 +245,7 @@ _ESCAPED_TOKEN = re.compile(
     r"[^\s\"'`<>]{0,256}(?:\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2})[^\s\"'`<>]{0,4096}"
 )
 _ONE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
+_OCTAL_RUN = re.compile(r"(?:\\[0-3]?[0-7]{1,2}(?![0-7])){4,}")
 _QP_RUN = re.compile(r"(?:=[0-9A-F]{2}[!-<>-~]{0,3}){6,}")
 _B64_QUADS = re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{4} ){3,}[A-Za-z0-9+/]{2,4}={0,2}")
 # ASCII codes written as decimal numbers or 8-bit binary: "99 110 114 121", "01100011 ..."
@@ -412,6 +413,13 @@ def encoded_spans(
             candidates += 1
             dec = _ONE_ESCAPE.sub(lambda e: chr(int(e.group(1) or e.group(2), 16)), m.group())
             add("escapes", m.start(), m.end(), dec.encode("utf-8", "replace"))
+    if "\\" in text:
+        for m in _OCTAL_RUN.finditer(text):  # \143\156\162...
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            data = bytes(int(code, 8) for code in m.group().split("\\")[1:])
+            add("octal_escapes", m.start(), m.end(), data)
     if "=" in text:
         for m in _QP_RUN.finditer(text):  # quoted-printable: =73=6B=2D...
             if candidates >= max_candidates or budget <= 0:

