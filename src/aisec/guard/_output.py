@@ -432,8 +432,8 @@ def _scheme(url: str) -> str:
 
 # query names that say what rides in the value, however short it is
 _SENSITIVE_PARAM = re.compile(
-    r"(?i)^(?:pw|pwd|pass|passwd|password|secret|token|key|api_?key|ssn|card|cc|cvv|otp|"
-    r"code|email|mail|phone|session|cookie|auth|creds?|data|d|q|payload|leak|exfil)$"
+    r"(?i)^(?:pw|pwd|pass|passwd|password|secret|token|api_?key|access_?key|ssn|card|cc|"
+    r"cvv|otp|email|phone|session|cookie|auth|creds?|payload|leak|exfil|stolen)$"
 )
 
 

@@ -43,5 +43,14 @@ BENIGN: dict[str, str] = {
     "spelled_acronyms": "The N.A.S.A. and F.B.I. files were moved to U.S. archives in 1998.",
     "password_advice": "A strong password is long and unique; use a password manager and turn on two-factor authentication.",
     "ip_free_network_text": "Set the MTU to 1500 and the timeout to 30s; retry 3 times with backoff 2x.",
+    "search_links": "Try [this search](https://www.google.com/search?q=python+regex+lookbehind) or "
+    "https://duckduckgo.com/?q=sqlite+wal&ia=web, and the [issue](https://github.com/python/cpython/issues/12345).",
+    "shell_colour_escapes": 'printf "\\x1b[31mred\\x1b[0m"; chmod 755 run.sh; umask 022; echo "\\u00e9t\\u00e9"',
+    "json_unicode_text": '{"city": "Z\\u00fcrich", "note": "caf\\u00e9 \\u2013 open 8\\u201318"}',
+    "percent_encoded_path": "Download https://example.org/files/My%20Report%202024.pdf or /docs/a%2Fb.",
+    "quoted_printable_mail": "Subject: hello=0AThe price is =E2=82=AC5 and the link is =3D fine.",
+    "decimal_list": "Temperatures this week: 71, 68, 74, 77, 80, 79, 75, 73 and 70 degrees.",
+    "hex_dump_of_binary": "00000000: 7f45 4c46 0201 0100 0000 0000 0000 0000  .ELF............",
+    "long_words_prose": "Internationalization considerations notwithstanding, straightforward implementation responsibilities predominantly necessitate comprehensive documentation.",
     "accented_prose": "Café, naïve, façade, jalapeño and Zürich are words with accents; señor García said olé.",
 }
