@@ -43,11 +43,9 @@ _CANARY_KEY = "guard.canary"
 _PROMPT_KEY = "guard.system_prompt.shingles"
 _SHINGLE = 8  # words per shingle for verbatim-leak detection
 _WORD = re.compile(r"\w+")
-_SQUASH = {c: None for c in range(128) if not chr(c).isalnum()}  # drop ASCII non-alnum
 _ROT13 = str.maketrans(
     "abcdefghijklmnopqrstuvwxyz", "nopqrstuvwxyzabcdefghijklm"
 )  # the token is lower-case
-_BLOB = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 
 
 # --- canary tokens and system-prompt leak -------------------------------------------------
