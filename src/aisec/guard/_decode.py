@@ -440,7 +440,8 @@ def encoded_spans(
         start = m.start()
         while start > 0 and m.start() - start < 256 and text[start - 1] in _URL_SAFE:
             start -= 1  # the unescaped characters before the first escape belong to it
-        end = _PCT_RUN.match(text, m.start()).end()  # type: ignore[union-attr]
+        grown = _PCT_RUN.match(text, m.start())
+        end = grown.end() if grown else m.end()
         reached = end
         if candidates >= max_candidates or budget <= 0:
             break

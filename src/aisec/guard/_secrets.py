@@ -392,8 +392,8 @@ def find_secrets(text: str, generic: bool = True) -> list[SecretMatch]:
                     continue  # "begin with the private key" in prose: a header has dashes
                 end = _pem_end(text, end)
             elif rule.kind not in _NO_EXTEND:
-                tail = _JWT_TAIL if rule.kind == "jwt" else _TOKEN_TAIL
-                end += len(tail.match(text, end).group())  # type: ignore[union-attr]
+                more = (_JWT_TAIL if rule.kind == "jwt" else _TOKEN_TAIL).match(text, end)
+                end = more.end() if more else end  # past a length bound: the whole token
             found.append(SecretMatch(rule.kind, m.start(rule.group), end, rule.score))
     if generic and "://" in text:
         found.extend(_url_credentials(text))
