@@ -673,7 +673,14 @@ def _across_words(
 
 
 def _der_private_key(data: bytes) -> bool:
-    return data.startswith(b"openssh-key-v1") or _DER_KEY.match(data) is not None
+    """The decoded body of a private key: DER (PKCS#1/#8, SEC1), OpenSSH's format, or an
+    OpenPGP secret-key packet (old-format tag 5, version 4, a public-key algorithm)."""
+    if data.startswith(b"openssh-key-v1") or _DER_KEY.match(data) is not None:
+        return True
+    if len(data) < 12 or data[0] not in (0x94, 0x95, 0x96):
+        return False
+    header = 1 + (1, 2, 4)[data[0] & 3]
+    return data[header] == 4 and data[header + 5] in (1, 16, 17, 18, 19, 22)
 
 
 def find_secrets_deep(text: str) -> list[SecretMatch]:

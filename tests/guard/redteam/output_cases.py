@@ -465,6 +465,10 @@ _PEM_BODY = "\n".join(
         64,
     )
 )
+_PGP = base64.b64encode(
+    bytes([0x95, 0x03, 0xC6, 4]) + _rng.randbytes(4) + bytes([1]) + _rng.randbytes(500)
+).decode()
+_PGP_BODY = "\n".join(_chunks(_PGP, 64))
 _PASSWORDS = ["Tr0ub4dor;3xQ!zz", "p@ss:w/rd#2024!", "x9$Lq;v,2mZ!", "C0rrect H0rse!"]
 
 
@@ -536,6 +540,11 @@ def _redaction_cases() -> list[Case]:
             "pem_openssh_truncated",
             "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACDx",
             ("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ", "QyNTUxOQAAACDx"),
+        ),
+        (
+            "pgp_secret_key_body_without_armor",
+            f"Here it is:\n{_PGP_BODY}\n=Xq9c\n",
+            (_PGP[:64], _PGP[-40:]),
         ),
         ("pem_spaced_header", f"----- BEGIN EC PRIVATE KEY -----\n{_PEM_BODY}", (body_start,)),
     ]
