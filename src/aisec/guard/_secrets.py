@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, ClassVar
 
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
@@ -606,6 +608,7 @@ def _joined_at(j: Any, view: str) -> Iterable[tuple[str, int, int]]:
 # (a placeholder put in by a scanner that ran first, <CREDIT_CARD_1>, stays: it is part of
 # what is being spelled out)
 _TAGS = re.compile(r"<(?![A-Z]+(?:_[A-Z]+)*_\d{1,6}>|SECRET:)/?[A-Za-z][^<>\n]{0,60}>")
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=.-]{16,}")
 _LIST_MARKER = re.compile(r"(?m)^[ \t]{0,8}(?:\d{1,3}[.)]|[-*+])[ \t]+")
 
 
@@ -697,18 +700,29 @@ def find_secrets_deep(text: str) -> list[SecretMatch]:
         ]
     for kind, start, end in _joined_secrets(view):
         found.append(SecretMatch(kind, *sh.span(start, end), 0.95))
+    # a key written backwards or in ROT13 is one long token: read those tokens, joined by
+    # line breaks, turned back (rather than search two more whole copies of the text)
+    tokens = list(_LONG_TOKEN.finditer(view))
+    if tokens:
+        starts = list(accumulate((len(t.group()) + 1 for t in tokens[:-1]), initial=0))
+        packed = "\n".join(t.group() for t in tokens)
+        size = len(packed)
+
+        def back(pos: int) -> int:  # packed offset -> view offset
+            i = bisect_right(starts, pos) - 1
+            return tokens[i].start() + min(pos - starts[i], len(tokens[i].group()))
+
+        for m in find_secrets(packed[::-1], generic=False):
+            found.append(
+                SecretMatch(m.kind, *sh.span(back(size - m.end), back(size - m.start)), m.score)
+            )
+        for m in find_secrets(packed.translate(_ROT13), generic=False):
+            found.append(SecretMatch(m.kind, *sh.span(back(m.start), back(m.end)), m.score))
     n = len(view)
-    backwards = view[::-1]
-    for m in find_secrets(backwards, generic=False):
-        if m.kind not in _GENERIC:
-            found.append(SecretMatch(m.kind, *sh.span(n - m.end, n - m.start), m.score))
-    for kind, start, end in _joined_secrets(backwards):
+    for kind, start, end in _joined_secrets(view[::-1]):  # ... or spelled out
         found.append(SecretMatch(kind, *sh.span(n - end, n - start), 0.95))
     rot = view.translate(_ROT13)
     if rot != view:
-        for m in find_secrets(rot, generic=False):
-            if m.kind not in _GENERIC:
-                found.append(SecretMatch(m.kind, *sh.span(m.start, m.end), m.score))
         for kind, start, end in _joined_secrets(rot):
             found.append(SecretMatch(kind, *sh.span(start, end), 0.95))
     for start, end, decoded, data in readable_decodings(view):
