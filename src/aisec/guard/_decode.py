@@ -230,7 +230,8 @@ _GLUE = r"[\s\"',|\[\]`]{1,8}"
 # one token, or chunks of eight or more (wrapped lines, JSON items, table cells) and a
 # shorter last one: ordinary words in a sentence are rarely all eight letters or longer
 _B64_RUN = re.compile(
-    r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{8,}={0,2}(?:" + _GLUE + r"[A-Za-z0-9+/_-]{8,}={0,2})*"
+    r"[A-Za-z0-9+/_-](?<![A-Za-z0-9+/_=-].)[A-Za-z0-9+/_-]{7,}={0,2}"
+    r"(?:" + _GLUE + r"[A-Za-z0-9+/_-]{8,}={0,2})*"
     r"(?:" + _GLUE + r"[A-Za-z0-9+/_-]{2,7}={0,2}(?![A-Za-z0-9+/_-]))?"
 )
 _MIXED = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"))
@@ -247,7 +248,12 @@ _ESCAPED_TOKEN = re.compile(
 _ONE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
 _OCTAL_RUN = re.compile(r"(?:\\[0-3]?[0-7]{1,2}(?![0-7])){4,}")
 _QP_RUN = re.compile(r"(?:=[0-9A-F]{2}[!-<>-~]{0,3}){6,}")
-_B64_QUADS = re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{4} ){3,}[A-Za-z0-9+/]{2,4}={0,2}")
+# (patterns start with a character class and look behind afterwards: ``re`` then skips
+# ahead by that class instead of trying the look-behind at every position)
+_B64_QUADS = re.compile(
+    r"[A-Za-z0-9+/](?<![A-Za-z0-9+/].)[A-Za-z0-9+/]{3} (?:[A-Za-z0-9+/]{4} ){2,}"
+    r"[A-Za-z0-9+/]{2,4}={0,2}"
+)
 # ASCII codes written as decimal numbers or 8-bit binary: "99 110 114 121", "01100011 ..."
 _CHAR_CODES = re.compile(
     r"\d(?<![\w.]\d)(?:\d{1,2}(?:[\s,;]{1,3}\d{2,3}){7,}|[01]{7}(?:[\s,;]{1,3}[01]{8}){7,})(?![\w.])"

@@ -535,7 +535,7 @@ _EMAIL_WORDS = re.compile(
 )
 _ASCII_TEXT = re.compile(rb"[\x20-\x7e\t\r\n]+")
 _STRONG = frozenset({"EMAIL", "CREDIT_CARD", "IBAN", "US_SSN"})
-_SSN_LOOSE = re.compile(r"(?<![\w.-])(\d{3})([-./])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
+_SSN_LOOSE = re.compile(r"(\d(?<![\w.-]\d)\d{2})([-./])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
 
 
 _IBAN_START = re.compile(r"\d\d(?<=[A-Za-z]{2}\d\d)")  # the check digits after the country
@@ -551,6 +551,7 @@ _E = r"(?![A-Za-z0-9])"
 _SPELLED_SSN = re.compile(
     r"\d(?<![A-Za-z0-9]\d)(?:[^A-Za-z0-9\n]{1,3}\d){8}(?![^A-Za-z0-9\n]{1,3}\d)(?![A-Za-z0-9])"
 )
+_IBAN_BACKWARDS_END = re.compile(r"\d\d[A-Za-z]{2}(?![A-Za-z0-9])")
 _SPELLED_NEAR = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][^A-Za-z0-9]{1,3}\d")
 _SPELLED_AFTER = re.compile(r"[^A-Za-z0-9]{1,3}[A-Za-z](?![A-Za-z0-9])")
 _SPLIT_NUMBER = re.compile(
@@ -650,11 +651,17 @@ def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatc
         for spelled in _EMAIL_WORDS.finditer(low):
             found.append(PiiMatch("EMAIL", *sh.span(*spelled.span()), 0.8))
     strong = wanted & _STRONG
-    backwards_kinds = strong & ({"EMAIL"} if "@" in view else set()) | (strong & {"IBAN"})
-    if backwards_kinds:
+    if "EMAIL" in strong and "@" in view:  # written backwards
         n = len(view)
-        for m in find_pii(view[::-1], backwards_kinds):
+        for m in find_pii(view[::-1], {"EMAIL"}):
             found.append(PiiMatch(m.kind, *sh.span(n - m.end, n - m.start), m.score))
+    if "IBAN" in strong:  # backwards: the country code and check digits come last
+        for tail in _IBAN_BACKWARDS_END.finditer(view):
+            lo = max(0, tail.end() - 48)
+            window = view[lo : tail.end()][::-1]
+            for m in find_pii(window, {"IBAN"}):
+                end = tail.end()
+                found.append(PiiMatch(m.kind, *sh.span(end - m.end, end - m.start), m.score))
     if "US_SSN" in wanted:
         for ssn in _SPELLED_SSN.finditer(view):
             digits = "".join(c for c in ssn.group() if c.isdigit())
