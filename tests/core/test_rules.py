@@ -36,6 +36,8 @@ NOT_RULE_IDS = frozenset(
         "aisec-audit-checkpoint-v1",  # a signing context
         "audit-log",  # an asset name
         "aws-kms",
+        "http-equiv",  # HTML and CSS names the link scanner reads
+        "image-set",
         "keyset-written",  # a crash-injection step of a keyset change
         "build-dunder",  # pickle machine events, reported as pickle-build-dunder ...
         "build-global",

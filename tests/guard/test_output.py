@@ -126,10 +126,11 @@ def test_markdown_image_data_in_path_segment() -> None:
     assert result.score >= 0.9
 
 
-def test_markdown_image_without_data_still_flagged_lower() -> None:
+def test_markdown_image_without_data_is_blocked_all_the_same() -> None:
+    # an auto-loading URL to a host off the list is blocked whether or not it carries data
     result = ExfilLinkScanner().scan("![logo](https://cdn.other.test/logo.png)", out_ctx())
     assert [f.rule_id for f in result.findings] == ["guard-output-exfil-image"]
-    assert 0.5 <= result.score < 0.9
+    assert result.score >= ExfilLinkScanner.default_threshold
 
 
 def test_markdown_link_with_conversation_in_query() -> None:

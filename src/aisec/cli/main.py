@@ -69,7 +69,7 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
-_MAX_MESSAGE = 300
+_MAX_MESSAGE = 1000  # one line, long enough for two paths and the fix
 
 
 def _err(message: str) -> None:

@@ -14,6 +14,7 @@ import codecs
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 __all__ = ["MAX_DECODED_CHARS", "MAX_DEPTH", "MAX_PAYLOADS", "Decoded", "decode_payloads"]
@@ -212,3 +213,261 @@ def decode_payloads(text: str) -> list[Decoded]:
             if budget <= 0:
                 break
     return found
+
+
+# --- encoded values in model output ---------------------------------------------------------
+#
+# A model talked into leaking a key, a canary or personal data may write it base64-, base32-,
+# hex- or percent-encoded, wrapped over lines or split over JSON items. ``encoded_spans``
+# finds such runs (their chunks joined across whitespace, quotes, commas and pipes) and
+# decodes them at every alignment, within a candidate and byte budget, so a detector can
+# look at the bytes and the caller can cut the run out of the original text.
+
+MAX_ENCODED_CANDIDATES = 64
+MAX_ENCODED_BYTES = 262_144
+_MAX_RUN = 16_384
+_GLUE = r"[\s\"',|\[\]`]{1,8}"
+# one token, or chunks of eight or more (wrapped lines, JSON items, table cells) and a
+# shorter last one: ordinary words in a sentence are rarely all eight letters or longer
+_B64_RUN = re.compile(
+    r"[A-Za-z0-9+/_-](?<![A-Za-z0-9+/_=-].)[A-Za-z0-9+/_-]{7,}={0,2}"
+    r"(?:" + _GLUE + r"[A-Za-z0-9+/_-]{8,}={0,2})*"
+    r"(?:" + _GLUE + r"[A-Za-z0-9+/_-]{2,7}={0,2}(?![A-Za-z0-9+/_-]))?"
+)
+_MIXED = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"))
+# hex of ASCII text: eight bytes or more, the first a digit (ASCII bytes are 0x20-0x7e), so
+# ``re`` skips to digits instead of trying every letter a-f of ordinary prose
+_HEX_SEQ = re.compile(r"\d(?<![0-9a-fA-F]\d)[0-9a-fA-F](?:[\s:,]{0,3}[0-9a-fA-F]{2}){7,}")
+_HEX_ESCAPED = re.compile(r"(?:(?:\\x|%)[0-9a-fA-F]{2}[\s:,]{0,3}){8,}")
+_PCT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-])*")
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+-")
+_PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+_ESCAPED_TOKEN = re.compile(
+    r"[^\s\"'`<>]{0,256}(?:\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2})[^\s\"'`<>]{0,4096}"
+)
+_ONE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
+_OCTAL_RUN = re.compile(r"(?:\\[0-3]?[0-7]{1,2}(?![0-7])){4,}")
+_QP_RUN = re.compile(r"(?:=[0-9A-F]{2}[!-<>-~]{0,3}){6,}")
+# (patterns start with a character class and look behind afterwards: ``re`` then skips
+# ahead by that class instead of trying the look-behind at every position)
+_B64_QUADS = re.compile(
+    r"[A-Za-z0-9+/](?<![A-Za-z0-9+/].)[A-Za-z0-9+/]{3} (?:[A-Za-z0-9+/]{4} ){2,}"
+    r"[A-Za-z0-9+/]{2,4}={0,2}"
+)
+# ASCII codes written as decimal numbers or 8-bit binary: "99 110 114 121", "01100011 ..."
+_CHAR_CODES = re.compile(
+    r"\d(?<![\w.]\d)(?:\d{1,2}(?:[\s,;]{1,3}\d{2,3}){7,}|[01]{7}(?:[\s,;]{1,3}[01]{8}){7,})(?![\w.])"
+)
+_CODE = re.compile(r"\d+")
+_SEPS = re.compile(r"[\s\"',|\[\]`]+")
+_B64_SIGNAL = re.compile(r"[0-9+/=]")
+_B32_ONLY = re.compile(r"[A-Z2-7]+=*")
+_HEX_ONLY = re.compile(r"(?:\\x|0x|%)|[\s:,]")
+
+
+_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A run of ``text[start:end]`` and one decoding of it (``encoding``:
+    base64, base64url, base32, hex or url)."""
+
+    encoding: str
+    start: int
+    end: int
+    data: bytes
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace")
+
+    @property
+    def textual(self) -> bool:
+        """Mostly printable ASCII (a few bytes of junk at the edges allowed): worth
+        reading for keys and personal data."""
+        junk = len(self.data.translate(None, _TEXT_BYTES))
+        return junk <= max(3, len(self.data) // 8)
+
+
+def _b64_variants(compact: str) -> list[tuple[str, bytes]]:
+    out: list[tuple[str, bytes]] = []
+    body = compact.rstrip("=")
+    urlsafe = "-" in body or "_" in body
+    for align in range(4):
+        chunk = body[align:]
+        chunk = (
+            chunk + "==" if len(chunk) % 4 == 2 else chunk + "=" if len(chunk) % 4 == 3 else chunk
+        )
+        chunk = chunk[: len(chunk) // 4 * 4]
+        if len(chunk) < 8:
+            break
+        try:
+            if urlsafe:
+                data = base64.urlsafe_b64decode(chunk)
+            else:
+                data = base64.b64decode(chunk, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        out.append(("base64url" if urlsafe else "base64", data))
+    return out
+
+
+def _b32_variants(compact: str) -> list[tuple[str, bytes]]:
+    body = compact.upper().rstrip("=")
+    if not _B32_ONLY.fullmatch(body):
+        return []
+    out: list[tuple[str, bytes]] = []
+    for align in range(8):
+        chunk = body[align:]
+        pad = {2: 6, 4: 4, 5: 3, 7: 1}.get(len(chunk) % 8)
+        chunk = chunk + "=" * pad if pad else chunk[: len(chunk) // 8 * 8]
+        if len(chunk) < 16:
+            break
+        try:
+            out.append(("base32", base64.b32decode(chunk)))
+        except (binascii.Error, ValueError):
+            continue
+    return out
+
+
+def _hex_variants(run: str) -> list[tuple[str, bytes]]:
+    digits = _HEX_ONLY.sub("", run)
+    out: list[tuple[str, bytes]] = []
+    for align in (0, 1):
+        chunk = digits[align:]
+        chunk = chunk[: len(chunk) // 2 * 2]
+        try:
+            out.append(("hex", bytes.fromhex(chunk)))
+        except ValueError:
+            continue
+    return out
+
+
+@lru_cache(maxsize=4)  # the PII and secrets scanners look at the same output in turn
+def encoded_spans(
+    text: str,
+    max_candidates: int = MAX_ENCODED_CANDIDATES,
+    max_bytes: int = MAX_ENCODED_BYTES,
+) -> tuple[Encoded, ...]:
+    """Decodings of every encoded-looking run in ``text``, within the budgets (runs past
+    ``max_candidates`` or ``max_bytes`` of decoded data are not decoded)."""
+    out: list[Encoded] = []
+    budget = max_bytes
+    candidates = 0
+
+    def add(encoding: str, start: int, end: int, data: bytes) -> None:
+        nonlocal budget
+        if data and budget > 0:
+            data = data[:budget]
+            budget -= len(data)
+            out.append(Encoded(encoding, start, end, data))
+
+    for m in _B64_RUN.finditer(text):
+        run = m.group()
+        if len(run) < 16:
+            continue
+        b64 = all(p.search(run) for p in _MIXED)  # base64 of 12+ bytes mixes all three
+        b32 = (run.isupper() or run.islower()) and _B64_SIGNAL.search(run) is not None
+        if not (b64 or b32):
+            continue
+        if candidates >= max_candidates or budget <= 0:
+            break
+        candidates += 1
+        compact = _SEPS.sub("", run[:_MAX_RUN])
+        variants = _b64_variants(compact) if b64 else []
+        variants += _b32_variants(compact) if b32 else []
+        for encoding, data in variants:
+            add(encoding, m.start(), m.end(), data)
+    hex_runs = list(_HEX_SEQ.finditer(text))
+    if "\\x" in text or "%" in text:
+        hex_runs += _HEX_ESCAPED.finditer(text)
+    for m in hex_runs:
+        if candidates >= max_candidates or budget <= 0:
+            break
+        candidates += 1
+        for encoding, data in _hex_variants(m.group()[:_MAX_RUN]):
+            add(encoding, m.start(), m.end(), data)
+    for m in _CHAR_CODES.finditer(text):
+        codes = [
+            int(c, 2) if len(c) == 8 and set(c) <= {"0", "1"} else int(c)
+            for c in _CODE.findall(m.group())
+        ]
+        if all(32 <= c < 127 for c in codes) and candidates < max_candidates and budget > 0:
+            candidates += 1
+            add("char_codes", m.start(), m.end(), bytes(codes))
+    if "&#" in text:
+        for m in _HTML_ENTITIES.finditer(text):
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            add("html", m.start(), m.end(), html.unescape(m.group()[:_MAX_RUN]).encode())
+    if "\\u" in text or "\\U" in text:
+        for m in _UNICODE_ESCAPES.finditer(text):
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            try:
+                dec = codecs.decode(m.group()[:_MAX_RUN], "unicode_escape")
+            except UnicodeDecodeError:
+                continue
+            add("unicode_escape", m.start(), m.end(), dec.encode("utf-8", "replace"))
+    if "\\u" in text or "\\x" in text:
+        for m in _ESCAPED_TOKEN.finditer(text):  # one escape inside a token: "s\u006b-..."
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            dec = _ONE_ESCAPE.sub(lambda e: chr(int(e.group(1) or e.group(2), 16)), m.group())
+            add("escapes", m.start(), m.end(), dec.encode("utf-8", "replace"))
+    if "\\" in text:
+        for m in _OCTAL_RUN.finditer(text):  # \143\156\162...
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            data = bytes(int(code, 8) for code in m.group().split("\\")[1:])
+            add("octal_escapes", m.start(), m.end(), data)
+    if "=" in text:
+        for m in _QP_RUN.finditer(text):  # quoted-printable: =73=6B=2D...
+            if candidates >= max_candidates or budget <= 0:
+                break
+            candidates += 1
+            add("quoted_printable", m.start(), m.end(), binascii.a2b_qp(m.group()[:_MAX_RUN]))
+    for m in _B64_QUADS.finditer(text):  # base64 written in groups of four
+        run = m.group()
+        if not all(p.search(run) for p in _MIXED) or candidates >= max_candidates:
+            continue
+        candidates += 1
+        for encoding, data in _b64_variants(_SEPS.sub("", run[:_MAX_RUN])):
+            add(encoding, m.start(), m.end(), data)
+    reached = 0
+    for m in _PCT.finditer(text) if "%" in text else ():
+        if m.start() < reached:
+            continue
+        start = m.start()
+        while start > 0 and m.start() - start < 256 and text[start - 1] in _URL_SAFE:
+            start -= 1  # the unescaped characters before the first escape belong to it
+        grown = _PCT_RUN.match(text, m.start())
+        end = grown.end() if grown else m.end()
+        reached = end
+        if candidates >= max_candidates or budget <= 0:
+            break
+        candidates += 1
+        run = text[start:end][:_MAX_RUN]
+        add("url", start, end, unquote(run).encode("utf-8", "replace"))
+    return tuple(out)
+
+
+def readable_decodings(text: str) -> list[tuple[int, int, str, bytes]]:
+    """(start, end, decoded text, bytes) of every encoded run of ``text`` worth reading, and
+    of runs encoded twice (base64 of base64, hex of base64 ...): the inner decodings keep
+    the outer run's span. Within the budgets of :func:`encoded_spans`."""
+    out: list[tuple[int, int, str, bytes]] = []
+    for enc in encoded_spans(text):
+        out.append((enc.start, enc.end, enc.text, enc.data))
+        if enc.textual and len(enc.data) >= 16:
+            out += [
+                (enc.start, enc.end, inner.text, inner.data)
+                for inner in encoded_spans(enc.text)
+                if inner.textual
+            ]
+    return out

@@ -17,7 +17,13 @@ from typing import ClassVar
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 
-__all__ = ["InvisibleMatch", "InvisibleTextScanner", "find_invisible", "strip_invisible"]
+__all__ = [
+    "HIDDEN_KEY",
+    "InvisibleMatch",
+    "InvisibleTextScanner",
+    "find_invisible",
+    "strip_invisible",
+]
 
 FRAMEWORKS = (FrameworkRef("OWASP-LLM", "LLM01:2025"), FrameworkRef("ATLAS", "AML.T0051"))
 
@@ -143,6 +149,15 @@ def strip_invisible(text: str, matches: list[InvisibleMatch]) -> str:
     return "".join(out)
 
 
+HIDDEN_KEY = "guard.output.hidden_text"
+
+
+def _hidden_text(text: str) -> str:
+    from aisec.guard._normalise import normalise
+
+    return normalise(text).hidden
+
+
 def _preview(hidden: str) -> str:
     """The first 40 hidden characters with any PII or secret in them masked."""
     from aisec.guard._pii import find_pii
@@ -168,6 +183,11 @@ class InvisibleTextScanner(Scanner):
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
         matches = find_invisible(text)
+        if ctx.direction is Direction.OUTPUT:
+            # what the stripped characters spelled (tag characters, variation-selector
+            # bytes): the system-prompt leak scanner, which runs on the stripped text, looks
+            # for the canary in it too
+            ctx.state[HIDDEN_KEY] = _hidden_text(text) if matches else ""
         if not matches:
             return ScanResult(0.0)
         findings: list[Finding] = []

