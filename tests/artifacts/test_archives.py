@@ -125,7 +125,7 @@ def test_small_highly_compressible_members_are_not_bombs() -> None:
 
 def test_archive_code_with_lookalike_identifiers_is_parsed() -> None:
     from aisec.artifacts._base import ScanContext
-    from aisec.artifacts._torchscript_code import scan_torchscript_code
+    from aisec.artifacts.containers._torchscript import scan_torchscript_code
 
     # Python folds fullwidth letters (NFKC) when parsing: this is a call to eval
     source = "def f(x):\n    return \uff45val(x)\n".encode()
@@ -158,7 +158,7 @@ def test_torchscript_prefilter_matches_the_regex_it_replaced() -> None:
     import re
     from random import Random
 
-    import aisec.artifacts._torchscript_code as tc
+    import aisec.artifacts.containers._torchscript as tc
 
     old = re.compile(
         rb"__import__|eval|exec|compile|open|system|popen|breakpoint|load_library|import|"
@@ -179,7 +179,7 @@ def test_torchscript_walk_visits_what_ast_walk_visits() -> None:
     import ast
     import inspect
 
-    import aisec.artifacts._torchscript_code as tc
+    import aisec.artifacts.containers._torchscript as tc
 
     for module in (ast, inspect, zipfile):
         tree = ast.parse(inspect.getsource(module))
@@ -199,7 +199,7 @@ def _7z(files: list[tuple[str, bytes]], filters: list[dict[str, int]] | None = N
 def _7z_report(data: bytes, monkeypatch: pytest.MonkeyPatch, *, fast: bool) -> str:
     import json
 
-    import aisec.artifacts._archives as archives
+    import aisec.artifacts.containers._archives as archives
 
     with monkeypatch.context() as m:
         if not fast:
@@ -225,8 +225,8 @@ def test_7z_reader_and_py7zr_report_the_same(
     # its truncations and byte flips; py7zr takes what the reader leaves
     import random
 
-    from aisec.artifacts._archives import _read_7z
     from aisec.artifacts._base import ScanContext
+    from aisec.artifacts.containers._archives import _read_7z
 
     rng = random.Random(7)
     members = [
@@ -256,7 +256,7 @@ def test_tar_members_read_in_memory_or_streamed_report_the_same(
     # in its own scan, exactly as through tarfile's stream
     import json
 
-    import aisec.artifacts._archives as archives
+    import aisec.artifacts.containers._archives as archives
 
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tf:
@@ -285,7 +285,7 @@ def test_central_directory_reader_agrees_with_zipfile() -> None:
     # (None) wherever zipfile raises or reads something it does not handle
     import random
 
-    from aisec.artifacts._zip import _central_directory
+    from aisec.artifacts.containers._zip import _central_directory
 
     def listing(data: bytes) -> list[tuple[object, ...]] | None:
         try:
@@ -439,7 +439,7 @@ def test_7z_traversal_name_py7zr_refuses_is_reported_and_the_rest_scanned(
 ) -> None:
     # the py7zr path (a layout the built-in reader leaves to it): the refused member is
     # reported as not scanned, the others are still extracted and scanned
-    import aisec.artifacts._archives as archives
+    import aisec.artifacts.containers._archives as archives
 
     files = [("a" * 10, b"notes"), ("b.pkl", os_system_proto(2))]
     data = _7z_rename(_7z_plain_header(files), "a" * 10, "../x.pkl/.")
@@ -535,7 +535,7 @@ def test_torchserve_handler_escapes(handler: bytes) -> None:
 def test_os_path_exemption_is_for_torchserve_handlers_only() -> None:
     # torch.package sources keep the stricter reading: any "import os" is reported
     from aisec.artifacts._base import ScanContext
-    from aisec.artifacts._torchscript_code import scan_torchscript_code
+    from aisec.artifacts.containers._torchscript import scan_torchscript_code
 
     ctx = ScanContext(io.BytesIO(b""), "m.zip", 0)
     assert scan_torchscript_code(_BENIGN_HANDLER, ctx, "x.py")

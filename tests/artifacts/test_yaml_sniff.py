@@ -13,7 +13,7 @@ import re
 
 from aisec.artifacts import scan_bytes
 from aisec.artifacts._base import ScanContext
-from aisec.artifacts._jsonconfig import YamlConfigHandler
+from aisec.artifacts.configs._jsonyaml import YamlConfigHandler
 
 _REFERENCE = re.compile(
     rb"\A(?:\xef\xbb\xbf)?(?:\s*#[^\n]*\n|\s*\n)*\s*(?:---[ \t]*(?:\n|$)|%YAML|%TAG|"

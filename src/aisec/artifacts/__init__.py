@@ -22,15 +22,12 @@ worst of its own and its members'.
 from __future__ import annotations
 
 from aisec.artifacts import (  # noqa: F401 - importing registers the handlers
-    _archives,
-    _compressed,
     _formats,
-    _numpy,
-    _pickle_file,
-    _zip,
+    containers,
+    pickle,
 )
 from aisec.artifacts._base import Limits
 from aisec.artifacts._dispatch import FileResult, ScanReport, scan_bytes, scan_path
-from aisec.artifacts._pickle import analyse_pickle
+from aisec.artifacts.pickle import analyse_pickle
 
 __all__ = ["FileResult", "Limits", "ScanReport", "analyse_pickle", "scan_bytes", "scan_path"]

@@ -11,7 +11,7 @@ Contract notes (part A, for part B):
   findings for information. Do not add those findings to your own list.
 - A handler may set ``ctx.detected_format`` to refine the format name it reports
   (e.g. the zip handler reports ``pytorch``, ``torchscript``, ``npz`` or ``zip``).
-- Pickles embedded in your formats: ``aisec.artifacts._pickle.analyse_pickle(data, ctx)``.
+- Pickles embedded in your formats: ``aisec.artifacts.pickle.analyse_pickle(data, ctx)``.
 """
 
 from __future__ import annotations

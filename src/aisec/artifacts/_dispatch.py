@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from aisec.artifacts._base import HANDLERS, FormatHandler, Limits, ScanContext
-from aisec.artifacts._zip import archive_finding
+from aisec.artifacts.containers import archive_finding
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 

@@ -6,17 +6,8 @@ GGUF, Jinja chat templates and the JSON/YAML configs that carry them.
 
 from __future__ import annotations
 
-from aisec.artifacts import (
-    _gguf,
-    _hdf5,
-    _jsonconfig,
-    _keras,
-    _onnx,
-    _safetensors,
-    _savedmodel,
-    _templates,
-)
+from aisec.artifacts import configs, keras, onnx, templates, tensorflow, weights
 
 __all__ = ["FORMAT_MODULES"]
 
-FORMAT_MODULES = (_keras, _hdf5, _savedmodel, _onnx, _safetensors, _gguf, _templates, _jsonconfig)
+FORMAT_MODULES = (keras, tensorflow, onnx, weights, templates, configs)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from aisec.artifacts._base import ScanContext
-from aisec.artifacts._pickle_fold import fold
-from aisec.artifacts._pickle_policy import GlobalClass, is_nested_loader
-from aisec.artifacts._pickle_vm import (
+from aisec.artifacts.pickle._fold import fold
+from aisec.artifacts.pickle._policy import GlobalClass, is_nested_loader
+from aisec.artifacts.pickle._vm import (
     BuildHook,
     Call,
     Event,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
-from aisec.artifacts._zip import BOMB_FLOOR, archive_finding, unsafe_member_path
+from aisec.artifacts.containers._zip import BOMB_FLOOR, archive_finding, unsafe_member_path
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding
 

@@ -17,7 +17,6 @@ from typing import ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
-from aisec.artifacts._keras import analyse_keras_config
 from aisec.artifacts._protowire import (
     LEN,
     VARINT,
@@ -28,6 +27,7 @@ from aisec.artifacts._protowire import (
     text,
     varint,
 )
+from aisec.artifacts.keras import analyse_keras_config
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 

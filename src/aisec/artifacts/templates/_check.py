@@ -92,7 +92,7 @@ def analyse_template(source: str) -> list[TemplateIssue]:
         ]
         return issues + _fallback(source[:MAX_TEMPLATE_CHARS])
     # jinja2 and the AST walk load on the first template, not with the package
-    from aisec.artifacts._template_ast import parse_and_walk
+    from aisec.artifacts.templates._ast import parse_and_walk
 
     return _dedupe(parse_and_walk(source))
 

@@ -16,7 +16,7 @@ meanings, so only dangerous values are reported under them.
 from __future__ import annotations
 
 from aisec.artifacts._format_findings import format_finding
-from aisec.artifacts._pickle_policy import GlobalClass, classify_global
+from aisec.artifacts.pickle import GlobalClass, classify_global
 from aisec.core.findings import Finding, Severity
 
 __all__ = ["TARGET_POINTER_ENDS", "hydra_target_finding", "yaml_tag_finding"]

@@ -20,14 +20,18 @@ from typing import Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
-from aisec.artifacts._hydra import TARGET_POINTER_ENDS, hydra_target_finding, yaml_tag_finding
-from aisec.artifacts._keras import (
+from aisec.artifacts.configs._hydra import (
+    TARGET_POINTER_ENDS,
+    hydra_target_finding,
+    yaml_tag_finding,
+)
+from aisec.artifacts.keras import (
     analyse_keras_config,
     is_keras_config,
     keras_issue_findings,
     scan_payloads,
 )
-from aisec.artifacts._templates import (
+from aisec.artifacts.templates import (
     JSON_START,
     MAX_TEMPLATE_CHARS,
     looks_like_template,

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any
 
-from aisec.artifacts._pickle_fold import fold
-from aisec.artifacts._pickle_policy import IMPORT_PRIMITIVES, GlobalClass, classify_global
+from aisec.artifacts.pickle._fold import fold
+from aisec.artifacts.pickle._policy import IMPORT_PRIMITIVES, GlobalClass, classify_global
 
 __all__ = [
     "OPCODES",

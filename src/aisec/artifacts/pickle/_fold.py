@@ -87,7 +87,7 @@ _DECOMPRESS = {
 
 def fold(value: Any, depth: int = 0) -> Any:
     """The constant ``value`` evaluates to, or ``None`` when it is not a known constant."""
-    from aisec.artifacts._pickle_vm import Call, Global
+    from aisec.artifacts.pickle._vm import Call, Global
 
     if isinstance(value, str | bytes | int | float):
         return value

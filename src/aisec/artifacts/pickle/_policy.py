@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from functools import lru_cache
 
-from aisec.artifacts._pickle_allowlist import SKLEARN_NAMES, TORCH_NN_NAMES
+from aisec.artifacts.pickle._allowlist import SKLEARN_NAMES, TORCH_NN_NAMES
 
 __all__ = ["IMPORT_PRIMITIVES", "GlobalClass", "classify_global", "is_nested_loader"]
 

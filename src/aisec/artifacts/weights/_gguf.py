@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
-from aisec.artifacts._templates import looks_like_template, template_findings
+from aisec.artifacts.templates import looks_like_template, template_findings
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 

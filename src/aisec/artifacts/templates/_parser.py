@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from jinja2 import nodes
 
-from aisec.artifacts._template_lexer import RawToken
+from aisec.artifacts.templates._lexer import RawToken
 
 __all__ = ["EXTENSION_TAGS", "fast_parse"]
 

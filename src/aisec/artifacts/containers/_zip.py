@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import BinaryIO, ClassVar, cast
 
 from aisec.artifacts._base import FormatHandler, ScanContext
-from aisec.artifacts._pickle import PickleOptions, analyse_buffer, looks_like_pickle
 from aisec.artifacts._slice import SliceStream
-from aisec.artifacts._torchscript_code import scan_torchscript_code
+from aisec.artifacts.containers._torchscript import scan_torchscript_code
+from aisec.artifacts.pickle import PickleOptions, analyse_buffer, looks_like_pickle
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 

@@ -693,7 +693,7 @@ class KerasArchiveHandler(FormatHandler):
                         self._nested(zf, info, ctx, name)
             finally:
                 if ahead is not None:
-                    from aisec.artifacts._hdf5 import drop_ahead
+                    from aisec.artifacts.keras._hdf5 import drop_ahead
 
                     drop_ahead(ahead[2])
         return findings
@@ -748,7 +748,7 @@ def _weights_ahead(
         return None
     if not data.startswith(_HDF5_MAGIC):
         return None
-    from aisec.artifacts._hdf5 import send_ahead  # _hdf5 imports this module
+    from aisec.artifacts.keras._hdf5 import send_ahead  # _hdf5 imports this module
 
     job = send_ahead(data, f"{ctx.display_path}!/model.weights.h5", ctx)
     return info, data, job

@@ -17,9 +17,9 @@ import jinja2
 from jinja2 import nodes
 
 from aisec.artifacts._format_findings import short
-from aisec.artifacts._template_lexer import fast_tokens
-from aisec.artifacts._template_parser import EXTENSION_TAGS, fast_parse
-from aisec.artifacts._templates import TemplateIssue, _fallback
+from aisec.artifacts.templates._check import TemplateIssue, _fallback
+from aisec.artifacts.templates._lexer import fast_tokens
+from aisec.artifacts.templates._parser import EXTENSION_TAGS, fast_parse
 from aisec.core.errors import ScanError
 from aisec.core.findings import Severity
 

@@ -10,7 +10,7 @@ import mmap
 from typing import Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
-from aisec.artifacts._pickle import PickleOptions, analyse_buffer, open_buffer
+from aisec.artifacts.pickle._analyse import PickleOptions, analyse_buffer, open_buffer
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 

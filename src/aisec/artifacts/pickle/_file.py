@@ -12,7 +12,7 @@ import mmap
 from typing import Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
-from aisec.artifacts._pickle import (
+from aisec.artifacts.pickle._analyse import (
     LEGACY_TORCH_STREAMS,
     PickleOptions,
     analyse_buffer,
@@ -21,7 +21,7 @@ from aisec.artifacts._pickle import (
     looks_like_pickle,
     open_buffer,
 )
-from aisec.artifacts._pickle_vm import OPCODES, BuildHook, Call, DictV, Global, Machine
+from aisec.artifacts.pickle._vm import OPCODES, BuildHook, Call, DictV, Global, Machine
 from aisec.core.findings import Finding
 
 __all__ = ["LegacyTorchHandler", "PickleHandler", "joblib_build_hook"]

@@ -15,7 +15,7 @@ import zlib
 from typing import Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
-from aisec.artifacts._zip import BOMB_FLOOR, archive_finding
+from aisec.artifacts.containers._zip import BOMB_FLOOR, archive_finding
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from aisec.artifacts._base import FormatHandler, ScanContext
 from aisec.artifacts._format_findings import format_finding
-from aisec.artifacts._keras import (
+from aisec.artifacts.keras._config import (
     analyse_keras_config,
     keras_issue_findings,
     load_json_bounded,
