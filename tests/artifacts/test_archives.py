@@ -124,12 +124,12 @@ def test_small_highly_compressible_members_are_not_bombs() -> None:
 
 
 def test_archive_code_with_lookalike_identifiers_is_parsed() -> None:
-    from aisec.artifacts._base import ScanContext
+    from aisec.artifacts._base import ArtifactContext
     from aisec.artifacts.containers._torchscript import scan_torchscript_code
 
     # Python folds fullwidth letters (NFKC) when parsing: this is a call to eval
     source = "def f(x):\n    return \uff45val(x)\n".encode()
-    ctx = ScanContext(io.BytesIO(b""), "m.pt", 0)
+    ctx = ArtifactContext(io.BytesIO(b""), "m.pt", 0)
     (finding,) = scan_torchscript_code(source, ctx, "code/m.py")
     assert finding.rule_id == "torchscript-dangerous-code"
     assert finding.location.line == 2
@@ -225,7 +225,7 @@ def test_7z_reader_and_py7zr_report_the_same(
     # its truncations and byte flips; py7zr takes what the reader leaves
     import random
 
-    from aisec.artifacts._base import ScanContext
+    from aisec.artifacts._base import ArtifactContext
     from aisec.artifacts.containers._archives import _read_7z
 
     rng = random.Random(7)
@@ -237,7 +237,9 @@ def test_7z_reader_and_py7zr_report_the_same(
     ]
     for files in (members[:1], members, [("zeros.bin", b"\x00" * (20 << 20))]):
         data = _7z(files, filters)
-        fast = _read_7z(ScanContext(stream=io.BytesIO(data), display_path="m.7z", size=len(data)))
+        fast = _read_7z(
+            ArtifactContext(stream=io.BytesIO(data), display_path="m.7z", size=len(data))
+        )
         assert (fast is not None) == (filters != [{"id": py7zr.FILTER_BZIP2}])
         cases = [data, *(data[: rng.randrange(len(data))] for _ in range(3))]
         for _ in range(12):
@@ -534,10 +536,10 @@ def test_torchserve_handler_escapes(handler: bytes) -> None:
 
 def test_os_path_exemption_is_for_torchserve_handlers_only() -> None:
     # torch.package sources keep the stricter reading: any "import os" is reported
-    from aisec.artifacts._base import ScanContext
+    from aisec.artifacts._base import ArtifactContext
     from aisec.artifacts.containers._torchscript import scan_torchscript_code
 
-    ctx = ScanContext(io.BytesIO(b""), "m.zip", 0)
+    ctx = ArtifactContext(io.BytesIO(b""), "m.zip", 0)
     assert scan_torchscript_code(_BENIGN_HANDLER, ctx, "x.py")
     assert not scan_torchscript_code(_BENIGN_HANDLER, ctx, "x.py", os_paths_ok=True)
 

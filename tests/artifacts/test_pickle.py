@@ -14,14 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aisec.artifacts import analyse_pickle
-from aisec.artifacts._base import Limits, ScanContext
+from aisec.artifacts._base import ArtifactContext, Limits
 from aisec.artifacts.pickle._analyse import PICKLE_RULES, looks_like_pickle
 from aisec.artifacts.pickle._policy import GlobalClass, classify_global
 from aisec.core.frameworks import lookup
 
 
-def _ctx(data: bytes, limits: Limits | None = None) -> ScanContext:
-    return ScanContext(io.BytesIO(data), "t.pkl", len(data), limits or Limits())
+def _ctx(data: bytes, limits: Limits | None = None) -> ArtifactContext:
+    return ArtifactContext(io.BytesIO(data), "t.pkl", len(data), limits or Limits())
 
 
 def _rules(data: bytes, limits: Limits | None = None) -> set[str]:
@@ -107,7 +107,7 @@ def test_real_file_stream_with_large_payload(tmp_path: Path) -> None:
     path = tmp_path / "big.pkl"
     path.write_bytes(pickle.dumps({"blob": b"\x00" * (3 << 20)}, protocol=4))
     with path.open("rb") as fh:
-        ctx = ScanContext(fh, str(path), path.stat().st_size)
+        ctx = ArtifactContext(fh, str(path), path.stat().st_size)
         assert analyse_pickle(fh, ctx) == []
 
 

@@ -12,7 +12,7 @@ import random
 import re
 
 from aisec.artifacts import scan_bytes
-from aisec.artifacts._base import ScanContext
+from aisec.artifacts._base import ArtifactContext
 from aisec.artifacts.configs._jsonyaml import YamlConfigHandler
 
 _REFERENCE = re.compile(
@@ -27,7 +27,7 @@ _PIECES = [
 
 
 def _sniff(head: bytes) -> bool:
-    ctx = ScanContext(stream=None, display_path="x", size=len(head))  # type: ignore[arg-type]
+    ctx = ArtifactContext(stream=None, display_path="x", size=len(head))  # type: ignore[arg-type]
     return YamlConfigHandler.sniff(head, ctx)
 
 

@@ -5,7 +5,7 @@ Handlers register themselves by subclassing (no if-chains of names). The dispatc
 runs the one that claims it. Handlers never execute what they inspect.
 
 Contract notes (part A, for part B):
-- ``ScanContext.scan_nested(data, name, size)`` hands member bytes (or a readable, seekable
+- ``ArtifactContext.scan_nested(data, name, size)`` hands member bytes (or a readable, seekable
   stream) to the dispatcher. It sniffs and scans them as their own entry in the report
   (path ``parent!/name``), folds their verdict into the parent's, and returns their
   findings for information. Do not add those findings to your own list.
@@ -24,7 +24,7 @@ from typing import BinaryIO, ClassVar
 
 from aisec.core.findings import Finding
 
-__all__ = ["HANDLERS", "FormatHandler", "Limits", "ScanContext"]
+__all__ = ["HANDLERS", "ArtifactContext", "FormatHandler", "Limits"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class Limits:
 
 
 @dataclass(slots=True)
-class ScanContext:
+class ArtifactContext:
     """What a handler gets: a readable, seekable stream and where it came from.
 
     ``display_path`` is the user-facing location, e.g. ``model.zip!/archive/data.pkl``.
@@ -79,10 +79,10 @@ class FormatHandler(ABC):
 
     @classmethod
     @abstractmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         """True when this handler recognises the content (``head``: first 4 KiB)."""
 
     @abstractmethod
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         """Findings about the content. Raise ``aisec.core.errors.ScanError`` when the
         content cannot be judged at all (the verdict becomes ``error``)."""

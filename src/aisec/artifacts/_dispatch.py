@@ -1,7 +1,7 @@
 """Walk paths, sniff each file's format by content, run its handler, and decide verdicts.
 
 ``scan_path`` is the public API. Archives hand their members back through
-``ScanContext.scan_nested``; each member becomes its own entry (``outer.zip!/inner.pkl``)
+``ArtifactContext.scan_nested``; each member becomes its own entry (``outer.zip!/inner.pkl``)
 and its verdict folds into its container's, so a container is never cleaner than
 anything inside it.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from aisec.artifacts._base import HANDLERS, FormatHandler, Limits, ScanContext
+from aisec.artifacts._base import HANDLERS, ArtifactContext, FormatHandler, Limits
 from aisec.artifacts.containers import archive_finding
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
@@ -150,7 +150,7 @@ class _Scanner:
         slot = len(self.results)
         self.results.append(None)
         first_child = len(self.results)
-        ctx = ScanContext(
+        ctx = ArtifactContext(
             stream=stream,
             display_path=display,
             size=size,
@@ -201,7 +201,7 @@ class _Scanner:
         return verdict, findings
 
     def _nested_for(
-        self, parent: ScanContext
+        self, parent: ArtifactContext
     ) -> Callable[[bytes | BinaryIO, str, int], list[Finding]]:
         def nested(data: bytes | BinaryIO, name: str, size: int) -> list[Finding]:
             display = f"{parent.display_path}!/{name}"
@@ -209,7 +209,7 @@ class _Scanner:
                 why = f"archives nested deeper than {self.limits.max_nesting_depth}"
                 # Unscanned content cannot be vouched for: besides the error, a finding
                 # that says so (deep nesting is how scanners are made to give up).
-                member = ScanContext(io.BytesIO(), display, size, self.limits)
+                member = ArtifactContext(io.BytesIO(), display, size, self.limits)
                 finding = archive_finding(member, "archive-limit", f"{why}: not scanned")
                 self.results.append(FileResult(display, "unknown", "error", (finding,), size, why))
                 return [finding]
@@ -226,7 +226,7 @@ _POLYGLOT_HOSTS = frozenset(("pickle", "joblib", "pytorch-legacy", "npy", "npy-o
 _TAIL = 66_000  # EOCD (22 bytes) plus the longest zip comment
 
 
-def _embedded_zip(ctx: ScanContext, head: bytes) -> list[Finding]:
+def _embedded_zip(ctx: ArtifactContext, head: bytes) -> list[Finding]:
     """A zip hiding after other content (a pickle/zip polyglot): report it and scan it."""
     stream = ctx.stream
     if ctx.size <= len(head):
@@ -264,7 +264,7 @@ def _embedded_zip(ctx: ScanContext, head: bytes) -> list[Finding]:
     ]
 
 
-def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
+def _pick(head: bytes, ctx: ArtifactContext) -> type[FormatHandler] | None:
     if "aisec.artifacts" not in sys.modules:  # scanned without importing the package
         import aisec.artifacts  # noqa: F401 - registers every handler
 

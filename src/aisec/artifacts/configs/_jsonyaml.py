@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any, ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts.configs._hydra import (
     TARGET_POINTER_ENDS,
@@ -136,7 +136,7 @@ def _remote_code(root: object, path: str) -> list[Finding]:
     ]
 
 
-def config_findings(root: object, path: str, ctx: ScanContext | None = None) -> list[Finding]:
+def config_findings(root: object, path: str, ctx: ArtifactContext | None = None) -> list[Finding]:
     """Findings for a parsed JSON/YAML document found at ``path``."""
     findings: list[Finding] = []
     templates = 0
@@ -167,10 +167,10 @@ class JsonConfigHandler(FormatHandler):
     priority: ClassVar[int] = -10
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return b"\x00" not in head and bool(JSON_START.match(head))
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         text = read_text(ctx, ctx.limits.max_json_bytes)
         try:
             root = json.loads(text)
@@ -268,14 +268,14 @@ class YamlConfigHandler(FormatHandler):
     priority: ClassVar[int] = -15
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return (
             (b":" in head or b"-" in head or b"%" in head)
             and b"\x00" not in head
             and bool(_YAML_START.match(head))
         )
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         import yaml  # on the first YAML file, not when the package loads
 
         text = read_text(ctx, _YAML_LIMIT)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts.containers._zip import BOMB_FLOOR, archive_finding, unsafe_member_path
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding
@@ -42,10 +42,10 @@ class TarHandler(FormatHandler):
     priority: ClassVar[int] = 10
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return head[257:262] == b"ustar" or _tar_checksum_ok(head)
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         import tarfile  # on the first tar, not when the package loads
 
         limits = ctx.limits
@@ -127,10 +127,10 @@ class SevenZipHandler(FormatHandler):
     priority: ClassVar[int] = 10
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return head.startswith(_7Z_MAGIC)
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         archive = _read_7z(ctx)
         if archive is None:
             return self._scan_py7zr(ctx)
@@ -146,7 +146,7 @@ class SevenZipHandler(FormatHandler):
                 ctx.scan_nested(data, name, len(data))
         return findings
 
-    def _scan_py7zr(self, ctx: ScanContext) -> list[Finding]:
+    def _scan_py7zr(self, ctx: ArtifactContext) -> list[Finding]:
         import py7zr
         import py7zr.exceptions
         import py7zr.io
@@ -228,7 +228,9 @@ def _py7zr_extracts(name: str) -> bool:
     return True
 
 
-def _judge_7z(ctx: ScanContext, names: list[str], sizes: list[int]) -> tuple[list[Finding], bool]:
+def _judge_7z(
+    ctx: ArtifactContext, names: list[str], sizes: list[int]
+) -> tuple[list[Finding], bool]:
     """The checks made before any member is decoded: (findings, whether to decode)."""
     limits = ctx.limits
     if len(names) > limits.max_archive_members:
@@ -559,7 +561,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _read_7z(
-    ctx: ScanContext,
+    ctx: ArtifactContext,
 ) -> tuple[list[str], list[int], Callable[[], list[bytes] | None]] | None:
     """(names, sizes, decode) of a 7z archive in the common layout, else None (py7zr's).
 

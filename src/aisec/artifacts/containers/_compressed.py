@@ -14,7 +14,7 @@ import tempfile
 import zlib
 from typing import Any, ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts.containers._zip import BOMB_FLOOR, archive_finding
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding
@@ -66,10 +66,10 @@ class CompressedHandler(FormatHandler):
     priority: ClassVar[int] = 5
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return _kind(head) is not None
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         kind = _kind(ctx.stream.read(64))
         ctx.stream.seek(0)
         if kind is None:
@@ -108,7 +108,7 @@ class CompressedHandler(FormatHandler):
             out.close()
 
     @staticmethod
-    def _inflate(ctx: ScanContext, kind: str, out: Any, cap: int) -> tuple[int, int]:
+    def _inflate(ctx: ArtifactContext, kind: str, out: Any, cap: int) -> tuple[int, int]:
         """Decompress every stream into ``out``, stopping one byte past ``cap``;
         (bytes written, streams started: one more than ``_MAX_STREAMS`` when cut there)."""
         written = 0
@@ -133,7 +133,9 @@ class CompressedHandler(FormatHandler):
         return written, streams
 
 
-def _inflate_stream(ctx: ScanContext, kind: str, dec: Any, data: bytes, out: Any, room: int) -> int:
+def _inflate_stream(
+    ctx: ArtifactContext, kind: str, dec: Any, data: bytes, out: Any, room: int
+) -> int:
     """One compressed stream, starting with ``data`` and then the rest of ``ctx.stream``,
     into ``out``: the bytes written, at most ``room + 1``."""
     written = 0
@@ -160,7 +162,7 @@ def _inflate_stream(ctx: ScanContext, kind: str, dec: Any, data: bytes, out: Any
     return written
 
 
-def _next_stream_start(ctx: ScanContext, kind: str, rest: bytes) -> bytes:
+def _next_stream_start(ctx: ArtifactContext, kind: str, rest: bytes) -> bytes:
     """The input after a stream's end, from where the next stream starts, or b"" at the end
     of the file. gzip readers skip zero bytes between members; the others do not."""
     while True:

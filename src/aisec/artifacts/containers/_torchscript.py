@@ -11,7 +11,7 @@ import ast
 import re
 import warnings
 
-from aisec.artifacts._base import ScanContext
+from aisec.artifacts._base import ArtifactContext
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 
 __all__ = ["scan_torchscript_code"]
@@ -91,7 +91,7 @@ def _dotted(node: ast.AST) -> str | None:
 
 
 def scan_torchscript_code(
-    source: bytes, ctx: ScanContext, member: str, *, os_paths_ok: bool = False
+    source: bytes, ctx: ArtifactContext, member: str, *, os_paths_ok: bool = False
 ) -> list[Finding]:
     """Findings for one TorchScript source member (``ast.parse`` only; nothing executes).
 
@@ -266,7 +266,7 @@ def _calls_and_imports(tree: ast.AST) -> list[ast.AST]:
 
 
 def _finding(
-    ctx: ScanContext, path: str, line: int | None, evidence: str, severity: Severity
+    ctx: ArtifactContext, path: str, line: int | None, evidence: str, severity: Severity
 ) -> Finding:
     custom_op = severity is Severity.MEDIUM
     return Finding(

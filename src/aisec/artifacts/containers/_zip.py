@@ -25,7 +25,7 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, ClassVar, cast
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._slice import SliceStream
 from aisec.artifacts.containers._torchscript import scan_torchscript_code
 from aisec.artifacts.pickle import PickleOptions, analyse_buffer, looks_like_pickle
@@ -131,7 +131,7 @@ ZIP_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
 
 
 def archive_finding(
-    ctx: ScanContext, rule: str, evidence: str, offset: int | None = None
+    ctx: ArtifactContext, rule: str, evidence: str, offset: int | None = None
 ) -> Finding:
     """A finding for one of ``ZIP_RULES`` (shared with tar and 7z)."""
     title, severity, refs, remediation = ZIP_RULES[rule]
@@ -167,7 +167,7 @@ class _Entry:
 
 
 class _Budget:
-    def __init__(self, ctx: ScanContext) -> None:
+    def __init__(self, ctx: ArtifactContext) -> None:
         self.left = ctx.limits.max_archive_total_bytes
         self.ratio = ctx.limits.max_compression_ratio
 
@@ -179,7 +179,7 @@ class ZipHandler(FormatHandler):
     priority: ClassVar[int] = 10
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return head[:4] in (_LOCAL_SIG, b"PK\x05\x06", b"PK\x07\x08")
 
     def __init__(self) -> None:
@@ -192,7 +192,7 @@ class ZipHandler(FormatHandler):
             self._locals[offset] = _read_local(stream, offset, size)
         return self._locals[offset]
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         stream = ctx.stream
         if not isinstance(stream, io.BytesIO) and ctx.size <= _IN_MEMORY:
             # a member of another archive (or a polyglot's tail) read through a Python
@@ -234,7 +234,7 @@ class ZipHandler(FormatHandler):
     # -- structure checks ----------------------------------------------------------------
     def _structure(
         self,
-        ctx: ScanContext,
+        ctx: ArtifactContext,
         stream: BinaryIO,
         entries: list[_Entry],
         central_offsets: set[int],
@@ -300,7 +300,7 @@ class ZipHandler(FormatHandler):
 
     # -- members -------------------------------------------------------------------------
     def _member(
-        self, ctx: ScanContext, stream: BinaryIO, e: _Entry, kind: str, budget: _Budget
+        self, ctx: ArtifactContext, stream: BinaryIO, e: _Entry, kind: str, budget: _Budget
     ) -> list[Finding]:
         out: list[Finding] = []
         if e.name.endswith("/") and e.usize == 0:
@@ -378,7 +378,7 @@ class ZipHandler(FormatHandler):
         return out
 
 
-def _zipfile_entries(ctx: ScanContext, stream: BinaryIO) -> list[_Entry]:
+def _zipfile_entries(ctx: ArtifactContext, stream: BinaryIO) -> list[_Entry]:
     """The central directory as the zipfile module reads it (raises ScanError)."""
     try:
         zf = zipfile.ZipFile(stream)  # parses the central directory only
@@ -615,7 +615,7 @@ def _inflate(method: int, src: BinaryIO, out: BinaryIO, cap: int) -> tuple[int, 
     return written, crc
 
 
-def _read_all(member: BinaryIO, length: int, ctx: ScanContext) -> bytes:
+def _read_all(member: BinaryIO, length: int, ctx: ArtifactContext) -> bytes:
     if length > ctx.limits.max_pickle_bytes:
         raise ScanError(f"{ctx.display_path}: member of {length} bytes exceeds the pickle limit")
     member.seek(0)

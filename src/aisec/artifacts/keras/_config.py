@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
@@ -582,7 +582,7 @@ def load_json_bounded(data: bytes, what: str) -> object:
         raise ScanError(f"{what}: invalid JSON ({exc})") from None
 
 
-def scan_payloads(issues: list[KerasIssue], ctx: ScanContext | None) -> None:
+def scan_payloads(issues: list[KerasIssue], ctx: ArtifactContext | None) -> None:
     """Hand bytes a loader would deserialize (TorchModuleWrapper pickles) to the dispatcher."""
     if ctx is None or ctx.scan_nested is None:
         return
@@ -592,7 +592,7 @@ def scan_payloads(issues: list[KerasIssue], ctx: ScanContext | None) -> None:
 
 
 def keras_json_findings(
-    data: bytes, path: str, prefix: str = "", ctx: ScanContext | None = None
+    data: bytes, path: str, prefix: str = "", ctx: ArtifactContext | None = None
 ) -> list[Finding]:
     """Findings for a Keras config given as JSON bytes."""
     config = load_json_bounded(data, path)
@@ -604,7 +604,7 @@ def keras_json_findings(
 _EXPECTED_MEMBERS = ("config.json", "metadata.json", "model.weights.h5", "model.weights.npz")
 
 
-def _open_zip(ctx: ScanContext) -> zipfile.ZipFile:
+def _open_zip(ctx: ArtifactContext) -> zipfile.ZipFile:
     ctx.stream.seek(0)
     try:
         return zipfile.ZipFile(ctx.stream)
@@ -646,7 +646,7 @@ class KerasArchiveHandler(FormatHandler):
     priority: ClassVar[int] = 60
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         if not head.startswith(b"PK\x03\x04"):
             return False
         if isinstance(ctx.stream, io.BytesIO) and b"config.json" not in ctx.stream.getvalue():
@@ -662,7 +662,7 @@ class KerasArchiveHandler(FormatHandler):
             names & {"metadata.json", "model.weights.h5", "model.weights.npz"}
         )
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         where = ctx.display_path
         findings: list[Finding] = []
         with _open_zip(ctx) as zf:
@@ -702,7 +702,7 @@ class KerasArchiveHandler(FormatHandler):
         self,
         zf: zipfile.ZipFile,
         info: zipfile.ZipInfo,
-        ctx: ScanContext,
+        ctx: ArtifactContext,
         name: str,
         data: bytes | None = None,
     ) -> None:
@@ -718,7 +718,7 @@ class KerasArchiveHandler(FormatHandler):
         ctx.scan_nested(data, name, len(data))
 
 
-def _nested_limit(ctx: ScanContext) -> int:
+def _nested_limit(ctx: ArtifactContext) -> int:
     return min(ctx.limits.max_pickle_bytes, 1 << 30)
 
 
@@ -727,7 +727,7 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
 def _weights_ahead(
-    zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], ctx: ScanContext
+    zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], ctx: ArtifactContext
 ) -> tuple[zipfile.ZipInfo, bytes, tuple[bytes, str, int]] | None:
     """Read ``model.weights.h5`` first and start its HDF5 analysis in the worker process,
     which then runs while config.json is judged here; the dispatcher's scan of the member

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts.keras._config import (
     analyse_keras_config,
@@ -423,7 +423,7 @@ def _isolated(source: str | bytes, path: str, json_limit: int) -> _Outcome:
     return _WORKER.run(source, path, json_limit)
 
 
-def send_ahead(data: bytes, path: str, ctx: ScanContext) -> tuple[bytes, str, int]:
+def send_ahead(data: bytes, path: str, ctx: ArtifactContext) -> tuple[bytes, str, int]:
     """Start the HDF5 analysis of ``data`` (to be scanned later as ``path``) now, so the
     child works while the caller does; returns the job to give :func:`drop_ahead`."""
     job = (data, path, ctx.limits.max_json_bytes)
@@ -436,7 +436,7 @@ def drop_ahead(job: tuple[bytes, str, int]) -> None:
     _WORKER.drop_ahead(job)
 
 
-def _scan(source: str | bytes, path: str, ctx: ScanContext) -> list[Finding]:
+def _scan(source: str | bytes, path: str, ctx: ArtifactContext) -> list[Finding]:
     outcome = _isolated(source, path, ctx.limits.max_json_bytes)
     if isinstance(outcome, str):
         raise ScanError(outcome)
@@ -454,10 +454,10 @@ class Hdf5Handler(FormatHandler):
     priority: ClassVar[int] = 40
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return _magic_offset(head) is not None
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         if ctx.fs_path is not None:
             return _scan(str(ctx.fs_path), ctx.display_path, ctx)
         if ctx.size > _MAX_IN_MEMORY:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts._protowire import (
     LEN,
@@ -143,10 +143,10 @@ class OnnxHandler(FormatHandler):
     priority: ClassVar[int] = 20
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return _sniff_model(head)
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         model_dir = ctx.fs_path.parent if ctx.fs_path is not None else None
         with open_buffer(ctx, ctx.limits.max_file_bytes) as buf:
             state = _State(buf, ctx.display_path, model_dir)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from aisec.artifacts._base import ScanContext
+from aisec.artifacts._base import ArtifactContext
 from aisec.artifacts.pickle._fold import fold
 from aisec.artifacts.pickle._policy import GlobalClass, is_nested_loader
 from aisec.artifacts.pickle._vm import (
@@ -214,7 +214,7 @@ class PickleOptions:
     streams_seen: list[int] = field(default_factory=list)
 
 
-def open_buffer(data: bytes | BinaryIO, ctx: ScanContext) -> Any:
+def open_buffer(data: bytes | BinaryIO, ctx: ArtifactContext) -> Any:
     """A random-access view of ``data``: the bytes, an mmap of a real file, or a read bounded
     by ``Limits.max_pickle_bytes`` (streams that are not files, e.g. archive members)."""
     if isinstance(data, bytes | bytearray | memoryview):
@@ -242,7 +242,7 @@ def open_buffer(data: bytes | BinaryIO, ctx: ScanContext) -> Any:
     return _bounded_read(data, limit, ctx)
 
 
-def _bounded_read(data: BinaryIO, limit: int, ctx: ScanContext) -> bytes:
+def _bounded_read(data: BinaryIO, limit: int, ctx: ArtifactContext) -> bytes:
     raw = data.read(limit + 1)
     if len(raw) > limit:
         raise ScanError(
@@ -252,7 +252,7 @@ def _bounded_read(data: BinaryIO, limit: int, ctx: ScanContext) -> bytes:
     return raw
 
 
-def analyse_pickle(data: bytes | BinaryIO, ctx: ScanContext) -> list[Finding]:
+def analyse_pickle(data: bytes | BinaryIO, ctx: ArtifactContext) -> list[Finding]:
     """Findings for the pickle stream(s) in ``data``; never unpickles or imports anything."""
     buf = open_buffer(data, ctx)
     try:
@@ -263,7 +263,7 @@ def analyse_pickle(data: bytes | BinaryIO, ctx: ScanContext) -> list[Finding]:
 
 
 def analyse_buffer(
-    buf: Any, ctx: ScanContext, start: int = 0, options: PickleOptions | None = None
+    buf: Any, ctx: ArtifactContext, start: int = 0, options: PickleOptions | None = None
 ) -> list[Finding]:
     """Walk every pickle stream from ``start`` (several streams, up to the option's cap)."""
     opts = options or PickleOptions()
@@ -385,7 +385,10 @@ def _check_expansion(report: _Report, machine: Machine, start: int) -> None:
 
 
 def judge_events(
-    ctx: ScanContext, events: list[Event], calls: list[Call], options: PickleOptions | None = None
+    ctx: ArtifactContext,
+    events: list[Event],
+    calls: list[Call],
+    options: PickleOptions | None = None,
 ) -> list[Finding]:
     """The findings :func:`analyse_buffer` gives for a walk that saw these events and calls
     (before any finding about how the walk ended)."""
@@ -401,7 +404,7 @@ def _starts_stream(buf: Any, pos: int) -> bool:
     return looks_like_pickle(bytes(buf[pos : pos + 4096]))
 
 
-def _machine(buf: Any, ctx: ScanContext, opts: PickleOptions, report: _Report) -> Machine:
+def _machine(buf: Any, ctx: ArtifactContext, opts: PickleOptions, report: _Report) -> Machine:
     def nested_stream(at: int) -> int:
         # joblib writes object arrays as a whole pickle right after the wrapper's BUILD.
         inner = Machine(buf, max_opcodes=ctx.limits.max_opcodes, torchscript=opts.torchscript)
@@ -454,7 +457,7 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
 class _Report:
     """Collects findings for one container, deduplicating per imported name."""
 
-    def __init__(self, ctx: ScanContext, opts: PickleOptions) -> None:
+    def __init__(self, ctx: ArtifactContext, opts: PickleOptions) -> None:
         self.ctx = ctx
         self.opts = opts
         self.findings: list[Finding] = []

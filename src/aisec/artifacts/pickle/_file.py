@@ -11,7 +11,7 @@ from __future__ import annotations
 import mmap
 from typing import Any, ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts.pickle._analyse import (
     LEGACY_TORCH_STREAMS,
     PickleOptions,
@@ -56,7 +56,7 @@ class _JoblibState:
     """What the joblib walk learns: how many array wrappers it met and, when it can tell,
     what the plain walk (pickle.load's reading, which the differential check needs) finds."""
 
-    def __init__(self, ctx: ScanContext) -> None:
+    def __init__(self, ctx: ArtifactContext) -> None:
         self.ctx = ctx
         self.wrappers = 0
         self.diverged = False  # a wrapper's bytes were skipped (or a nested pickle walked)
@@ -120,10 +120,10 @@ class PickleHandler(FormatHandler):
     priority: ClassVar[int] = 50
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return looks_like_pickle(head, whole=ctx.size <= len(head))
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         buf = open_buffer(ctx.stream, ctx)
         try:
             return _scan_pickle_buffer(buf, ctx)
@@ -132,7 +132,7 @@ class PickleHandler(FormatHandler):
                 buf.close()
 
 
-def _scan_pickle_buffer(buf: Any, ctx: ScanContext) -> list[Finding]:
+def _scan_pickle_buffer(buf: Any, ctx: ArtifactContext) -> list[Finding]:
     box = _JoblibState(ctx)
     findings = analyse_buffer(buf, ctx, 0, PickleOptions(build_hook=joblib_build_hook(box, buf)))
     if box.wrappers:
@@ -154,10 +154,10 @@ class LegacyTorchHandler(FormatHandler):
     priority: ClassVar[int] = 55
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return is_legacy_torch(head)
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         buf = open_buffer(ctx.stream, ctx)
         try:
             opts = PickleOptions(max_streams=LEGACY_TORCH_STREAMS, raw_tail=True)

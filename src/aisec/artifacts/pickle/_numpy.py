@@ -9,7 +9,7 @@ import ast
 import mmap
 from typing import Any, ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts.pickle._analyse import PickleOptions, analyse_buffer, open_buffer
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
@@ -35,10 +35,10 @@ class NpyHandler(FormatHandler):
     priority: ClassVar[int] = 50
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return head.startswith(_MAGIC)
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         buf = open_buffer(ctx.stream, ctx)
         try:
             return self._scan(buf, ctx)
@@ -46,7 +46,7 @@ class NpyHandler(FormatHandler):
             if isinstance(buf, mmap.mmap):
                 buf.close()
 
-    def _scan(self, buf: Any, ctx: ScanContext) -> list[Finding]:
+    def _scan(self, buf: Any, ctx: ArtifactContext) -> list[Finding]:
         if len(buf) < 10:
             raise ScanError(f"{ctx.display_path}: truncated .npy header")
         major = buf[6]
@@ -73,7 +73,7 @@ class NpyHandler(FormatHandler):
         )
 
 
-def _bad_header(ctx: ScanContext, why: str) -> Finding:
+def _bad_header(ctx: ArtifactContext, why: str) -> Finding:
     return Finding(
         rule_id="npy-bad-header",
         title="NumPy file header is malformed",

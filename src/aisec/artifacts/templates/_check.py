@@ -24,7 +24,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
@@ -168,7 +168,7 @@ def _decode_text(data: bytes) -> str | None:
         return None
 
 
-def read_text(ctx: ScanContext, limit: int) -> str:
+def read_text(ctx: ArtifactContext, limit: int) -> str:
     """The whole stream as UTF-8 text, refusing anything over ``limit`` bytes."""
     if ctx.size > limit:
         raise ScanError(f"{ctx.display_path}: {ctx.size} bytes exceeds the {limit}-byte limit")
@@ -189,7 +189,7 @@ class ChatTemplateHandler(FormatHandler):
     priority: ClassVar[int] = -20
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         # the markers are ASCII: a head without them is no template (and is not decoded);
         # a one-byte search first, which is memchr, where a two-byte one is not
         if b"{" not in head or _MARKER_BYTES.search(head) is None:
@@ -201,7 +201,7 @@ class ChatTemplateHandler(FormatHandler):
         # templates by key.
         return not (JSON_START.match(head) or _YAML_KEY.match(text))
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         text = read_text(ctx, MAX_TEMPLATE_CHARS * 4)
         name = ctx.display_path.rsplit("/", 1)[-1]
         if not _TEMPLATE_NAME.search(name) and quotes_templates_as_python(text):

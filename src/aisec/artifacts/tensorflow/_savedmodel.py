@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts._protowire import (
     LEN,
@@ -434,10 +434,10 @@ class SavedModelHandler(FormatHandler):
     priority: ClassVar[int] = 25
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return _sniff_saved_model(head)
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         with open_buffer(ctx, ctx.limits.max_file_bytes) as buf:
             st = _State(buf, ctx.display_path)
             for f in fields(buf, 0, len(buf)):
@@ -466,10 +466,10 @@ class KerasMetadataHandler(FormatHandler):
     priority: ClassVar[int] = 26
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return _sniff_keras_metadata(head)
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         with open_buffer(ctx, ctx.limits.max_file_bytes) as buf:
             st = _State(buf, ctx.display_path)
             for node in fields(buf, 0, len(buf)):
@@ -488,10 +488,10 @@ class TfGraphDefHandler(FormatHandler):
     priority: ClassVar[int] = 15
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         return _sniff_graph_def(head)
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         with open_buffer(ctx, ctx.limits.max_file_bytes) as buf:
             st = _State(buf, ctx.display_path)
             _graph(st, 0, len(buf))

@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts.templates import looks_like_template, template_findings
 from aisec.core.errors import ScanError
@@ -59,7 +59,7 @@ class _TruncatedError(Exception):
 class _Reader:
     """Sequential reader over the stream, buffering lazily, capped at ``limit`` bytes."""
 
-    def __init__(self, ctx: ScanContext, limit: int) -> None:
+    def __init__(self, ctx: ArtifactContext, limit: int) -> None:
         self.stream = ctx.stream
         self.size = ctx.size
         self.limit = limit
@@ -325,7 +325,7 @@ def _tensors(r: _Reader, st: _State, tensor_count: int) -> list[tuple[str, int, 
 
 
 def _check_data(
-    r: _Reader, st: _State, infos: list[tuple[str, int, int]], ctx: ScanContext
+    r: _Reader, st: _State, infos: list[tuple[str, int, int]], ctx: ArtifactContext
 ) -> None:
     data_start = -(-r.pos // st.alignment) * st.alignment
     data_size = r.size - data_start
@@ -346,7 +346,7 @@ def _check_data(
         _trailing(r, st, ctx, data_start + used, data_size - used)
 
 
-def _trailing(r: _Reader, st: _State, ctx: ScanContext, start: int, length: int) -> None:
+def _trailing(r: _Reader, st: _State, ctx: ArtifactContext, start: int, length: int) -> None:
     ctx.stream.seek(start)
     peek = ctx.stream.read(16).lstrip(b"\0")
     hint = " (zip archive)" if peek.startswith(b"PK\x03\x04") else ""
@@ -376,7 +376,7 @@ class GgufHandler(FormatHandler):
     priority: ClassVar[int] = 52
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         # the version must be one that exists (either byte order): text starting with
         # "GGUF" is not a model
         version = head[4:8]
@@ -385,7 +385,7 @@ class GgufHandler(FormatHandler):
             or int.from_bytes(version, "big") in (1, 2, 3)
         )
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         r = _Reader(ctx, ctx.limits.max_header_bytes)
         path = ctx.display_path
         try:

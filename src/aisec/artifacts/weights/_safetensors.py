@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import ClassVar, Protocol
 
-from aisec.artifacts._base import FormatHandler, ScanContext
+from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
 from aisec.artifacts.templates import looks_like_template, template_findings
 from aisec.core.errors import ScanError
@@ -90,7 +90,7 @@ class SafetensorsHandler(FormatHandler):
     priority: ClassVar[int] = 52
 
     @classmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         if len(head) < 10:
             return False
         n = int.from_bytes(head[:8], "little")
@@ -102,7 +102,7 @@ class SafetensorsHandler(FormatHandler):
         # "length" is just text (a file that happens to have "{" at offset 8).
         return head[9:10] in (b'"', b"}") and not all(32 <= b < 127 for b in head[:8])
 
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         path = ctx.display_path
         findings: list[Finding] = []
 
@@ -213,7 +213,7 @@ class SafetensorsHandler(FormatHandler):
         spans: list[tuple[int, int, str]],
         data_size: int,
         add: _Add,
-        ctx: ScanContext,
+        ctx: ArtifactContext,
         data_start: int,
     ) -> None:
         spans.sort()
