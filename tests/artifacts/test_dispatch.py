@@ -12,7 +12,7 @@ import pytest
 from corpus import os_system_proto, torch_zip, unknown_global
 
 from aisec.artifacts import Limits, scan_bytes, scan_path
-from aisec.artifacts._dispatch import VERDICTS, verdict_of
+from aisec.artifacts._verdict import Verdict, verdict_of
 from aisec.core.errors import InputError
 from aisec.core.findings import Finding, Severity
 
@@ -121,8 +121,19 @@ def test_pickle_size_limit_is_an_error_not_a_crash() -> None:
 )
 def test_verdict_rules(severities: tuple[Severity, ...], error: str | None, expected: str) -> None:
     findings = [Finding("r", "t", s) for s in severities]
-    assert verdict_of(findings, error) == expected
-    assert expected in VERDICTS
+    assert verdict_of(findings, error) is Verdict(expected)
+
+
+def test_verdict_order_is_the_one_containers_fold_by() -> None:
+    assert sorted(Verdict, reverse=True) == [
+        Verdict.MALICIOUS,
+        Verdict.ERROR,
+        Verdict.SUSPICIOUS,
+        Verdict.CLEAN,
+    ]
+    assert max(Verdict.SUSPICIOUS, Verdict.ERROR) is Verdict.ERROR
+    assert Verdict.CLEAN < "suspicious" and Verdict.MALICIOUS > "error"
+    assert [v.rank for v in Verdict] == [0, 1, 2, 3]
 
 
 def test_fifo_is_skipped_not_read(tmp_path: Path) -> None:

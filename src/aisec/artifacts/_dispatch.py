@@ -16,20 +16,22 @@ import stat
 import sys
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from aisec.artifacts._base import HANDLERS, ArtifactContext, FormatHandler, Limits
+from aisec.artifacts._base import ArtifactContext, FormatHandler, Limits
+from aisec.artifacts._builtins import dispatch_order
+from aisec.artifacts._verdict import Verdict, verdict_of
 from aisec.artifacts.containers import archive_finding
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 
-__all__ = ["VERDICTS", "FileResult", "ScanReport", "scan_bytes", "scan_path", "verdict_of"]
+__all__ = ["FileResult", "ScanReport", "detect_format", "scan_bytes", "scan_path"]
 
-VERDICTS = ("clean", "suspicious", "malicious", "error")
-_RANK = {v: i for i, v in enumerate(("clean", "suspicious", "error", "malicious"))}
+# the order of the summary's counts (and of the JSON documented in __init__)
+_SUMMARY_ORDER = (Verdict.CLEAN, Verdict.SUSPICIOUS, Verdict.MALICIOUS, Verdict.ERROR)
 _HEAD = 4096
 _DEFAULT_LIMITS = Limits()  # frozen: one instance serves every scan
 _PATHLIKE = (str, Path)
@@ -46,43 +48,39 @@ def _read_errors() -> tuple[type[BaseException], ...]:
     return _READ_ERRORS if tarfile is None else (*_READ_ERRORS, tarfile.TarError)
 
 
-def verdict_of(findings: Iterable[Finding], error: str | None = None) -> str:
-    """malicious (any high/critical finding) > error > suspicious (low/medium) > clean."""
-    worst = max((f.severity for f in findings), default=None)
-    if worst is not None and worst >= Severity.HIGH:
-        return "malicious"
-    if error is not None:
-        return "error"
-    if worst is not None and worst >= Severity.LOW:
-        return "suspicious"
-    return "clean"
-
-
-def _worse(a: str, b: str) -> str:
-    return a if _RANK[a] >= _RANK[b] else b
+class _SnifferError(ScanError):
+    """Every sniffer that could have claimed the data raised: our code failed, not the data."""
 
 
 @dataclass(frozen=True, slots=True)
 class FileResult:
-    """One scanned file or archive member."""
+    """One scanned file or archive member.
+
+    ``error`` says why the file could not be judged; ``internal_error`` is True when that
+    was an unexpected exception in aisec's own code (a bug to report), not data that is
+    malformed, truncated or over a limit.
+    """
 
     path: str
     format: str
-    verdict: str
+    verdict: Verdict
     findings: tuple[Finding, ...] = ()
     size: int = 0
     error: str | None = None
+    internal_error: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "path": self.path,
             "format": self.format,
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "size": self.size,
             "findings": [f.to_dict() for f in self.findings],
         }
         if self.error is not None:
             doc["error"] = self.error
+        if self.internal_error:
+            doc["internal_error"] = True
         return doc
 
     def error_finding(self) -> Finding | None:
@@ -121,8 +119,13 @@ class ScanReport:
                 out.append(err)
         return out
 
+    @property
+    def internal_errors(self) -> list[FileResult]:
+        """Entries whose scan ended in an unexpected exception in aisec's own code."""
+        return [r for r in self.files if r.internal_error]
+
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(VERDICTS, 0)
+        counts = {v.value: 0 for v in _SUMMARY_ORDER}
         for r in self.files:
             counts[r.verdict] += 1
         counts["files"] = len(self.files)
@@ -161,6 +164,7 @@ class _Scanner:
         ctx.scan_nested = self._nested_for(ctx)
         findings: list[Finding] = []
         error: str | None = None
+        internal = False
         fmt = "unknown"
         claimed = "sniffing"
         try:
@@ -179,6 +183,7 @@ class _Scanner:
                 findings += _embedded_zip(ctx, head)
         except ScanError as exc:
             error = exc.message
+            internal = isinstance(exc, _SnifferError)
             fmt = ctx.detected_format or fmt
         except _read_errors() as exc:
             error = f"cannot read the data ({type(exc).__name__}: {exc})"[:300]
@@ -187,13 +192,19 @@ class _Scanner:
             if os.environ.get("AISEC_DEBUG") == "1":
                 raise
             error = f"internal error in the {claimed} handler ({type(exc).__name__}: {exc})"[:300]
+            internal = True
             fmt = ctx.detected_format or fmt
         verdict = verdict_of(findings, error)
         for child in self.results[first_child:]:
             if child is not None and child.path.startswith(display + "!/"):
-                verdict = _worse(verdict, child.verdict)
-        result = FileResult(display, fmt, verdict, tuple(findings), size, error)
-        if depth > 0 and fmt == "unknown" and verdict == "clean" and len(self.results) == slot + 1:
+                verdict = max(verdict, child.verdict)
+        result = FileResult(display, fmt, verdict, tuple(findings), size, error, internal)
+        if (
+            depth > 0
+            and fmt == "unknown"
+            and verdict is Verdict.CLEAN
+            and len(self.results) == slot + 1
+        ):
             # an archive member no handler claims (metadata, text): not worth a line
             self.results.pop()
         else:
@@ -211,7 +222,9 @@ class _Scanner:
                 # that says so (deep nesting is how scanners are made to give up).
                 member = ArtifactContext(io.BytesIO(), display, size, self.limits)
                 finding = archive_finding(member, "archive-limit", f"{why}: not scanned")
-                self.results.append(FileResult(display, "unknown", "error", (finding,), size, why))
+                self.results.append(
+                    FileResult(display, "unknown", Verdict.ERROR, (finding,), size, why)
+                )
                 return [finding]
             stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
             _, findings = self.scan_stream(stream, display, size, parent.depth + 1)
@@ -265,12 +278,9 @@ def _embedded_zip(ctx: ArtifactContext, head: bytes) -> list[Finding]:
 
 
 def _pick(head: bytes, ctx: ArtifactContext) -> type[FormatHandler] | None:
-    if "aisec.artifacts" not in sys.modules:  # scanned without importing the package
-        import aisec.artifacts  # noqa: F401 - registers every handler
-
     failures: list[str] = []
     tell = ctx.stream.tell
-    for handler in HANDLERS:
+    for handler in dispatch_order():
         try:
             claimed = handler.sniff(head, ctx)
         except Exception as exc:  # a sniffer that trips on hostile bytes must not hide them
@@ -284,7 +294,7 @@ def _pick(head: bytes, ctx: ArtifactContext) -> type[FormatHandler] | None:
         if claimed:
             return handler
     if failures:
-        raise ScanError("; ".join(failures)[:300])
+        raise _SnifferError("; ".join(failures)[:300])
     return None
 
 
@@ -332,12 +342,16 @@ def scan_path(
             size = st.st_size
             if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
                 scanner.results.append(
-                    FileResult(display, "unknown", "error", (), 0, "not a regular file; skipped")
+                    FileResult(
+                        display, "unknown", Verdict.ERROR, (), 0, "not a regular file; skipped"
+                    )
                 )
                 continue
             if size > scanner.limits.max_file_bytes:
                 scanner.results.append(
-                    FileResult(display, "unknown", "error", (), size, "file exceeds size limit")
+                    FileResult(
+                        display, "unknown", Verdict.ERROR, (), size, "file exceeds size limit"
+                    )
                 )
                 continue
             # os-level open and read: a fraction of the cost of a file object for the
@@ -362,11 +376,51 @@ def scan_path(
             continue  # a dangling symlink inside a folder
         except OSError as exc:
             scanner.results.append(
-                FileResult(display, "unknown", "error", (), 0, f"cannot read: {exc.strerror}")
+                FileResult(display, "unknown", Verdict.ERROR, (), 0, f"cannot read: {exc.strerror}")
             )
         if progress is not None:
             progress(display)
     return ScanReport(tuple(r for r in scanner.results if r is not None))
+
+
+def detect_format(path_or_head: str | os.PathLike[str] | bytes) -> str:
+    """The name of the handler the dispatcher would run on a file, or on bytes taken as a
+    whole file: ``"empty"`` for no data, ``"unknown"`` when no handler claims it.
+
+    Content decides, never the name. Bytes should be the whole file or at least its first
+    4 KiB (a few formats are recognised further in). A scan may refine the name (a ``zip``
+    holding a PyTorch checkpoint is reported as ``pytorch`` once its members are read).
+    Raises InputError for a path that is missing, unreadable or not a regular file, and
+    ScanError when a sniffer fails on the data.
+    """
+    if isinstance(path_or_head, bytes | bytearray | memoryview):
+        head = bytes(path_or_head)
+        return _detect(io.BytesIO(head), len(head), "<bytes>")
+    display = os.fsdecode(path_or_head)
+    try:
+        fd = os.open(display, _OPEN_FLAGS)
+    except OSError as exc:
+        raise InputError(f"{display}: cannot read ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{display}: not a regular file")
+        with open(fd, "rb", closefd=False) as fh:
+            return _detect(fh, st.st_size, display)
+    except OSError as exc:
+        raise InputError(f"{display}: cannot read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def _detect(stream: BinaryIO, size: int, display: str) -> str:
+    if size == 0:
+        return "empty"
+    ctx = ArtifactContext(stream=stream, display_path=display, size=size, limits=_DEFAULT_LIMITS)
+    head = stream.read(_HEAD)
+    stream.seek(0)
+    handler = _pick(head, ctx)
+    return "unknown" if handler is None else handler.name
 
 
 def scan_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits | None = None) -> ScanReport:

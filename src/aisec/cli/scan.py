@@ -14,7 +14,7 @@ from aisec.core.render import OutputFormat
 if TYPE_CHECKING:
     from aisec.artifacts import ScanReport
 
-_VERDICT_STYLE = {
+_VERDICT_STYLE = {  # keyed by Verdict value; the order of verdicts lives in the enum
     "clean": "green",
     "suspicious": "yellow",
     "malicious": "bold red",
@@ -35,6 +35,7 @@ def scan(
 
     Example: aisec scan --recursive models/ --format sarif > scan.sarif
     """
+    from aisec.artifacts import Verdict
     from aisec.core.audit import record
     from aisec.core.identity import current_principal, require
     from aisec.core.render import exit_code_for
@@ -43,15 +44,12 @@ def scan(
     require(current_principal(), "scan.run")
     report = _run_with_progress(paths, recursive, quiet)
     summary = report.summary()
-    worst = next(
-        (v for v in ("malicious", "error", "suspicious") if summary[v]),
-        "clean",
-    )
+    worst = max((r.verdict for r in report.files), default=Verdict.CLEAN)
     record(
         "artifacts.scan",
         ", ".join(str(p) for p in paths)[:500],
         outcome="ok",
-        details={"worst": worst, **summary},
+        details={"worst": worst.value, **summary},
     )
     if not quiet:
         _emit(report, fmt)

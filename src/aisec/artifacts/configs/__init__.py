@@ -3,6 +3,6 @@ callables (``_hydra``) inside them."""
 
 from __future__ import annotations
 
-from aisec.artifacts.configs import _jsonyaml  # noqa: F401 - registers the handlers
+from aisec.artifacts.configs._jsonyaml import JsonConfigHandler, YamlConfigHandler
 
-__all__: list[str] = []
+__all__ = ["JsonConfigHandler", "YamlConfigHandler"]

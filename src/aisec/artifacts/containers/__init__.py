@@ -4,11 +4,8 @@ TorchScript archives built on it), tar, 7z, and stream compression (gzip, bz2, x
 
 from __future__ import annotations
 
-from aisec.artifacts.containers import (  # noqa: F401 - registers the handlers
-    _archives,
-    _compressed,
-    _zip,
-)
-from aisec.artifacts.containers._zip import archive_finding
+from aisec.artifacts.containers._archives import SevenZipHandler, TarHandler
+from aisec.artifacts.containers._compressed import CompressedHandler
+from aisec.artifacts.containers._zip import ZipHandler, archive_finding
 
-__all__ = ["archive_finding"]
+__all__ = ["CompressedHandler", "SevenZipHandler", "TarHandler", "ZipHandler", "archive_finding"]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from aisec.artifacts.keras import _config, _hdf5  # noqa: F401 - registers the handlers
 from aisec.artifacts.keras._config import (
+    KerasArchiveHandler,
     analyse_keras_config,
     is_keras_config,
     keras_issue_findings,
     scan_payloads,
 )
+from aisec.artifacts.keras._hdf5 import Hdf5Handler
 
-__all__ = ["analyse_keras_config", "is_keras_config", "keras_issue_findings", "scan_payloads"]
+__all__ = [
+    "Hdf5Handler",
+    "KerasArchiveHandler",
+    "analyse_keras_config",
+    "is_keras_config",
+    "keras_issue_findings",
+    "scan_payloads",
+]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from aisec.artifacts.onnx import _model  # noqa: F401 - registers the handler
+from aisec.artifacts.onnx._model import OnnxHandler
 
-__all__: list[str] = []
+__all__ = ["OnnxHandler"]

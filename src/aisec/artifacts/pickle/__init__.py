@@ -8,21 +8,21 @@ machine's events into findings, ``_file`` and ``_numpy`` are the format handlers
 
 from __future__ import annotations
 
-# registration order breaks priority ties (npy before pickle, as before the move)
-from aisec.artifacts.pickle import _numpy  # noqa: F401 - registers the handler
-
-# isort: split
-from aisec.artifacts.pickle import _file  # noqa: F401 - registers the handlers
 from aisec.artifacts.pickle._analyse import (
     PickleOptions,
     analyse_buffer,
     analyse_pickle,
     looks_like_pickle,
 )
+from aisec.artifacts.pickle._file import LegacyTorchHandler, PickleHandler
+from aisec.artifacts.pickle._numpy import NpyHandler
 from aisec.artifacts.pickle._policy import GlobalClass, classify_global
 
 __all__ = [
     "GlobalClass",
+    "LegacyTorchHandler",
+    "NpyHandler",
+    "PickleHandler",
     "PickleOptions",
     "analyse_buffer",
     "analyse_pickle",

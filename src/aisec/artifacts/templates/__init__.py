@@ -6,10 +6,10 @@ AST quickly; ``_ast`` walks it.
 
 from __future__ import annotations
 
-from aisec.artifacts.templates import _check  # noqa: F401 - registers the handler
 from aisec.artifacts.templates._check import (
     JSON_START,
     MAX_TEMPLATE_CHARS,
+    ChatTemplateHandler,
     looks_like_template,
     read_text,
     template_findings,
@@ -18,6 +18,7 @@ from aisec.artifacts.templates._check import (
 __all__ = [
     "JSON_START",
     "MAX_TEMPLATE_CHARS",
+    "ChatTemplateHandler",
     "looks_like_template",
     "read_text",
     "template_findings",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from aisec.artifacts.tensorflow import _savedmodel  # noqa: F401 - registers the handlers
+from aisec.artifacts.tensorflow._savedmodel import (
+    KerasMetadataHandler,
+    SavedModelHandler,
+    TfGraphDefHandler,
+)
 
-__all__: list[str] = []
+__all__ = ["KerasMetadataHandler", "SavedModelHandler", "TfGraphDefHandler"]

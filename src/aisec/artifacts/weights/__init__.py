@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from aisec.artifacts.weights import _gguf, _safetensors  # noqa: F401 - registers the handlers
+from aisec.artifacts.weights._gguf import GgufHandler
+from aisec.artifacts.weights._safetensors import SafetensorsHandler
 
-__all__: list[str] = []
+__all__ = ["GgufHandler", "SafetensorsHandler"]
