@@ -153,26 +153,25 @@ def test_small_decompressed_members_stay_in_memory(monkeypatch: pytest.MonkeyPat
         assert "pickle-dangerous-call" in _rules(report)
 
 
-def test_torchscript_prefilter_matches_the_regex_it_replaced() -> None:
-    # the substring/whole-word prefilter must let through exactly what the old regex did
-    import re
+def test_torchscript_prefilter_never_skips_code_the_check_would_flag() -> None:
+    # the identifier prefilter may let harmless code through, never hold back a finding
     from random import Random
 
     import aisec.artifacts.containers._torchscript as tc
+    from aisec.artifacts._base import ArtifactContext
+    from aisec.artifacts.containers._torchscript import scan_torchscript_code
 
-    old = re.compile(
-        rb"__import__|eval|exec|compile|open|system|popen|breakpoint|load_library|import|"
-        rb"\bos\b|\bsys\b|subprocess|builtins|importlib|socket|shutil|ctypes|pickle|marshal|"
-        rb"runpy|\bpty\b|\bops\b"
-    )
-    words = [b"os", b"sys", b"pty", b"ops", b"eval", b"import", b"pickle", b"x", b"_", b"."]
+    ctx = ArtifactContext(stream=io.BytesIO(), display_path="m.pt", size=0)
+    words = [b"os", b"logging", b"config", b"imaplib", b"torch", b"load", b"eval", b"import",
+             b"ops", b"x", b"input", b"getattr", b"IPython", b"_pyrepl", b"subprocess"]  # fmt: skip
     rng = Random(11)
-    for _ in range(3000):
-        text = b"".join(
-            rng.choice(words) + rng.choice([b"", b" ", b"_", b".", b"(", b"1"]) for _ in range(4)
-        )
-        new = any(w in text for w in tc._PREFILTER_WORDS) or bool(tc._PREFILTER_WHOLE.search(text))
-        assert new == bool(old.search(text)), text
+    for _ in range(1500):
+        parts = [rng.choice(words) + rng.choice([b"", b" ", b".", b"(", b"()"]) for _ in range(4)]
+        text = b"def f(self):\n    return " + b"".join(parts) + b"\n"
+        if not tc._may_flag(text):
+            assert scan_torchscript_code(text, ctx, "code/x.py") == [], text
+    assert tc._may_flag(b"x = logging.config.dictConfig(c)")
+    assert not tc._may_flag(b"def forward(self, input):\n    return torch.relu(input)\n")
 
 
 def test_torchscript_walk_visits_what_ast_walk_visits() -> None:

@@ -10,42 +10,16 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from functools import lru_cache
 
 from aisec.artifacts._base import ArtifactContext
+from aisec.artifacts._callables import dangerous_builtin, dangerous_path, is_dangerous_module
+from aisec.artifacts.pickle import DANGEROUS_CALLABLES, DANGEROUS_MODULES
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 
 __all__ = ["scan_torchscript_code"]
 
 _MAX_CODE = 8 << 20
-_DANGEROUS_NAMES = frozenset(
-    [
-        "eval",
-        "exec",
-        "compile",
-        "__import__",
-        "open",
-        "system",
-        "popen",
-        "breakpoint",
-        "load_library",
-    ]
-)
-_DANGEROUS_ROOTS = frozenset(
-    [
-        "os",
-        "sys",
-        "subprocess",
-        "builtins",
-        "importlib",
-        "socket",
-        "shutil",
-        "ctypes",
-        "pickle",
-        "marshal",
-        "runpy",
-        "pty",
-    ]
-)
 _KNOWN_OP_NAMESPACES = frozenset(
     [
         "aten",
@@ -64,14 +38,9 @@ _KNOWN_OP_NAMESPACES = frozenset(
 _TEXT_PATTERN = re.compile(
     rb"\b(os\.system|subprocess|__import__|\beval\s*\(|\bexec\s*\(|load_library|builtins)"
 )
-# Tokens without which the AST check cannot flag anything: plain substrings (a C search
-# each, several times faster than one regex alternation) and four whole words.
-_PREFILTER_WORDS = (
-    b"__import__", b"eval", b"exec", b"compile", b"open", b"system", b"popen", b"breakpoint",
-    b"load_library", b"import", b"subprocess", b"builtins", b"importlib", b"socket",
-    b"shutil", b"ctypes", b"pickle", b"marshal", b"runpy",
-)  # fmt: skip
-_PREFILTER_WHOLE = re.compile(rb"\b(?:os|sys|pty|ops)\b")
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# Identifiers that make the AST check worth running whatever the policy says of them.
+_ALWAYS_PARSE = frozenset((b"import", b"ops"))
 _REFS = (
     FrameworkRef("ATLAS", "AML.T0011.000"),
     FrameworkRef("ATLAS", "AML.T0018.002"),
@@ -103,12 +72,8 @@ def scan_torchscript_code(
         return [
             _finding(ctx, path, None, "code member larger than the scan limit", Severity.MEDIUM)
         ]
-    if (
-        source.isascii()
-        and not any(word in source for word in _PREFILTER_WORDS)
-        and not _PREFILTER_WHOLE.search(source)
-    ):
-        # no token the AST check could flag; non-ASCII source is always parsed, since
+    if source.isascii() and not _may_flag(source):
+        # no identifier the AST check could flag; non-ASCII source is always parsed, since
         # Python folds look-alike identifiers (NFKC) when it parses
         return []
     try:
@@ -131,19 +96,22 @@ def scan_torchscript_code(
             mods = [a.name for a in node.names]
             if isinstance(node, ast.ImportFrom) and node.module:
                 mods.append(node.module)
-            bad = [m for m in mods if m.split(".")[0] in _DANGEROUS_ROOTS]
+            if isinstance(node, ast.ImportFrom) and node.module:
+                mods.extend(f"{node.module}.{a.name}" for a in node.names)
+            bad = [m for m in mods if _dangerous(m, handler=os_paths_ok)]
             if path_names and isinstance(node, ast.Import):
                 bad = [a.name for a in node.names if a.name in bad and not _binds_os(a)]
-            target = f"import {', '.join(bad)}" if bad else None
+            target = f"import {', '.join(dict.fromkeys(bad))}" if bad else None
+            dangerous = True
         elif isinstance(node, ast.Call):
             name = _dotted(node.func)
             if name is not None and _is_os_path_call(name, path_names):
                 continue
             if name is not None:
                 parts = name.split(".")
+                dangerous = _dangerous(name, handler=os_paths_ok)
                 if (
-                    parts[-1] in _DANGEROUS_NAMES
-                    or parts[0] in _DANGEROUS_ROOTS
+                    dangerous
                     or (
                         parts[:2] == ["torch", "ops"]
                         and len(parts) > 2
@@ -159,11 +127,59 @@ def scan_torchscript_code(
         if target is not None and target not in seen:
             seen.add(target)
             line = getattr(node, "lineno", None)
-            last = target.rsplit(".", 1)[-1]
-            custom_op = ".ops." in f".{target}." and last not in _DANGEROUS_NAMES
-            severity = Severity.MEDIUM if custom_op else Severity.CRITICAL
+            severity = Severity.CRITICAL if dangerous else Severity.MEDIUM  # else a custom op
             out.append(_finding(ctx, path, line, target, severity))
     return out
+
+
+# Where TorchScript code differs from a pickle: TorchScript compiles getattr(self, "name")
+# to an attribute read of the module; a TorchServe handler's job is to load its model file.
+_TORCHSCRIPT_BUILTINS = frozenset(("getattr",))
+_HANDLER_LOADERS = frozenset(("torch.load", "torch.jit.load"))
+
+
+def _dangerous(name: str, *, handler: bool = False) -> bool:
+    """The one policy's judgement of a called or imported dotted name (bare: a builtin),
+    less what TorchScript (or, with ``handler``, a TorchServe handler) does by design."""
+    if name in _TORCHSCRIPT_BUILTINS or (handler and name in _HANDLER_LOADERS):
+        return False
+    parts = name.split(".")
+    if len(parts) == 1:
+        return dangerous_builtin(name) or is_dangerous_module(name)
+    return dangerous_path(parts) is not None
+
+
+def _may_flag(source: bytes) -> bool:
+    """Whether ``source`` could make the AST check report anything: it imports, names a
+    custom-op namespace, calls a dangerous builtin, or holds every part of a module or
+    callable the policy calls dangerous (``logging`` and ``config``; ``torch`` and
+    ``load``). Cheap next to parsing, and most members name none of these."""
+    words = set(_IDENTIFIER.findall(source))
+    if not words.isdisjoint(_ALWAYS_PARSE):
+        return True
+    if any(_dangerous_word(w) for w in words):
+        return True
+    if any(_dangerous_call(w) for w in _CALLED.findall(source)):
+        return True
+    return any(parts <= words for parts in _DANGEROUS_PARTS)
+
+
+@lru_cache(maxsize=8192)
+def _dangerous_word(word: bytes) -> bool:
+    return is_dangerous_module(word.decode("ascii"))
+
+
+@lru_cache(maxsize=8192)
+def _dangerous_call(word: bytes) -> bool:
+    return dangerous_builtin(word.decode("ascii"))
+
+
+_CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+# Each dangerous module and callable of the policy as the set of its name parts.
+_DANGEROUS_PARTS = tuple(
+    frozenset(p.encode() for p in name.split("."))
+    for name in sorted(DANGEROUS_MODULES | DANGEROUS_CALLABLES)
+)
 
 
 # os.path functions that only compute or test paths (no reading, no writing)

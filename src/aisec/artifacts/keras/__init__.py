@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from aisec.artifacts.keras._archive import KerasArchiveHandler
 from aisec.artifacts.keras._config import (
-    KerasArchiveHandler,
     analyse_keras_config,
     is_keras_config,
     keras_issue_findings,

@@ -8,30 +8,26 @@ CVE-2025-9906), Lambda layers in legacy ``.h5`` files (CVE-2024-3660, CVE-2025-9
 ``safe_mode`` does not make any of these safe, so they are reported whatever it says.
 
 ``analyse_keras_config`` walks a parsed config at any depth (nested models, functional,
-sequential, optimizers, losses, metrics); :class:`KerasArchiveHandler` opens ``.keras``
-zips; the HDF5 handler and the JSON config handler reuse the analysis.
+sequential, optimizers, losses, metrics); the ``.keras`` archive handler (``_archive``),
+the HDF5 handler and the JSON config handler use the analysis.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import re
-import struct
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
 
-from aisec.artifacts._base import ArtifactContext, FormatHandler
+from aisec.artifacts._base import ArtifactContext
+from aisec.artifacts._callables import dangerous_builtin, dangerous_path, is_dangerous_module
 from aisec.artifacts._format_findings import format_finding
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 
 __all__ = [
-    "KerasArchiveHandler",
     "analyse_keras_config",
     "is_keras_config",
     "keras_json_findings",
@@ -52,111 +48,6 @@ _GADGET_TAILS = (*_GADGETS, *(g + "\n" for g in _GADGETS))
 _MAX_DEPTH = 200
 _CONTAINERS = (dict, list)  # a tuple: ``dict | list`` would build a union at every test
 
-# Modules whose members run code, touch files or the network when called or built.
-_DANGEROUS_MODULES = frozenset(
-    {
-        "os",
-        "posix",
-        "nt",
-        "posixpath",
-        "ntpath",
-        "subprocess",
-        "builtins",
-        "__builtin__",
-        "sys",
-        "shutil",
-        "importlib",
-        "runpy",
-        "code",
-        "codeop",
-        "pty",
-        "socket",
-        "ctypes",
-        "pickle",
-        "_pickle",
-        "marshal",
-        "dill",
-        "cloudpickle",
-        "joblib",
-        "webbrowser",
-        "urllib",
-        "requests",
-        "http",
-        "ftplib",
-        "smtplib",
-        "telnetlib",
-        "commands",
-        "platform",
-        "multiprocessing",
-        "asyncio",
-        "tempfile",
-        "glob",
-        "pathlib",
-        "io",
-        "fileinput",
-        "zipfile",
-        "tarfile",
-        "operator",
-        "functools",
-        "types",
-        "inspect",
-        "gc",
-        "pydoc",
-        "timeit",
-        "pdb",
-        "bdb",
-        "trace",
-        "cProfile",
-        "profile",
-        "heapq",
-        "numpy",
-        "torch",
-        "tensorflow",
-        "jax",
-    }
-)
-_DANGEROUS_FUNCTIONS = frozenset(
-    {
-        "system",
-        "popen",
-        "exec",
-        "eval",
-        "compile",
-        "__import__",
-        "open",
-        "getattr",
-        "setattr",
-        "delattr",
-        "execfile",
-        "spawn",
-        "spawnv",
-        "spawnl",
-        "call",
-        "check_call",
-        "check_output",
-        "run",
-        "Popen",
-        "getoutput",
-        "load",
-        "loads",
-        "rmtree",
-        "remove",
-        "unlink",
-        "rename",
-        "get_file",
-        "enable_unsafe_deserialization",
-        "load_model",
-        "import_module",
-        "run_path",
-        "run_module",
-        "write_file",
-        "read_file",
-        "py_function",
-        "numpy_function",
-        "py_func",
-        "pyfunc",
-    }
-)
 # Parts of Keras that fetch files, change global safety switches or load other models.
 _KERAS_UNSAFE_SEGMENTS = frozenset({"utils", "saving", "config", "export", "callbacks"})
 # Packages that ship Keras layers and register them under their own module path.
@@ -225,13 +116,15 @@ def _module_is_keras(module: str) -> bool:
     return module in _KERAS_PACKAGES or module.startswith(_KERAS_PREFIXES)
 
 
-def _danger_module(module: str) -> bool:
-    root = module.split(".", 1)[0]
-    return root in _DANGEROUS_MODULES or module in _DANGEROUS_MODULES
-
-
-def _danger_name(name: str) -> bool:
-    return name.rsplit(".", 1)[-1] in _DANGEROUS_FUNCTIONS or name.startswith("__")
+def _dangerous(target: str) -> bool:
+    """The one policy's judgement of a dotted name a config makes Keras import or call (a
+    bare name is a builtin); dunder names are never a layer or a function to build."""
+    parts = target.split(".")
+    if parts[-1].startswith("__"):
+        return True
+    if len(parts) == 1:
+        return dangerous_builtin(target) or is_dangerous_module(target)
+    return dangerous_path(parts) is not None
 
 
 _MARSHAL_STR = re.compile(rb"[\x5a\x7a\xda\xfa]([\x01-\x40])|[\x61\x41\xe1\xc1\x75\xf5]")
@@ -275,10 +168,14 @@ def _lambda_evidence(function: object) -> str:
     if not isinstance(code, str):
         return "Lambda layer"
     names = lambda_code_names(code)
-    bad = [n for n in names if _danger_name(n) or _danger_module(n)]
-    shown = ", ".join((bad or names)[:12])
-    label = "names dangerous callables: " if bad else "bytecode names: "
-    return f"Lambda bytecode ({len(code)} base64 chars); {label}{shown}"
+    bad = [n for n in names if _dangerous(n)]
+    rest = [n for n in names if n not in bad]
+    if not bad:
+        return f"Lambda bytecode ({len(code)} base64 chars); bytecode names: {', '.join(rest[:12])}"
+    shown = f"names dangerous callables: {', '.join(bad[:12])}"
+    if rest:  # ``system`` of __import__('os').system is only dangerous next to ``os``
+        shown += f"; other names: {', '.join(rest[:12])}"
+    return f"Lambda bytecode ({len(code)} base64 chars); {shown}"
 
 
 def _pointer_part(key: object) -> str:
@@ -388,7 +285,7 @@ class _Walker:
             return
         if isinstance(module, str) and module:
             self.check_reference(f"{module}.{class_name}", module)
-        elif "." in class_name or _danger_name(class_name):
+        elif "." in class_name or _dangerous(class_name):
             self.check_reference(class_name, None)
         if isinstance(registered, str) and ">" in registered:
             package = registered.split(">", 1)[0]
@@ -463,7 +360,7 @@ class _Walker:
         name = target.rsplit(".", 1)[-1]
         if _module_is_keras(mod):
             unsafe_place = function and not _KERAS_UNSAFE_SEGMENTS.isdisjoint(mod.split("."))
-            if unsafe_place or name in _DANGEROUS_FUNCTIONS:
+            if unsafe_place or name in _GADGETS or _dangerous(target):
                 self.add(
                     "keras-unsafe-module",
                     "Keras config calls a Keras function that fetches files or disables safe mode",
@@ -471,7 +368,7 @@ class _Walker:
                     f"config names {target!r}",
                     _REMEDIATION_MODULE,
                 )
-        elif _danger_module(mod) or _danger_name(name):
+        elif _dangerous(target) or is_dangerous_module(mod):
             self.add(
                 "keras-unsafe-module",
                 "Keras config imports a dangerous module or function",
@@ -599,156 +496,3 @@ def keras_json_findings(
     issues = analyse_keras_config(config)
     scan_payloads(issues, ctx)
     return keras_issue_findings(issues, path, prefix)
-
-
-_EXPECTED_MEMBERS = ("config.json", "metadata.json", "model.weights.h5", "model.weights.npz")
-
-
-def _open_zip(ctx: ArtifactContext) -> zipfile.ZipFile:
-    ctx.stream.seek(0)
-    try:
-        return zipfile.ZipFile(ctx.stream)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
-        raise ScanError(f"{ctx.display_path}: unreadable zip ({exc})") from None
-
-
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, where: str) -> bytes:
-    if info.file_size > limit:
-        raise ScanError(f"{where}: {info.filename} is {info.file_size} bytes (limit {limit})")
-    try:
-        with zf.open(info) as fh:
-            data = fh.read(limit + 1)
-    except (
-        zipfile.BadZipFile,
-        OSError,
-        ValueError,
-        EOFError,
-        NotImplementedError,
-        struct.error,
-    ) as exc:
-        raise ScanError(f"{where}: cannot read {info.filename} ({exc})") from None
-    if len(data) > limit:
-        raise ScanError(f"{where}: {info.filename} inflates beyond {limit} bytes")
-    return data
-
-
-def _iter_infos(zf: zipfile.ZipFile, limit: int, where: str) -> Iterator[zipfile.ZipInfo]:
-    infos = zf.infolist()
-    if len(infos) > limit:
-        raise ScanError(f"{where}: {len(infos)} members exceeds the limit of {limit}")
-    yield from infos
-
-
-class KerasArchiveHandler(FormatHandler):
-    """Keras v3 ``.keras`` archive: a zip holding ``config.json`` and the weights."""
-
-    name: ClassVar[str] = "keras"
-    priority: ClassVar[int] = 60
-
-    @classmethod
-    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
-        if not head.startswith(b"PK\x03\x04"):
-            return False
-        if isinstance(ctx.stream, io.BytesIO) and b"config.json" not in ctx.stream.getvalue():
-            # in memory (small files, members): a member called config.json has those bytes
-            # in its central-directory entry; without them there is no directory to parse
-            return False
-        try:
-            with _open_zip(ctx) as zf:
-                names = set(zf.namelist()[: ctx.limits.max_archive_members])
-        except ScanError:
-            return False
-        return "config.json" in names and bool(
-            names & {"metadata.json", "model.weights.h5", "model.weights.npz"}
-        )
-
-    def scan(self, ctx: ArtifactContext) -> list[Finding]:
-        where = ctx.display_path
-        findings: list[Finding] = []
-        with _open_zip(ctx) as zf:
-            infos = list(_iter_infos(zf, ctx.limits.max_archive_members, where))
-            ahead = _weights_ahead(zf, infos, ctx)
-            try:
-                for info in infos:
-                    name = info.filename
-                    member_path = f"{where}!/{name}"
-                    if name == "config.json":
-                        data = _read_member(zf, info, ctx.limits.max_json_bytes, where)
-                        findings += keras_json_findings(data, member_path, ctx=ctx)
-                    elif name in _EXPECTED_MEMBERS or name.startswith("assets/"):
-                        read = ahead[1] if ahead is not None and info is ahead[0] else None
-                        self._nested(zf, info, ctx, name, read)
-                    else:
-                        findings.append(
-                            format_finding(
-                                "keras-unexpected-member",
-                                "Keras archive carries a file Keras does not write",
-                                Severity.MEDIUM,
-                                member_path,
-                                f"member {name!r} ({info.file_size} bytes)",
-                                "Inspect the extra file; a clean .keras archive holds only "
-                                "config.json, metadata.json, model.weights.h5 and assets/.",
-                            )
-                        )
-                        self._nested(zf, info, ctx, name)
-            finally:
-                if ahead is not None:
-                    from aisec.artifacts.keras._hdf5 import drop_ahead
-
-                    drop_ahead(ahead[2])
-        return findings
-
-    def _nested(
-        self,
-        zf: zipfile.ZipFile,
-        info: zipfile.ZipInfo,
-        ctx: ArtifactContext,
-        name: str,
-        data: bytes | None = None,
-    ) -> None:
-        """Hand a member to the dispatcher (its own report entry; verdict folds in here);
-        ``data``: the member, when it was read already."""
-        if ctx.scan_nested is None or info.is_dir() or name == "metadata.json":
-            return
-        limit = _nested_limit(ctx)
-        if info.file_size > limit:
-            return  # weights beyond this are judged by nothing we could read here
-        if data is None:
-            data = _read_member(zf, info, limit, ctx.display_path)
-        ctx.scan_nested(data, name, len(data))
-
-
-def _nested_limit(ctx: ArtifactContext) -> int:
-    return min(ctx.limits.max_pickle_bytes, 1 << 30)
-
-
-_AHEAD_MAX = 16 << 20
-_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-
-
-def _weights_ahead(
-    zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], ctx: ArtifactContext
-) -> tuple[zipfile.ZipInfo, bytes, tuple[bytes, str, int]] | None:
-    """Read ``model.weights.h5`` first and start its HDF5 analysis in the worker process,
-    which then runs while config.json is judged here; the dispatcher's scan of the member
-    later collects that outcome. Only for a member the loop below will hand on exactly so
-    (same bytes, same path); a read that fails is left for the loop to raise in turn."""
-    info = next((i for i in infos if i.filename == "model.weights.h5"), None)
-    if (
-        info is None
-        or ctx.scan_nested is None
-        or info.is_dir()
-        or info.file_size > min(_nested_limit(ctx), _AHEAD_MAX)
-        or ctx.depth + 1 > ctx.limits.max_nesting_depth
-    ):
-        return None
-    try:
-        data = _read_member(zf, info, _nested_limit(ctx), ctx.display_path)
-    except ScanError:
-        return None
-    if not data.startswith(_HDF5_MAGIC):
-        return None
-    from aisec.artifacts.keras._hdf5 import send_ahead  # _hdf5 imports this module
-
-    job = send_ahead(data, f"{ctx.display_path}!/model.weights.h5", ctx)
-    return info, data, job

@@ -16,9 +16,17 @@ from aisec.artifacts.pickle._analyse import (
 )
 from aisec.artifacts.pickle._file import LegacyTorchHandler, PickleHandler
 from aisec.artifacts.pickle._numpy import NpyHandler
-from aisec.artifacts.pickle._policy import GlobalClass, classify_global
+from aisec.artifacts.pickle._policy import (
+    DANGEROUS_CALLABLES,
+    DANGEROUS_MODULES,
+    GlobalClass,
+    classify_global,
+    is_dangerous_module,
+)
 
 __all__ = [
+    "DANGEROUS_CALLABLES",
+    "DANGEROUS_MODULES",
     "GlobalClass",
     "LegacyTorchHandler",
     "NpyHandler",
@@ -27,5 +35,6 @@ __all__ = [
     "analyse_buffer",
     "analyse_pickle",
     "classify_global",
+    "is_dangerous_module",
     "looks_like_pickle",
 ]

@@ -12,7 +12,15 @@ from functools import lru_cache
 
 from aisec.artifacts.pickle._allowlist import SKLEARN_NAMES, TORCH_NN_NAMES
 
-__all__ = ["IMPORT_PRIMITIVES", "GlobalClass", "classify_global", "is_nested_loader"]
+__all__ = [
+    "DANGEROUS_CALLABLES",
+    "DANGEROUS_MODULES",
+    "IMPORT_PRIMITIVES",
+    "GlobalClass",
+    "classify_global",
+    "is_dangerous_module",
+    "is_nested_loader",
+]
 
 # Callables that import ``module.name`` from their two string arguments. The pickle machine
 # judges each call as that import (``numpy.log1p`` for a pickled ufunc); non-constant
@@ -654,3 +662,15 @@ def classify_global(module: str, name: str, torchscript: bool = False) -> Global
 def is_nested_loader(module: str, name: str) -> bool:
     """True for callables that deserialise their first argument (pickle.loads, torch.load…)."""
     return _normalise(f"{module}.{name}") in _NESTED_LOADERS
+
+
+def is_dangerous_module(module: str) -> bool:
+    """True when ``module`` or a package above it is on the dangerous-module list, so that
+    importing it (or naming it in a config, a template or code) reaches dangerous code."""
+    return any(p in _DANGEROUS_MODULES for p in _prefixes(_normalise(module)))
+
+
+# The lists behind classify_global, read-only, for the tests that walk every dangerous name
+# through every format.
+DANGEROUS_MODULES: frozenset[str] = _DANGEROUS_MODULES
+DANGEROUS_CALLABLES: frozenset[str] = _DANGEROUS_CALLABLES

@@ -16,8 +16,9 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
+from aisec.artifacts._callables import dangerous_builtin, dangerous_path, is_dangerous_module
 from aisec.artifacts._format_findings import short
-from aisec.artifacts.templates._check import TemplateIssue, _fallback
+from aisec.artifacts.templates._issues import TemplateIssue, fallback_issues
 from aisec.artifacts.templates._lexer import fast_tokens
 from aisec.artifacts.templates._parser import EXTENSION_TAGS, fast_parse
 from aisec.core.errors import ScanError
@@ -29,12 +30,12 @@ _MAX_NODES = 200_000
 _MAX_FOLD_CHARS = 4096
 _MAX_CANDIDATES = 16
 
-# Names an attack reaches for; never needed to format a conversation.
+# Attribute names an attack reaches for that are not module or callable names of their
+# own: members of os/subprocess/importlib objects and frame, code and generator internals;
+# never needed to format a conversation. Module and callable names (os, subprocess,
+# imaplib, IPython, eval…) are judged by the one policy (``aisec.artifacts._callables``).
 _DANGEROUS_NAMES = frozenset(
     {
-        "os",
-        "sys",
-        "subprocess",
         "popen",
         "spawn",
         "spawnv",
@@ -42,10 +43,6 @@ _DANGEROUS_NAMES = frozenset(
         "execv",
         "execve",
         "execl",
-        "eval",
-        "exec",
-        "compile",
-        "builtins",
         "import_module",
         "load_module",
         "check_output",
@@ -69,14 +66,10 @@ _DANGEROUS_NAMES = frozenset(
         "im_func",
         "co_code",
         "mro",
-        "importlib",
-        "posix",
-        "pty",
-        "socket",
-        "ctypes",
     }
 )
-# Globals of a stock Jinja/Flask environment that are stepping stones to __globals__.
+# Globals of a stock Jinja/Flask environment that are stepping stones to __globals__;
+# a global named like a dangerous module or builtin is judged by the one policy.
 _SUSPICIOUS_GLOBALS = frozenset(
     {
         "lipsum",
@@ -88,19 +81,7 @@ _SUSPICIOUS_GLOBALS = frozenset(
         "url_for",
         "get_flashed_messages",
         "session",
-        "os",
-        "subprocess",
-        "sys",
-        "builtins",
         "__builtins__",
-        "globals",
-        "locals",
-        "eval",
-        "exec",
-        "getattr",
-        "open",
-        "importlib",
-        "__import__",
     }
 )
 # Filters/tests whose ``attribute=`` (or first positional) names an attribute path.
@@ -155,7 +136,26 @@ def _is_bad_name(name: str) -> bool:
     if not name:
         return False
     parts = [p for p in _NAME_PARTS.split(name) if p]
-    return any(p.startswith("_") or p.lower() in _DANGEROUS_NAMES for p in parts)
+    return any(
+        p.startswith("_") or p.lower() in _DANGEROUS_NAMES or is_dangerous_module(p) for p in parts
+    )
+
+
+def _suspicious_global(name: str) -> bool:
+    return name in _SUSPICIOUS_GLOBALS or is_dangerous_module(name) or dangerous_builtin(name)
+
+
+def _global_path(node: nodes.Getattr) -> list[str] | None:
+    """``logging.config.dictConfig`` for a chain of attributes on a global name, else None."""
+    parts = [node.attr]
+    base: nodes.Node = node.node
+    while isinstance(base, nodes.Getattr):
+        parts.append(base.attr)
+        base = base.node
+    if not isinstance(base, nodes.Name) or base.ctx != "load":
+        return None
+    parts.append(base.name)
+    return parts[::-1]
 
 
 class _Analyser:
@@ -325,7 +325,7 @@ class _Analyser:
         if kind == "name":
             if node.ctx != "load":
                 self.stored.add(node.name)
-            elif node.name in _SUSPICIOUS_GLOBALS and node.name not in self.stored:
+            elif _suspicious_global(node.name) and node.name not in self.stored:
                 self.add("suspicious-global", Severity.HIGH, f"uses global {node.name!r}", node)
         elif kind == "const":
             if isinstance(node.value, str) and _DUNDER_TEXT.search(node.value):
@@ -333,6 +333,12 @@ class _Analyser:
         elif kind == "getattr":
             if _is_bad_name(node.attr):
                 self.add("ssti", Severity.CRITICAL, f"attribute access .{node.attr}", node)
+            else:
+                path = _global_path(node)
+                if path is not None and path[0] not in self.stored:
+                    hit = dangerous_path(path)
+                    if hit is not None and hit == ".".join(path):  # reported once, here
+                        self.add("ssti", Severity.CRITICAL, f"names {hit}", node)
         elif kind == "getitem":
             if not isinstance(node.arg, nodes.Slice):
                 self.check_name_sink(node.arg, "subscript", node)
@@ -398,7 +404,9 @@ class _Analyser:
         callee = node.node
         if isinstance(callee, nodes.Getattr) and callee.attr in ("format", "format_map"):
             self._check_format_string(callee.node, node)
-        if isinstance(callee, nodes.Name) and callee.name in ("getattr", "__import__", "eval"):
+        if isinstance(callee, nodes.Name) and (
+            callee.name.startswith("__") or dangerous_builtin(callee.name)
+        ):
             self.add("ssti", Severity.CRITICAL, f"call to {callee.name}()", node)
 
     def _check_format_string(self, subject: nodes.Node | None, node: nodes.Node) -> None:
@@ -653,7 +661,7 @@ def parse_and_walk(source: str) -> list[TemplateIssue]:
     step of an SSTI chain (``__globals__``, ``|attr``, ``lipsum``...) is judged again on
     jinja2's own tree: a difference between the two parsers must not hide an attack."""
     issues = _parse_and_walk(source, fast=True)
-    if not issues and _fallback(source):
+    if not issues and fallback_issues(source):
         return _parse_and_walk(source, fast=False)
     return issues
 
@@ -664,15 +672,15 @@ def _parse_and_walk(source: str, *, fast: bool) -> list[TemplateIssue]:
     except jinja2.TemplateSyntaxError as exc:
         # jinja2 (what transformers and llama-cpp-python use) cannot run it either
         issue = TemplateIssue("parse-error", Severity.INFO, f"{exc.message}", exc.lineno)
-        return [issue, *_fallback(source)]
+        return [issue, *fallback_issues(source)]
     # an integer literal past str->int limits; a float in non-ASCII digits, which jinja2's
     # lexer matches and hands to ast.literal_eval
     except (ValueError, OverflowError, SyntaxError) as exc:
         issue = TemplateIssue("parse-error", Severity.INFO, str(exc)[:120])
-        return [issue, *_fallback(source)]
+        return [issue, *fallback_issues(source)]
     except RecursionError:
         issue = TemplateIssue("parse-error", Severity.MEDIUM, "nesting too deep to parse")
-        return [issue, *_fallback(source)]
+        return [issue, *fallback_issues(source)]
     analyser = _Analyser()
     try:
         analyser.walk(tree)
@@ -680,8 +688,8 @@ def _parse_and_walk(source: str, *, fast: bool) -> list[TemplateIssue]:
         analyser.issues.append(
             TemplateIssue("parse-error", Severity.MEDIUM, "template nesting too deep to walk")
         )
-        analyser.issues.extend(_fallback(source))
+        analyser.issues.extend(fallback_issues(source))
     except ScanError as exc:
         analyser.issues.append(TemplateIssue("too-large", Severity.MEDIUM, str(exc)))
-        analyser.issues.extend(_fallback(source))
+        analyser.issues.extend(fallback_issues(source))
     return analyser.issues

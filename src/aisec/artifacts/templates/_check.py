@@ -21,11 +21,11 @@ import bisect
 import io
 import re
 import tokenize
-from dataclasses import dataclass
 from typing import ClassVar
 
 from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
+from aisec.artifacts.templates._issues import TemplateIssue, fallback_issues
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 
@@ -39,13 +39,6 @@ __all__ = [
 ]
 
 MAX_TEMPLATE_CHARS = 1 << 20  # real chat templates are a few KB; the longest known ~30 KB
-# Used only when jinja2 cannot parse the text, and only inside {{ }} / {% %} delimiters:
-# the steps of an SSTI chain, not the dunders any C or Python code is full of.
-_FALLBACK = re.compile(
-    r"__(?:class|mro|base|bases|subclasses|globals|builtins|import)__|\|\s*attr\b|"
-    r"\b(?:lipsum|cycler|joiner|_TemplateReference__context)\b"
-)
-_DELIMITED = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _MARKER_BYTES = re.compile(rb"\{[%{#]")
 _MARKER_TEXT = re.compile(r"\{[%{#]")
 # the start of a JSON document (the JSON handler takes those, and finds templates by key)
@@ -53,16 +46,6 @@ JSON_START = re.compile(
     rb'\A(?:\xef\xbb\xbf)?\s*+(?:\{\s*+(?:"|\}|$)|\[\s*+(?:[\[{"\d\-\]]|true|false|null|$))'
 )  # possessive: a head of whitespace is not retried at every length
 _COMPLETE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateIssue:
-    """One problem in one template; ``kind`` becomes the rule suffix (``ssti`` ...)."""
-
-    kind: str
-    severity: Severity
-    evidence: str
-    line: int | None = None
 
 
 _TITLES = {
@@ -90,22 +73,11 @@ def analyse_template(source: str) -> list[TemplateIssue]:
         issues = [
             TemplateIssue("too-large", Severity.MEDIUM, f"{len(source)} characters"),
         ]
-        return issues + _fallback(source[:MAX_TEMPLATE_CHARS])
+        return issues + fallback_issues(source[:MAX_TEMPLATE_CHARS])
     # jinja2 and the AST walk load on the first template, not with the package
     from aisec.artifacts.templates._ast import parse_and_walk
 
     return _dedupe(parse_and_walk(source))
-
-
-def _fallback(source: str) -> list[TemplateIssue]:
-    """Text search used when the parser cannot judge the template (parser differentials)."""
-    for tag in _DELIMITED.finditer(source):
-        m = _FALLBACK.search(tag[0])
-        if m is not None:
-            line = source.count("\n", 0, tag.start()) + 1
-            evidence = f"unparsed template contains {m[0]!r}"
-            return [TemplateIssue("ssti", Severity.CRITICAL, evidence, line)]
-    return []
 
 
 def _dedupe(issues: list[TemplateIssue]) -> list[TemplateIssue]:
