@@ -28,8 +28,18 @@ from aisec.artifacts.containers import archive_finding
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 
-__all__ = ["FileResult", "ScanReport", "detect_format", "scan_bytes", "scan_path"]
+__all__ = [
+    "PARTIAL_RULES",
+    "FileResult",
+    "ScanReport",
+    "detect_format",
+    "scan_bytes",
+    "scan_path",
+]
 
+# Findings that say part of the content was not inspected: a limit was hit or a member
+# could not be read. What was skipped may hold anything, whatever the finding's severity.
+PARTIAL_RULES = frozenset(("archive-limit", "archive-bomb", "zip-unreadable-member"))
 # the order of the summary's counts (and of the JSON documented in __init__)
 _SUMMARY_ORDER = (Verdict.CLEAN, Verdict.SUSPICIOUS, Verdict.MALICIOUS, Verdict.ERROR)
 _HEAD = 4096
@@ -81,7 +91,15 @@ class FileResult:
             doc["error"] = self.error
         if self.internal_error:
             doc["internal_error"] = True
+        if self.partial:
+            doc["partial"] = True
         return doc
+
+    @property
+    def partial(self) -> bool:
+        """Part or all of this entry was not inspected: it could not be judged (``error``)
+        or a limit stopped the scan (``PARTIAL_RULES``). A gate must not pass it as clean."""
+        return self.error is not None or any(f.rule_id in PARTIAL_RULES for f in self.findings)
 
     def error_finding(self) -> Finding | None:
         """A finding standing for an ``error`` verdict, so exit codes and SARIF see it."""
@@ -118,6 +136,11 @@ class ScanReport:
             if err is not None:
                 out.append(err)
         return out
+
+    @property
+    def partial(self) -> list[FileResult]:
+        """Entries not fully inspected (see :attr:`FileResult.partial`)."""
+        return [r for r in self.files if r.partial]
 
     @property
     def internal_errors(self) -> list[FileResult]:

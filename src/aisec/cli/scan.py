@@ -30,6 +30,14 @@ def scan(
     recursive: Annotated[
         bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")
     ] = False,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Let files that were not fully scanned (a limit hit, an error) pass the "
+            "--fail-on gate; they are still reported.",
+        ),
+    ] = False,
 ) -> None:
     """Scan model files (pickle, PyTorch, joblib, NumPy, Keras, ONNX, GGUF, …) for code.
 
@@ -37,6 +45,7 @@ def scan(
     """
     from aisec.artifacts import Verdict
     from aisec.core.audit import record
+    from aisec.core.errors import ExitCode
     from aisec.core.identity import current_principal, require
     from aisec.core.render import exit_code_for
 
@@ -44,17 +53,28 @@ def scan(
     require(current_principal(), "scan.run")
     report = _run_with_progress(paths, recursive, quiet)
     summary = report.summary()
+    partial = report.partial
     worst = max((r.verdict for r in report.files), default=Verdict.CLEAN)
     record(
         "artifacts.scan",
         ", ".join(str(p) for p in paths)[:500],
         outcome="ok",
-        details={"worst": worst.value, **summary},
+        details={"worst": worst.value, "partial": len(partial), **summary},
     )
     if not quiet:
         _emit(report, fmt)
     findings = report.findings
-    raise typer.Exit(int(exit_code_for(findings, threshold)))
+    code = exit_code_for(findings, threshold)
+    if partial and threshold is not None and not allow_partial:
+        # content that was never inspected cannot pass a gate set above a limit finding
+        if not quiet:
+            sys.stderr.write(
+                f"aisec scan: {len(partial)} file(s) not fully scanned (a limit was hit or "
+                "the content could not be read); failing the gate. --allow-partial accepts "
+                "them.\n"
+            )
+        code = ExitCode.FINDINGS
+    raise typer.Exit(int(code))
 
 
 def _run_with_progress(paths: list[Path], recursive: bool, quiet: bool) -> ScanReport:
