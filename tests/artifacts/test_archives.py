@@ -7,6 +7,7 @@ import io
 import tarfile
 import warnings
 import zipfile
+from pathlib import Path
 
 import py7zr
 import pytest
@@ -552,3 +553,44 @@ def test_syntax_warnings_of_scanned_code_stay_out_of_the_users_terminal() -> Non
         report = scan_bytes(_mar(handler), "model.mar")
     assert not [w for w in caught if issubclass(w.category, SyntaxWarning)]
     assert report.files[0].verdict == "malicious"
+
+
+def test_gzip_bomb_is_inflated_in_bounded_memory(tmp_path: Path) -> None:
+    """A 1 MB gzip stream that expands to 1 GiB: caught as a bomb, and the scan's peak RSS
+    (measured in a child process) stays far below the 200 MB the ratio limit lets it
+    inflate; one decompress call used to return all of it at once (419 MiB peak)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import zlib
+
+    # one gzip stream: a 1 MiB block of zeros compressed once (a full flush makes each
+    # copy stand alone), repeated; the trailer is never reached before the limit
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflate.compress(b"\0" * (1 << 20)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    bomb = tmp_path / "bomb.gz"
+    bomb.write_bytes(header + block * 1024 + deflate.flush() + b"\0" * 8)
+    code = (
+        "import resource, sys\n"
+        "from aisec.artifacts import scan_path\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "report = scan_path(sys.argv[1])\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "import json\n"
+        "rules = [f.rule_id for f in report.findings]\n"
+        "print(json.dumps([report.files[0].verdict, rules, base, peak]))\n"
+    )
+    src = Path(__file__).resolve().parents[2] / "src"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(bomb)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(src)},
+        timeout=300,
+        check=True,
+    )
+    verdict, rules, base, peak = json.loads(done.stdout)
+    assert verdict == "malicious" and "archive-bomb" in rules
+    assert peak - base < 100 << 10, done.stdout  # ru_maxrss is in KiB: under 100 MiB of growth

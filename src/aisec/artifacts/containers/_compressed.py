@@ -137,14 +137,16 @@ def _inflate_stream(
     ctx: ArtifactContext, kind: str, dec: Any, data: bytes, out: Any, room: int
 ) -> int:
     """One compressed stream, starting with ``data`` and then the rest of ``ctx.stream``,
-    into ``out``: the bytes written, at most ``room + 1``."""
+    into ``out``: the bytes written, at most ``room + 1``. Output comes a chunk at a time
+    (memory stays bounded by the chunk and ``out``'s spool, not by the expanded size)."""
     written = 0
     if kind in ("gzip", "zlib"):
         while not dec.eof and written <= room:
             data = data or dec.unconsumed_tail or ctx.stream.read(_CHUNK)
             if not data:
                 break
-            piece = dec.decompress(data, room - written + 1)
+            # at most a chunk of output per call: a bomb must not land in memory at once
+            piece = dec.decompress(data, min(_CHUNK, room - written + 1))
             data = b""
             written += len(piece)
             out.write(piece)
@@ -156,7 +158,7 @@ def _inflate_stream(
             data = b""
             if not chunk:
                 break
-        piece = dec.decompress(chunk, room - written + 1)
+        piece = dec.decompress(chunk, min(_CHUNK, room - written + 1))
         written += len(piece)
         out.write(piece)
     return written
