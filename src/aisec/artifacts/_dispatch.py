@@ -27,6 +27,7 @@ from aisec.artifacts._verdict import Verdict, verdict_of
 from aisec.artifacts.containers import archive_finding
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.core.jobs import EventKind, Executor, JobEvent, Task
 
 __all__ = [
     "PARTIAL_RULES",
@@ -234,6 +235,10 @@ class _Scanner:
             self.results[slot] = result
         return verdict, findings
 
+    def scan_file(self, path: Path, known: os.stat_result | None) -> None:
+        """Scan the file at ``path`` (``known``: its stat, when the walk took it)."""
+        _scan_file_body(self, path, known)
+
     def _nested_for(
         self, parent: ArtifactContext
     ) -> Callable[[bytes | BinaryIO, str, int], list[Finding]]:
@@ -350,60 +355,97 @@ def scan_path(
     recursive: bool = False,
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> ScanReport:
     """Scan files, folders (their files; all levels with ``recursive``) and archives.
 
     Never executes, imports or unpickles what it reads. Raises InputError for a path
     that does not exist; a file that cannot be judged gets the ``error`` verdict.
+    ``executor`` (``aisec.core.jobs``): scan the files as tasks of that executor, e.g.
+    ``LocalExecutor("process", workers=4)``; entries come in the same order either way.
+    Without one, files are scanned one after another in this thread.
     """
     items = [paths] if isinstance(paths, _PATHLIKE) else list(paths)
-    scanner = _Scanner(limits or _DEFAULT_LIMITS)
-    for path, known in _walk([Path(p) for p in items], recursive):
-        display = str(path)
-        try:
-            st = known if known is not None else path.stat()
-            size = st.st_size
-            if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
-                scanner.results.append(
-                    FileResult(
-                        display, "unknown", Verdict.ERROR, (), 0, "not a regular file; skipped"
-                    )
-                )
-                continue
-            if size > scanner.limits.max_file_bytes:
-                scanner.results.append(
-                    FileResult(
-                        display, "unknown", Verdict.ERROR, (), size, "file exceeds size limit"
-                    )
-                )
-                continue
-            # os-level open and read: a fraction of the cost of a file object for the
-            # small files that make up most scans; O_NONBLOCK in case the path was swapped
-            # for a FIFO since the stat (regular files ignore it)
-            fd = os.open(display, _OPEN_FLAGS)
-            try:
-                data = os.read(fd, size + 1) if size <= _READ_SMALL else None
-                if data is not None and len(data) == size:
-                    # one read; handlers then seek and read in memory (zip members, headers)
-                    scanner.scan_stream(io.BytesIO(data), display, size, 0, fs_path=path)
-                else:  # large, or changed since the stat: read as a stream
-                    st = os.fstat(fd)
-                    if not stat.S_ISREG(st.st_mode):
-                        raise OSError(errno.EINVAL, "not a regular file")
-                    with open(fd, "rb", closefd=False) as fh:
-                        fh.seek(0)
-                        scanner.scan_stream(fh, display, st.st_size, 0, fs_path=path)
-            finally:
-                os.close(fd)
-        except FileNotFoundError:
-            continue  # a dangling symlink inside a folder
-        except OSError as exc:
-            scanner.results.append(
-                FileResult(display, "unknown", Verdict.ERROR, (), 0, f"cannot read: {exc.strerror}")
-            )
+    limits = limits or _DEFAULT_LIMITS
+    walk = _walk([Path(p) for p in items], recursive)
+    if executor is not None:
+        return _scan_with(executor, list(walk), limits, progress)
+    scanner = _Scanner(limits)
+    for path, known in walk:
+        scanner.scan_file(path, known)
         if progress is not None:
-            progress(display)
+            progress(str(path))
     return ScanReport(tuple(r for r in scanner.results if r is not None))
+
+
+def _scan_file_task(path: str, limits: Limits) -> tuple[FileResult, ...]:
+    """One file and its members as entries; the unit of work handed to an Executor."""
+    scanner = _Scanner(limits)
+    scanner.scan_file(Path(path), None)
+    return tuple(r for r in scanner.results if r is not None)
+
+
+def _scan_with(
+    executor: Executor,
+    files: list[tuple[Path, os.stat_result | None]],
+    limits: Limits,
+    progress: Callable[[str], None] | None,
+) -> ScanReport:
+    tasks = [Task(_scan_file_task, (str(p), limits), label=str(p)) for p, _ in files]
+
+    def tick(event: JobEvent) -> None:
+        if progress is not None and event.kind in (EventKind.DONE, EventKind.FAILED):
+            progress(event.label)
+
+    results: list[FileResult] = []
+    for outcome in executor.map(tasks, ordered=True, progress=tick):
+        if outcome.error is None and outcome.value is not None:
+            results.extend(outcome.value)
+        else:  # the worker itself failed (a process pool that lost its worker)
+            why = f"internal error scanning the file ({type(outcome.error).__name__})"
+            results.append(FileResult(outcome.label, "unknown", Verdict.ERROR, (), 0, why, True))
+    return ScanReport(tuple(results))
+
+
+def _scan_file_body(scanner: _Scanner, path: Path, known: os.stat_result | None) -> None:
+    display = str(path)
+    try:
+        st = known if known is not None else path.stat()
+        size = st.st_size
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+            scanner.results.append(
+                FileResult(display, "unknown", Verdict.ERROR, (), 0, "not a regular file; skipped")
+            )
+            return
+        if size > scanner.limits.max_file_bytes:
+            scanner.results.append(
+                FileResult(display, "unknown", Verdict.ERROR, (), size, "file exceeds size limit")
+            )
+            return
+        # os-level open and read: a fraction of the cost of a file object for the
+        # small files that make up most scans; O_NONBLOCK in case the path was swapped
+        # for a FIFO since the stat (regular files ignore it)
+        fd = os.open(display, _OPEN_FLAGS)
+        try:
+            data = os.read(fd, size + 1) if size <= _READ_SMALL else None
+            if data is not None and len(data) == size:
+                # one read; handlers then seek and read in memory (zip members, headers)
+                scanner.scan_stream(io.BytesIO(data), display, size, 0, fs_path=path)
+            else:  # large, or changed since the stat: read as a stream
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    raise OSError(errno.EINVAL, "not a regular file")
+                with open(fd, "rb", closefd=False) as fh:
+                    fh.seek(0)
+                    scanner.scan_stream(fh, display, st.st_size, 0, fs_path=path)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        return  # a dangling symlink inside a folder
+    except OSError as exc:
+        scanner.results.append(
+            FileResult(display, "unknown", Verdict.ERROR, (), 0, f"cannot read: {exc.strerror}")
+        )
 
 
 def detect_format(path_or_head: str | os.PathLike[str] | bytes) -> str:
