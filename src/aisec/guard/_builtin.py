@@ -1,6 +1,6 @@
 """Import the built-in scanners so they register themselves in ``SCANNERS``.
 
-Part B's scanners: PII, secrets, invisible text, size limits, and the output scanners
+The rule-based scanners: PII, secrets, invisible text, size limits, and the output scanners
 (system-prompt leak, exfiltration links, refusals). The tool-call policy and the RAG filter
 are not text scanners; the engine and gateway call them directly.
 """
