@@ -33,11 +33,6 @@ def wait_for(event: threading.Event) -> str:
     return "waited"
 
 
-def release(event: threading.Event) -> str:
-    event.set()
-    return "released"
-
-
 def _tasks(n: int) -> list[Task[str]]:
     return [Task(digest, (i,), label=f"t{i}") for i in range(n)]
 
@@ -56,9 +51,17 @@ def test_results_come_in_task_order(kind: Kind) -> None:
 
 def test_as_completed_yields_the_first_to_finish_first() -> None:
     gate = threading.Event()
-    tasks = [Task(wait_for, (gate,), label="slow"), Task(release, (gate,), label="fast")]
-    outcomes = list(LocalExecutor("thread", workers=2).map(tasks, ordered=False))
-    assert [(o.label, o.result()) for o in outcomes] == [("fast", "released"), ("slow", "waited")]
+
+    def open_gate(event: JobEvent) -> None:  # "slow" can end only after "fast" was reported
+        if event.kind is EventKind.DONE and event.label == "fast":
+            gate.set()
+
+    tasks = [Task(wait_for, (gate,), label="slow"), Task(digest, (7,), label="fast")]
+    executor = LocalExecutor("thread", workers=2)
+    outcomes = list(executor.map(tasks, ordered=False, progress=open_gate))
+    assert [(o.label, o.result()) for o in outcomes] == [("fast", digest(7)), ("slow", "waited")]
+    ordered = list(executor.map(tasks, ordered=True, progress=open_gate))
+    assert [o.label for o in ordered] == ["slow", "fast"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -144,3 +147,51 @@ def test_leaving_the_loop_early_cancels_the_rest(kind: Kind) -> None:
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="inline, thread or process"):
         LocalExecutor("ray")  # type: ignore[arg-type]
+
+
+def block_forever() -> str:
+    threading.Event().wait()  # a C library stuck on hostile input, in effect
+    return "never"
+
+
+def exit_process(code: int) -> str:
+    import os
+
+    os._exit(code)
+
+
+def test_isolated_worker_survives_a_hang_and_a_crash() -> None:
+    from aisec.core.jobs import IsolatedWorker, WorkerFailure
+
+    worker = IsolatedWorker()
+    try:
+        assert worker.run(Task(digest, (1,)), deadline=60) == digest(1)
+        hung = worker.run(Task(block_forever), deadline=1.0)
+        assert hung == WorkerFailure("timeout", 1.0)
+        crashed = worker.run(Task(exit_process, (3,)), deadline=60)
+        assert isinstance(crashed, WorkerFailure) and (crashed.kind, crashed.exitcode) == (
+            "crash",
+            3,
+        )
+        assert worker.run(Task(digest, (2,)), deadline=60) == digest(2)  # a new child
+    finally:
+        worker.stop()
+
+
+def test_isolated_worker_runs_a_task_sent_ahead_once() -> None:
+    from aisec.core.jobs import IsolatedWorker
+
+    worker = IsolatedWorker()
+    try:
+        ahead = Task(digest, (5, 20_000))
+        worker.send_ahead(ahead, deadline=60)
+        assert worker.ahead is not None
+        assert worker.run(Task(digest, (5, 20_000)), deadline=60) == digest(5, 20_000)
+        assert worker.ahead is None
+        dropped = Task(block_forever)
+        worker.send_ahead(dropped, deadline=60)
+        worker.drop_ahead(dropped)  # never asked for and not done: the child is replaced
+        assert worker.ahead is None and worker.proc is None
+        assert worker.run(Task(digest, (6,)), deadline=60) == digest(6)
+    finally:
+        worker.stop()

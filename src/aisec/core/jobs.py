@@ -39,10 +39,12 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 __all__ = [
     "EventKind",
     "Executor",
+    "IsolatedWorker",
     "JobEvent",
     "LocalExecutor",
     "Outcome",
     "Task",
+    "WorkerFailure",
     "run_tasks",
 ]
 
@@ -266,3 +268,158 @@ def _pooled(
                 for proc in list(getattr(pool, "_processes", {}).values()):
                     proc.kill()  # a running task in a process cannot be cancelled otherwise
         pool.shutdown(wait=clean_exit, cancel_futures=True)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFailure:
+    """Why an isolated task has no result: it ran past its deadline, or ended its process."""
+
+    kind: Literal["timeout", "crash"]
+    deadline: float
+    exitcode: int | None = None
+
+
+@dataclass(slots=True)
+class _Sent:
+    task: Task[Any]
+    deadline: float
+    proc: Any  # multiprocessing BaseProcess
+    conn: Any  # multiprocessing Connection
+    outcome: Any = None
+    collected: bool = False
+
+
+def _serve(conn: Any) -> None:
+    """Child loop: run one task at a time until the parent closes the pipe."""
+    try:
+        while True:
+            try:
+                fn, args, kwargs = conn.recv()
+            except EOFError:
+                return
+            conn.send(fn(*args, **kwargs))
+    finally:
+        conn.close()
+
+
+class IsolatedWorker:
+    """One long-lived child process for tasks that may hang or crash the process running
+    them (a C library fed hostile input): one task at a time, each with a deadline; a task
+    that overruns it or kills the child yields a :class:`WorkerFailure`, and the child is
+    replaced for the next. The task's function must not raise (return errors as values).
+
+    One task may be sent ahead (:meth:`send_ahead`) so the child works while the caller
+    does something else; :meth:`run` of an equal task then only collects its outcome, and
+    :meth:`drop_ahead` forgets one nobody asked for. Thread-safe. This is the isolation
+    backend behind the Executor's interface for such work; a Ray backend would give each
+    task a worker process with ``ray.get(ref, timeout=deadline)`` and ``ray.kill``.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lock = threading.Lock()
+        self.proc: Any = None
+        self.conn: Any = None
+        self.ahead: _Sent | None = None
+
+    def _start(self) -> tuple[Any, Any]:
+        import multiprocessing  # on the first task, not when the module loads
+
+        parent, child = multiprocessing.Pipe(duplex=True)
+        proc: Any
+        if "fork" in multiprocessing.get_all_start_methods():  # no re-import in the child
+            proc = multiprocessing.get_context("fork").Process(
+                target=_serve, args=(child,), daemon=True
+            )
+        else:
+            proc = multiprocessing.get_context("spawn").Process(
+                target=_serve, args=(child,), daemon=True
+            )
+        proc.start()
+        child.close()
+        self.proc, self.conn = proc, parent
+        return proc, parent
+
+    def stop(self) -> None:
+        """Stop the child (a later task starts a new one)."""
+        if self.conn is not None:
+            self.conn.close()
+        if self.proc is not None:
+            if self.proc.is_alive():
+                self.proc.kill()
+            self.proc.join(5)
+        self.proc = self.conn = None
+
+    def _live(self) -> tuple[Any, Any]:
+        if self.proc is None or self.conn is None or not self.proc.is_alive():
+            self.stop()
+            return self._start()
+        return self.proc, self.conn
+
+    def _send(self, task: Task[Any], deadline: float) -> _Sent | WorkerFailure:
+        proc, conn = self._live()
+        try:
+            conn.send((task.fn, task.args, dict(task.kwargs)))
+        except (EOFError, OSError):
+            self.stop()
+            return WorkerFailure("crash", deadline, proc.exitcode)
+        return _Sent(task, deadline, proc, conn)
+
+    def _collect(self, sent: _Sent) -> Any:
+        if not sent.collected:
+            sent.collected = True
+            try:
+                if not sent.conn.poll(sent.deadline):
+                    self.stop()
+                    sent.outcome = WorkerFailure("timeout", sent.deadline)
+                else:
+                    sent.outcome = sent.conn.recv()
+            except (EOFError, OSError):
+                self.stop()
+                sent.outcome = WorkerFailure("crash", sent.deadline, sent.proc.exitcode)
+        return sent.outcome
+
+    def send_ahead(self, task: Task[Any], deadline: float) -> None:
+        """Start ``task`` now; a later :meth:`run` of an equal task collects its outcome."""
+        with self.lock:
+            if self.ahead is not None:
+                return  # one task ahead at most
+            try:
+                sent = self._send(task, deadline)
+            except OSError:  # no child: run() tries again when asked, and fails there
+                self.stop()
+                return
+            if isinstance(sent, _Sent):
+                self.ahead = sent
+
+    def drop_ahead(self, task: Task[Any]) -> None:
+        """Forget ``task`` if it was sent ahead and never asked for: its outcome is read if
+        it has come, otherwise the child is replaced rather than waited for."""
+        with self.lock:
+            ahead = self.ahead
+            if ahead is None or ahead.task is not task:
+                return
+            self.ahead = None
+            try:
+                done = ahead.collected or ahead.conn.poll(0)
+            except OSError:
+                done = False
+            if not done:
+                self.stop()
+            else:
+                self._collect(ahead)
+
+    def run(self, task: Task[T], deadline: float) -> T | WorkerFailure:
+        """``task``'s result, or why there is none; waits at most ``deadline`` seconds."""
+        with self.lock:
+            ahead = self.ahead
+            if ahead is not None:
+                outcome = self._collect(ahead)  # off the pipe before anything else is sent
+                if ahead.task.fn is task.fn and ahead.task.args == task.args:
+                    self.ahead = None
+                    return outcome  # type: ignore[no-any-return]
+            sent = self._send(task, deadline)
+            if isinstance(sent, WorkerFailure):
+                return sent
+            return self._collect(sent)  # type: ignore[no-any-return]

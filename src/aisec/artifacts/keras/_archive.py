@@ -11,7 +11,7 @@ import io
 import struct
 import zipfile
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
@@ -19,6 +19,7 @@ from aisec.artifacts.keras._config import keras_json_findings
 from aisec.artifacts.keras._hdf5 import drop_ahead, send_ahead
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
+from aisec.core.jobs import Task
 
 __all__ = ["KerasArchiveHandler"]
 
@@ -147,7 +148,7 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 def _weights_ahead(
     zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], ctx: ArtifactContext
-) -> tuple[zipfile.ZipInfo, bytes, tuple[bytes, str, int]] | None:
+) -> tuple[zipfile.ZipInfo, bytes, Task[Any]] | None:
     """Read ``model.weights.h5`` first and start its HDF5 analysis in the worker process,
     which then runs while config.json is judged here; the dispatcher's scan of the member
     later collects that outcome. Only for a member the loop below will hand on exactly so

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,11 +24,9 @@ from aisec.artifacts.keras._config import (
 )
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
+from aisec.core.jobs import IsolatedWorker, Task, WorkerFailure
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
-
     import h5py
 
 __all__ = ["HDF5_TIMEOUT_S", "Hdf5Handler", "drop_ahead", "send_ahead"]
@@ -268,22 +264,6 @@ def _analyse(source: str | bytes, path: str, json_limit: int) -> _Outcome:
         return f"{path}: unreadable HDF5 ({exc})"
 
 
-def _serve(conn: Connection) -> None:
-    """Worker loop: one job at a time until the parent closes the pipe."""
-    try:
-        while True:
-            try:
-                source, path, json_limit = conn.recv()
-            except EOFError:
-                return
-            conn.send(_analyse(source, path, json_limit))
-    finally:
-        conn.close()
-
-
-_Job = tuple[str | bytes, str, int]  # source, display path, JSON limit
-
-
 def _deadline(source: str | bytes) -> float:
     """Seconds the child may take on ``source`` (a path or the file's bytes)."""
     try:
@@ -293,147 +273,34 @@ def _deadline(source: str | bytes) -> float:
     return min(HDF5_TIMEOUT_S, max(HDF5_MIN_TIMEOUT_S, size / _TIMEOUT_BYTES_PER_S))
 
 
-@dataclass(slots=True)
-class _Ahead:
-    """A job sent before it was asked for, the child doing it, and its outcome once read."""
-
-    job: _Job
-    proc: BaseProcess
-    conn: Connection
-    outcome: _Outcome | None = None
-
-
-class _Worker:
-    """One long-lived child process that opens HDF5 files; replaced after a hang or crash.
-
-    One job may be sent ahead (:meth:`send_ahead`) so the child works while the caller
-    does something else; :meth:`run` for the same job then only collects its outcome.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.proc: BaseProcess | None = None
-        self.conn: Connection | None = None
-        self.ahead: _Ahead | None = None  # a job sent ahead, not yet asked for
-
-    def _start(self) -> tuple[BaseProcess, Connection]:
-        import multiprocessing  # on the first HDF5 file, not when the package loads
-
-        parent, child = multiprocessing.Pipe(duplex=True)
-        if "fork" in multiprocessing.get_all_start_methods():  # no re-import in the child
-            proc: BaseProcess = multiprocessing.get_context("fork").Process(
-                target=_serve, args=(child,), daemon=True
-            )
-        else:
-            proc = multiprocessing.get_context("spawn").Process(
-                target=_serve, args=(child,), daemon=True
-            )
-        proc.start()
-        child.close()
-        self.proc, self.conn = proc, parent
-        return proc, parent
-
-    def stop(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-        if self.proc is not None:
-            if self.proc.is_alive():
-                self.proc.kill()
-            self.proc.join(5)
-        self.proc = self.conn = None
-
-    def _live(self) -> tuple[BaseProcess, Connection]:
-        if self.proc is None or self.conn is None or not self.proc.is_alive():
-            self.stop()
-            return self._start()
-        return self.proc, self.conn
-
-    def _outcome(self, proc: BaseProcess, conn: Connection, job: _Job) -> _Outcome:
-        """The outcome of the job in flight, or an error once it hangs or ends the child."""
-        path = job[1]
-        deadline = _deadline(job[0])
-        try:
-            if not conn.poll(deadline):
-                self.stop()
-                return f"{path}: HDF5 parser did not finish within {deadline:.0f} s"
-            outcome: _Outcome = conn.recv()
-        except (EOFError, OSError):
-            self.stop()
-            return f"{path}: HDF5 parser crashed on this file (exit code {proc.exitcode})"
-        return outcome
-
-    def _collect(self, ahead: _Ahead) -> _Outcome:
-        if ahead.outcome is None:
-            ahead.outcome = self._outcome(ahead.proc, ahead.conn, ahead.job)
-        return ahead.outcome
-
-    def send_ahead(self, job: _Job) -> None:
-        """Start ``job`` now; a later :meth:`run` of an equal job collects its outcome."""
-        with self.lock:
-            if self.ahead is not None:
-                return  # one job ahead at most
-            try:
-                proc, conn = self._live()
-                conn.send(job)
-            except OSError:  # no child or no pipe: run() tries again when asked, and fails
-                self.stop()  # there (in the member's own entry) if it must
-                return
-            self.ahead = _Ahead(job, proc, conn)
-
-    def drop_ahead(self, job: _Job) -> None:
-        """Forget ``job`` if it was sent ahead and never asked for: its outcome is read if
-        it has come, otherwise the child is replaced rather than waited for."""
-        with self.lock:
-            ahead = self.ahead
-            if ahead is None or ahead.job is not job:
-                return
-            self.ahead = None
-            try:
-                done = ahead.outcome is not None or ahead.conn.poll(0)
-            except OSError:
-                done = False
-            if not done:
-                self.stop()
-            elif ahead.outcome is None:
-                self._collect(ahead)
-
-    def run(self, source: str | bytes, path: str, json_limit: int) -> _Outcome:
-        with self.lock:
-            ahead = self.ahead
-            if ahead is not None:
-                outcome = self._collect(ahead)  # off the pipe before anything else is sent
-                if ahead.job[1:] == (path, json_limit) and ahead.job[0] == source:
-                    self.ahead = None
-                    return outcome
-            proc, conn = self._live()
-            job = (source, path, json_limit)
-            try:
-                conn.send(job)
-            except (EOFError, OSError):
-                self.stop()
-                return f"{path}: HDF5 parser crashed on this file (exit code {proc.exitcode})"
-            return self._outcome(proc, conn, job)
-
-
-_WORKER = _Worker()
+# One long-lived child opens HDF5 files: libhdf5 is C that hostile files can hang or
+# crash, so it runs behind the Executor's isolated worker, under a deadline per file.
+_WORKER = IsolatedWorker()
 atexit.register(_WORKER.stop)
 
 
+def _failure(path: str, failure: WorkerFailure) -> str:
+    if failure.kind == "timeout":
+        return f"{path}: HDF5 parser did not finish within {failure.deadline:.0f} s"
+    return f"{path}: HDF5 parser crashed on this file (exit code {failure.exitcode})"
+
+
 def _isolated(source: str | bytes, path: str, json_limit: int) -> _Outcome:
-    return _WORKER.run(source, path, json_limit)
+    outcome = _WORKER.run(Task(_analyse, (source, path, json_limit)), _deadline(source))
+    return _failure(path, outcome) if isinstance(outcome, WorkerFailure) else outcome
 
 
-def send_ahead(data: bytes, path: str, ctx: ArtifactContext) -> tuple[bytes, str, int]:
+def send_ahead(data: bytes, path: str, ctx: ArtifactContext) -> Task[_Outcome]:
     """Start the HDF5 analysis of ``data`` (to be scanned later as ``path``) now, so the
-    child works while the caller does; returns the job to give :func:`drop_ahead`."""
-    job = (data, path, ctx.limits.max_json_bytes)
-    _WORKER.send_ahead(job)
-    return job
+    child works while the caller does; returns the task to give :func:`drop_ahead`."""
+    task = Task(_analyse, (data, path, ctx.limits.max_json_bytes))
+    _WORKER.send_ahead(task, _deadline(data))
+    return task
 
 
-def drop_ahead(job: tuple[bytes, str, int]) -> None:
-    """Called once the caller is done: a job sent ahead that no scan asked for is dropped."""
-    _WORKER.drop_ahead(job)
+def drop_ahead(task: Task[_Outcome]) -> None:
+    """Called once the caller is done: a task sent ahead that no scan asked for is dropped."""
+    _WORKER.drop_ahead(task)
 
 
 def _scan(source: str | bytes, path: str, ctx: ArtifactContext) -> list[Finding]:
