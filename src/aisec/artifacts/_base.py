@@ -29,7 +29,14 @@ from typing import BinaryIO, ClassVar
 
 from aisec.core.findings import Finding
 
-__all__ = ["ArtifactContext", "FormatHandler", "HandlerNameError", "Limits", "registered_handlers"]
+__all__ = [
+    "ArtifactContext",
+    "FormatHandler",
+    "HandlerNameError",
+    "Limits",
+    "registered_handlers",
+    "registry_size",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,11 @@ _REGISTRY: dict[str, type[FormatHandler]] = {}
 def registered_handlers() -> tuple[type[FormatHandler], ...]:
     """Every concrete handler defined so far, built-in or not, in definition order."""
     return tuple(_REGISTRY.values())
+
+
+def registry_size() -> int:
+    """How many handlers are registered (the registry only grows: a version number)."""
+    return len(_REGISTRY)
 
 
 class FormatHandler(ABC):

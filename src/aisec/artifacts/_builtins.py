@@ -8,7 +8,7 @@ format, never take one over: built-ins are asked first, and its name must be new
 
 from __future__ import annotations
 
-from aisec.artifacts._base import FormatHandler, registered_handlers
+from aisec.artifacts._base import FormatHandler, registered_handlers, registry_size
 
 __all__ = ["dispatch_order", "load_builtins"]
 
@@ -65,10 +65,11 @@ def load_builtins() -> tuple[type[FormatHandler], ...]:
 def dispatch_order() -> tuple[type[FormatHandler], ...]:
     """Built-ins first, then the handlers registered from elsewhere, each by priority."""
     global _order
-    builtins = load_builtins()
-    registered = registered_handlers()
-    if _order[0] != len(registered):  # the registry only grows: its size is its version
+    size = registry_size()
+    if _order[0] != size:  # the registry only grows: its size is its version
+        builtins = load_builtins()
         known = set(builtins)
-        others = sorted((h for h in registered if h not in known), key=lambda h: -h.priority)
-        _order = (len(registered), (*builtins, *others))
+        others = [h for h in registered_handlers() if h not in known]
+        others.sort(key=lambda h: -h.priority)
+        _order = (registry_size(), (*builtins, *others))
     return _order[1]
