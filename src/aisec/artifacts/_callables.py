@@ -9,12 +9,21 @@ list of its own, so a name added to the policy is caught in every format at once
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
-from aisec.artifacts.pickle import GlobalClass, classify_global, is_dangerous_module
+from aisec.artifacts.pickle import GlobalClass, classify_global
+from aisec.artifacts.pickle import is_dangerous_module as _policy_module
 
 __all__ = ["dangerous_builtin", "dangerous_path", "is_dangerous_module"]
 
 
+@lru_cache(maxsize=8192)
+def is_dangerous_module(module: str) -> bool:
+    """The policy's judgement of a module name (cached: templates ask for every name)."""
+    return _policy_module(module)
+
+
+@lru_cache(maxsize=8192)
 def dangerous_builtin(name: str) -> bool:
     """True for a bare name that resolves to a dangerous builtin (``eval``, ``open``…)."""
     return classify_global("builtins", name) is GlobalClass.DANGEROUS
