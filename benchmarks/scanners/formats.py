@@ -1,8 +1,8 @@
-"""Non-pickle formats (issue 4 part B): aisec vs ModelAudit vs modelscan on the same files.
+"""Non-pickle formats: aisec vs ModelAudit vs modelscan on the same files.
 
 Run: ``.venv/bin/python benchmarks/scanners/formats.py`` (peers from ``benchmarks/.venv-*``).
 
-1. Builds part B's corpus (Keras, HDF5, SavedModel, ONNX, safetensors, GGUF, chat
+1. Builds the non-pickle corpus (Keras, HDF5, SavedModel, ONNX, safetensors, GGUF, chat
    templates; malicious, suspicious and benign samples from ``tests/artifacts/corpus.py``),
    one folder per sample, and runs each tool ONCE over the whole tree (JSON output), so
    start-up costs are paid once per tool. Prints detection, false positives, errors, wall

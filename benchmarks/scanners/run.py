@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/scanners/run.py --tools aisec,picklescan --repeat 5
 
 The corpus comes from ``tests/artifacts/corpus.py`` (malicious techniques, suspicious
-samples, benign real-model files; part B's formats are appended there). Peers run in
+samples, benign real-model files; the non-pickle formats are appended there). Peers run in
 their own venvs ``benchmarks/.venv-<tool>`` (see README.md). Three throughput files are
 added: a large-tensor pickle, a random forest and a dense small-opcode pickle. Prints
 markdown tables: detections, false positives, errors, files the tool analysed, wall time,
@@ -83,7 +83,7 @@ def build_throughput() -> list[tuple[str, Path]]:
     return [("tensors_256mb", big), ("sklearn_forest", forest), ("dense_opcodes", dense)]
 
 
-# Suffixes of part B's formats; everything else in the corpus is the pickle family.
+# Suffixes of the non-pickle formats; everything else in the corpus is the pickle family.
 _OTHER_FORMATS = (".keras", ".h5", ".hdf5", ".onnx", ".safetensors", ".gguf", ".pb", ".json",
                   ".jinja", ".yaml", ".yml", ".txt.jinja")  # fmt: skip
 

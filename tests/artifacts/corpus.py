@@ -4,7 +4,7 @@
 built from scratch here; nothing in this module unpickles anything. ``BENIGN``:
 (name, builder) — real files written by torch, numpy, scikit-learn and joblib.
 Builders take a folder and return the path they wrote. ``CORPUS`` is the flat list of
-(name, builder, expected verdict) the benchmark runs; part B appends its formats.
+(name, builder, expected verdict) the benchmark runs; the non-pickle formats are appended.
 """
 
 from __future__ import annotations
@@ -1082,14 +1082,14 @@ CORPUS: list[tuple[str, Builder, str]] = [
 ]
 
 
-# Names of this part's samples (pickle family and archives), fixed before part B appends.
+# Names of the pickle-family and archive samples, fixed before the other formats are appended.
 PICKLE_FAMILY: frozenset[str] = frozenset(n for n, *_ in [*MALICIOUS, *SUSPICIOUS, *BENIGN])
 
 
-# -- part B: Keras, HDF5, SavedModel, ONNX, safetensors, GGUF, chat templates -------------
-# Builders live in _formats_samples (shared with the part B tests); appended here so the
+# -- other formats: Keras, HDF5, SavedModel, ONNX, safetensors, GGUF, chat templates -------
+# Builders live in _formats_samples (shared with their tests); appended here so the
 # benchmark runs every format. Medium-severity rules give a "suspicious" verdict.
-def _part_b() -> None:
+def _append_other_formats() -> None:
     import json as _json
 
     import _formats_samples as fs
@@ -1159,7 +1159,7 @@ def _part_b() -> None:
             lambda t=template: _json.dumps({"chat_template": t}).encode())))  # fmt: skip
 
 
-_part_b()
+_append_other_formats()
 CORPUS[:] = [
     *((n, b, "malicious") for n, b, _ in MALICIOUS),
     *((n, b, "suspicious") for n, b, _ in SUSPICIOUS),

@@ -95,3 +95,71 @@ def test_subprocess_entry_point_and_help(samples: Path) -> None:
     )
     assert proc.returncode == 0
     assert "Example: aisec scan" in proc.stdout
+
+
+def _zip_with_payload_after(members: int, payload: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for i in range(members):
+            z.writestr(f"m{i}.txt", b"")
+        z.writestr("zz/model.pkl", payload)
+    return buf.getvalue()
+
+
+def _nested_tars(depth: int, payload: bytes) -> bytes:
+    import io
+    import tarfile
+
+    data, name = payload, "model.pkl"
+    for level in range(depth):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tf:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        data, name = buf.getvalue(), f"level{level}.tar"
+    return data
+
+
+@pytest.mark.parametrize("level", ["info", "low", "medium", "high", "critical"])
+def test_pickle_behind_member_limit_fails_gate_at_every_level(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], level: str
+) -> None:
+    """10,000 empty members, then the payload: the scan stops at the member limit and
+    says so with one medium archive-limit finding. A gate above medium must still fail."""
+    p = tmp_path / "many.zip"
+    p.write_bytes(_zip_with_payload_after(10_000, os_system_proto(2)))
+    assert main(["scan", str(p), "--fail-on", level, "-q"]) == 1
+    assert main(["scan", str(p), "--fail-on", level, "--allow-partial", "-q"]) == (
+        1 if level in ("info", "low", "medium") else 0  # the medium archive-limit finding
+    )
+    assert main(["scan", str(p), "--fail-on", "never", "-q"]) == 0
+
+
+def test_pickle_behind_six_nested_tars_fails_high_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "deep.tar"
+    p.write_bytes(_nested_tars(7, os_system_proto(2)))
+    assert main(["scan", str(p), "--fail-on", "high"]) == 1
+    err = capsys.readouterr().err
+    assert "not fully scanned" in err and "--allow-partial" in err
+    assert main(["scan", str(p), "--fail-on", "critical", "-q"]) == 1
+    assert main(["scan", str(p), "--fail-on", "high", "--allow-partial", "-q"]) == 0
+    rc = main(["scan", str(p), "--format", "json", "--fail-on", "high", "--allow-partial"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0  # still reported: the partial entries are in the JSON
+    partial = [f for f in doc["files"] if f.get("partial")]
+    assert partial and {"archive-limit"} <= {x["rule_id"] for f in partial for x in f["findings"]}
+    assert all(f["verdict"] != "malicious" for f in doc["files"])  # the payload was not reached
+
+
+def test_fully_scanned_files_are_not_partial(samples: Path) -> None:
+    from aisec.artifacts import scan_path
+
+    report = scan_path(samples)
+    assert report.partial == []
+    assert main(["scan", str(samples / "custom.pkl"), "--fail-on", "high", "-q"]) == 0

@@ -12,7 +12,7 @@ import pytest
 from corpus import os_system_proto, torch_zip, unknown_global
 
 from aisec.artifacts import Limits, scan_bytes, scan_path
-from aisec.artifacts._dispatch import VERDICTS, verdict_of
+from aisec.artifacts._verdict import Verdict, verdict_of
 from aisec.core.errors import InputError
 from aisec.core.findings import Finding, Severity
 
@@ -121,8 +121,19 @@ def test_pickle_size_limit_is_an_error_not_a_crash() -> None:
 )
 def test_verdict_rules(severities: tuple[Severity, ...], error: str | None, expected: str) -> None:
     findings = [Finding("r", "t", s) for s in severities]
-    assert verdict_of(findings, error) == expected
-    assert expected in VERDICTS
+    assert verdict_of(findings, error) is Verdict(expected)
+
+
+def test_verdict_order_is_the_one_containers_fold_by() -> None:
+    assert sorted(Verdict, reverse=True) == [
+        Verdict.MALICIOUS,
+        Verdict.ERROR,
+        Verdict.SUSPICIOUS,
+        Verdict.CLEAN,
+    ]
+    assert max(Verdict.SUSPICIOUS, Verdict.ERROR) is Verdict.ERROR
+    assert Verdict.CLEAN < "suspicious" and Verdict.MALICIOUS > "error"
+    assert [v.rank for v in Verdict] == [0, 1, 2, 3]
 
 
 def test_fifo_is_skipped_not_read(tmp_path: Path) -> None:
@@ -170,3 +181,26 @@ def test_nesting_past_the_limit_is_an_archive_limit_finding() -> None:
     assert deep.path.endswith("!/level1.zip")
     assert [f.rule_id for f in deep.findings] == ["archive-limit"]
     assert deep.findings[0].location.path == deep.path
+
+
+@pytest.mark.parametrize("kind", ["thread", "process"])
+def test_scan_through_an_executor_gives_the_same_report(tmp_path: Path, kind: str) -> None:
+    import io
+    import zipfile
+
+    from aisec.core.jobs import LocalExecutor
+
+    (tmp_path / "bad.pkl").write_bytes(os_system_proto(2))
+    (tmp_path / "ok.pkl").write_bytes(b"\x80\x04K\x01.")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("inner/evil.pkl", os_system_proto(4))
+    (tmp_path / "model.zip").write_bytes(buf.getvalue())
+    (tmp_path / "notes.txt").write_bytes(b"plain text")
+    seen: list[str] = []
+    executor = LocalExecutor(kind, workers=2)  # type: ignore[arg-type]
+    pooled = scan_path(tmp_path, executor=executor, progress=seen.append)
+    inline = scan_path(tmp_path)
+    assert pooled.to_dict() == inline.to_dict()
+    assert [Path(r.path).name for r in pooled.files][:2] == ["bad.pkl", "model.zip"]
+    assert sorted(Path(p).name for p in seen) == ["bad.pkl", "model.zip", "notes.txt", "ok.pkl"]

@@ -102,7 +102,7 @@ def test_truncated_hdf5_is_an_error(tmp_path: Path) -> None:
 
 def test_libhdf5_hang_becomes_an_error_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
     # found by fuzzing: reading an attribute of this file never returns inside libhdf5
-    import aisec.artifacts._hdf5 as hdf5
+    import aisec.artifacts.keras._hdf5 as hdf5
 
     monkeypatch.setattr(hdf5, "HDF5_TIMEOUT_S", 2.0)
     report = scan_path(Path(__file__).parent / "data" / "hdf5_attribute_read_hang.h5")
@@ -115,7 +115,7 @@ def test_mutated_hdf5_never_crashes_the_scanner(
 ) -> None:
     import random
 
-    import aisec.artifacts._hdf5 as hdf5
+    import aisec.artifacts.keras._hdf5 as hdf5
 
     monkeypatch.setattr(hdf5, "HDF5_TIMEOUT_S", 2.0)
     data = legacy_h5(tmp_path, "m.h5", HDF5_LAMBDA_LEGACY).read_bytes()
@@ -184,7 +184,7 @@ def test_damaged_object_met_during_the_walk_is_unreadable_not_a_crash(tmp_path: 
 
 def test_hdf5_deadline_grows_with_the_file(tmp_path: Path) -> None:
     # a small hostile file that hangs libhdf5 ends in seconds; a big one gets more time
-    from aisec.artifacts._hdf5 import HDF5_MIN_TIMEOUT_S, HDF5_TIMEOUT_S, _deadline
+    from aisec.artifacts.keras._hdf5 import HDF5_MIN_TIMEOUT_S, HDF5_TIMEOUT_S, _deadline
 
     assert _deadline(b"\x89HDF\r\n\x1a\n" + bytes(1000)) == HDF5_MIN_TIMEOUT_S
     assert _deadline(bytes(100 << 20)) == 10.0

@@ -16,7 +16,7 @@ from _formats_samples import (
 )
 
 from aisec.artifacts import scan_bytes, scan_path
-from aisec.artifacts._keras import analyse_keras_config, lambda_code_names
+from aisec.artifacts.keras._config import analyse_keras_config, lambda_code_names
 from aisec.core.frameworks import lookup
 
 

@@ -14,14 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aisec.artifacts import analyse_pickle
-from aisec.artifacts._base import Limits, ScanContext
-from aisec.artifacts._pickle import PICKLE_RULES, looks_like_pickle
-from aisec.artifacts._pickle_policy import GlobalClass, classify_global
+from aisec.artifacts._base import ArtifactContext, Limits
+from aisec.artifacts.pickle._analyse import PICKLE_RULES, looks_like_pickle
+from aisec.artifacts.pickle._policy import GlobalClass, classify_global
 from aisec.core.frameworks import lookup
 
 
-def _ctx(data: bytes, limits: Limits | None = None) -> ScanContext:
-    return ScanContext(io.BytesIO(data), "t.pkl", len(data), limits or Limits())
+def _ctx(data: bytes, limits: Limits | None = None) -> ArtifactContext:
+    return ArtifactContext(io.BytesIO(data), "t.pkl", len(data), limits or Limits())
 
 
 def _rules(data: bytes, limits: Limits | None = None) -> set[str]:
@@ -107,7 +107,7 @@ def test_real_file_stream_with_large_payload(tmp_path: Path) -> None:
     path = tmp_path / "big.pkl"
     path.write_bytes(pickle.dumps({"blob": b"\x00" * (3 << 20)}, protocol=4))
     with path.open("rb") as fh:
-        ctx = ScanContext(fh, str(path), path.stat().st_size)
+        ctx = ArtifactContext(fh, str(path), path.stat().st_size)
         assert analyse_pickle(fh, ctx) == []
 
 
@@ -279,7 +279,7 @@ def test_joblib_plain_walk_known_at_the_first_array_matches_the_full_walk(
     import json
     import random
 
-    import aisec.artifacts._pickle_file as pickle_file
+    import aisec.artifacts.pickle._file as pickle_file
     from aisec.artifacts import scan_bytes
 
     def report(data: bytes) -> str:
@@ -365,7 +365,7 @@ def test_linear_sharing_in_a_real_pickle_is_not_an_expansion() -> None:
 
 
 def test_expanded_size_counts_repeats_and_survives_cycles() -> None:
-    from aisec.artifacts._pickle_vm import expanded_size
+    from aisec.artifacts.pickle._vm import expanded_size
 
     leaf = [1, 2]
     mid = [leaf, leaf, leaf]  # 1 + 3 * 3

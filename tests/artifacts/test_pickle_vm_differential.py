@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aisec.artifacts import scan_path
-from aisec.artifacts._pickle_vm import (
+from aisec.artifacts.pickle._vm import (
     Blob,
     Call,
     DictV,
@@ -242,7 +242,7 @@ def test_opcodes_table_is_exactly_what_the_machine_walks() -> None:
     # OPCODES is every byte the general handler knows: any other byte stops a walk at once
     import pickletools
 
-    from aisec.artifacts._pickle_vm import OPCODES
+    from aisec.artifacts.pickle._vm import OPCODES
 
     assert frozenset(op.code.encode("latin-1")[0] for op in pickletools.opcodes) == OPCODES
     for byte in range(256):

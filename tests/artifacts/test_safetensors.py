@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aisec.artifacts import scan_bytes, scan_path
-from aisec.artifacts._safetensors import DTYPE_BITS
+from aisec.artifacts.weights._safetensors import DTYPE_BITS
 
 
 def test_files_saved_by_safetensors_are_clean(tmp_path: Path) -> None:

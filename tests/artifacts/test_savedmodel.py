@@ -18,7 +18,7 @@ from _formats_samples import (
 )
 
 from aisec.artifacts import scan_bytes, scan_path
-from aisec.artifacts._savedmodel import _sniff_graph_def, _sniff_saved_model
+from aisec.artifacts.tensorflow._savedmodel import _sniff_graph_def, _sniff_saved_model
 
 
 @pytest.mark.parametrize(

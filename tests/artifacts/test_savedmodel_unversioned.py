@@ -24,7 +24,7 @@ from _formats_samples import (
 )
 
 from aisec.artifacts import scan_bytes
-from aisec.artifacts._savedmodel import _sniff_saved_model
+from aisec.artifacts.tensorflow._savedmodel import _sniff_saved_model
 
 
 def _unversioned(saved_model: bytes) -> bytes:

@@ -23,11 +23,11 @@ from jinja2 import lexer as jl
 from jinja2 import nodes
 from jinja2._identifier import pattern as name_re
 
-from aisec.artifacts import _template_ast
-from aisec.artifacts._template_ast import _Analyser, _environment, _kind
-from aisec.artifacts._template_lexer import RawToken, fast_tokens
-from aisec.artifacts._template_parser import fast_parse
-from aisec.artifacts._templates import analyse_template
+from aisec.artifacts.templates import _ast as _template_ast
+from aisec.artifacts.templates._ast import _Analyser, _environment, _kind
+from aisec.artifacts.templates._check import analyse_template
+from aisec.artifacts.templates._lexer import RawToken, fast_tokens
+from aisec.artifacts.templates._parser import fast_parse
 
 HERE = Path(__file__).parent
 ENV = _environment()

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aisec.artifacts import scan_bytes, scan_path
-from aisec.artifacts._templates import JSON_START, analyse_template, template_findings
+from aisec.artifacts.templates._check import JSON_START, analyse_template, template_findings
 from aisec.core.frameworks import lookup
 
 
@@ -290,7 +290,7 @@ def test_template_that_parses_as_python_with_code_markers_stays_a_template(
 
 
 def test_quotes_templates_as_python_edges() -> None:
-    from aisec.artifacts._templates import quotes_templates_as_python
+    from aisec.artifacts.templates._check import quotes_templates_as_python
 
     assert quotes_templates_as_python('s = "{{ x }}"  # {% if %}\n')
     assert quotes_templates_as_python('s = """\n{% for m in ms %}\n{{ m }}\n"""\n')

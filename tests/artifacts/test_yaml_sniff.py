@@ -12,8 +12,8 @@ import random
 import re
 
 from aisec.artifacts import scan_bytes
-from aisec.artifacts._base import ScanContext
-from aisec.artifacts._jsonconfig import YamlConfigHandler
+from aisec.artifacts._base import ArtifactContext
+from aisec.artifacts.configs._jsonyaml import YamlConfigHandler
 
 _REFERENCE = re.compile(
     rb"\A(?:\xef\xbb\xbf)?(?:\s*#[^\n]*\n|\s*\n)*\s*(?:---[ \t]*(?:\n|$)|%YAML|%TAG|"
@@ -27,7 +27,7 @@ _PIECES = [
 
 
 def _sniff(head: bytes) -> bool:
-    ctx = ScanContext(stream=None, display_path="x", size=len(head))  # type: ignore[arg-type]
+    ctx = ArtifactContext(stream=None, display_path="x", size=len(head))  # type: ignore[arg-type]
     return YamlConfigHandler.sniff(head, ctx)
 
 

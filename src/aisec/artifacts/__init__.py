@@ -10,27 +10,53 @@ JSON (``ScanReport.to_dict()``, ``aisec scan --format json``)::
                 "verdict": "malicious",                   # clean|suspicious|malicious|error
                 "size": 1234,
                 "findings": [Finding.to_dict(), …],
-                "error": "…"}],                           # only when verdict is error
+                "error": "…",                             # only when verdict is error
+                "internal_error": true,                   # only when aisec itself failed
+                "partial": true}],                        # only when not fully inspected
      "summary": {"clean": n, "suspicious": n, "malicious": n, "error": n,
                  "files": n, "findings": n}}
 
 Verdicts: any high/critical finding → malicious; else a file that could not be judged →
 error; else any low/medium finding → suspicious; else clean. A container's verdict is the
-worst of its own and its members'.
+worst of its own and its members'. A file that was not fully inspected (an error, or a
+scan limit hit: ``PARTIAL_RULES``) is ``partial``; ``aisec scan`` fails its gate on one at
+any ``--fail-on`` level unless ``--allow-partial`` is given.
+
+``detect_format(path_or_head)`` names the handler the dispatcher would run. Handlers:
+``FormatHandler`` subclasses (see ``_base``); the built-ins load with ``load_builtins()``
+and are always asked before any other.
 """
 
 from __future__ import annotations
 
-from aisec.artifacts import (  # noqa: F401 - importing registers the handlers
-    _archives,
-    _compressed,
-    _formats,
-    _numpy,
-    _pickle_file,
-    _zip,
+from aisec.artifacts._base import FormatHandler, HandlerNameError, Limits
+from aisec.artifacts._builtins import load_builtins
+from aisec.artifacts._dispatch import (
+    PARTIAL_RULES,
+    FileResult,
+    ScanReport,
+    detect_format,
+    scan_bytes,
+    scan_path,
 )
-from aisec.artifacts._base import Limits
-from aisec.artifacts._dispatch import FileResult, ScanReport, scan_bytes, scan_path
-from aisec.artifacts._pickle import analyse_pickle
+from aisec.artifacts._verdict import Verdict
+from aisec.artifacts.pickle import analyse_pickle
 
-__all__ = ["FileResult", "Limits", "ScanReport", "analyse_pickle", "scan_bytes", "scan_path"]
+__all__ = [
+    "PARTIAL_RULES",
+    "FileResult",
+    "FormatHandler",
+    "HandlerNameError",
+    "Limits",
+    "ScanReport",
+    "Verdict",
+    "analyse_pickle",
+    "detect_format",
+    "load_builtins",
+    "scan_bytes",
+    "scan_path",
+]
+
+# Built-in names are taken before any other code can subclass FormatHandler (doing so
+# imports this package first), so no plugin can claim one, whatever the import order.
+load_builtins()

@@ -1,17 +1,22 @@
 """The extension point of the artifact scanner: one FormatHandler subclass per file format.
 
-Handlers register themselves by subclassing (no if-chains of names). The dispatcher
-(``_dispatch.py``) reads the first bytes of a file, asks each handler ``sniff``, and
-runs the one that claims it. Handlers never execute what they inspect.
+The dispatcher (``_dispatch.py``) reads the first bytes of a file, asks each handler
+``sniff``, and runs the one that claims it. Handlers never execute what they inspect.
 
-Contract notes (part A, for part B):
-- ``ScanContext.scan_nested(data, name, size)`` hands member bytes (or a readable, seekable
-  stream) to the dispatcher. It sniffs and scans them as their own entry in the report
-  (path ``parent!/name``), folds their verdict into the parent's, and returns their
+Registration: defining a concrete subclass records it under its ``name``; a second class
+with a name already taken raises :class:`HandlerNameError` at definition, so no import can
+replace a handler in silence. The built-in handlers are loaded by one explicit call,
+``aisec.artifacts.load_builtins()``, and are always asked first: a handler from outside
+(a plugin) only sees content that no built-in claims, whatever its ``priority``.
+
+Contract for handler authors:
+- ``ArtifactContext.scan_nested(data, name, size)`` hands member bytes (or a readable,
+  seekable stream) to the dispatcher. It sniffs and scans them as their own entry in the
+  report (path ``parent!/name``), folds their verdict into the parent's, and returns their
   findings for information. Do not add those findings to your own list.
 - A handler may set ``ctx.detected_format`` to refine the format name it reports
   (e.g. the zip handler reports ``pytorch``, ``torchscript``, ``npz`` or ``zip``).
-- Pickles embedded in your formats: ``aisec.artifacts._pickle.analyse_pickle(data, ctx)``.
+- Pickles embedded in your formats: ``aisec.artifacts.pickle.analyse_pickle(data, ctx)``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,14 @@ from typing import BinaryIO, ClassVar
 
 from aisec.core.findings import Finding
 
-__all__ = ["HANDLERS", "FormatHandler", "Limits", "ScanContext"]
+__all__ = [
+    "ArtifactContext",
+    "FormatHandler",
+    "HandlerNameError",
+    "Limits",
+    "registered_handlers",
+    "registry_size",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +55,7 @@ class Limits:
 
 
 @dataclass(slots=True)
-class ScanContext:
+class ArtifactContext:
     """What a handler gets: a readable, seekable stream and where it came from.
 
     ``display_path`` is the user-facing location, e.g. ``model.zip!/archive/data.pkl``.
@@ -61,28 +73,54 @@ class ScanContext:
     detected_format: str | None = None
 
 
-HANDLERS: list[type[FormatHandler]] = []
+class HandlerNameError(TypeError):
+    """A FormatHandler subclass without a usable name, or with one that is already taken."""
+
+
+# name -> handler, in definition order; entries are never replaced or removed
+_REGISTRY: dict[str, type[FormatHandler]] = {}
+
+
+def registered_handlers() -> tuple[type[FormatHandler], ...]:
+    """Every concrete handler defined so far, built-in or not, in definition order."""
+    return tuple(_REGISTRY.values())
+
+
+def registry_size() -> int:
+    """How many handlers are registered (the registry only grows: a version number)."""
+    return len(_REGISTRY)
 
 
 class FormatHandler(ABC):
-    """One file format. Subclasses register on definition; ``priority`` orders sniffing
-    (higher first), so container formats (zip) can defer to specialised ones (PyTorch zip)."""
+    """One file format. A concrete subclass registers on definition under its unique
+    ``name``; ``priority`` orders sniffing (higher first) among the built-ins, so container
+    formats (zip) can defer to specialised ones (PyTorch zip), and among the others."""
 
     name: ClassVar[str]
     priority: ClassVar[int] = 0
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        if not getattr(cls, "__abstractmethods__", None):
-            HANDLERS.append(cls)
-            HANDLERS.sort(key=lambda h: -h.priority)
+        if getattr(cls, "__abstractmethods__", None):
+            return
+        name = cls.__dict__.get("name")
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        if not isinstance(name, str) or not name:
+            raise HandlerNameError(f"format handler {where} must set its own non-empty name")
+        held = _REGISTRY.get(name)
+        if held is not None:
+            raise HandlerNameError(
+                f"format handler name {name!r} is taken by "
+                f"{held.__module__}.{held.__qualname__}; {where} cannot replace it"
+            )
+        _REGISTRY[name] = cls
 
     @classmethod
     @abstractmethod
-    def sniff(cls, head: bytes, ctx: ScanContext) -> bool:
+    def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
         """True when this handler recognises the content (``head``: first 4 KiB)."""
 
     @abstractmethod
-    def scan(self, ctx: ScanContext) -> list[Finding]:
+    def scan(self, ctx: ArtifactContext) -> list[Finding]:
         """Findings about the content. Raise ``aisec.core.errors.ScanError`` when the
         content cannot be judged at all (the verdict becomes ``error``)."""

@@ -1,7 +1,7 @@
 """Walk paths, sniff each file's format by content, run its handler, and decide verdicts.
 
 ``scan_path`` is the public API. Archives hand their members back through
-``ScanContext.scan_nested``; each member becomes its own entry (``outer.zip!/inner.pkl``)
+``ArtifactContext.scan_nested``; each member becomes its own entry (``outer.zip!/inner.pkl``)
 and its verdict folds into its container's, so a container is never cleaner than
 anything inside it.
 """
@@ -16,20 +16,33 @@ import stat
 import sys
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from aisec.artifacts._base import HANDLERS, FormatHandler, Limits, ScanContext
-from aisec.artifacts._zip import archive_finding
+from aisec.artifacts._base import ArtifactContext, FormatHandler, Limits
+from aisec.artifacts._builtins import dispatch_order
+from aisec.artifacts._verdict import Verdict, verdict_of
+from aisec.artifacts.containers import archive_finding
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+from aisec.core.jobs import EventKind, Executor, JobEvent, Task
 
-__all__ = ["VERDICTS", "FileResult", "ScanReport", "scan_bytes", "scan_path", "verdict_of"]
+__all__ = [
+    "PARTIAL_RULES",
+    "FileResult",
+    "ScanReport",
+    "detect_format",
+    "scan_bytes",
+    "scan_path",
+]
 
-VERDICTS = ("clean", "suspicious", "malicious", "error")
-_RANK = {v: i for i, v in enumerate(("clean", "suspicious", "error", "malicious"))}
+# Findings that say part of the content was not inspected: a limit was hit or a member
+# could not be read. What was skipped may hold anything, whatever the finding's severity.
+PARTIAL_RULES = frozenset(("archive-limit", "archive-bomb", "zip-unreadable-member"))
+# the order of the summary's counts (and of the JSON documented in __init__)
+_SUMMARY_ORDER = (Verdict.CLEAN, Verdict.SUSPICIOUS, Verdict.MALICIOUS, Verdict.ERROR)
 _HEAD = 4096
 _DEFAULT_LIMITS = Limits()  # frozen: one instance serves every scan
 _PATHLIKE = (str, Path)
@@ -46,44 +59,48 @@ def _read_errors() -> tuple[type[BaseException], ...]:
     return _READ_ERRORS if tarfile is None else (*_READ_ERRORS, tarfile.TarError)
 
 
-def verdict_of(findings: Iterable[Finding], error: str | None = None) -> str:
-    """malicious (any high/critical finding) > error > suspicious (low/medium) > clean."""
-    worst = max((f.severity for f in findings), default=None)
-    if worst is not None and worst >= Severity.HIGH:
-        return "malicious"
-    if error is not None:
-        return "error"
-    if worst is not None and worst >= Severity.LOW:
-        return "suspicious"
-    return "clean"
-
-
-def _worse(a: str, b: str) -> str:
-    return a if _RANK[a] >= _RANK[b] else b
+class _SnifferError(ScanError):
+    """Every sniffer that could have claimed the data raised: our code failed, not the data."""
 
 
 @dataclass(frozen=True, slots=True)
 class FileResult:
-    """One scanned file or archive member."""
+    """One scanned file or archive member.
+
+    ``error`` says why the file could not be judged; ``internal_error`` is True when that
+    was an unexpected exception in aisec's own code (a bug to report), not data that is
+    malformed, truncated or over a limit.
+    """
 
     path: str
     format: str
-    verdict: str
+    verdict: Verdict
     findings: tuple[Finding, ...] = ()
     size: int = 0
     error: str | None = None
+    internal_error: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "path": self.path,
             "format": self.format,
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "size": self.size,
             "findings": [f.to_dict() for f in self.findings],
         }
         if self.error is not None:
             doc["error"] = self.error
+        if self.internal_error:
+            doc["internal_error"] = True
+        if self.partial:
+            doc["partial"] = True
         return doc
+
+    @property
+    def partial(self) -> bool:
+        """Part or all of this entry was not inspected: it could not be judged (``error``)
+        or a limit stopped the scan (``PARTIAL_RULES``). A gate must not pass it as clean."""
+        return self.error is not None or any(f.rule_id in PARTIAL_RULES for f in self.findings)
 
     def error_finding(self) -> Finding | None:
         """A finding standing for an ``error`` verdict, so exit codes and SARIF see it."""
@@ -121,8 +138,18 @@ class ScanReport:
                 out.append(err)
         return out
 
+    @property
+    def partial(self) -> list[FileResult]:
+        """Entries not fully inspected (see :attr:`FileResult.partial`)."""
+        return [r for r in self.files if r.partial]
+
+    @property
+    def internal_errors(self) -> list[FileResult]:
+        """Entries whose scan ended in an unexpected exception in aisec's own code."""
+        return [r for r in self.files if r.internal_error]
+
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(VERDICTS, 0)
+        counts = {v.value: 0 for v in _SUMMARY_ORDER}
         for r in self.files:
             counts[r.verdict] += 1
         counts["files"] = len(self.files)
@@ -150,7 +177,7 @@ class _Scanner:
         slot = len(self.results)
         self.results.append(None)
         first_child = len(self.results)
-        ctx = ScanContext(
+        ctx = ArtifactContext(
             stream=stream,
             display_path=display,
             size=size,
@@ -161,6 +188,7 @@ class _Scanner:
         ctx.scan_nested = self._nested_for(ctx)
         findings: list[Finding] = []
         error: str | None = None
+        internal = False
         fmt = "unknown"
         claimed = "sniffing"
         try:
@@ -179,6 +207,7 @@ class _Scanner:
                 findings += _embedded_zip(ctx, head)
         except ScanError as exc:
             error = exc.message
+            internal = isinstance(exc, _SnifferError)
             fmt = ctx.detected_format or fmt
         except _read_errors() as exc:
             error = f"cannot read the data ({type(exc).__name__}: {exc})"[:300]
@@ -187,21 +216,31 @@ class _Scanner:
             if os.environ.get("AISEC_DEBUG") == "1":
                 raise
             error = f"internal error in the {claimed} handler ({type(exc).__name__}: {exc})"[:300]
+            internal = True
             fmt = ctx.detected_format or fmt
         verdict = verdict_of(findings, error)
         for child in self.results[first_child:]:
             if child is not None and child.path.startswith(display + "!/"):
-                verdict = _worse(verdict, child.verdict)
-        result = FileResult(display, fmt, verdict, tuple(findings), size, error)
-        if depth > 0 and fmt == "unknown" and verdict == "clean" and len(self.results) == slot + 1:
+                verdict = max(verdict, child.verdict)
+        result = FileResult(display, fmt, verdict, tuple(findings), size, error, internal)
+        if (
+            depth > 0
+            and fmt == "unknown"
+            and verdict is Verdict.CLEAN
+            and len(self.results) == slot + 1
+        ):
             # an archive member no handler claims (metadata, text): not worth a line
             self.results.pop()
         else:
             self.results[slot] = result
         return verdict, findings
 
+    def scan_file(self, path: Path, known: os.stat_result | None) -> None:
+        """Scan the file at ``path`` (``known``: its stat, when the walk took it)."""
+        _scan_file_body(self, path, known)
+
     def _nested_for(
-        self, parent: ScanContext
+        self, parent: ArtifactContext
     ) -> Callable[[bytes | BinaryIO, str, int], list[Finding]]:
         def nested(data: bytes | BinaryIO, name: str, size: int) -> list[Finding]:
             display = f"{parent.display_path}!/{name}"
@@ -209,9 +248,11 @@ class _Scanner:
                 why = f"archives nested deeper than {self.limits.max_nesting_depth}"
                 # Unscanned content cannot be vouched for: besides the error, a finding
                 # that says so (deep nesting is how scanners are made to give up).
-                member = ScanContext(io.BytesIO(), display, size, self.limits)
+                member = ArtifactContext(io.BytesIO(), display, size, self.limits)
                 finding = archive_finding(member, "archive-limit", f"{why}: not scanned")
-                self.results.append(FileResult(display, "unknown", "error", (finding,), size, why))
+                self.results.append(
+                    FileResult(display, "unknown", Verdict.ERROR, (finding,), size, why)
+                )
                 return [finding]
             stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
             _, findings = self.scan_stream(stream, display, size, parent.depth + 1)
@@ -226,7 +267,7 @@ _POLYGLOT_HOSTS = frozenset(("pickle", "joblib", "pytorch-legacy", "npy", "npy-o
 _TAIL = 66_000  # EOCD (22 bytes) plus the longest zip comment
 
 
-def _embedded_zip(ctx: ScanContext, head: bytes) -> list[Finding]:
+def _embedded_zip(ctx: ArtifactContext, head: bytes) -> list[Finding]:
     """A zip hiding after other content (a pickle/zip polyglot): report it and scan it."""
     stream = ctx.stream
     if ctx.size <= len(head):
@@ -264,13 +305,10 @@ def _embedded_zip(ctx: ScanContext, head: bytes) -> list[Finding]:
     ]
 
 
-def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
-    if "aisec.artifacts" not in sys.modules:  # scanned without importing the package
-        import aisec.artifacts  # noqa: F401 - registers every handler
-
+def _pick(head: bytes, ctx: ArtifactContext) -> type[FormatHandler] | None:
     failures: list[str] = []
     tell = ctx.stream.tell
-    for handler in HANDLERS:
+    for handler in dispatch_order():
         try:
             claimed = handler.sniff(head, ctx)
         except Exception as exc:  # a sniffer that trips on hostile bytes must not hide them
@@ -284,7 +322,7 @@ def _pick(head: bytes, ctx: ScanContext) -> type[FormatHandler] | None:
         if claimed:
             return handler
     if failures:
-        raise ScanError("; ".join(failures)[:300])
+        raise _SnifferError("; ".join(failures)[:300])
     return None
 
 
@@ -317,60 +355,141 @@ def scan_path(
     recursive: bool = False,
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> ScanReport:
     """Scan files, folders (their files; all levels with ``recursive``) and archives.
 
     Never executes, imports or unpickles what it reads. Raises InputError for a path
     that does not exist; a file that cannot be judged gets the ``error`` verdict.
     Needs the ``scan.run`` permission (AuthorizationError otherwise).
+    ``executor`` (``aisec.core.jobs``): scan the files as tasks of that executor, e.g.
+    ``LocalExecutor("process", workers=4)``; entries come in the same order either way.
+    Without one, files are scanned one after another in this thread.
     """
     from aisec.core.authz import authorize
 
     authorize("scan.run")
     items = [paths] if isinstance(paths, _PATHLIKE) else list(paths)
-    scanner = _Scanner(limits or _DEFAULT_LIMITS)
-    for path, known in _walk([Path(p) for p in items], recursive):
-        display = str(path)
-        try:
-            st = known if known is not None else path.stat()
-            size = st.st_size
-            if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
-                scanner.results.append(
-                    FileResult(display, "unknown", "error", (), 0, "not a regular file; skipped")
-                )
-                continue
-            if size > scanner.limits.max_file_bytes:
-                scanner.results.append(
-                    FileResult(display, "unknown", "error", (), size, "file exceeds size limit")
-                )
-                continue
-            # os-level open and read: a fraction of the cost of a file object for the
-            # small files that make up most scans; O_NONBLOCK in case the path was swapped
-            # for a FIFO since the stat (regular files ignore it)
-            fd = os.open(display, _OPEN_FLAGS)
-            try:
-                data = os.read(fd, size + 1) if size <= _READ_SMALL else None
-                if data is not None and len(data) == size:
-                    # one read; handlers then seek and read in memory (zip members, headers)
-                    scanner.scan_stream(io.BytesIO(data), display, size, 0, fs_path=path)
-                else:  # large, or changed since the stat: read as a stream
-                    st = os.fstat(fd)
-                    if not stat.S_ISREG(st.st_mode):
-                        raise OSError(errno.EINVAL, "not a regular file")
-                    with open(fd, "rb", closefd=False) as fh:
-                        fh.seek(0)
-                        scanner.scan_stream(fh, display, st.st_size, 0, fs_path=path)
-            finally:
-                os.close(fd)
-        except FileNotFoundError:
-            continue  # a dangling symlink inside a folder
-        except OSError as exc:
-            scanner.results.append(
-                FileResult(display, "unknown", "error", (), 0, f"cannot read: {exc.strerror}")
-            )
+    limits = limits or _DEFAULT_LIMITS
+    walk = _walk([Path(p) for p in items], recursive)
+    if executor is not None:
+        return _scan_with(executor, list(walk), limits, progress)
+    scanner = _Scanner(limits)
+    for path, known in walk:
+        scanner.scan_file(path, known)
         if progress is not None:
-            progress(display)
+            progress(str(path))
     return ScanReport(tuple(r for r in scanner.results if r is not None))
+
+
+def _scan_file_task(path: str, limits: Limits) -> tuple[FileResult, ...]:
+    """One file and its members as entries; the unit of work handed to an Executor."""
+    scanner = _Scanner(limits)
+    scanner.scan_file(Path(path), None)
+    return tuple(r for r in scanner.results if r is not None)
+
+
+def _scan_with(
+    executor: Executor,
+    files: list[tuple[Path, os.stat_result | None]],
+    limits: Limits,
+    progress: Callable[[str], None] | None,
+) -> ScanReport:
+    tasks = [Task(_scan_file_task, (str(p), limits), label=str(p)) for p, _ in files]
+
+    def tick(event: JobEvent) -> None:
+        if progress is not None and event.kind in (EventKind.DONE, EventKind.FAILED):
+            progress(event.label)
+
+    results: list[FileResult] = []
+    for outcome in executor.map(tasks, ordered=True, progress=tick):
+        if outcome.error is None and outcome.value is not None:
+            results.extend(outcome.value)
+        else:  # the worker itself failed (a process pool that lost its worker)
+            why = f"internal error scanning the file ({type(outcome.error).__name__})"
+            results.append(FileResult(outcome.label, "unknown", Verdict.ERROR, (), 0, why, True))
+    return ScanReport(tuple(results))
+
+
+def _scan_file_body(scanner: _Scanner, path: Path, known: os.stat_result | None) -> None:
+    display = str(path)
+    try:
+        st = known if known is not None else path.stat()
+        size = st.st_size
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+            scanner.results.append(
+                FileResult(display, "unknown", Verdict.ERROR, (), 0, "not a regular file; skipped")
+            )
+            return
+        if size > scanner.limits.max_file_bytes:
+            scanner.results.append(
+                FileResult(display, "unknown", Verdict.ERROR, (), size, "file exceeds size limit")
+            )
+            return
+        # os-level open and read: a fraction of the cost of a file object for the
+        # small files that make up most scans; O_NONBLOCK in case the path was swapped
+        # for a FIFO since the stat (regular files ignore it)
+        fd = os.open(display, _OPEN_FLAGS)
+        try:
+            data = os.read(fd, size + 1) if size <= _READ_SMALL else None
+            if data is not None and len(data) == size:
+                # one read; handlers then seek and read in memory (zip members, headers)
+                scanner.scan_stream(io.BytesIO(data), display, size, 0, fs_path=path)
+            else:  # large, or changed since the stat: read as a stream
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    raise OSError(errno.EINVAL, "not a regular file")
+                with open(fd, "rb", closefd=False) as fh:
+                    fh.seek(0)
+                    scanner.scan_stream(fh, display, st.st_size, 0, fs_path=path)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        return  # a dangling symlink inside a folder
+    except OSError as exc:
+        scanner.results.append(
+            FileResult(display, "unknown", Verdict.ERROR, (), 0, f"cannot read: {exc.strerror}")
+        )
+
+
+def detect_format(path_or_head: str | os.PathLike[str] | bytes) -> str:
+    """The name of the handler the dispatcher would run on a file, or on bytes taken as a
+    whole file: ``"empty"`` for no data, ``"unknown"`` when no handler claims it.
+
+    Content decides, never the name. Bytes should be the whole file or at least its first
+    4 KiB (a few formats are recognised further in). A scan may refine the name (a ``zip``
+    holding a PyTorch checkpoint is reported as ``pytorch`` once its members are read).
+    Raises InputError for a path that is missing, unreadable or not a regular file, and
+    ScanError when a sniffer fails on the data.
+    """
+    if isinstance(path_or_head, bytes | bytearray | memoryview):
+        head = bytes(path_or_head)
+        return _detect(io.BytesIO(head), len(head), "<bytes>")
+    display = os.fsdecode(path_or_head)
+    try:
+        fd = os.open(display, _OPEN_FLAGS)
+    except OSError as exc:
+        raise InputError(f"{display}: cannot read ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{display}: not a regular file")
+        with open(fd, "rb", closefd=False) as fh:
+            return _detect(fh, st.st_size, display)
+    except OSError as exc:
+        raise InputError(f"{display}: cannot read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def _detect(stream: BinaryIO, size: int, display: str) -> str:
+    if size == 0:
+        return "empty"
+    ctx = ArtifactContext(stream=stream, display_path=display, size=size, limits=_DEFAULT_LIMITS)
+    head = stream.read(_HEAD)
+    stream.seek(0)
+    handler = _pick(head, ctx)
+    return "unknown" if handler is None else handler.name
 
 
 def scan_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits | None = None) -> ScanReport:

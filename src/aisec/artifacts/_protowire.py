@@ -13,7 +13,7 @@ import mmap
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from aisec.artifacts._base import ScanContext
+from aisec.artifacts._base import ArtifactContext
 from aisec.core.errors import ScanError
 
 __all__ = [
@@ -146,7 +146,7 @@ def signed64(value: int) -> int:
 
 
 @contextlib.contextmanager
-def open_buffer(ctx: ScanContext, limit: int) -> Iterator[bytes | mmap.mmap]:
+def open_buffer(ctx: ArtifactContext, limit: int) -> Iterator[bytes | mmap.mmap]:
     """The whole artifact as a buffer: memory-mapped when it is a file on disk that is not
     in memory already (the dispatcher reads small files whole: no open and map for them)."""
     if ctx.size > limit:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from aisec.artifacts import ScanReport
 
-_VERDICT_STYLE = {
+_VERDICT_STYLE = {  # keyed by Verdict value; the order of verdicts lives in the enum
     "clean": "green",
     "suspicious": "yellow",
     "malicious": "bold red",
@@ -38,28 +38,46 @@ def scan(
         bool,
         typer.Option("--all", help="List every file in the table, clean ones too."),
     ] = False,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Let files that were not fully scanned (a limit hit, an error) pass the "
+            "--fail-on gate; they are still reported.",
+        ),
+    ] = False,
 ) -> None:
     """Scan model files (pickle, PyTorch, joblib, NumPy, Keras, ONNX, GGUF, …) for code.
 
     Example: aisec scan --recursive models/ --format sarif > scan.sarif
     """
+    from aisec.artifacts import Verdict
     from aisec.core.audit import record
+    from aisec.core.errors import ExitCode
 
     _check_named(paths)
     notes = [] if recursive else _skipped_subfolders(paths)
     report = _run_with_progress(paths, recursive, quiet)
     summary = report.summary()
-    worst = next(
-        (v for v in ("malicious", "error", "suspicious") if summary[v]),
-        "clean",
-    )
+    partial = report.partial
+    worst = max((r.verdict for r in report.files), default=Verdict.CLEAN)
     record(
         "artifacts.scan",
         ", ".join(str(p) for p in paths)[:500],
         outcome="ok",
-        details={"worst": worst, **summary},
+        details={"worst": worst.value, "partial": len(partial), **summary},
     )
-    raise typer.Exit(int(_emit(report, fmt, fail_on, quiet, show_all, notes)))
+    code = _emit(report, fmt, fail_on, quiet, show_all, notes)
+    if partial and fail_on.strip().lower() != "never" and not allow_partial:
+        # content that was never inspected cannot pass a gate set above a limit finding
+        if not quiet:
+            sys.stderr.write(
+                f"aisec scan: {len(partial)} file(s) not fully scanned (a limit was hit or "
+                "the content could not be read); failing the gate. --allow-partial accepts "
+                "them.\n"
+            )
+        code = max(code, int(ExitCode.FINDINGS))
+    raise typer.Exit(int(code))
 
 
 def _check_named(paths: list[Path]) -> None:

@@ -8,7 +8,7 @@ when the package is imported, before any other code can define a scanner. The En
 (``_engine.py``) builds the scanners the policy enables, runs those that apply to a text's
 direction, and turns their results into one decision: allow, redact or block.
 
-Contract for scanner authors (notes for part B):
+Contract for scanner authors:
 - ``name`` is what ``aisec.yaml`` names; ``directions`` where it runs unless policy says
   otherwise; ``default_mode`` ("off" | "detect" | "block" | "redact") is its mode in the
   default pipeline (used when the policy lists no scanners); "off" keeps it out of it.
