@@ -19,12 +19,16 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from aisec.artifacts._base import HANDLERS, FormatHandler, Limits, ScanContext
 from aisec.artifacts.containers import archive_finding
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
+
+if TYPE_CHECKING:
+    from aisec.artifacts.pickle import ProjectGlobals
+    from aisec.core.policy import ArtifactsPolicy
 
 __all__ = ["VERDICTS", "FileResult", "ScanReport", "scan_bytes", "scan_path", "verdict_of"]
 
@@ -136,6 +140,7 @@ class ScanReport:
 @dataclass(slots=True)
 class _Scanner:
     limits: Limits
+    globals_policy: ProjectGlobals | None = None
     results: list[FileResult | None] = field(default_factory=list)
 
     def scan_stream(
@@ -157,6 +162,7 @@ class _Scanner:
             limits=self.limits,
             depth=depth,
             fs_path=fs_path,
+            globals_policy=self.globals_policy,
         )
         ctx.scan_nested = self._nested_for(ctx)
         findings: list[Finding] = []
@@ -317,14 +323,16 @@ def scan_path(
     recursive: bool = False,
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
+    policy: ArtifactsPolicy | None = None,
 ) -> ScanReport:
     """Scan files, folders (their files; all levels with ``recursive``) and archives.
 
     Never executes, imports or unpickles what it reads. Raises InputError for a path
     that does not exist; a file that cannot be judged gets the ``error`` verdict.
+    ``policy``: the ``artifacts:`` section of ``aisec.yaml`` (allow/deny globals).
     """
     items = [paths] if isinstance(paths, _PATHLIKE) else list(paths)
-    scanner = _Scanner(limits or _DEFAULT_LIMITS)
+    scanner = _Scanner(limits or _DEFAULT_LIMITS, _project_globals(policy))
     for path, known in _walk([Path(p) for p in items], recursive):
         display = str(path)
         try:
@@ -369,8 +377,22 @@ def scan_path(
     return ScanReport(tuple(r for r in scanner.results if r is not None))
 
 
-def scan_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits | None = None) -> ScanReport:
+def scan_bytes(
+    data: bytes,
+    name: str = "<bytes>",
+    *,
+    limits: Limits | None = None,
+    policy: ArtifactsPolicy | None = None,
+) -> ScanReport:
     """Scan in-memory bytes as if they were a file called ``name``."""
-    scanner = _Scanner(limits or _DEFAULT_LIMITS)
+    scanner = _Scanner(limits or _DEFAULT_LIMITS, _project_globals(policy))
     scanner.scan_stream(io.BytesIO(data), name, len(data), 0)
     return ScanReport(tuple(r for r in scanner.results if r is not None))
+
+
+def _project_globals(policy: ArtifactsPolicy | None) -> ProjectGlobals | None:
+    if policy is None or not (policy.allow_globals or policy.deny_globals):
+        return None
+    from aisec.artifacts.pickle import ProjectGlobals
+
+    return ProjectGlobals(tuple(policy.allow_globals), tuple(policy.deny_globals))

@@ -19,11 +19,12 @@ from aisec.artifacts.pickle._analyse import (
     analyse_pickle,
     looks_like_pickle,
 )
-from aisec.artifacts.pickle._policy import GlobalClass, classify_global
+from aisec.artifacts.pickle._policy import GlobalClass, ProjectGlobals, classify_global
 
 __all__ = [
     "GlobalClass",
     "PickleOptions",
+    "ProjectGlobals",
     "analyse_buffer",
     "analyse_pickle",
     "classify_global",

@@ -14,11 +14,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from aisec.core.errors import PolicyError
+from aisec.core.policy._artifacts import ArtifactsPolicy
 from aisec.core.policy._guard import GuardPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
 
 __all__ = [
+    "ArtifactsPolicy",
     "Asset",
     "Classification",
     "GuardPolicy",
