@@ -705,11 +705,13 @@ def classify_global(module: str, name: str, torchscript: bool = False) -> Global
     Dangerous first: no allowlist entry, generated or kept by hand, can make a dangerous
     name safe."""
     full = f"{module}.{name}"
+    if torchscript and module.startswith("__torch__."):
+        # TorchScript's C++ unpickler resolves these to compiled classes, never a Python
+        # import (their mangled parts, ``___torch_mangle_3``, look like dunders)
+        return GlobalClass.SAFE
     if _is_dangerous(module, name, full):
         return GlobalClass.DANGEROUS
-    if full in SAFE_GLOBALS:
-        return GlobalClass.SAFE
-    if torchscript and (full in _TORCHSCRIPT_SAFE or module.startswith("__torch__.")):
+    if full in SAFE_GLOBALS or (torchscript and full in _TORCHSCRIPT_SAFE):
         return GlobalClass.SAFE
     return GlobalClass.UNKNOWN
 
