@@ -507,31 +507,47 @@ def _compress(fmt: str, data: bytes) -> bytes:
     return _COMPRESS[fmt](data)
 
 
-def spliced(file: CorpusFile, kind: str) -> bytes | None:
-    """The file's bytes with ``kind``'s call spliced into its (first) pickle stream, kept in
-    its container (compressed again, rewritten into the torch zip); None for skops/npy
-    files, which hold no pickle stream of their own."""
+_RAW_PICKLES = ("pickle", "cloudpickle", "joblib", "pandas-to_pickle")
+
+
+def splices(file: CorpusFile, kind: str) -> list[tuple[str, bytes]]:
+    """(where, bytes): the file with ``kind``'s call spliced into its pickle stream, kept in
+    its container (compressed again, rewritten into the torch zip). Before the final STOP
+    (the model is loaded, then the call runs), and at the start of the stream where the
+    format allows (raw pickles, legacy torch, the object pickle of a .npy); none for skops
+    or a plain .npy, which hold no pickle."""
     data = file.path.read_bytes()
     code = splice_code(kind)
-    if file.fmt in ("skops",) or (file.fmt == "npy" and b"'O'" not in data[:256]):
-        return None
-    if file.fmt == "npy":
-        major = data[6]
-        width = 2 if major == 1 else 4
+    fmt = file.fmt
+    if fmt == "skops" or (fmt == "npy" and b"'O'" not in data[:256]):
+        return []
+    if fmt == "npy":
+        width = 2 if data[6] == 1 else 4
         header_end = 8 + width + int.from_bytes(data[8 : 8 + width], "little")
-        return data[:header_end] + code + data[header_end:]
-    if file.fmt == "torch-zip":
+        return [("start", data[:header_end] + code + data[header_end:])]
+    if fmt == "torch-legacy":
+        return [("start", code + data)]
+    if fmt == "torch-zip":
         out = io.BytesIO()
         with zipfile.ZipFile(file.path) as src, zipfile.ZipFile(out, "w") as dst:
             for info in src.infolist():
                 body = src.read(info)
                 if info.filename.endswith("/data.pkl"):
-                    body = code + body
+                    body = _before_stop(body, code)
                 dst.writestr(info, body)
-        return out.getvalue()
-    if file.fmt.startswith("joblib-") or file.fmt == "pandas-to_pickle-gzip":
-        return _compress(file.fmt, code + _decompress(file.fmt, data))
-    return code + data
+        return [("before STOP", out.getvalue())]
+    if fmt.startswith("joblib-") or fmt == "pandas-to_pickle-gzip":
+        inner = _decompress(fmt, data)
+        return [("before STOP", _compress(fmt, _before_stop(inner, code)))]
+    if fmt.startswith(_RAW_PICKLES):
+        return [("start", code + data), ("before STOP", _before_stop(data, code))]
+    raise ValueError(fmt)
+
+
+def _before_stop(stream: bytes, code: bytes) -> bytes:
+    if not stream.endswith(b"."):
+        raise ValueError("not a single pickle stream ending in STOP")
+    return stream[:-1] + code + b"."
 
 
 def payload_objects(

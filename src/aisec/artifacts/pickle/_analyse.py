@@ -454,7 +454,9 @@ def _machine(buf: Any, ctx: ScanContext, opts: PickleOptions, report: _Report) -
 _PICKLE_START = frozenset(b"(.}])cNIJKLMSTUVX\x80\x95")
 
 
-_MIN_OPCODES_WHOLE = 3  # a broken protocol-0 payload needs GLOBAL, an argument and REDUCE
+_RAN_OFF = frozenset(("stream ends before STOP", "unterminated text argument"))
+_MIN_OPCODES_WHOLE = 3
+_LONGEST_FIXED_ARGUMENT = 9  # opcode byte and an 8-byte length (FRAME, BINBYTES8)  # a broken protocol-0 payload needs GLOBAL, an argument and REDUCE
 
 
 def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
@@ -477,7 +479,15 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
         machine.run(0)
     except Malformed as exc:
         # protocol 0/1: walking must reach the end of the head without a real error
-        ran_off = exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
+        # (a text argument cut by the window is running off too: protocol 0 writes array
+        # bytes as one long UNICODE line)
+        ran_off = exc.reason.startswith("truncated") or exc.reason in _RAN_OFF
+        # an opcode whose fixed-size argument the window cuts (the fast path reports it
+        # as an IndexError)
+        ran_off = ran_off or (
+            exc.reason == "stack underflow or truncated argument"
+            and exc.offset >= len(head) - _LONGEST_FIXED_ARGUMENT
+        )
         return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return machine.saw_global or len(head) > 4
 
