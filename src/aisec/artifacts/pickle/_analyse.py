@@ -455,8 +455,8 @@ _PICKLE_START = frozenset(b"(.}])cNIJKLMSTUVX\x80\x95")
 
 
 _RAN_OFF = frozenset(("stream ends before STOP", "unterminated text argument"))
-_MIN_OPCODES_WHOLE = 3
-_LONGEST_FIXED_ARGUMENT = 9  # opcode byte and an 8-byte length (FRAME, BINBYTES8)  # a broken protocol-0 payload needs GLOBAL, an argument and REDUCE
+_MIN_OPCODES_WHOLE = 3  # a broken protocol-0 payload needs GLOBAL, an argument and REDUCE
+_LONGEST_FIXED_ARGUMENT = 9  # opcode byte and an 8-byte length (FRAME, BINBYTES8)
 
 
 def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
