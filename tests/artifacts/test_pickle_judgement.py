@@ -73,6 +73,27 @@ def test_unknown_class_copyreg_reconstructor_protocol0_is_info(tmp_path: Path) -
     assert verdict == "clean"
 
 
+def test_unknown_class_through_copyreg_newobj_is_info(tmp_path: Path) -> None:
+    data = PROTO2 + g0("copyreg", "__newobj__") + g0("mypackage.models", "Net") + TUPLE1 + REDUCE
+    assert _scan(tmp_path, data + STOP)[1] == {"pickle-unknown-class": Severity.INFO}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        g0("mypackage.models", "Net") + u("id") + b"\x86",  # __newobj__(cls, "id")
+        g0("mypackage.models", "Net") + u("id") + TUPLE1 + EMPTY_DICT + TUPLE3,
+    ],
+    ids=["newobj", "newobj_ex"],
+)
+def test_unknown_class_through_copyreg_newobj_with_arguments_is_a_call(
+    args: bytes, tmp_path: Path
+) -> None:
+    name = "__newobj__" if args.endswith(b"\x86") else "__newobj_ex__"
+    data = PROTO2 + g0("copyreg", name) + args + REDUCE + STOP
+    assert _scan(tmp_path, data)[1] == {"pickle-unknown-global": Severity.MEDIUM}
+
+
 def test_unknown_class_memoised_and_constructed_twice_is_info(tmp_path: Path) -> None:
     cls = sg("mypackage.models", "Block") + put(1)
     two = MARK + cls + EMPTY_TUPLE + NEWOBJ + get(1) + EMPTY_TUPLE + NEWOBJ + b"l"

@@ -976,9 +976,27 @@ class Machine:
         other than a builtin value type is called (``base.__new__``/``__init__`` with the
         state), so it is recorded as that call."""
         cls = args[0]
+        if func.name != "_reconstructor":
+            if type(cls) is not Global or cls.kind is GlobalClass.SAFE:
+                return
+            rest = args[1:]
+            bare = not rest or (
+                func.name == "__newobj_ex__"
+                and len(rest) == 2
+                and rest[0] == ()
+                and type(rest[1]) is DictV
+                and not rest[1]
+            )
+            if bare:
+                self.carriers.append((cls, args))
+            else:  # cls.__new__(cls, *args, **kwargs) with caller-chosen arguments: a call
+                call = Call(cls, rest, offset, "REDUCE")
+                self.calls.append(call)
+                self.events.append(Event("call", offset, call))
+            return
         if type(cls) is Global and cls.kind is not GlobalClass.SAFE:
             self.carriers.append((cls, args))
-        if func.name != "_reconstructor" or len(args) < 2:
+        if len(args) < 2:
             return
         base = args[1]
         if type(base) is Global and (base.full in SAFE_BASES or base.kind is GlobalClass.SAFE):
