@@ -94,6 +94,21 @@ def test_unknown_class_through_copyreg_newobj_with_arguments_is_a_call(
     assert _scan(tmp_path, data)[1] == {"pickle-unknown-global": Severity.MEDIUM}
 
 
+@pytest.mark.parametrize("primitive", ["__newobj__", "_reconstructor"])
+def test_construct_primitive_on_a_computed_class_is_an_indirect_call(
+    primitive: str, tmp_path: Path
+) -> None:
+    # the "class" is whatever an allowlisted call returned: not a plain import
+    computed = g0("collections", "OrderedDict") + EMPTY_TUPLE + REDUCE
+    args = MARK + computed + g0("__builtin__", "object") + NONE + b"t"
+    if primitive == "__newobj__":
+        args = computed + TUPLE1
+    data = PROTO2 + g0("copyreg", primitive) + args + REDUCE + STOP
+    verdict, rules, _ = _scan(tmp_path, data)
+    assert rules["pickle-indirect-call"] is Severity.HIGH
+    assert verdict == "malicious"
+
+
 def test_unknown_class_memoised_and_constructed_twice_is_info(tmp_path: Path) -> None:
     cls = sg("mypackage.models", "Block") + put(1)
     two = MARK + cls + EMPTY_TUPLE + NEWOBJ + get(1) + EMPTY_TUPLE + NEWOBJ + b"l"

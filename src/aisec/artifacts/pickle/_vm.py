@@ -976,8 +976,14 @@ class Machine:
         other than a builtin value type is called (``base.__new__``/``__init__`` with the
         state), so it is recorded as that call."""
         cls = args[0]
+        if type(cls) is not Global:
+            # a class computed at load time: judged like NEWOBJ on it (an indirect call)
+            call = Call(cls, args[1:], offset, "NEWOBJ")
+            self.calls.append(call)
+            self.events.append(Event("call", offset, call))
+            return
         if func.name != "_reconstructor":
-            if type(cls) is not Global or cls.kind is GlobalClass.SAFE:
+            if cls.kind is GlobalClass.SAFE:
                 return
             rest = args[1:]
             bare = not rest or (
@@ -994,7 +1000,7 @@ class Machine:
                 self.calls.append(call)
                 self.events.append(Event("call", offset, call))
             return
-        if type(cls) is Global and cls.kind is not GlobalClass.SAFE:
+        if cls.kind is not GlobalClass.SAFE:
             self.carriers.append((cls, args))
         if len(args) < 2:
             return
