@@ -25,9 +25,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
 from aisec.core.findings import Finding
+
+if TYPE_CHECKING:
+    from aisec.artifacts.pickle import ProjectGlobals
 
 __all__ = [
     "ArtifactContext",
@@ -71,6 +74,7 @@ class ArtifactContext:
     fs_path: Path | None = None  # set when the data is a real file on disk
     scan_nested: Callable[[bytes | BinaryIO, str, int], list[Finding]] | None = None
     detected_format: str | None = None
+    globals_policy: ProjectGlobals | None = None  # the project's allow/deny_globals
 
 
 class HandlerNameError(TypeError):

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from aisec.artifacts._base import ArtifactContext, FormatHandler, Limits
 from aisec.artifacts._builtins import dispatch_order
@@ -28,6 +28,10 @@ from aisec.artifacts.containers import archive_finding
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.core.jobs import EventKind, Executor, JobEvent, Task
+
+if TYPE_CHECKING:
+    from aisec.artifacts.pickle import ProjectGlobals
+    from aisec.core.policy import ArtifactsPolicy
 
 __all__ = [
     "PARTIAL_RULES",
@@ -163,6 +167,7 @@ class ScanReport:
 @dataclass(slots=True)
 class _Scanner:
     limits: Limits
+    globals_policy: ProjectGlobals | None = None
     results: list[FileResult | None] = field(default_factory=list)
 
     def scan_stream(
@@ -184,6 +189,7 @@ class _Scanner:
             limits=self.limits,
             depth=depth,
             fs_path=fs_path,
+            globals_policy=self.globals_policy,
         )
         ctx.scan_nested = self._nested_for(ctx)
         findings: list[Finding] = []
@@ -356,6 +362,7 @@ def scan_path(
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
     executor: Executor | None = None,
+    policy: ArtifactsPolicy | None = None,
 ) -> ScanReport:
     """Scan files, folders (their files; all levels with ``recursive``) and archives.
 
@@ -365,16 +372,18 @@ def scan_path(
     ``executor`` (``aisec.core.jobs``): scan the files as tasks of that executor, e.g.
     ``LocalExecutor("process", workers=4)``; entries come in the same order either way.
     Without one, files are scanned one after another in this thread.
+    ``policy``: the ``artifacts:`` section of ``aisec.yaml`` (allow/deny globals).
     """
     from aisec.core.authz import authorize
 
     authorize("scan.run")
     items = [paths] if isinstance(paths, _PATHLIKE) else list(paths)
     limits = limits or _DEFAULT_LIMITS
+    project = _project_globals(policy)
     walk = _walk([Path(p) for p in items], recursive)
     if executor is not None:
-        return _scan_with(executor, list(walk), limits, progress)
-    scanner = _Scanner(limits)
+        return _scan_with(executor, list(walk), limits, project, progress)
+    scanner = _Scanner(limits, project)
     for path, known in walk:
         scanner.scan_file(path, known)
         if progress is not None:
@@ -382,9 +391,11 @@ def scan_path(
     return ScanReport(tuple(r for r in scanner.results if r is not None))
 
 
-def _scan_file_task(path: str, limits: Limits) -> tuple[FileResult, ...]:
+def _scan_file_task(
+    path: str, limits: Limits, project: ProjectGlobals | None
+) -> tuple[FileResult, ...]:
     """One file and its members as entries; the unit of work handed to an Executor."""
-    scanner = _Scanner(limits)
+    scanner = _Scanner(limits, project)
     scanner.scan_file(Path(path), None)
     return tuple(r for r in scanner.results if r is not None)
 
@@ -393,9 +404,10 @@ def _scan_with(
     executor: Executor,
     files: list[tuple[Path, os.stat_result | None]],
     limits: Limits,
+    project: ProjectGlobals | None,
     progress: Callable[[str], None] | None,
 ) -> ScanReport:
-    tasks = [Task(_scan_file_task, (str(p), limits), label=str(p)) for p, _ in files]
+    tasks = [Task(_scan_file_task, (str(p), limits, project), label=str(p)) for p, _ in files]
 
     def tick(event: JobEvent) -> None:
         if progress is not None and event.kind in (EventKind.DONE, EventKind.FAILED):
@@ -492,11 +504,25 @@ def _detect(stream: BinaryIO, size: int, display: str) -> str:
     return "unknown" if handler is None else handler.name
 
 
-def scan_bytes(data: bytes, name: str = "<bytes>", *, limits: Limits | None = None) -> ScanReport:
+def scan_bytes(
+    data: bytes,
+    name: str = "<bytes>",
+    *,
+    limits: Limits | None = None,
+    policy: ArtifactsPolicy | None = None,
+) -> ScanReport:
     """Scan in-memory bytes as if they were a file called ``name`` (needs ``scan.run``)."""
     from aisec.core.authz import authorize
 
     authorize("scan.run")
-    scanner = _Scanner(limits or _DEFAULT_LIMITS)
+    scanner = _Scanner(limits or _DEFAULT_LIMITS, _project_globals(policy))
     scanner.scan_stream(io.BytesIO(data), name, len(data), 0)
     return ScanReport(tuple(r for r in scanner.results if r is not None))
+
+
+def _project_globals(policy: ArtifactsPolicy | None) -> ProjectGlobals | None:
+    if policy is None or not (policy.allow_globals or policy.deny_globals):
+        return None
+    from aisec.artifacts.pickle import ProjectGlobals
+
+    return ProjectGlobals(tuple(policy.allow_globals), tuple(policy.deny_globals))

@@ -106,9 +106,12 @@ def _skipped_subfolders(paths: list[Path]) -> list[str]:
 
 def _run_with_progress(paths: list[Path], recursive: bool, quiet: bool) -> ScanReport:
     from aisec.artifacts import scan_path
+    from aisec.core.policy import active_policy
 
+    found = active_policy()  # its artifacts: section (allow/deny globals), if there is one
+    policy = found.artifacts if found is not None else None
     if quiet or not sys.stderr.isatty():
-        return scan_path(paths, recursive=recursive)
+        return scan_path(paths, recursive=recursive, policy=policy)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from aisec.cli._output import console
@@ -127,7 +130,7 @@ def _run_with_progress(paths: list[Path], recursive: bool, quiet: bool) -> ScanR
         def tick(path: str) -> None:
             progress.update(task, advance=1, description=visible(path)[-60:])
 
-        return scan_path(paths, recursive=recursive, progress=tick)
+        return scan_path(paths, recursive=recursive, progress=tick, policy=policy)
 
 
 def _emit(

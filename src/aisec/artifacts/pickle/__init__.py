@@ -20,6 +20,7 @@ from aisec.artifacts.pickle._policy import (
     DANGEROUS_CALLABLES,
     DANGEROUS_MODULES,
     GlobalClass,
+    ProjectGlobals,
     classify_global,
     is_dangerous_module,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "NpyHandler",
     "PickleHandler",
     "PickleOptions",
+    "ProjectGlobals",
     "analyse_buffer",
     "analyse_pickle",
     "classify_global",

@@ -121,6 +121,13 @@ PICKLE_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
         _MALICIOUS_REFS,
         _DO_NOT_LOAD,
     ),
+    "pickle-policy-denied": (
+        "Pickle imports a name this project denies (artifacts.deny_globals)",
+        Severity.HIGH,
+        _SUSPICIOUS_REFS,
+        "The project's aisec.yaml says this name must not be loaded. Re-export the model "
+        "without it, or change artifacts.deny_globals if the policy is wrong.",
+    ),
     "pickle-nested-loader": (
         "Pickle runs a deserialiser on embedded data (the data itself looks clean)",
         Severity.MEDIUM,
@@ -134,6 +141,19 @@ PICKLE_RULES: dict[str, tuple[str, Severity, tuple[FrameworkRef, ...], str]] = {
         _SUSPICIOUS_REFS,
         "Review the imported name. If it is your own class, load the file only in an "
         "isolated environment, or save weights in a format without code (safetensors).",
+    ),
+    "pickle-unknown-class": (
+        "Pickle constructs a class outside the allowlist (not called, only given state)",
+        Severity.INFO,
+        _SUSPICIOUS_REFS,
+        "Loading imports the class's module and runs the class's own __setstate__, if any. "
+        "If it is your own class, add its module to artifacts.allow_globals in aisec.yaml.",
+    ),
+    "pickle-policy-allowed": (
+        "Pickle imports a name this project allows (artifacts.allow_globals)",
+        Severity.INFO,
+        _SUSPICIOUS_REFS,
+        "Allowed by the project's aisec.yaml; review the policy if this name is not yours.",
     ),
     "pickle-malformed": (
         "Pickle stream is broken; judged on what precedes the break",
@@ -281,7 +301,7 @@ def analyse_buffer(
         try:
             end = machine.run(pos)
         except Malformed as exc:
-            report.events(machine.events, machine.calls)
+            report.events(machine.events, machine.calls, machine.constructed_only())
             if "opcodes" in exc.reason:
                 report.add("pickle-limit", exc.offset, exc.reason)
             elif index == 0 or buf[pos] == 0x80:
@@ -294,7 +314,7 @@ def analyse_buffer(
                 _report_executable(report, buf, pos)
             break
         opts.streams_seen.append(pos)
-        report.events(machine.events, machine.calls)
+        report.events(machine.events, machine.calls, machine.constructed_only())
         if len(machine.shared) > _EXPANSION_MIN_SHARED:
             _check_expansion(report, machine, pos)
         pos = end
@@ -389,11 +409,13 @@ def judge_events(
     events: list[Event],
     calls: list[Call],
     options: PickleOptions | None = None,
+    constructed: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """The findings :func:`analyse_buffer` gives for a walk that saw these events and calls
-    (before any finding about how the walk ended)."""
+    (before any finding about how the walk ended); ``constructed``: the walk's
+    :meth:`Machine.constructed_only`."""
     report = _Report(ctx, options or PickleOptions())
-    report.events(events, calls)
+    report.events(events, calls, constructed)
     return report.findings
 
 
@@ -407,11 +429,16 @@ def _starts_stream(buf: Any, pos: int) -> bool:
 def _machine(buf: Any, ctx: ArtifactContext, opts: PickleOptions, report: _Report) -> Machine:
     def nested_stream(at: int) -> int:
         # joblib writes object arrays as a whole pickle right after the wrapper's BUILD.
-        inner = Machine(buf, max_opcodes=ctx.limits.max_opcodes, torchscript=opts.torchscript)
+        inner = Machine(
+            buf,
+            max_opcodes=ctx.limits.max_opcodes,
+            torchscript=opts.torchscript,
+            project=ctx.globals_policy,
+        )
         try:
             end = inner.run(at)
         finally:
-            report.events(inner.events, inner.calls)
+            report.events(inner.events, inner.calls, inner.constructed_only())
         return end
 
     return Machine(
@@ -420,13 +447,16 @@ def _machine(buf: Any, ctx: ArtifactContext, opts: PickleOptions, report: _Repor
         torchscript=opts.torchscript,
         build_hook=opts.build_hook,
         on_nested_stream=nested_stream,
+        project=ctx.globals_policy,
     )
 
 
 _PICKLE_START = frozenset(b"(.}])cNIJKLMSTUVX\x80\x95")
 
 
+_RAN_OFF = frozenset(("stream ends before STOP", "unterminated text argument"))
 _MIN_OPCODES_WHOLE = 3  # a broken protocol-0 payload needs GLOBAL, an argument and REDUCE
+_LONGEST_FIXED_ARGUMENT = 9  # opcode byte and an 8-byte length (FRAME, BINBYTES8)
 
 
 def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
@@ -449,7 +479,15 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
         machine.run(0)
     except Malformed as exc:
         # protocol 0/1: walking must reach the end of the head without a real error
-        ran_off = exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
+        # (a text argument cut by the window is running off too: protocol 0 writes array
+        # bytes as one long UNICODE line)
+        ran_off = exc.reason.startswith("truncated") or exc.reason in _RAN_OFF
+        # an opcode whose fixed-size argument the window cuts (the fast path reports it
+        # as an IndexError)
+        ran_off = ran_off or (
+            exc.reason == "stack underflow or truncated argument"
+            and exc.offset >= len(head) - _LONGEST_FIXED_ARGUMENT
+        )
         return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return machine.saw_global or len(head) > 4
 
@@ -462,7 +500,9 @@ class _Report:
         self.opts = opts
         self.findings: list[Finding] = []
         self._seen_globals: set[str] = set()
+        self._seen_info: set[str] = set()  # names reported at info (constructed, allowed)
         self._call_count: dict[str, int] = {}
+        self._constructed: frozenset[str] = frozenset()
 
     def add(self, rule: str, offset: int, evidence: str) -> None:
         title, severity, refs, remediation = PICKLE_RULES[rule]
@@ -480,7 +520,12 @@ class _Report:
             )
         )
 
-    def events(self, events: list[Event], calls: list[Call]) -> None:
+    def events(
+        self, events: list[Event], calls: list[Call], constructed: frozenset[str] = frozenset()
+    ) -> None:
+        """Judge one walk's events; ``constructed``: its names only constructed, never
+        called (:meth:`Machine.constructed_only`), reported at info."""
+        self._constructed = constructed
         called: dict[int, list[Call]] = {}
         for call in calls:
             root = _callee(call.func)
@@ -495,6 +540,33 @@ class _Report:
     def _on_global(self, ev: Event, called: dict[int, list[Call]]) -> None:
         g: Global = ev.subject
         calls = called.get(id(g), [])
+        if g.policy or g.full in self._constructed:
+            # Deduplicated apart from the other judgements: a name only constructed in one
+            # stream and called in the next is still reported as called.
+            if g.full not in self._seen_info:
+                self._seen_info.add(g.full)
+                if g.policy:
+                    self.add(
+                        "pickle-policy-allowed",
+                        g.offset,
+                        f"{g.full} via {g.via}, allowed by artifacts.allow_globals "
+                        f"pattern {g.policy!r}",
+                    )
+                else:
+                    self.add(
+                        "pickle-unknown-class",
+                        g.offset,
+                        f"{g.full} via {g.via}: a class only constructed and given state",
+                    )
+            return
+        if g.kind is GlobalClass.DENIED:
+            if g.full not in self._seen_globals:
+                evidence = f"{g.full} via {g.via}, denied by artifacts.deny_globals"
+                if calls:
+                    evidence += f", called: {render_value(calls[0])}"
+                self.add("pickle-policy-denied", g.offset, evidence)
+            self._seen_globals.add(g.full)
+            return
         if g.kind is GlobalClass.DANGEROUS:
             if calls:
                 # A deserialiser given a constant payload is judged by that payload.

@@ -78,7 +78,12 @@ def joblib_build_hook(state_box: _JoblibState, buf: Any) -> BuildHook:
             state_box.diverged = True
             if skip > 0 and machine.start == 0 and (pos >= len(buf) or buf[pos] not in OPCODES):
                 try:
-                    state_box.plain = judge_events(state_box.ctx, machine.events, machine.calls)
+                    state_box.plain = judge_events(
+                        state_box.ctx,
+                        machine.events,
+                        machine.calls,
+                        constructed=machine.constructed_only(),
+                    )
                 except Exception:  # the full plain walk then meets it as before
                     state_box.plain = None
         return skip

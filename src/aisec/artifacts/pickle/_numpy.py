@@ -20,12 +20,45 @@ _MAGIC = b"\x93NUMPY"
 _MAX_HEADER = 1 << 20
 
 
-def _has_object(descr: Any) -> bool:
+_MAX_DESCR_DEPTH = 32
+
+
+def _has_object(descr: Any, depth: int = 0) -> bool:
+    """True when the header's ``descr`` may hold Python objects (then the data is a pickle).
+
+    A type string (``'<f8'``, ``'|O'``) holds objects when it says ``O``. A structured
+    dtype is numpy's list form: ``[(name, dtype), (name, dtype, shape), …]`` where the
+    name may be ``(title, name)``, the dtype is a type string or a nested list, and the
+    shape an int or a tuple of ints; only the dtypes are looked at (a field named
+    ``"Output"`` is not an object). Any other layout is not one numpy writes: assume the
+    worst."""
     if isinstance(descr, str):
         return "O" in descr
-    if isinstance(descr, list | tuple):
-        return any(_has_object(d) for d in descr)
-    return True  # anything else is not a dtype numpy writes; assume the worst
+    if not isinstance(descr, list) or depth > _MAX_DESCR_DEPTH:
+        return True
+    for field in descr:
+        if not isinstance(field, tuple) or len(field) not in (2, 3):
+            return True
+        name, dtype = field[0], field[1]
+        if not (isinstance(name, str) or _is_titled_name(name)):
+            return True
+        if len(field) == 3 and not _is_shape(field[2]):
+            return True
+        if _has_object(dtype, depth + 1):
+            return True
+    return False
+
+
+def _is_titled_name(name: Any) -> bool:
+    return isinstance(name, tuple) and len(name) == 2 and all(isinstance(n, str) for n in name)
+
+
+def _is_shape(shape: Any) -> bool:
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        return True
+    return isinstance(shape, tuple) and all(
+        isinstance(n, int) and not isinstance(n, bool) for n in shape
+    )
 
 
 class NpyHandler(FormatHandler):

@@ -1,23 +1,35 @@
-"""Which globals a model pickle may import: an exact allowlist, then known-dangerous callables.
+"""Which globals a model pickle may import, and how each is judged.
 
-Order matters: the allowlist is checked first and holds exact ``module.name`` strings only.
-Anything not on it is at least suspicious; names that reach code execution, the file
-system, the network or another deserialiser are dangerous.
+The dangerous-name policy comes first, always: names that reach code execution, the file
+system, the network or another deserialiser are dangerous whatever any list says. Then
+the allowlist (exact ``module.name`` strings: the hand-kept base set below and the list
+generated from the libraries themselves, ``allowlist.json``), then the project's
+own ``artifacts.allow_globals`` / ``deny_globals``. Anything else is unknown, and the
+report judges it by what the pickle does with it (a class only constructed, or a callable
+invoked).
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from importlib import resources
 
 from aisec.artifacts.pickle._allowlist import SKLEARN_NAMES, TORCH_NN_NAMES
 
 __all__ = [
+    "CONSTRUCT_PRIMITIVES",
     "DANGEROUS_CALLABLES",
     "DANGEROUS_MODULES",
     "IMPORT_PRIMITIVES",
+    "SAFE_BASES",
     "GlobalClass",
+    "ProjectGlobals",
     "classify_global",
+    "generated_allowlist",
+    "is_class_shaped",
     "is_dangerous_module",
     "is_nested_loader",
 ]
@@ -28,12 +40,50 @@ __all__ = [
 IMPORT_PRIMITIVES = frozenset(("numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct"))
 
 
+# Callables that only make an instance of their first argument, a class, without calling
+# its __init__: copyreg._reconstructor(cls, base, state) is base.__new__(cls[, state]) (and
+# base.__init__(obj, state) unless base is object); __newobj__(cls, *args) and
+# __newobj_ex__(cls, args, kwargs) are cls.__new__(cls, *args, **kwargs).
+CONSTRUCT_PRIMITIVES = frozenset(
+    (
+        "copyreg._reconstructor",
+        "copy_reg._reconstructor",
+        "copyreg.__newobj__",
+        "copy_reg.__newobj__",
+        "copyreg.__newobj_ex__",
+    )
+)
+# Bases of copyreg._reconstructor whose __new__/__init__ only build a plain value from the
+# state; any other base is judged as a call of that base with the state.
+SAFE_BASES = frozenset(
+    f"{mod}.{name}"
+    for mod in ("builtins", "__builtin__")
+    for name in (
+        "object",
+        "dict",
+        "list",
+        "set",
+        "frozenset",
+        "tuple",
+        "int",
+        "float",
+        "complex",
+        "str",
+        "bytes",
+        "bytearray",
+        "unicode",
+        "long",
+    )
+)
+
+
 class GlobalClass(Enum):
     """How a resolved global is judged."""
 
     SAFE = "safe"
     UNKNOWN = "unknown"
     DANGEROUS = "dangerous"
+    DENIED = "denied"  # by the project's artifacts.deny_globals
 
 
 _TORCH_DTYPES = [
@@ -270,7 +320,27 @@ _TORCHSCRIPT_SAFE = {
     "torch._utils._rebuild_tensor",
 }
 
-SAFE_GLOBALS: frozenset[str] = frozenset(_BASE_SAFE | SKLEARN_NAMES | TORCH_NN_NAMES)
+
+def _load_generated() -> tuple[frozenset[str], dict[str, str]]:
+    """The names ``benchmarks/scanners/allowlist/generate.py`` saw real libraries pickle,
+    and the library versions it ran with."""
+    text = resources.files("aisec.artifacts.pickle").joinpath("allowlist.json").read_text("utf-8")
+    data = json.loads(text)
+    names = frozenset(n for group in data["globals"].values() for n in group)
+    return names, dict(data["libraries"])
+
+
+_GENERATED, _GENERATED_VERSIONS = _load_generated()
+
+
+def generated_allowlist() -> tuple[frozenset[str], dict[str, str]]:
+    """The generated allowlist and the library versions it was made from."""
+    return _GENERATED, dict(_GENERATED_VERSIONS)
+
+
+SAFE_GLOBALS: frozenset[str] = frozenset(
+    _BASE_SAFE | SKLEARN_NAMES | TORCH_NN_NAMES | _GENERATED | CONSTRUCT_PRIMITIVES
+)
 
 # Module aliases an attacker may use to dodge a denylist keyed on the usual name.
 _ALIASES = {
@@ -633,30 +703,39 @@ def _prefixes(path: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def classify_global(module: str, name: str, torchscript: bool = False) -> GlobalClass:
-    """Judge ``module.name`` exactly as a pickle import would resolve it (never imports)."""
+    """Judge ``module.name`` exactly as a pickle import would resolve it (never imports).
+
+    Dangerous first: no allowlist entry, generated or kept by hand, can make a dangerous
+    name safe."""
     full = f"{module}.{name}"
-    if full in SAFE_GLOBALS:
+    if torchscript and module.startswith("__torch__."):
+        # TorchScript's C++ unpickler resolves these to compiled classes, never a Python
+        # import (their mangled parts, ``___torch_mangle_3``, look like dunders)
         return GlobalClass.SAFE
-    if torchscript and (full in _TORCHSCRIPT_SAFE or module.startswith("__torch__.")):
+    if _is_dangerous(module, name, full):
+        return GlobalClass.DANGEROUS
+    if full in SAFE_GLOBALS or (torchscript and full in _TORCHSCRIPT_SAFE):
         return GlobalClass.SAFE
+    return GlobalClass.UNKNOWN
+
+
+def _is_dangerous(module: str, name: str, full: str) -> bool:
     norm = _normalise(full)
     if any(p in _DANGEROUS_MODULES for p in _prefixes(norm)):
-        return GlobalClass.DANGEROUS
+        return True
     if any(p in _DANGEROUS_CALLABLES for p in _prefixes(norm)):
-        return GlobalClass.DANGEROUS
+        return True
     # Dotted names (protocol 4 getattr chains) and module paths that walk into a module
     # object or a dunder escape hatch, e.g. ("pathlib", "os.system").
     if "." in name and any(
         s in _DANGEROUS_SEGMENTS or _ALIASES.get(s, s) in _DANGEROUS_MODULES
         for s in name.split(".")
     ):
-        return GlobalClass.DANGEROUS
-    if any(
+        return True
+    return any(
         s.startswith("__") or _ALIASES.get(s, s) in _MODULE_PATH_ESCAPES
         for s in module.split(".")[1:]
-    ):
-        return GlobalClass.DANGEROUS
-    return GlobalClass.UNKNOWN
+    )
 
 
 def is_nested_loader(module: str, name: str) -> bool:
@@ -674,3 +753,35 @@ def is_dangerous_module(module: str) -> bool:
 # through every format.
 DANGEROUS_MODULES: frozenset[str] = _DANGEROUS_MODULES
 DANGEROUS_CALLABLES: frozenset[str] = _DANGEROUS_CALLABLES
+
+
+def is_class_shaped(full: str) -> bool:
+    """True when ``full`` reads as ``package.module.ClassName``: dotted identifiers whose last
+    part, past leading underscores, starts with a capital letter (PEP 8 class names).
+
+    Without importing, a name's spelling is all there is to tell a class from a function;
+    a pickle that "constructs" a lower-case name (a function) is judged as calling it."""
+    parts = full.split(".")
+    if len(parts) < 2 or not all(p.isidentifier() and p.isascii() for p in parts):
+        return False
+    if any(p.startswith("__") for p in parts):
+        return False
+    last = parts[-1].lstrip("_")
+    return bool(last) and last[0].isupper()
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectGlobals:
+    """A project's ``artifacts.allow_globals`` / ``deny_globals``: module or exact
+    ``module.name`` patterns (a module covers every name under it). Deny beats allow."""
+
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+
+    def judge(self, full: str) -> tuple[str, str] | None:
+        """``("deny", pattern)``, ``("allow", pattern)`` or None for ``module.name``."""
+        for verdict, patterns in (("deny", self.deny), ("allow", self.allow)):
+            for pattern in patterns:
+                if full == pattern or full.startswith(pattern + "."):
+                    return verdict, pattern
+        return None

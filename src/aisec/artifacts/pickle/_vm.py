@@ -18,7 +18,15 @@ from itertools import compress
 from typing import Any
 
 from aisec.artifacts.pickle._fold import fold
-from aisec.artifacts.pickle._policy import IMPORT_PRIMITIVES, GlobalClass, classify_global
+from aisec.artifacts.pickle._policy import (
+    CONSTRUCT_PRIMITIVES,
+    IMPORT_PRIMITIVES,
+    SAFE_BASES,
+    GlobalClass,
+    ProjectGlobals,
+    classify_global,
+    is_class_shaped,
+)
 
 __all__ = [
     "OPCODES",
@@ -62,6 +70,7 @@ class Global:
     offset: int
     kind: GlobalClass
     via: str  # GLOBAL, STACK_GLOBAL, INST, EXT
+    policy: str = ""  # the artifacts.allow_globals pattern that made it acceptable
     full: str = field(init=False)  # module.name, built once: it is compared on every call
 
     def __post_init__(self) -> None:
@@ -202,8 +211,13 @@ class Machine:
         torchscript: bool = False,
         build_hook: BuildHook | None = None,
         on_nested_stream: Callable[[int], int] | None = None,
+        project: ProjectGlobals | None = None,
     ) -> None:
         self.data = data
+        self.project = project
+        # (class, the tuple that carried it) for each class handed to a construct primitive
+        # (copyreg._reconstructor, __newobj__) or resolved from a module persistent id
+        self.carriers: list[tuple[Global, Any]] = []
         self.size = len(data)
         self.max_opcodes = max_opcodes
         self.torchscript = torchscript
@@ -267,7 +281,16 @@ class Machine:
             return Unknown(f"dynamic import {render_value(module)}.{render_value(name)}")
         kind = classify_global(module, name, self.torchscript)
         g = Global(module, name, offset, kind, via)
-        if kind is not GlobalClass.SAFE:
+        if self.project is not None and kind is not GlobalClass.DANGEROUS:
+            # the project's word comes after the dangerous-name policy, never before it
+            ruling = self.project.judge(g.full)
+            if ruling is not None:
+                verdict, pattern = ruling
+                g.kind = GlobalClass.DENIED if verdict == "deny" else GlobalClass.SAFE
+                g.policy = pattern if verdict == "allow" else ""
+                if g.policy:
+                    self.events.append(Event("global", offset, g))
+        if g.kind is not GlobalClass.SAFE:
             self.events.append(Event("global", offset, g))
         return g
 
@@ -280,6 +303,8 @@ class Machine:
                 return self._global(parts[0], parts[1], offset, func.name)
             self.events.append(Event("dynamic-global", offset, None, render_value(args)))
             return Unknown(f"import through {func.full}")
+        if imported and func.full in CONSTRUCT_PRIMITIVES and type(args) is tuple and args:
+            self._construct(func, args, offset)
         call = Call(func, args, offset, op)
         if not imported or func.kind is not GlobalClass.SAFE:
             self.calls.append(call)
@@ -686,7 +711,12 @@ class Machine:
                 )
             frame_end = pos + n
         elif op == 0x51:  # BINPERSID
-            stack.append(_persistent(stack.pop()))
+            pid = stack.pop()
+            ref = _persistent(pid)
+            if type(ref) is Global:  # the id's tuple carried the class; it is pushed anew
+                self.carriers.append((ref, pid))
+                self.shared.append(ref)
+            stack.append(ref)
         elif op == 0x73:  # SETITEM
             v = stack.pop()
             k = stack.pop()
@@ -941,6 +971,85 @@ class Machine:
         return pos, stack, frame_end
 
     # -- semantics helpers ---------------------------------------------------------------
+    def _construct(self, func: Global, args: tuple[Any, ...], offset: int) -> None:
+        """A construct primitive's class is carried, not called; a _reconstructor base
+        other than a builtin value type is called (``base.__new__``/``__init__`` with the
+        state), so it is recorded as that call."""
+        cls = args[0]
+        if type(cls) is not Global:
+            # a class computed at load time: judged like NEWOBJ on it (an indirect call)
+            call = Call(cls, args[1:], offset, "NEWOBJ")
+            self.calls.append(call)
+            self.events.append(Event("call", offset, call))
+            return
+        if func.name != "_reconstructor":
+            if cls.kind is GlobalClass.SAFE:
+                return
+            rest = args[1:]
+            bare = not rest or (
+                func.name == "__newobj_ex__"
+                and len(rest) == 2
+                and rest[0] == ()
+                and type(rest[1]) is DictV
+                and not rest[1]
+            )
+            if bare:
+                self.carriers.append((cls, args))
+            else:  # cls.__new__(cls, *args, **kwargs) with caller-chosen arguments: a call
+                call = Call(cls, rest, offset, "REDUCE")
+                self.calls.append(call)
+                self.events.append(Event("call", offset, call))
+            return
+        if cls.kind is not GlobalClass.SAFE:
+            self.carriers.append((cls, args))
+        if len(args) < 2:
+            return
+        base = args[1]
+        if type(base) is Global and (base.full in SAFE_BASES or base.kind is GlobalClass.SAFE):
+            return  # a value type, or an allowlisted class's own __new__/__init__
+        call = Call(base, (cls, *args[2:]), offset, "REDUCE")
+        self.calls.append(call)
+        self.events.append(Event("call", offset, call))
+
+    def constructed_only(self) -> frozenset[str]:
+        """Unknown names the walk so far only constructed: every push of the name went to
+        NEWOBJ/NEWOBJ_EX with no arguments or to a construct primitive (never called,
+        never left in the data), and the name is spelled as a class."""
+        unknown: dict[int, Global] = {
+            id(ev.subject): ev.subject
+            for ev in self.events
+            if ev.kind == "global" and ev.subject.kind is GlobalClass.UNKNOWN
+        }
+        if not unknown:
+            return frozenset()
+        pushes: dict[str, int] = {}
+        for g in unknown.values():
+            pushes[g.full] = pushes.get(g.full, 0) + 1
+        shared_ids: set[int] = set()
+        for v in self.shared:
+            if type(v) is Global and id(v) in unknown:
+                pushes[v.full] += 1
+            elif type(v) is tuple:
+                shared_ids.add(id(v))
+        uses: dict[str, int] = {}
+        invoked: set[str] = set()
+        for call in self.calls:
+            f = call.func
+            if type(f) is not Global or id(f) not in unknown:
+                continue
+            if _bare_construct(call):
+                uses[f.full] = uses.get(f.full, 0) + 1
+            else:
+                invoked.add(f.full)
+        for g, carrier in self.carriers:
+            if id(g) in unknown and id(carrier) not in shared_ids:
+                uses[g.full] = uses.get(g.full, 0) + 1
+        return frozenset(
+            name
+            for name, n in pushes.items()
+            if name not in invoked and uses.get(name, 0) >= n and is_class_shaped(name)
+        )
+
     @staticmethod
     def _ascii(raw: bytes, at: int) -> str:
         try:
@@ -1026,6 +1135,17 @@ def _persistent(pid: Any) -> Any:
     if type(pid) is tuple and len(pid) == 4 and pid[0] == "module" and type(pid[1]) is Global:
         return pid[1]
     return PersRef(pid)
+
+
+def _bare_construct(call: Call) -> bool:
+    """NEWOBJ/NEWOBJ_EX with no arguments: ``cls.__new__(cls)``, no caller-chosen input."""
+    args = call.args
+    if call.op == "NEWOBJ":
+        return type(args) is tuple and not args
+    if call.op == "NEWOBJ_EX" and type(args) is tuple and len(args) == 2:
+        pos, kw = args
+        return type(pos) is tuple and not pos and (type(kw) is DictV and not kw)
+    return False
 
 
 def _is_safe_call(call: Call) -> bool:

@@ -25,12 +25,14 @@ from pydantic import ValidationError
 
 from aisec.core.errors import PolicyError
 from aisec.core.home import check_default_home
+from aisec.core.policy._artifacts import ArtifactsPolicy
 from aisec.core.policy._data import DataPolicy, DatasetPolicy
 from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
 
 __all__ = [
+    "ArtifactsPolicy",
     "Asset",
     "Classification",
     "DataPolicy",

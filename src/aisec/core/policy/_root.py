@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aisec.core.policy._artifacts import ArtifactsPolicy
 from aisec.core.policy._data import DataPolicy
 from aisec.core.policy._guard import GuardPolicy
 from aisec.core.policy._keys import KeysPolicy
@@ -95,3 +96,4 @@ class Policy(_Strict):
     keys: KeysPolicy = Field(default_factory=KeysPolicy)
     guard: GuardPolicy = Field(default_factory=GuardPolicy)
     data: DataPolicy = Field(default_factory=DataPolicy)
+    artifacts: ArtifactsPolicy = Field(default_factory=ArtifactsPolicy)
