@@ -401,6 +401,11 @@ def test_path_windows_drive() -> None:
     assert read("C:\\Windows\\System32\\config\\SAM") == ["guard.tools.path_traversal"]
 
 
+def test_path_given_as_url() -> None:
+    assert read("file:///etc/passwd") == ["guard.tools.path_traversal"]
+    assert read("s3://other-bucket/key") == ["guard.tools.path_traversal"]
+
+
 def test_path_unc_share() -> None:
     assert read("\\\\attacker.test\\share\\x") == ["guard.tools.path_traversal"]
 
@@ -527,6 +532,14 @@ def test_ssrf_ipv6_compatible_ipv4() -> None:
 
 def test_ssrf_nat64_embedded_ipv4() -> None:
     assert fetch("http://[64:ff9b::a9fe:a9fe]/") == ["guard.tools.ssrf"]
+
+
+def test_ssrf_siit_embedded_ipv4() -> None:
+    assert fetch("http://[::ffff:0:169.254.169.254]/") == ["guard.tools.ssrf"]
+
+
+def test_ssrf_azure_wireserver() -> None:
+    assert fetch("http://168.63.129.16/machine?comp=goalstate") == ["guard.tools.ssrf"]
 
 
 def test_ssrf_6to4_embedded_ipv4() -> None:
@@ -681,6 +694,10 @@ def test_sql_value_time_based_blind() -> None:
     assert sql_value("1 AND SLEEP(5)") == ["guard.tools.sql_injection"]
 
 
+def test_sql_value_apostrophe_before_keyword() -> None:
+    assert sql_value("a'OR TRUE") == ["guard.tools.sql_injection"]
+
+
 def test_sql_value_backslash_escape() -> None:
     assert sql_value("x\\' OR 1 -- ") == ["guard.tools.sql_injection"]
 
@@ -701,6 +718,28 @@ def test_sql_query_tautology() -> None:
     assert query("SELECT * FROM orders WHERE owner = 7 OR 'a'='a'") == ["guard.tools.sql_injection"]
     assert query("SELECT * FROM orders WHERE owner = 7 OR 1") == ["guard.tools.sql_injection"]
     assert query("SELECT * FROM orders WHERE id = id") == ["guard.tools.sql_injection"]
+
+
+def test_sql_query_constant_condition_through_functions() -> None:
+    assert query("SELECT * FROM orders WHERE owner = 7 OR length('a') = 1") == [
+        "guard.tools.sql_injection"
+    ]
+    assert query("SELECT * FROM orders WHERE owner = 7 OR abs(-1) > 0") == [
+        "guard.tools.sql_injection"
+    ]
+    assert query("SELECT * FROM orders WHERE owner = 7 OR 'a' IN ('a')") == [
+        "guard.tools.sql_injection"
+    ]
+
+
+def test_sql_query_qualified_self_comparison() -> None:
+    assert query("SELECT * FROM orders o WHERE o.id = o.id") == ["guard.tools.sql_injection"]
+
+
+def test_sql_query_like_match_all() -> None:
+    assert query("SELECT * FROM orders WHERE owner = 7 OR note LIKE '%'") == [
+        "guard.tools.sql_injection"
+    ]
 
 
 def test_sql_query_subquery() -> None:

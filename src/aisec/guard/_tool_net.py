@@ -31,9 +31,12 @@ _METADATA_HOSTS = frozenset(
         "metadata.google.internal", "metadata.goog", "metadata", "instance-data",
         "instance-data.ec2.internal", "metadata.azure.com", "kubernetes.default",
         "kubernetes.default.svc", "localhost", "localhost.localdomain", "ip6-localhost",
-        "ip6-loopback", "localtest.me", "lvh.me", "vcap.me", "burpcollaborator.net",
+        "ip6-loopback", "localtest.me", "lvh.me", "vcap.me", "metadata.tencentyun.com",
+        "metadata.platformequinix.com", "instance-data.ec2.internal.",
     }
 )  # fmt: skip
+# cloud services on globally routable addresses that answer only from inside the cloud
+_METADATA_IPS = frozenset({ipaddress.ip_address("168.63.129.16")})  # Azure WireServer
 _INTERNAL_SUFFIXES = (".localhost", ".internal", ".local", ".localdomain", ".localtest.me",
                       ".lvh.me", ".vcap.me", ".home.arpa", ".intranet", ".corp", ".lan",
                       ".svc", ".cluster.local", ".in-addr.arpa", ".ip6.arpa")  # fmt: skip
@@ -97,8 +100,8 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.packed[:12] == bytes(12) and int(ip) > 1:  # deprecated IPv4-compatible
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    if ip.packed[:10] == bytes(10) and ip.packed[10:12] == b"\xff\xff":
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.packed[:8] == bytes(8) and ip.packed[8:12] in (b"\xff\xff\x00\x00", b"\x00\x00\xff\xff"):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)  # SIIT ::ffff:0:a.b.c.d
     return None
 
 
@@ -109,7 +112,7 @@ def internal_ip(ip: IPAddress) -> bool:
             return True
     if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
         return True  # also Alibaba's metadata service, 100.100.100.200
-    return not ip.is_global or ip.is_multicast or ip.is_reserved
+    return not ip.is_global or ip.is_multicast or ip.is_reserved or ip in _METADATA_IPS
 
 
 def clean_host(host: str) -> str:

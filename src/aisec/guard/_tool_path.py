@@ -6,8 +6,8 @@ overlong UTF-8 slash included), the NFKC fold (fullwidth dots and slashes), back
 slashes, path parameters removed (``..;/`` is ``../`` to Java servers), ``~`` and ``~user``
 expanded. Relative paths are taken from the first root. The comparison is made on both the
 lexical form (``normpath``) and the real path (symlinks resolved), so a symlink inside a
-root that points outside it is caught. Windows drives and UNC paths are never inside a
-POSIX root.
+root that points outside it is caught. Windows drives, UNC paths and URLs (``file://``,
+``s3://``: URL-aware file APIs open them) are never inside a POSIX root.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ _OVERLONG = {"%c0%af": "/", "%c0%ae": ".", "%e0%80%af": "/", "%u002e": ".", "%u2
              "%uff0e": ".", "%c1%9c": "\\", "%c1%1c": "\\"}  # fmt: skip
 _OVERLONG_RE = re.compile("|".join(re.escape(k) for k in _OVERLONG), re.IGNORECASE)
 _DRIVE = re.compile(r"[A-Za-z]:")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}:/")
 
 
 def _forms(value: str) -> list[str]:
@@ -70,6 +71,8 @@ def path_problem(value: str, roots: tuple[str, ...]) -> str | None:
         path = form
         if _DRIVE.match(path) or path.startswith("//"):
             return "Windows drive or network path"
+        if _URL.match(path):  # file://, s3://... (fsspec and URL-aware file APIs)
+            return "a URL where a path belongs"
         if path.startswith("~"):
             expanded = os.path.expanduser(path)  # noqa: PTH111 (a str API: no Path here)
             if expanded.startswith("~"):

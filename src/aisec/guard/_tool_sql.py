@@ -49,6 +49,7 @@ _DANGEROUS_FUNCTIONS = frozenset(
     }
 )  # fmt: skip
 _TABLE_KEYWORDS = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE"})
+_WORD = re.compile(r"[^\W\d_]{1,40}")
 _APOSTROPHE = re.compile(r"[^\W\d_]'[^\W\d_]")
 _SAFE_OPS = frozenset("@-+/:.")
 _VALUE_SAFE_PUNCT = frozenset({".", ",", ":", "-", "+", "@", "/", "_"})
@@ -82,6 +83,9 @@ def check_sql_value(value: str, max_chars: int = MAX_SQL_CHARS) -> str | None:
     # one apostrophe inside a word (O'Brien) is a name, not a quote; any other quote is not
     m = _APOSTROPHE.search(value)
     if m and value.count("'") == 1:
+        word = _WORD.match(value, m.end() - 1)
+        if word and word.group().upper() in _LOGIC_KEYWORDS | {"TRUE", "FALSE", "NULL"}:
+            return f"quote before SQL keyword {word.group().upper()}"
         value = value[: m.start() + 1] + value[m.end() - 1 :]
     sig = list(_significant(_tokens(value)))
     if len(sig) == 1 and sig[0][1].startswith("Token.Literal.Number"):
@@ -154,21 +158,61 @@ def check_sql_query(
             left, right = sig[n - 1], sig[n + 1]
             if _is_literal(left[1], left[2]) and _is_literal(right[1], right[2]):
                 return f"comparison between two constants ({left[2]} {text} {right[2]})"
-            if left[1] == right[1] == "Token.Name" and left[2].lower() == right[2].lower():
-                prev = sig[n - 2][2] if n >= 2 else ""
-                if prev != ".":
-                    return f"comparison of {left[2]} with itself"
-        if ttype.startswith("Token.Keyword") and upper in ("OR", "XOR", "||") and n + 1 < len(sig):
-            nxt = sig[n + 1]
-            after = sig[n + 2] if n + 2 < len(sig) else None
-            operand_alone = after is None or not after[1].startswith("Token.Operator")
-            if nxt[2].upper() == "NOT" or (_is_literal(nxt[1], nxt[2]) and operand_alone):
-                return f"tautology ({upper} {nxt[2]})"
+            if _name_chain(sig, n, -1) and _name_chain(sig, n, -1) == _name_chain(sig, n, 1):
+                return f"comparison of {'.'.join(_name_chain(sig, n, 1))} with itself"
+            match_all = right[1].startswith("Token.Literal.String") and not right[2].strip("'\"%")
+            if upper in ("LIKE", "ILIKE") and match_all:
+                return f"{upper} {right[2]} matches everything"
+        is_or = ttype.startswith("Token.Keyword") and upper in ("OR", "XOR")
+        if (is_or or (ttype == "Token.Operator" and text == "||")) and not _has_column(sig, n + 1):
+            return f"constant condition after {upper} (a tautology)"
     if tables is not None:
         bad = [t for t in _tables(sig) if t.lower() not in tables]
         if bad:
             return f"table {bad[0]!r} is not one of {', '.join(sorted(tables))}"
     return None
+
+
+_CONDITION_END = frozenset(
+    {"AND", "OR", "XOR", "ORDER BY", "GROUP BY", "LIMIT", "HAVING", "OFFSET", "UNION", "WHERE"}
+)
+
+
+def _has_column(sig: list[tuple[int, str, str]], start: int) -> bool:
+    """Whether the condition starting at ``start`` (up to the next AND / OR / clause, or
+    the parenthesis that closes around it) names a column: a condition without one is a
+    constant, which after OR makes the whole WHERE true (or is a probe)."""
+    depth = 0
+    for n in range(start, len(sig)):
+        _, ttype, text = sig[n]
+        upper = " ".join(text.upper().split())
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif depth == 0 and ttype.startswith("Token.Keyword") and upper in _CONDITION_END:
+            return False
+        elif ttype.startswith("Token.Name") and not ttype.startswith("Token.Name.Builtin"):
+            is_call = n + 1 < len(sig) and sig[n + 1][2] == "("
+            if not is_call:
+                return True
+    return False
+
+
+def _name_chain(sig: list[tuple[int, str, str]], n: int, step: int) -> list[str]:
+    """The dotted name next to the operator at ``n`` (``a.b.c``), lower-case, or []."""
+    parts: list[str] = []
+    i = n + step
+    while 0 <= i < len(sig):
+        _, ttype, text = sig[i]
+        if ttype.startswith("Token.Name"):
+            parts.append(text.strip('`"[]').lower())
+        elif text != ".":
+            break
+        i += step
+    return parts if step > 0 else parts[::-1]
 
 
 def _tables(sig: list[tuple[int, str, str]]) -> Iterator[str]:
