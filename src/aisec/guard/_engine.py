@@ -22,6 +22,8 @@ from aisec.core.errors import AisecError, PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Severity
 from aisec.core.policy._guard import GuardMode, GuardPolicy, ScannerPolicy
 from aisec.guard._scanner import SCANNERS, Direction, ScanContext, Scanner, ScanResult
+from aisec.guard._tools import POLICY_KEY as TOOL_POLICY_KEY
+from aisec.guard._tools import ToolPolicy
 
 __all__ = ["Action", "Decision", "Engine", "ScannerOutcome"]
 
@@ -131,6 +133,11 @@ class Engine:
         seen: set[str] = set()
         for i, entry in enumerate(entries):
             self._slots += self._build(i, entry, seen)
+        self.tool_policy = (
+            ToolPolicy.from_mapping(self.policy.tools, "policy: guard.tools")
+            if self.policy.tools is not None
+            else ToolPolicy()
+        )
         # gates first (stable: the policy's order otherwise)
         self._slots.sort(key=lambda slot: not _is_gate(slot.scanner))
 
@@ -210,6 +217,7 @@ class Engine:
             ctx = ScanContext(direction=direction)
         else:
             ctx.direction = direction
+        ctx.state.setdefault(TOOL_POLICY_KEY, self.tool_policy)
         wanted = None if only is None else set(only)
         current = text
         outcomes: list[ScannerOutcome] = []
@@ -256,6 +264,13 @@ class Engine:
         if redacted:
             return Decision(Action.REDACT, direction, current, tuple(outcomes), "redacted")
         return Decision(Action.ALLOW, direction, text, tuple(outcomes))
+
+    def check_tool_call(
+        self, name: str, arguments: object, ctx: ScanContext | None = None
+    ) -> list[Finding]:
+        """Findings for a model's call of tool ``name`` with ``arguments`` (a mapping or
+        JSON text) under the policy's ``guard.tools``; no findings means allowed."""
+        return self.tool_policy.check(name, arguments, ctx or ScanContext())
 
     @staticmethod
     def _outcome(slot: _Slot, result: ScanResult, fired: bool, elapsed: float) -> ScannerOutcome:
