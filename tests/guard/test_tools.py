@@ -572,6 +572,11 @@ def test_ssrf_backslash_authority_confusion() -> None:
     assert fetch("http://127.0.0.1\\@trusted.example.com/") == ["guard.tools.ssrf"]
 
 
+def test_ssrf_backslash_userinfo_for_rfc3986_parsers() -> None:
+    # Python's urlsplit reads this host as 127.0.0.1; browsers as example.com
+    assert fetch("http://example.com\\@127.0.0.1/") == ["guard.tools.ssrf"]
+
+
 def test_ssrf_localtest_me_dns() -> None:
     assert fetch("http://localtest.me/") == ["guard.tools.ssrf"]
 
@@ -698,6 +703,11 @@ def test_sql_value_apostrophe_before_keyword() -> None:
     assert sql_value("a'OR TRUE") == ["guard.tools.sql_injection"]
 
 
+def test_sql_value_fullwidth_forms() -> None:
+    assert sql_value("\uff11 \uff2f\uff32 \uff11\uff1d\uff11") == ["guard.tools.sql_injection"]
+    assert sql_value("x\uff07 OR \uff07a\uff07=\uff07a") == ["guard.tools.sql_injection"]
+
+
 def test_sql_value_backslash_escape() -> None:
     assert sql_value("x\\' OR 1 -- ") == ["guard.tools.sql_injection"]
 
@@ -762,6 +772,14 @@ def test_sql_query_statement_type() -> None:
 def test_sql_query_table_allowlist() -> None:
     assert query("SELECT * FROM users") == ["guard.tools.sql_injection"]
     assert query("SELECT * FROM orders JOIN pg_shadow ON 1 = 1") == ["guard.tools.sql_injection"]
+
+
+def test_sql_query_select_into_and_procedure() -> None:
+    assert query("SELECT * INTO OUTFILE '/tmp/x' FROM orders") == ["guard.tools.sql_injection"]
+    assert query("SELECT * INTO orders_copy FROM orders") == ["guard.tools.sql_injection"]
+    assert query("SELECT id FROM orders LIMIT 1 PROCEDURE ANALYSE()") == [
+        "guard.tools.sql_injection"
+    ]
 
 
 def test_sql_query_dangerous_function() -> None:

@@ -201,6 +201,7 @@ def parse_url(value: str) -> ParsedURL:
     text = fold(value).strip()
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         return ParsedURL("", (), "control character in URL")
+    raw_text = text
     text = text.replace("\\", "/")
     scheme = ""
     m = _SCHEME.match(text.lower())
@@ -229,6 +230,14 @@ def parse_url(value: str) -> ParsedURL:
             hosts.append(userinfo)
     else:
         hosts.append(_strip_port(authority))
+    if "\\" in raw_text:
+        # RFC 3986 parsers (Python's urlsplit) keep '\\' inside the authority, so
+        # 'http://a.test\\@10.0.0.1/' reaches 10.0.0.1 there: judge that host too
+        raw_rest = raw_text[len(raw_text) - len(rest) :].lstrip("/")
+        raw_authority = raw_rest
+        for stop in "/?#":
+            raw_authority = raw_authority.split(stop, 1)[0]
+        hosts.append(_strip_port(raw_authority.rsplit("@", 1)[-1].replace("\\", "")))
     unique = tuple(dict.fromkeys(h for h in hosts))
     return ParsedURL(scheme, unique)
 

@@ -19,6 +19,7 @@ The input is bounded (``max_chars``) before it is tokenized.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,8 +47,13 @@ _DANGEROUS_FUNCTIONS = frozenset(
         "LO_IMPORT", "LO_EXPORT", "DBLINK", "DBLINK_EXEC", "OPENROWSET", "OPENDATASOURCE",
         "OPENQUERY", "UTL_HTTP", "UTL_INADDR", "DBMS_PIPE", "LOAD_EXTENSION", "READFILE",
         "WRITEFILE", "SYSTEM", "RANDOMBLOB", "EXTRACTVALUE", "UPDATEXML", "GET_LOCK",
+        "QUERY_TO_XML", "QUERY_TO_XML_AND_XMLSCHEMA", "CURRENT_SETTING", "SET_CONFIG",
+        "PG_TERMINATE_BACKEND", "PG_CANCEL_BACKEND", "LO_GET", "LO_FROM_BYTEA", "PG_STAT_FILE",
+        "SYS_EVAL", "SYS_EXEC", "XP_DIRTREE", "XP_FILEEXIST", "XP_REGREAD", "SP_OACREATE",
+        "DBMS_XMLGEN", "DBMS_LOCK", "HTTPURITYPE",
     }
 )  # fmt: skip
+_SELECT_WRITES = frozenset({"INTO", "PROCEDURE", "FOR UPDATE", "LOCK"})
 _TABLE_KEYWORDS = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE"})
 _WORD = re.compile(r"[^\W\d_]{1,40}")
 _APOSTROPHE = re.compile(r"[^\W\d_]'[^\W\d_]")
@@ -75,7 +81,18 @@ def _is_literal(ttype: str, value: str) -> bool:
 
 
 def check_sql_value(value: str, max_chars: int = MAX_SQL_CHARS) -> str | None:
-    """Why ``value`` is not one harmless SQL value, or None."""
+    """Why ``value`` is not one harmless SQL value, or None (also judged in NFKC form:
+    fullwidth quotes and letters become ASCII in tools that normalise their input)."""
+    if not value.isascii() and len(value) <= max_chars:
+        folded = unicodedata.normalize("NFKC", value)
+        if folded != value:
+            problem = _check_sql_value(folded, max_chars)
+            if problem:
+                return problem
+    return _check_sql_value(value, max_chars)
+
+
+def _check_sql_value(value: str, max_chars: int) -> str | None:
     if len(value) > max_chars:
         return f"SQL value longer than {max_chars} characters"
     if "\x00" in value:
@@ -117,6 +134,18 @@ def check_sql_query(
     max_chars: int = MAX_SQL_CHARS,
 ) -> str | None:
     """Why ``sql`` is not one allowed statement, or None (see the module's docstring)."""
+    if not sql.isascii() and len(sql) <= max_chars:
+        folded = unicodedata.normalize("NFKC", sql)
+        if folded != sql:
+            problem = _check_sql_query(folded, statements, tables, max_chars)
+            if problem:
+                return problem
+    return _check_sql_query(sql, statements, tables, max_chars)
+
+
+def _check_sql_query(
+    sql: str, statements: frozenset[str], tables: frozenset[str] | None, max_chars: int
+) -> str | None:
     if len(sql) > max_chars:
         return f"SQL longer than {max_chars} characters"
     if "\x00" in sql:
@@ -150,6 +179,8 @@ def check_sql_query(
             return f"set operation {upper}"
         if ttype.startswith("Token.Keyword") and upper in ("INTO OUTFILE", "OUTFILE", "DUMPFILE"):
             return f"{upper} in SQL"
+        if ttype.startswith("Token.Keyword") and kind == "SELECT" and upper in _SELECT_WRITES:
+            return f"{upper} in a SELECT (writes or runs code)"
         if ttype.startswith("Token.Name") and upper in _DANGEROUS_FUNCTIONS:
             return f"function {upper}"
         if ttype.startswith("Token.Keyword") and upper in _DANGEROUS_FUNCTIONS:
