@@ -232,6 +232,22 @@ def test_python_set_and_object_arguments_refused() -> None:
     assert rules("search", {"q": {1: "x"}}) == ["guard.tools.malformed"]
 
 
+def test_python_subclass_that_lies_is_read_as_its_value() -> None:
+    class Lying(str):
+        def __str__(self) -> str:
+            return "/srv/data/ok.txt"
+
+        def startswith(self, *args: object) -> bool:
+            return True
+
+    class LyingDict(dict):  # type: ignore[type-arg]
+        def items(self) -> Any:
+            return [("path", "/srv/data/ok.txt")]
+
+    assert rules("read_file", {"path": Lying("/etc/shadow")}) == ["guard.tools.path_traversal"]
+    assert rules("read_file", LyingDict(path="/etc/shadow")) == ["guard.tools.path_traversal"]
+
+
 def test_oversized_arguments() -> None:
     assert rules("search", json.dumps({"q": "a" * 70_000})) == ["guard.tools.size"]
     assert rules("search", {"q": "a" * 70_000}) == ["guard.tools.size"]

@@ -288,22 +288,30 @@ def _to_json(
         return None, _Problem("size", "arguments hold too many items", pointer)
     if isinstance(node, os.PathLike) and not isinstance(node, str | bytes):
         node = os.fspath(node)
+    # subclasses are read through the base type's own methods: an override of __str__,
+    # items() or __iter__ cannot show the check one value and the tool another
     if isinstance(node, str):
+        node = str.__add__("", node)
         budget.bytes_left -= len(node) + 2
         if budget.bytes_left < 0:
             return None, _Problem("size", "arguments are too large", pointer)
         return node, None
-    if node is None or isinstance(node, bool | int):
-        return node, None
+    if node is None or isinstance(node, bool):
+        return None if node is None else node is True, None
+    if isinstance(node, int):
+        return int.__add__(0, node), None
     if isinstance(node, float):
-        if not math.isfinite(node):
+        number = float.__add__(0.0, node)
+        if not math.isfinite(number):
             return None, _Problem("malformed", "a number that is not finite", pointer)
-        return node, None
+        return number, None
     if isinstance(node, Mapping):
         out: dict[str, object] = {}
-        for key, value in node.items():
+        pairs = list(dict.items(node) if isinstance(node, dict) else node.items())
+        for key, value in pairs:
             if not isinstance(key, str):
                 return None, _Problem("malformed", f"a key of type {type(key).__name__}", pointer)
+            key = str.__add__("", key)
             at = f"{pointer}/{_escape(key)}"
             budget.bytes_left -= len(key) + 4
             converted, problem = _to_json(value, at, depth + 1, budget)
@@ -313,7 +321,8 @@ def _to_json(
         return out, None
     if isinstance(node, list | tuple):
         items: list[object] = []
-        for i, value in enumerate(node):
+        values = list.__iter__(node) if isinstance(node, list) else tuple.__iter__(node)
+        for i, value in enumerate(values):
             converted, problem = _to_json(value, f"{pointer}/{i}", depth + 1, budget)
             if problem is not None:
                 return None, problem
