@@ -642,7 +642,9 @@ def test_ssrf_url_inside_free_text_arg() -> None:
     assert rules("search", {"q": "summarise http://169.254.169.254/latest/user-data"}) == [
         "guard.tools.ssrf"
     ]
-    assert rules("search", {"q": "the box at 10.0.0.7 has it"}) == ["guard.tools.ssrf"]
+    assert rules("search", {"q": "fetch \\\\10.0.0.7\\share for me"}) == ["guard.tools.ssrf"]
+    # an address mentioned in prose is not a request for it
+    assert rules("search", {"q": "the disk on 10.0.0.7 is full"}) == []
 
 
 def test_ssrf_host_argument() -> None:

@@ -16,7 +16,7 @@ its declared type:
 ``sql``   ``value`` (one literal) or ``query`` (one statement of the declared types, no
           comments, subqueries, set operations or tautologies; optional ``tables``)
 ``shell`` an allowlist of commands, options and operands (see ``_tool_shell``)
-``text``  free text (any JSON value); URLs and IP addresses inside it must not be internal
+``text``  free text (any JSON value); URLs inside it must not point to internal hosts
 ``integer`` / ``number`` / ``boolean``: that JSON type
 ========  =====================================================================
 
@@ -581,12 +581,11 @@ def _strings(node: object, pointer: str) -> Iterator[tuple[str, str]]:
             yield from _strings(v, f"{pointer}/{i}")
 
 
-# a URL (with a scheme, or '//'), a dotted IPv4 address, or a bracketed IPv6 address
+# a URL: with a scheme (one to three slashes or backslashes), or starting with '//'; a bare
+# address in prose ("the disk on 10.0.0.5 is full") is not a request for it
 _URL_IN_TEXT = re.compile(
     r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,15}:[/\\]{1,3}[^\s\"'<>]{1,2048}"
     r"|(?<![:/\\\w])[/\\]{2}[^\s\"'<>/\\]{1,255}"
-    r"|(?<![\w.])(?:0x[0-9a-f]{1,8}|\d{1,10})(?:\.(?:0x[0-9a-f]{1,8}|\d{1,10})){3}(?![\w.])"
-    r"|\[[0-9a-f:.%]{2,64}\]"
 )
 
 
@@ -596,14 +595,8 @@ def _text_problems(text: str, spec: ArgSpec) -> Iterator[str]:
     if spec.allow_private:
         return
     for m in _URL_IN_TEXT.finditer(text):
-        found = m.group()
-        if found.startswith("["):
-            reason = internal_host(found)
-        elif ":" in found[:18] or found.startswith(("//", "\\\\")):
-            parsed = parse_url(found)
-            reason = next((r for h in parsed.hosts if h for r in [internal_host(h)] if r), None)
-        else:
-            reason = internal_host(found)
+        parsed = parse_url(m.group())
+        reason = next((r for h in parsed.hosts if h for r in [internal_host(h)] if r), None)
         if reason:
             yield f"{reason} in text"
             return
