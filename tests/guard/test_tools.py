@@ -100,6 +100,7 @@ BENIGN: list[tuple[str, dict[str, Any]]] = [
     ("run", {"command": "ls -la reports | grep -i q3"}),
     ("run", {"command": "grep -n -e 'total: 5' notes.txt"}),
     ("run", {"command": "git log --oneline -n5"}),
+    ("run", {"command": "grep -e retries=3 config.ini"}),
     ("run", {"command": "git status && git diff"}),
     ("run", {"command": 'echo "hello, world"'}),
     ("run", {"command": "wc -l /srv/data/a.csv /srv/data/b.csv"}),

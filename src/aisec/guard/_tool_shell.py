@@ -8,12 +8,12 @@ A command line is read the way a POSIX shell reads it, in two steps:
    (``$'\\x72\\x6d'``, ``$"..."``), process substitution (``<(...)``), brace expansion
    (``{a,b}``, ``{1..9}``), globs (``*``, ``?``, ``[...]``), tilde expansion, redirections
    and here-documents (``>``, ``>>``, ``<``, ``<<``), control operators (``;``, ``&``,
-   ``&&``, ``||``, ``|``, newlines), subshells (``(...)``), comments (``#``), and variable
-   assignments before a command (``LD_PRELOAD=x cmd``). Unbalanced quotes or a control
-   character make the line unparsable.
+   ``&&``, ``||``, ``|``, newlines), subshells (``(...)``) and comments (``#``).
+   Unbalanced quotes or a control character make the line unparsable.
 2. The line is cut at the control operators the tool allows (``pipe``, ``and``, ``or``,
    ``seq``) and each simple command is split into words with ``shlex`` (POSIX mode), which
-   removes quoting: ``'rm'``, ``r''m`` and ``r\\m`` are all the word ``rm``.
+   removes quoting: ``'rm'``, ``r''m`` and ``r\\m`` are all the word ``rm``. A first word
+   ``NAME=value`` (an environment assignment such as ``LD_PRELOAD=x cmd``) is denied.
 
 Each command must be on the tool's allowlist by its exact name (no paths, no wrappers
 unless listed), with only the listed options and operands of the declared kind.
@@ -22,6 +22,7 @@ unless listed), with only the listed options and operands of the declared kind.
 from __future__ import annotations
 
 import fnmatch
+import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from aisec.core.errors import PolicyError
 __all__ = ["CONSTRUCTS", "CommandRule", "ShellSpec", "check_shell"]
 
 # constructs a tool may allow; everything else found in a line is denied
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}=")
 CONSTRUCTS = frozenset({"pipe", "and", "or", "seq", "glob"})
 OPERAND_KINDS = frozenset({"path", "text", "url", "host", "none"})
 MAX_SHELL_CHARS = 4096
@@ -191,8 +193,6 @@ def _scan(line: str) -> _Scan:
             brace_has_list = False
         elif brace_depth and (ch == "," or line.startswith("..", i)):
             brace_has_list = True
-        elif ch == "=" and word_start is False and _assignment_word(line, i):
-            found.append(("assignment", i))
         for op, construct in _OPERATORS:
             if line.startswith(op, i):
                 if construct == "background":
@@ -224,16 +224,6 @@ def _dollar(line: str, i: int) -> str:
     if nxt and (nxt.isalnum() or nxt in "_@*#?$!-"):
         return "parameter expansion"
     return "dollar sign"
-
-
-def _assignment_word(line: str, eq: int) -> bool:
-    """``NAME=`` at the start of a word (an environment assignment before a command)."""
-    start = eq
-    while start > 0 and (line[start - 1].isalnum() or line[start - 1] == "_"):
-        start -= 1
-    if start == eq or line[start].isdigit():
-        return False
-    return start == 0 or line[start - 1] in " \t;&|\n"
 
 
 def check_shell(
@@ -276,6 +266,8 @@ def _check_command(
     words: list[str], spec: ShellSpec, check_operand: Callable[[str, str], str | None]
 ) -> str | None:
     name, args = words[0], words[1:]
+    if _ASSIGNMENT.match(name):  # NAME=value before the command changes its environment
+        return f"environment assignment {name.split('=', 1)[0][:40]!r} before the command"
     rule = spec.commands.get(name)
     if rule is None:
         return f"command {name[:40]!r} is not allowed"
