@@ -37,6 +37,7 @@ NOT_RULE_IDS = frozenset(
         "audit-log",  # an asset name
         "aisec-job",  # the Executor's process-pool marker
         "aws-kms",
+        "here-document",  # a shell construct the tool policy names
         "http-equiv",  # HTML and CSS names the link scanner reads
         "image-set",
         "keyset-written",  # a crash-injection step of a keyset change

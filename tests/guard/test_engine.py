@@ -208,3 +208,50 @@ def test_decision_to_dict_shape() -> None:
 def test_only_runs_the_named_scanner() -> None:
     decision = Engine().scan(ATTACK, only=["prompt_injection"])
     assert [o.scanner for o in decision.outcomes] == ["prompt_injection"]
+
+
+# --- the tool policy from guard.tools ------------------------------------------------------------
+
+
+def test_tool_policy_from_the_guard_section() -> None:
+    engine = Engine(
+        parse_policy(
+            {
+                "guard": {
+                    "tools": {
+                        "allow": [
+                            {"name": "read_file", "args": {"path": {"type": "path",
+                                                                    "roots": ["/srv/data"]}}}
+                        ]
+                    }
+                }
+            }
+        ).guard
+    )  # fmt: skip
+    assert engine.check_tool_call("read_file", {"path": "/srv/data/a.txt"}) == []
+    assert [f.rule_id for f in engine.check_tool_call("read_file", {"path": "/etc/shadow"})] == [
+        "guard-tools-path-traversal"
+    ]
+    assert [f.rule_id for f in engine.check_tool_call("shell", {"cmd": "id"})] == [
+        "guard-tools-not-allowed"
+    ]
+    # the scan of a request hands the policy to later checks in the same context
+    ctx = ScanContext()
+    engine.scan(BENIGN, ctx=ctx)
+    from aisec.guard._tools import check_tool_call
+
+    assert check_tool_call("read_file", {"path": "/srv/data/b"}, ctx) == []
+
+
+def test_no_tools_section_allows_no_tool() -> None:
+    assert [f.rule_id for f in Engine().check_tool_call("search", {"q": "x"})] == [
+        "guard-tools-not-allowed"
+    ]
+
+
+def test_bad_tool_policy_is_a_policy_error_naming_the_path() -> None:
+    policy = parse_policy(
+        {"guard": {"tools": {"allow": [{"name": "r", "args": {"p": {"type": "path"}}}]}}}
+    ).guard
+    with pytest.raises(PolicyError, match=r"guard.tools.allow\[0\].args.p.roots"):
+        Engine(policy)

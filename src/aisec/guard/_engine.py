@@ -5,6 +5,10 @@ Each scanner runs in its mode: ``detect`` reports findings, ``block`` blocks whe
 is ``block`` if any blocking scanner fired, else ``redact`` if any text was redacted, else
 ``allow``. A scanner that raises blocks the text with a reason naming it (fail closed),
 unless the policy sets ``fail_open`` for it or for the guard; each fail-open pass is audited.
+
+Gate scanners (those with ``gate = True``: the size limits) run before all others, and a
+gate that blocks ends the scan there: an oversized text is refused without any other
+scanner reading it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from aisec.core.errors import AisecError, PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Severity
 from aisec.core.policy import GuardMode, GuardPolicy, ScannerPolicy
 from aisec.guard._builtin import load_builtins
-from aisec.guard._scanner import SCANNERS, Direction, ScanContext, Scanner
+from aisec.guard._scanner import SCANNERS, Direction, ScanContext, Scanner, ScanResult
+from aisec.guard._tools import POLICY_KEY as TOOL_POLICY_KEY
+from aisec.guard._tools import ToolPolicy
 
 __all__ = ["Action", "Decision", "Engine", "ScannerOutcome"]
 
@@ -131,6 +137,13 @@ class Engine:
         seen: set[str] = set()
         for i, entry in enumerate(entries):
             self._slots += self._build(i, entry, seen)
+        self.tool_policy = (
+            ToolPolicy.from_mapping(self.policy.tools, "policy: guard.tools")
+            if self.policy.tools is not None
+            else ToolPolicy()
+        )
+        # gates first (stable: the policy's order otherwise)
+        self._slots.sort(key=lambda slot: not _is_gate(slot.scanner))
 
     @classmethod
     def from_policy_file(cls, path: object = None) -> Engine:
@@ -205,6 +218,7 @@ class Engine:
             ctx = ScanContext(direction=direction)
         else:
             ctx.direction = direction
+        ctx.state.setdefault(TOOL_POLICY_KEY, self.tool_policy)
         wanted = None if only is None else set(only)
         current = text
         outcomes: list[ScannerOutcome] = []
@@ -212,7 +226,9 @@ class Engine:
         redacted = False
         for slot in self._slots:
             scanner = slot.scanner
-            if direction not in slot.directions or (wanted and scanner.name not in wanted):
+            # gates (size limits) run even when ``only`` names other scanners
+            unwanted = bool(wanted) and scanner.name not in (wanted or ())
+            if direction not in slot.directions or (unwanted and not _is_gate(scanner)):
                 continue
             started = time.perf_counter()
             try:
@@ -221,26 +237,23 @@ class Engine:
                 outcomes.append(self._failed(slot, exc, time.perf_counter() - started))
                 if not slot.fail_open:
                     blocked_by.append(f"{scanner.name} failed ({type(exc).__name__})")
+                    if _is_gate(scanner):  # a size check that failed: read no further
+                        break
                 continue
             elapsed = (time.perf_counter() - started) * 1000
             fired = result.score >= scanner.threshold
             if fired and slot.mode is GuardMode.BLOCK:
                 blocked_by.append(scanner.name)
+                if _is_gate(scanner):
+                    outcomes.append(self._outcome(slot, result, fired, elapsed))
+                    return Decision(
+                        Action.BLOCK, direction, text, tuple(outcomes), f"blocked by {scanner.name}"
+                    )
             if fired and slot.mode is GuardMode.REDACT and result.redacted_text is not None:
                 current = result.redacted_text
                 redacted = True
-            outcomes.append(
-                ScannerOutcome(
-                    scanner.name,
-                    slot.mode.value,
-                    float(result.score),
-                    scanner.threshold,
-                    fired,
-                    result.findings if fired else (),
-                    None,
-                    elapsed,
-                )
-            )
+            if not unwanted:
+                outcomes.append(self._outcome(slot, result, fired, elapsed))
         if blocked_by:
             return Decision(
                 Action.BLOCK,
@@ -252,6 +265,26 @@ class Engine:
         if redacted:
             return Decision(Action.REDACT, direction, current, tuple(outcomes), "redacted")
         return Decision(Action.ALLOW, direction, text, tuple(outcomes))
+
+    def check_tool_call(
+        self, name: str, arguments: object, ctx: ScanContext | None = None
+    ) -> list[Finding]:
+        """Findings for a model's call of tool ``name`` with ``arguments`` (a mapping or
+        JSON text) under the policy's ``guard.tools``; no findings means allowed."""
+        return self.tool_policy.check(name, arguments, ctx or ScanContext())
+
+    @staticmethod
+    def _outcome(slot: _Slot, result: ScanResult, fired: bool, elapsed: float) -> ScannerOutcome:
+        return ScannerOutcome(
+            slot.scanner.name,
+            slot.mode.value,
+            float(result.score),
+            slot.scanner.threshold,
+            fired,
+            result.findings if fired else (),
+            None,
+            elapsed,
+        )
 
     def _failed(self, slot: _Slot, exc: Exception, seconds: float) -> ScannerOutcome:
         name = slot.scanner.name
@@ -279,6 +312,10 @@ class Engine:
             message,
             seconds * 1000,
         )
+
+
+def _is_gate(scanner: Scanner) -> bool:
+    return bool(getattr(type(scanner), "gate", False))
 
 
 def _audit_fail_open(scanner: str, error: str) -> None:

@@ -126,7 +126,7 @@ RULES: tuple[Rule, ...] = (
                 _OVERRIDE_KW,
                 _r(
                     rf"\b{_OVERRIDE_VERBS}(?:\s+(?:all|any|every|each|of|the|your|these|those|"
-                    rf"that))*(?:\s+{_PRIOR})+(?:\s+{_W})?\s+{_RULE_NOUNS}\b"
+                    rf"that)){{0,4}}(?:\s+{_PRIOR}){{1,4}}(?:\s+{_W})?\s+{_RULE_NOUNS}\b"
                     rf"|\b{_OVERRIDE_VERBS}\s+(?:everything|all|anything)\s+(?:you|that)\s+"
                     rf"(?:were|was|have been|'ve been|had been)\s+(?:told|taught|given|"
                     rf"instructed|said)"
@@ -283,7 +283,7 @@ RULES: tuple[Rule, ...] = (
                 ),
                 _r(
                     r"\b(?:disable|turn off|remove|deactivate|lift|suspend|bypass|ignore|override)"
-                    r"\s+(?:your |all |the |any |its )*(?:safety|content|ethical|moral)?\s*"
+                    r"\s+(?:(?:your|all|the|any|its) ){0,4}(?:(?:safety|content|ethical|moral)\s*)?"
                     r"(?:filters|guidelines|restrictions|safeguards|guardrails|protocols|"
                     r"safety training|content polic(?:y|ies)|alignment)\b"
                 ),
@@ -334,10 +334,10 @@ RULES: tuple[Rule, ...] = (
             (
                 ("new system", "new instruction", "system prompt"),
                 _r(
-                    r"#{2,}\s*new\s+(?:system|instruction)s?(?:\s+prompt)?\b|"
+                    r"#{2,8}\s*new\s+(?:system|instruction)s?(?:\s+prompt)?\b|"
                     r"\bnew system (?:prompt|message|instructions?)\s*"
                     r"(?::|#|-|is\b|reads\b|follows\b)|"
-                    r"^\s*(?:updated|new|real|actual|true) system prompt\s*:"
+                    r"^[ \t]*(?:updated|new|real|actual|true) system prompt\s*:"
                 ),
             ),
         ),
@@ -370,7 +370,7 @@ RULES: tuple[Rule, ...] = (
                     rf"\b(?:note|message|warning|ps|p\.s\.)s?\s*(?:to|for)\s+(?:the\s+|any\s+|"
                     rf"all\s+)?{_AI}\b"
                     rf"|\b(?:attention|listen),?\s+{_AI}\s*[:,!]"
-                    rf"|^\s*{_AI}\s*(?:agents?\s*)?:\s+(?:you|please|ignore|do|now|before)"
+                    rf"|^[ \t]*{_AI}\s*(?:agents?\s*)?:\s+(?:you|please|ignore|do|now|before)"
                     rf"|\b(?:ai|assistant|model),?\s+you (?:must|are required to|have to|need to) "
                     rf"(?:comply|obey|follow)"
                 ),

@@ -1,67 +1,137 @@
-"""Tool-call policy: which tools a route or principal may call, with which arguments.
+"""Tool-call policy: which tools a route or principal may call, with which typed arguments.
 
-A call is checked in order: the tool is on the allowlist for this route and principal;
-its arguments parse within size and depth limits; they validate against the tool's JSON
-Schema; and every string argument is free of deny patterns (shell metacharacters and
-command substitution, path traversal, SSRF targets, SQL) unless the tool declares that
-argument as one where such text is expected (``shell_args``, ``sql_args``, ``url_args``
-with ``allow_private_urls``...). Unknown tools are denied: the policy fails closed.
+A call is checked in order: the tool is on the allowlist for this route and principal; its
+arguments are a JSON object (a dict, or JSON text with no duplicate key) of JSON values only
+(``bytes``, sets, NaN and other Python objects are refused; ``os.PathLike`` is read as its
+path string) within size and depth limits; every argument is declared by the tool
+(undeclared ones are denied); the object validates against the tool's JSON Schema (built
+from the declarations, plus any ``schema`` the policy adds); and each argument is checked by
+its declared type:
+
+========  =====================================================================
+``path``  resolved (percent-decoding, NFKC, ``~user``, ``..;/``, symlinks) inside ``roots``
+``url``   allowed scheme, valid host, not internal (all IP notations; see ``_tool_net``),
+          optionally on the ``hosts`` allowlist
+``host``  a host or host:port, judged like a URL's host
+``sql``   ``value`` (one literal) or ``query`` (one statement of the declared types, no
+          comments, subqueries, set operations or tautologies; optional ``tables``)
+``shell`` an allowlist of commands, options and operands (see ``_tool_shell``)
+``text``  free text (any JSON value); URLs inside it must not point to internal hosts
+``integer`` / ``number`` / ``boolean``: that JSON type
+========  =====================================================================
+
+Unknown tools are denied, and so is anything that cannot be parsed: the policy fails closed.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import posixpath
+import math
+import os
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from aisec.core.errors import PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._scanner import ScanContext
+from aisec.guard._tool_net import host_problem, internal_host, parse_url
+from aisec.guard._tool_path import path_problem
+from aisec.guard._tool_shell import ShellSpec, check_shell
+from aisec.guard._tool_sql import MAX_SQL_CHARS, check_sql_query, check_sql_value
 
-__all__ = ["ToolPolicy", "ToolRule", "check_tool_call", "internal_host"]
+__all__ = ["ArgSpec", "ToolPolicy", "ToolRule", "check_tool_call", "internal_host"]
 
 FRAMEWORKS = (FrameworkRef("OWASP-LLM", "LLM06:2025"), FrameworkRef("OWASP-AGENTIC", "ASI02:2026"))
 POLICY_KEY = "guard.tool_policy"
+
+ARG_TYPES = frozenset(
+    {"path", "url", "host", "sql", "shell", "text", "integer", "number", "boolean"}
+)
+_STRING_TYPES = frozenset({"path", "url", "host", "sql", "shell"})
+_JSON_TYPES = {"integer": "integer", "number": "number", "boolean": "boolean"}
+
+
+@dataclass(frozen=True, slots=True)
+class ArgSpec:
+    """One declared argument: its ``type`` (see the module's table) and the options of that
+    type. ``schema`` adds JSON Schema constraints on the value (``maxLength``, ``enum``...).
+    """
+
+    type: str
+    required: bool = False
+    schema: Mapping[str, Any] | None = None
+    roots: tuple[str, ...] = ()
+    schemes: frozenset[str] = frozenset({"http", "https"})
+    hosts: frozenset[str] | None = None
+    allow_private: bool = False
+    sql: str = "value"
+    statements: frozenset[str] = frozenset({"SELECT"})
+    tables: frozenset[str] | None = None
+    shell: ShellSpec | None = None
+    max_chars: int = MAX_SQL_CHARS
+
+    def __post_init__(self) -> None:
+        if self.type not in ARG_TYPES:
+            raise PolicyError(
+                f"type: expected one of {', '.join(sorted(ARG_TYPES))}, got {self.type!r}"
+            )
+        if self.type == "path" and not self.roots:
+            raise PolicyError("roots: a path argument needs at least one allowed root")
+        if any(not r.startswith("/") for r in self.roots):
+            raise PolicyError("roots: expected absolute paths")
+        if self.type == "sql" and self.sql not in ("value", "query"):
+            raise PolicyError(f"sql: expected value or query, got {self.sql!r}")
+        if self.type == "shell" and self.shell is None:
+            raise PolicyError("commands: a shell argument needs its allowed commands")
+
+    def json_schema(self) -> dict[str, Any]:
+        base: dict[str, Any] = {}
+        if self.type in _STRING_TYPES:
+            base["type"] = "string"
+        elif self.type in _JSON_TYPES:
+            base["type"] = _JSON_TYPES[self.type]
+        if self.schema:
+            return {"allOf": [base, dict(self.schema)]} if base else dict(self.schema)
+        return base
 
 
 @dataclass(frozen=True, slots=True)
 class ToolRule:
     """What one tool may be called with.
 
-    ``routes`` / ``principals``: who may call it (None = anyone). ``schema``: JSON Schema of
-    the arguments object. ``path_root``: the only directory path arguments may point into.
-    ``shell_args`` / ``sql_args`` / ``text_args``: argument names exempt from the shell /
-    SQL / all pattern checks. ``allow_private_urls``: allow loopback and private hosts.
+    ``routes`` / ``principals``: who may call it (None = anyone). ``args``: the declared
+    arguments; any other argument is denied. ``schema``: an optional JSON Schema of the
+    whole arguments object, checked as well as the one built from ``args``.
     """
 
     name: str
+    args: Mapping[str, ArgSpec] = field(default_factory=dict)
     schema: Mapping[str, Any] | None = None
     routes: frozenset[str] | None = None
     principals: frozenset[str] | None = None
-    path_root: str | None = None
-    shell_args: frozenset[str] = frozenset()
-    sql_args: frozenset[str] = frozenset()
-    text_args: frozenset[str] = frozenset()
-    allow_private_urls: bool = False
-    _validator: Any = field(default=None, init=False, repr=False, compare=False)
+    _validators: tuple[Any, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.schema is None:
-            return
         import jsonschema
 
-        try:
-            cls = jsonschema.validators.validator_for(self.schema)
-            cls.check_schema(dict(self.schema))
-        except jsonschema.SchemaError as exc:
-            raise PolicyError(f"tool {self.name}: invalid JSON Schema: {exc.message}") from None
-        object.__setattr__(self, "_validator", cls(self.schema))
+        built = {
+            "type": "object",
+            "properties": {k: spec.json_schema() for k, spec in self.args.items()},
+            "required": sorted(k for k, spec in self.args.items() if spec.required),
+        }
+        validators = []
+        for schema in (built, self.schema):
+            if schema is None:
+                continue
+            try:
+                cls = jsonschema.validators.validator_for(schema)
+                cls.check_schema(dict(schema))
+            except jsonschema.SchemaError as exc:
+                raise PolicyError(f"tool {self.name}: invalid JSON Schema: {exc.message}") from None
+            validators.append(cls(schema))
+        object.__setattr__(self, "_validators", tuple(validators))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +150,28 @@ class ToolPolicy:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str = "tools") -> ToolPolicy:
-        """A policy from configuration (e.g. a section of ``aisec.yaml``)::
+        """A policy from configuration (e.g. ``guard.tools`` in ``aisec.yaml``)::
 
             max_arg_bytes: 65536
             allow:
               - name: fetch
                 routes: [/chat]
-                schema: {type: object, properties: {url: {type: string}}}
+                args:
+                  url: {type: url, required: true, schemes: [https]}
               - name: read_file
-                path_root: /srv/data
+                args:
+                  path: {type: path, roots: [/srv/data], required: true}
+              - name: run
+                args:
+                  command:
+                    type: shell
+                    constructs: [pipe]
+                    commands:
+                      ls: {options: ["-l", "-a", "-la"], operands: path}
+                      grep: {options: ["-i", "-n"], operands: text}
+                    roots: [/srv/data]
 
-        Every problem is a PolicyError naming its path, e.g. ``tools.allow[1].routes``.
+        Every problem is a PolicyError naming its path, e.g. ``tools.allow[1].args.path``.
         """
         if not isinstance(data, Mapping):
             raise PolicyError(f"{where}: expected a mapping")
@@ -115,10 +196,11 @@ class ToolPolicy:
         return cls.from_rules(*rules, **limits)
 
     def check(self, name: str, arguments: object, ctx: ScanContext) -> list[Finding]:
-        """Findings for calling tool ``name`` with ``arguments`` (a dict or a JSON string)."""
-        rule = self.tools.get(name)
+        """Findings for calling tool ``name`` with ``arguments`` (a mapping or JSON text)."""
+        rule = self.tools.get(name) if isinstance(name, str) else None
         if rule is None:
-            return [_finding("not_allowed", f"tool {name!r} is not on the allowlist", name, "")]
+            return [_finding("not_allowed", f"tool {str(name)[:60]!r} is not on the allowlist",
+                             str(name)[:60], "")]  # fmt: skip
         if rule.routes is not None and ctx.route not in rule.routes:
             return [_finding("route_denied", f"route {ctx.route!r} may not call it", name, "")]
         if rule.principals is not None and ctx.principal not in rule.principals:
@@ -126,55 +208,138 @@ class ToolPolicy:
             return [_finding("principal_denied", f"{who} may not call it", name, "")]
         args, problem = self._parse(arguments)
         if problem is not None:
-            return [problem.with_tool(name)]
+            return [_finding(problem.kind, problem.message, name, problem.pointer)]
+        if not isinstance(args, dict):  # _parse returns a dict or a problem
+            return [_finding("malformed", "arguments must be a JSON object", name, "")]
         findings: list[Finding] = []
-        if rule._validator is not None:
-            for error in list(rule._validator.iter_errors(args))[:5]:
-                pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+        for key in args:
+            if key not in rule.args:
+                pointer = "/" + _escape(key)
+                findings.append(
+                    _finding("undeclared", "argument is not declared by the tool", name, pointer)
+                )
+        for validator in rule._validators:
+            for error in list(validator.iter_errors(args))[:5]:
+                pointer = "/" + "/".join(_escape(str(p)) for p in error.absolute_path)
                 # the schema's constraint, not jsonschema's message: that quotes the value
                 expected = json.dumps(error.validator_value, default=str)[:80]
-                detail = f"{error.validator} {expected}"
-                findings.append(_finding("schema", detail, name, pointer))
-        for pointer, key, value in _strings(args):
-            findings.extend(_check_value(rule, name, pointer, key, value))
+                findings.append(_finding("schema", f"{error.validator} {expected}", name, pointer))
+        if findings:
+            return findings
+        for key, value in args.items():
+            findings.extend(_check_arg(rule.args[key], name, "/" + _escape(key), value))
         return findings
 
     def _parse(self, arguments: object) -> tuple[object, _Problem | None]:
-        if isinstance(arguments, str | bytes):
-            raw = arguments.encode() if isinstance(arguments, str) else arguments
+        if isinstance(arguments, str | bytes | bytearray):
+            raw = arguments.encode() if isinstance(arguments, str) else bytes(arguments)
             if len(raw) > self.max_arg_bytes:
                 return None, _Problem(
                     "size", f"arguments are {len(raw)} bytes > {self.max_arg_bytes}"
                 )
             try:
-                arguments = json.loads(raw)
+                arguments = json.loads(
+                    raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constant
+                )
+            except _DuplicateKeyError as exc:
+                return None, _Problem("duplicate_key", f"key {exc.key[:40]!r} appears twice")
             except (ValueError, RecursionError) as exc:
                 return None, _Problem("malformed", f"arguments are not JSON: {type(exc).__name__}")
-        size = 0
-        stack: list[tuple[object, int]] = [(arguments, 1)]
-        while stack:
-            node, depth = stack.pop()
-            if depth > self.max_depth:
-                return None, _Problem("depth", f"arguments nest deeper than {self.max_depth}")
-            if isinstance(node, Mapping):
-                size += len(node)
-                stack.extend((v, depth + 1) for v in node.values())
-                stack.extend((k, depth + 1) for k in node)
-            elif isinstance(node, list | tuple):
-                size += len(node)
-                stack.extend((v, depth + 1) for v in node)
-            elif isinstance(node, str):
-                size += len(node) // 64
-            if size > self.max_items:
-                return None, _Problem("size", "arguments hold too many items")
         if not isinstance(arguments, Mapping):
             return None, _Problem("malformed", "arguments must be a JSON object")
-        return arguments, None
+        budget = _Budget(self.max_arg_bytes, self.max_items, self.max_depth)
+        return _to_json(arguments, "", 1, budget)
 
 
-_RULE_KEYS = frozenset(
-    {"name", "schema", "routes", "principals", "path_root", "shell_args", "sql_args",
-     "text_args", "allow_private_urls"}
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+@dataclass(slots=True)
+class _Budget:
+    bytes_left: int
+    items_left: int
+    max_depth: int
+
+
+def _to_json(
+    node: object, pointer: str, depth: int, budget: _Budget
+) -> tuple[object, _Problem | None]:
+    """A copy of ``node`` made only of JSON values, or the first thing that is not one."""
+    if depth > budget.max_depth:
+        return None, _Problem("depth", f"arguments nest deeper than {budget.max_depth}", pointer)
+    budget.items_left -= 1
+    if budget.items_left < 0:
+        return None, _Problem("size", "arguments hold too many items", pointer)
+    if isinstance(node, os.PathLike) and not isinstance(node, str | bytes):
+        node = os.fspath(node)
+    # subclasses are read through the base type's own methods: an override of __str__,
+    # items() or __iter__ cannot show the check one value and the tool another
+    if isinstance(node, str):
+        node = str.__add__("", node)
+        budget.bytes_left -= len(node) + 2
+        if budget.bytes_left < 0:
+            return None, _Problem("size", "arguments are too large", pointer)
+        return node, None
+    if node is None or isinstance(node, bool):
+        return None if node is None else node is True, None
+    if isinstance(node, int):
+        return int.__add__(0, node), None
+    if isinstance(node, float):
+        number = float.__add__(0.0, node)
+        if not math.isfinite(number):
+            return None, _Problem("malformed", "a number that is not finite", pointer)
+        return number, None
+    if isinstance(node, Mapping):
+        out: dict[str, object] = {}
+        pairs = list(dict.items(node) if isinstance(node, dict) else node.items())
+        for key, value in pairs:
+            if not isinstance(key, str):
+                return None, _Problem("malformed", f"a key of type {type(key).__name__}", pointer)
+            key = str.__add__("", key)
+            at = f"{pointer}/{_escape(key)}"
+            budget.bytes_left -= len(key) + 4
+            converted, problem = _to_json(value, at, depth + 1, budget)
+            if problem is not None:
+                return None, problem
+            out[key] = converted
+        return out, None
+    if isinstance(node, list | tuple):
+        items: list[object] = []
+        values = list.__iter__(node) if isinstance(node, list) else tuple.__iter__(node)
+        for i, value in enumerate(values):
+            converted, problem = _to_json(value, f"{pointer}/{i}", depth + 1, budget)
+            if problem is not None:
+                return None, problem
+            items.append(converted)
+        return items, None
+    kind = type(node).__name__
+    return None, _Problem("malformed", f"a value of type {kind[:40]} is not JSON", pointer or "/")
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+_RULE_KEYS = frozenset({"name", "schema", "routes", "principals", "args"})
+_ARG_KEYS = frozenset(
+    {"type", "required", "schema", "roots", "schemes", "hosts", "allow_private", "sql",
+     "statements", "tables", "commands", "constructs", "max_chars"}
 )  # fmt: skip
 
 
@@ -190,47 +355,88 @@ def _rule_from_mapping(item: object, where: str) -> ToolRule:
     name = item.get("name")
     if not isinstance(name, str) or not name:
         raise PolicyError(f"{where}.name: expected a tool name")
-
-    def names(key: str) -> frozenset[str] | None:
-        value = item.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise PolicyError(f"{where}.{key}: expected a list of strings")
-        return frozenset(value)
-
     schema = item.get("schema")
     if schema is not None and not isinstance(schema, Mapping):
         raise PolicyError(f"{where}.schema: expected a JSON Schema object")
-    root = item.get("path_root")
-    if root is not None and (not isinstance(root, str) or not root.startswith("/")):
-        raise PolicyError(f"{where}.path_root: expected an absolute path")
-    private = item.get("allow_private_urls", False)
-    if not isinstance(private, bool):
-        raise PolicyError(f"{where}.allow_private_urls: expected true or false")
+    args_raw = item.get("args", {})
+    if not isinstance(args_raw, Mapping):
+        raise PolicyError(f"{where}.args: expected a mapping of argument name to its type")
+    args = {
+        str(key): _arg_from_mapping(spec, f"{where}.args.{key}") for key, spec in args_raw.items()
+    }
     try:
         return ToolRule(
             name=name,
+            args=args,
             schema=schema,
-            routes=names("routes"),
-            principals=names("principals"),
-            path_root=root,
-            shell_args=names("shell_args") or frozenset(),
-            sql_args=names("sql_args") or frozenset(),
-            text_args=names("text_args") or frozenset(),
-            allow_private_urls=private,
+            routes=_names(item, "routes", where),
+            principals=_names(item, "principals", where),
         )
     except PolicyError as exc:
         raise PolicyError(f"{where}.schema: {exc.message}") from None
+
+
+def _names(item: Mapping[str, Any], key: str, where: str) -> frozenset[str] | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError(f"{where}.{key}: expected a list of strings")
+    return frozenset(value)
+
+
+def _arg_from_mapping(spec: object, where: str) -> ArgSpec:
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    if not isinstance(spec, Mapping):
+        raise PolicyError(f"{where}: expected a type name or a mapping with a type")
+    unknown = sorted(set(spec) - _ARG_KEYS)
+    if unknown:
+        raise PolicyError(
+            f"{where}: unknown key(s) {', '.join(map(str, unknown))}; "
+            f"expected some of {', '.join(sorted(_ARG_KEYS))}"
+        )
+    kwargs: dict[str, Any] = {"type": spec.get("type")}
+    for key in ("required", "allow_private"):
+        if key in spec:
+            if not isinstance(spec[key], bool):
+                raise PolicyError(f"{where}.{key}: expected true or false")
+            kwargs[key] = spec[key]
+    for key in ("roots", "schemes", "hosts", "statements", "tables"):
+        if key in spec:
+            value = _names(spec, key, where) or frozenset()
+            if key == "roots":
+                kwargs[key] = tuple(spec[key])
+            elif key in ("schemes", "hosts", "tables"):
+                kwargs[key] = frozenset(v.lower().rstrip(".") for v in value)
+            else:
+                kwargs[key] = frozenset(v.upper() for v in value)
+    if "sql" in spec:
+        kwargs["sql"] = spec["sql"]
+    if "max_chars" in spec:
+        value = spec["max_chars"]
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise PolicyError(f"{where}.max_chars: expected a positive integer")
+        kwargs["max_chars"] = value
+    if "schema" in spec:
+        if not isinstance(spec["schema"], Mapping):
+            raise PolicyError(f"{where}.schema: expected a JSON Schema object")
+        kwargs["schema"] = spec["schema"]
+    if spec.get("type") == "shell":
+        kwargs["shell"] = ShellSpec.from_mapping(spec, where)
+    elif "commands" in spec or "constructs" in spec:
+        raise PolicyError(f"{where}: commands and constructs are for shell arguments")
+    try:
+        return ArgSpec(**kwargs)
+    except PolicyError as exc:
+        raise PolicyError(f"{where}.{exc.message}") from None
 
 
 @dataclass(frozen=True, slots=True)
 class _Problem:
     kind: str
     message: str
-
-    def with_tool(self, tool: str) -> Finding:
-        return _finding(self.kind, self.message, tool, "")
+    pointer: str = ""
 
 
 def check_tool_call(
@@ -251,15 +457,17 @@ _TITLES = {
     "size": ("tool arguments too large", Severity.MEDIUM),
     "depth": ("tool arguments nested too deep", Severity.MEDIUM),
     "malformed": ("tool arguments malformed", Severity.MEDIUM),
+    "duplicate_key": ("duplicate key in tool arguments", Severity.HIGH),
+    "undeclared": ("tool argument not declared", Severity.HIGH),
     "schema": ("tool arguments violate the schema", Severity.MEDIUM),
-    "shell_injection": ("shell metacharacters in a tool argument", Severity.HIGH),
-    "path_traversal": ("path traversal in a tool argument", Severity.HIGH),
-    "ssrf": ("tool argument targets an internal address", Severity.HIGH),
-    "sql_injection": ("SQL in a tool argument", Severity.HIGH),
+    "shell_injection": ("command line not allowed in a tool argument", Severity.HIGH),
+    "path_traversal": ("path outside the allowed roots in a tool argument", Severity.HIGH),
+    "ssrf": ("tool argument targets an internal or unparsable address", Severity.HIGH),
+    "sql_injection": ("SQL not allowed in a tool argument", Severity.HIGH),
 }
 
 
-def _finding(kind: str, detail: str, tool: str, pointer: str, evidence: str = "") -> Finding:
+def _finding(kind: str, detail: str, tool: str, pointer: str) -> Finding:
     title, severity = _TITLES[kind]
     return Finding(
         rule_id=f"guard-tools-{kind.replace('_', '-')}",
@@ -267,259 +475,128 @@ def _finding(kind: str, detail: str, tool: str, pointer: str, evidence: str = ""
         severity=severity,
         asset=f"tool:{tool}",
         location=Location(pointer=pointer or None),
-        evidence=(evidence or detail)[:160],
+        evidence=detail[:160],
         frameworks=FRAMEWORKS,
-        remediation="Deny the call; tighten the tool's schema or allowlist if it was legitimate.",
+        remediation="Deny the call; declare the argument's type and allowed values in the "
+        "tool policy if it was legitimate.",
     )
 
 
-def _strings(node: object, pointer: str = "", key: str = "") -> Iterator[tuple[str, str, str]]:
-    """(JSON pointer, nearest key name, value) for every string leaf."""
-    if isinstance(node, str):
-        yield pointer or "/", key, node
-    elif isinstance(node, Mapping):
-        for k, v in node.items():
-            esc = str(k).replace("~", "~0").replace("/", "~1")
-            yield f"{pointer}/{esc}", "", str(k)  # a key is model-chosen text too
-            yield from _strings(v, f"{pointer}/{esc}", str(k))
-    elif isinstance(node, list | tuple):
-        for i, v in enumerate(node):
-            yield from _strings(v, f"{pointer}/{i}", key)
+# --- checks by declared type -------------------------------------------------------------------
 
 
-# --- deny patterns -------------------------------------------------------------------------
-
-_SHELL_CMDS = (
-    r"(?:rm|curl|wget|nc|ncat|netcat|bash|sh|zsh|dash|ksh|python[23]?|perl|ruby|php|node|"
-    r"chmod|chown|cat|echo|id|whoami|uname|ls|cp|mv|dd|mkfifo|telnet|ssh|scp|base64|eval|"
-    r"exec|sudo|su|kill|powershell|pwsh|cmd|certutil|crontab|nohup|xargs|tee|touch|env|"
-    r"printf|sleep|ping|nslookup|dig|awk|sed|find|tar|socat|openssl)"
-)
-_SHELL = re.compile(
-    r"\$\([^)]{0,500}\)|`[^`]{1,500}`|\$\{[A-Za-z_][^}]{0,100}\}|\$IFS\b"
-    r"|(?:;|&&|\|\||\||&)\s*(?:[\w./-]*/)?" + _SHELL_CMDS + r"\b"
-    r"|[<>]\s*/(?:dev|etc|tmp|proc)/|>\s*&\s*\d|<\(|\bIFS="
-    # a newline starts a new command only for a shell: flag a command with shell-like args
-    r"|[\r\n]\s*(?:[\w./-]*/)?" + _SHELL_CMDS + r"[ \t]+(?:-|/|~|\$|\.|https?:|>)"
-)
-_TRAVERSAL = re.compile(r"(?:^|[\\/])\.\.(?:[\\/]|$)|\x00")
-_SENSITIVE_PATH = re.compile(
-    r"(?i)^(?:/etc/|/proc/|/sys/|/root/|/var/run/|/dev/|~/?\.|/home/[^/]+/\.|"
-    r"[a-z]:[\\/](?:windows|users[\\/][^\\/]+[\\/]appdata)|\\\\)"
-)
-_PATH_KEY = re.compile(r"(?i)path|file|dir|folder|dest|src|source|target|location|name")
-_URL_IN_TEXT = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]{1,15}:)?//[^\s\"'<>]{1,2048}")
-_HOST_KEY = re.compile(r"(?i)(?:host|hostname|domain|server|ip|address|addr|endpoint|target)\Z")
-_DANGEROUS_SCHEMES = frozenset(
-    {"file", "gopher", "dict", "ldap", "ldaps", "tftp", "jar", "netdoc", "php", "expect", "phar"}
-)
-_METADATA_HOSTS = frozenset(
-    {
-        "metadata.google.internal",
-        "metadata.goog",
-        "metadata",
-        "instance-data",
-        "instance-data.ec2.internal",
-        "metadata.azure.com",
-        "kubernetes.default",
-        "kubernetes.default.svc",
-        "localhost",
-        "localhost.localdomain",
-        "ip6-localhost",
-        "ip6-loopback",
-        "localtest.me",
-        "lvh.me",
-        "vcap.me",
-    }
-)
-_WILDCARD_DNS = re.compile(
-    r"(?i)(?:^|[.-])((?:\d{1,3}[.-]){3}\d{1,3}|[0-9a-f]{8})\.(?:nip\.io|sslip\.io|xip\.io)$"
-)
-_SQL = re.compile(
-    r"(?i)\bunion\b(?:\s|/\*.{0,200}?\*/)+(?:all\b(?:\s|/\*.{0,200}?\*/)+)?select\b"
-    r"|'\s*(?:or|and)\s+(?:'[^']*'|\d+|\w+)\s*(?:=|like|<|>)\s*(?:'[^']*|\d+|\w+)"
-    r"|'\s*(?:or|and)\s+(?:true|false|sleep\s*\()"
-    r"|;\s*(?:drop|delete|truncate|alter|insert|update|create|exec|execute|shutdown|grant)\s"
-    r"|'\s*;\s*(?:--|#|$)|'\s*(?:--|#)\s*$|'\s*\)\s*(?:--|#)|\bor\s+1\s*=\s*1\b"
-    r"|\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\d|\bwaitfor\s+delay\b|\bxp_cmdshell\b"
-    r"|\binformation_schema\b|\bload_file\s*\(|\binto\s+(?:out|dump)file\b"
-)
+def _check_arg(spec: ArgSpec, tool: str, pointer: str, value: object) -> list[Finding]:
+    if spec.type in _JSON_TYPES:
+        return []  # the JSON Schema already held it to its type
+    if spec.type == "text":
+        return [
+            _finding("ssrf", reason, tool, at)
+            for at, text in _strings(value, pointer)
+            for reason in _text_problems(text, spec)
+        ][:5]
+    if not isinstance(value, str):  # the schema already requires a string here
+        return [_finding("schema", "expected a string", tool, pointer)]
+    kind, reason = _string_problem(spec, value)
+    return [] if reason is None else [_finding(kind, reason, tool, pointer)]
 
 
-def _decoded_forms(value: str) -> list[str]:
-    """``value``, its URL-decodings (double encoding included, overlong '/' folded) and
-    the NFKC form of the last one (fullwidth dots and slash are '../' to many file and URL
-    APIs)."""
-    forms = [value]
-    current = value
-    for _ in range(3):
-        if "%" not in current:
-            break
-        nxt = unquote(current.replace("%c0%af", "/").replace("%C0%AF", "/"))
-        if nxt == current:
-            break
-        forms.append(nxt)
-        current = nxt
-    if not current.isascii():
-        folded = _fold(current)
-        if folded != current:
-            forms.append(folded)
-    return forms
+def _string_problem(spec: ArgSpec, value: str) -> tuple[str, str | None]:
+    if spec.type == "path":
+        return "path_traversal", path_problem(value, spec.roots)
+    if spec.type == "url":
+        return "ssrf", url_problem(value, spec)
+    if spec.type == "host":
+        return "ssrf", _host_arg_problem(value, spec)
+    if spec.type == "sql":
+        if spec.sql == "query":
+            reason = check_sql_query(value, spec.statements, spec.tables, spec.max_chars)
+        else:
+            reason = check_sql_value(value, spec.max_chars)
+        return "sql_injection", reason
+    if spec.shell is None:  # ArgSpec refuses a shell argument without commands
+        return "shell_injection", "no commands are allowed"
+    return "shell_injection", check_shell(value, spec.shell, lambda k, w: _operand(spec, k, w))
 
 
-def _fold(text: str) -> str:
-    """NFKC plus the dots IDNA treats as '.'."""
-    return unicodedata.normalize("NFKC", text).replace("\u3002", ".").replace("\uff61", ".")
+def _operand(spec: ArgSpec, kind: str, word: str) -> str | None:
+    if kind == "path":
+        return path_problem(word, spec.roots) if spec.roots else "no allowed root for paths"
+    if kind == "url":
+        return url_problem(word, spec)
+    return _host_arg_problem(word, spec)
 
 
-def _parse_ipv4_loose(host: str) -> ipaddress.IPv4Address | None:
-    """inet_aton's forms: 2130706433, 0x7f000001, 0177.0.0.1, 127.1, 0x7f.1."""
-    parts = host.split(".")
-    if not 1 <= len(parts) <= 4 or not all(parts):
-        return None
-    nums: list[int] = []
-    for part in parts:
-        p = part.lower()
-        try:
-            if p.startswith("0x"):
-                nums.append(int(p[2:] or "0", 16))
-            elif len(p) > 1 and p.startswith("0"):
-                nums.append(int(p, 8))
-            else:
-                nums.append(int(p, 10))
-        except ValueError:
-            return None
-    *head, last = nums
-    if any(n > 255 for n in head) or last >= 256 ** (5 - len(nums)):
-        return None
-    value = 0
-    for n in head:
-        value = value * 256 + n
-    value = value * 256 ** (5 - len(nums)) + last
-    return ipaddress.IPv4Address(value)
-
-
-def _internal_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour
-        if mapped is not None:
-            return _internal_ip(mapped)
-        if ip in ipaddress.IPv6Network("64:ff9b::/96"):  # NAT64 embeds an IPv4
-            return _internal_ip(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        if ip.packed[:12] == bytes(12) and int(ip) > 1:  # deprecated IPv4-compatible
-            return _internal_ip(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    common = (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_unspecified
-        or ip.is_reserved
-        or ip.is_multicast
-    )
-    if isinstance(ip, ipaddress.IPv4Address):
-        # CGNAT space also holds Alibaba's metadata service, 100.100.100.200
-        return common or ip in _CGNAT
-    return common or ip.is_site_local
-
-
-_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
-
-
-def internal_host(host: str) -> str | None:
-    """Why ``host`` (a name or any IP spelling) is internal, or None if it looks public."""
-    h = _fold(unquote(host)).strip().strip("[]").rstrip(".").lower()
-    if "%" in h:  # IPv6 zone id
-        h = h.split("%", 1)[0]
-    if not h:
-        return None
-    if h in _METADATA_HOSTS or h.endswith((".localhost", ".internal", ".local", ".localtest.me")):
-        return f"internal name {h}"
-    wild = _WILDCARD_DNS.search(h)
-    if wild:
-        inner = wild.group(1)
-        ip4 = (
-            _parse_ipv4_loose(inner.replace("-", "."))
-            if "." in inner or "-" in inner
-            else ipaddress.IPv4Address(int(inner, 16))
-        )
-        if ip4 is not None and _internal_ip(ip4):
-            return f"wildcard DNS name for {ip4}"
-    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
-    try:
-        ip = ipaddress.ip_address(h)
-    except ValueError:
-        ip = _parse_ipv4_loose(h) if re.fullmatch(r"[0-9a-fx.]+", h) else None
-    if ip is not None and _internal_ip(ip):
-        return f"internal address {ip}"
+def url_problem(value: str, spec: ArgSpec) -> str | None:
+    """Why ``value`` may not be fetched under ``spec``, or None."""
+    if len(value) > 8192:
+        return "URL longer than 8192 characters"
+    parsed = parse_url(value)
+    if parsed.problem:
+        return parsed.problem
+    scheme = parsed.scheme or "http"
+    if scheme not in spec.schemes:
+        return f"scheme {scheme[:20]}: is not one of {', '.join(sorted(spec.schemes))}"
+    if not parsed.hosts or not all(parsed.hosts):
+        return "URL without a host"
+    for host in parsed.hosts:
+        reason = host_problem(host, spec.allow_private)
+        if reason:
+            return reason
+        if spec.hosts is not None and not _host_listed(host, spec.hosts):
+            return "host is not on the tool's host allowlist"
     return None
 
 
-def _urls(key: str, value: str) -> Iterator[tuple[str, str]]:
-    """(scheme, host) of URLs in ``value``, and the value itself when the key names a host."""
-    for form in _decoded_forms(value):
-        for m in _URL_IN_TEXT.finditer(form.replace("\\", "/")):
-            url = m.group()
-            try:
-                parts = urlsplit(url)
-                host = parts.hostname or ""
-            except ValueError:
-                host, parts = "", None
-            scheme = parts.scheme.lower() if parts is not None else ""
-            # WHATWG parsers cut the authority at '\\', '?' and '#', some at '@' - take both
-            authority = url.split("//", 1)[1].split("/", 1)[0]
-            yield scheme, host
-            if "@" in authority:
-                yield scheme, authority.rsplit("@", 1)[1].split(":")[0]
-                yield scheme, authority.split("@", 1)[0].split(":")[0]
-        if _HOST_KEY.match(key) and "//" not in form:
-            yield "", form.split("/", 1)[0].rsplit(":", 1)[0] if form.count(":") == 1 else form
-        scheme_only = re.match(r"(?i)^\s*([a-z][a-z0-9+.-]{1,15}):", form)
-        if scheme_only and scheme_only.group(1).lower() in _DANGEROUS_SCHEMES:
-            yield scheme_only.group(1).lower(), ""
+def _host_arg_problem(value: str, spec: ArgSpec) -> str | None:
+    parsed = parse_url("//" + value.strip())
+    if parsed.problem:
+        return parsed.problem
+    if len(parsed.hosts) != 1 or not parsed.hosts[0]:
+        return "not a single host"
+    host = parsed.hosts[0]
+    reason = host_problem(host, spec.allow_private)
+    if reason is None and spec.hosts is not None and not _host_listed(host, spec.hosts):
+        return "host is not on the tool's host allowlist"
+    return reason
 
 
-def _check_value(rule: ToolRule, tool: str, pointer: str, key: str, value: str) -> list[Finding]:
-    if key in rule.text_args:
-        return []
-    out: list[Finding] = []
-    forms = _decoded_forms(value)
-    if key not in rule.shell_args:
-        for form in forms:
-            m = _SHELL.search(form)
-            if m:
-                out.append(_finding("shell_injection", "", tool, pointer, f"{m.group()[:40]!r}"))
-                break
-    for form in forms:
-        if _TRAVERSAL.search(form):
-            out.append(_finding("path_traversal", "", tool, pointer, "'..' or NUL in a path"))
-            break
-        pathlike = _PATH_KEY.search(key) is not None or form.startswith(("/", "~", "\\"))
-        if pathlike and "://" not in form:
-            if _SENSITIVE_PATH.match(form):
-                out.append(_finding("path_traversal", "", tool, pointer, "sensitive system path"))
-                break
-            absolute = form.startswith("/") or re.match(r"[A-Za-z]:", form) is not None
-            if rule.path_root is not None and absolute and _PATH_KEY.search(key):
-                root = posixpath.normpath(rule.path_root)
-                full = posixpath.normpath(form.replace("\\", "/"))
-                if full != root and not full.startswith(root.rstrip("/") + "/"):
-                    out.append(
-                        _finding("path_traversal", "", tool, pointer, f"outside {rule.path_root}")
-                    )
-                    break
-    if not rule.allow_private_urls:
-        for scheme, host in _urls(key, value):
-            if scheme in _DANGEROUS_SCHEMES:
-                out.append(_finding("ssrf", "", tool, pointer, f"scheme {scheme}:"))
-                break
-            reason = internal_host(host) if host else None
-            if reason:
-                out.append(_finding("ssrf", "", tool, pointer, reason))
-                break
-    if key not in rule.sql_args:
-        for form in forms:
-            m = _SQL.search(form)
-            if m:
-                out.append(_finding("sql_injection", "", tool, pointer, f"{m.group()[:40]!r}"))
-                break
-    return out
+def _host_listed(host: str, allowed: frozenset[str]) -> bool:
+    from aisec.guard._tool_net import clean_host
+
+    h = clean_host(host)
+    return any(h == a or h.endswith("." + a) for a in allowed)
+
+
+def _strings(node: object, pointer: str) -> Iterator[tuple[str, str]]:
+    """(JSON pointer, text) for every string in ``node``, keys included."""
+    if isinstance(node, str):
+        yield pointer, node
+    elif isinstance(node, Mapping):
+        for k, v in node.items():
+            at = f"{pointer}/{_escape(str(k))}"
+            yield at, str(k)
+            yield from _strings(v, at)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _strings(v, f"{pointer}/{i}")
+
+
+# a URL: with a scheme (one to three slashes or backslashes), or starting with '//'; a bare
+# address in prose ("the disk on 10.0.0.5 is full") is not a request for it
+_URL_IN_TEXT = re.compile(
+    r"(?i)(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,15}:[/\\]{1,3}[^\s\"'<>]{1,2048}"
+    r"|(?<![:/\\\w])[/\\]{2}[^\s\"'<>/\\]{1,255}"
+)
+
+
+def _text_problems(text: str, spec: ArgSpec) -> Iterator[str]:
+    if "\x00" in text:
+        yield "NUL in text"
+    if spec.allow_private:
+        return
+    for m in _URL_IN_TEXT.finditer(text):
+        parsed = parse_url(m.group())
+        reason = next((r for h in parsed.hosts if h for r in [internal_host(h)] if r), None)
+        if reason:
+            yield f"{reason} in text"
+            return

@@ -174,7 +174,7 @@ def _dangerous_call(word: bytes) -> bool:
     return dangerous_builtin(word.decode("ascii"))
 
 
-_CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_CALLED = re.compile(rb"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 # Each dangerous module and callable of the policy as the set of its name parts.
 _DANGEROUS_PARTS = tuple(
     frozenset(p.encode() for p in name.split("."))

@@ -11,10 +11,20 @@ guard:
       options: {decode: true}
     - name: pii
       mode: redact
+  tools:                    # agent tool calls: an allowlist with typed arguments
+    allow:
+      - name: read_file
+        args:
+          path: {type: path, roots: [/srv/data], required: true}
+      - name: fetch
+        args:
+          url: {type: url, schemes: [https]}
 ```
 When ``scanners`` is empty the guard runs its safe default pipeline. Scanner names and
 options are checked when the guard Engine is built (the policy model cannot know the
-scanners that register themselves).
+scanners that register themselves), and so is ``tools`` (argument types: path, url, host,
+sql, shell, text, integer, number, boolean; see ``aisec.guard`` ToolPolicy.from_mapping).
+Without ``tools`` no tool call is allowed.
 """
 
 from __future__ import annotations
@@ -75,3 +85,10 @@ class GuardPolicy(BaseModel):
         description="With no scanners listed, run the built-in default pipeline.",
     )
     scanners: list[ScannerPolicy] = Field(default_factory=list)
+    tools: dict[str, Any] | None = Field(
+        default=None,
+        description="Agent tool calls: {allow: [{name, routes, principals, args: {NAME: "
+        "{type: path|url|host|sql|shell|text|integer|number|boolean, ...}}}], max_arg_bytes, "
+        "max_depth, max_items}. Undeclared tools and arguments are denied; none: no tool "
+        "call is allowed.",
+    )

@@ -30,7 +30,7 @@ from aisec.core.findings import FrameworkRef, Severity
 
 __all__ = ["RULE_ID", "Rule", "UnknownRuleError", "all_rules", "lookup"]
 
-RULE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)+")
+RULE_ID = re.compile(r"(?<![a-z0-9-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+")
 """The shape of every rule id: kebab-case, at least two words."""
 
 SOURCES = ("guard", "artifacts", "core")
