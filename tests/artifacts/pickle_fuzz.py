@@ -345,10 +345,8 @@ def oracle(cases: list[Case], timeout: float = 600.0) -> list[bool]:
     from pathlib import Path
 
     here = str(Path(__file__).parent)
-    lines = "".join(
-        json.dumps({"data": c.data.hex(), "wrapper": c.wrapper}) + "\n" for c in cases
-    )
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+    lines = "".join(json.dumps({"data": c.data.hex(), "wrapper": c.wrapper}) + "\n" for c in cases)
+    done = subprocess.run(
         [sys.executable, "-c", _ORACLE, here, json.dumps(sorted(_DANGEROUS_SET))],
         input=lines,
         capture_output=True,

@@ -23,6 +23,7 @@ from aisec.artifacts._base import ScanContext
 from aisec.artifacts.pickle._fold import fold
 from aisec.artifacts.pickle._policy import GlobalClass, is_nested_loader
 from aisec.artifacts.pickle._vm import (
+    OPCODES,
     BuildHook,
     Call,
     Event,
@@ -420,15 +421,21 @@ def _machine(buf: Any, ctx: ScanContext, opts: PickleOptions, report: _Report) -
     )
 
 
-_PICKLE_START = frozenset(b"(.}])cNIJKLMSTUVX\x80\x95")
-
-
 _MIN_OPCODES_WHOLE = 3  # a broken protocol-0 payload needs GLOBAL, an argument and REDUCE
+# Events that show the loader got as far as importing or calling something the policy does
+# not wave through: a stream that reaches one is a pickle, however it breaks afterwards.
+_REACHING_EVENTS = frozenset(("global", "call", "dynamic-global", "ext", "build-global", "discard"))
 
 
 def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
-    """True when ``head`` is the start of a pickle: a PROTO header, or opcodes that walk
-    cleanly to STOP or to the end of ``head`` and import or build something.
+    """True when ``head`` is the start of something CPython's unpickler would act on.
+
+    The unpickler takes any opcode as the first byte (PROTO is optional, and may come
+    anywhere) and runs each opcode before it meets a later error, so recognition follows
+    the walk, not the way ``pickle.dumps`` starts its output: a PROTO header (0-5); or a
+    walk that reaches STOP or the end of ``head`` cleanly and imports or builds something;
+    or a walk that, before it breaks, reached an import or a call the policy does not wave
+    through (the handler then judges what was seen and reports the break).
 
     ``whole``: ``head`` is the entire file, so a protocol 0/1 walk that runs off its end
     after an opcode or two is text that happens to start with an opcode letter ("Use …"),
@@ -438,14 +445,17 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
     if head[0] == 0x80:
         # A PROTO header is claim enough: the handler walks the stream and reports a
         # break as pickle-malformed, so a sniffing walk here could only repeat that work.
-        return head[1] <= 5
-    if head[0] not in _PICKLE_START:
+        if head[1] <= 5:
+            return True
+    elif head[0] not in OPCODES:
         return False
     machine = Machine(head, max_opcodes=10_000)
     try:
         machine.run(0)
     except Malformed as exc:
-        # protocol 0/1: walking must reach the end of the head without a real error
+        if any(ev.kind in _REACHING_EVENTS for ev in machine.events):
+            return True
+        # otherwise the walk must reach the end of the head without a real error
         ran_off = exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
         return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return machine.saw_global or len(head) > 4
