@@ -1,5 +1,5 @@
 """Containers whose members are scanned as files of their own: zip (and the PyTorch and
-TorchScript archives built on it), tar, 7z, and stream compression (gzip, bz2, xz, zlib).
+TorchScript archives built on it), tar, 7z, and stream compression (gzip, bz2, xz, lzma, zlib, lz4).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from aisec.artifacts.containers import (  # noqa: F401 - registers the handlers
     _compressed,
     _zip,
 )
+from aisec.artifacts.containers._compressed import COMPRESSION_KINDS
 from aisec.artifacts.containers._zip import archive_finding
 
-__all__ = ["archive_finding"]
+__all__ = ["COMPRESSION_KINDS", "archive_finding"]

@@ -21,7 +21,10 @@ from aisec.artifacts.containers._zip import BOMB_FLOOR, archive_finding
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding
 
-__all__ = ["CompressedHandler"]
+__all__ = ["COMPRESSION_KINDS", "CompressedHandler"]
+
+# the formats this handler reports (ctx.detected_format) for what it unwraps
+COMPRESSION_KINDS = frozenset(("gzip", "bz2", "xz", "lzma", "zlib", "lz4"))
 
 _CHUNK = 1 << 20
 _SPOOL = 32 << 20

@@ -18,14 +18,18 @@ from aisec.artifacts.pickle._analyse import (
     analyse_buffer,
     analyse_pickle,
     looks_like_pickle,
+    unpickler_refuses,
 )
 from aisec.artifacts.pickle._policy import GlobalClass, classify_global
+from aisec.artifacts.pickle._vm import OPCODES
 
 __all__ = [
+    "OPCODES",
     "GlobalClass",
     "PickleOptions",
     "analyse_buffer",
     "analyse_pickle",
     "classify_global",
     "looks_like_pickle",
+    "unpickler_refuses",
 ]

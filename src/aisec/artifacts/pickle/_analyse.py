@@ -48,6 +48,7 @@ __all__ = [
     "judge_events",
     "looks_like_pickle",
     "open_buffer",
+    "unpickler_refuses",
 ]
 
 _ATLAS_UNSAFE = FrameworkRef("ATLAS", "AML.T0011.000")
@@ -459,6 +460,24 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
         ran_off = exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
         return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return machine.saw_global or len(head) > 4
+
+
+def unpickler_refuses(head: bytes) -> bool:
+    """True when CPython's unpickler would stop on ``head`` before importing or calling
+    anything: the first byte is no opcode, PROTO names an unknown protocol, or the walk
+    meets a definite error (not the end of ``head``) before any import or call."""
+    if not head or head[0] not in OPCODES:
+        return True
+    if head[0] == 0x80 and len(head) > 1 and head[1] > 5:
+        return True
+    machine = Machine(head, max_opcodes=10_000)
+    try:
+        machine.run(0)
+    except Malformed as exc:
+        if machine.saw_global or machine.calls:
+            return False
+        return not (exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP")
+    return False
 
 
 class _Report:
