@@ -109,6 +109,18 @@ class _Gen:
                 b"U\x03abc",
                 b"C\x02\x00\x01",
                 b"B" + struct.pack("<I", 3) + b"xyz",
+                b"\x8e" + struct.pack("<Q", 2) + b"ab",  # BINBYTES8
+                b"\x96" + struct.pack("<Q", 2) + b"ab",  # BYTEARRAY8
+                b"\x8d" + struct.pack("<Q", 2) + b"ab",  # BINUNICODE8
+                b"T" + struct.pack("<i", 2) + b"ab",  # BINSTRING
+                b"I01\n",
+                b"(l",
+                b"(d",
+                b"(K\x01K\x02l",
+                b"(K\x01\x91",  # FROZENSET
+                b"\x8f(K\x01\x90",  # EMPTY_SET, ADDITEMS
+                b"Pnoise\n",  # PERSID (torch.load resolves these)
+                b"NQ",  # BINPERSID
             ]
         )
 
@@ -150,6 +162,12 @@ class _Gen:
             return b"]" + self._push() + b"a0"  # list APPEND, POP
         if kind == 12:
             return b"(" + self._push() + b"t0"  # TUPLE, POP
+        if kind == 13 and r.random() < 0.5:
+            key = r.randrange(300, 4096)
+            self.memo.append(key)
+            return (
+                self._push() + b"r" + struct.pack("<I", key) + b"0j" + struct.pack("<I", key) + b"0"
+            )
         return b"ccollections\nOrderedDict\n)R0"  # a harmless call, discarded
 
     def noises(self, most: int) -> bytes:
@@ -167,7 +185,8 @@ class _Gen:
         how = r.randrange(10)
         self.notes.append(f"{module}.{name}/{how}")
         glob = b"c" + module.encode() + b"\n" + name.encode() + b"\n"
-        stack_glob = _u(module) + n(1) + _u(name) + b"\x93"
+        text = r.choice([_u, _s0, _v0, lambda t: b"U" + bytes([len(t)]) + t.encode()])
+        stack_glob = text(module) + n(1) + text(name) + b"\x93"
         if how == 0:  # GLOBAL, MARK, STRING, TUPLE, REDUCE
             return glob + n(2) + b"(" + _s0(arg) + n(1) + b"tR"
         if how == 1:  # GLOBAL, unicode, TUPLE1, REDUCE
@@ -297,6 +316,11 @@ def generate(rng: random.Random) -> Case:
 # and joblib.load use) with a find_class that records and refuses dangerous names.
 _ORACLE = r"""
 import io, json, pickle, sys
+try:  # a random LONG_BINPUT key makes CPython size its memo to it: fail fast instead
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 31, 1 << 31))
+except (ImportError, ValueError, OSError):
+    pass
 sys.path.insert(0, sys.argv[1])
 from pickle_fuzz import unwrap
 DANGEROUS = set(json.loads(sys.argv[2]))
