@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from aisec.artifacts._base import ScanContext
+from aisec.artifacts.pickle._embedded import EmbeddedScan
 from aisec.artifacts.pickle._fold import fold
 from aisec.artifacts.pickle._policy import GlobalClass, is_nested_loader
 from aisec.artifacts.pickle._vm import (
@@ -212,6 +213,7 @@ class PickleOptions:
     build_hook: BuildHook | None = None
     label: str = ""  # e.g. "data.pkl" for evidence inside containers
     nested_depth: int = 0
+    embedded: EmbeddedScan | None = None  # shared by the pickles decoded out of one file
     raw_tail: bool = False  # bytes after the last expected stream are data (legacy torch)
     streams_seen: list[int] = field(default_factory=list)
 
@@ -272,6 +274,9 @@ def analyse_buffer(
     report = _Report(ctx, opts)
     pos = start
     size = len(buf)
+    own_scan = opts.embedded is None
+    scan = opts.embedded if opts.embedded is not None else _embedded_scan(ctx, opts)
+    check_data = opts.nested_depth < _MAX_NESTED_DEPTH
     for index in range(opts.max_streams):
         if pos >= size:
             break
@@ -279,11 +284,13 @@ def analyse_buffer(
             report.add("pickle-trailing-data", pos, f"{size - pos} bytes after stream {index}")
             _report_executable(report, buf, pos)
             break
-        machine = _machine(buf, ctx, opts, report)
+        machine = _machine(buf, ctx, opts, report, scan if check_data else None)
         try:
             end = machine.run(pos)
         except Malformed as exc:
             report.events(machine.events, machine.calls)
+            if check_data:
+                scan.pickle_notes(machine.notes, buf, opts.label)
             if "opcodes" in exc.reason:
                 report.add("pickle-limit", exc.offset, exc.reason)
             elif index == 0 or buf[pos] == 0x80:
@@ -297,6 +304,8 @@ def analyse_buffer(
             break
         opts.streams_seen.append(pos)
         report.events(machine.events, machine.calls)
+        if check_data:
+            scan.pickle_notes(machine.notes, buf, opts.label)
         if len(machine.shared) > _EXPANSION_MIN_SHARED:
             _check_expansion(report, machine, pos)
         pos = end
@@ -305,7 +314,29 @@ def analyse_buffer(
     else:
         if pos < size and not opts.raw_tail and _starts_stream(buf, pos):
             report.add("pickle-limit", pos, f"more than {opts.max_streams} pickle streams")
+    if own_scan:
+        report.findings.extend(scan.findings)
     return report.findings
+
+
+def _embedded_scan(ctx: ScanContext, opts: PickleOptions) -> EmbeddedScan:
+    """The check of the data values of one file: a pickle decoded out of them is analysed
+    like any (its own values checked too, down to _MAX_NESTED_DEPTH), under one budget."""
+
+    def judge(raw: bytes, where: str) -> list[Finding]:
+        legacy = is_legacy_torch(raw)
+        inner = PickleOptions(
+            torchscript=opts.torchscript,
+            label=where,
+            nested_depth=opts.nested_depth + 1,
+            max_streams=LEGACY_TORCH_STREAMS if legacy else _MAX_STREAMS,
+            raw_tail=legacy,
+            embedded=scan,
+        )
+        return analyse_buffer(raw, ctx, 0, inner)
+
+    scan = EmbeddedScan(ctx, judge, looks_like_pickle)
+    return scan
 
 
 # Executable headers: ELF (class, byte order, version 1), Mach-O thin (both byte orders)
@@ -403,7 +434,9 @@ def _starts_stream(buf: Any, pos: int) -> bool:
     return looks_like_pickle(bytes(buf[pos : pos + 4096]))
 
 
-def _machine(buf: Any, ctx: ScanContext, opts: PickleOptions, report: _Report) -> Machine:
+def _machine(
+    buf: Any, ctx: ScanContext, opts: PickleOptions, report: _Report, scan: EmbeddedScan | None
+) -> Machine:
     def nested_stream(at: int) -> int:
         # joblib writes object arrays as a whole pickle right after the wrapper's BUILD.
         inner = Machine(buf, max_opcodes=ctx.limits.max_opcodes, torchscript=opts.torchscript)
@@ -411,6 +444,8 @@ def _machine(buf: Any, ctx: ScanContext, opts: PickleOptions, report: _Report) -
             end = inner.run(at)
         finally:
             report.events(inner.events, inner.calls)
+            if scan is not None:
+                scan.pickle_notes(inner.notes, buf, opts.label)
         return end
 
     return Machine(
@@ -454,12 +489,30 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
     try:
         machine.run(0)
     except Malformed as exc:
-        if any(ev.kind in _REACHING_EVENTS for ev in machine.events):
+        if any(_reaches(ev) for ev in machine.events):
             return True
         # otherwise the walk must reach the end of the head without a real error
         ran_off = exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
         return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return machine.saw_global or len(head) > 4
+
+
+def _importable(g: Any) -> bool:
+    """A name find_class could import: dotted identifiers (text that starts with "c" reads
+    as GLOBAL of its first two lines, which no import resolves)."""
+    return isinstance(g, Global) and all(
+        part.isidentifier() for part in (*g.module.split("."), *g.name.split("."))
+    )
+
+
+def _reaches(ev: Event) -> bool:
+    """The walk got to an import or call that CPython could carry out."""
+    if ev.kind not in _REACHING_EVENTS:
+        return False
+    subject = ev.subject
+    if isinstance(subject, Call):
+        subject = subject.func if isinstance(subject.func, Global) else None
+    return subject is None or _importable(subject)
 
 
 def unpickler_refuses(head: bytes) -> bool:
@@ -474,7 +527,7 @@ def unpickler_refuses(head: bytes) -> bool:
     try:
         machine.run(0)
     except Malformed as exc:
-        if machine.saw_global or machine.calls:
+        if any(_reaches(ev) for ev in machine.events):
             return False
         return not (exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP")
     return False

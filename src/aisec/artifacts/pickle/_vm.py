@@ -31,6 +31,7 @@ from aisec.artifacts.pickle._values import (
 )
 
 __all__ = [
+    "NOTE_MIN",
     "OPCODES",
     "Blob",
     "Call",
@@ -53,6 +54,9 @@ _GC_PAUSE_BYTES = 1 << 20
 # Byte payloads above this are recorded as a Blob (length + offset) and skipped.
 _INLINE_BYTES = 1 << 20
 _MAX_LINE = 1 << 16  # GLOBAL/INST names, INT/FLOAT text
+# Strings and bytes at least this long are noted (offset, value) for the embedded-payload
+# check: the smallest pickle or line of code that does harm is longer.
+NOTE_MIN = 24
 
 
 class Malformed(Exception):  # noqa: N818 - internal control flow, never escapes the package
@@ -105,6 +109,9 @@ class Machine:
         # make the loaded object exponentially large (a "billion laughs"); see shared_holders
         self.shared: list[Any] = []
         self.start = 0  # where the walk began
+        # (offset, value) of every str/bytes constant of NOTE_MIN or more (a Blob for the
+        # large ones): data an application may decode and load (see _embedded)
+        self.notes: list[tuple[int, Any]] = []
 
     # -- readers -------------------------------------------------------------------------
     def _need(self, pos: int, n: int) -> None:
@@ -122,8 +129,13 @@ class Machine:
     def _bytes(self, pos: int, n: int) -> tuple[Any, int]:
         self._need(pos, n)
         if n > _INLINE_BYTES:
-            return Blob(n, pos), pos + n
-        return bytes(self.data[pos : pos + n]), pos + n
+            blob = Blob(n, pos)
+            self.notes.append((pos, blob))
+            return blob, pos + n
+        raw = bytes(self.data[pos : pos + n])
+        if n >= NOTE_MIN:
+            self.notes.append((pos, raw))
+        return raw, pos + n
 
     def _text(self, pos: int, n: int) -> tuple[Any, int]:
         raw, end = self._bytes(pos, n)
@@ -214,6 +226,7 @@ class Machine:
         uint32 = _UINT32.unpack_from
         find = data.find
         share = self.shared.append
+        note = self.notes.append
         try:
             while True:
                 # Boundaries, checked once per inner run rather than once per opcode: the
@@ -254,6 +267,8 @@ class Machine:
                                 raise Malformed(pos, "truncated string")
                             text = data[pos + 2 : end].decode("utf-8", "surrogatepass")
                             push(text)
+                            if end - pos >= NOTE_MIN + 2:
+                                note((pos, text))
                             if end < stop and data[end] == 0x94:  # and MEMOIZE
                                 memo[len(memo)] = text
                                 opcodes += 1
@@ -383,9 +398,12 @@ class Machine:
                             and end - pos - 5 <= _INLINE_BYTES
                         ):
                             try:
-                                push(data[pos + 5 : end].decode("utf-8", "surrogatepass"))
+                                text = data[pos + 5 : end].decode("utf-8", "surrogatepass")
                             except UnicodeDecodeError:
                                 raise Malformed(pos + 5, "invalid UTF-8 in string") from None
+                            push(text)
+                            if end - pos >= NOTE_MIN + 5:
+                                note((pos, text))
                             pos = end
                             continue
                         if op == 0x52:  # REDUCE
@@ -598,6 +616,8 @@ class Machine:
                 stack.append(codecs.raw_unicode_escape_decode(raw)[0])
             except UnicodeDecodeError:
                 raise Malformed(at, "bad UNICODE argument") from None
+            if len(raw) >= NOTE_MIN:
+                self.notes.append((at, stack[-1]))
         elif op == 0x67:  # GET
             raw, pos = self._line(pos, _MAX_LINE)
             idx = self._int(raw, at)
@@ -757,6 +777,8 @@ class Machine:
         elif op == 0x53:  # STRING (quoted, escaped text)
             raw, pos = self._line(pos, None)
             stack.append(self._quoted(raw.rstrip(b"\r"), at))
+            if len(raw) >= NOTE_MIN:
+                self.notes.append((at, stack[-1]))
         elif op == 0x4C:  # LONG
             raw, pos = self._line(pos, _MAX_LINE)
             stack.append(self._int(raw.rstrip(b"L"), at))
@@ -818,6 +840,8 @@ class Machine:
             if end > size:
                 raise Malformed(at, "truncated string")
             stack.append(str(data[pos + 1 : end], "utf-8", "surrogatepass"))
+            if end - pos > NOTE_MIN:
+                self.notes.append((at, stack[-1]))
             pos = end
         elif op == 0x4B:  # BININT1
             stack.append(data[pos])
