@@ -18,6 +18,7 @@ from aisec.artifacts.pickle._analyse import (
     analyse_buffer,
     analyse_pickle,
     looks_like_pickle,
+    scan_embedded_values,
     unpickler_refuses,
 )
 from aisec.artifacts.pickle._policy import GlobalClass, classify_global
@@ -31,5 +32,6 @@ __all__ = [
     "analyse_pickle",
     "classify_global",
     "looks_like_pickle",
+    "scan_embedded_values",
     "unpickler_refuses",
 ]

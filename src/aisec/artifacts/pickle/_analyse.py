@@ -15,7 +15,7 @@ import mmap
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -24,6 +24,7 @@ from aisec.artifacts.pickle._embedded import EmbeddedScan
 from aisec.artifacts.pickle._fold import fold
 from aisec.artifacts.pickle._policy import GlobalClass, is_nested_loader
 from aisec.artifacts.pickle._vm import (
+    NOTE_MIN,
     OPCODES,
     BuildHook,
     Call,
@@ -49,6 +50,7 @@ __all__ = [
     "judge_events",
     "looks_like_pickle",
     "open_buffer",
+    "scan_embedded_values",
     "unpickler_refuses",
 ]
 
@@ -317,6 +319,18 @@ def analyse_buffer(
     if own_scan:
         report.findings.extend(scan.findings)
     return report.findings
+
+
+def scan_embedded_values(
+    ctx: ScanContext, values: Iterable[tuple[str, str | bytes, int | None]]
+) -> list[Finding]:
+    """Findings for data values of another format (safetensors/GGUF/ONNX metadata) that hold
+    a pickle or Python code; ``values``: (JSON pointer or key, value, byte offset or None)."""
+    scan = _embedded_scan(ctx, PickleOptions())
+    for pointer, value, offset in values:
+        if len(value) >= NOTE_MIN:
+            scan.value(value, f"metadata {pointer}", offset, pointer=pointer)
+    return scan.findings
 
 
 def _embedded_scan(ctx: ScanContext, opts: PickleOptions) -> EmbeddedScan:

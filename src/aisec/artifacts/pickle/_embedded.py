@@ -210,6 +210,8 @@ class EmbeddedScan:
     limited: bool = False
     _seen: set[int] = field(default_factory=set)
 
+    pointer: str | None = None  # of the value being checked (a metadata key)
+
     def add(self, rule: str, severity: Severity, where: str, offset: int | None, text: str) -> None:
         self.findings.append(
             Finding(
@@ -217,7 +219,7 @@ class EmbeddedScan:
                 title=EMBEDDED_RULES[rule],
                 severity=severity,
                 asset=self.ctx.display_path,
-                location=Location(path=self.ctx.display_path, offset=offset),
+                location=Location(path=self.ctx.display_path, offset=offset, pointer=self.pointer),
                 evidence=f"{where}: {text}"[:300],
                 frameworks=_REFS,
                 remediation=_REMEDIATION,
@@ -235,11 +237,17 @@ class EmbeddedScan:
                 self.value(value, f"{prefix}string at offset {offset}", offset)
 
     def value(
-        self, value: str | bytes, where: str, offset: int | None = None, blob: bool = False
+        self,
+        value: str | bytes,
+        where: str,
+        offset: int | None = None,
+        blob: bool = False,
+        pointer: str | None = None,
     ) -> None:
         """Check one value (a metadata string, a pickle constant)."""
         if len(value) < NOTE_MIN or self.limited:
             return
+        self.pointer = pointer
         raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
         key = hash(raw)
         if key in self._seen:
