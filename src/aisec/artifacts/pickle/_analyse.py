@@ -10,6 +10,7 @@ on what precedes the break.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import mmap
 import os
@@ -349,7 +350,7 @@ def _embedded_scan(ctx: ScanContext, opts: PickleOptions) -> EmbeddedScan:
         )
         return analyse_buffer(raw, ctx, 0, inner)
 
-    scan = EmbeddedScan(ctx, judge, looks_like_pickle)
+    scan = EmbeddedScan(ctx, judge, imports_something)
     return scan
 
 
@@ -527,6 +528,25 @@ def _reaches(ev: Event) -> bool:
     if isinstance(subject, Call):
         subject = subject.func if isinstance(subject.func, Global) else None
     return subject is None or _importable(subject)
+
+
+def imports_something(head: bytes) -> bool:
+    """True when a walk of ``head`` (to STOP, to its end or to an error) reaches an
+    importable name the policy does not wave through, or a call of one: bytes that are a
+    pickle doing something, not binary data that starts like one (an array whose first
+    bytes read as PROTO, then an EXT code no registry holds)."""
+    machine = Machine(head, max_opcodes=10_000)
+    with contextlib.suppress(Malformed):
+        machine.run(0)
+    for ev in machine.events:
+        if ev.kind not in _REACHING_EVENTS:
+            continue
+        subject = ev.subject
+        if isinstance(subject, Call):
+            subject = subject.func
+        if _importable(subject):
+            return True
+    return False
 
 
 def unpickler_refuses(head: bytes) -> bool:

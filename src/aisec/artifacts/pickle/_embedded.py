@@ -193,8 +193,8 @@ def dangerous_code(text: str) -> str | None:
 
 # judges a decoded pickle: (bytes, label) -> findings of that pickle
 PickleJudge = Callable[[bytes, str], list[Finding]]
-# recognises one: (first bytes, whether they are all of it) -> is a pickle
-PickleSniff = Callable[[bytes, bool], bool]
+# recognises one that does something: first bytes -> is such a pickle
+PickleSniff = Callable[[bytes], bool]
 
 
 @dataclass(slots=True)
@@ -278,11 +278,7 @@ class EmbeddedScan:
         first = raw[0]
         layers = " > ".join(chain)
         shown = f"{where} ({layers})" if chain else where
-        if (
-            first in OPCODES
-            and (first != 0x80 or raw[1] <= 5)
-            and self.is_pickle(raw[:4096], len(raw) <= 4096)
-        ):
+        if first in OPCODES and (first != 0x80 or raw[1] <= 5) and self.is_pickle(raw[:4096]):
             if self._over_budget(where, offset):
                 return
             inner = self.judge_pickle(raw, shown)
