@@ -507,9 +507,18 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
         if any(_reaches(ev) for ev in machine.events):
             return True
         # otherwise the walk must reach the end of the head without a real error
-        ran_off = exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP"
-        return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
+        return _ran_off(exc, whole) and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return machine.saw_global or len(head) > 4
+
+
+def _ran_off(exc: Malformed, whole: bool) -> bool:
+    """The walk stopped at the end of the bytes it was given, not on a real error (a text
+    argument cut by the sniffing window counts, unless the bytes are the whole file)."""
+    return (
+        exc.reason.startswith("truncated")
+        or exc.reason == "stream ends before STOP"
+        or (not whole and exc.reason == "unterminated text argument")
+    )
 
 
 def _importable(g: Any) -> bool:
@@ -563,7 +572,7 @@ def unpickler_refuses(head: bytes) -> bool:
     except Malformed as exc:
         if any(_reaches(ev) for ev in machine.events):
             return False
-        return not (exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP")
+        return not _ran_off(exc, False)
     return False
 
 
