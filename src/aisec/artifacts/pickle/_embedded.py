@@ -247,13 +247,18 @@ class EmbeddedScan:
         """Check one value (a metadata string, a pickle constant)."""
         if len(value) < NOTE_MIN or self.limited:
             return
-        self.pointer = pointer
         raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
         key = hash(raw)
         if key in self._seen:
             return
         self._seen.add(key)
-        self._check(raw, where, offset, (), blob)
+        # values met inside a decoded pickle keep the pointer of the field that held it
+        outer = self.pointer
+        self.pointer = pointer if pointer is not None else outer
+        try:
+            self._check(raw, where, offset, (), blob)
+        finally:
+            self.pointer = outer
 
     def _over_budget(self, where: str, offset: int | None) -> bool:
         self.decoded += 1
