@@ -253,6 +253,14 @@ def test_base64_of_zlib_pickle_in_protocol0_string(tmp_path: Path) -> None:
     assert "base64 > zlib" in report.findings[0].evidence
 
 
+@pytest.mark.parametrize("encode", ["raw", "base64"])
+def test_padded_pickle_over_a_megabyte_in_pickle_data(encode: str, tmp_path: Path) -> None:
+    # padding pushes the value past the size the machine keeps inline (a Blob)
+    padded = pickle.dumps([b"\0" * (2 << 20), _os_system_object()], protocol=4)
+    value = padded if encode == "raw" else base64.b64encode(padded).decode()
+    _expect(_scan(tmp_path, "x.pkl", _holder(value)), "embedded-pickle-payload", "malicious")
+
+
 def test_python_source_in_pickle_string(tmp_path: Path) -> None:
     value = "import subprocess as sp\nsp.check_output(['id'])\n"
     _expect(_scan(tmp_path, "x.pkl", _holder(value)), "embedded-code", "suspicious")

@@ -49,7 +49,9 @@ _MAX_DECODED = 16 << 20  # bytes out of one decoding step
 _MAX_DEPTH = 4  # decoding layers (base64 > zlib > pickle is three)
 _MAX_VALUES = 2_000  # values that pass the cheap tests and get decoded, per file
 _TIME_BUDGET = 5.0  # seconds per file, a safety net behind the counts
-_BLOB_HEAD = 64 << 10  # of a large byte payload only the start is looked at
+_BLOB_HEAD = 4096  # of a large byte payload that is not text only the start is looked at
+_BLOB_MAX = 64 << 20  # a large text-encoded or compressed payload is read up to this
+_TEXT_HEAD = re.compile(rb"[A-Za-z0-9+/=_\-\s]+")
 _MAX_CODE = 1 << 20  # text parsed as Python
 
 _B64 = re.compile(rb"[A-Za-z0-9+/\s]+={0,2}\s*|[A-Za-z0-9_\-\s]+={0,2}\s*")
@@ -81,6 +83,15 @@ _OS_CALLS = frozenset(
         *("setuid", "startfile", "posix_spawn", "posix_spawnp"),
     )
 )
+
+
+def _decompress_kind(head: bytes) -> bool:
+    return (
+        head[:3] in (b"\x1f\x8b\x08", b"BZh", b"\x5d\x00\x00")
+        or head[:6] == b"\xfd7zXZ\x00"
+        or head[:4] == b"\x04\x22\x4d\x18"
+        or (len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0)
+    )
 
 
 def _decompress(data: bytes) -> tuple[str, bytes] | None:
@@ -231,8 +242,17 @@ class EmbeddedScan:
         prefix = f"{label}: " if label else ""
         for offset, value in notes:
             if isinstance(value, Blob):
-                raw = bytes(buf[value.offset : value.offset + min(value.length, _BLOB_HEAD)])
-                self.value(raw, f"{prefix}bytes at offset {offset}", offset, blob=True)
+                start = value.offset
+                head = bytes(buf[start : start + 64])
+                proto = head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+                if proto or _decompress_kind(head) or _TEXT_HEAD.fullmatch(head):
+                    # a pickle, compressed or text-encoded: judged whole (bounded), like a
+                    # short value
+                    raw = bytes(buf[start : start + min(value.length, _BLOB_MAX)])
+                    self.value(raw, f"{prefix}bytes at offset {offset}", offset)
+                else:  # array data, most likely: only a pickle header is worth a look
+                    raw = bytes(buf[start : start + min(value.length, _BLOB_HEAD)])
+                    self.value(raw, f"{prefix}bytes at offset {offset}", offset, blob=True)
             else:
                 self.value(value, f"{prefix}string at offset {offset}", offset)
 
