@@ -51,8 +51,14 @@ _MAX_VALUES = 2_000  # values that pass the cheap tests and get decoded, per fil
 _TIME_BUDGET = 5.0  # seconds per file, a safety net behind the counts
 _BLOB_HEAD = 4096  # of a large byte payload that is not text only the start is looked at
 _BLOB_MAX = 64 << 20  # a large text-encoded or compressed payload is read up to this
+# first bytes of a compressed stream (gzip, bz2, xz, lzma, lz4, zlib) and of base64/hex text
+_MAGIC_FIRST = frozenset(b"\x1fB\xfd\x5d\x04\x78")
+_TEXT_FIRST = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_ \t\r\n"
+)
 _TEXT_HEAD = re.compile(rb"[A-Za-z0-9+/=_\-\s]+")
 _MAX_CODE = 1 << 20  # text parsed as Python
+_DEDUPE_MAX = 4096  # longer values are not hashed to skip repeats (array data never repeats)
 
 _B64 = re.compile(rb"[A-Za-z0-9+/\s]+={0,2}\s*|[A-Za-z0-9_\-\s]+={0,2}\s*")
 _HEX = re.compile(rb"(?:[0-9a-fA-F]{2}\s?)+")
@@ -268,10 +274,11 @@ class EmbeddedScan:
         if len(value) < NOTE_MIN or self.limited:
             return
         raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
-        key = hash(raw)
-        if key in self._seen:
-            return
-        self._seen.add(key)
+        if len(raw) <= _DEDUPE_MAX:  # the same short literal repeated: judged once
+            key = hash(raw)
+            if key in self._seen:
+                return
+            self._seen.add(key)
         # values met inside a decoded pickle keep the pointer of the field that held it
         outer = self.pointer
         self.pointer = pointer if pointer is not None else outer
@@ -321,7 +328,7 @@ class EmbeddedScan:
             return
         if len(chain) >= _MAX_DEPTH:
             return
-        unpacked = _decompress(raw)
+        unpacked = _decompress(raw) if first in _MAGIC_FIRST else None
         if unpacked is not None:
             if self._over_budget(where, offset):
                 return
@@ -329,18 +336,22 @@ class EmbeddedScan:
             return
         if blob:
             return  # of a large payload only its header is judged
-        decoded = _text_decode(raw)
+        decoded = _text_decode(raw) if first in _TEXT_FIRST else None
         if decoded is not None and len(decoded[1]) >= NOTE_MIN:
             if self._over_budget(where, offset):
                 return
             self._check(decoded[1], where, offset, (*chain, decoded[0]), False)
             return
-        if len(raw) <= _MAX_CODE and _CODE_HINT.search(raw):
+        # Python source is UTF-8 text without NUL bytes (ast refuses them): array bytes fail
+        # these C-speed tests long before the pattern search would
+        if len(raw) > _MAX_CODE or b"\x00" in raw:
+            return
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        if _CODE_HINT.search(raw):
             if self._over_budget(where, offset):
-                return
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
                 return
             what = dangerous_code(text)
             if what is not None:
