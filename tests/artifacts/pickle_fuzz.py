@@ -235,6 +235,12 @@ class _Gen:
         if r.random() < 0.5:
             parts.append(b"\x80" + bytes([r.randrange(2, 6)]))
         parts.append(self.noises(4))
+        if r.random() < 0.08:  # a prefix longer than any sniffing window
+            target = r.randrange(3900, 4300)
+            length = sum(map(len, parts))
+            while length < target:
+                parts.append(self.noise())
+                length += len(parts[-1])
         parts.append(self.payload())
         parts.append(self.noises(3))
         if r.random() < 0.15:

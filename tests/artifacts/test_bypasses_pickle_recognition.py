@@ -112,6 +112,16 @@ def test_truncated_after_reduce_no_stop(tmp_path: Path) -> None:
     _expect(report, "pickle-dangerous-call", "malicious")
 
 
+@pytest.mark.parametrize(
+    "opcode", [b"K\x05", b"h\x00", b"q\x01", b"J\x01\x02\x03\x04", b"M\x01\x02"]
+)
+@pytest.mark.parametrize("at", [4094, 4095])
+def test_opcode_cut_by_the_sniffing_window(opcode: bytes, at: int, tmp_path: Path) -> None:
+    # no PROTO; the 4 KiB window the sniffer walks ends inside this opcode's argument
+    data = (b"}" + b"N0" * 3000)[:at] + b"N\x94" + opcode + b"0" + PAYLOAD0 + STOP
+    _expect(_scan(tmp_path, "x", data), "pickle-dangerous-call", "malicious")
+
+
 def test_second_stream_starting_with_any_opcode(tmp_path: Path) -> None:
     data = pickle.dumps({"a": 1}, protocol=2) + b"N0" + PAYLOAD0 + STOP
     _expect(_scan(tmp_path, "x.pkl", data), "pickle-dangerous-call", "malicious")

@@ -506,18 +506,23 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
         if any(_reaches(ev) for ev in machine.events):
             return True
         # otherwise the walk must reach the end of the head without a real error
-        return _ran_off(exc, whole) and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
+        ran_off = _ran_off(exc, whole, len(head))
+        return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return machine.saw_global or len(head) > 4
 
 
-def _ran_off(exc: Malformed, whole: bool) -> bool:
-    """The walk stopped at the end of the bytes it was given, not on a real error (a text
-    argument cut by the sniffing window counts, unless the bytes are the whole file)."""
-    return (
-        exc.reason.startswith("truncated")
-        or exc.reason == "stream ends before STOP"
-        or (not whole and exc.reason == "unterminated text argument")
-    )
+_LONGEST_FIXED_OPCODE = 9  # FRAME, BINFLOAT, the 8-byte lengths: opcode and argument
+
+
+def _ran_off(exc: Malformed, whole: bool, size: int) -> bool:
+    """The walk stopped at the end of the ``size`` bytes it was given, not on a real error.
+    Unless the bytes are the whole file, a text argument the window cuts counts, and so
+    does any error of an opcode whose fixed argument could reach past the window."""
+    if exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP":
+        return True
+    if whole:
+        return False
+    return exc.reason == "unterminated text argument" or exc.offset >= size - _LONGEST_FIXED_OPCODE
 
 
 def _importable(g: Any) -> bool:
@@ -549,7 +554,12 @@ def imports_something(head: bytes) -> bool:
     except Malformed as exc:
         # a PROTO header and a clean walk to the end of a full window: a pickle whose work
         # lies further on (behind padding), judged whole by the caller
-        if head[:1] == b"\x80" and 2 <= head[1] <= 5 and len(head) >= 4096 and _ran_off(exc, False):
+        if (
+            head[:1] == b"\x80"
+            and 2 <= head[1] <= 5
+            and len(head) >= 4096
+            and _ran_off(exc, False, len(head))
+        ):
             return True
     for ev in machine.events:
         if ev.kind not in _REACHING_EVENTS:
@@ -576,7 +586,7 @@ def unpickler_refuses(head: bytes) -> bool:
     except Malformed as exc:
         if any(_reaches(ev) for ev in machine.events):
             return False
-        return not _ran_off(exc, False)
+        return not _ran_off(exc, False, len(head))
     return False
 
 
