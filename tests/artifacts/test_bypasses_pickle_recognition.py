@@ -303,6 +303,30 @@ def test_safetensors_metadata_base64_pickle(tmp_path: Path) -> None:
     assert finding.location.pointer == "/__metadata__/state"
 
 
+def test_safetensors_metadata_json_holding_base64_pickle(tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+    from safetensors.numpy import save
+
+    config = {"name": "tiny", "hooks": [{"state": base64.b64encode(os_system_proto(2)).decode()}]}
+    meta = {"format": "pt", "config": json.dumps(config)}
+    data = save({"bias": np.zeros(4, dtype=np.float32)}, metadata=meta)
+    report = _scan(tmp_path, "m.safetensors", data)
+    _expect(report, "embedded-pickle-payload", "malicious")
+    assert "json > base64" in report.findings[0].evidence
+
+
+def test_python_source_taking_a_dangerous_function_by_reference(tmp_path: Path) -> None:
+    value = "run = __import__('os').system\nrun('id')\n"
+    _expect(_scan(tmp_path, "x.pkl", _holder(value)), "embedded-code", "suspicious")
+
+
+def test_python_source_reaching_for_subclasses(tmp_path: Path) -> None:
+    value = "[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'Popen']"
+    _expect(_scan(tmp_path, "x.pkl", _holder(value)), "embedded-code", "suspicious")
+
+
 def test_gguf_metadata_python_code(tmp_path: Path) -> None:
     def gs(text: str) -> bytes:
         raw = text.encode()

@@ -15,6 +15,7 @@ import ast
 import base64
 import binascii
 import bz2
+import json
 import lzma
 import re
 import time
@@ -66,7 +67,10 @@ _HEX = re.compile(rb"(?:[0-9a-fA-F]{2}\s?)+")
 _CODE_HINT = re.compile(
     rb"(?:\bimport\b|__import__|\beval\s*\(|\bexec\s*\(|\bcompile\s*\(|\bsystem\s*\("
     rb"|\bpopen\s*\(|\bPopen\s*\(|\bspawn\w*\s*\(|\bexecv\w*\s*\(|\bgetattr\s*\("
-    rb"|\bcheck_output\s*\(|\bcheck_call\s*\(|\brun\s*\(|\bopen\s*\()"
+    rb"|\bcheck_output\s*\(|\bcheck_call\s*\(|\brun\s*\(|\bopen\s*\("
+    rb"|__(?:builtins|globals|subclasses|code|loader|reduce)__|\.system\b|\.popen\b"
+    rb"|\b(?:os|posix|nt|subprocess|pty|socket|ctypes|shutil|importlib|runpy|builtins|pickle"
+    rb"|marshal|webbrowser|urllib|requests|http|asyncio|multiprocessing|code|codeop)\s*\.)"
 )
 # Calls that run code, spawn processes, touch the network or delete files; a module name
 # alone stands for every function in it.
@@ -147,7 +151,37 @@ def _text_decode(data: bytes) -> tuple[str, bytes] | None:
     return None
 
 
+_MAX_JSON_STRINGS = 10_000
+
+
+def _json_strings(raw: bytes) -> list[bytes] | None:
+    """The strings (keys too) of a JSON document long enough to check, or None when
+    ``raw`` is not JSON."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    out: list[bytes] = []
+    todo: list[object] = [doc]
+    while todo and len(out) < _MAX_JSON_STRINGS:
+        item = todo.pop()
+        if isinstance(item, str):
+            if len(item) >= NOTE_MIN:
+                out.append(item.encode("utf-8", "surrogatepass"))
+        elif isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return out
+
+
+_BARE_CALLS = frozenset(("eval", "exec", "compile", "__import__", "execfile", "breakpoint"))
+
+
 def _is_dangerous_call(name: str) -> bool:
+    if "." not in name:  # a bare name: only the builtins (a module name alone is a variable)
+        return name in _BARE_CALLS
     parts = name.split(".")
     if parts[0] in ("os", "posix", "nt") and len(parts) == 2:
         return parts[1] in _OS_CALLS or parts[1].startswith(("exec", "spawn"))
@@ -196,16 +230,30 @@ def dangerous_code(text: str) -> str | None:
         return None
     aliases = _aliases(tree)
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
+        if isinstance(node, ast.Attribute) and node.attr in _ESCAPE_NAMES:
+            return f"reaches {node.attr}"
+        if isinstance(node, ast.Name) and node.id in _ESCAPE_NAMES:
+            return f"reaches {node.id}"
+        # a call, or a dangerous function taken by reference (f = os.system; f(...))
+        target = node.func if isinstance(node, ast.Call) else node
+        if not isinstance(target, ast.Attribute) and not (
+            isinstance(target, ast.Name) and target is not node
+        ):
             continue
-        name = _dotted(node.func)
+        name = _dotted(target)
         if not name:
             continue
         root, _, rest = name.partition(".")
         resolved = aliases.get(root, root) + (f".{rest}" if rest else "")
         if _is_dangerous_call(resolved):
-            return f"calls {resolved}()"
+            return f"calls {resolved}()" if target is not node else f"uses {resolved}"
     return None
+
+
+# names that only sandbox escapes and dynamic-code tricks reach for
+_ESCAPE_NAMES = frozenset(
+    ("__builtins__", "__globals__", "__subclasses__", "__code__", "__reduce__", "__loader__")
+)
 
 
 # judges a decoded pickle: (bytes, label) -> findings of that pickle
@@ -328,6 +376,12 @@ class EmbeddedScan:
             return
         if len(chain) >= _MAX_DEPTH:
             return
+        if first in b"{[" and not blob and len(raw) <= _MAX_DECODED:
+            leaves = _json_strings(raw)
+            if leaves is not None:  # JSON: each string in it is a value of its own
+                for leaf in leaves:
+                    self._check(leaf, where, offset, (*chain, "json"), False)
+                return
         unpacked = _decompress(raw) if first in _MAGIC_FIRST else None
         if unpacked is not None:
             if self._over_budget(where, offset):
