@@ -122,6 +122,13 @@ def test_opcode_cut_by_the_sniffing_window(opcode: bytes, at: int, tmp_path: Pat
     _expect(_scan(tmp_path, "x", data), "pickle-dangerous-call", "malicious")
 
 
+@pytest.mark.parametrize("fill", [b"a", b"\x00", b"\x01\x7f"])
+def test_text_line_longer_than_the_sniffing_window(fill: bytes, tmp_path: Path) -> None:
+    # UNICODE takes raw bytes up to the newline (control bytes included), however long
+    data = b"V" + fill * 6000 + b"\n0" + PAYLOAD0 + STOP
+    _expect(_scan(tmp_path, "x", data), "pickle-dangerous-call", "malicious")
+
+
 def test_second_stream_starting_with_any_opcode(tmp_path: Path) -> None:
     data = pickle.dumps({"a": 1}, protocol=2) + b"N0" + PAYLOAD0 + STOP
     _expect(_scan(tmp_path, "x.pkl", data), "pickle-dangerous-call", "malicious")

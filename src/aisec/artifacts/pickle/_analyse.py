@@ -445,7 +445,9 @@ def _starts_stream(buf: Any, pos: int) -> bool:
     first = buf[pos]
     if first == 0x80:
         return pos + 1 < len(buf) and buf[pos + 1] <= 5
-    return looks_like_pickle(bytes(buf[pos : pos + 4096]))
+    return looks_like_pickle(
+        bytes(buf[pos : pos + _WINDOW]), more=lambda n: bytes(buf[pos : pos + n])
+    )
 
 
 def _machine(
@@ -477,7 +479,9 @@ _MIN_OPCODES_WHOLE = 3  # a broken protocol-0 payload needs GLOBAL, an argument 
 _REACHING_EVENTS = frozenset(("global", "call", "dynamic-global", "ext", "build-global", "discard"))
 
 
-def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
+def looks_like_pickle(
+    head: bytes, whole: bool = False, more: Callable[[int], bytes] | None = None
+) -> bool:
     """True when ``head`` is the start of something CPython's unpickler would act on.
 
     The unpickler takes any opcode as the first byte (PROTO is optional, and may come
@@ -489,7 +493,11 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
 
     ``whole``: ``head`` is the entire file, so a protocol 0/1 walk that runs off its end
     after an opcode or two is text that happens to start with an opcode letter ("Use …"),
-    not a pickle cut short by the sniffing window."""
+    not a pickle cut short by the sniffing window.
+
+    ``more(n)``: the first ``n`` bytes, for when a protocol-0 text line runs past ``head``
+    (a pickle whose line is long, or binary data that starts with a text opcode, as a zip
+    starts with "P", PERSID): the walk is repeated over up to _RESNIFF bytes."""
     if len(head) < 2:
         return False
     if head[0] == 0x80:
@@ -505,24 +513,34 @@ def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
     except Malformed as exc:
         if any(_reaches(ev) for ev in machine.events):
             return True
+        cut = exc.reason == "unterminated text argument" and not whole
+        if cut and more is not None and len(head) < _RESNIFF:
+            bigger = more(_RESNIFF)
+            if len(bigger) > len(head):
+                return looks_like_pickle(bigger, whole=len(bigger) < _RESNIFF)
         # otherwise the walk must reach the end of the head without a real error
-        ran_off = _ran_off(exc, whole, len(head))
+        ran_off = _ran_off(exc, whole, head)
         return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return machine.saw_global or len(head) > 4
 
 
 _LONGEST_FIXED_OPCODE = 9  # FRAME, BINFLOAT, the 8-byte lengths: opcode and argument
+_WINDOW = 4096  # the sniffing window (the dispatcher's head)
+_RESNIFF = 1 << 20  # how far a sniff looks when a text line runs past its window
 
 
-def _ran_off(exc: Malformed, whole: bool, size: int) -> bool:
-    """The walk stopped at the end of the ``size`` bytes it was given, not on a real error.
+def _ran_off(exc: Malformed, whole: bool, head: Any) -> bool:
+    """The walk stopped at the end of the bytes ``head`` it was given, not on a real error.
     Unless the bytes are the whole file, a text argument the window cuts counts, and so
     does any error of an opcode whose fixed argument could reach past the window."""
     if exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP":
         return True
     if whole:
         return False
-    return exc.reason == "unterminated text argument" or exc.offset >= size - _LONGEST_FIXED_OPCODE
+    if exc.reason == "unterminated text argument":
+        return True  # a protocol-0 line the window cuts (looks_like_pickle looks further)
+    # only a full window can have cut a fixed-size argument
+    return len(head) >= _WINDOW and exc.offset >= len(head) - _LONGEST_FIXED_OPCODE
 
 
 def _importable(g: Any) -> bool:
@@ -558,7 +576,7 @@ def imports_something(head: bytes) -> bool:
             head[:1] == b"\x80"
             and 2 <= head[1] <= 5
             and len(head) >= 4096
-            and _ran_off(exc, False, len(head))
+            and _ran_off(exc, False, head)
         ):
             return True
     for ev in machine.events:
@@ -586,7 +604,7 @@ def unpickler_refuses(head: bytes) -> bool:
     except Malformed as exc:
         if any(_reaches(ev) for ev in machine.events):
             return False
-        return not _ran_off(exc, False, len(head))
+        return not _ran_off(exc, False, head)
     return False
 
 
