@@ -298,6 +298,22 @@ def test_ordinary_long_strings_stay_clean(tmp_path: Path) -> None:
     assert report.files[0].verdict == "clean", report.findings
 
 
+def test_string_heavy_data_stays_clean(tmp_path: Path) -> None:
+    # hex and base64 digests and prose mentioning imports: decoded and checked, not flagged
+    import hashlib
+
+    rows = [
+        {
+            "sha": hashlib.sha256(str(i).encode()).hexdigest(),
+            "b64": base64.b64encode(hashlib.sha512(str(i).encode()).digest()).decode(),
+            "text": f"row {i}: the code. It is important to import data from os. files",
+        }
+        for i in range(3000)
+    ]
+    report = _scan(tmp_path, "rows.pkl", pickle.dumps(rows, protocol=4))
+    assert report.files[0].verdict == "clean", report.findings[:3]
+
+
 def test_safetensors_metadata_base64_pickle(tmp_path: Path) -> None:
     import numpy as np
     from safetensors.numpy import save

@@ -57,8 +57,15 @@ _MAGIC_FIRST = frozenset(b"\x1fB\xfd\x5d\x04\x78")
 _TEXT_FIRST = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_ \t\r\n"
 )
+_HEX_CHARS = b"0123456789abcdefABCDEF \t\r\n"
+_CONTAINER_FIRST = frozenset(b"\x1fB\xfd\x5d\x04\x78{[")
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= \t\r\n"
 _TEXT_HEAD = re.compile(rb"[A-Za-z0-9+/=_\-\s]+")
 _MAX_CODE = 1 << 20  # text parsed as Python
+# a pickle imports through GLOBAL/INST (two text lines) or STACK_GLOBAL (two strings pushed
+# first): bytes with neither are not walked (random bytes, hashes, array data)
+_GLOBAL_LINE = re.compile(rb"[ci][A-Za-z_][\w.]*\n[A-Za-z_][\w.]*\n")
+_STRING_OP = re.compile(rb"[\x8cXVSUT\x8d]")
 _DEDUPE_MAX = 4096  # longer values are not hashed to skip repeats (array data never repeats)
 
 _B64 = re.compile(rb"[A-Za-z0-9+/\s]+={0,2}\s*|[A-Za-z0-9_\-\s]+={0,2}\s*")
@@ -135,12 +142,13 @@ def _text_decode(data: bytes) -> tuple[str, bytes] | None:
     """(kind, bytes) when ``data`` is all hex or all base64 (of a length worth decoding)."""
     if len(data) > 4 * _MAX_DECODED:
         return None
-    if _HEX.fullmatch(data):
+    # bytes.translate deletes the alphabet in C: nothing left means all of it is in it
+    if not data.translate(None, _HEX_CHARS):
         try:
             return "hex", binascii.unhexlify(b"".join(data.split()))
         except (binascii.Error, ValueError):
             pass
-    if _B64.fullmatch(data):
+    if not data.translate(None, _B64_CHARS) and _B64.fullmatch(data):
         compact = b"".join(data.split())
         alt = b"-_" if (b"-" in compact or b"_" in compact) else None
         compact += b"=" * (-len(compact) % 4)
@@ -271,7 +279,7 @@ class EmbeddedScan:
     is_pickle: PickleSniff
     findings: list[Finding] = field(default_factory=list)
     decoded: int = 0
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.process_time)  # CPU time: load-proof
     limited: bool = False
     _seen: set[int] = field(default_factory=set)
 
@@ -322,6 +330,14 @@ class EmbeddedScan:
         if len(value) < NOTE_MIN or self.limited:
             return
         raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+        if (
+            b"\n" not in raw  # no GLOBAL/INST line, no multi-line code or MIME base64
+            and b"(" not in raw  # no call in code
+            and b"\x93" not in raw  # no STACK_GLOBAL
+            and raw.translate(None, _B64_CHARS)  # not base64 or hex text
+            and raw[0] not in _CONTAINER_FIRST  # not compressed, not JSON
+        ):
+            return  # prose, names, array bytes: nothing that decodes into a payload
         if len(raw) <= _DEDUPE_MAX:  # the same short literal repeated: judged once
             key = hash(raw)
             if key in self._seen:
@@ -335,9 +351,11 @@ class EmbeddedScan:
         finally:
             self.pointer = outer
 
-    def _over_budget(self, where: str, offset: int | None) -> bool:
-        self.decoded += 1
-        if self.decoded <= _MAX_VALUES and time.monotonic() - self.started <= _TIME_BUDGET:
+    def _over_budget(self, where: str, offset: int | None, count: bool = True) -> bool:
+        """Past the limits? ``count``: this step (a pickle judged, a stream inflated) counts
+        against the number of values; cheap text decoding and parsing only against time."""
+        self.decoded += count
+        if self.decoded <= _MAX_VALUES and time.process_time() - self.started <= _TIME_BUDGET:
             return False
         self.limited = True
         self.add(
@@ -345,7 +363,7 @@ class EmbeddedScan:
             Severity.MEDIUM,
             where,
             offset,
-            f"stopped after {self.decoded - 1} decoded values (limits: {_MAX_VALUES} values, "
+            f"stopped after {self.decoded} decoded values (limits: {_MAX_VALUES} values, "
             f"{_TIME_BUDGET:.0f} s); the rest was not checked",
         )
         return True
@@ -358,7 +376,17 @@ class EmbeddedScan:
         first = raw[0]
         layers = " > ".join(chain)
         shown = f"{where} ({layers})" if chain else where
-        if first in OPCODES and (first != 0x80 or raw[1] <= 5) and self.is_pickle(raw[:4096]):
+        head = raw[:4096]
+        if (
+            first in OPCODES
+            and (first != 0x80 or raw[1] <= 5)
+            and (
+                (first == 0x80 and 2 <= raw[1] <= 5)  # PROTO: maybe imports past padding
+                or _GLOBAL_LINE.search(head)
+                or (b"\x93" in head and _STRING_OP.search(head))
+            )
+            and self.is_pickle(head)
+        ):
             if self._over_budget(where, offset):
                 return
             inner = self.judge_pickle(raw, shown)
@@ -392,20 +420,20 @@ class EmbeddedScan:
             return  # of a large payload only its header is judged
         decoded = _text_decode(raw) if first in _TEXT_FIRST else None
         if decoded is not None and len(decoded[1]) >= NOTE_MIN:
-            if self._over_budget(where, offset):
+            if self._over_budget(where, offset, count=False):
                 return
             self._check(decoded[1], where, offset, (*chain, decoded[0]), False)
             return
         # Python source is UTF-8 text without NUL bytes (ast refuses them): array bytes fail
         # these C-speed tests long before the pattern search would
-        if len(raw) > _MAX_CODE or b"\x00" in raw:
-            return
+        if len(raw) > _MAX_CODE or b"\x00" in raw or b"(" not in raw:
+            return  # (and code that calls nothing runs nothing)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return
         if _CODE_HINT.search(raw):
-            if self._over_budget(where, offset):
+            if self._over_budget(where, offset, count=False):
                 return
             what = dangerous_code(text)
             if what is not None:
