@@ -49,7 +49,8 @@ EMBEDDED_RULES = {
 _MAX_DECODED = 16 << 20  # bytes out of one decoding step
 _MAX_DEPTH = 4  # decoding layers (base64 > zlib > pickle is three)
 _MAX_VALUES = 2_000  # values that pass the cheap tests and get decoded, per file
-_TIME_BUDGET = 5.0  # seconds per file, a safety net behind the counts
+_TIME_BUDGET = 10.0  # seconds per file, a safety net behind the counts
+_CLOCK_EVERY = 64  # steps between looks at the clock
 _BLOB_HEAD = 4096  # of a large byte payload that is not text only the start is looked at
 _BLOB_MAX = 64 << 20  # a large text-encoded or compressed payload is read up to this
 # first bytes of a compressed stream (gzip, bz2, xz, lzma, lz4, zlib) and of base64/hex text
@@ -279,7 +280,8 @@ class EmbeddedScan:
     is_pickle: PickleSniff
     findings: list[Finding] = field(default_factory=list)
     decoded: int = 0
-    started: float = field(default_factory=time.process_time)  # CPU time: load-proof
+    started: float = -1.0  # monotonic time of the first step (the clock is read lazily)
+    steps: int = 0
     limited: bool = False
     _seen: set[int] = field(default_factory=set)
 
@@ -351,11 +353,18 @@ class EmbeddedScan:
         finally:
             self.pointer = outer
 
+    def _in_time(self) -> bool:
+        now = time.monotonic()
+        if self.started < 0:
+            self.started = now
+        return now - self.started <= _TIME_BUDGET
+
     def _over_budget(self, where: str, offset: int | None, count: bool = True) -> bool:
         """Past the limits? ``count``: this step (a pickle judged, a stream inflated) counts
         against the number of values; cheap text decoding and parsing only against time."""
         self.decoded += count
-        if self.decoded <= _MAX_VALUES and time.process_time() - self.started <= _TIME_BUDGET:
+        self.steps += 1
+        if self.decoded <= _MAX_VALUES and (self.steps % _CLOCK_EVERY != 1 or self._in_time()):
             return False
         self.limited = True
         self.add(
