@@ -1169,11 +1169,6 @@ def test_minimal_savedmodel_with_pyfunc(tmp_path: Path) -> None:
     _expect(tmp_path, "saved_model.pb", data, "malicious", "savedmodel-python-op")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aisec misses: safetensors __metadata__ strings are only checked for chat "
-    "templates; Python code in other keys is clean (nothing loads it, so this is a heuristic)",
-)
 def test_safetensors_metadata_with_python_code(tmp_path: Path) -> None:
     # modelaudit generate_safetensors_assets.py malicious_import.safetensors
     from safetensors.numpy import save

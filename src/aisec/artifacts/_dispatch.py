@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from aisec.artifacts._base import ArtifactContext, FormatHandler, Limits
 from aisec.artifacts._builtins import dispatch_order
+from aisec.artifacts._format_findings import format_finding, short
 from aisec.artifacts._verdict import Verdict, verdict_of
-from aisec.artifacts.containers import archive_finding
+from aisec.artifacts.containers import COMPRESSION_KINDS, archive_finding
+from aisec.artifacts.pickle import unpickler_refuses
 from aisec.core.errors import InputError, ScanError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.core.jobs import EventKind, Executor, JobEvent, Task
@@ -177,8 +179,11 @@ class _Scanner:
         size: int,
         depth: int,
         fs_path: Path | None = None,
+        unpacked: bool = False,
     ) -> tuple[str, list[Finding]]:
-        """Scan one stream; record its entry (and its members'); return (verdict, findings)."""
+        """Scan one stream; record its entry (and its members'); return (verdict, findings).
+
+        ``unpacked``: the stream is what a compression wrapper held (never plain data)."""
         slot = len(self.results)
         self.results.append(None)
         first_child = len(self.results)
@@ -211,6 +216,8 @@ class _Scanner:
                 fmt = ctx.detected_format or fmt
             if fmt in _POLYGLOT_HOSTS and head[:4] != b"PK\x03\x04":
                 findings += _embedded_zip(ctx, head)
+            if handler is None and size > 0:
+                findings.append(_unknown_format(ctx, head, unpacked))
         except ScanError as exc:
             error = exc.message
             internal = isinstance(exc, _SnifferError)
@@ -261,10 +268,73 @@ class _Scanner:
                 )
                 return [finding]
             stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
-            _, findings = self.scan_stream(stream, display, size, parent.depth + 1)
+            unpacked = parent.detected_format in COMPRESSION_KINDS
+            _, findings = self.scan_stream(
+                stream, display, size, parent.depth + 1, unpacked=unpacked
+            )
             return findings
 
         return nested
+
+
+# Names that say "model" (or a loader's input): an unidentified file so named is what a
+# scanner bypass looks like, since the loader the name invites may still accept it.
+_MODEL_SUFFIXES = frozenset(
+    (
+        *(".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".npy", ".npz"),
+        *(".dat", ".model", ".pkl3", ".p", ".sav", ".h5", ".hdf5", ".keras", ".onnx"),
+        *(".safetensors", ".gguf", ".ggml", ".pb", ".tflite", ".mlmodel", ".msgpack"),
+        *(".ot", ".nemo", ".mar"),
+    )
+)
+# names whose loaders fall back to the unpickler for content they do not otherwise know
+_PICKLE_LOADED_SUFFIXES = frozenset(
+    (
+        *(".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".npy", ".npz"),
+        *(".dat", ".model", ".pkl3", ".p", ".sav"),
+    )
+)
+_UNKNOWN_REMEDIATION = (
+    "aisec could not identify this file, so it was not judged. Loaders such as pickle.load "
+    "accept content no format check recognises; treat the file as untrusted."
+)
+
+
+def _unknown_format(ctx: ArtifactContext, head: bytes, unpacked: bool) -> Finding:
+    """No handler claims the content: info, or medium when it came out of a compression
+    wrapper, or when its name says it is a model and a loader that name invites may act on
+    it.
+
+    pickle.load, torch.load, joblib.load and numpy.load(allow_pickle=True) all end in the
+    unpickler when nothing else claims the bytes; content on which CPython's unpickler
+    stops before it imports or calls anything (no opcode first, a definite error first)
+    is refused by all of them (a PNG named .pt), so for those names it stays info."""
+    name = ctx.display_path.rsplit("/", 1)[-1].lower()
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    preview = short(head[:16].decode("latin-1"), 40)
+    model_named = suffix in _MODEL_SUFFIXES and not (
+        suffix in _PICKLE_LOADED_SUFFIXES and unpickler_refuses(head)
+    )
+    if unpacked or model_named:
+        why = "content of a compressed wrapper" if unpacked else f"a model file name ({suffix})"
+        return format_finding(
+            "unknown-format-model",
+            "Model file in a format aisec does not recognise",
+            Severity.MEDIUM,
+            ctx.display_path,
+            f"{why}, unrecognised content starting {preview!r}",
+            _UNKNOWN_REMEDIATION,
+            offset=0,
+        )
+    return format_finding(
+        "unknown-format",
+        "File format not recognised; not scanned",
+        Severity.INFO,
+        ctx.display_path,
+        f"unrecognised content starting {preview!r}",
+        _UNKNOWN_REMEDIATION,
+        offset=0,
+    )
 
 
 _EOCD = b"PK\x05\x06"

@@ -358,7 +358,8 @@ def _url_credentials(text: str) -> Iterable[SecretMatch]:
 
 # the END line of a key block, however it is spelled; without one the block runs to the end
 _PEM_END = re.compile(
-    r"(?i)(?<!-)-{2,}[ \t]{0,3}E[ \t]?N[ \t]?D\b[^\n]{0,80}|\bEND[ \t]{1,3}[^\n]{0,40}KEY[^\n]{0,20}"
+    r"(?i)(?<!-)-{2,}[ \t]{0,3}E[ \t]?N[ \t]?D\b[^\n]{0,80}"
+    r"|\bEND[ \t]{1,3}[^\n]{0,40}KEY[^\n]{0,20}"
 )
 # a token runs on over these characters: a match cut short by a length bound is extended
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9_+/=-]*")

@@ -1,9 +1,11 @@
-"""Stream compression (gzip, bz2, xz, lzma-alone, zlib — joblib's ``compress=``): peeled
-under size and ratio limits, then the content is scanned as its own entry.
+"""Stream compression (gzip, bz2, xz, lzma-alone, zlib, lz4 frame — every compressor
+joblib's ``compress=`` can write): peeled under size and ratio limits, then the content is
+scanned as its own entry.
 
-gzip, bz2, xz and lzma files may hold several compressed streams one after another; their
-Python readers (gzip.open, bz2.open, lzma.open, and joblib through them) return every
-stream, joined, so every stream is decompressed here too, under the same limits."""
+gzip, bz2, xz, lzma and lz4 files may hold several compressed streams one after another;
+their Python readers (gzip.open, bz2.open, lzma.open, lz4.frame.open, and joblib through
+them) return every stream, joined, so every stream is decompressed here too, under the same
+limits. lz4 skippable frames (which its reader steps over) count as streams."""
 
 from __future__ import annotations
 
@@ -19,11 +21,26 @@ from aisec.artifacts.containers._zip import BOMB_FLOOR, archive_finding
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding
 
-__all__ = ["CompressedHandler"]
+__all__ = ["COMPRESSION_KINDS", "CompressedHandler"]
+
+# the formats this handler reports (ctx.detected_format) for what it unwraps
+COMPRESSION_KINDS = frozenset(("gzip", "bz2", "xz", "lzma", "zlib", "lz4"))
 
 _CHUNK = 1 << 20
 _SPOOL = 32 << 20
-_MULTI_STREAM = frozenset(("gzip", "bz2", "xz", "lzma"))  # zlib readers stop after one
+_MULTI_STREAM = frozenset(("gzip", "bz2", "xz", "lzma", "lz4"))  # zlib readers stop after one
+_LZ4_MAGIC = b"\x04\x22\x4d\x18"  # an lz4 frame (joblib's compress="lz4")
+# the errors decompressors raise on corrupt input (lz4's is a RuntimeError)
+_CORRUPT = (zlib.error, lzma.LZMAError, OSError, EOFError, RuntimeError)
+
+
+def _is_lz4(head: bytes) -> bool:
+    """An lz4 frame, or a skippable frame (0x184D2A50-5F) that lz4's reader steps over."""
+    return head[:4] == _LZ4_MAGIC or (
+        len(head) >= 4 and head[0] & 0xF0 == 0x50 and head[1:4] == b"\x2a\x4d\x18"
+    )
+
+
 _MAX_STREAMS = 4096
 
 
@@ -34,6 +51,8 @@ def _kind(head: bytes) -> str | None:
         return "bz2"
     if head[:6] == b"\xfd7zXZ\x00":
         return "xz"
+    if _is_lz4(head):
+        return "lz4"
     if len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
         try:
             zlib.decompressobj().decompress(head, 64)
@@ -50,6 +69,12 @@ def _kind(head: bytes) -> str | None:
 
 
 def _decompressor(kind: str) -> Any:
+    if kind == "lz4":
+        try:
+            import lz4.frame  # type: ignore[import-untyped]
+        except ImportError:  # a runtime dependency; without it the file cannot be judged
+            raise ScanError("lz4 content, and the lz4 package is not installed") from None
+        return lz4.frame.LZ4FrameDecompressor()
     if kind == "gzip":
         return zlib.decompressobj(wbits=47)
     if kind == "zlib":
@@ -63,7 +88,11 @@ class CompressedHandler(FormatHandler):
     """A compressed single stream; the payload is scanned like any file."""
 
     name: ClassVar[str] = "compressed"
-    priority: ClassVar[int] = 5
+    # Asked before the pickle handler: bzip2's "BZh" opens like a BINBYTES opcode, and the
+    # pickle sniffer (which claims any stream CPython would start acting on) would take a
+    # bz2 joblib file for a broken pickle. A pickle made to start with a compression magic
+    # fails to decompress and gets the error verdict, which fails the gate: never clean.
+    priority: ClassVar[int] = 51
 
     @classmethod
     def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
@@ -126,7 +155,7 @@ class CompressedHandler(FormatHandler):
                     break
             else:
                 streams += 1  # the cap on streams was reached with input left
-        except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+        except _CORRUPT as exc:
             # a later stream that does not decode: its reader fails there, after the rest
             if written == 0:
                 raise ScanError(f"{ctx.display_path}: corrupt {kind} stream ({exc})") from None

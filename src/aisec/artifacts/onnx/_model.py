@@ -27,6 +27,7 @@ from aisec.artifacts._protowire import (
     signed64,
     text,
 )
+from aisec.artifacts.pickle import scan_embedded_values
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
 
@@ -94,6 +95,9 @@ class _State:
     local_domains: set[str] = field(default_factory=set)
     nodes: int = 0
     reported: set[tuple[str, str]] = field(default_factory=set)
+    # model metadata_props values and doc strings: (pointer, text, offset), checked for
+    # pickles and code carried as data
+    texts: list[tuple[str, str | bytes, int | None]] = field(default_factory=list)
 
     def add(self, rule: str, title: str, sev: Severity, evidence: str, fix: str, at: int) -> None:
         key = (rule, evidence)
@@ -154,7 +158,10 @@ class OnnxHandler(FormatHandler):
                 _model(state, 0, len(buf))
             except RecursionError:
                 raise ScanError(f"{ctx.display_path}: ONNX graph nests too deeply") from None
-            return state.findings
+            return state.findings + scan_embedded_values(ctx, state.texts)
+
+
+_MAX_TEXTS = 10_000
 
 
 def _model(st: _State, start: int, end: int) -> None:
@@ -163,6 +170,16 @@ def _model(st: _State, start: int, end: int) -> None:
     for f in fields(st.buf, start, end):
         if f.number == 7 and f.wire == LEN:
             graphs.append((f.start, f.end))
+        elif f.number == 6 and f.wire == LEN:  # doc_string
+            st.texts.append(("doc_string", text(st.buf, f, 16 << 20), f.start))
+        elif f.number == 14 and f.wire == LEN and len(st.texts) < _MAX_TEXTS:  # metadata_props
+            key = value = ""
+            for g in fields(st.buf, f.start, f.end):
+                if g.number == 1 and g.wire == LEN:
+                    key = text(st.buf, g)
+                elif g.number == 2 and g.wire == LEN:
+                    value = text(st.buf, g, 16 << 20)
+            st.texts.append((f"metadata_props/{key[:200]}", value, f.start))
         elif f.number == 25 and f.wire == LEN:
             functions.append((f.start, f.end))
             name = domain = ""

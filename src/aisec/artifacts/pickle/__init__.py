@@ -13,6 +13,8 @@ from aisec.artifacts.pickle._analyse import (
     analyse_buffer,
     analyse_pickle,
     looks_like_pickle,
+    scan_embedded_values,
+    unpickler_refuses,
 )
 from aisec.artifacts.pickle._file import LegacyTorchHandler, PickleHandler
 from aisec.artifacts.pickle._numpy import NpyHandler
@@ -24,10 +26,12 @@ from aisec.artifacts.pickle._policy import (
     classify_global,
     is_dangerous_module,
 )
+from aisec.artifacts.pickle._vm import OPCODES
 
 __all__ = [
     "DANGEROUS_CALLABLES",
     "DANGEROUS_MODULES",
+    "OPCODES",
     "GlobalClass",
     "LegacyTorchHandler",
     "NpyHandler",
@@ -39,4 +43,6 @@ __all__ = [
     "classify_global",
     "is_dangerous_module",
     "looks_like_pickle",
+    "scan_embedded_values",
+    "unpickler_refuses",
 ]

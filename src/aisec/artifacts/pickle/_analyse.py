@@ -15,14 +15,17 @@ import mmap
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from aisec.artifacts._base import ArtifactContext
+from aisec.artifacts.pickle._embedded import EmbeddedScan
 from aisec.artifacts.pickle._fold import fold
 from aisec.artifacts.pickle._policy import GlobalClass, is_nested_loader
 from aisec.artifacts.pickle._vm import (
+    NOTE_MIN,
+    OPCODES,
     BuildHook,
     Call,
     Event,
@@ -47,6 +50,8 @@ __all__ = [
     "judge_events",
     "looks_like_pickle",
     "open_buffer",
+    "scan_embedded_values",
+    "unpickler_refuses",
 ]
 
 _ATLAS_UNSAFE = FrameworkRef("ATLAS", "AML.T0011.000")
@@ -230,6 +235,7 @@ class PickleOptions:
     build_hook: BuildHook | None = None
     label: str = ""  # e.g. "data.pkl" for evidence inside containers
     nested_depth: int = 0
+    embedded: EmbeddedScan | None = None  # shared by the pickles decoded out of one file
     raw_tail: bool = False  # bytes after the last expected stream are data (legacy torch)
     streams_seen: list[int] = field(default_factory=list)
 
@@ -290,6 +296,9 @@ def analyse_buffer(
     report = _Report(ctx, opts)
     pos = start
     size = len(buf)
+    own_scan = opts.embedded is None
+    scan = opts.embedded if opts.embedded is not None else _embedded_scan(ctx, opts)
+    check_data = opts.nested_depth < _MAX_NESTED_DEPTH
     for index in range(opts.max_streams):
         if pos >= size:
             break
@@ -297,11 +306,13 @@ def analyse_buffer(
             report.add("pickle-trailing-data", pos, f"{size - pos} bytes after stream {index}")
             _report_executable(report, buf, pos)
             break
-        machine = _machine(buf, ctx, opts, report)
+        machine = _machine(buf, ctx, opts, report, scan if check_data else None)
         try:
             end = machine.run(pos)
         except Malformed as exc:
             report.events(machine.events, machine.calls, machine.constructed_only())
+            if check_data:
+                scan.pickle_notes(machine.notes, buf, opts.label)
             if "opcodes" in exc.reason:
                 report.add("pickle-limit", exc.offset, exc.reason)
             elif index == 0 or buf[pos] == 0x80:
@@ -315,6 +326,8 @@ def analyse_buffer(
             break
         opts.streams_seen.append(pos)
         report.events(machine.events, machine.calls, machine.constructed_only())
+        if check_data:
+            scan.pickle_notes(machine.notes, buf, opts.label)
         if len(machine.shared) > _EXPANSION_MIN_SHARED:
             _check_expansion(report, machine, pos)
         pos = end
@@ -323,7 +336,41 @@ def analyse_buffer(
     else:
         if pos < size and not opts.raw_tail and _starts_stream(buf, pos):
             report.add("pickle-limit", pos, f"more than {opts.max_streams} pickle streams")
+    if own_scan:
+        report.findings.extend(scan.findings)
     return report.findings
+
+
+def scan_embedded_values(
+    ctx: ArtifactContext, values: Iterable[tuple[str, str | bytes, int | None]]
+) -> list[Finding]:
+    """Findings for data values of another format (safetensors/GGUF/ONNX metadata) that hold
+    a pickle or Python code; ``values``: (JSON pointer or key, value, byte offset or None)."""
+    scan = _embedded_scan(ctx, PickleOptions())
+    for pointer, value, offset in values:
+        if len(value) >= NOTE_MIN:
+            scan.value(value, f"metadata {pointer}", offset, pointer=pointer)
+    return scan.findings
+
+
+def _embedded_scan(ctx: ArtifactContext, opts: PickleOptions) -> EmbeddedScan:
+    """The check of the data values of one file: a pickle decoded out of them is analysed
+    like any (its own values checked too, down to _MAX_NESTED_DEPTH), under one budget."""
+
+    def judge(raw: bytes, where: str) -> list[Finding]:
+        legacy = is_legacy_torch(raw)
+        inner = PickleOptions(
+            torchscript=opts.torchscript,
+            label=where,
+            nested_depth=opts.nested_depth + 1,
+            max_streams=LEGACY_TORCH_STREAMS if legacy else _MAX_STREAMS,
+            raw_tail=legacy,
+            embedded=scan,
+        )
+        return analyse_buffer(raw, ctx, 0, inner)
+
+    scan = EmbeddedScan(ctx, judge, imports_something)
+    return scan
 
 
 # Executable headers: ELF (class, byte order, version 1), Mach-O thin (both byte orders)
@@ -423,10 +470,14 @@ def _starts_stream(buf: Any, pos: int) -> bool:
     first = buf[pos]
     if first == 0x80:
         return pos + 1 < len(buf) and buf[pos + 1] <= 5
-    return looks_like_pickle(bytes(buf[pos : pos + 4096]))
+    return looks_like_pickle(
+        bytes(buf[pos : pos + _WINDOW]), more=lambda n: bytes(buf[pos : pos + n])
+    )
 
 
-def _machine(buf: Any, ctx: ArtifactContext, opts: PickleOptions, report: _Report) -> Machine:
+def _machine(
+    buf: Any, ctx: ArtifactContext, opts: PickleOptions, report: _Report, scan: EmbeddedScan | None
+) -> Machine:
     def nested_stream(at: int) -> int:
         # joblib writes object arrays as a whole pickle right after the wrapper's BUILD.
         inner = Machine(
@@ -439,6 +490,8 @@ def _machine(buf: Any, ctx: ArtifactContext, opts: PickleOptions, report: _Repor
             end = inner.run(at)
         finally:
             report.events(inner.events, inner.calls, inner.constructed_only())
+            if scan is not None:
+                scan.pickle_notes(inner.notes, buf, opts.label)
         return end
 
     return Machine(
@@ -451,45 +504,142 @@ def _machine(buf: Any, ctx: ArtifactContext, opts: PickleOptions, report: _Repor
     )
 
 
-_PICKLE_START = frozenset(b"(.}])cNIJKLMSTUVX\x80\x95")
-
-
-_RAN_OFF = frozenset(("stream ends before STOP", "unterminated text argument"))
 _MIN_OPCODES_WHOLE = 3  # a broken protocol-0 payload needs GLOBAL, an argument and REDUCE
-_LONGEST_FIXED_ARGUMENT = 9  # opcode byte and an 8-byte length (FRAME, BINBYTES8)
+# Events that show the loader got as far as importing or calling something the policy does
+# not wave through: a stream that reaches one is a pickle, however it breaks afterwards.
+# (Not EXT: an extension code resolves only through a copyreg registry, empty unless the
+# loading program fills it, and random binary data that starts with an opcode meets EXT
+# bytes often enough; a stream that is a pickle for other reasons still reports them.)
+_REACHING_EVENTS = frozenset(("global", "call", "dynamic-global", "build-global", "discard"))
 
 
-def looks_like_pickle(head: bytes, whole: bool = False) -> bool:
-    """True when ``head`` is the start of a pickle: a PROTO header, or opcodes that walk
-    cleanly to STOP or to the end of ``head`` and import or build something.
+def looks_like_pickle(
+    head: bytes, whole: bool = False, more: Callable[[int], bytes] | None = None
+) -> bool:
+    """True when ``head`` is the start of something CPython's unpickler would act on.
+
+    The unpickler takes any opcode as the first byte (PROTO is optional, and may come
+    anywhere) and runs each opcode before it meets a later error, so recognition follows
+    the walk, not the way ``pickle.dumps`` starts its output: a PROTO header (0-5); or a
+    walk that reaches STOP or the end of ``head`` cleanly and imports or builds something;
+    or a walk that, before it breaks, reached an import or a call the policy does not wave
+    through (the handler then judges what was seen and reports the break).
 
     ``whole``: ``head`` is the entire file, so a protocol 0/1 walk that runs off its end
     after an opcode or two is text that happens to start with an opcode letter ("Use …"),
-    not a pickle cut short by the sniffing window."""
+    not a pickle cut short by the sniffing window.
+
+    ``more(n)``: the first ``n`` bytes, for when a protocol-0 text line runs past ``head``
+    (a pickle whose line is long, or binary data that starts with a text opcode, as a zip
+    starts with "P", PERSID): the walk is repeated over up to _RESNIFF bytes."""
     if len(head) < 2:
         return False
     if head[0] == 0x80:
         # A PROTO header is claim enough: the handler walks the stream and reports a
         # break as pickle-malformed, so a sniffing walk here could only repeat that work.
-        return head[1] <= 5
-    if head[0] not in _PICKLE_START:
+        if head[1] <= 5:
+            return True
+    elif head[0] not in OPCODES:
         return False
     machine = Machine(head, max_opcodes=10_000)
     try:
         machine.run(0)
     except Malformed as exc:
-        # protocol 0/1: walking must reach the end of the head without a real error
-        # (a text argument cut by the window is running off too: protocol 0 writes array
-        # bytes as one long UNICODE line)
-        ran_off = exc.reason.startswith("truncated") or exc.reason in _RAN_OFF
-        # an opcode whose fixed-size argument the window cuts (the fast path reports it
-        # as an IndexError)
-        ran_off = ran_off or (
-            exc.reason == "stack underflow or truncated argument"
-            and exc.offset >= len(head) - _LONGEST_FIXED_ARGUMENT
-        )
+        if any(_reaches(ev) for ev in machine.events):
+            return True
+        cut = exc.reason == "unterminated text argument" and not whole
+        if cut and more is not None and len(head) < _RESNIFF:
+            bigger = more(_RESNIFF)
+            if len(bigger) > len(head):
+                return looks_like_pickle(bigger, whole=len(bigger) < _RESNIFF)
+        # otherwise the walk must reach the end of the head without a real error
+        ran_off = _ran_off(exc, whole, head)
         return ran_off and (not whole or machine.opcodes >= _MIN_OPCODES_WHOLE)
     return machine.saw_global or len(head) > 4
+
+
+_LONGEST_FIXED_OPCODE = 9  # FRAME, BINFLOAT, the 8-byte lengths: opcode and argument
+_WINDOW = 4096  # the sniffing window (the dispatcher's head)
+_RESNIFF = 1 << 20  # how far a sniff looks when a text line runs past its window
+
+
+def _ran_off(exc: Malformed, whole: bool, head: Any) -> bool:
+    """The walk stopped at the end of the bytes ``head`` it was given, not on a real error.
+    Unless the bytes are the whole file, a text argument the window cuts counts, and so
+    does any error of an opcode whose fixed argument could reach past the window."""
+    if exc.reason.startswith("truncated") or exc.reason == "stream ends before STOP":
+        return True
+    if whole:
+        return False
+    if exc.reason == "unterminated text argument":
+        return True  # a protocol-0 line the window cuts (looks_like_pickle looks further)
+    # only a full window can have cut a fixed-size argument
+    return len(head) >= _WINDOW and exc.offset >= len(head) - _LONGEST_FIXED_OPCODE
+
+
+def _importable(g: Any) -> bool:
+    """A name find_class could import: dotted identifiers (text that starts with "c" reads
+    as GLOBAL of its first two lines, which no import resolves)."""
+    return isinstance(g, Global) and all(
+        part.isidentifier() for part in (*g.module.split("."), *g.name.split("."))
+    )
+
+
+def _reaches(ev: Event) -> bool:
+    """The walk got to an import or call that CPython could carry out."""
+    if ev.kind not in _REACHING_EVENTS:
+        return False
+    subject = ev.subject
+    if isinstance(subject, Call):
+        subject = subject.func if isinstance(subject.func, Global) else None
+    return subject is None or _importable(subject)
+
+
+def imports_something(head: bytes) -> bool:
+    """True when a walk of ``head`` (to STOP, to its end or to an error) reaches an
+    importable name the policy does not wave through, or a call of one: bytes that are a
+    pickle doing something, not binary data that starts like one (an array whose first
+    bytes read as PROTO, then an EXT code no registry holds)."""
+    machine = Machine(head, max_opcodes=10_000)
+    try:
+        machine.run(0)
+    except Malformed as exc:
+        # a PROTO header and a clean walk to the end of a full window: a pickle whose work
+        # lies further on (behind padding), judged whole by the caller
+        if (
+            head[:1] == b"\x80"
+            and 2 <= head[1] <= 5
+            and len(head) >= 4096
+            and _ran_off(exc, False, head)
+        ):
+            return True
+    for ev in machine.events:
+        if ev.kind not in _REACHING_EVENTS:
+            continue
+        subject = ev.subject
+        if isinstance(subject, Call):
+            subject = subject.func
+        if _importable(subject):
+            return True
+    return False
+
+
+def unpickler_refuses(head: bytes) -> bool:
+    """True when CPython's unpickler would stop on ``head`` before importing or calling
+    anything: the first byte is no opcode, PROTO names an unknown protocol, or the walk
+    meets a definite error (not the end of ``head``) before any import or call."""
+    if not head or head[0] not in OPCODES:
+        return True
+    if head[0] == 0x80 and len(head) > 1 and head[1] > 5:
+        return True
+    machine = Machine(head, max_opcodes=10_000)
+    try:
+        machine.run(0)
+    except Malformed as exc:
+        if any(_reaches(ev) for ev in machine.events):
+            return False
+        return not _ran_off(exc, False, head)
+    return False
 
 
 class _Report:

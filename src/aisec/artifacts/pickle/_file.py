@@ -126,7 +126,11 @@ class PickleHandler(FormatHandler):
 
     @classmethod
     def sniff(cls, head: bytes, ctx: ArtifactContext) -> bool:
-        return looks_like_pickle(head, whole=ctx.size <= len(head))
+        def more(n: int) -> bytes:
+            ctx.stream.seek(0)
+            return ctx.stream.read(n)  # the dispatcher seeks back to 0 after sniffing
+
+        return looks_like_pickle(head, whole=ctx.size <= len(head), more=more)
 
     def scan(self, ctx: ArtifactContext) -> list[Finding]:
         buf = open_buffer(ctx.stream, ctx)

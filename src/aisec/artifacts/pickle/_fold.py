@@ -14,6 +14,8 @@ import lzma
 import zlib
 from typing import Any
 
+from aisec.artifacts.pickle._values import Call, Global
+
 __all__ = ["fold"]
 
 _MAX_OUT = 64 << 20
@@ -87,8 +89,6 @@ _DECOMPRESS = {
 
 def fold(value: Any, depth: int = 0) -> Any:
     """The constant ``value`` evaluates to, or ``None`` when it is not a known constant."""
-    from aisec.artifacts.pickle._vm import Call, Global
-
     if isinstance(value, str | bytes | int | float):
         return value
     if depth > _MAX_DEPTH or not isinstance(value, Call) or not isinstance(value.func, Global):

@@ -13,7 +13,6 @@ import codecs
 import gc
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any
 
@@ -27,12 +26,25 @@ from aisec.artifacts.pickle._policy import (
     classify_global,
     is_class_shaped,
 )
+from aisec.artifacts.pickle._values import (
+    Blob,
+    Call,
+    DictV,
+    Event,
+    Global,
+    PersRef,
+    SetV,
+    Unknown,
+    render_value,
+)
 
 __all__ = [
+    "NOTE_MIN",
     "OPCODES",
     "Blob",
     "Call",
     "DictV",
+    "Event",
     "Global",
     "Machine",
     "Malformed",
@@ -50,6 +62,9 @@ _GC_PAUSE_BYTES = 1 << 20
 # Byte payloads above this are recorded as a Blob (length + offset) and skipped.
 _INLINE_BYTES = 1 << 20
 _MAX_LINE = 1 << 16  # GLOBAL/INST names, INT/FLOAT text
+# Strings and bytes at least this long are noted (offset, value) for the embedded-payload
+# check: the smallest pickle or line of code that does harm is longer.
+NOTE_MIN = 24
 
 
 class Malformed(Exception):  # noqa: N818 - internal control flow, never escapes the package
@@ -59,132 +74,6 @@ class Malformed(Exception):  # noqa: N818 - internal control flow, never escapes
         super().__init__(f"{reason} at offset {offset}")
         self.offset = offset
         self.reason = reason
-
-
-@dataclass(eq=False, slots=True)
-class Global:
-    """An imported name (module attribute) as the unpickler would resolve it."""
-
-    module: str
-    name: str
-    offset: int
-    kind: GlobalClass
-    via: str  # GLOBAL, STACK_GLOBAL, INST, EXT
-    policy: str = ""  # the artifacts.allow_globals pattern that made it acceptable
-    full: str = field(init=False)  # module.name, built once: it is compared on every call
-
-    def __post_init__(self) -> None:
-        self.full = f"{self.module}.{self.name}"
-
-
-@dataclass(eq=False, slots=True)
-class Call:
-    """The result of calling ``func`` with ``args`` (REDUCE, NEWOBJ, OBJ, INST)."""
-
-    func: Any
-    args: Any
-    offset: int
-    op: str
-    used: bool = False
-    state: Any = None  # the last BUILD state applied to the result
-
-
-@dataclass(eq=False, slots=True)
-class PersRef:
-    """A persistent id (PyTorch storages); resolved by the loader, not by pickle."""
-
-    pid: Any
-
-
-@dataclass(eq=False, slots=True)
-class Blob:
-    """A byte/string payload too large to keep: only its size and where it lies."""
-
-    length: int
-    offset: int
-
-
-@dataclass(eq=False, slots=True)
-class Unknown:
-    """A value the machine cannot know statically (EXT lookups, buffers)."""
-
-    why: str
-
-
-class DictV(list[Any]):
-    """A dict being built, as a flat list ``[key, value, key, value, …]`` in order (keys may
-    be unhashable symbols); :attr:`pairs` gives the (key, value) view.
-
-    A list subclass, flat, because EMPTY_DICT and SETITEMS are among the commonest opcodes:
-    a list subclass is created in C and extended without a tuple per item, which is several
-    times faster than a dataclass holding a list of pairs and leaves less for the GC."""
-
-    __slots__ = ()
-    __hash__ = object.__hash__  # type: ignore[assignment]  # identity, like other symbols
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __ne__(self, other: object) -> bool:
-        return self is not other
-
-    @property
-    def pairs(self) -> list[tuple[Any, Any]]:
-        return list(zip(self[::2], self[1::2], strict=False))
-
-
-@dataclass(eq=False, slots=True)
-class SetV:
-    items: list[Any] = field(default_factory=list)
-    frozen: bool = False
-
-
-@dataclass(slots=True)  # not frozen: a frozen dataclass builds three times slower
-class Event:
-    """Something the analyser must judge: a non-allowlisted import, a call, a trick."""
-
-    kind: str  # global, call, dynamic-global, ext, build-global, build-dunder, discard, frame
-    offset: int
-    subject: Any = None
-    detail: str = ""
-
-
-def render_value(value: Any, depth: int = 0, budget: int = 160) -> str:
-    """A short, printable rendering of a symbolic value (for evidence)."""
-    if depth > 4:
-        return "…"
-    if isinstance(value, Global):
-        return value.full
-    if isinstance(value, Call):
-        args = value.args
-        inner = (
-            ", ".join(render_value(a, depth + 1) for a in args[:4])
-            if isinstance(args, tuple)
-            else render_value(args, depth + 1)
-        )
-        text = f"{render_value(value.func, depth + 1)}({inner})"
-    elif isinstance(value, str | bytes):
-        text = repr(value[:80]) + ("…" if len(value) > 80 else "")
-    elif isinstance(value, DictV):
-        text = (
-            "{"
-            + ", ".join(
-                f"{render_value(k, depth + 1)}: {render_value(v, depth + 1)}"
-                for k, v in zip(value[0:6:2], value[1:6:2], strict=False)
-            )
-            + "}"
-        )
-    elif isinstance(value, tuple | list):
-        text = "(" + ", ".join(render_value(v, depth + 1) for v in value[:4]) + ")"
-    elif isinstance(value, Blob):
-        text = f"<{value.length} bytes>"
-    elif isinstance(value, PersRef):
-        text = f"persistent({render_value(value.pid, depth + 1)})"
-    elif isinstance(value, Unknown):
-        text = f"<{value.why}>"
-    else:
-        text = repr(value)
-    return text if len(text) <= budget else text[: budget - 1] + "…"
 
 
 # A BUILD hook, given the machine, the object, its state and the offset after BUILD, returns
@@ -233,6 +122,9 @@ class Machine:
         # make the loaded object exponentially large (a "billion laughs"); see shared_holders
         self.shared: list[Any] = []
         self.start = 0  # where the walk began
+        # (offset, value) of every str/bytes constant of NOTE_MIN or more (a Blob for the
+        # large ones): data an application may decode and load (see _embedded)
+        self.notes: list[tuple[int, Any]] = []
 
     # -- readers -------------------------------------------------------------------------
     def _need(self, pos: int, n: int) -> None:
@@ -250,8 +142,13 @@ class Machine:
     def _bytes(self, pos: int, n: int) -> tuple[Any, int]:
         self._need(pos, n)
         if n > _INLINE_BYTES:
-            return Blob(n, pos), pos + n
-        return bytes(self.data[pos : pos + n]), pos + n
+            blob = Blob(n, pos)
+            self.notes.append((pos, blob))
+            return blob, pos + n
+        raw = bytes(self.data[pos : pos + n])
+        if n >= NOTE_MIN:
+            self.notes.append((pos, raw))
+        return raw, pos + n
 
     def _text(self, pos: int, n: int) -> tuple[Any, int]:
         raw, end = self._bytes(pos, n)
@@ -353,6 +250,7 @@ class Machine:
         uint32 = _UINT32.unpack_from
         find = data.find
         share = self.shared.append
+        note = self.notes.append
         try:
             while True:
                 # Boundaries, checked once per inner run rather than once per opcode: the
@@ -393,6 +291,8 @@ class Machine:
                                 raise Malformed(pos, "truncated string")
                             text = data[pos + 2 : end].decode("utf-8", "surrogatepass")
                             push(text)
+                            if end - pos >= NOTE_MIN + 2:
+                                note((pos, text))
                             if end < stop and data[end] == 0x94:  # and MEMOIZE
                                 memo[len(memo)] = text
                                 opcodes += 1
@@ -522,9 +422,12 @@ class Machine:
                             and end - pos - 5 <= _INLINE_BYTES
                         ):
                             try:
-                                push(data[pos + 5 : end].decode("utf-8", "surrogatepass"))
+                                text = data[pos + 5 : end].decode("utf-8", "surrogatepass")
                             except UnicodeDecodeError:
                                 raise Malformed(pos + 5, "invalid UTF-8 in string") from None
+                            push(text)
+                            if end - pos >= NOTE_MIN + 5:
+                                note((pos, text))
                             pos = end
                             continue
                         if op == 0x52:  # REDUCE
@@ -742,6 +645,8 @@ class Machine:
                 stack.append(codecs.raw_unicode_escape_decode(raw)[0])
             except UnicodeDecodeError:
                 raise Malformed(at, "bad UNICODE argument") from None
+            if len(raw) >= NOTE_MIN:
+                self.notes.append((at, stack[-1]))
         elif op == 0x67:  # GET
             raw, pos = self._line(pos, _MAX_LINE)
             idx = self._int(raw, at)
@@ -901,6 +806,8 @@ class Machine:
         elif op == 0x53:  # STRING (quoted, escaped text)
             raw, pos = self._line(pos, None)
             stack.append(self._quoted(raw.rstrip(b"\r"), at))
+            if len(raw) >= NOTE_MIN:
+                self.notes.append((at, stack[-1]))
         elif op == 0x4C:  # LONG
             raw, pos = self._line(pos, _MAX_LINE)
             stack.append(self._int(raw.rstrip(b"L"), at))
@@ -962,6 +869,8 @@ class Machine:
             if end > size:
                 raise Malformed(at, "truncated string")
             stack.append(str(data[pos + 1 : end], "utf-8", "surrogatepass"))
+            if end - pos > NOTE_MIN:
+                self.notes.append((at, stack[-1]))
             pos = end
         elif op == 0x4B:  # BININT1
             stack.append(data[pos])

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
+from aisec.artifacts.pickle import scan_embedded_values
 from aisec.artifacts.templates import looks_like_template, template_findings
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
@@ -135,6 +136,7 @@ class _State:
     version: int
     findings: list[Finding] = field(default_factory=list)
     alignment: int = 32
+    texts: list[tuple[str, str | bytes, int | None]] = field(default_factory=list)
 
     def bounds(self, evidence: str, offset: int) -> None:
         self.findings.append(
@@ -272,6 +274,7 @@ def _metadata(r: _Reader, st: _State, kv_count: int) -> None:
         if isinstance(value, list):
             texts = [v for v in value if isinstance(v, str)]
         for text in texts:
+            st.texts.append((key, text, at))
             if looks_like_template(text):
                 st.findings += template_findings(
                     text,
@@ -418,4 +421,5 @@ class GgufHandler(FormatHandler):
             pass
         except _TruncatedError:
             st.bounds(f"file ends inside the metadata at offset {r.pos}", r.pos)
+        st.findings += scan_embedded_values(ctx, st.texts)
         return st.findings

@@ -15,6 +15,7 @@ from typing import ClassVar, Protocol
 
 from aisec.artifacts._base import ArtifactContext, FormatHandler
 from aisec.artifacts._format_findings import format_finding
+from aisec.artifacts.pickle import scan_embedded_values
 from aisec.artifacts.templates import looks_like_template, template_findings
 from aisec.core.errors import ScanError
 from aisec.core.findings import Finding, Severity
@@ -155,6 +156,15 @@ class SafetensorsHandler(FormatHandler):
         metadata = header.get("__metadata__")
         if metadata is not None:
             findings += self._metadata(metadata, path, add)
+            if isinstance(metadata, dict):
+                findings += scan_embedded_values(
+                    ctx,
+                    (
+                        (f"/__metadata__/{key}", value, None)
+                        for key, value in list(metadata.items())[:10_000]
+                        if isinstance(value, str)
+                    ),
+                )
         return findings
 
     def _entries(
