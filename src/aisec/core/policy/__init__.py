@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from aisec.core.errors import PolicyError
+from aisec.core.policy._gateway import GatewayPolicy, RoutePolicy
 from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
@@ -22,10 +23,12 @@ __all__ = [
     "Asset",
     "Classification",
     "Direction",
+    "GatewayPolicy",
     "GuardMode",
     "GuardPolicy",
     "KeysPolicy",
     "Policy",
+    "RoutePolicy",
     "ScannerPolicy",
     "StorePolicy",
     "active_policy",
