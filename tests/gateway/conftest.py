@@ -233,6 +233,15 @@ class Upstream:
                 await self._sse(writer, events[:1], done=False)
                 await asyncio.sleep(30)
                 return False
+            if model == "endless":
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                    b"connection: close\r\n\r\n"
+                )
+                while True:  # until the gateway hangs up
+                    writer.write(events[0])
+                    await writer.drain()
+                    await asyncio.sleep(0.02)
             if model == "truncated-stream":
                 await self._sse(writer, events[:2], done=False)
                 return False

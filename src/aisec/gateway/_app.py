@@ -504,7 +504,7 @@ async def _guarded_stream(
                 trace.usage = usage
             yield _sse(event)
         if not done:
-            raise GatewayError(502, "upstream_truncated", "upstream stream ended without [DONE]")
+            raise GatewayError(502, "upstream_truncated", "upstream stream ended early")
     except StreamBlocked as exc:
         trace.decision, trace.status, trace.code = "block", 400, "guard_output_blocked"
         yield _sse_error(400, "guard_output_blocked", f"stream ended: {exc.decision.reason}")
