@@ -110,6 +110,21 @@ async def completions(request: Request) -> Response:
         return _bad()
     prompt = body.get("prompt")
     text = "echo: " + (prompt if isinstance(prompt, str) else json.dumps(prompt))
+    if body.get("stream"):
+        model = str(body.get("model", "demo-echo"))[:256]
+
+        async def events() -> AsyncIterator[bytes]:
+            for piece, finish in ((text, None), ("", "stop")):
+                chunk = {
+                    "id": "cmpl-demo",
+                    "object": "text_completion",
+                    "model": model,
+                    "choices": [{"index": 0, "text": piece, "finish_reason": finish}],
+                }
+                yield b"data: " + json.dumps(chunk).encode() + b"\n\n"
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers=_HEADERS)
     doc = {
         "id": "cmpl-demo",
         "object": "text_completion",
