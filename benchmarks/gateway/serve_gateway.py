@@ -2,7 +2,8 @@
 input and output scanners), a fixed-key authenticator, an in-memory limiter with no
 effective limit, audit to a fresh SQLite store in $AISEC_HOME.
 
-Usage: python serve_gateway.py PORT UPSTREAM_URL
+Usage: python serve_gateway.py PORT UPSTREAM_URL [guard-off]   (guard-off: no scanners,
+to separate the gateway's own cost from the guard's)
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ class Counter:
 if __name__ == "__main__":
     port, upstream = int(sys.argv[1]), sys.argv[2]
     settings = GatewaySettings.from_policy(None, upstream=upstream)
-    app = create_app(settings, Keys(), AnyModel(), Counter())
+    engine = None
+    if sys.argv[3:] == ["guard-off"]:
+        from aisec.core.policy import GuardPolicy
+        from aisec.guard import Engine
+
+        engine = Engine(GuardPolicy(defaults=False))
+    app = create_app(settings, Keys(), AnyModel(), Counter(), engine)
     uvicorn.run(
         app, host="127.0.0.1", port=port, log_level="warning", loop="uvloop", http="httptools",
         access_log=False,
