@@ -151,6 +151,36 @@ class Upstream:
             writer.write(b"data: [DONE]\n\n")
         await writer.drain()
 
+    def _tool_events(self) -> list[bytes]:
+        deltas: list[dict[str, Any]] = [
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "send_mail", "arguments": ""},
+                    }
+                ],
+            }
+        ]
+        deltas += [
+            {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+            for piece in self.script
+        ]
+        out = []
+        for i, delta in enumerate([*deltas, {}]):
+            finish = "tool_calls" if i == len(deltas) else None
+            chunk = {
+                "id": "c1",
+                "object": "chat.completion.chunk",
+                "model": "scripted-tools",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            out.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+        return out
+
     async def _answer(
         self, method: str, path: str, raw: bytes, writer: asyncio.StreamWriter
     ) -> bool:
@@ -201,6 +231,9 @@ class Upstream:
             text = prompt
         else:
             text = str(body["messages"][-1].get("content"))
+        if model == "scripted-tools" and body.get("stream"):
+            await self._sse(writer, self._tool_events(), done=True)
+            return False
         if model == "scripted":
             pieces = list(self.script)
         else:

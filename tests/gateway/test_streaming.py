@@ -120,3 +120,20 @@ def test_openai_client_streaming_sees_redacted_text(gateway: Gateway, upstream: 
     text = "".join(ch.choices[0].delta.content or "" for ch in stream if ch.choices)
     assert SECRET not in text
     assert text.startswith("my token ")
+
+
+def test_secret_split_across_streamed_tool_call_arguments_is_redacted(
+    gateway: Gateway, upstream: Upstream
+) -> None:
+    upstream.script = ['{"to": "ops", "body": "token ', SECRET[:15], SECRET[15:], '"}']
+    raw = raw_stream(gateway, model="scripted-tools")
+    arguments = ""
+    for line in raw.decode().splitlines():
+        if line.startswith("data: {"):
+            for choice in json.loads(line[6:])["choices"]:
+                for call in (choice.get("delta") or {}).get("tool_calls") or ():
+                    arguments += call.get("function", {}).get("arguments", "")
+    assert SECRET not in arguments
+    assert SECRET[15:].encode() not in raw
+    assert json.loads(arguments)["to"] == "ops"
+    assert raw.endswith(b"data: [DONE]\n\n")

@@ -449,6 +449,7 @@ async def _guarded_stream(
     """Re-emit the upstream's SSE events with every choice's text through the window guard."""
     window = WindowGuard(gw.window_scan(route, trace), gw.window)
     text_key = "text" if endpoint == "completions" else "content"
+    tool_args: dict[tuple[int, int], list[str]] = {}
     done = False
     try:
         async for line in upstream.aiter_lines():
@@ -484,21 +485,16 @@ async def _guarded_stream(
                 holder = choice if endpoint == "completions" else choice.get("delta")
                 if isinstance(holder, dict) and isinstance(holder.get(text_key), str):
                     holder[text_key] = window.feed(index, holder[text_key])
+                if endpoint == "chat" and isinstance(holder, dict):
+                    _hold_tool_arguments(holder, index, tool_args)
                 if choice.get("finish_reason") is not None:
                     rest = window.finish(index)
-                    if rest and isinstance(holder, dict):
+                    if not isinstance(holder, dict):
+                        holder = choice["delta"] = {}
+                    if rest:
                         holder[text_key] = (holder.get(text_key) or "") + rest
-                    elif rest:
-                        choice["delta"] = {text_key: rest}
-                if endpoint == "chat" and isinstance(holder, dict):
-                    for call in holder.get("tool_calls") or ():
-                        fn = call.get("function") if isinstance(call, dict) else None
-                        if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                            # argument fragments: scanned whole when they are complete
-                            # would need per-call buffers; scan each fragment at least
-                            fn["arguments"] = gw.scan(
-                                fn["arguments"], Direction.OUTPUT, route, trace, "tool_calls"
-                            )
+                    if endpoint == "chat":
+                        _release_tool_arguments(gw, holder, index, tool_args, route, trace)
             usage = _usage(event)
             if usage:
                 trace.usage = usage
@@ -524,6 +520,43 @@ async def _guarded_stream(
     finally:
         await upstream.aclose()
         gw.record(trace)
+
+
+def _hold_tool_arguments(
+    delta: dict[str, Any], choice: int, held: dict[tuple[int, int], list[str]]
+) -> None:
+    """Keep streamed tool-call argument fragments back until the call is complete: a value
+    split across fragments is only visible whole (clients join fragments anyway)."""
+    for position, call in enumerate(delta.get("tool_calls") or ()):
+        if not isinstance(call, dict):
+            raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+        slot = call.get("index", position)
+        slot = slot if isinstance(slot, int) else position
+        fn = call.get("function")
+        if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+            held.setdefault((choice, slot), []).append(fn["arguments"])
+            fn["arguments"] = ""
+
+
+def _release_tool_arguments(
+    gw: _Gateway,
+    delta: dict[str, Any],
+    choice: int,
+    held: dict[tuple[int, int], list[str]],
+    route: Route,
+    trace: _Trace,
+) -> None:
+    """The choice finished: scan each held call's whole arguments and send them."""
+    calls = [key for key in sorted(held) if key[0] == choice]
+    if not calls:
+        return
+    out = list(delta.get("tool_calls") or ())
+    for key in calls:
+        arguments = "".join(held.pop(key))
+        where = f"choices[{choice}].delta.tool_calls[{key[1]}].function.arguments"
+        checked = gw.scan(arguments, Direction.OUTPUT, route, trace, where)
+        out.append({"index": key[1], "function": {"arguments": checked}})
+    delta["tool_calls"] = out
 
 
 def _flush_chunk(index: int, text: str, endpoint: str, key: str) -> dict[str, Any]:
