@@ -8,7 +8,9 @@ so). A value of at most ``window`` characters that is still incomplete therefore
 wholly in the held-back tail, and is redacted in full once its last piece arrives. When a
 redaction touches the tail (a value that may still be growing), nothing is released until
 it settles or the buffer reaches ``8 * window``; at the end of the choice everything left
-is scanned and released. A blocking decision ends the stream with an error event.
+is scanned and released. Each scan also sees the last ``window`` characters already
+sent, so a construct whose start has left (a markdown image whose URL is still arriving)
+is judged whole; a blocking decision ends the stream with an error event.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class StreamBlocked(Exception):  # noqa: N818 - an outcome, raised to end the st
 
 @dataclass(slots=True)
 class _Choice:
-    raw: str = ""
+    raw: str = ""  # not yet released, as the upstream sent it
+    sent: str = ""  # the last ``window`` characters released (as released)
 
 
 def _common_suffix(a: str, b: str) -> int:
@@ -51,13 +54,25 @@ class WindowGuard:
         self._choices: dict[int, _Choice] = {}
         self.decisions: list[Decision] = []
 
-    def _check(self, text: str) -> str:
+    def _decide(self, text: str) -> Decision:
         decision = self._scan(text)
         if decision.outcomes and any(o.fired for o in decision.outcomes):
             self.decisions.append(decision)
         if decision.blocked:
             raise StreamBlocked(decision)
-        return decision.text
+        return decision
+
+    def _check(self, choice: _Choice) -> str:
+        """Scan the held text with what was sent just before it (a link or block whose
+        start already left is still judged whole; block decisions see it), and return
+        the held text redacted if the guard says so."""
+        raw = choice.raw
+        if not choice.sent:
+            return self._decide(raw).text
+        decision = self._decide(choice.sent + raw)
+        if decision.action.value == "allow":
+            return raw
+        return self._decide(raw).text  # redact only what has not left yet
 
     def feed(self, index: int, delta: str) -> str:
         """Add ``delta`` to choice ``index``; return the text now safe to send (maybe "")."""
@@ -66,7 +81,7 @@ class WindowGuard:
         raw = choice.raw
         if len(raw) <= self.window:
             return ""
-        checked = self._check(raw)
+        checked = self._check(choice)
         keep = self.window
         if checked != raw:
             settled = _common_suffix(raw, checked)
@@ -76,6 +91,7 @@ class WindowGuard:
                 keep = settled
         out = checked[: len(checked) - keep]
         choice.raw = raw[len(raw) - keep :]
+        choice.sent = (choice.sent + out)[-self.window :]
         return out
 
     def finish(self, index: int) -> str:
@@ -83,7 +99,7 @@ class WindowGuard:
         choice = self._choices.pop(index, None)
         if choice is None or not choice.raw:
             return ""
-        return self._check(choice.raw)
+        return self._check(choice)
 
     def finish_all(self) -> dict[int, str]:
         return {i: self.finish(i) for i in sorted(self._choices)}
