@@ -266,6 +266,19 @@ class Upstream:
                 await self._sse(writer, events[:1], done=False)
                 await asyncio.sleep(30)
                 return False
+            if model == "paced":  # 30 events 20 ms apart
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                    b"connection: close\r\n\r\n"
+                )
+                for _ in range(30):
+                    writer.write(events[0])
+                    await writer.drain()
+                    await asyncio.sleep(0.02)
+                writer.write(events[-1] if len(events) > 1 else b"")
+                writer.write(b"data: " + json.dumps(end).encode() + b"\n\ndata: [DONE]\n\n")
+                await writer.drain()
+                return False
             if model == "endless":
                 writer.write(
                     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"

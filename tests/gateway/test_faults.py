@@ -187,3 +187,24 @@ def test_client_disconnect_cancels_the_upstream_call(gateway: Gateway, upstream:
             if seen > 2000:
                 break
     _wait(lambda: upstream.open_connections == 0, "the upstream connection closed")
+
+
+def test_shutdown_drains_in_flight_streams(gateway: Gateway) -> None:
+    body = chat("paced", content="a reply long enough to need a few chunks", stream=True)
+    with httpx.stream(
+        "POST", gateway.base + "/chat/completions", json=body, headers=AUTH, timeout=10
+    ) as resp:
+        chunks = resp.iter_raw()
+        first = next(chunks)
+        gateway.server.should_exit = True  # what SIGTERM does
+        raw = first + b"".join(chunks)
+    assert raw.endswith(b"data: [DONE]\n\n")
+
+    def closed() -> bool:
+        try:
+            httpx.get(gateway.url + "/healthz", timeout=1)
+        except httpx.TransportError:
+            return True
+        return False
+
+    _wait(closed, "the listener closed after the drain")
