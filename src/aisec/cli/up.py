@@ -60,8 +60,14 @@ def register(app: typer.Typer) -> None:
         """
         import uvicorn
 
-        from aisec.gateway._interim_identity import demo_key
-        from aisec.gateway._serve import ENV, ServeConfig, build_app, config_env, start_echo
+        from aisec.gateway import (
+            CONFIG_ENV,
+            ServeConfig,
+            build_app,
+            config_env,
+            demo_key,
+            start_echo,
+        )
 
         echo_url = None
         key = "<your API key: aisec access apikey create --principal NAME>"
@@ -77,8 +83,8 @@ def register(app: typer.Typer) -> None:
         sys.stdout.write(banner(url, key, "demo-echo" if demo else "MODEL", echo_url) + "\n")
         sys.stdout.flush()
         if workers > 1:
-            os.environ[ENV] = config_env(config)
-            target: object = "aisec.gateway._serve:app_from_env"
+            os.environ[CONFIG_ENV] = config_env(config)
+            target: object = "aisec.gateway:app_from_env"
         else:
             target = app
         uvicorn.run(

@@ -18,9 +18,13 @@ from aisec.gateway._contract import (
     Limiter,
     ModelAuthorizer,
 )
+from aisec.gateway._interim_identity import demo_key
+from aisec.gateway._serve import ENV as CONFIG_ENV
+from aisec.gateway._serve import ServeConfig, app_from_env, build_app, config_env, start_echo
 from aisec.gateway._settings import GatewaySettings, Route
 
 __all__ = [
+    "CONFIG_ENV",
     "DEMO_HEADER",
     "Authenticator",
     "Caller",
@@ -29,5 +33,11 @@ __all__ = [
     "Limiter",
     "ModelAuthorizer",
     "Route",
+    "ServeConfig",
+    "app_from_env",
+    "build_app",
+    "config_env",
     "create_app",
+    "demo_key",
+    "start_echo",
 ]

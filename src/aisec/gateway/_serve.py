@@ -19,7 +19,7 @@ from typing import Any
 
 from aisec.core.errors import ConfigError
 
-__all__ = ["ServeConfig", "app_from_env", "build_app", "start_echo"]
+__all__ = ["ENV", "ServeConfig", "app_from_env", "build_app", "config_env", "start_echo"]
 
 ENV = "AISEC_GATEWAY_CONFIG"
 
