@@ -213,6 +213,23 @@ class Upstream:
             )
             await writer.drain()
             return False
+        if model == "huge":  # 33 MiB, over the gateway's cap on an upstream answer
+            size = 33 << 20
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                + f"content-length: {size}\r\n\r\n".encode()
+            )
+            for _ in range(33):
+                writer.write(b" " * (1 << 20))
+                await writer.drain()
+            return True
+        if model == "endless-line" and body.get("stream"):  # 5 MiB with no newline
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+            )
+            writer.write(b"data: " + b"x" * (5 << 20))
+            await writer.drain()
+            return False
         if model == "slow":
             await asyncio.sleep(30)
             return False

@@ -152,6 +152,7 @@ def test_guard_opt_out_is_audited_at_start(make_gateway: Any, upstream: Upstream
         ("malformed", 502, "upstream_malformed"),
         ("truncated", 502, "upstream_error"),
         ("slow", 504, "upstream_timeout"),
+        ("huge", 502, "upstream_too_large"),
     ],
 )
 def test_upstream_fault(gateway: Gateway, model: str, status: int, code: str) -> None:
@@ -164,7 +165,11 @@ def test_upstream_fault(gateway: Gateway, model: str, status: int, code: str) ->
 
 @pytest.mark.parametrize(
     ("model", "code"),
-    [("slow-stream", "upstream_timeout"), ("truncated-stream", "upstream_truncated")],
+    [
+        ("slow-stream", "upstream_timeout"),
+        ("truncated-stream", "upstream_truncated"),
+        ("endless-line", "upstream_malformed"),
+    ],
 )
 def test_stream_fault_ends_with_an_error_event(gateway: Gateway, model: str, code: str) -> None:
     body = chat(model, content="a reply long enough to need a few chunks of output", stream=True)

@@ -452,7 +452,7 @@ async def _guarded_stream(
     tool_args: dict[tuple[int, int], list[str]] = {}
     done = False
     try:
-        async for line in upstream.aiter_lines():
+        async for line in _sse_lines(upstream):
             if not line.startswith("data:"):
                 if line and not line.startswith(":"):
                     yield line.encode() + b"\n"
@@ -587,6 +587,36 @@ async def _raw_stream(
         gw.record(trace)
 
 
+MAX_UPSTREAM_BODY = 32 << 20  # a completion, not a download
+MAX_SSE_LINE = 4 << 20
+
+
+async def _read_capped(resp: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_UPSTREAM_BODY:
+            raise GatewayError(502, "upstream_too_large", "upstream answer is over the size cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _sse_lines(resp: httpx.Response) -> AsyncIterator[str]:
+    """The lines of an SSE body, each at most ``MAX_SSE_LINE`` bytes (an upstream that
+    never sends a newline cannot make the gateway buffer without bound)."""
+    pending = b""
+    async for chunk in resp.aiter_bytes():
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line.rstrip(b"\r").decode("utf-8", "replace")
+        if len(pending) > MAX_SSE_LINE:
+            raise GatewayError(502, "upstream_malformed", "upstream sent an over-long SSE line")
+    if pending:
+        yield pending.rstrip(b"\r").decode("utf-8", "replace")
+
+
 def _upstream_status(route: Route, resp: httpx.Response, body: bytes) -> GatewayError | None:
     if resp.status_code < 400:
         return None
@@ -698,7 +728,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
         try:
-            content = await resp.aread()
+            content = await _read_capped(resp)
         except httpx.TimeoutException:
             gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
             raise GatewayError(
