@@ -56,8 +56,12 @@ class Pool:
             reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         writer.write(
             b"POST " + path.encode() + b" HTTP/1.1\r\nhost: 127.0.0.1\r\n"
-            b"content-type: application/json\r\n" + headers
-            + b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            b"content-type: application/json\r\n"
+            + headers
+            + b"content-length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
         )
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -91,8 +95,9 @@ class Pool:
         return status, size
 
 
-async def run_rate(port: int, path: str, rate: float, duration: float, stream: bool,
-                   auth: bool) -> dict[str, float]:
+async def run_rate(
+    port: int, path: str, rate: float, duration: float, stream: bool, auth: bool
+) -> dict[str, float]:
     pool = Pool(port)
     body = json.dumps(
         {"model": "bench", "stream": stream, "messages": [{"role": "user", "content": PROMPT}]}
@@ -128,8 +133,7 @@ async def run_rate(port: int, path: str, rate: float, duration: float, stream: b
     wall = time.perf_counter() - started
     lat.sort()
     if not lat:
-        return {"n": n, "errors": errors, "p50": float("nan"), "p99": float("nan"),
-                "achieved": 0.0}
+        return {"n": n, "errors": errors, "p50": float("nan"), "p99": float("nan"), "achieved": 0.0}
     q = statistics.quantiles(lat, n=100, method="inclusive")
     return {
         "n": n,
@@ -160,38 +164,62 @@ def main() -> None:
     args = ap.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     procs: list[subprocess.Popen[bytes]] = []
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"),
-           "AISEC_HOME": tempfile.mkdtemp(prefix="aisec-bench-")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "AISEC_HOME": tempfile.mkdtemp(prefix="aisec-bench-"),
+    }
     try:
         up_port, gw_port = free_port(), free_port()
         procs.append(subprocess.Popen([sys.executable, str(HERE / "upstream.py"), str(up_port)]))
         wait_port(up_port)
-        procs.append(subprocess.Popen(
-            [sys.executable, str(HERE / "serve_gateway.py"), str(gw_port),
-             f"http://127.0.0.1:{up_port}/v1"], env=env))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(HERE / "serve_gateway.py"),
+                    str(gw_port),
+                    f"http://127.0.0.1:{up_port}/v1",
+                ],
+                env=env,
+            )
+        )
         wait_port(gw_port)
         targets = [("direct", up_port, False), ("aisec", gw_port, True)]
         if args.litellm:
             targets.append(("litellm", start_litellm(procs, up_port), True))
         print(f"duration {args.duration:g} s per cell; {os.cpu_count()} CPUs; one worker each\n")
-        print("| mode | rate req/s | target | achieved req/s | errors | p50 ms | p99 ms "
-              "| overhead p50 ms | overhead p99 ms |")
+        print(
+            "| mode | rate req/s | target | achieved req/s | errors | p50 ms | p99 ms "
+            "| overhead p50 ms | overhead p99 ms |"
+        )
         print("|---|---|---|---|---|---|---|---|---|")
         for mode in args.modes.split(","):
             for rate in rates:
                 base: dict[str, float] | None = None
                 for name, port, auth in targets:
-                    r = asyncio.run(run_rate(port, "/v1/chat/completions", rate, args.duration,
-                                             mode == "stream", auth))
+                    r = asyncio.run(
+                        run_rate(
+                            port,
+                            "/v1/chat/completions",
+                            rate,
+                            args.duration,
+                            mode == "stream",
+                            auth,
+                        )
+                    )
                     if name == "direct":
                         base = r
                         over = ("-", "-")
                     else:
                         assert base is not None
                         over = (f"{r['p50'] - base['p50']:.2f}", f"{r['p99'] - base['p99']:.2f}")
-                    print(f"| {mode} | {rate:g} | {name} | {r['achieved']:.0f} | "
-                          f"{int(r['errors'])} | {r['p50']:.2f} | {r['p99']:.2f} | "
-                          f"{over[0]} | {over[1]} |", flush=True)
+                    print(
+                        f"| {mode} | {rate:g} | {name} | {r['achieved']:.0f} | "
+                        f"{int(r['errors'])} | {r['p50']:.2f} | {r['p99']:.2f} | "
+                        f"{over[0]} | {over[1]} |",
+                        flush=True,
+                    )
     finally:
         for p in procs:
             p.terminate()
@@ -202,8 +230,10 @@ def main() -> None:
 def start_litellm(procs: list[subprocess.Popen[bytes]], up_port: int) -> int:
     venv = ROOT / "benchmarks" / ".venv-litellm" / "bin"
     if not (venv / "litellm").exists():
-        raise SystemExit("LiteLLM not installed: python -m venv benchmarks/.venv-litellm && "
-                         "benchmarks/.venv-litellm/bin/pip install 'litellm[proxy]'")
+        raise SystemExit(
+            "LiteLLM not installed: python -m venv benchmarks/.venv-litellm && "
+            "benchmarks/.venv-litellm/bin/pip install 'litellm[proxy]'"
+        )
     cfg = Path(tempfile.mkdtemp()) / "litellm.yaml"
     cfg.write_text(
         "model_list:\n  - model_name: bench\n    litellm_params:\n"
@@ -212,8 +242,11 @@ def start_litellm(procs: list[subprocess.Popen[bytes]], up_port: int) -> int:
         f"  master_key: {KEY}\n"
     )
     port = free_port()
-    procs.append(subprocess.Popen([str(venv / "litellm"), "--config", str(cfg), "--port",
-                                   str(port), "--num_workers", "1"]))
+    procs.append(
+        subprocess.Popen(
+            [str(venv / "litellm"), "--config", str(cfg), "--port", str(port), "--num_workers", "1"]
+        )
+    )
     wait_port(port, 120)
     return port
 

@@ -56,8 +56,12 @@ def main() -> None:
         print("|---|---|---|---|")
         for guard in ("on", "off"):
             gw = free_port()
-            args = [sys.executable, str(HERE / "serve_gateway.py"), str(gw),
-                    f"http://127.0.0.1:{up}/v1"] + (["guard-off"] if guard == "off" else [])
+            args = [
+                sys.executable,
+                str(HERE / "serve_gateway.py"),
+                str(gw),
+                f"http://127.0.0.1:{up}/v1",
+            ] + (["guard-off"] if guard == "off" else [])
             proc = subprocess.Popen(args, env=env)
             try:
                 wait_port(gw)

@@ -60,6 +60,11 @@ if __name__ == "__main__":
         audit = NoAudit()
     app = create_app(settings, Keys(), AnyModel(), Counter(), engine, audit=audit)
     uvicorn.run(
-        app, host="127.0.0.1", port=port, log_level="warning", loop="uvloop", http="httptools",
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        loop="uvloop",
+        http="httptools",
         access_log=False,
     )

@@ -18,7 +18,11 @@ DOC = json.dumps(
         "created": 1,
         "model": "bench",
         "choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": REPLY}}
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": REPLY},
+            }
         ],
         "usage": {"prompt_tokens": 20, "completion_tokens": 30, "total_tokens": 50},
     }
@@ -44,8 +48,12 @@ def _sse() -> bytes:
             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
         }
         out += b"data: " + json.dumps(chunk).encode() + b"\n\n"
-    end = {"id": "c1", "object": "chat.completion.chunk", "model": "bench",
-           "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    end = {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "model": "bench",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+    }
     out += b"data: " + json.dumps(end).encode() + b"\n\ndata: [DONE]\n\n"
     return (
         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: "
