@@ -48,10 +48,17 @@ def register(app: typer.Typer) -> None:
         ] = None,
         upstream: Annotated[
             str | None,
-            typer.Option(help="OpenAI-compatible base URL serving every model (one route)."),
+            typer.Option(
+                help="OpenAI-compatible base URL serving every model (one route); its key, "
+                "if it needs one, from $AISEC_UPSTREAM_API_KEY."
+            ),
         ] = None,
         demo: Annotated[
-            bool, typer.Option("--demo", help="Also start a local echo upstream (no model).")
+            bool,
+            typer.Option(
+                "--demo",
+                help="Print a demo API key; with no --upstream also start a local echo upstream.",
+            ),
         ] = False,
     ) -> None:
         """Start the AI gateway: authenticate, limit, guard and audit every model call.
@@ -73,14 +80,21 @@ def register(app: typer.Typer) -> None:
         key = "<your API key: aisec access apikey create --principal NAME>"
         demo_api_key = None
         if demo:
-            echo_url, _echo = start_echo()
-            upstream = upstream or echo_url
             demo_api_key = demo_key()
             key = demo_api_key
-        config = ServeConfig(policy=policy, upstream=upstream, demo=demo, demo_api_key=demo_api_key)
+            if upstream is None:  # the echo upstream only where no real one is given
+                echo_url, _echo = start_echo()
+                upstream = echo_url
+        config = ServeConfig(
+            policy=policy,
+            upstream=upstream,
+            demo=echo_url is not None,  # the X-Aisec-Demo header says "echo upstream"
+            demo_api_key=demo_api_key,
+        )
         app = build_app(config)  # fail fast on a bad policy, before any worker starts
         url = f"http://{host}:{port}"
-        sys.stdout.write(banner(url, key, "demo-echo" if demo else "MODEL", echo_url) + "\n")
+        model = "demo-echo" if echo_url else "MODEL"
+        sys.stdout.write(banner(url, key, model, echo_url) + "\n")
         sys.stdout.flush()
         if workers > 1:
             os.environ[CONFIG_ENV] = config_env(config)

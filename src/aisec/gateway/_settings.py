@@ -11,6 +11,7 @@ from aisec.core.policy import GatewayPolicy, GuardPolicy, Policy, RoutePolicy
 __all__ = ["GatewaySettings", "Route"]
 
 _GLOB = frozenset("*?[")
+UPSTREAM_KEY_ENV = "AISEC_UPSTREAM_API_KEY"  # the --upstream route's key, if it needs one
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +55,18 @@ class GatewaySettings:
     def from_policy(
         cls, policy: Policy | None = None, *, upstream: str | None = None, demo: bool = False
     ) -> GatewaySettings:
-        """Settings for ``policy``; ``upstream`` adds a last route serving every model."""
+        """Settings for ``policy``; ``upstream`` adds a last route serving every model (its
+        API key, if any, from ``$AISEC_UPSTREAM_API_KEY``)."""
         gw = policy.gateway if policy is not None else GatewayPolicy()
         routes = list(gw.routes)
         if upstream is not None:
             taken = {r.name for r in routes}
             name = "default" if "default" not in taken else "default-upstream"
-            routes.append(RoutePolicy(name=name, models=["*"], upstream=upstream))
+            routes.append(
+                RoutePolicy(
+                    name=name, models=["*"], upstream=upstream, api_key_env=UPSTREAM_KEY_ENV
+                )
+            )
             gw = gw.model_copy(update={"routes": routes})
         resolved = []
         for r in routes:
