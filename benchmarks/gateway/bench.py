@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -96,19 +97,20 @@ class Pool:
 
 
 async def run_rate(
-    port: int, path: str, rate: float, duration: float, stream: bool, auth: bool
+    port: int, path: str, rate: float, duration: float, stream: bool, key: str | None
 ) -> dict[str, float]:
     pool = Pool(port)
     body = json.dumps(
         {"model": "bench", "stream": stream, "messages": [{"role": "user", "content": PROMPT}]}
     ).encode()
-    headers = f"authorization: Bearer {KEY}\r\n".encode() if auth else b""
+    headers = f"authorization: Bearer {key}\r\n".encode() if key else b""
     # warm-up: a few sequential requests (connections, caches)
     for _ in range(20):
         await pool.request(path, body, headers)
     n = int(rate * duration)
     lat: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}
     loop = asyncio.get_running_loop()
     t0 = loop.time() + 0.05
 
@@ -120,17 +122,21 @@ async def run_rate(
             await asyncio.sleep(delay)
         try:
             status, _ = await pool.request(path, body, headers)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             errors += 1
+            kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
             return
         if status != 200:
             errors += 1
+            kinds[f"HTTP {status}"] = kinds.get(f"HTTP {status}", 0) + 1
             return
         lat.append(loop.time() - scheduled)
 
     started = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(n)))
     wall = time.perf_counter() - started
+    if kinds:
+        print(f"<!-- port {port} rate {rate:g}: errors {kinds} -->", flush=True)
     lat.sort()
     if not lat:
         return {"n": n, "errors": errors, "p50": float("nan"), "p99": float("nan"), "achieved": 0.0}
@@ -185,9 +191,13 @@ def main() -> None:
             )
         )
         wait_port(gw_port)
-        targets = [("direct", up_port, False), ("aisec", gw_port, True)]
+        targets: list[tuple[str, int, str | None]] = [
+            ("direct", up_port, None),
+            ("aisec", gw_port, KEY),
+        ]
         if args.litellm:
-            targets.append(("litellm", start_litellm(procs, up_port), True))
+            master = "sk-" + secrets.token_hex(32)  # LiteLLM refuses to start with a weak key
+            targets.append(("litellm", start_litellm(procs, up_port, master), master))
         print(f"duration {args.duration:g} s per cell; {os.cpu_count()} CPUs; one worker each\n")
         print(
             "| mode | rate req/s | target | achieved req/s | errors | p50 ms | p99 ms "
@@ -197,7 +207,7 @@ def main() -> None:
         for mode in args.modes.split(","):
             for rate in rates:
                 base: dict[str, float] | None = None
-                for name, port, auth in targets:
+                for name, port, key in targets:
                     r = asyncio.run(
                         run_rate(
                             port,
@@ -205,7 +215,7 @@ def main() -> None:
                             rate,
                             args.duration,
                             mode == "stream",
-                            auth,
+                            key,
                         )
                     )
                     if name == "direct":
@@ -227,7 +237,7 @@ def main() -> None:
             p.wait(10)
 
 
-def start_litellm(procs: list[subprocess.Popen[bytes]], up_port: int) -> int:
+def start_litellm(procs: list[subprocess.Popen[bytes]], up_port: int, master: str) -> int:
     venv = ROOT / "benchmarks" / ".venv-litellm" / "bin"
     if not (venv / "litellm").exists():
         raise SystemExit(
@@ -239,15 +249,26 @@ def start_litellm(procs: list[subprocess.Popen[bytes]], up_port: int) -> int:
         "model_list:\n  - model_name: bench\n    litellm_params:\n"
         f"      model: openai/bench\n      api_base: http://127.0.0.1:{up_port}/v1\n"
         "      api_key: none\ngeneral_settings:\n"
-        f"  master_key: {KEY}\n"
+        "  master_key: os.environ/LITELLM_MASTER_KEY\n"
     )
     port = free_port()
     procs.append(
         subprocess.Popen(
-            [str(venv / "litellm"), "--config", str(cfg), "--port", str(port), "--num_workers", "1"]
+            [
+                str(venv / "litellm"),
+                "--config",
+                str(cfg),
+                "--port",
+                str(port),
+                "--num_workers",
+                "1",
+            ],
+            env={**os.environ, "LITELLM_MASTER_KEY": master},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
     )
-    wait_port(port, 120)
+    wait_port(port, 240)
     return port
 
 
