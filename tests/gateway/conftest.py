@@ -56,7 +56,11 @@ class FixedKeys:
 
 
 class FixedModels:
+    broken = False
+
     def authorize_model(self, caller: Caller, model: str) -> None:
+        if self.broken:
+            raise RuntimeError("policy store down")
         if caller.models is not None and model not in caller.models:
             raise GatewayRefusal(403, "model_not_allowed", f"{caller.principal} may not use it")
 

@@ -128,6 +128,14 @@ def test_authenticator_error_is_503(gateway: Gateway, upstream: Upstream) -> Non
     assert resp.json()["error"]["code"] == "auth_unavailable"
 
 
+def test_authorizer_error_is_503(gateway: Gateway, upstream: Upstream) -> None:
+    gateway.app.state.gateway.authorizer.broken = True
+    resp = post(gateway, chat())
+    assert resp.status_code == 503
+    assert resp.json()["error"]["code"] == "authz_unavailable"
+    assert upstream.bodies == []
+
+
 def test_fail_open_route_passes_and_is_audited(make_gateway: Any, upstream: Upstream) -> None:
     gw = make_gateway(policy_for(upstream.url, fail_open=True), engine=exploding_engine())
     assert post(gw, chat()).status_code == 200

@@ -251,12 +251,22 @@ class _Gateway:
             caller = await self.authenticator.authenticate(request.headers.get("authorization"))
         except GatewayRefusal:
             raise
-        except Exception as exc:
+        except Exception as exc:  # an authenticator that cannot answer refuses (fail closed)
             raise GatewayError(
                 503, "auth_unavailable", f"authentication failed: {type(exc).__name__}"
             ) from None
         trace.caller = caller
         return caller
+
+    def authorize(self, caller: Caller, model: str) -> None:
+        try:
+            self.authorizer.authorize_model(caller, model)
+        except GatewayRefusal:
+            raise
+        except Exception as exc:  # an authorizer that cannot decide refuses (fail closed)
+            raise GatewayError(
+                503, "authz_unavailable", f"authorization failed: {type(exc).__name__}"
+            ) from None
 
     def check_audit(self, route: Route | None, trace: _Trace) -> None:
         error = self.sink.error if self.sink is not None else "audit sink not started"
@@ -276,7 +286,7 @@ class _Gateway:
                 trace.fail_open = f"limiter: {exc.code}"
                 return
             raise
-        except Exception as exc:
+        except Exception as exc:  # a limiter that cannot answer refuses (fail closed)
             self.metrics.limiter_rejections.labels("limiter_error").inc()
             if route.policy.fail_open:
                 trace.fail_open = f"limiter: {type(exc).__name__}"
@@ -291,7 +301,7 @@ class _Gateway:
             return text
         try:
             decision = self.engine.scan(text, direction)
-        except Exception as exc:
+        except Exception as exc:  # a guard that cannot decide refuses (fail closed)
             if route.policy.fail_open:
                 trace.fail_open = f"guard: {type(exc).__name__}"
                 return text
@@ -656,7 +666,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
         trace.guard = route.policy.guard
         if len(raw) > route.max_body_bytes:
             raise GatewayError(413, "body_too_large", f"over {route.max_body_bytes} bytes")
-        gw.authorizer.authorize_model(caller, body.model)
+        gw.authorize(caller, body.model)
         max_tokens = 0
         if isinstance(body, ChatRequest):
             _check_images(body, route)
@@ -671,8 +681,8 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
                 param="max_tokens",
             )
         n = getattr(body, "n", None) or 1
+        gw.check_audit(route, trace)  # before the limiter: a refused call uses no quota
         await gw.admit(caller, len(raw) // 4 + max_tokens * n, route, trace)
-        gw.check_audit(route, trace)
         if isinstance(body, ChatRequest):
             _guard_chat_input(gw, doc, route, trace)
         elif isinstance(body, CompletionRequest):
@@ -864,7 +874,7 @@ def create_app(
             allowed = []
             for name in names:
                 try:
-                    gw.authorizer.authorize_model(caller, name)
+                    gw.authorize(caller, name)
                 except GatewayRefusal:
                     continue
                 allowed.append({"id": name, "object": "model", "owned_by": "aisec-gateway"})
@@ -891,7 +901,7 @@ def create_app(
             gw.check_audit(None, trace)
             try:
                 decision = gw.engine.scan(body.text, Direction(body.direction))
-            except Exception as exc:
+            except Exception as exc:  # a guard that cannot decide refuses (fail closed)
                 raise GatewayError(
                     503, "guard_unavailable", f"guard failed: {type(exc).__name__}"
                 ) from None
@@ -928,7 +938,7 @@ def create_app(
                 if asyncio.iscoroutine(result):
                     result = await result
                 checks["limiter"] = "ok" if result is not False else "unavailable"
-            except Exception as exc:
+            except Exception as exc:  # readiness reports a failure, never raises
                 checks["limiter"] = f"unavailable: {type(exc).__name__}"
         else:
             checks["limiter"] = "ok"
