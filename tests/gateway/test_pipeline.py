@@ -271,3 +271,18 @@ def test_health_and_ready(gateway: Gateway) -> None:
 def test_demo_header_on_every_response(make_gateway: Any) -> None:
     gw = make_gateway(demo=True)
     assert "demo" in httpx.get(gw.url + "/healthz").headers["x-aisec-demo"]
+
+
+def test_documents_marked_through_the_openai_client(gateway: Gateway, upstream: Upstream) -> None:
+    # extra_body is how an openai-client user marks documents; the mark is not forwarded
+    out = client(gateway).chat.completions.create(
+        model="echo",
+        messages=[
+            {"role": "user", "content": "The report says sales rose in the north."},
+            {"role": "user", "content": "Summarise the document above."},
+        ],
+        extra_body={"x-aisec-documents": [0]},
+    )
+    assert out.choices[0].message.content == "Summarise the document above."
+    assert "x-aisec-documents" not in upstream.bodies[-1]
+    assert upstream.bodies[-1]["messages"][0]["content"].startswith("The report says")
