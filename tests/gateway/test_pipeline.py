@@ -279,10 +279,10 @@ def test_documents_marked_through_the_openai_client(gateway: Gateway, upstream: 
         model="echo",
         messages=[
             {"role": "user", "content": "The report says sales rose in the north."},
-            {"role": "user", "content": "Summarise the document above."},
+            {"role": "user", "content": "What does it say about the north?"},
         ],
         extra_body={"x-aisec-documents": [0]},
     )
-    assert out.choices[0].message.content == "Summarise the document above."
+    assert out.choices[0].message.content == "What does it say about the north?"
     assert "x-aisec-documents" not in upstream.bodies[-1]
     assert upstream.bodies[-1]["messages"][0]["content"].startswith("The report says")
