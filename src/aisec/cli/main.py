@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "aisec.cli.scan",
     "aisec.cli.guard",
     "aisec.cli.rules",
+    "aisec.cli.up",
 )
 
 app = typer.Typer(

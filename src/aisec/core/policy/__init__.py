@@ -27,6 +27,7 @@ from aisec.core.errors import PolicyError
 from aisec.core.home import check_default_home
 from aisec.core.policy._artifacts import ArtifactsPolicy
 from aisec.core.policy._data import DataPolicy, DatasetPolicy
+from aisec.core.policy._gateway import GatewayPolicy, RoutePolicy
 from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
@@ -38,11 +39,13 @@ __all__ = [
     "DataPolicy",
     "DatasetPolicy",
     "Direction",
+    "GatewayPolicy",
     "GuardMode",
     "GuardPolicy",
     "KeysPolicy",
     "Policy",
     "PolicySource",
+    "RoutePolicy",
     "ScannerPolicy",
     "StorePolicy",
     "active_policy",

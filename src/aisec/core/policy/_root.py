@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aisec.core.policy._artifacts import ArtifactsPolicy
 from aisec.core.policy._data import DataPolicy
+from aisec.core.policy._gateway import GatewayPolicy
 from aisec.core.policy._guard import GuardPolicy
 from aisec.core.policy._keys import KeysPolicy
 
@@ -97,3 +98,4 @@ class Policy(_Strict):
     guard: GuardPolicy = Field(default_factory=GuardPolicy)
     data: DataPolicy = Field(default_factory=DataPolicy)
     artifacts: ArtifactsPolicy = Field(default_factory=ArtifactsPolicy)
+    gateway: GatewayPolicy = Field(default_factory=GatewayPolicy)

@@ -1,0 +1,113 @@
+"""``aisec up``: start the gateway (OpenAI-compatible, guarded, audited)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+
+def banner(url: str, key: str, model: str, demo_upstream: str | None) -> str:
+    """What ``aisec up`` prints: where it listens, and a curl and openai snippet to paste."""
+    lines = [f"aisec gateway listening on {url}"]
+    if demo_upstream:
+        lines.append(
+            f"DEMO: model calls go to a local echo upstream at {demo_upstream} "
+            "(no model; every response carries an X-Aisec-Demo header)"
+        )
+    lines += [
+        "",
+        "Try it (curl):",
+        f"  curl -s {url}/v1/chat/completions \\",
+        f"    -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\",
+        f'    -d \'{{"model": "{model}", "messages": '
+        '[{"role": "user", "content": "Hello, gateway"}]}\'',
+        "",
+        "Try it (Python, pip install openai):",
+        "  from openai import OpenAI",
+        f'  client = OpenAI(base_url="{url}/v1", api_key="{key}")',
+        f'  r = client.chat.completions.create(model="{model}",',
+        '      messages=[{"role": "user", "content": "Hello, gateway"}])',
+        "  print(r.choices[0].message.content)",
+        "",
+        f"Metrics: {url}/metrics   Ready: {url}/readyz   OpenAPI: {url}/openapi.json",
+    ]
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("up")
+    def up(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8700,
+        workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+        policy: Annotated[
+            str | None, typer.Option(help="Policy file (default: ./aisec.yaml if present).")
+        ] = None,
+        upstream: Annotated[
+            str | None,
+            typer.Option(
+                help="OpenAI-compatible base URL serving every model (one route); its key, "
+                "if it needs one, from $AISEC_UPSTREAM_API_KEY."
+            ),
+        ] = None,
+        demo: Annotated[
+            bool,
+            typer.Option(
+                "--demo",
+                help="Print a demo API key; with no --upstream also start a local echo upstream.",
+            ),
+        ] = False,
+    ) -> None:
+        """Start the AI gateway: authenticate, limit, guard and audit every model call.
+
+        Example: aisec up --demo
+        """
+        import uvicorn
+
+        from aisec.gateway import (
+            CONFIG_ENV,
+            ServeConfig,
+            build_app,
+            config_env,
+            demo_key,
+            start_echo,
+        )
+
+        echo_url = None
+        key = "<your API key: aisec access apikey create --principal NAME>"
+        demo_api_key = None
+        if demo:
+            demo_api_key = demo_key()
+            key = demo_api_key
+            if upstream is None:  # the echo upstream only where no real one is given
+                echo_url, _echo = start_echo()
+                upstream = echo_url
+        config = ServeConfig(
+            policy=policy,
+            upstream=upstream,
+            demo=echo_url is not None,  # the X-Aisec-Demo header says "echo upstream"
+            demo_api_key=demo_api_key,
+        )
+        app = build_app(config)  # fail fast on a bad policy, before any worker starts
+        url = f"http://{host}:{port}"
+        model = "demo-echo" if echo_url else "MODEL"
+        sys.stdout.write(banner(url, key, model, echo_url) + "\n")
+        sys.stdout.flush()
+        if workers > 1:
+            os.environ[CONFIG_ENV] = config_env(config)
+            target: object = "aisec.gateway:app_from_env"
+        else:
+            target = app
+        uvicorn.run(
+            target,  # type: ignore[arg-type]
+            factory=workers > 1,
+            workers=workers if workers > 1 else None,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=30,  # drain in-flight streams on SIGTERM/SIGINT
+            server_header=False,
+        )

@@ -1,0 +1,43 @@
+"""The AI gateway behind ``aisec up``: an OpenAI-compatible proxy that validates,
+authenticates, authorizes, rate-limits, guards and audits every model call.
+
+    from aisec.gateway import GatewaySettings, create_app
+    app = create_app(GatewaySettings.from_policy(policy, upstream=url), authn, authz, limiter)
+
+The identity layer (API keys, JWT, model authorization, limits) plugs in through the
+protocols ``Authenticator``, ``ModelAuthorizer`` and ``Limiter``.
+"""
+
+from __future__ import annotations
+
+from aisec.gateway._app import DEMO_HEADER, create_app
+from aisec.gateway._contract import (
+    Authenticator,
+    Caller,
+    GatewayRefusal,
+    Limiter,
+    ModelAuthorizer,
+)
+from aisec.gateway._interim_identity import demo_key
+from aisec.gateway._serve import ENV as CONFIG_ENV
+from aisec.gateway._serve import ServeConfig, app_from_env, build_app, config_env, start_echo
+from aisec.gateway._settings import GatewaySettings, Route
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEMO_HEADER",
+    "Authenticator",
+    "Caller",
+    "GatewayRefusal",
+    "GatewaySettings",
+    "Limiter",
+    "ModelAuthorizer",
+    "Route",
+    "ServeConfig",
+    "app_from_env",
+    "build_app",
+    "config_env",
+    "create_app",
+    "demo_key",
+    "start_echo",
+]

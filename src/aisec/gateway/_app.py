@@ -1,0 +1,1026 @@
+"""The gateway's FastAPI app: validate, authenticate, authorize, limit, guard, forward, record.
+
+Order of a model call: body size cap on the raw bytes → JSON → the OpenAI schema (400
+naming the field) → authenticate → route for the model (404) → authorize the model (403)
+→ image hosts → limiter (429) → audit sink healthy (503) → guard input (400 blocked,
+503 when a scanner fails) → upstream (502/504 on faults) → guard output (on streams a
+sliding window, see ``_stream_guard``) → response. Every outcome is one audit event and
+metrics. Anything that cannot be checked refuses the request (fail closed) unless the
+route sets ``fail_open`` (audited at start and on every request it lets through).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ValidationError
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from aisec.core.policy import Direction
+from aisec.gateway._audit_sink import AuditSink, AuditWriter
+from aisec.gateway._contract import Authenticator, Caller, GatewayRefusal, Limiter, ModelAuthorizer
+from aisec.gateway._errors import ERROR_SCHEMA, GatewayError, error_body, error_response
+from aisec.gateway._metrics import GatewayMetrics
+from aisec.gateway._schema import (
+    DOCUMENTS_FIELD,
+    ChatRequest,
+    CompletionRequest,
+    EmbeddingRequest,
+    GuardScanRequest,
+)
+from aisec.gateway._settings import GatewaySettings, Route
+from aisec.gateway._stream_guard import StreamBlocked, WindowGuard
+from aisec.guard import Decision, Engine
+
+__all__ = ["DEMO_HEADER", "create_app"]
+
+DEMO_HEADER = "X-Aisec-Demo"
+DEMO_NOTE = "echo upstream: a demo, not a model"
+Endpoint = Literal["chat", "completions", "embeddings"]
+_PATHS: dict[Endpoint, str] = {
+    "chat": "/chat/completions",
+    "completions": "/completions",
+    "embeddings": "/embeddings",
+}
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for status, text in (
+        (400, "Invalid request, or blocked by the guard (code says which)"),
+        (401, "Missing or invalid credentials"),
+        (403, "Caller may not use this model"),
+        (404, "No route serves this model"),
+        (413, "Body over the size cap"),
+        (429, "Over a rate limit or quota (Retry-After)"),
+        (502, "Upstream fault"),
+        (503, "Guard, store or limiter unavailable (fail closed)"),
+        (504, "Upstream timeout"),
+    )
+}
+
+
+def _param(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+async def _read_body(request: Request, cap: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            raise GatewayError(400, "invalid_content_length", "Content-Length is not a number")
+        if int(length) > cap:
+            raise GatewayError(413, "body_too_large", f"request body is over {cap} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise GatewayError(413, "body_too_large", f"request body is over {cap} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _parse(raw: bytes, model: type[_M]) -> tuple[dict[str, Any], _M]:
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise GatewayError(400, "invalid_json", "request body is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise GatewayError(400, "invalid_json", "request body must be a JSON object")
+    try:
+        parsed = model.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _param(tuple(first.get("loc", ())))
+        msg = str(first.get("msg", "invalid value"))
+        raise GatewayError(
+            400, "invalid_request", f"{where or 'body'}: {msg}", param=where or None
+        ) from None
+    return doc, parsed
+
+
+@dataclass(slots=True)
+class _Trace:
+    """What one request did, for its audit event and metrics."""
+
+    endpoint: str
+    started: float = field(default_factory=time.perf_counter)
+    caller: Caller | None = None
+    route: str = "-"
+    model: str = "-"
+    decision: str = "allow"
+    status: int = 200
+    code: str | None = None
+    upstream_s: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict)
+    fired: list[tuple[str, str, str]] = field(default_factory=list)  # scanner, direction, action
+    usage: dict[str, int] = field(default_factory=dict)
+    fail_open: str | None = None
+    guard: bool = True
+
+    def note(self, decision: Decision) -> None:
+        for o in decision.outcomes:
+            key = f"{decision.direction.value}.{o.scanner}"
+            self.scores[key] = max(self.scores.get(key, 0.0), o.score)
+            if o.fired:
+                self.fired.append((o.scanner, decision.direction.value, decision.action.value))
+        if decision.blocked:
+            self.decision = "block"
+        elif decision.action.value == "redact" and self.decision == "allow":
+            self.decision = "redact"
+
+
+class _Gateway:
+    """The state one app shares across requests (built once, at start)."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        authenticator: Authenticator,
+        authorizer: ModelAuthorizer,
+        limiter: Limiter,
+        engine: Engine | None,
+        audit: AuditWriter | None,
+    ) -> None:
+        self.settings = settings
+        self.authenticator = authenticator
+        self.authorizer = authorizer
+        self.limiter = limiter
+        self.engine = engine if engine is not None else Engine(settings.guard)
+        self.metrics = GatewayMetrics()
+        self._audit_writer = audit
+        self.sink: AuditSink | None = None
+        self.client: httpx.AsyncClient | None = None
+        self.window = settings.gateway.stream_window_chars
+        self._models_cache: tuple[float, dict[str, list[str]]] = (0.0, {})
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        writer = self._audit_writer
+        if writer is None:
+            from aisec.core.audit import default_log
+
+            writer = default_log()
+        self.sink = AuditSink(writer)
+        self.client = httpx.AsyncClient(
+            http2=True,
+            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        for route in self.settings.routes:
+            if not route.policy.guard:
+                self.audit_system(
+                    "gateway.guard_opt_out", route.name, {"reason": route.policy.guard_off_reason}
+                )
+            if route.policy.fail_open:
+                self.audit_system("gateway.fail_open_route", route.name, {})
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+        if self.sink is not None:
+            await asyncio.to_thread(self.sink.close)
+
+    def audit_system(self, action: str, target: str, details: dict[str, Any]) -> None:
+        if self.sink is not None:
+            self.sink.emit("aisec-gateway", action, target, "ok", details)
+
+    # -- per request -------------------------------------------------------------------
+    def record(self, trace: _Trace) -> None:
+        """One audit event and the metrics of a finished request (never raw text)."""
+        elapsed = time.perf_counter() - trace.started
+        status = str(trace.status)
+        m = self.metrics
+        m.requests.labels(trace.route, trace.endpoint, trace.decision, status).inc()
+        for scanner, direction, action in trace.fired:
+            m.guard_fired.labels(trace.route, scanner, direction, action).inc()
+        if trace.upstream_s:
+            m.upstream.labels(trace.route, trace.endpoint).observe(trace.upstream_s)
+            m.overhead.labels(trace.route, trace.endpoint).observe(
+                max(0.0, elapsed - trace.upstream_s)
+            )
+        if self.sink is None:
+            return
+        caller = trace.caller
+        details: dict[str, Any] = {
+            "endpoint": trace.endpoint,
+            "route": trace.route,
+            "model": trace.model,
+            "decision": trace.decision,
+            "status": trace.status,
+            "code": trace.code,
+            "key_prefix": caller.key_prefix if caller else None,
+            "auth_method": caller.auth_method if caller else None,
+            "tenant": caller.tenant if caller else None,
+            "latency_ms": round(elapsed * 1000, 3),
+            "upstream_ms": round(trace.upstream_s * 1000, 3),
+            "guard": trace.guard,
+        }
+        if trace.fail_open:
+            details["fail_open"] = trace.fail_open
+        for key, score in trace.scores.items():
+            details[f"score.{key}"] = round(score, 4)
+        for key, n in trace.usage.items():
+            # "tokens" in a detail key reads as a secret to the audit log: use the short name
+            details[f"usage.{key.removesuffix('_tokens')}"] = n
+        outcome = "ok" if trace.status < 400 else ("error" if trace.status >= 500 else "denied")
+        actor = caller.principal if caller else "anonymous"
+        self.sink.emit(actor, "gateway.request", f"{trace.route}:{trace.model}", outcome, details)
+
+    async def authenticate(self, request: Request, trace: _Trace) -> Caller:
+        try:
+            caller = await self.authenticator.authenticate(request.headers.get("authorization"))
+        except GatewayRefusal:
+            raise
+        except Exception as exc:  # an authenticator that cannot answer refuses (fail closed)
+            raise GatewayError(
+                503, "auth_unavailable", f"authentication failed: {type(exc).__name__}"
+            ) from None
+        trace.caller = caller
+        return caller
+
+    def authorize(self, caller: Caller, model: str) -> None:
+        try:
+            self.authorizer.authorize_model(caller, model)
+        except GatewayRefusal:
+            raise
+        except Exception as exc:  # an authorizer that cannot decide refuses (fail closed)
+            raise GatewayError(
+                503, "authz_unavailable", f"authorization failed: {type(exc).__name__}"
+            ) from None
+
+    def check_audit(self, route: Route | None, trace: _Trace) -> None:
+        error = self.sink.error if self.sink is not None else "audit sink not started"
+        if error is None:
+            return
+        if route is not None and route.policy.fail_open:
+            trace.fail_open = error
+            return
+        raise GatewayError(503, "audit_unavailable", f"cannot record decisions: {error}")
+
+    async def admit(self, caller: Caller, tokens: int, route: Route, trace: _Trace) -> None:
+        try:
+            await self.limiter.admit(caller, tokens)
+        except GatewayRefusal as exc:
+            self.metrics.limiter_rejections.labels(exc.code).inc()
+            if exc.status >= 500 and route.policy.fail_open:
+                trace.fail_open = f"limiter: {exc.code}"
+                return
+            raise
+        except Exception as exc:  # a limiter that cannot answer refuses (fail closed)
+            self.metrics.limiter_rejections.labels("limiter_error").inc()
+            if route.policy.fail_open:
+                trace.fail_open = f"limiter: {type(exc).__name__}"
+                return
+            raise GatewayError(
+                503, "limiter_unavailable", f"rate limiter failed: {type(exc).__name__}"
+            ) from None
+
+    def scan(self, text: str, direction: Direction, route: Route, trace: _Trace, where: str) -> str:
+        """Guard one text; return what may go on. Raises GatewayError on block/failure."""
+        if not route.policy.guard:
+            return text
+        try:
+            decision = self.engine.scan(text, direction)
+        except Exception as exc:  # a guard that cannot decide refuses (fail closed)
+            if route.policy.fail_open:
+                trace.fail_open = f"guard: {type(exc).__name__}"
+                return text
+            raise GatewayError(
+                503, "guard_unavailable", f"guard failed: {type(exc).__name__}"
+            ) from None
+        trace.note(decision)
+        failed = [o.scanner for o in decision.outcomes if o.error is not None and o.fired]
+        if failed:
+            trace.decision = "error"
+            if route.policy.fail_open:
+                trace.fail_open = "guard: " + ",".join(failed)
+                return text
+            raise GatewayError(
+                503, "guard_unavailable", "guard scanner failed: " + ", ".join(failed)
+            )
+        if decision.blocked:
+            code = "guard_output_blocked" if direction is Direction.OUTPUT else "guard_blocked"
+            raise GatewayError(400, code, f"{where}: {decision.reason}", param=where)
+        return decision.text
+
+    def window_scan(self, route: Route, trace: _Trace) -> Callable[[str], Decision]:
+        def run(text: str) -> Decision:
+            decision = self.engine.scan(text, Direction.OUTPUT)
+            trace.note(decision)
+            if any(o.error is not None and o.fired for o in decision.outcomes):
+                raise GatewayError(503, "guard_unavailable", "guard scanner failed on output")
+            return decision
+
+        return run
+
+
+def _check_images(body: ChatRequest, route: Route) -> None:
+    allowed = {h.lower() for h in route.policy.allowed_image_hosts}
+    for i, message in enumerate(body.messages):
+        if not isinstance(message.content, list):
+            continue
+        for j, part in enumerate(message.content):
+            if part.type != "image_url":
+                continue
+            url = part.image_url.url
+            where = f"messages[{i}].content[{j}].image_url.url"
+            if url.startswith("data:image/"):
+                continue
+            try:
+                parts = urlsplit(url)
+                host = (parts.hostname or "").lower()
+            except ValueError:
+                raise GatewayError(
+                    400, "invalid_image_url", f"{where}: not a URL", param=where
+                ) from None
+            if parts.scheme != "https" or host not in allowed:
+                raise GatewayError(
+                    400,
+                    "image_host_not_allowed",
+                    f"{where}: images must be data: URLs or https from an allowed host",
+                    param=where,
+                )
+
+
+def _guard_chat_input(gw: _Gateway, doc: dict[str, Any], route: Route, trace: _Trace) -> None:
+    documents = set(doc.pop(DOCUMENTS_FIELD, None) or ())
+    messages = doc["messages"]
+    for i, message in enumerate(messages):
+        role = message.get("role")
+        direction = (
+            Direction.DOCUMENT
+            if i in documents
+            else Direction.TOOL_RESULT
+            if role in ("tool", "function")
+            else Direction.INPUT
+        )
+        content = message.get("content")
+        if isinstance(content, str):
+            message["content"] = gw.scan(content, direction, route, trace, f"messages[{i}].content")
+        elif isinstance(content, list):
+            for j, part in enumerate(content):
+                if part.get("type") == "text":
+                    part["text"] = gw.scan(
+                        part["text"], direction, route, trace, f"messages[{i}].content[{j}].text"
+                    )
+        for k, call in enumerate(message.get("tool_calls") or ()):
+            fn = call["function"]
+            fn["arguments"] = gw.scan(
+                fn["arguments"],
+                Direction.INPUT,
+                route,
+                trace,
+                f"messages[{i}].tool_calls[{k}].function.arguments",
+            )
+
+
+def _guard_output(gw: _Gateway, doc: Any, route: Route, trace: _Trace, endpoint: str) -> None:
+    if not isinstance(doc, dict):
+        raise GatewayError(502, "upstream_malformed", "upstream answered with a non-object")
+    choices = doc.get("choices")
+    if endpoint == "embeddings" or not isinstance(choices, list):
+        if endpoint != "embeddings":
+            raise GatewayError(502, "upstream_malformed", "upstream answer has no choices")
+        return
+    for i, choice in enumerate(choices):
+        if not isinstance(choice, dict):
+            raise GatewayError(502, "upstream_malformed", "upstream choice is not an object")
+        if endpoint == "completions":
+            if isinstance(choice.get("text"), str):
+                choice["text"] = gw.scan(
+                    choice["text"], Direction.OUTPUT, route, trace, f"choices[{i}].text"
+                )
+            continue
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            raise GatewayError(502, "upstream_malformed", "upstream choice has no message")
+        if isinstance(message.get("content"), str):
+            message["content"] = gw.scan(
+                message["content"], Direction.OUTPUT, route, trace, f"choices[{i}].message.content"
+            )
+        for k, call in enumerate(message.get("tool_calls") or ()):
+            fn = call.get("function") if isinstance(call, dict) else None
+            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                fn["arguments"] = gw.scan(
+                    fn["arguments"],
+                    Direction.OUTPUT,
+                    route,
+                    trace,
+                    f"choices[{i}].message.tool_calls[{k}].function.arguments",
+                )
+
+
+def _usage(doc: Any) -> dict[str, int]:
+    usage = doc.get("usage") if isinstance(doc, dict) else None
+    if not isinstance(usage, dict):
+        return {}
+    return {
+        k: v
+        for k, v in usage.items()
+        if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)
+    }
+
+
+def _sse(doc: Any) -> bytes:
+    return b"data: " + json.dumps(doc, separators=(",", ":")).encode() + b"\n\n"
+
+
+def _sse_error(status: int, code: str, message: str) -> bytes:
+    return b"data: " + error_body(status, code, message) + b"\n\n"
+
+
+async def _guarded_stream(
+    gw: _Gateway,
+    upstream: httpx.Response,
+    route: Route,
+    trace: _Trace,
+    endpoint: str,
+) -> AsyncIterator[bytes]:
+    """Re-emit the upstream's SSE events with every choice's text through the window guard."""
+    window = WindowGuard(gw.window_scan(route, trace), gw.window)
+    text_key = "text" if endpoint == "completions" else "content"
+    tool_args: dict[tuple[int, int], list[str]] = {}
+    done = False
+    try:
+        async for line in _sse_lines(upstream):
+            if not line.startswith("data:"):
+                if line and not line.startswith(":"):
+                    yield line.encode() + b"\n"
+                elif not line:
+                    continue
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                for index, rest in window.finish_all().items():
+                    if rest:
+                        yield _sse(_flush_chunk(index, rest, endpoint, text_key))
+                done = True
+                yield b"data: [DONE]\n\n"
+                break
+            try:
+                event = json.loads(data)
+            except json.JSONDecodeError:
+                raise GatewayError(
+                    502, "upstream_malformed", "upstream sent a bad SSE event"
+                ) from None
+            choices = event.get("choices") if isinstance(event, dict) else None
+            if not isinstance(choices, list):
+                yield _sse(event)
+                continue
+            for choice in choices:
+                if not isinstance(choice, dict):
+                    raise GatewayError(502, "upstream_malformed", "upstream sent a bad choice")
+                index = choice.get("index", 0)
+                index = index if isinstance(index, int) else 0
+                holder = choice if endpoint == "completions" else choice.get("delta")
+                if isinstance(holder, dict) and isinstance(holder.get(text_key), str):
+                    holder[text_key] = window.feed(index, holder[text_key])
+                if endpoint == "chat" and isinstance(holder, dict):
+                    _hold_tool_arguments(holder, index, tool_args)
+                if choice.get("finish_reason") is not None:
+                    rest = window.finish(index)
+                    if not isinstance(holder, dict):
+                        holder = choice["delta"] = {}
+                    if rest:
+                        holder[text_key] = (holder.get(text_key) or "") + rest
+                    if endpoint == "chat":
+                        _release_tool_arguments(gw, holder, index, tool_args, route, trace)
+            usage = _usage(event)
+            if usage:
+                trace.usage = usage
+            yield _sse(event)
+        if not done:
+            raise GatewayError(502, "upstream_truncated", "upstream stream ended early")
+    except StreamBlocked as exc:
+        trace.decision, trace.status, trace.code = "block", 400, "guard_output_blocked"
+        yield _sse_error(400, "guard_output_blocked", f"stream ended: {exc.decision.reason}")
+    except GatewayError as exc:
+        trace.status, trace.code = exc.status, exc.code
+        if exc.code == "guard_output_blocked":
+            trace.decision = "block"
+        yield _sse_error(exc.status, exc.code, exc.message)
+    except httpx.TimeoutException:
+        gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
+        trace.status, trace.code = 504, "upstream_timeout"
+        yield _sse_error(504, "upstream_timeout", "upstream stream stalled")
+    except httpx.HTTPError as exc:
+        gw.metrics.upstream_errors.labels(route.name, "reset").inc()
+        trace.status, trace.code = 502, "upstream_error"
+        yield _sse_error(502, "upstream_error", f"upstream stream failed: {type(exc).__name__}")
+    finally:
+        await upstream.aclose()
+        gw.record(trace)
+
+
+def _hold_tool_arguments(
+    delta: dict[str, Any], choice: int, held: dict[tuple[int, int], list[str]]
+) -> None:
+    """Keep streamed tool-call argument fragments back until the call is complete: a value
+    split across fragments is only visible whole (clients join fragments anyway)."""
+    for position, call in enumerate(delta.get("tool_calls") or ()):
+        if not isinstance(call, dict):
+            raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+        slot = call.get("index", position)
+        slot = slot if isinstance(slot, int) else position
+        fn = call.get("function")
+        if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+            held.setdefault((choice, slot), []).append(fn["arguments"])
+            fn["arguments"] = ""
+
+
+def _release_tool_arguments(
+    gw: _Gateway,
+    delta: dict[str, Any],
+    choice: int,
+    held: dict[tuple[int, int], list[str]],
+    route: Route,
+    trace: _Trace,
+) -> None:
+    """The choice finished: scan each held call's whole arguments and send them."""
+    calls = [key for key in sorted(held) if key[0] == choice]
+    if not calls:
+        return
+    out = list(delta.get("tool_calls") or ())
+    for key in calls:
+        arguments = "".join(held.pop(key))
+        where = f"choices[{choice}].delta.tool_calls[{key[1]}].function.arguments"
+        checked = gw.scan(arguments, Direction.OUTPUT, route, trace, where)
+        out.append({"index": key[1], "function": {"arguments": checked}})
+    delta["tool_calls"] = out
+
+
+def _flush_chunk(index: int, text: str, endpoint: str, key: str) -> dict[str, Any]:
+    choice: dict[str, Any] = {"index": index, "finish_reason": None}
+    if endpoint == "completions":
+        choice["text"] = text
+    else:
+        choice["delta"] = {key: text}
+    kind = "text_completion" if endpoint == "completions" else "chat.completion.chunk"
+    return {"object": kind, "choices": [choice]}
+
+
+async def _raw_stream(
+    gw: _Gateway, upstream: httpx.Response, route: Route, trace: _Trace
+) -> AsyncIterator[bytes]:
+    """Pass an unguarded route's stream through as bytes."""
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    except httpx.TimeoutException:
+        trace.status, trace.code = 504, "upstream_timeout"
+        yield b"\n\n" + _sse_error(504, "upstream_timeout", "upstream stream stalled")
+    except httpx.HTTPError as exc:
+        trace.status, trace.code = 502, "upstream_error"
+        yield b"\n\n" + _sse_error(502, "upstream_error", f"upstream failed: {type(exc).__name__}")
+    finally:
+        await upstream.aclose()
+        gw.record(trace)
+
+
+MAX_UPSTREAM_BODY = 32 << 20  # a completion, not a download
+MAX_SSE_LINE = 4 << 20
+
+
+async def _read_capped(resp: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_UPSTREAM_BODY:
+            raise GatewayError(502, "upstream_too_large", "upstream answer is over the size cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _sse_lines(resp: httpx.Response) -> AsyncIterator[str]:
+    """The lines of an SSE body, each at most ``MAX_SSE_LINE`` bytes (an upstream that
+    never sends a newline cannot make the gateway buffer without bound)."""
+    pending = b""
+    async for chunk in resp.aiter_bytes():
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line.rstrip(b"\r").decode("utf-8", "replace")
+        if len(pending) > MAX_SSE_LINE:
+            raise GatewayError(502, "upstream_malformed", "upstream sent an over-long SSE line")
+    if pending:
+        yield pending.rstrip(b"\r").decode("utf-8", "replace")
+
+
+def _upstream_status(route: Route, resp: httpx.Response, body: bytes) -> GatewayError | None:
+    if resp.status_code < 400:
+        return None
+    if resp.status_code in (401, 403, 407) or resp.status_code >= 500:
+        return GatewayError(
+            502, "upstream_error", f"upstream {route.name} answered HTTP {resp.status_code}"
+        )
+    try:
+        doc = json.loads(body)
+        message = doc["error"]["message"]
+        if not isinstance(message, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        message = f"upstream {route.name} refused the request (HTTP {resp.status_code})"
+    status = resp.status_code if resp.status_code in (400, 404, 413, 422, 429) else 400
+    return GatewayError(status, "upstream_refused", message[:1000])
+
+
+async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Response:
+    trace = _Trace(endpoint)
+    stream_started = False
+    try:
+        raw = await _read_body(request, gw.settings.max_body_bytes)
+        body: ChatRequest | CompletionRequest | EmbeddingRequest
+        if endpoint == "chat":
+            doc, body = _parse(raw, ChatRequest)
+        elif endpoint == "completions":
+            doc, body = _parse(raw, CompletionRequest)
+        else:
+            doc, body = _parse(raw, EmbeddingRequest)
+        trace.model = body.model
+        caller = await gw.authenticate(request, trace)
+        route = gw.settings.route_for(body.model)
+        if route is None:
+            raise GatewayError(404, "model_not_found", "no route serves this model", param="model")
+        trace.route = route.name
+        trace.guard = route.policy.guard
+        if len(raw) > route.max_body_bytes:
+            raise GatewayError(413, "body_too_large", f"over {route.max_body_bytes} bytes")
+        gw.authorize(caller, body.model)
+        max_tokens = 0
+        if isinstance(body, ChatRequest):
+            _check_images(body, route)
+            max_tokens = body.max_completion_tokens or body.max_tokens or 0
+        elif isinstance(body, CompletionRequest):
+            max_tokens = body.max_tokens or 0
+        if max_tokens > route.policy.max_tokens:
+            raise GatewayError(
+                400,
+                "max_tokens_too_large",
+                f"max_tokens is over this route's limit of {route.policy.max_tokens}",
+                param="max_tokens",
+            )
+        n = getattr(body, "n", None) or 1
+        gw.check_audit(route, trace)  # before the limiter: a refused call uses no quota
+        await gw.admit(caller, len(raw) // 4 + max_tokens * n, route, trace)
+        if isinstance(body, ChatRequest):
+            _guard_chat_input(gw, doc, route, trace)
+        elif isinstance(body, CompletionRequest):
+            prompts = [doc["prompt"]] if isinstance(doc["prompt"], str) else doc["prompt"]
+            scanned = [
+                gw.scan(p, Direction.INPUT, route, trace, f"prompt[{i}]")
+                for i, p in enumerate(prompts)
+            ]
+            doc["prompt"] = scanned[0] if isinstance(doc["prompt"], str) else scanned
+        else:
+            inputs = [doc["input"]] if isinstance(doc["input"], str) else doc["input"]
+            scanned = [
+                gw.scan(t, Direction.INPUT, route, trace, f"input[{i}]")
+                for i, t in enumerate(inputs)
+            ]
+            doc["input"] = scanned[0] if isinstance(doc["input"], str) else scanned
+        stream = bool(getattr(body, "stream", False)) and endpoint != "embeddings"
+        assert gw.client is not None  # noqa: S101 - set at start
+        payload = json.dumps(doc, separators=(",", ":")).encode()
+        timeout = httpx.Timeout(route.policy.timeout_s, connect=route.policy.connect_timeout_s)
+        upstream_req = gw.client.build_request(
+            "POST",
+            route.base_url + _PATHS[endpoint],
+            content=payload,
+            headers=dict(route.upstream_headers),
+            timeout=timeout,
+        )
+        t_up = time.perf_counter()
+        try:
+            resp = await gw.client.send(upstream_req, stream=True)
+        except httpx.TimeoutException:
+            gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
+            raise GatewayError(
+                504, "upstream_timeout", f"upstream {route.name} timed out"
+            ) from None
+        except httpx.HTTPError as exc:
+            gw.metrics.upstream_errors.labels(route.name, "connect").inc()
+            raise GatewayError(
+                502, "upstream_unreachable", f"upstream {route.name}: {type(exc).__name__}"
+            ) from None
+        ctype = resp.headers.get("content-type", "")
+        if stream and resp.status_code == 200 and ctype.startswith("text/event-stream"):
+            trace.upstream_s = time.perf_counter() - t_up
+            gen = (
+                _guarded_stream(gw, resp, route, trace, endpoint)
+                if route.policy.guard
+                else _raw_stream(gw, resp, route, trace)
+            )
+            stream_started = True
+            return StreamingResponse(
+                gen,
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        try:
+            content = await _read_capped(resp)
+        except httpx.TimeoutException:
+            gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
+            raise GatewayError(
+                504, "upstream_timeout", f"upstream {route.name} timed out"
+            ) from None
+        except httpx.HTTPError as exc:
+            gw.metrics.upstream_errors.labels(route.name, "reset").inc()
+            raise GatewayError(
+                502, "upstream_error", f"upstream {route.name}: {type(exc).__name__}"
+            ) from None
+        finally:
+            await resp.aclose()
+        trace.upstream_s = time.perf_counter() - t_up
+        refused = _upstream_status(route, resp, content)
+        if refused is not None:
+            gw.metrics.upstream_errors.labels(route.name, f"http_{resp.status_code}").inc()
+            raise refused
+        if stream:
+            gw.metrics.upstream_errors.labels(route.name, "malformed").inc()
+            raise GatewayError(502, "upstream_malformed", "upstream did not answer with a stream")
+        try:
+            out = json.loads(content)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            gw.metrics.upstream_errors.labels(route.name, "malformed").inc()
+            raise GatewayError(502, "upstream_malformed", "upstream sent invalid JSON") from None
+        if route.policy.guard:
+            _guard_output(gw, out, route, trace, endpoint)
+        elif not isinstance(out, dict):
+            raise GatewayError(502, "upstream_malformed", "upstream answered with a non-object")
+        trace.usage = _usage(out)
+        return Response(
+            json.dumps(out, separators=(",", ":")).encode(), media_type="application/json"
+        )
+    except GatewayError as exc:
+        trace.status, trace.code = exc.status, exc.code
+        if exc.code.startswith("guard_") and exc.status == 400:
+            trace.decision = "block"
+        return error_response(exc)
+    except GatewayRefusal as exc:
+        trace.status, trace.code = exc.status, exc.code
+        return error_response(
+            GatewayError(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
+        )
+    finally:
+        if not stream_started:
+            gw.record(trace)
+
+
+def _openapi_body(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
+
+
+def create_app(
+    settings: GatewaySettings,
+    authenticator: Authenticator,
+    authorizer: ModelAuthorizer,
+    limiter: Limiter,
+    engine: Engine | None = None,
+    *,
+    audit: AuditWriter | None = None,
+) -> FastAPI:
+    """The gateway app. ``audit`` defaults to the store's audit log (opened at start)."""
+    gw = _Gateway(settings, authenticator, authorizer, limiter, engine, audit)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        gw.start()
+        try:
+            yield
+        finally:
+            await gw.stop()
+
+    app = FastAPI(
+        title="aisec gateway",
+        version="1",
+        description="OpenAI-compatible gateway: authenticate, authorize, limit, guard, audit.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.gateway = gw
+
+    if settings.demo:
+
+        @app.middleware("http")
+        async def demo_header(
+            request: Request, call_next: Callable[[Request], Awaitable[Response]]
+        ) -> Response:
+            response = await call_next(request)
+            response.headers[DEMO_HEADER] = DEMO_NOTE
+            return response
+
+    def model_route(path: str, endpoint: Endpoint, model: type[BaseModel], summary: str) -> None:
+        async def handler(request: Request) -> Response:
+            return await _model_call(gw, request, endpoint)
+
+        app.add_api_route(
+            path,
+            handler,
+            methods=["POST"],
+            summary=summary,
+            openapi_extra=_openapi_body(model),
+            responses={
+                200: {
+                    "description": "The upstream's answer (JSON, or SSE when stream is true)",
+                    "content": {
+                        "application/json": {"schema": {"type": "object"}},
+                        "text/event-stream": {"schema": {"type": "string"}},
+                    },
+                },
+                **_ERROR_RESPONSES,
+            },
+            response_class=JSONResponse,
+        )
+
+    model_route("/v1/chat/completions", "chat", ChatRequest, "Chat completion (stream or not)")
+    model_route("/v1/completions", "completions", CompletionRequest, "Text completion")
+    model_route("/v1/embeddings", "embeddings", EmbeddingRequest, "Embeddings")
+
+    @app.get("/v1/models", summary="Models the caller may use", responses=_ERROR_RESPONSES)
+    async def list_models(request: Request) -> Response:
+        trace = _Trace("models")
+        try:
+            caller = await gw.authenticate(request, trace)
+            names = await _known_models(gw)
+            allowed = []
+            for name in names:
+                try:
+                    gw.authorize(caller, name)
+                except GatewayRefusal:
+                    continue
+                allowed.append({"id": name, "object": "model", "owned_by": "aisec-gateway"})
+            return JSONResponse({"object": "list", "data": allowed})
+        except GatewayRefusal as exc:
+            trace.status, trace.code = exc.status, exc.code
+            return error_response(GatewayError(exc.status, exc.code, exc.message))
+        except GatewayError as exc:
+            trace.status, trace.code = exc.status, exc.code
+            return error_response(exc)
+
+    @app.post(
+        "/v1/guard/scan",
+        summary="The guard as a service: decide on one text",
+        openapi_extra=_openapi_body(GuardScanRequest),
+        responses=_ERROR_RESPONSES,
+    )
+    async def guard_scan(request: Request) -> Response:
+        trace = _Trace("guard_scan")
+        try:
+            raw = await _read_body(request, gw.settings.gateway.max_body_bytes)
+            _doc, body = _parse(raw, GuardScanRequest)
+            await gw.authenticate(request, trace)
+            gw.check_audit(None, trace)
+            try:
+                decision = gw.engine.scan(body.text, Direction(body.direction))
+            except Exception as exc:  # a guard that cannot decide refuses (fail closed)
+                raise GatewayError(
+                    503, "guard_unavailable", f"guard failed: {type(exc).__name__}"
+                ) from None
+            trace.note(decision)
+            if any(o.error is not None and o.fired for o in decision.outcomes):
+                raise GatewayError(503, "guard_unavailable", "guard scanner failed")
+            return JSONResponse(decision.to_dict())
+        except GatewayRefusal as exc:
+            trace.status, trace.code = exc.status, exc.code
+            return error_response(GatewayError(exc.status, exc.code, exc.message))
+        except GatewayError as exc:
+            trace.status, trace.code = exc.status, exc.code
+            return error_response(exc)
+        finally:
+            gw.record(trace)
+
+    @app.get("/healthz", summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        summary="Store, limiter and upstreams reachable",
+        responses={503: {"description": "Not ready (body says which part)"}},
+    )
+    async def readyz() -> Response:
+        checks: dict[str, str] = {}
+        sink_error = gw.sink.error if gw.sink is not None else "not started"
+        checks["store"] = sink_error or "ok"
+        ready = getattr(gw.limiter, "ready", None)
+        if callable(ready):
+            try:
+                result = ready()
+                if asyncio.iscoroutine(result):
+                    result = await result
+                checks["limiter"] = "ok" if result is not False else "unavailable"
+            except Exception as exc:  # readiness reports a failure, never raises
+                checks["limiter"] = f"unavailable: {type(exc).__name__}"
+        else:
+            checks["limiter"] = "ok"
+        results = await asyncio.gather(*(_probe(gw, r) for r in gw.settings.routes))
+        for route, result in zip(gw.settings.routes, results, strict=True):
+            checks[f"upstream:{route.name}"] = result
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(gw.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Error"] = ERROR_SCHEMA
+            for model in (ChatRequest, CompletionRequest, EmbeddingRequest, GuardScanRequest):
+                js = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(js.pop("$defs", {}))
+                schemas[model.__name__] = js
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+async def _probe(gw: _Gateway, route: Route) -> str:
+    assert gw.client is not None  # noqa: S101 - set at start
+    try:
+        resp = await gw.client.get(
+            route.base_url + "/models", headers=dict(route.upstream_headers), timeout=2.0
+        )
+        await resp.aclose()
+    except httpx.HTTPError as exc:
+        return f"unreachable: {type(exc).__name__}"
+    return "ok" if resp.status_code < 500 else f"HTTP {resp.status_code}"
+
+
+async def _known_models(gw: _Gateway) -> list[str]:
+    """Exact model names of the routes, plus what pattern routes' upstreams list (cached)."""
+    names: list[str] = []
+    for route in gw.settings.routes:
+        names += [m for m in route.exact_models if m not in names]
+    stamp, cached = gw._models_cache
+    if time.monotonic() - stamp > 30:
+        cached = {}
+        for route in gw.settings.routes:
+            if route.has_patterns:
+                cached[route.name] = await _upstream_models(gw, route)
+        gw._models_cache = (time.monotonic(), cached)
+    for route in gw.settings.routes:
+        for m in cached.get(route.name, []):
+            if m not in names and gw.settings.route_for(m) is route:
+                names.append(m)
+    return names
+
+
+async def _upstream_models(gw: _Gateway, route: Route) -> list[str]:
+    assert gw.client is not None  # noqa: S101 - set at start
+    try:
+        resp = await gw.client.get(
+            route.base_url + "/models", headers=dict(route.upstream_headers), timeout=2.0
+        )
+        doc = resp.json()
+    except (httpx.HTTPError, ValueError):
+        return []
+    data = doc.get("data") if isinstance(doc, dict) else None
+    if not isinstance(data, list):
+        return []
+    return [
+        str(m["id"])[:256]
+        for m in data[:1000]
+        if isinstance(m, dict) and isinstance(m.get("id"), str)
+    ]

@@ -1,0 +1,116 @@
+"""Audit events of the request path, written by one background thread in batches.
+
+Appending to the hash-chained log is a database transaction; doing it on the event loop
+would put the store's latency on every request. Requests put events in a bounded buffer
+and a writer thread appends them in batches. If the store fails, the writer keeps the
+events, marks the sink unhealthy (the app then refuses requests with 503: fail closed) and
+retries on its next round. On close the buffer is drained.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aisec.core.errors import AisecError, InputError
+
+__all__ = ["AuditSink", "AuditWriter"]
+
+
+class AuditWriter(Protocol):
+    def append(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        outcome: str = "ok",
+        details: Mapping[str, Any] | None = None,
+    ) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    actor: str
+    action: str
+    target: str
+    outcome: str
+    details: dict[str, Any]
+
+
+class AuditSink:
+    """A bounded buffer in front of an audit log, drained in batches by one writer thread.
+
+    ``emit`` only appends to a deque (no lock hand-off, no thread wake-up per request:
+    waking the writer on every event made the event loop wait for the GIL); the writer
+    wakes every ``interval`` seconds and appends what accumulated.
+    """
+
+    def __init__(self, log: AuditWriter, capacity: int = 10_000, interval: float = 0.05) -> None:
+        self._log = log
+        self._capacity = capacity
+        self._interval = interval
+        self._buffer: deque[_Event] = deque()
+        self._error: str | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="aisec-audit", daemon=True)
+        self._thread.start()
+
+    @property
+    def error(self) -> str | None:
+        """Why events cannot be written now (None when healthy)."""
+        if self._error is None and len(self._buffer) >= self._capacity:
+            return "audit backlog full"
+        return self._error
+
+    def emit(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        outcome: str,
+        details: dict[str, Any],
+    ) -> bool:
+        """Queue one event; False when the buffer is full. While the store is down events
+        wait in the buffer and are written once it is back."""
+        if len(self._buffer) >= self._capacity:
+            return False
+        self._buffer.append(_Event(actor, action, target, outcome, details))
+        return True
+
+    def _write(self, event: _Event) -> bool:
+        """Append one event; False when the store failed (the event stays first in line)."""
+        try:
+            self._log.append(event.actor, event.action, event.target, event.outcome, event.details)
+        except InputError as exc:  # this event is malformed; the store is fine
+            sys.stderr.write(f"aisec: gateway: audit event dropped: {exc.message}\n")
+            return True
+        except (AisecError, sqlite3.Error, OSError, RuntimeError, ValueError) as exc:
+            # what the store can raise: keep the event, refuse requests until it is back
+            if self._error is None:
+                sys.stderr.write(f"aisec: gateway: audit write failed: {type(exc).__name__}\n")
+            self._error = f"audit store: {type(exc).__name__}"
+            return False
+        self._error = None
+        return True
+
+    def _drain(self) -> bool:
+        while self._buffer:
+            if not self._write(self._buffer[0]):
+                return False
+            self._buffer.popleft()
+        return True
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            self._drain()
+        self._drain()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is buffered (one last try) and stop the thread."""
+        self._stopping.set()
+        self._thread.join(timeout)

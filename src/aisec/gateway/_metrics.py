@@ -1,0 +1,57 @@
+"""Prometheus metrics of one gateway app (its own registry, so apps in one process do not mix)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+__all__ = ["GatewayMetrics"]
+
+_FAST = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+_SLOW = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "aisec_gateway_requests",
+            "Requests by route, endpoint, decision and status.",
+            ["route", "endpoint", "decision", "status"],
+            registry=r,
+        )
+        self.guard_fired = Counter(
+            "aisec_gateway_guard_fired",
+            "Scanner firings by route, scanner, direction and decision.",
+            ["route", "scanner", "direction", "decision"],
+            registry=r,
+        )
+        self.overhead = Histogram(
+            "aisec_gateway_overhead_seconds",
+            "Time spent in the gateway itself (total minus upstream), by endpoint.",
+            ["route", "endpoint"],
+            buckets=_FAST,
+            registry=r,
+        )
+        self.upstream = Histogram(
+            "aisec_gateway_upstream_seconds",
+            "Upstream time until its full response (headers for streams).",
+            ["route", "endpoint"],
+            buckets=_SLOW,
+            registry=r,
+        )
+        self.upstream_errors = Counter(
+            "aisec_gateway_upstream_errors",
+            "Upstream faults by route and kind (timeout, connect, status, malformed, reset).",
+            ["route", "kind"],
+            registry=r,
+        )
+        self.limiter_rejections = Counter(
+            "aisec_gateway_limiter_rejections",
+            "Requests refused by the limiter, by reason code.",
+            ["code"],
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

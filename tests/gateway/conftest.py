@@ -1,0 +1,454 @@
+"""Real servers on loopback for the gateway's tests.
+
+* ``upstream``: an OpenAI-compatible upstream written on raw asyncio sockets, so it can
+  misbehave in ways a framework would not let it (reset, truncated body, stalls). Its
+  behaviour is chosen by the requested model name (see ``Upstream._answer``).
+* ``gateway``: the gateway app under uvicorn on a free port, in a thread.
+* The identity layer is a small real implementation of the three protocols of
+  ``aisec.gateway._contract`` (the real one, ``aisec.gateway._identity``, is built in
+  parallel and wired in at merge): a fixed key table compared in constant time, each
+  key's model allowlist, and an in-memory per-principal counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import uvicorn
+
+from aisec.core.policy import parse_policy
+from aisec.gateway import Caller, GatewayRefusal, GatewaySettings, create_app
+from aisec.guard import Engine
+
+KEY = "sk-aisec-test-0123456789abcdef"
+NARROW_KEY = "sk-aisec-narrow-0123456789abcd"
+
+
+class FixedKeys:
+    """API keys from a fixed table, compared in constant time (every entry is compared)."""
+
+    def __init__(self, table: dict[str, Caller]) -> None:
+        self._table = list(table.items())
+        self.broken = False
+
+    async def authenticate(self, authorization: str | None) -> Caller:
+        if self.broken:
+            raise RuntimeError("identity store down")
+        if not authorization or not authorization.startswith("Bearer "):
+            raise GatewayRefusal(401, "missing_api_key", "no API key")
+        given = authorization[7:].encode()
+        found: Caller | None = None
+        for key, caller in self._table:
+            if hmac.compare_digest(key.encode(), given):
+                found = caller
+        if found is None:
+            raise GatewayRefusal(401, "invalid_api_key", "unknown API key")
+        return found
+
+
+class FixedModels:
+    broken = False
+
+    def authorize_model(self, caller: Caller, model: str) -> None:
+        if self.broken:
+            raise RuntimeError("policy store down")
+        if caller.models is not None and model not in caller.models:
+            raise GatewayRefusal(403, "model_not_allowed", f"{caller.principal} may not use it")
+
+
+class CountingLimiter:
+    """Requests per principal, in memory; ``down`` simulates an unreachable shared limiter."""
+
+    def __init__(self, limit: int = 1_000_000) -> None:
+        self.limit = limit
+        self.counts: dict[str, int] = {}
+        self.down = False
+
+    async def admit(self, caller: Caller, tokens: int) -> None:
+        if self.down:
+            raise GatewayRefusal(503, "limiter_unavailable", "rate limiter unreachable")
+        n = self.counts.get(caller.principal, 0) + 1
+        if n > self.limit:
+            raise GatewayRefusal(429, "rate_limited", "over the limit", retry_after=30)
+        self.counts[caller.principal] = n
+
+    def ready(self) -> bool:
+        return not self.down
+
+
+def identity() -> tuple[FixedKeys, FixedModels, CountingLimiter]:
+    keys = FixedKeys(
+        {
+            KEY: Caller("alice", key_prefix="sk-aisec-tes"),
+            NARROW_KEY: Caller("bob", key_prefix="sk-aisec-nar", models=frozenset({"echo"})),
+        }
+    )
+    return keys, FixedModels(), CountingLimiter()
+
+
+# -- the upstream ---------------------------------------------------------------------------
+
+
+@dataclass
+class Upstream:
+    """An OpenAI-compatible upstream on raw sockets; ``script`` is streamed by model 'scripted'."""
+
+    port: int = 0
+    script: list[str] = field(default_factory=list)
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    connections: int = 0
+    open_connections: int = 0
+    stall: asyncio.Event | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.open_connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
+                }
+                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+                if not await self._answer(method, path, body, writer):
+                    return
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            self.open_connections -= 1
+            writer.close()
+
+    @staticmethod
+    def _json(writer: asyncio.StreamWriter, doc: Any, status: int = 200) -> None:
+        data = json.dumps(doc).encode()
+        writer.write(
+            f"HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(data)}\r\n\r\n".encode()
+            + data
+        )
+
+    async def _sse(self, writer: asyncio.StreamWriter, events: list[bytes], done: bool) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+        )
+        for event in events:
+            writer.write(event)
+            await writer.drain()
+            await asyncio.sleep(0)
+        if done:
+            writer.write(b"data: [DONE]\n\n")
+        await writer.drain()
+
+    def _tool_events(self) -> list[bytes]:
+        deltas: list[dict[str, Any]] = [
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "send_mail", "arguments": ""},
+                    }
+                ],
+            }
+        ]
+        deltas += [
+            {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+            for piece in self.script
+        ]
+        out = []
+        for i, delta in enumerate([*deltas, {}]):
+            finish = "tool_calls" if i == len(deltas) else None
+            chunk = {
+                "id": "c1",
+                "object": "chat.completion.chunk",
+                "model": "scripted-tools",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            out.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+        return out
+
+    async def _answer(
+        self, method: str, path: str, raw: bytes, writer: asyncio.StreamWriter
+    ) -> bool:
+        if method == "GET" and path.endswith("/models"):
+            ids = ["echo", "scripted", "gpt-4o-mini"]
+            self._json(writer, {"object": "list", "data": [{"id": i} for i in ids]})
+            await writer.drain()
+            return True
+        body = json.loads(raw)
+        self.bodies.append(body)
+        model = body.get("model", "")
+        if model == "reset":
+            writer.transport.abort()
+            return False
+        if model == "http500":
+            self._json(writer, {"error": {"message": "boom"}}, 500)
+            await writer.drain()
+            return True
+        if model == "malformed":
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b"content-length: 9\r\n\r\nnot json!"
+            )
+            await writer.drain()
+            return True
+        if model == "truncated":
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b'content-length: 500\r\n\r\n{"choices": ['
+            )
+            await writer.drain()
+            return False
+        if model == "huge":  # 33 MiB, over the gateway's cap on an upstream answer
+            size = 33 << 20
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                + f"content-length: {size}\r\n\r\n".encode()
+            )
+            for _ in range(33):
+                writer.write(b" " * (1 << 20))
+                await writer.drain()
+            return True
+        if model == "endless-line" and body.get("stream"):  # 5 MiB with no newline
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+            )
+            writer.write(b"data: " + b"x" * (5 << 20))
+            await writer.drain()
+            return False
+        if model == "slow":
+            await asyncio.sleep(30)
+            return False
+        if path.endswith("/embeddings"):
+            inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [
+                {"object": "embedding", "index": i, "embedding": [0.1, 0.2]}
+                for i in range(len(inputs))
+            ]
+            self._json(writer, {"object": "list", "data": data, "model": model})
+            await writer.drain()
+            return True
+        completions = path.endswith("/v1/completions")
+        if completions:
+            prompt = body["prompt"] if isinstance(body["prompt"], str) else body["prompt"][0]
+            text = prompt
+        else:
+            text = str(body["messages"][-1].get("content"))
+        if model == "scripted-tools" and body.get("stream"):
+            await self._sse(writer, self._tool_events(), done=True)
+            return False
+        if model == "scripted":
+            pieces = list(self.script)
+        else:
+            pieces = [text[i : i + 7] for i in range(0, len(text), 7)] or [""]
+        if body.get("stream"):
+            events = []
+            for piece in pieces:
+                choice: dict[str, Any] = {"index": 0, "finish_reason": None}
+                if completions:
+                    choice["text"] = piece
+                else:
+                    choice["delta"] = {"content": piece}
+                kind = "text_completion" if completions else "chat.completion.chunk"
+                chunk = {
+                    "id": "c1",
+                    "object": kind,
+                    "created": 1,
+                    "model": model,
+                    "choices": [choice],
+                }
+                events.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            last: dict[str, Any] = {"index": 0, "finish_reason": "stop"}
+            if not completions:
+                last["delta"] = {}
+            else:
+                last["text"] = ""
+            kind = "text_completion" if completions else "chat.completion.chunk"
+            end = {"id": "c1", "object": kind, "created": 1, "model": model, "choices": [last]}
+            if model == "slow-stream":
+                await self._sse(writer, events[:1], done=False)
+                await asyncio.sleep(30)
+                return False
+            if model == "paced":  # 30 events 20 ms apart
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                    b"connection: close\r\n\r\n"
+                )
+                for _ in range(30):
+                    writer.write(events[0])
+                    await writer.drain()
+                    await asyncio.sleep(0.02)
+                writer.write(events[-1] if len(events) > 1 else b"")
+                writer.write(b"data: " + json.dumps(end).encode() + b"\n\ndata: [DONE]\n\n")
+                await writer.drain()
+                return False
+            if model == "endless":
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                    b"connection: close\r\n\r\n"
+                )
+                while True:  # until the gateway hangs up
+                    writer.write(events[0])
+                    await writer.drain()
+                    await asyncio.sleep(0.02)
+            if model == "truncated-stream":
+                await self._sse(writer, events[:2], done=False)
+                return False
+            events.append(b"data: " + json.dumps(end).encode() + b"\n\n")
+            await self._sse(writer, events, done=True)
+            return False
+        full = "".join(pieces)
+        if completions:
+            doc = {
+                "id": "c1",
+                "object": "text_completion",
+                "created": 1,
+                "model": model,
+                "choices": [{"index": 0, "text": full, "finish_reason": "stop"}],
+            }
+        else:
+            doc = {
+                "id": "c1",
+                "object": "chat.completion",
+                "created": 1,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": full},
+                    }
+                ],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
+            }
+        self._json(writer, doc)
+        await writer.drain()
+        return True
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def _wait(predicate: Callable[[], bool], what: str, deadline_s: float = 20.0) -> None:
+    end = time.monotonic() + deadline_s
+    while not predicate():
+        if time.monotonic() > end:
+            raise TimeoutError(f"{what} did not happen within {deadline_s} s")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    up = Upstream()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    server_box: list[asyncio.AbstractServer] = []
+
+    async def start() -> None:
+        server = await asyncio.start_server(up.handle, "127.0.0.1", 0)
+        up.port = server.sockets[0].getsockname()[1]
+        server_box.append(server)
+        ready.set()
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop)
+    ready.wait(10)
+    yield up
+
+    async def stop() -> None:
+        server_box[0].close()
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+@dataclass
+class Gateway:
+    url: str
+    server: uvicorn.Server
+    keys: FixedKeys
+    limiter: CountingLimiter
+    app: Any
+
+    @property
+    def base(self) -> str:
+        return self.url + "/v1"
+
+
+def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    _wait(lambda: server.started, "gateway start")
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def policy_for(upstream_url: str, **route: Any) -> dict[str, Any]:
+    base = {"name": "main", "models": ["*"], "upstream": upstream_url, "timeout_s": 1.0}
+    base.update(route)
+    return {"gateway": {"stream_window_chars": 64, "routes": [base]}}
+
+
+@pytest.fixture
+def make_gateway(upstream: Upstream) -> Iterator[Callable[..., Gateway]]:
+    started: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def make(
+        policy: dict[str, Any] | None = None,
+        engine: Engine | None = None,
+        audit: Any = None,
+        demo: bool = False,
+    ) -> Gateway:
+        parsed = parse_policy(policy or policy_for(upstream.url))
+        keys, models, limiter = identity()
+        app = create_app(
+            GatewaySettings.from_policy(parsed, demo=demo),
+            keys,
+            models,
+            limiter,
+            engine,
+            audit=audit,
+        )
+        server, thread, url = serve(app)
+        started.append((server, thread))
+        return Gateway(url, server, keys, limiter, app)
+
+    yield make
+    for server, thread in started:
+        server.should_exit = True
+        thread.join(15)
+
+
+@pytest.fixture
+def gateway(make_gateway: Callable[..., Gateway]) -> Gateway:
+    return make_gateway()
