@@ -14,11 +14,29 @@ from aisec.gateway._apikeys import (
     parse_expiry,
     revoke_key,
 )
+from aisec.gateway._identity import (
+    ApiKeyAuthenticator,
+    GatewayAuthenticator,
+    GatewayIdentity,
+    JwksClient,
+    JwtAuthenticator,
+    PolicyModelAuthorizer,
+    RateLimiter,
+    gateway_identity,
+)
 
 __all__ = [
     "ApiKey",
+    "ApiKeyAuthenticator",
     "ApiKeyStore",
+    "GatewayAuthenticator",
+    "GatewayIdentity",
+    "JwksClient",
+    "JwtAuthenticator",
+    "PolicyModelAuthorizer",
+    "RateLimiter",
     "create_key",
+    "gateway_identity",
     "list_keys",
     "parse_expiry",
     "revoke_key",

@@ -61,6 +61,7 @@ _COLUMNS = (
     "prefix, key_hash, hash_key_id, principal, tenant, models, rpm, tpm, created, expires, "
     "revoked, last_used"
 )
+_INSERT = f"INSERT INTO api_keys ({_COLUMNS}) VALUES ({', '.join('?' * 12)})"  # noqa: S608
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +285,7 @@ class ApiKeyStore:
                 if conn.execute("SELECT 1 FROM api_keys WHERE prefix = ?", (prefix,)).fetchone():
                     continue
                 conn.execute(
-                    f"INSERT INTO api_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - constant column list
+                    _INSERT,
                     (
                         prefix,
                         hk.digest(prefix, secret),

@@ -14,16 +14,24 @@ from typing import Any
 from pydantic import ValidationError
 
 from aisec.core.errors import PolicyError
+from aisec.core.policy._gateway_access import (
+    AccessRule,
+    GatewayAccessPolicy,
+    JwtSettings,
+)
 from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
 
 __all__ = [
+    "AccessRule",
     "Asset",
     "Classification",
     "Direction",
+    "GatewayAccessPolicy",
     "GuardMode",
     "GuardPolicy",
+    "JwtSettings",
     "KeysPolicy",
     "Policy",
     "ScannerPolicy",

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aisec.core.policy._gateway_access import GatewayAccessPolicy
 from aisec.core.policy._guard import GuardPolicy
 from aisec.core.policy._keys import KeysPolicy
 
@@ -77,3 +78,4 @@ class Policy(_Strict):
     access: AccessPolicy = Field(default_factory=AccessPolicy)
     keys: KeysPolicy = Field(default_factory=KeysPolicy)
     guard: GuardPolicy = Field(default_factory=GuardPolicy)
+    gateway_auth: GatewayAccessPolicy = Field(default_factory=GatewayAccessPolicy)
