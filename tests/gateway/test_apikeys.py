@@ -158,9 +158,9 @@ def test_creating_a_key_needs_apikey_manage_and_denial_is_audited(
 ) -> None:
     _policy(Path.cwd(), "auditor")
     monkeypatch.setenv("AISEC_PRINCIPAL", "alice")
-    with pytest.raises(AuthorizationError, match="apikey.manage"):
+    with pytest.raises(AuthorizationError, match=r"apikey\.manage"):
         create_key("app1")
-    with pytest.raises(AuthorizationError, match="apikey.manage"):
+    with pytest.raises(AuthorizationError, match=r"apikey\.manage"):
         revoke_key("0" * 12)
     events = default_log().tail(10)
     assert [(e.action, e.outcome, e.actor) for e in events] == [
@@ -215,9 +215,9 @@ def test_cli_create_prints_the_key_once_then_list_and_revoke(
 
 
 def test_cli_bad_input_is_exit_2_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, out, err = _run(capsys, "access", "apikey", "create", "--principal", "a b")
+    rc, _, err = _run(capsys, "access", "apikey", "create", "--principal", "a b")
     assert rc == 2 and "Traceback" not in err and "principal" in err
-    rc, out, err = _run(capsys, "access", "apikey", "create", "--principal", "a", "--expires", "x")
+    rc, _, err = _run(capsys, "access", "apikey", "create", "--principal", "a", "--expires", "x")
     assert rc == 2 and "--expires" in err
-    rc, out, err = _run(capsys, "access", "apikey", "revoke", "../../etc")
+    rc, _, err = _run(capsys, "access", "apikey", "revoke", "../../etc")
     assert rc == 2 and "not an API-key prefix" in err
