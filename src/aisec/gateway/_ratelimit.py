@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.errors import StorageError
+from limits.errors import ConfigurationError, StorageError
 
 from aisec.core.errors import ConfigError
 from aisec.gateway._contract import Caller, GatewayRefusal
@@ -49,14 +49,19 @@ def _storage(url: str | None, timeout_s: float) -> Storage:
         raise ConfigError(
             f"{ENV_REDIS_URL}: expected redis://HOST:PORT[/DB], rediss://… or unix://PATH"
         )
-    return RedisStorage(
-        f"{_SCHEMES[scheme]}://{rest}",
-        wrap_exceptions=True,
-        implementation="redispy",
-        key_prefix="aisec-limits",
-        socket_connect_timeout=timeout_s,
-        socket_timeout=timeout_s,
-    )
+    import redis.asyncio  # noqa: F401 - loaded before limits looks up its version (a race otherwise)
+
+    try:
+        return RedisStorage(
+            f"{_SCHEMES[scheme]}://{rest}",
+            wrap_exceptions=True,
+            implementation="redispy",
+            key_prefix="aisec-limits",
+            socket_connect_timeout=timeout_s,
+            socket_timeout=timeout_s,
+        )
+    except ConfigurationError as exc:
+        raise ConfigError(f"{ENV_REDIS_URL}: {exc}") from None
 
 
 class RateLimiter:
@@ -67,7 +72,7 @@ class RateLimiter:
         policy: GatewayAccessPolicy,
         *,
         redis_url: str | None = None,
-        timeout_s: float = 1.0,
+        timeout_s: float = 2.0,
     ) -> None:
         url = redis_url if redis_url is not None else os.environ.get(ENV_REDIS_URL)
         self.shared = bool(url)
