@@ -304,3 +304,15 @@ def test_gateway_identity_wires_policy_roles_into_callers(aisec_home: Path) -> N
         assert ident.authenticator.jwt is None
     finally:
         store.close()
+
+
+def test_burst_at_cache_expiry_reads_the_store_once(keys: ApiKeyStore) -> None:
+    key, _ = keys.create("app1")
+    authn = ApiKeyAuthenticator(keys)
+
+    async def go() -> list[Caller]:
+        return list(await asyncio.gather(*(authn.authenticate(f"Bearer {key}") for _ in range(50))))
+
+    callers = asyncio.run(go())
+    assert {c.principal for c in callers} == {"app1"}
+    assert authn.store_reads == 1

@@ -315,3 +315,12 @@ def test_jwks_outage_after_a_good_fetch_keeps_cached_keys(jwks: JwksServer) -> N
     clock[0] += 2  # stale: a refetch is tried, fails, and the cached key still serves
     assert asyncio.run(authn.authenticate(f"Bearer {_token()}")).principal
     assert jwks.hits == 2
+
+
+def test_jwks_over_plain_http_to_a_remote_host_is_a_policy_error() -> None:
+    for url in ("http://idp.example.com/jwks.json", "ftp://idp/jwks", "https:///x"):
+        with pytest.raises(PolicyError) as info:
+            parse_policy(
+                {"gateway_auth": {"jwt": {"jwks_url": url, "issuer": ISSUER, "audience": "a"}}}
+            )
+        assert any("gateway_auth.jwt.jwks_url" in e for e in info.value.errors), url

@@ -74,6 +74,7 @@ class ApiKeyAuthenticator:
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._touched: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: dict[str, asyncio.Future[ApiKey | None]] = {}
         self.store_reads = 0  # rows read from the store (for tests and metrics)
 
     def _load(self, prefix: str) -> ApiKey | None:
@@ -92,8 +93,14 @@ class ApiKeyAuthenticator:
         hit = self._cache.get(prefix)
         if hit is not None and now - hit[0] < self._ttl:
             return hit[1]
+        # One read per key however many requests arrive while it is under way.
+        task = self._inflight.get(prefix)
+        if task is None:
+            task = asyncio.ensure_future(asyncio.to_thread(self._load, prefix))
+            self._inflight[prefix] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(prefix, None))
         try:
-            key = await asyncio.to_thread(self._load, prefix)
+            key = await asyncio.shield(task)
         except AisecError as exc:  # store down or misconfigured: fail closed
             raise GatewayRefusal(
                 503, "auth_store_unavailable", "authentication is unavailable"

@@ -65,6 +65,19 @@ class JwtSettings(_Strict):
     )
     jwks_timeout_s: float = Field(default=3.0, gt=0.0, le=60.0)
 
+    @field_validator("jwks_url")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        # Over plain HTTP anyone on the path could serve their own signing keys.
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(v)
+        if parts.scheme == "https" and parts.hostname:
+            return v
+        if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost"):
+            return v
+        raise ValueError("must be an https:// URL (plain http only to a loopback address)")
+
     @field_validator("audience", mode="before")
     @classmethod
     def _one_audience(cls, v: object) -> object:
