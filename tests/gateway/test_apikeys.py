@@ -221,3 +221,19 @@ def test_cli_bad_input_is_exit_2_without_traceback(capsys: pytest.CaptureFixture
     assert rc == 2 and "--expires" in err
     rc, _, err = _run(capsys, "access", "apikey", "revoke", "../../etc")
     assert rc == 2 and "not an API-key prefix" in err
+
+
+def test_migration_matches_the_table_model(db_url: str) -> None:
+    """Migration 0003 creates exactly the table ``ApiKeyRow`` describes."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from aisec.core.store import Base
+
+    store = open_store(db_url)
+    try:
+        with store.engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        store.close()
+    assert [d for d in diffs if "api_keys" in repr(d)] == []

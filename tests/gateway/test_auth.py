@@ -316,3 +316,22 @@ def test_burst_at_cache_expiry_reads_the_store_once(keys: ApiKeyStore) -> None:
     callers = asyncio.run(go())
     assert {c.principal for c in callers} == {"app1"}
     assert authn.store_reads == 1
+
+
+def test_unusable_hash_key_fails_closed_with_503(
+    keys: ApiKeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, _ = keys.create("app1")
+    monkeypatch.setenv("AISEC_APIKEY_HASH_KEY", "not base64!")
+    r = _refusal(_authn(ApiKeyStore(keys.store)), f"Bearer {key}")
+    assert (r.status, r.code) == (503, "auth_misconfigured")
+
+
+def test_corrupt_key_row_fails_closed_with_503(keys: ApiKeyStore) -> None:
+    key, stored = keys.create("app1", models=["m"])
+    with keys.store.write() as conn:
+        conn.execute(
+            "UPDATE api_keys SET models = ? WHERE prefix = ?", ("{not json", stored.prefix)
+        )
+    r = _refusal(_authn(keys), f"Bearer {key}")
+    assert (r.status, r.code) == (503, "auth_store_unavailable")

@@ -101,7 +101,7 @@ class ApiKeyAuthenticator:
             task.add_done_callback(lambda _t: self._inflight.pop(prefix, None))
         try:
             key = await asyncio.shield(task)
-        except AisecError as exc:  # store down or misconfigured: fail closed
+        except (AisecError, ValueError) as exc:  # store down, misconfigured, bad row: fail closed
             raise GatewayRefusal(
                 503, "auth_store_unavailable", "authentication is unavailable"
             ) from exc
@@ -119,7 +119,12 @@ class ApiKeyAuthenticator:
             raise GatewayRefusal(401, "key_malformed", UNAUTHORIZED)
         prefix, secret = parsed
         key = await self._lookup(prefix)
-        hash_key = self.keys.hash_key
+        try:
+            hash_key = self.keys.hash_key
+        except AisecError as exc:
+            raise GatewayRefusal(
+                503, "auth_misconfigured", "authentication is unavailable (API-key hash key)"
+            ) from exc
         digest = hash_key.digest(prefix, secret)
         if key is None:
             hmac.compare_digest(digest, "0" * 64)  # same work as a known prefix

@@ -3,13 +3,15 @@ with the ``limits`` library: in this process by default, in Redis when
 ``AISEC_REDIS_URL`` is set so every replica counts against the same numbers.
 
 Each limit is a sliding-window counter (``limits``' Lua script on Redis, a lock per key in
-memory), so a burst of parallel requests cannot overshoot a limit. Limits are checked in
-order (requests, then tokens per minute, then per day); a request refused by a later limit
-has already been counted by the earlier ones, which errs on the side of refusing.
+memory), so a burst of parallel requests cannot overshoot a limit. A request's counters
+(per key, principal and tenant; requests, tokens per minute and per day) are hit together;
+a request refused by one limit has still been counted by the others, which errs on the
+side of refusing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from dataclasses import dataclass
@@ -137,25 +139,34 @@ class RateLimiter:
 
     async def admit(self, caller: Caller, tokens: int) -> None:
         tokens = max(int(tokens), 0)
-        for check in self._plan(caller):
-            cost = tokens if check.tokens else 1
-            if cost == 0:
-                continue
-            if cost > check.item.amount:
+        checks = [c for c in self._plan(caller) if not c.tokens or tokens > 0]
+        for check in checks:
+            if check.tokens and tokens > check.item.amount:
                 raise GatewayRefusal(
                     429,
                     check.code,
                     "this request needs more tokens than the quota allows in one window",
                     retry_after=float(check.item.get_expiry()),
                 )
-            try:
-                ok = await self._limiter.hit(check.item, *check.ids, cost=cost)
-            except StorageError as exc:
-                raise self._unavailable() from exc
+        if not checks:
+            return
+        # The counters are independent: count them all at once (one round trip of latency
+        # on Redis, not one per limit). Each hit is atomic on its own.
+        try:
+            if len(checks) == 1:
+                results = [await self._hit(checks[0], tokens)]
+            else:
+                results = await asyncio.gather(*(self._hit(c, tokens) for c in checks))
+        except StorageError as exc:
+            raise self._unavailable() from exc
+        for check, ok in zip(checks, results, strict=True):
             if not ok:
                 raise GatewayRefusal(
                     429, check.code, "rate limit exceeded", retry_after=await self._retry(check)
                 )
+
+    async def _hit(self, check: _Check, tokens: int) -> bool:
+        return await self._limiter.hit(check.item, *check.ids, cost=tokens if check.tokens else 1)
 
     async def _retry(self, check: _Check) -> float:
         try:
