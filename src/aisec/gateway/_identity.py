@@ -235,15 +235,9 @@ class PolicyModelAuthorizer:
     def _layers(self, caller: Caller, tools: bool) -> list[tuple[str, re.Pattern[str] | None]]:
         i = 1 if tools else 0
         rule = self._principals.get(caller.principal)
-        own = rule[i] if rule is not None and rule[i] is not None else None
-        layers = [
-            (
-                "principal",
-                own
-                if own is not None
-                else (self._default_tools if tools else self._default_models),
-            )
-        ]
+        own = rule[i] if rule is not None else None
+        default = self._default_tools if tools else self._default_models
+        layers = [("principal", own if own is not None else default)]
         if caller.tenant is not None and caller.tenant in self._tenants:
             layers.append(("tenant", self._tenants[caller.tenant][i]))
         return layers
