@@ -359,6 +359,19 @@ class ApiKeyStore:
             )
 
 
+def _manager() -> str:
+    """The current principal's name if it may manage API keys (a denial is audited).
+
+    The one place the permission is checked: when ``aisec.core.authz`` lands, this
+    becomes ``authorize("apikey.manage").name``.
+    """
+    from aisec.core.identity import current_principal, require
+
+    actor = current_principal()
+    require(actor, "apikey.manage")
+    return actor.name
+
+
 def _open_keys() -> ApiKeyStore:
     from aisec.core.store import open_store
 
@@ -376,10 +389,8 @@ def create_key(
 ) -> tuple[str, ApiKey]:
     """Create a key as the current principal (needs ``apikey.manage``; audited)."""
     from aisec.core.audit import record
-    from aisec.core.identity import current_principal, require
 
-    actor = current_principal()
-    require(actor, "apikey.manage")  # audits a denial itself
+    actor = _manager()
     keys = _open_keys()
     try:
         key, stored = keys.create(
@@ -398,7 +409,7 @@ def create_key(
             "tpm": stored.tpm,
             "expires": stored.expires.isoformat(timespec="seconds") if stored.expires else None,
         },
-        actor=actor.name,
+        actor=actor,
     )
     return key, stored
 
@@ -406,10 +417,8 @@ def create_key(
 def revoke_key(prefix: str) -> tuple[ApiKey, bool]:
     """Revoke a key as the current principal (needs ``apikey.manage``; audited)."""
     from aisec.core.audit import record
-    from aisec.core.identity import current_principal, require
 
-    actor = current_principal()
-    require(actor, "apikey.manage")
+    actor = _manager()
     keys = _open_keys()
     try:
         stored, changed = keys.revoke(prefix)
@@ -419,16 +428,14 @@ def revoke_key(prefix: str) -> tuple[ApiKey, bool]:
         "apikey.revoke",
         stored.prefix,
         details={"principal": stored.principal, "already_revoked": not changed},
-        actor=actor.name,
+        actor=actor,
     )
     return stored, changed
 
 
 def list_keys(principal: str | None = None) -> list[ApiKey]:
     """Every key's record (needs ``apikey.manage``; hashes are never shown)."""
-    from aisec.core.identity import current_principal, require
-
-    require(current_principal(), "apikey.manage")
+    _manager()
     keys = _open_keys()
     try:
         return keys.list(principal)
