@@ -324,3 +324,32 @@ def test_jwks_over_plain_http_to_a_remote_host_is_a_policy_error() -> None:
                 {"gateway_auth": {"jwt": {"jwks_url": url, "issuer": ISSUER, "audience": "a"}}}
             )
         assert any("gateway_auth.jwt.jwks_url" in e for e in info.value.errors), url
+
+
+def test_long_jwks_outage_drops_the_cached_keys_and_fails_closed(jwks: JwksServer) -> None:
+    authn = _auth(jwks, jwks_cache_s=1, jwks_refresh_min_s=0)
+    assert authn.jwt is not None
+    clock = [1000.0]
+    authn.jwt.jwks._clock = lambda: clock[0]
+    asyncio.run(authn.authenticate(f"Bearer {_token()}"))
+    jwks.status = 503
+    clock[0] += 11  # over ten cache periods without a good fetch: the old keys are dropped
+    for _ in range(2):
+        r = _refused(authn, _token())
+        assert (r.status, r.code) == (503, "jwks_unavailable")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"keys": "nope"},
+        {"nokeys": []},
+        [],
+        {"keys": [{"kty": "RSA", "kid": "k1", "n": "!!", "e": "AQAB"}]},
+        {"keys": [None, 3, "x"]},
+    ],
+)
+def test_hostile_or_broken_jwks_refuses_without_crashing(jwks: JwksServer, body: object) -> None:
+    jwks.doc = body  # type: ignore[assignment]
+    r = _refused(_auth(jwks), _token())
+    assert (r.status, r.code) in {(503, "jwks_unavailable"), (401, "token_kid_unknown")}

@@ -111,6 +111,7 @@ class JwksClient:
             if self._fetched is None or self._clock() - self._fetched >= 10 * self._cache_s:
                 # Nothing usable cached: fail closed rather than trust a stale key set forever.
                 self._keys = {}
+                self._fetched = None
                 raise GatewayRefusal(
                     503, "jwks_unavailable", "the identity provider's keys cannot be fetched"
                 ) from exc
@@ -122,8 +123,8 @@ class JwksClient:
     def _parse(body: bytes) -> dict[str, tuple[jwt.PyJWK, str | None]]:
         try:
             doc = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError("JWKS is not JSON") from exc
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ValueError("JWKS is not JSON (or nested too deep)") from exc
         entries = doc.get("keys") if isinstance(doc, dict) else None
         if not isinstance(entries, list):
             raise ValueError("JWKS has no 'keys' list")
