@@ -5,6 +5,7 @@ the exact status and reason code."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -335,3 +336,60 @@ def test_corrupt_key_row_fails_closed_with_503(keys: ApiKeyStore) -> None:
         )
     r = _refusal(_authn(keys), f"Bearer {key}")
     assert (r.status, r.code) == (503, "auth_store_unavailable")
+
+
+_WORKER = """
+import asyncio, sys, time
+from aisec.core.store import open_store
+from aisec.gateway import ApiKeyAuthenticator, ApiKeyStore
+from aisec.gateway._contract import GatewayRefusal
+
+url, key = sys.argv[1], sys.argv[2]
+authn = ApiKeyAuthenticator(ApiKeyStore(open_store(url)))
+
+async def main():
+    await authn.authenticate("Bearer " + key)  # accepted and cached
+    sys.stdout.write("ready\\n"); sys.stdout.flush()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            await authn.authenticate("Bearer " + key)
+        except GatewayRefusal as exc:
+            return f"{time.time()} {exc.code}"
+        await asyncio.sleep(0.005)  # a polling step
+    return "never"
+
+print(asyncio.run(main()))
+"""
+
+
+def test_revocation_reaches_another_process_within_1s(db_url: str) -> None:
+    """A second worker process with a warm cache refuses a key revoked by the first."""
+    import subprocess
+    import sys
+
+    import aisec
+
+    keys = ApiKeyStore(open_store(db_url))
+    try:
+        key, stored = keys.create("app1")
+        env = dict(os.environ, PYTHONPATH=str(Path(aisec.__file__).resolve().parents[1]))
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, db_url, key],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+            keys.revoke(stored.prefix)
+            revoked_at = time.time()
+            out, _ = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        refused_at, code = out.split()
+        assert code == "key_revoked"
+        assert float(refused_at) - revoked_at <= 1.0
+    finally:
+        keys.store.close()

@@ -185,3 +185,72 @@ def test_redis_url_from_environment(monkeypatch: pytest.MonkeyPatch, redis_url: 
 def test_unsupported_redis_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="AISEC_REDIS_URL"):
         RateLimiter(GatewayAccessPolicy(), redis_url="http://127.0.0.1:6379")
+
+
+_WORKER = """
+import asyncio, json, sys
+from aisec.core.policy import GatewayAccessPolicy
+from aisec.gateway import RateLimiter
+from aisec.gateway._contract import Caller, GatewayRefusal
+
+url, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+limiter = RateLimiter(GatewayAccessPolicy(), redis_url=url)
+caller = Caller("app1", key_prefix=prefix, rpm=50)
+sys.stdout.write("ready\\n"); sys.stdout.flush()
+sys.stdin.readline()  # both processes start their burst together
+
+async def one():
+    try:
+        await limiter.admit(caller, 1)
+    except GatewayRefusal as exc:
+        return exc.code
+    return "ok"
+
+async def main():
+    return await asyncio.gather(*(one() for _ in range(n)))
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+def test_burst_of_200_across_two_processes_sharing_redis_admits_exactly_50(
+    redis_url: str,
+) -> None:
+    """As two gateway processes would: 100 parallel requests each, one 50/min key."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import aisec
+
+    env = dict(os.environ, PYTHONPATH=str(Path(aisec.__file__).resolve().parents[1]))
+    prefix = secrets.token_hex(6)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, redis_url, prefix, "100"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outcomes: list[str] = []
+        for p in procs:
+            out, _ = p.communicate(timeout=120)
+            outcomes += json.loads(out.splitlines()[-1])
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert len(outcomes) == 200
+    assert outcomes.count("ok") == 50
+    assert outcomes.count("rate_limit_key_rpm") == 150
