@@ -20,21 +20,34 @@ class ListFormat(StrEnum):
 
 @apikey_app.command("create")
 def create(
-    principal: Annotated[str, typer.Option("--principal", help="Who the key acts as.")],
-    tenant: Annotated[str | None, typer.Option("--tenant", help="Tenant of the key.")] = None,
+    principal: Annotated[
+        str, typer.Option("--principal", metavar="NAME", help="Who the key acts as.")
+    ],
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", metavar="NAME", help="Tenant of the key.")
+    ] = None,
     models: Annotated[
         str | None,
-        typer.Option("--models", help="Comma-separated models the key may use (globs allowed)."),
+        typer.Option(
+            "--models",
+            metavar="LIST",
+            help="Comma-separated models the key may use (globs allowed).",
+        ),
     ] = None,
-    rpm: Annotated[int | None, typer.Option("--rpm", help="Requests per minute.")] = None,
-    tpm: Annotated[int | None, typer.Option("--tpm", help="Tokens per minute.")] = None,
+    rpm: Annotated[
+        int | None, typer.Option("--rpm", metavar="N", help="Requests per minute.")
+    ] = None,
+    tpm: Annotated[
+        int | None, typer.Option("--tpm", metavar="N", help="Tokens per minute.")
+    ] = None,
     expires: Annotated[
-        str | None, typer.Option("--expires", help="30d, 12h, 2w, 1y or an ISO date.")
+        str | None,
+        typer.Option("--expires", metavar="WHEN", help="30d, 12h, 2w, 1y or an ISO date."),
     ] = None,
 ) -> None:
     """Create an API key and print it once (the store keeps only a keyed hash).
 
-    Example: aisec access apikey create --principal app1 --models gpt-4o-mini --rpm 60 --expires 30d
+    Example: aisec access apikey create --principal app1 --rpm 60 --expires 30d
     """
     from aisec.gateway import create_key, parse_expiry
 
@@ -55,7 +68,7 @@ def create(
 @apikey_app.command("list")
 def list_cmd(
     principal: Annotated[
-        str | None, typer.Option("--principal", help="Only this principal's keys.")
+        str | None, typer.Option("--principal", metavar="NAME", help="Only this principal's keys.")
     ] = None,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table or json.")] = (
         ListFormat.TABLE
@@ -107,7 +120,9 @@ def list_cmd(
 
 
 @apikey_app.command("revoke")
-def revoke(prefix: Annotated[str, typer.Argument(help="The key's public prefix.")]) -> None:
+def revoke(
+    prefix: Annotated[str, typer.Argument(metavar="PREFIX", help="The key's public prefix.")],
+) -> None:
     """Revoke an API key; every gateway worker refuses it within a second.
 
     Example: aisec access apikey revoke 3f9a1c0b7d2e
