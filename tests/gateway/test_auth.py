@@ -393,3 +393,39 @@ def test_revocation_reaches_another_process_within_1s(db_url: str) -> None:
         assert float(refused_at) - revoked_at <= 1.0
     finally:
         keys.store.close()
+
+
+def test_any_authorization_header_is_a_caller_or_a_401_never_a_crash(
+    aisec_home: Path,
+) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    store = open_store(f"sqlite:///{aisec_home / 'fuzz.db'}")
+    keys = ApiKeyStore(store)
+    key, _ = keys.create("app1")
+    authn = _authn(keys)
+    header = st.one_of(
+        st.none(),
+        st.text(max_size=200),
+        st.text(max_size=80).map(lambda t: f"Bearer {t}"),
+        st.text(alphabet="aisec_0123456789abcdefABCDEF-", max_size=80).map(
+            lambda t: f"Bearer aisec_{t}"
+        ),
+        st.integers(0, len(key)).map(lambda i: f"Bearer {key[:i]}"),
+    )
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(header)
+    def check(value: str | None) -> None:
+        try:
+            caller = asyncio.run(authn.authenticate(value))
+        except GatewayRefusal as exc:
+            assert (exc.status, exc.message) == (401, UNAUTHORIZED)
+        else:
+            assert value == f"Bearer {key}" and caller.principal == "app1"
+
+    try:
+        check()
+    finally:
+        store.close()
