@@ -95,7 +95,7 @@ def list_cmd(
         if v is None:
             return "-"
         if isinstance(v, list):
-            return ",".join(v) if v else "(none)"
+            return escape(",".join(map(str, v))) if v else "(none)"
         return escape(str(v))
 
     cols = (
