@@ -39,7 +39,7 @@ def test_up_demo_banner_snippets_work(tmp_path: Path) -> None:
             line = proc.stdout.readline()
             assert line, f"aisec up exited: {proc.stderr.read() if proc.stderr else ''}"
             banner += line
-        key_match = re.search(r"Bearer (sk-aisec-demo-[\w-]+)", banner)
+        key_match = re.search(r"Bearer (aisec_[0-9a-f]{12}_[\w-]+)", banner)
         assert key_match
         key = key_match.group(1)
         assert "DEMO" in banner
@@ -73,7 +73,7 @@ def test_up_demo_banner_snippets_work(tmp_path: Path) -> None:
         assert "".join(c.choices[0].delta.content or "" for c in stream) == "echo: Hello, gateway"
         bad = httpx.post(
             f"http://127.0.0.1:{port}/v1/chat/completions",
-            headers={"Authorization": "Bearer sk-aisec-demo-wrong"},
+            headers={"Authorization": "Bearer aisec_000000000000_" + "wrong" * 9},
             json={"model": "demo-echo", "messages": [{"role": "user", "content": "Hello"}]},
         )
         assert bad.status_code == 401

@@ -7,6 +7,7 @@ import json
 import typer
 
 from aisec.cli._output import TableJsonFormat, TableJsonOpt
+from aisec.cli.apikey import apikey_app
 
 access_app = typer.Typer(help="Principals, roles and permissions.", no_args_is_help=True)
 
@@ -79,4 +80,5 @@ def check(permission: str = typer.Argument(..., help="e.g. keys.rotate")) -> Non
 
 
 def register(app: typer.Typer) -> None:
+    access_app.add_typer(apikey_app, name="apikey")
     app.add_typer(access_app, name="access")

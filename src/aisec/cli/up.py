@@ -72,16 +72,20 @@ def register(app: typer.Typer) -> None:
             ServeConfig,
             build_app,
             config_env,
-            demo_key,
+            create_key,
             start_echo,
         )
 
         echo_url = None
         key = "<your API key: aisec access apikey create --principal NAME>"
-        demo_api_key = None
         if demo:
-            demo_api_key = demo_key()
-            key = demo_api_key
+            # a real key in the API-key store (hashed there, shown once here), for one day
+            from datetime import UTC, datetime, timedelta
+
+            expires = datetime.now(UTC) + timedelta(days=1)
+            key, _ = create_key(
+                "demo", models=["demo-echo"] if upstream is None else None, expires=expires
+            )
             if upstream is None:  # the echo upstream only where no real one is given
                 echo_url, _echo = start_echo()
                 upstream = echo_url
@@ -89,7 +93,6 @@ def register(app: typer.Typer) -> None:
             policy=policy,
             upstream=upstream,
             demo=echo_url is not None,  # the X-Aisec-Demo header says "echo upstream"
-            demo_api_key=demo_api_key,
         )
         app = build_app(config)  # fail fast on a bad policy, before any worker starts
         url = f"http://{host}:{port}"

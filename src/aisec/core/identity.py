@@ -55,6 +55,7 @@ PERMISSIONS: dict[str, str] = {
     "guard.scan": "run guard scanners",
     "guard.configure": "change guard modes and thresholds",
     "gateway.admin": "administer gateway routes, keys and quotas",
+    "apikey.manage": "create, list and revoke gateway API keys",
     "access.grant": "grant roles and just-in-time access",
     "playbook.run": "run incident playbooks",
 }

@@ -10,6 +10,14 @@ protocols ``Authenticator``, ``ModelAuthorizer`` and ``Limiter``.
 
 from __future__ import annotations
 
+from aisec.gateway._apikeys import (
+    ApiKey,
+    ApiKeyStore,
+    create_key,
+    list_keys,
+    parse_expiry,
+    revoke_key,
+)
 from aisec.gateway._app import DEMO_HEADER, create_app
 from aisec.gateway._contract import (
     Authenticator,
@@ -18,7 +26,16 @@ from aisec.gateway._contract import (
     Limiter,
     ModelAuthorizer,
 )
-from aisec.gateway._interim_identity import demo_key
+from aisec.gateway._identity import (
+    ApiKeyAuthenticator,
+    GatewayAuthenticator,
+    GatewayIdentity,
+    JwksClient,
+    JwtAuthenticator,
+    PolicyModelAuthorizer,
+    RateLimiter,
+    gateway_identity,
+)
 from aisec.gateway._serve import ENV as CONFIG_ENV
 from aisec.gateway._serve import ServeConfig, app_from_env, build_app, config_env, start_echo
 from aisec.gateway._settings import GatewaySettings, Route
@@ -26,18 +43,31 @@ from aisec.gateway._settings import GatewaySettings, Route
 __all__ = [
     "CONFIG_ENV",
     "DEMO_HEADER",
+    "ApiKey",
+    "ApiKeyAuthenticator",
+    "ApiKeyStore",
     "Authenticator",
     "Caller",
+    "GatewayAuthenticator",
+    "GatewayIdentity",
     "GatewayRefusal",
     "GatewaySettings",
+    "JwksClient",
+    "JwtAuthenticator",
     "Limiter",
     "ModelAuthorizer",
+    "PolicyModelAuthorizer",
+    "RateLimiter",
     "Route",
     "ServeConfig",
     "app_from_env",
     "build_app",
     "config_env",
     "create_app",
-    "demo_key",
+    "create_key",
+    "gateway_identity",
+    "list_keys",
+    "parse_expiry",
+    "revoke_key",
     "start_echo",
 ]

@@ -29,14 +29,14 @@ class ServeConfig:
     policy: str | None = None
     upstream: str | None = None
     demo: bool = False
-    demo_api_key: str | None = None
 
 
 def build_app(config: ServeConfig) -> Any:
     """The FastAPI app for ``config`` (policy read once, here)."""
     from aisec.core.policy import active_policy, load_policy
+    from aisec.core.store import open_store
     from aisec.gateway._app import create_app
-    from aisec.gateway._interim_identity import identity_layer
+    from aisec.gateway._identity import gateway_identity
     from aisec.gateway._settings import GatewaySettings
 
     policy = load_policy(Path(config.policy)) if config.policy else active_policy()
@@ -46,8 +46,8 @@ def build_app(config: ServeConfig) -> Any:
             "gateway: no routes: add gateway.routes to the policy, or pass --upstream URL "
             "(or --demo)"
         )
-    authn, authz, limiter = identity_layer(config.demo_api_key)
-    return create_app(settings, authn, authz, limiter)
+    identity = gateway_identity(policy, open_store())
+    return create_app(settings, identity.authenticator, identity.authorizer, identity.limiter)
 
 
 def app_from_env() -> Any:

@@ -28,20 +28,28 @@ from aisec.core.home import check_default_home
 from aisec.core.policy._artifacts import ArtifactsPolicy
 from aisec.core.policy._data import DataPolicy, DatasetPolicy
 from aisec.core.policy._gateway import GatewayPolicy, RoutePolicy
+from aisec.core.policy._gateway_access import (
+    AccessRule,
+    GatewayAccessPolicy,
+    JwtSettings,
+)
 from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
 
 __all__ = [
+    "AccessRule",
     "ArtifactsPolicy",
     "Asset",
     "Classification",
     "DataPolicy",
     "DatasetPolicy",
     "Direction",
+    "GatewayAccessPolicy",
     "GatewayPolicy",
     "GuardMode",
     "GuardPolicy",
+    "JwtSettings",
     "KeysPolicy",
     "Policy",
     "PolicySource",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aisec.core.policy._artifacts import ArtifactsPolicy
 from aisec.core.policy._data import DataPolicy
 from aisec.core.policy._gateway import GatewayPolicy
+from aisec.core.policy._gateway_access import GatewayAccessPolicy
 from aisec.core.policy._guard import GuardPolicy
 from aisec.core.policy._keys import KeysPolicy
 
@@ -99,3 +100,4 @@ class Policy(_Strict):
     data: DataPolicy = Field(default_factory=DataPolicy)
     artifacts: ArtifactsPolicy = Field(default_factory=ArtifactsPolicy)
     gateway: GatewayPolicy = Field(default_factory=GatewayPolicy)
+    gateway_auth: GatewayAccessPolicy = Field(default_factory=GatewayAccessPolicy)

@@ -99,3 +99,22 @@ class KeyVersionRow(Base):
     tink_key_id: Mapped[int] = mapped_column(BigInteger)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(20))
+
+
+class ApiKeyRow(Base):
+    """A gateway API key: its public prefix and a keyed hash of the secret, never the key."""
+
+    __tablename__ = "api_keys"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 under the API-key hash key
+    hash_key_id: Mapped[str] = mapped_column(String(16))  # which hash key made key_hash
+    principal: Mapped[str] = mapped_column(String(200), index=True)
+    tenant: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    models: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list; None: policy
+    rpm: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tpm: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
