@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check --no-cache-dir -q
 UVFLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --find-links /opt/wheels
 
-.PHONY: run test lint typecheck pytest lock clean
+.PHONY: run example test lint typecheck pytest lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,8 +20,14 @@ $(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
 	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.main
 
-## run: install from the lock and run the main job on embedded defaults (SQLite, local keys)
+## run: install from the lock and start the gateway (aisec up --demo) on embedded defaults
+## (SQLite, local keys, a local echo upstream); Ctrl-C stops it
 run: $(VENV)/.main
+	$(BIN)/aisec init
+	$(BIN)/aisec up --demo
+
+## example: assess the insecure example project (scan, guard, encrypt, audit), then exit
+example: $(VENV)/.main
 	AISEC=$(CURDIR)/$(BIN)/aisec PATH=$(CURDIR)/$(BIN):$$PATH bash examples/insecure-project/assess.sh
 
 ## test: lint, type check and the whole test suite
