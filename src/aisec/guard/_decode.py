@@ -242,8 +242,10 @@ _HEX_ESCAPED = re.compile(r"(?:(?:\\x|%)[0-9a-fA-F]{2}[\s:,]{0,3}){8,}")
 _PCT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~+-])*")
 _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+-")
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+# from the start of a token (the look-behind: a search does not re-read a long token from
+# every position in it, and padding before the first escape cannot push it out of reach)
 _ESCAPED_TOKEN = re.compile(
-    r"[^\s\"'`<>]{0,256}(?:\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2})[^\s\"'`<>]{0,4096}"
+    r"(?<![^\s\"'`<>])[^\s\"'`<>]*?(?:\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2})[^\s\"'`<>]{0,4096}"
 )
 _ONE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
 _OCTAL_RUN = re.compile(r"(?:\\[0-3]?[0-7]{1,2}(?![0-7])){4,}")

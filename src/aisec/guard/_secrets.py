@@ -324,7 +324,10 @@ _WEB_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "ssh", "sftp", "git"})
 # what follows the last '@' of the whitespace-delimited token that still reads as a host
 _TOKEN = re.compile(r"(?:[^\s\"'<>`]|<[A-Z]+(?:_[A-Z]+)*_\d{1,6}>){1,2048}")
 # a host, or the placeholder a PII scanner that ran first put in its place (<IP_ADDRESS_1>)
+# (matched right after an '@'; the look-behind keeps a search from re-reading a run of
+# host characters from every position in it)
 _HOST_AFTER = re.compile(
+    r"(?<![A-Za-z0-9.-])"
     r"(?:[A-Za-z0-9.-]{1,253}|<[A-Z]+(?:_[A-Z]+)*_\d{1,6}>)(?::\d{1,5})?(?=[/?#,\s\"'<>`]|$)"
 )
 
