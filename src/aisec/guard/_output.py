@@ -206,8 +206,9 @@ def _leak_finding(rule_id: str, what: str, ctx: ScanContext) -> Finding:
 _BARE = re.compile(r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"')\]]{1,4096}")
 _URL_PII = ("PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "EMAIL")
 _REDACTED = re.compile(r"<(?:[A-Z]+(?:_[A-Z]+)*_\d{1,6}|SECRET:[a-z_]+)>")
-_B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}\Z")
-_HEXRUN = re.compile(r"[0-9a-fA-F]{24,}\Z")
+# matched at a value's start; the look-behinds keep a search from restarting inside a run
+_B64 = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}+={0,2}\Z")
+_HEXRUN = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{24,}+\Z")
 _MARKUP = ("](", "]:", "<", "![", "url(", "URL(")
 _PARSE = ("]:", "<", "![", "&")  # what only a real parser reads right
 _MD_LINK = re.compile(r"\[[^\]\n]{0,500}\]\(\s{0,8}<?([^)\s>]{1,4096})")
@@ -318,7 +319,43 @@ _LOOSE_ATTR = re.compile(
 _DATA_MARKUP = re.compile(
     r"(?i)data:(?:text/html|image/svg\+xml|application/xhtml\+xml)[^,]{0,80},"
 )
-_CODE_SPAN = re.compile(r"(`+)[^`].*?\1", re.DOTALL)
+_TICKS = re.compile(r"`+")
+
+
+def _strip_code_spans(text: str) -> str:
+    """``text`` less its code spans: what ``re.sub(r"(`+)[^`].*?\\1", "", text, flags=re.S)``
+    gives, in one pass (that pattern searched to the end of the text again from every
+    backtick of an unclosed run: quadratic).
+
+    A span opens at a backtick run (or the tail of one) of length m, is followed by one
+    character, and closes at the first later run of at least m backticks, taking its first
+    m: the regex's leftmost start in a run of length L is the one whose tail length is
+    min(L, the longest later run)."""
+    runs = [(m.start(), m.end()) for m in _TICKS.finditer(text)]
+    longest_after = [0] * (len(runs) + 1)
+    for i in range(len(runs) - 1, -1, -1):
+        longest_after[i] = max(longest_after[i + 1], runs[i][1] - runs[i][0])
+    out: list[str] = []
+    pos = 0  # everything before pos is decided (kept in out, or removed)
+    i = 0
+    while i < len(runs):
+        start, end = runs[i]
+        start = max(start, pos)
+        if end <= start or end >= len(text):  # consumed, or no character after it
+            i += 1
+            continue
+        size = min(end - start, longest_after[i + 1])
+        if size == 0:
+            i += 1
+            continue
+        close = i + 1
+        while runs[close][1] - runs[close][0] < size:
+            close += 1
+        out.append(text[pos : end - size])
+        pos = runs[close][0] + size
+        i = close
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _loose(html: str) -> list[tuple[str, str]]:
@@ -396,7 +433,7 @@ def _urls(text: str) -> list[tuple[str, str]]:
         if token.type == "inline" and "<" in token.content:
             # markup CommonMark leaves as text (``<img/src=...>``) that a lenient client
             # would still render; code spans are shown, not rendered
-            html.found += _loose(_CODE_SPAN.sub("", token.content))
+            html.found += _loose(_strip_code_spans(token.content))
     found += html.found
     # CSS outside a style element still loads when a client renders raw HTML loosely
     found += [("image", u) for u in _css_urls(text) if ("image", u) not in found]

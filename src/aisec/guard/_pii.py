@@ -181,7 +181,9 @@ def ssn_valid(area: str, group: str, serial: str) -> bool:
 
 _LOCAL = re.compile(r"[\w.%+-]{1,64}\Z")
 # letters of any script: an address with one non-ASCII letter is still an address
-_DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])")
+# matched right after the '@' (or the spaces after it): the look-behind keeps a search from
+# restarting at every label of a long dotted run
+_DOMAIN = re.compile(r"(?<=[@ \t])(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])")
 _SPELLED_AT = re.compile(r"[\[(\{]\s?(?:at|AT|At)\s?[\])\}]")
 _EMAIL_SPELLED = re.compile(
     r"(?i)(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}\s?[\[(\{]\s?at\s?[\])\}]\s?"
@@ -232,7 +234,10 @@ _PHONE_CONTEXT = re.compile(
 )
 _NOT_PHONE_CONTEXT = re.compile(
     r"(?:\b(?:order|invoice|ref|reference|tracking|account|acct|id|serial|version|isbn|"
-    r"sku|po|ticket|case|build|zip|postcode|postal|apt|apartment|suite|unit|room|no)\b|#)[\s:#.]*$"
+    r"sku|po|ticket|case|build|zip|postcode|postal|apt|apartment|suite|unit|room|no)\b"
+    # a '#' is tried once per run of [\s:#.] (from the run's start, up to its first '#'):
+    # the same texts match as with a bare '#', without rescanning the run from every '#'
+    r"|(?<![\s:#.])[\s:.]*+#)[\s:#.]*+$"
 )
 _ID_CONTEXT = re.compile(
     r"\b(?:licen[cs]e|passport|permit|ssn|social\s+security|account|tax|vat|routing|"
@@ -530,7 +535,7 @@ def find_pii(
 # last dot spelled out (so "look at example.com" stays prose)
 _EMAIL_WORDS = re.compile(
     r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}(?: (?:dot|dash|underscore) [a-z0-9._%+-]{1,63}){0,4}"
-    r" at [a-z0-9-]{1,63}(?:(?: (?:dot|dash) |[.-])[a-z0-9-]{1,63}){0,4} dot "
+    r" at [a-z0-9-]{1,63}+(?:(?: (?:dot|dash) |[.-])[a-z0-9-]{1,63}+){0,4} dot "
     r"(?:com|org|net|edu|gov|mil|io|ai|dev|app|info|biz|co|uk|de|fr|es|it|nl|me|us)(?![\w-])"
 )
 _ASCII_TEXT = re.compile(rb"[\x20-\x7e\t\r\n]+")

@@ -226,7 +226,9 @@ _KEY_NAME = re.compile(
 # of a password counts (``Tr0ub4dor;3xQ!zz``), and a long key is taken whole
 # ("Secret access key: ...": a label may hold spaces; an escaped quote does not end a value)
 _ASSIGNMENT_TAIL = re.compile(
-    r"(?:[a-z0-9_.-]|(?<=[a-z]) (?=[a-z])){0,24}[\"']?\s*(?:[:=]|=>|:=)\s*"
+    # matched right after a key name, which ends in a letter: the look-behind keeps a search
+    # from restarting at every character of a long run of spaces
+    r"(?<=[a-z])(?:[a-z0-9_.-]|(?<=[a-z]) (?=[a-z])){0,24}[\"']?\s*(?:[:=]|=>|:=)\s*"
     r"(?:\"((?:[^\"\\\n]|\\.){6,4096})\"|'((?:[^'\\\n]|\\.){6,4096})'|`([^`\n]{6,4096})`"
     r"|([^\s\"'`]{6,4096}))"
 )
@@ -234,7 +236,7 @@ _ASSIGNMENT_TAIL = re.compile(
 _IS_TAIL = re.compile(r"\s{1,3}(?:is|was|=)\s{1,3}:?\s{0,3}[\"'`]?([^\s\"'`]{6,256})")
 _TRAILING = ".,;:)]}>"
 _CALL = re.compile(r"[\w.\[\]\"']{1,80}\(")
-_BEARER_TAIL = re.compile(r"\s+([a-z0-9._~+/=-]{16,1024})")
+_BEARER_TAIL = re.compile(r"(?<!\s)\s++([a-z0-9._~+/=-]{16,1024})")
 _PLACEHOLDER_VALUE = re.compile(
     r"(?i)^(?:\$\{?|<|%|\{\{|\*{3}|x{4}|your[_-]|my[_-]|example|changeme|placeholder|redacted|"
     r"dummy|sample|test|none|null|true|false|undefined|password|secret|token|env\b|os\.)"

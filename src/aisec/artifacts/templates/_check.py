@@ -230,4 +230,8 @@ def quotes_templates_as_python(text: str) -> bool:
     return bool(markers)
 
 
-_YAML_KEY = re.compile(r"\A(?:\s*#[^\n]*\n)*\s*(?:---\s*\n\s*)?[\w.\-\"']+\s*:(?:\s|$)")
+# possessive: no two repeats can share a character, so nothing backtracks ("---" + "\n" * n
+# split its newlines between two \s* in every way)
+_YAML_KEY = re.compile(
+    r"\A(?:\s*+#[^\n]*+\n)*+\s*+(?:---[^\S\n]*+\n\s*+)?[\w.\-\"']++\s*+:(?:\s|$)"
+)
