@@ -377,15 +377,19 @@ def _loose(html: str) -> list[tuple[str, str]]:
 
 
 def _feed(parser: _HtmlUrls, html: str, depth: int = 0) -> None:
+    # one parser is fed every HTML piece of a response: only what this piece added is
+    # compared and expanded here (going over all found so far was quadratic in the pieces)
+    before = len(parser.found)
     try:
         parser.feed(html)
         parser.close()
     except (AssertionError, ValueError):  # html.parser's own complaints on broken markup
         parser.found.append(("image", "https://unparsable.invalid/"))
-    parser.found += [u for u in _loose(html) if u not in parser.found]
+    known = set(parser.found[before:])  # a set: a list searched per URL was quadratic
+    parser.found += [u for u in _loose(html) if u not in known]
     if depth < 2:
         # a data: URL of HTML or SVG in a frame or object loads what its markup names
-        for kind, url in list(parser.found):
+        for kind, url in parser.found[before:]:
             m = _DATA_MARKUP.match(url.strip())
             if kind == "image" and m:
                 body = url.strip()[m.end() :]
@@ -555,6 +559,9 @@ def _redirect_target(url: str, allowed: tuple[str, ...]) -> str | None:
     return None
 
 
+_MAX_RESCANS = 64
+
+
 def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[ExfilLink]:
     """URLs in ``text`` (markdown images and links, reference definitions, raw HTML and CSS,
     bare links) whose host is not ``allowed_hosts`` or a subdomain of one; ``kind`` says
@@ -563,8 +570,17 @@ def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[Exf
         return []
     found: dict[tuple[str, str], ExfilLink] = {}
     urls = _urls(text) if any(m in text for m in _MARKUP) else []
+    marked = len(urls)
     urls += [("bare", m.group()) for m in _BARE.finditer(text)]
-    for kind, raw in urls:
+    # where each URL is: both lists are in document order, so each is looked for from where
+    # the one before it was (a search from the text's start for each of many URLs was
+    # quadratic); one not found there (its text was unescaped) is looked for from the start,
+    # a bounded number of times, else its offset is 0
+    cursor = 0
+    rescans = 0
+    for index, (kind, raw) in enumerate(urls):
+        if index == marked:
+            cursor = 0
         url = _absolute(raw)
         scheme = _scheme(url)
         if scheme in _BAD_SCHEMES:
@@ -585,7 +601,11 @@ def find_exfil_links(text: str, allowed_hosts: tuple[str, ...] = ()) -> list[Exf
             (k, url) in found for k in ("image", "link")[: 1 + (kind == "bare")]
         ):
             continue
-        start = text.find(raw[:40]) if raw else -1
+        start = text.find(raw[:40], cursor) if raw else -1
+        if start < 0 and raw and rescans < _MAX_RESCANS:
+            rescans += 1
+            start = text.find(raw[:40])
+        cursor = max(cursor, start)
         found[key] = ExfilLink(url, host, kind, _carries_data(url), max(start, 0))
     return sorted(found.values(), key=lambda x: x.start)
 
