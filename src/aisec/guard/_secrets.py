@@ -652,6 +652,21 @@ def _keylike(fragment: str) -> bool:
     return len(fragment) >= 4 and (has_digit or mixed) and not fragment.istitle()
 
 
+_BODY_SHAPE = re.compile(r"(\[[^\]]+\])\{\d+,(\d+)\}")
+# each joined rule's body is one character class repeated up to a length: a value with a
+# character outside it, or longer, never becomes that body however much is added to it
+_BODY_LIMITS: dict[str, tuple[re.Pattern[str], int]] = {
+    body.pattern: (re.compile(m.group(1) + "*"), int(m.group(2)))
+    for _, _, body in _JOINED_RULES
+    if (m := _BODY_SHAPE.fullmatch(body.pattern)) is not None
+}
+
+
+def _never_body(body: re.Pattern[str], value: str) -> bool:
+    limits = _BODY_LIMITS.get(body.pattern)
+    return limits is not None and (len(value) > limits[1] or not limits[0].fullmatch(value))
+
+
 def _across_words(
     j: Any, kind: str, body: re.Pattern[str], start: int, body_start: int, k: int
 ) -> tuple[str, int, int] | None:
@@ -664,12 +679,18 @@ def _across_words(
         return None  # a two-letter prefix ("sk", "hf") followed by words is prose
     last = k - 1
     skipped = 0
+    if _never_body(body, value):
+        return None
     while k < n and skipped <= 8 and not j.breaks[k]:
         frag = j.fragment(k)
         if _keylike(frag):
             value += frag
             last = k
             skipped = 0
+            if _never_body(body, value):
+                # it only grows: the check below would fail (reading on to the end of a
+                # 16 KB window from every "use", ROT13 "hfr", was quadratic)
+                return None
         else:
             skipped += 1
         k += 1
