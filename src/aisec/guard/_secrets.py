@@ -565,8 +565,14 @@ def _joined_secrets(view: str) -> Iterable[tuple[str, int, int]]:
         first = joined(view, hit.start(), hit.start() + 16_384, _wordlike, 0)
         if not _JOINED_PREFIX.match(first.text):
             continue
-        j = joined(view, hit.start(), hit.start() + 16_384, _wordlike, 9)
-        for found in _joined_at(j, view):
+        # a short window first: the long one (16 KB) only when what was read reached the
+        # short one's last fragment (a long look from every hit was quadratic)
+        for window in (1_024, 16_384):
+            j = joined(view, hit.start(), hit.start() + window, _wordlike, 9)
+            results = list(_joined_at(j, view))
+            if j.complete or j.touched[0] < len(j.starts) - 1:
+                break
+        for found in results:
             covered = max(covered, found[2])
             yield found
 

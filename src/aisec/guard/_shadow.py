@@ -21,7 +21,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from aisec.guard._normalise import _CONFUSABLES
@@ -151,16 +151,23 @@ class Joined:
 
     ``starts[k]`` is where fragment k begins in ``text``; ``spans[k]`` its span in the
     shadow; ``breaks[k]`` says the gap before fragment k is too long to bridge (more than
-    sixteen characters, or a paragraph break)."""
+    sixteen characters, or a paragraph break). ``complete``: the run ended by itself (a gap,
+    ``stop``, the text's end), not at ``endpos``. ``touched[0]``: the highest fragment index
+    :meth:`fragment` or :meth:`fragment_at` gave out, so a caller can tell whether a
+    longer window could have changed what it read."""
 
     text: str
     starts: list[int]
     spans: list[tuple[int, int]]
     breaks: list[bool]
+    complete: bool = True
+    touched: list[int] = field(default_factory=lambda: [-1])
 
     def fragment_at(self, pos: int) -> int:
         """Index of the fragment holding joined offset ``pos``."""
-        return bisect_right(self.starts, pos) - 1
+        k = bisect_right(self.starts, pos) - 1
+        self.touched[0] = max(self.touched[0], k)
+        return k
 
     def shadow_span(self, start: int, end: int) -> tuple[int, int]:
         """The shadow span of joined characters ``start:end`` (end > start)."""
@@ -171,6 +178,7 @@ class Joined:
         return s, e
 
     def fragment(self, k: int) -> str:
+        self.touched[0] = max(self.touched[0], k)
         end = self.starts[k + 1] if k + 1 < len(self.starts) else len(self.text)
         return self.text[self.starts[k] : end]
 
@@ -192,7 +200,9 @@ def joined(
     total = 0
     last_end = pos
     streak = 0
-    for m in _FRAGMENT.finditer(text, pos, len(text) if endpos is None else endpos):
+    end = len(text) if endpos is None else min(endpos, len(text))
+    complete = True
+    for m in _FRAGMENT.finditer(text, pos, end):
         s, e = m.span()
         gap = text[last_end:s]
         broken = not spans or len(gap) > _MAX_GAP_CHARS or gap.count("\n") > 1
@@ -209,4 +219,6 @@ def joined(
         parts.append(frag)
         total += e - s
         last_end = e
-    return Joined("".join(parts), starts, spans, breaks)
+    else:
+        complete = end >= len(text)
+    return Joined("".join(parts), starts, spans, breaks, complete)
