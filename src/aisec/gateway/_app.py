@@ -40,7 +40,7 @@ from aisec.gateway._schema import (
 )
 from aisec.gateway._settings import GatewaySettings, Route
 from aisec.gateway._stream_guard import StreamBlocked, WindowGuard
-from aisec.guard import Decision, Engine
+from aisec.guard import Decision, Engine, ScanContext
 
 __all__ = ["DEMO_HEADER", "create_app"]
 
@@ -135,6 +135,7 @@ class _Trace:
     usage: dict[str, int] = field(default_factory=dict)
     fail_open: str | None = None
     guard: bool = True
+    ctx: ScanContext = field(default_factory=ScanContext)  # per request: canary, principal
 
     def note(self, decision: Decision) -> None:
         for o in decision.outcomes:
@@ -300,7 +301,7 @@ class _Gateway:
         if not route.policy.guard:
             return text
         try:
-            decision = self.engine.scan(text, direction)
+            decision = self.engine.scan(text, direction, trace.ctx)
         except Exception as exc:  # a guard that cannot decide refuses (fail closed)
             if route.policy.fail_open:
                 trace.fail_open = f"guard: {type(exc).__name__}"
@@ -323,9 +324,50 @@ class _Gateway:
             raise GatewayError(400, code, f"{where}: {decision.reason}", param=where)
         return decision.text
 
+    def check_tool(
+        self, name: object, arguments: object, route: Route, trace: _Trace, where: str
+    ) -> None:
+        """A tool call the model returned, against the guard's ``guard.tools`` policy.
+
+        Only where the policy has a ``guard.tools`` section: without one the gateway cannot
+        know the application's tools. A denied call raises 400 ``guard_tool_denied`` naming
+        the rule; a policy check that raises refuses with 503 (fail closed).
+        """
+        if not route.policy.guard or self.engine.policy.tools is None:
+            return
+        caller = trace.caller
+        ctx = ScanContext(
+            direction=Direction.OUTPUT,
+            principal=caller.principal if caller is not None else None,
+            route=route.name,
+            state=trace.ctx.state,
+        )
+        try:
+            findings = self.engine.check_tool_call(
+                name if isinstance(name, str) else "", arguments, ctx
+            )
+        except Exception as exc:  # a policy that cannot decide refuses (fail closed)
+            if route.policy.fail_open:
+                trace.fail_open = f"tools: {type(exc).__name__}"
+                return
+            raise GatewayError(
+                503, "guard_unavailable", f"tool policy failed: {type(exc).__name__}"
+            ) from None
+        if not findings:
+            return
+        trace.fired.append(("tools", Direction.OUTPUT.value, "block"))
+        trace.scores[f"{Direction.OUTPUT.value}.tools"] = 1.0
+        first = findings[0]
+        raise GatewayError(
+            400,
+            "guard_tool_denied",
+            f"{where}: tool call denied by {first.rule_id} ({first.title})",
+            param=where,
+        )
+
     def window_scan(self, route: Route, trace: _Trace) -> Callable[[str], Decision]:
         def run(text: str) -> Decision:
-            decision = self.engine.scan(text, Direction.OUTPUT)
+            decision = self.engine.scan(text, Direction.OUTPUT, trace.ctx)
             trace.note(decision)
             if any(o.error is not None and o.fired for o in decision.outcomes):
                 raise GatewayError(503, "guard_unavailable", "guard scanner failed on output")
@@ -418,16 +460,25 @@ def _guard_output(gw: _Gateway, doc: Any, route: Route, trace: _Trace, endpoint:
             message["content"] = gw.scan(
                 message["content"], Direction.OUTPUT, route, trace, f"choices[{i}].message.content"
             )
-        for k, call in enumerate(message.get("tool_calls") or ()):
+        calls = message.get("tool_calls") or []
+        if not isinstance(calls, list):
+            raise GatewayError(502, "upstream_malformed", "upstream tool_calls is not a list")
+        named: list[tuple[str, Any]] = [
+            (f"choices[{i}].message.tool_calls[{k}]", call) for k, call in enumerate(calls)
+        ]
+        if message.get("function_call") is not None:  # the legacy single-call shape
+            named.append(
+                (f"choices[{i}].message.function_call", {"function": message["function_call"]})
+            )
+        for where, call in named:
             fn = call.get("function") if isinstance(call, dict) else None
-            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                fn["arguments"] = gw.scan(
-                    fn["arguments"],
-                    Direction.OUTPUT,
-                    route,
-                    trace,
-                    f"choices[{i}].message.tool_calls[{k}].function.arguments",
-                )
+            if not isinstance(fn, dict) or not isinstance(fn.get("arguments", ""), str):
+                raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+            arguments = fn.get("arguments", "")
+            gw.check_tool(fn.get("name"), arguments, route, trace, where)
+            fn["arguments"] = gw.scan(
+                arguments, Direction.OUTPUT, route, trace, f"{where}.function.arguments"
+            )
 
 
 def _usage(doc: Any) -> dict[str, int]:
@@ -459,7 +510,7 @@ async def _guarded_stream(
     """Re-emit the upstream's SSE events with every choice's text through the window guard."""
     window = WindowGuard(gw.window_scan(route, trace), gw.window)
     text_key = "text" if endpoint == "completions" else "content"
-    tool_args: dict[tuple[int, int], list[str]] = {}
+    tool_args: dict[tuple[int, int], _HeldCall] = {}
     done = False
     try:
         async for line in _sse_lines(upstream):
@@ -532,41 +583,93 @@ async def _guarded_stream(
         gw.record(trace)
 
 
+@dataclass(slots=True)
+class _HeldCall:
+    """A streamed tool call, kept back whole until its choice finishes."""
+
+    id: Any = None
+    type: Any = None
+    name: list[str] = field(default_factory=list)
+    arguments: list[str] = field(default_factory=list)
+
+
+_LEGACY_SLOT = -1  # delta.function_call, the single-call shape before tool_calls
+
+
 def _hold_tool_arguments(
-    delta: dict[str, Any], choice: int, held: dict[tuple[int, int], list[str]]
+    delta: dict[str, Any], choice: int, held: dict[tuple[int, int], _HeldCall]
 ) -> None:
-    """Keep streamed tool-call argument fragments back until the call is complete: a value
-    split across fragments is only visible whole (clients join fragments anyway)."""
-    for position, call in enumerate(delta.get("tool_calls") or ()):
+    """Keep streamed tool calls (name, id and argument fragments) back until the choice is
+    complete: a call is checked against the tool policy and scanned whole before any part
+    of it reaches the client (clients join fragments anyway)."""
+    calls = delta.pop("tool_calls", None)
+    if calls is None:
+        calls = []
+    if not isinstance(calls, list):
+        raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+    legacy = delta.pop("function_call", None)
+    parts: list[tuple[int, Any]] = []
+    for position, call in enumerate(calls):
         if not isinstance(call, dict):
             raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
         slot = call.get("index", position)
-        slot = slot if isinstance(slot, int) else position
+        parts.append((slot if isinstance(slot, int) and slot >= 0 else position, call))
+    if legacy is not None:
+        parts.append((_LEGACY_SLOT, {"function": legacy}))
+    for slot, call in parts:
+        entry = held.setdefault((choice, slot), _HeldCall())
+        entry.id = call.get("id", entry.id)
+        entry.type = call.get("type", entry.type)
         fn = call.get("function")
-        if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-            held.setdefault((choice, slot), []).append(fn["arguments"])
-            fn["arguments"] = ""
+        if fn is None:
+            continue
+        if not isinstance(fn, dict):
+            raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+        for key, into in (("name", entry.name), ("arguments", entry.arguments)):
+            value = fn.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+            into.append(value)
 
 
 def _release_tool_arguments(
     gw: _Gateway,
     delta: dict[str, Any],
     choice: int,
-    held: dict[tuple[int, int], list[str]],
+    held: dict[tuple[int, int], _HeldCall],
     route: Route,
     trace: _Trace,
 ) -> None:
-    """The choice finished: scan each held call's whole arguments and send them."""
-    calls = [key for key in sorted(held) if key[0] == choice]
-    if not calls:
+    """The choice finished: check each held call against the tool policy, scan its whole
+    arguments and send it as one fragment."""
+    keys = [key for key in sorted(held) if key[0] == choice]
+    if not keys:
         return
-    out = list(delta.get("tool_calls") or ())
-    for key in calls:
-        arguments = "".join(held.pop(key))
-        where = f"choices[{choice}].delta.tool_calls[{key[1]}].function.arguments"
-        checked = gw.scan(arguments, Direction.OUTPUT, route, trace, where)
-        out.append({"index": key[1], "function": {"arguments": checked}})
-    delta["tool_calls"] = out
+    out: list[dict[str, Any]] = []
+    for key in keys:
+        entry = held.pop(key)
+        name = "".join(entry.name)
+        arguments = "".join(entry.arguments)
+        if key[1] == _LEGACY_SLOT:
+            where = f"choices[{choice}].delta.function_call"
+        else:
+            where = f"choices[{choice}].delta.tool_calls[{key[1]}]"
+        gw.check_tool(name, arguments, route, trace, where)
+        checked = gw.scan(arguments, Direction.OUTPUT, route, trace, f"{where}.arguments")
+        fn = {"name": name, "arguments": checked}
+        if key[1] == _LEGACY_SLOT:
+            delta["function_call"] = fn
+            continue
+        call: dict[str, Any] = {"index": key[1], "function": fn}
+        if entry.id is not None:
+            call["id"] = entry.id
+        if entry.type is not None:
+            call["type"] = entry.type
+        out.append(call)
+    if out:
+        delta["tool_calls"] = out
 
 
 def _flush_chunk(index: int, text: str, endpoint: str, key: str) -> dict[str, Any]:
@@ -664,6 +767,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
             raise GatewayError(404, "model_not_found", "no route serves this model", param="model")
         trace.route = route.name
         trace.guard = route.policy.guard
+        trace.ctx.principal, trace.ctx.route = caller.principal, route.name
         if len(raw) > route.max_body_bytes:
             raise GatewayError(413, "body_too_large", f"over {route.max_body_bytes} bytes")
         gw.authorize(caller, body.model)
