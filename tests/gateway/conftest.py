@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hmac
 import json
+import re
 import socket
 import threading
 import time
@@ -254,6 +256,11 @@ class Upstream:
             text = prompt
         else:
             text = str(body["messages"][-1].get("content"))
+        if model.startswith("canary-echo"):  # a model that dumps its system prompt
+            text = str(body["messages"][0].get("content"))
+            if model == "canary-echo-b64":
+                found = re.search(r"cnry-[0-9a-f]+", text)
+                text = "encoded: " + base64.b64encode((found[0] if found else "").encode()).decode()
         if model == "scripted-tools" and body.get("stream"):
             await self._sse(writer, self._tool_events(), done=True)
             return False

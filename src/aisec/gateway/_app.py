@@ -40,11 +40,13 @@ from aisec.gateway._schema import (
 )
 from aisec.gateway._settings import GatewaySettings, Route
 from aisec.gateway._stream_guard import StreamBlocked, WindowGuard
-from aisec.guard import Decision, Engine, ScanContext
+from aisec.guard import Action, Decision, Engine, ScanContext, insert_canary
 
 __all__ = ["DEMO_HEADER", "create_app"]
 
 DEMO_HEADER = "X-Aisec-Demo"
+CANARY_SCANNER = "system_prompt_leak"
+CANARY_RULE = "guard-output-canary-leak"
 DEMO_NOTE = "echo upstream: a demo, not a model"
 Endpoint = Literal["chat", "completions", "embeddings"]
 _PATHS: dict[Endpoint, str] = {
@@ -172,6 +174,9 @@ class _Gateway:
         self.client: httpx.AsyncClient | None = None
         self.window = settings.gateway.stream_window_chars
         self._models_cache: tuple[float, dict[str, list[str]]] = (0.0, {})
+        if any(r.policy.canary and r.policy.guard for r in settings.routes):
+            # a canary nobody looks for protects nothing: refuse to start without the scanner
+            self.engine.scanner(CANARY_SCANNER)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -309,6 +314,7 @@ class _Gateway:
             raise GatewayError(
                 503, "guard_unavailable", f"guard failed: {type(exc).__name__}"
             ) from None
+        decision = _canary_blocks(decision)
         trace.note(decision)
         failed = [o.scanner for o in decision.outcomes if o.error is not None and o.fired]
         if failed:
@@ -367,13 +373,48 @@ class _Gateway:
 
     def window_scan(self, route: Route, trace: _Trace) -> Callable[[str], Decision]:
         def run(text: str) -> Decision:
-            decision = self.engine.scan(text, Direction.OUTPUT, trace.ctx)
+            decision = _canary_blocks(self.engine.scan(text, Direction.OUTPUT, trace.ctx))
             trace.note(decision)
             if any(o.error is not None and o.fired for o in decision.outcomes):
                 raise GatewayError(503, "guard_unavailable", "guard scanner failed on output")
             return decision
 
         return run
+
+
+def _canary_blocks(decision: Decision) -> Decision:
+    """A leaked canary blocks, whatever mode the policy gives the leak scanner: the token
+    exists only to be caught, and a redacted leak still proves the prompt was dumped."""
+    if decision.blocked:
+        return decision
+    for outcome in decision.outcomes:
+        if outcome.fired and any(f.rule_id == CANARY_RULE for f in outcome.findings):
+            return Decision(
+                Action.BLOCK,
+                decision.direction,
+                decision.text,
+                decision.outcomes,
+                f"blocked by {outcome.scanner} (canary leaked)",
+            )
+    return decision
+
+
+def _insert_canary(messages: list[Any], trace: _Trace) -> None:
+    """Put a fresh canary token into the first system (or developer) message, or a new
+    system message first when there is none; the output guard then looks for it."""
+    for message in messages:
+        if message.get("role") not in ("system", "developer"):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            message["content"] = insert_canary(content, trace.ctx)
+            return
+        if isinstance(content, list):
+            text = "\n".join(p["text"] for p in content if p.get("type") == "text")
+            marked = insert_canary(text, trace.ctx)
+            content.insert(0, {"type": "text", "text": marked[: len(marked) - len(text)]})
+            return
+    messages.insert(0, {"role": "system", "content": insert_canary("", trace.ctx).rstrip()})
 
 
 def _check_images(body: ChatRequest, route: Route) -> None:
@@ -434,6 +475,8 @@ def _guard_chat_input(gw: _Gateway, doc: dict[str, Any], route: Route, trace: _T
                 trace,
                 f"messages[{i}].tool_calls[{k}].function.arguments",
             )
+    if route.policy.canary and route.policy.guard:
+        _insert_canary(messages, trace)
 
 
 def _guard_output(gw: _Gateway, doc: Any, route: Route, trace: _Trace, endpoint: str) -> None:

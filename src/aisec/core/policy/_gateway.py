@@ -59,6 +59,10 @@ class RoutePolicy(_Strict):
         default=False,
         description="Serve requests when the guard, store or limiter fails (audited).",
     )
+    canary: bool = Field(
+        default=False,
+        description="Insert a canary token into the system prompt; block answers that leak it.",
+    )
 
     @model_validator(mode="after")
     def _opt_out_has_reason(self) -> RoutePolicy:
