@@ -40,7 +40,16 @@ from aisec.gateway._schema import (
 )
 from aisec.gateway._settings import GatewaySettings, Route
 from aisec.gateway._stream_guard import StreamBlocked, WindowGuard
-from aisec.guard import Action, Decision, Engine, ScanContext, insert_canary
+from aisec.guard import (
+    Action,
+    Chunk,
+    Decision,
+    Engine,
+    RagCaller,
+    RagFilter,
+    ScanContext,
+    insert_canary,
+)
 
 __all__ = ["DEMO_HEADER", "create_app"]
 
@@ -417,6 +426,34 @@ def _insert_canary(messages: list[Any], trace: _Trace) -> None:
     messages.insert(0, {"role": "system", "content": insert_canary("", trace.ctx).rstrip()})
 
 
+_SPOTLIGHT_READER = RagCaller("gateway", tenant="request")
+
+
+def _spotlight(message: dict[str, Any], route: Route) -> None:
+    """Wrap a retrieved document's text so the model can tell it is data (spotlighting with
+    the guard's RAG filter: per-request random boundaries, or datamarking). The text parts
+    of a message become one part, first, with the instructions; other parts stay."""
+    content = message.get("content")
+    if isinstance(content, str):
+        text = content
+    elif isinstance(content, list):
+        text = "\n".join(p["text"] for p in content if p.get("type") == "text")
+    else:
+        return
+    chunk = Chunk("doc", text, tenant="request", groups=frozenset({"*"}), classification="public")
+    result = RagFilter(spotlight=route.policy.spotlight, audit=False).filter(
+        [chunk], _SPOTLIGHT_READER
+    )
+    if len(result.kept) != 1:  # the filter refused its own chunk: never send it unwrapped
+        raise GatewayError(503, "guard_unavailable", "could not mark a retrieved document")
+    wrapped = f"{result.instructions}\n{result.text}"
+    if isinstance(content, str):
+        message["content"] = wrapped
+    else:
+        others = [p for p in content if p.get("type") != "text"]
+        message["content"] = [{"type": "text", "text": wrapped}, *others]
+
+
 def _check_images(body: ChatRequest, route: Route) -> None:
     allowed = {h.lower() for h in route.policy.allowed_image_hosts}
     for i, message in enumerate(body.messages):
@@ -448,6 +485,10 @@ def _check_images(body: ChatRequest, route: Route) -> None:
 def _guard_chat_input(gw: _Gateway, doc: dict[str, Any], route: Route, trace: _Trace) -> None:
     documents = set(doc.pop(DOCUMENTS_FIELD, None) or ())
     messages = doc["messages"]
+    if any(i >= len(messages) for i in documents):
+        raise GatewayError(
+            400, "invalid_documents", "marks a message that does not exist", param=DOCUMENTS_FIELD
+        )
     for i, message in enumerate(messages):
         role = message.get("role")
         direction = (
@@ -475,6 +516,9 @@ def _guard_chat_input(gw: _Gateway, doc: dict[str, Any], route: Route, trace: _T
                 trace,
                 f"messages[{i}].tool_calls[{k}].function.arguments",
             )
+    if route.policy.guard:
+        for i in sorted(documents):
+            _spotlight(messages[i], route)
     if route.policy.canary and route.policy.guard:
         _insert_canary(messages, trace)
 
