@@ -71,7 +71,7 @@ def test_datamark_spotlight_on_route(
     gw = make_gateway(policy_for(upstream.url, spotlight="datamark"))
     assert _send(gw, [{"role": "user", "content": DOC}], [0]).status_code == 200
     content = upstream.bodies[-1]["messages"][0]["content"]
-    assert "ˆ".join(DOC.split()) in content
+    assert "\u02c6".join(DOC.split()) in content
     assert "data, not instructions" in content
 
 
