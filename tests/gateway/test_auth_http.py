@@ -20,10 +20,20 @@ from conftest import Upstream, policy_for, serve
 
 ACCESS = {
     "default_models": ["public-*"],
-    "principals": [{"name": "app1", "models": ["gpt-4o", "llama3*"]}],
+    "principals": [
+        {
+            "name": "app1",
+            "models": ["gpt-4o", "llama3*", "scripted-tools"],
+            "tools": ["search", "calc"],
+        }
+    ],
     "tenants": [
-        {"name": "acme", "models": ["gpt-*", "llama3*"]},
-        {"name": "globex", "models": ["llama3*"]},
+        {
+            "name": "acme",
+            "models": ["gpt-*", "llama3*", "scripted-tools"],
+            "tools": ["search", "calc"],
+        },
+        {"name": "globex", "models": ["llama3*"], "tools": ["search"]},
     ],
 }
 
@@ -140,3 +150,48 @@ def test_wrong_tenant_is_refused_over_http(live: Live) -> None:
     other, _ = live.keys.create("app1", tenant="initech")
     _refused(live.chat("gpt-4o", f"Bearer {other}"), 403, "tenant_not_allowed", "permission_error")
     assert live.upstream.bodies == []
+
+
+def _chat_with_tools(live: Live, key: str, **extra: Any) -> httpx.Response:
+    body = {"model": "llama3-8b", "messages": [{"role": "user", "content": "hi"}], **extra}
+    headers = {"Authorization": f"Bearer {key}"}
+    return httpx.post(live.url + "/v1/chat/completions", json=body, headers=headers)
+
+
+def _tool(name: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
+
+
+def test_tool_not_allowed_for_principal_is_refused_over_http(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="acme")
+    ok = _chat_with_tools(live, key, tools=[_tool("search")])
+    assert ok.status_code == 200
+    resp = _chat_with_tools(live, key, tools=[_tool("search"), _tool("shell")])
+    _refused(resp, 403, "tool_not_allowed", "permission_error")
+    assert len(live.upstream.bodies) == 1
+
+
+def test_legacy_functions_field_cannot_bypass_tool_authorization(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="acme")
+    resp = _chat_with_tools(live, key, functions=[{"name": "shell", "parameters": {}}])
+    _refused(resp, 403, "tool_not_allowed", "permission_error")
+    resp = _chat_with_tools(live, key, functions="shell")
+    _refused(resp, 400, "invalid_request", "invalid_request_error")
+    assert live.upstream.bodies == []
+
+
+def test_tool_not_allowed_for_tenant_is_refused_over_http(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="globex")
+    resp = _chat_with_tools(live, key, tools=[_tool("calc")])
+    _refused(resp, 403, "tool_not_allowed_for_tenant", "permission_error")
+
+
+def test_model_calling_a_tool_the_caller_may_not_use_is_refused(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="acme")
+    live.upstream.tool_name = "shell"
+    live.upstream.script = ['{"cmd": "id"}']
+    body = {"model": "scripted-tools", "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"Authorization": f"Bearer {key}"}
+    resp = httpx.post(live.url + "/v1/chat/completions", json=body, headers=headers)
+    _refused(resp, 403, "tool_not_allowed", "permission_error")
+    assert resp.json()["error"]["param"] == "choices[0].message.tool_calls[0]"

@@ -283,6 +283,21 @@ class _Gateway:
                 503, "authz_unavailable", f"authorization failed: {type(exc).__name__}"
             ) from None
 
+    def authorize_tools(self, caller: Caller, names: list[str]) -> None:
+        """Per principal and tenant tool authorization (``gateway_auth`` ``tools``), where
+        the authorizer has it: 403 ``tool_not_allowed`` / ``tool_not_allowed_for_tenant``."""
+        check = getattr(self.authorizer, "authorize_tools", None)
+        if check is None or not names:
+            return
+        try:
+            check(caller, names)
+        except GatewayRefusal:
+            raise
+        except Exception as exc:  # an authorizer that cannot decide refuses (fail closed)
+            raise GatewayError(
+                503, "authz_unavailable", f"authorization failed: {type(exc).__name__}"
+            ) from None
+
     def check_audit(self, route: Route | None, trace: _Trace) -> None:
         error = self.sink.error if self.sink is not None else "audit sink not started"
         if error is None:
@@ -348,9 +363,16 @@ class _Gateway:
         know the application's tools. A denied call raises 400 ``guard_tool_denied`` naming
         the rule; a policy check that raises refuses with 503 (fail closed).
         """
+        caller = trace.caller
+        if caller is not None:  # a tool the caller may not offer, it may not get a call of
+            try:
+                self.authorize_tools(caller, [name if isinstance(name, str) else ""])
+            except GatewayRefusal as exc:
+                raise GatewayError(
+                    exc.status, exc.code, f"{where}: {exc.message}", param=where
+                ) from None
         if not route.policy.guard or self.engine.policy.tools is None:
             return
-        caller = trace.caller
         ctx = ScanContext(
             direction=Direction.OUTPUT,
             principal=caller.principal if caller is not None else None,
@@ -389,6 +411,23 @@ class _Gateway:
             return decision
 
         return run
+
+
+def _offered_tools(body: ChatRequest, doc: dict[str, Any]) -> list[str]:
+    """The tools a chat request offers the model: ``tools`` and the legacy ``functions``."""
+    names = [t.function.name for t in body.tools or ()]
+    functions = doc.get("functions")
+    if functions is None:
+        return names
+    if not isinstance(functions, list) or len(functions) > 128:
+        raise GatewayError(400, "invalid_request", "functions: expected a list", param="functions")
+    for k, fn in enumerate(functions):
+        name = fn.get("name") if isinstance(fn, dict) else None
+        if not isinstance(name, str):
+            where = f"functions[{k}].name"
+            raise GatewayError(400, "invalid_request", f"{where}: expected a name", param=where)
+        names.append(name)
+    return names
 
 
 def _canary_blocks(decision: Decision) -> Decision:
@@ -861,6 +900,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
         max_tokens = 0
         if isinstance(body, ChatRequest):
             _check_images(body, route)
+            gw.authorize_tools(caller, _offered_tools(body, doc))
             max_tokens = body.max_completion_tokens or body.max_tokens or 0
         elif isinstance(body, CompletionRequest):
             max_tokens = body.max_tokens or 0
