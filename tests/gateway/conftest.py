@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hmac
 import json
+import re
 import socket
 import threading
 import time
@@ -108,6 +110,8 @@ class Upstream:
     connections: int = 0
     open_connections: int = 0
     stall: asyncio.Event | None = None
+    tool_name: str = "send_mail"  # the tool 'scripted-tools' calls; arguments are ``script``
+    legacy_function_call: bool = False  # answer with function_call, not tool_calls
 
     @property
     def url(self) -> str:
@@ -164,7 +168,7 @@ class Upstream:
                         "index": 0,
                         "id": "call_1",
                         "type": "function",
-                        "function": {"name": "send_mail", "arguments": ""},
+                        "function": {"name": self.tool_name, "arguments": ""},
                     }
                 ],
             }
@@ -252,9 +256,25 @@ class Upstream:
             text = prompt
         else:
             text = str(body["messages"][-1].get("content"))
+        if model.startswith("canary-echo"):  # a model that dumps its system prompt
+            text = str(body["messages"][0].get("content"))
+            if model == "canary-echo-b64":
+                found = re.search(r"cnry-[0-9a-f]+", text)
+                text = "encoded: " + base64.b64encode((found[0] if found else "").encode()).decode()
         if model == "scripted-tools" and body.get("stream"):
             await self._sse(writer, self._tool_events(), done=True)
             return False
+        if model == "scripted-tools":
+            function = {"name": self.tool_name, "arguments": "".join(self.script)}
+            message: dict[str, Any] = {"role": "assistant", "content": None}
+            if self.legacy_function_call:
+                message["function_call"] = function
+            else:
+                message["tool_calls"] = [{"id": "call_1", "type": "function", "function": function}]
+            choice = {"index": 0, "finish_reason": "tool_calls", "message": message}
+            self._json(writer, {"id": "c1", "object": "chat.completion", "choices": [choice]})
+            await writer.drain()
+            return True
         if model == "scripted":
             pieces = list(self.script)
         else:

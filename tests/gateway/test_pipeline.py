@@ -285,4 +285,6 @@ def test_documents_marked_through_the_openai_client(gateway: Gateway, upstream: 
     )
     assert out.choices[0].message.content == "What does it say about the north?"
     assert "x-aisec-documents" not in upstream.bodies[-1]
-    assert upstream.bodies[-1]["messages"][0]["content"].startswith("The report says")
+    assert (
+        "The report says sales rose in the north." in upstream.bodies[-1]["messages"][0]["content"]
+    )

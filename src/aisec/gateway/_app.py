@@ -40,11 +40,22 @@ from aisec.gateway._schema import (
 )
 from aisec.gateway._settings import GatewaySettings, Route
 from aisec.gateway._stream_guard import StreamBlocked, WindowGuard
-from aisec.guard import Decision, Engine
+from aisec.guard import (
+    Action,
+    Chunk,
+    Decision,
+    Engine,
+    RagCaller,
+    RagFilter,
+    ScanContext,
+    insert_canary,
+)
 
 __all__ = ["DEMO_HEADER", "create_app"]
 
 DEMO_HEADER = "X-Aisec-Demo"
+CANARY_SCANNER = "system_prompt_leak"
+CANARY_RULE = "guard-output-canary-leak"
 DEMO_NOTE = "echo upstream: a demo, not a model"
 Endpoint = Literal["chat", "completions", "embeddings"]
 _PATHS: dict[Endpoint, str] = {
@@ -135,6 +146,7 @@ class _Trace:
     usage: dict[str, int] = field(default_factory=dict)
     fail_open: str | None = None
     guard: bool = True
+    ctx: ScanContext = field(default_factory=ScanContext)  # per request: canary, principal
 
     def note(self, decision: Decision) -> None:
         for o in decision.outcomes:
@@ -171,6 +183,9 @@ class _Gateway:
         self.client: httpx.AsyncClient | None = None
         self.window = settings.gateway.stream_window_chars
         self._models_cache: tuple[float, dict[str, list[str]]] = (0.0, {})
+        if any(r.policy.canary and r.policy.guard for r in settings.routes):
+            # a canary nobody looks for protects nothing: refuse to start without the scanner
+            self.engine.scanner(CANARY_SCANNER)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -268,6 +283,21 @@ class _Gateway:
                 503, "authz_unavailable", f"authorization failed: {type(exc).__name__}"
             ) from None
 
+    def authorize_tools(self, caller: Caller, names: list[str]) -> None:
+        """Per principal and tenant tool authorization (``gateway_auth`` ``tools``), where
+        the authorizer has it: 403 ``tool_not_allowed`` / ``tool_not_allowed_for_tenant``."""
+        check = getattr(self.authorizer, "authorize_tools", None)
+        if check is None or not names:
+            return
+        try:
+            check(caller, names)
+        except GatewayRefusal:
+            raise
+        except Exception as exc:  # an authorizer that cannot decide refuses (fail closed)
+            raise GatewayError(
+                503, "authz_unavailable", f"authorization failed: {type(exc).__name__}"
+            ) from None
+
     def check_audit(self, route: Route | None, trace: _Trace) -> None:
         error = self.sink.error if self.sink is not None else "audit sink not started"
         if error is None:
@@ -300,7 +330,7 @@ class _Gateway:
         if not route.policy.guard:
             return text
         try:
-            decision = self.engine.scan(text, direction)
+            decision = self.engine.scan(text, direction, trace.ctx)
         except Exception as exc:  # a guard that cannot decide refuses (fail closed)
             if route.policy.fail_open:
                 trace.fail_open = f"guard: {type(exc).__name__}"
@@ -308,6 +338,7 @@ class _Gateway:
             raise GatewayError(
                 503, "guard_unavailable", f"guard failed: {type(exc).__name__}"
             ) from None
+        decision = _canary_blocks(decision)
         trace.note(decision)
         failed = [o.scanner for o in decision.outcomes if o.error is not None and o.fired]
         if failed:
@@ -323,15 +354,143 @@ class _Gateway:
             raise GatewayError(400, code, f"{where}: {decision.reason}", param=where)
         return decision.text
 
+    def check_tool(
+        self, name: object, arguments: object, route: Route, trace: _Trace, where: str
+    ) -> None:
+        """A tool call the model returned, against the guard's ``guard.tools`` policy.
+
+        Only where the policy has a ``guard.tools`` section: without one the gateway cannot
+        know the application's tools. A denied call raises 400 ``guard_tool_denied`` naming
+        the rule; a policy check that raises refuses with 503 (fail closed).
+        """
+        caller = trace.caller
+        if caller is not None:  # a tool the caller may not offer, it may not get a call of
+            try:
+                self.authorize_tools(caller, [name if isinstance(name, str) else ""])
+            except GatewayRefusal as exc:
+                raise GatewayError(
+                    exc.status, exc.code, f"{where}: {exc.message}", param=where
+                ) from None
+        if not route.policy.guard or self.engine.policy.tools is None:
+            return
+        ctx = ScanContext(
+            direction=Direction.OUTPUT,
+            principal=caller.principal if caller is not None else None,
+            route=route.name,
+            state=trace.ctx.state,
+        )
+        try:
+            findings = self.engine.check_tool_call(
+                name if isinstance(name, str) else "", arguments, ctx
+            )
+        except Exception as exc:  # a policy that cannot decide refuses (fail closed)
+            if route.policy.fail_open:
+                trace.fail_open = f"tools: {type(exc).__name__}"
+                return
+            raise GatewayError(
+                503, "guard_unavailable", f"tool policy failed: {type(exc).__name__}"
+            ) from None
+        if not findings:
+            return
+        trace.fired.append(("tools", Direction.OUTPUT.value, "block"))
+        trace.scores[f"{Direction.OUTPUT.value}.tools"] = 1.0
+        first = findings[0]
+        raise GatewayError(
+            400,
+            "guard_tool_denied",
+            f"{where}: tool call denied by {first.rule_id} ({first.title})",
+            param=where,
+        )
+
     def window_scan(self, route: Route, trace: _Trace) -> Callable[[str], Decision]:
         def run(text: str) -> Decision:
-            decision = self.engine.scan(text, Direction.OUTPUT)
+            decision = _canary_blocks(self.engine.scan(text, Direction.OUTPUT, trace.ctx))
             trace.note(decision)
             if any(o.error is not None and o.fired for o in decision.outcomes):
                 raise GatewayError(503, "guard_unavailable", "guard scanner failed on output")
             return decision
 
         return run
+
+
+def _offered_tools(body: ChatRequest, doc: dict[str, Any]) -> list[str]:
+    """The tools a chat request offers the model: ``tools`` and the legacy ``functions``."""
+    names = [t.function.name for t in body.tools or ()]
+    functions = doc.get("functions")
+    if functions is None:
+        return names
+    if not isinstance(functions, list) or len(functions) > 128:
+        raise GatewayError(400, "invalid_request", "functions: expected a list", param="functions")
+    for k, fn in enumerate(functions):
+        name = fn.get("name") if isinstance(fn, dict) else None
+        if not isinstance(name, str):
+            where = f"functions[{k}].name"
+            raise GatewayError(400, "invalid_request", f"{where}: expected a name", param=where)
+        names.append(name)
+    return names
+
+
+def _canary_blocks(decision: Decision) -> Decision:
+    """A leaked canary blocks, whatever mode the policy gives the leak scanner: the token
+    exists only to be caught, and a redacted leak still proves the prompt was dumped."""
+    if decision.blocked:
+        return decision
+    for outcome in decision.outcomes:
+        if outcome.fired and any(f.rule_id == CANARY_RULE for f in outcome.findings):
+            return Decision(
+                Action.BLOCK,
+                decision.direction,
+                decision.text,
+                decision.outcomes,
+                f"blocked by {outcome.scanner} (canary leaked)",
+            )
+    return decision
+
+
+def _insert_canary(messages: list[Any], trace: _Trace) -> None:
+    """Put a fresh canary token into the first system (or developer) message, or a new
+    system message first when there is none; the output guard then looks for it."""
+    for message in messages:
+        if message.get("role") not in ("system", "developer"):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            message["content"] = insert_canary(content, trace.ctx)
+            return
+        if isinstance(content, list):
+            text = "\n".join(p["text"] for p in content if p.get("type") == "text")
+            marked = insert_canary(text, trace.ctx)
+            content.insert(0, {"type": "text", "text": marked[: len(marked) - len(text)]})
+            return
+    messages.insert(0, {"role": "system", "content": insert_canary("", trace.ctx).rstrip()})
+
+
+_SPOTLIGHT_READER = RagCaller("gateway", tenant="request")
+
+
+def _spotlight(message: dict[str, Any], route: Route) -> None:
+    """Wrap a retrieved document's text so the model can tell it is data (spotlighting with
+    the guard's RAG filter: per-request random boundaries, or datamarking). The text parts
+    of a message become one part, first, with the instructions; other parts stay."""
+    content = message.get("content")
+    if isinstance(content, str):
+        text = content
+    elif isinstance(content, list):
+        text = "\n".join(p["text"] for p in content if p.get("type") == "text")
+    else:
+        return
+    chunk = Chunk("doc", text, tenant="request", groups=frozenset({"*"}), classification="public")
+    result = RagFilter(spotlight=route.policy.spotlight, audit=False).filter(
+        [chunk], _SPOTLIGHT_READER
+    )
+    if len(result.kept) != 1:  # the filter refused its own chunk: never send it unwrapped
+        raise GatewayError(503, "guard_unavailable", "could not mark a retrieved document")
+    wrapped = f"{result.instructions}\n{result.text}"
+    if isinstance(content, str):
+        message["content"] = wrapped
+    else:
+        others = [p for p in content if p.get("type") != "text"]
+        message["content"] = [{"type": "text", "text": wrapped}, *others]
 
 
 def _check_images(body: ChatRequest, route: Route) -> None:
@@ -365,6 +524,10 @@ def _check_images(body: ChatRequest, route: Route) -> None:
 def _guard_chat_input(gw: _Gateway, doc: dict[str, Any], route: Route, trace: _Trace) -> None:
     documents = set(doc.pop(DOCUMENTS_FIELD, None) or ())
     messages = doc["messages"]
+    if any(i >= len(messages) for i in documents):
+        raise GatewayError(
+            400, "invalid_documents", "marks a message that does not exist", param=DOCUMENTS_FIELD
+        )
     for i, message in enumerate(messages):
         role = message.get("role")
         direction = (
@@ -392,6 +555,11 @@ def _guard_chat_input(gw: _Gateway, doc: dict[str, Any], route: Route, trace: _T
                 trace,
                 f"messages[{i}].tool_calls[{k}].function.arguments",
             )
+    if route.policy.guard:
+        for i in sorted(documents):
+            _spotlight(messages[i], route)
+    if route.policy.canary and route.policy.guard:
+        _insert_canary(messages, trace)
 
 
 def _guard_output(gw: _Gateway, doc: Any, route: Route, trace: _Trace, endpoint: str) -> None:
@@ -418,16 +586,25 @@ def _guard_output(gw: _Gateway, doc: Any, route: Route, trace: _Trace, endpoint:
             message["content"] = gw.scan(
                 message["content"], Direction.OUTPUT, route, trace, f"choices[{i}].message.content"
             )
-        for k, call in enumerate(message.get("tool_calls") or ()):
+        calls = message.get("tool_calls") or []
+        if not isinstance(calls, list):
+            raise GatewayError(502, "upstream_malformed", "upstream tool_calls is not a list")
+        named: list[tuple[str, Any]] = [
+            (f"choices[{i}].message.tool_calls[{k}]", call) for k, call in enumerate(calls)
+        ]
+        if message.get("function_call") is not None:  # the legacy single-call shape
+            named.append(
+                (f"choices[{i}].message.function_call", {"function": message["function_call"]})
+            )
+        for where, call in named:
             fn = call.get("function") if isinstance(call, dict) else None
-            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                fn["arguments"] = gw.scan(
-                    fn["arguments"],
-                    Direction.OUTPUT,
-                    route,
-                    trace,
-                    f"choices[{i}].message.tool_calls[{k}].function.arguments",
-                )
+            if not isinstance(fn, dict) or not isinstance(fn.get("arguments", ""), str):
+                raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+            arguments = fn.get("arguments", "")
+            gw.check_tool(fn.get("name"), arguments, route, trace, where)
+            fn["arguments"] = gw.scan(
+                arguments, Direction.OUTPUT, route, trace, f"{where}.function.arguments"
+            )
 
 
 def _usage(doc: Any) -> dict[str, int]:
@@ -459,7 +636,7 @@ async def _guarded_stream(
     """Re-emit the upstream's SSE events with every choice's text through the window guard."""
     window = WindowGuard(gw.window_scan(route, trace), gw.window)
     text_key = "text" if endpoint == "completions" else "content"
-    tool_args: dict[tuple[int, int], list[str]] = {}
+    tool_args: dict[tuple[int, int], _HeldCall] = {}
     done = False
     try:
         async for line in _sse_lines(upstream):
@@ -532,41 +709,93 @@ async def _guarded_stream(
         gw.record(trace)
 
 
+@dataclass(slots=True)
+class _HeldCall:
+    """A streamed tool call, kept back whole until its choice finishes."""
+
+    id: Any = None
+    type: Any = None
+    name: list[str] = field(default_factory=list)
+    arguments: list[str] = field(default_factory=list)
+
+
+_LEGACY_SLOT = -1  # delta.function_call, the single-call shape before tool_calls
+
+
 def _hold_tool_arguments(
-    delta: dict[str, Any], choice: int, held: dict[tuple[int, int], list[str]]
+    delta: dict[str, Any], choice: int, held: dict[tuple[int, int], _HeldCall]
 ) -> None:
-    """Keep streamed tool-call argument fragments back until the call is complete: a value
-    split across fragments is only visible whole (clients join fragments anyway)."""
-    for position, call in enumerate(delta.get("tool_calls") or ()):
+    """Keep streamed tool calls (name, id and argument fragments) back until the choice is
+    complete: a call is checked against the tool policy and scanned whole before any part
+    of it reaches the client (clients join fragments anyway)."""
+    calls = delta.pop("tool_calls", None)
+    if calls is None:
+        calls = []
+    if not isinstance(calls, list):
+        raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+    legacy = delta.pop("function_call", None)
+    parts: list[tuple[int, Any]] = []
+    for position, call in enumerate(calls):
         if not isinstance(call, dict):
             raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
         slot = call.get("index", position)
-        slot = slot if isinstance(slot, int) else position
+        parts.append((slot if isinstance(slot, int) and slot >= 0 else position, call))
+    if legacy is not None:
+        parts.append((_LEGACY_SLOT, {"function": legacy}))
+    for slot, call in parts:
+        entry = held.setdefault((choice, slot), _HeldCall())
+        entry.id = call.get("id", entry.id)
+        entry.type = call.get("type", entry.type)
         fn = call.get("function")
-        if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-            held.setdefault((choice, slot), []).append(fn["arguments"])
-            fn["arguments"] = ""
+        if fn is None:
+            continue
+        if not isinstance(fn, dict):
+            raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+        for key, into in (("name", entry.name), ("arguments", entry.arguments)):
+            value = fn.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise GatewayError(502, "upstream_malformed", "upstream sent a bad tool call")
+            into.append(value)
 
 
 def _release_tool_arguments(
     gw: _Gateway,
     delta: dict[str, Any],
     choice: int,
-    held: dict[tuple[int, int], list[str]],
+    held: dict[tuple[int, int], _HeldCall],
     route: Route,
     trace: _Trace,
 ) -> None:
-    """The choice finished: scan each held call's whole arguments and send them."""
-    calls = [key for key in sorted(held) if key[0] == choice]
-    if not calls:
+    """The choice finished: check each held call against the tool policy, scan its whole
+    arguments and send it as one fragment."""
+    keys = [key for key in sorted(held) if key[0] == choice]
+    if not keys:
         return
-    out = list(delta.get("tool_calls") or ())
-    for key in calls:
-        arguments = "".join(held.pop(key))
-        where = f"choices[{choice}].delta.tool_calls[{key[1]}].function.arguments"
-        checked = gw.scan(arguments, Direction.OUTPUT, route, trace, where)
-        out.append({"index": key[1], "function": {"arguments": checked}})
-    delta["tool_calls"] = out
+    out: list[dict[str, Any]] = []
+    for key in keys:
+        entry = held.pop(key)
+        name = "".join(entry.name)
+        arguments = "".join(entry.arguments)
+        if key[1] == _LEGACY_SLOT:
+            where = f"choices[{choice}].delta.function_call"
+        else:
+            where = f"choices[{choice}].delta.tool_calls[{key[1]}]"
+        gw.check_tool(name, arguments, route, trace, where)
+        checked = gw.scan(arguments, Direction.OUTPUT, route, trace, f"{where}.arguments")
+        fn = {"name": name, "arguments": checked}
+        if key[1] == _LEGACY_SLOT:
+            delta["function_call"] = fn
+            continue
+        call: dict[str, Any] = {"index": key[1], "function": fn}
+        if entry.id is not None:
+            call["id"] = entry.id
+        if entry.type is not None:
+            call["type"] = entry.type
+        out.append(call)
+    if out:
+        delta["tool_calls"] = out
 
 
 def _flush_chunk(index: int, text: str, endpoint: str, key: str) -> dict[str, Any]:
@@ -664,12 +893,14 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
             raise GatewayError(404, "model_not_found", "no route serves this model", param="model")
         trace.route = route.name
         trace.guard = route.policy.guard
+        trace.ctx.principal, trace.ctx.route = caller.principal, route.name
         if len(raw) > route.max_body_bytes:
             raise GatewayError(413, "body_too_large", f"over {route.max_body_bytes} bytes")
         gw.authorize(caller, body.model)
         max_tokens = 0
         if isinstance(body, ChatRequest):
             _check_images(body, route)
+            gw.authorize_tools(caller, _offered_tools(body, doc))
             max_tokens = body.max_completion_tokens or body.max_tokens or 0
         elif isinstance(body, CompletionRequest):
             max_tokens = body.max_tokens or 0

@@ -19,6 +19,9 @@ from aisec.guard._builtin import load_builtins
 from aisec.guard._engine import Action, Decision, Engine, ScannerOutcome
 from aisec.guard._injection import PromptInjectionScanner
 from aisec.guard._normalise import Normalised, normalise
+from aisec.guard._output import insert_canary
+from aisec.guard._rag import Caller as RagCaller
+from aisec.guard._rag import Chunk, RagFilter
 from aisec.guard._redact import redact_secrets
 from aisec.guard._scanner import (
     SCANNERS,
@@ -33,17 +36,21 @@ from aisec.guard._transformer import TransformerInjectionScanner
 __all__ = [
     "SCANNERS",
     "Action",
+    "Chunk",
     "Decision",
     "Direction",
     "Engine",
     "Normalised",
     "PromptInjectionScanner",
+    "RagCaller",
+    "RagFilter",
     "ScanContext",
     "ScanResult",
     "Scanner",
     "ScannerNameError",
     "ScannerOutcome",
     "TransformerInjectionScanner",
+    "insert_canary",
     "load_builtins",
     "normalise",
     "redact_secrets",

@@ -20,6 +20,8 @@ matches is refused (404). ``aisec up --upstream URL`` adds a route for every mod
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["GatewayPolicy", "RoutePolicy"]
@@ -58,6 +60,14 @@ class RoutePolicy(_Strict):
     fail_open: bool = Field(
         default=False,
         description="Serve requests when the guard, store or limiter fails (audited).",
+    )
+    canary: bool = Field(
+        default=False,
+        description="Insert a canary token into the system prompt; block answers that leak it.",
+    )
+    spotlight: Literal["delimit", "datamark"] = Field(
+        default="delimit",
+        description="How messages marked by x-aisec-documents are shown to the model as data.",
     )
 
     @model_validator(mode="after")

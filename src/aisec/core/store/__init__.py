@@ -254,8 +254,14 @@ class Store:
             Path(self._target).parent.mkdir(parents=True, exist_ok=True)
             # The store holds audit events and key metadata: owner-only, like the keys.
             # SQLite gives its -wal and -shm files the database file's permissions.
+            # Only a file that does not exist yet is opened here: closing any descriptor of
+            # the database drops every POSIX lock this process holds on it (SQLite's locks),
+            # and another process may then delete the WAL this process still reads from, so
+            # later writes (a key revocation) are never seen here.
             try:
-                os.close(os.open(self._target, os.O_RDWR | os.O_CREAT, 0o600))
+                os.close(os.open(self._target, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
             except OSError as exc:
                 raise ConfigError(
                     f"store: cannot use database {redact_url(url)}: {exc.strerror}"

@@ -1,0 +1,197 @@
+"""The auth matrix over real HTTP: ``create_app`` with the real ``gateway_identity`` (API-key
+store, policy authorizer, limiter) on loopback. Every refusal is OpenAI's error shape with
+the reason code in ``code``; nothing refused reaches the upstream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from aisec.core.policy import parse_policy
+from aisec.core.store import open_store
+from aisec.gateway import ApiKeyStore, GatewaySettings, create_app, gateway_identity
+from conftest import Upstream, policy_for, serve
+
+ACCESS = {
+    "default_models": ["public-*"],
+    "principals": [
+        {
+            "name": "app1",
+            "models": ["gpt-4o", "llama3*", "scripted-tools"],
+            "tools": ["search", "calc"],
+        }
+    ],
+    "tenants": [
+        {
+            "name": "acme",
+            "models": ["gpt-*", "llama3*", "scripted-tools"],
+            "tools": ["search", "calc"],
+        },
+        {"name": "globex", "models": ["llama3*"], "tools": ["search"]},
+    ],
+}
+
+
+@dataclass
+class Live:
+    url: str
+    keys: ApiKeyStore
+    upstream: Upstream
+
+    def chat(self, model: str = "gpt-4o", authorization: str | None = None) -> httpx.Response:
+        headers = {} if authorization is None else {"Authorization": authorization}
+        body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
+        return httpx.post(self.url + "/v1/chat/completions", json=body, headers=headers)
+
+
+@pytest.fixture
+def live(aisec_home: Path, upstream: Upstream) -> Iterator[Live]:
+    doc: dict[str, Any] = policy_for(upstream.url)
+    doc["gateway_auth"] = ACCESS
+    policy = parse_policy(doc)
+    store = open_store(f"sqlite:///{aisec_home / 'aisec.db'}")
+    ident = gateway_identity(policy, store, redis_url="")
+    app = create_app(
+        GatewaySettings.from_policy(policy), ident.authenticator, ident.authorizer, ident.limiter
+    )
+    server, thread, url = serve(app)
+    try:
+        yield Live(url, ApiKeyStore(store), upstream)
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        store.close()
+
+
+def _refused(resp: httpx.Response, status: int, code: str, kind: str) -> None:
+    assert resp.status_code == status, resp.text
+    error = resp.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert (error["code"], error["type"]) == (code, kind)
+
+
+def test_valid_key_is_served(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="acme")
+    assert live.chat(authorization=f"Bearer {key}").status_code == 200
+    assert len(live.upstream.bodies) == 1
+
+
+def test_no_key_is_refused_over_http(live: Live) -> None:
+    _refused(live.chat(), 401, "credentials_missing", "authentication_error")
+    _refused(live.chat(authorization=""), 401, "credentials_missing", "authentication_error")
+    assert live.upstream.bodies == []
+
+
+def test_bad_key_is_refused_over_http(live: Live) -> None:
+    key, stored = live.keys.create("app1", tenant="acme")
+    flipped = key[:-1] + ("A" if key[-1] != "A" else "B")
+    _refused(
+        live.chat(authorization=f"Bearer {flipped}"), 401, "key_invalid", "authentication_error"
+    )
+    forged = key.replace(stored.prefix, "0123456789ab")
+    _refused(
+        live.chat(authorization=f"Bearer {forged}"), 401, "key_invalid", "authentication_error"
+    )
+    _refused(
+        live.chat(authorization="Bearer aisec_xyz"), 401, "key_malformed", "authentication_error"
+    )
+    _refused(
+        live.chat(authorization=f"Basic {key}"),
+        401,
+        "credentials_malformed",
+        "authentication_error",
+    )
+    assert live.upstream.bodies == []
+
+
+def test_revoked_key_is_refused_over_http(live: Live) -> None:
+    key, stored = live.keys.create("app1", tenant="acme")
+    live.keys.revoke(stored.prefix)
+    _refused(live.chat(authorization=f"Bearer {key}"), 401, "key_revoked", "authentication_error")
+    assert live.upstream.bodies == []
+
+
+def test_expired_key_is_refused_over_http(live: Live) -> None:
+    past = datetime.now(UTC) - timedelta(days=2)
+    key, _ = live.keys.create("app1", tenant="acme", expires=past + timedelta(days=1), now=past)
+    _refused(live.chat(authorization=f"Bearer {key}"), 401, "key_expired", "authentication_error")
+    assert live.upstream.bodies == []
+
+
+def test_wrong_model_for_principal_is_refused_over_http(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="acme")
+    resp = live.chat("gpt-4o-mini", f"Bearer {key}")
+    _refused(resp, 403, "model_not_allowed", "permission_error")
+    assert live.upstream.bodies == []
+
+
+def test_wrong_model_for_key_is_refused_over_http(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="acme", models=["llama3*"])
+    _refused(
+        live.chat("gpt-4o", f"Bearer {key}"), 403, "model_not_allowed_for_key", "permission_error"
+    )
+    assert live.chat("llama3-8b", f"Bearer {key}").status_code == 200
+
+
+def test_wrong_tenant_is_refused_over_http(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="globex")
+    _refused(
+        live.chat("gpt-4o", f"Bearer {key}"),
+        403,
+        "model_not_allowed_for_tenant",
+        "permission_error",
+    )
+    other, _ = live.keys.create("app1", tenant="initech")
+    _refused(live.chat("gpt-4o", f"Bearer {other}"), 403, "tenant_not_allowed", "permission_error")
+    assert live.upstream.bodies == []
+
+
+def _chat_with_tools(live: Live, key: str, **extra: Any) -> httpx.Response:
+    body = {"model": "llama3-8b", "messages": [{"role": "user", "content": "hi"}], **extra}
+    headers = {"Authorization": f"Bearer {key}"}
+    return httpx.post(live.url + "/v1/chat/completions", json=body, headers=headers)
+
+
+def _tool(name: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
+
+
+def test_tool_not_allowed_for_principal_is_refused_over_http(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="acme")
+    ok = _chat_with_tools(live, key, tools=[_tool("search")])
+    assert ok.status_code == 200
+    resp = _chat_with_tools(live, key, tools=[_tool("search"), _tool("shell")])
+    _refused(resp, 403, "tool_not_allowed", "permission_error")
+    assert len(live.upstream.bodies) == 1
+
+
+def test_legacy_functions_field_cannot_bypass_tool_authorization(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="acme")
+    resp = _chat_with_tools(live, key, functions=[{"name": "shell", "parameters": {}}])
+    _refused(resp, 403, "tool_not_allowed", "permission_error")
+    resp = _chat_with_tools(live, key, functions="shell")
+    _refused(resp, 400, "invalid_request", "invalid_request_error")
+    assert live.upstream.bodies == []
+
+
+def test_tool_not_allowed_for_tenant_is_refused_over_http(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="globex")
+    resp = _chat_with_tools(live, key, tools=[_tool("calc")])
+    _refused(resp, 403, "tool_not_allowed_for_tenant", "permission_error")
+
+
+def test_model_calling_a_tool_the_caller_may_not_use_is_refused(live: Live) -> None:
+    key, _ = live.keys.create("app1", tenant="acme")
+    live.upstream.tool_name = "shell"
+    live.upstream.script = ['{"cmd": "id"}']
+    body = {"model": "scripted-tools", "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"Authorization": f"Bearer {key}"}
+    resp = httpx.post(live.url + "/v1/chat/completions", json=body, headers=headers)
+    _refused(resp, 403, "tool_not_allowed", "permission_error")
+    assert resp.json()["error"]["param"] == "choices[0].message.tool_calls[0]"
