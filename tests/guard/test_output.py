@@ -299,3 +299,16 @@ def test_open_redirect_on_allowlisted_host() -> None:
     assert exfil(text, allowed_hosts=["google.com"]) == ["guard-output-exfil-image"]
     plain = "![x](https://www.google.com/logo.png?size=2)"
     assert exfil(plain, allowed_hosts=["google.com"]) == []
+
+
+def test_canary_whose_digits_read_as_a_card_is_still_a_leak() -> None:
+    """pii (redact) runs before system_prompt_leak: a canary spelled out with spaces whose
+    digits pass the Luhn check was redacted to <CREDIT_CARD_1> first and then not seen as a
+    canary (found by the red-team suite once in ~2,500 random canaries)."""
+    from aisec.guard import Direction, Engine, ScanContext
+
+    canary = "cnry-4906943128374475"
+    ctx = ScanContext(direction=Direction.OUTPUT, state={"guard.canary": canary})
+    decision = Engine().scan(" ".join(canary), "output", ctx)
+    assert decision.blocked
+    assert "guard-output-canary-leak" in {f.rule_id for o in decision.outcomes for f in o.findings}

@@ -22,7 +22,14 @@ from aisec.core.errors import AisecError, PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Severity
 from aisec.core.policy import GuardMode, GuardPolicy, ScannerPolicy
 from aisec.guard._builtin import load_builtins
-from aisec.guard._scanner import SCANNERS, Direction, ScanContext, Scanner, ScanResult
+from aisec.guard._scanner import (
+    ORIGINAL_TEXT_KEY,
+    SCANNERS,
+    Direction,
+    ScanContext,
+    Scanner,
+    ScanResult,
+)
 from aisec.guard._tools import POLICY_KEY as TOOL_POLICY_KEY
 from aisec.guard._tools import ToolPolicy
 
@@ -219,6 +226,10 @@ class Engine:
         else:
             ctx.direction = direction
         ctx.state.setdefault(TOOL_POLICY_KEY, self.tool_policy)
+        # what the scan received, before any redacting scanner ran: leak detectors judge
+        # what the model wrote (a canary whose digits read as a card number is redacted by
+        # pii first, and would otherwise no longer be seen as a canary leak)
+        ctx.state[ORIGINAL_TEXT_KEY] = text
         wanted = None if only is None else set(only)
         current = text
         outcomes: list[ScannerOutcome] = []

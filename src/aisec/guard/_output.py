@@ -19,7 +19,7 @@ from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._invisible import HIDDEN_KEY
 from aisec.guard._options import number_option, strings_option
 from aisec.guard._pii import find_pii
-from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
+from aisec.guard._scanner import ORIGINAL_TEXT_KEY, Direction, ScanContext, Scanner, ScanResult
 from aisec.guard._secrets import shannon_entropy
 
 __all__ = [
@@ -163,8 +163,12 @@ class SystemPromptLeakScanner(Scanner):
         canary = ctx.state.get(_CANARY_KEY)
         # text an earlier scanner stripped as invisible (tag characters, selector bytes)
         hidden = ctx.state.get(HIDDEN_KEY, "")
+        # and the text before an earlier scanner redacted part of it
+        original = ctx.state.get(ORIGINAL_TEXT_KEY, text)
         if isinstance(canary, str) and (
-            _canary_in(text, canary) or (isinstance(hidden, str) and _canary_in(hidden, canary))
+            _canary_in(text, canary)
+            or (isinstance(hidden, str) and _canary_in(hidden, canary))
+            or (isinstance(original, str) and original != text and _canary_in(original, canary))
         ):
             score = 1.0
             findings.append(

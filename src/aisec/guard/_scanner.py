@@ -36,6 +36,7 @@ from aisec.core.findings import Finding
 from aisec.core.policy import Direction  # the one Direction, shared with the policy
 
 __all__ = [
+    "ORIGINAL_TEXT_KEY",
     "SCANNERS",
     "Direction",
     "ScanContext",
@@ -43,6 +44,9 @@ __all__ = [
     "Scanner",
     "ScannerNameError",
 ]
+
+ORIGINAL_TEXT_KEY = "guard.original_text"
+"""``ctx.state`` key: the text as ``Engine.scan`` received it, before redacting scanners ran."""
 
 
 @dataclass(slots=True)
