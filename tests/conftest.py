@@ -25,6 +25,9 @@ def aisec_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
+    from aisec.core.authz import forget_principal
+
+    forget_principal()  # tests rewrite policy files in place within a second
     yield home
     from aisec.core.audit import reset_default
 

@@ -6,6 +6,9 @@ guard ``Engine``, the keyring …), so they all get the same answer. A denial is
 
 from __future__ import annotations
 
+import os
+import time
+
 from aisec.core.audit import record
 from aisec.core.errors import AuthorizationError
 from aisec.core.identity import (
@@ -17,7 +20,37 @@ from aisec.core.identity import (
     has_permission,
 )
 
-__all__ = ["authorize", "require"]
+__all__ = ["authorize", "forget_principal", "require"]
+
+# The current principal, established at most once a second per process and setting: a
+# library caller scanning file by file (scan_path per file) would otherwise read the identity
+# and the policy files for every file. A policy edit takes effect within _TTL_S.
+_TTL_S = 1.0
+_cached: tuple[tuple[object, ...], float, Principal] | None = None
+
+
+def forget_principal() -> None:
+    """Drop the cached current principal (tests; after changing the policy in-process)."""
+    global _cached
+    _cached = None
+
+
+def _current() -> Principal:
+    global _cached
+    key = (
+        os.environ.get("AISEC_PRINCIPAL"),
+        os.environ.get("AISEC_POLICY"),
+        os.environ.get("AISEC_HOME"),
+        os.getcwd(),  # noqa: PTH109 - a string is all the key needs
+        os.geteuid(),
+    )
+    now = time.monotonic()
+    cached = _cached
+    if cached is not None and cached[0] == key and now < cached[1]:
+        return cached[2]
+    principal = current_principal()  # a refused claim raises and is never cached
+    _cached = (key, now + _TTL_S, principal)
+    return principal
 
 
 def require(principal: Principal, permission: str) -> None:
@@ -47,7 +80,7 @@ def authorize(permission: str, principal: Principal | None = None) -> Principal:
     """
     if principal is None:
         try:
-            principal = current_principal()
+            principal = _current()
         except ClaimRefusedError as exc:
             record(
                 "access.claim-refused",
