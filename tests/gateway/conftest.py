@@ -16,6 +16,7 @@ import asyncio
 import base64
 import hmac
 import json
+import os
 import re
 import socket
 import threading
@@ -472,3 +473,20 @@ def make_gateway(upstream: Upstream) -> Iterator[Callable[..., Gateway]]:
 @pytest.fixture
 def gateway(make_gateway: Callable[..., Gateway]) -> Gateway:
     return make_gateway()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis that answers (``AISEC_TEST_REDIS_URL``, else 127.0.0.1:6379): skipped when none
+    does, failed when ``AISEC_REQUIRE_REDIS=1``."""
+    url = os.environ.get("AISEC_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    host_port = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2]
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1):
+            pass
+    except OSError:
+        if os.environ.get("AISEC_REQUIRE_REDIS") == "1":
+            pytest.fail(f"AISEC_REQUIRE_REDIS=1 but no Redis answers at {url}")
+        pytest.skip(f"no Redis at {url}: set AISEC_TEST_REDIS_URL")
+    return url

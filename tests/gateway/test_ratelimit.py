@@ -21,21 +21,6 @@ from aisec.gateway import RateLimiter
 from aisec.gateway._contract import Caller, GatewayRefusal
 
 
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("AISEC_TEST_REDIS_URL") or "redis://127.0.0.1:6379"
-    host_port = url.split("://", 1)[1].split("/", 1)[0]
-    host, _, port = host_port.rpartition(":")
-    try:
-        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1):
-            pass
-    except OSError:
-        if os.environ.get("AISEC_REQUIRE_REDIS") == "1":
-            pytest.fail(f"AISEC_REQUIRE_REDIS=1 but no Redis answers at {url}")
-        pytest.skip(f"no Redis at {url}: set AISEC_TEST_REDIS_URL")
-    return url
-
-
 def _caller(**kw: object) -> Caller:
     fields: dict[str, object] = {"principal": f"p-{secrets.token_hex(4)}"}
     fields["key_prefix"] = secrets.token_hex(6)

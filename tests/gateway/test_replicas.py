@@ -20,27 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from conftest import Upstream
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 BODY = {"model": "echo", "messages": [{"role": "user", "content": "Hello"}]}
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("AISEC_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
-    host_port = url.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2]
-    host, _, port = host_port.rpartition(":")
-    try:
-        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=1):
-            pass
-    except OSError:
-        if os.environ.get("AISEC_REQUIRE_REDIS") == "1":
-            pytest.fail(f"AISEC_REQUIRE_REDIS=1 but no Redis answers at {url}")
-        pytest.skip(f"no Redis at {url}: set AISEC_TEST_REDIS_URL")
-    return url
 
 
 def _free_port() -> int:

@@ -830,6 +830,18 @@ MAX_UPSTREAM_BODY = 32 << 20  # a completion, not a download
 MAX_SSE_LINE = 4 << 20
 
 
+def _upstream_fault(
+    gw: _Gateway, route: Route, exc: httpx.HTTPError, broken: str, code: str
+) -> GatewayError:
+    """The OpenAI-style error for an upstream that timed out (504) or broke (502), counted
+    in the upstream-error metric as ``timeout`` or ``broken``."""
+    if isinstance(exc, httpx.TimeoutException):
+        gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
+        return GatewayError(504, "upstream_timeout", f"upstream {route.name} timed out")
+    gw.metrics.upstream_errors.labels(route.name, broken).inc()
+    return GatewayError(502, code, f"upstream {route.name}: {type(exc).__name__}")
+
+
 async def _read_capped(resp: httpx.Response) -> bytes:
     chunks: list[bytes] = []
     size = 0
@@ -944,16 +956,8 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
         t_up = time.perf_counter()
         try:
             resp = await gw.client.send(upstream_req, stream=True)
-        except httpx.TimeoutException:
-            gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
-            raise GatewayError(
-                504, "upstream_timeout", f"upstream {route.name} timed out"
-            ) from None
         except httpx.HTTPError as exc:
-            gw.metrics.upstream_errors.labels(route.name, "connect").inc()
-            raise GatewayError(
-                502, "upstream_unreachable", f"upstream {route.name}: {type(exc).__name__}"
-            ) from None
+            raise _upstream_fault(gw, route, exc, "connect", "upstream_unreachable") from None
         ctype = resp.headers.get("content-type", "")
         if stream and resp.status_code == 200 and ctype.startswith("text/event-stream"):
             trace.upstream_s = time.perf_counter() - t_up
@@ -970,16 +974,8 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
             )
         try:
             content = await _read_capped(resp)
-        except httpx.TimeoutException:
-            gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
-            raise GatewayError(
-                504, "upstream_timeout", f"upstream {route.name} timed out"
-            ) from None
         except httpx.HTTPError as exc:
-            gw.metrics.upstream_errors.labels(route.name, "reset").inc()
-            raise GatewayError(
-                502, "upstream_error", f"upstream {route.name}: {type(exc).__name__}"
-            ) from None
+            raise _upstream_fault(gw, route, exc, "reset", "upstream_error") from None
         finally:
             await resp.aclose()
         trace.upstream_s = time.perf_counter() - t_up
