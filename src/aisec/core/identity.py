@@ -52,6 +52,10 @@ PERMISSIONS: dict[str, str] = {
     "registry.push": "register model versions",
     "registry.promote": "promote model versions to an environment",
     "registry.rollback": "roll back to the last known good model",
+    "registry.read": "list and show model versions, check deployments against them",
+    "registry.pull": "download model versions from the registry",
+    "registry.quarantine": "quarantine model versions and release them",
+    "registry.override": "promote past a failed gate (with a reason, audited)",
     "guard.scan": "run guard scanners",
     "guard.configure": "change guard modes and thresholds",
     "gateway.admin": "administer gateway routes, keys and quotas",
@@ -60,11 +64,12 @@ PERMISSIONS: dict[str, str] = {
     "playbook.run": "run incident playbooks",
 }
 
-_READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read"})
+_READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read", "registry.read"})
 _ML = frozenset(
     {
         "scan.run",
         "registry.push",
+        "registry.pull",
         "keys.use",
         "data.encrypt",
         "data.decrypt",
@@ -78,7 +83,17 @@ ROLES: dict[str, frozenset[str]] = {
     "security": frozenset(PERMISSIONS) - {"access.grant", "gateway.admin"},
     "ml-engineer": _READ | _ML,
     "auditor": _READ | {"audit.verify"},
-    "service": frozenset({"audit.write", "keys.use", "guard.scan", "scan.run", "policy.read"}),
+    "service": frozenset(
+        {
+            "audit.write",
+            "keys.use",
+            "guard.scan",
+            "scan.run",
+            "policy.read",
+            "registry.read",
+            "registry.pull",
+        }
+    ),
 }
 
 

@@ -35,6 +35,7 @@ from aisec.core.policy._gateway_access import (
 )
 from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
+from aisec.core.policy._registry import GatePolicy, RegistryPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "DataPolicy",
     "DatasetPolicy",
     "Direction",
+    "GatePolicy",
     "GatewayAccessPolicy",
     "GatewayPolicy",
     "GuardMode",
@@ -53,6 +55,7 @@ __all__ = [
     "KeysPolicy",
     "Policy",
     "PolicySource",
+    "RegistryPolicy",
     "RoutePolicy",
     "ScannerPolicy",
     "StorePolicy",
@@ -137,7 +140,7 @@ def load_policy(path: Path) -> Policy:
 # may set: who may do what, where keys and the store live. A project's aisec.yaml found in
 # the working folder comes with the code being worked on (a cloned repository, a scanned
 # project) and may set only the rest (project, assets, guard, data).
-TRUSTED_ONLY = ("access", "keys", "store")
+TRUSTED_ONLY = ("access", "keys", "store", "registry")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from aisec.core.policy._gateway import GatewayPolicy
 from aisec.core.policy._gateway_access import GatewayAccessPolicy
 from aisec.core.policy._guard import GuardPolicy
 from aisec.core.policy._keys import KeysPolicy
+from aisec.core.policy._registry import RegistryPolicy
 
 
 class _Strict(BaseModel):
@@ -101,3 +102,4 @@ class Policy(_Strict):
     artifacts: ArtifactsPolicy = Field(default_factory=ArtifactsPolicy)
     gateway: GatewayPolicy = Field(default_factory=GatewayPolicy)
     gateway_auth: GatewayAccessPolicy = Field(default_factory=GatewayAccessPolicy)
+    registry: RegistryPolicy = Field(default_factory=RegistryPolicy)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # BigInteger autoincrement needs INTEGER on SQLite to become the rowid alias.
@@ -118,3 +128,73 @@ class ApiKeyRow(Base):
     expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RegistryModelRow(Base):
+    """A model name in the registry; its row is the lock that serialises stage changes."""
+
+    __tablename__ = "registry_models"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class RegistryVersionRow(Base):
+    """One immutable version: its files (path, size, sha256 each), scan verdict, signature."""
+
+    __tablename__ = "registry_versions"
+    __table_args__ = (UniqueConstraint("model", "version"),)
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(128), ForeignKey("registry_models.name"))
+    version: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(10))  # "file" or "folder"
+    manifest_digest: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    file_count: Mapped[int] = mapped_column(Integer)
+    files: Mapped[str] = mapped_column(Text)  # canonical JSON list of {path, size, sha256, enc}
+    scan_verdict: Mapped[str] = mapped_column(String(20))
+    scan_summary: Mapped[str] = mapped_column(Text)  # JSON
+    signer: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    signature_method: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    signature_blob: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pushed_by: Mapped[str] = mapped_column(String(200))
+    pushed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    quarantined: Mapped[bool] = mapped_column(Boolean)
+    quarantine_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    quarantined_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    quarantined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RegistryStageRow(Base):
+    """Which version a stage (staging, production) of a model points at now."""
+
+    __tablename__ = "registry_stages"
+
+    model: Mapped[str] = mapped_column(
+        String(128), ForeignKey("registry_models.name"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    version: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    override: Mapped[bool] = mapped_column(Boolean)  # moved there past a failed gate
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class RegistryStageHistoryRow(Base):
+    """Every move of a stage, newest last: the record rollback reads "last known good" from."""
+
+    __tablename__ = "registry_stage_history"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(128))
+    stage: Mapped[str] = mapped_column(String(20))
+    version: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    previous: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    action: Mapped[str] = mapped_column(String(20))  # promote, override, rollback, auto-rollback
+    gate_passed: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
