@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, str] = {
     "audit.verify": "verify the audit log's integrity",
     "findings.read": "read findings and reports",
     "scan.run": "scan model artifacts and projects",
+    "artifacts.sign": "sign model artifacts",
+    "artifacts.verify": "verify model artifact signatures",
     "keys.read": "list keys and their metadata (never key material)",
     "keys.create": "create keys",
     "keys.rotate": "rotate keys",
@@ -64,6 +66,8 @@ _READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read"})
 _ML = frozenset(
     {
         "scan.run",
+        "artifacts.sign",
+        "artifacts.verify",
         "registry.push",
         "keys.use",
         "data.encrypt",
@@ -78,7 +82,9 @@ ROLES: dict[str, frozenset[str]] = {
     "security": frozenset(PERMISSIONS) - {"access.grant", "gateway.admin"},
     "ml-engineer": _READ | _ML,
     "auditor": _READ | {"audit.verify"},
-    "service": frozenset({"audit.write", "keys.use", "guard.scan", "scan.run", "policy.read"}),
+    "service": frozenset(
+        {"audit.write", "keys.use", "guard.scan", "scan.run", "policy.read", "artifacts.verify"}
+    ),
 }
 
 
