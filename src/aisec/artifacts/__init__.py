@@ -41,6 +41,15 @@ from aisec.artifacts._dispatch import (
 )
 from aisec.artifacts._verdict import Verdict
 from aisec.artifacts.pickle import analyse_pickle
+from aisec.artifacts.signing import (
+    SignatureError,
+    TrustedKey,
+    Verified,
+    model_digest,
+    sign,
+    verify,
+    verify_trusted,
+)
 
 __all__ = [
     "PARTIAL_RULES",
@@ -49,12 +58,19 @@ __all__ = [
     "HandlerNameError",
     "Limits",
     "ScanReport",
+    "SignatureError",
+    "TrustedKey",
+    "Verified",
     "Verdict",
     "analyse_pickle",
     "detect_format",
     "load_builtins",
+    "model_digest",
     "scan_bytes",
     "scan_path",
+    "sign",
+    "verify",
+    "verify_trusted",
 ]
 
 # Built-in names are taken before any other code can subclass FormatHandler (doing so

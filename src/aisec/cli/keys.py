@@ -1,4 +1,5 @@
-"""``aisec keys …`` (create, list, rotate, disable, enable, rewrap), ``encrypt``, ``decrypt``."""
+"""``aisec keys …`` (create, list, rotate, disable, enable, rewrap, public), ``encrypt``,
+``decrypt``."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class ListFormat(StrEnum):
 
 
 _Purpose = Annotated[
-    str, typer.Option("--purpose", "-p", help="aead (default), deterministic or streaming.")
+    str, typer.Option("--purpose", "-p", help="aead (default), deterministic, streaming or signing (EC P-256).")
 ]
 _Backend = Annotated[
     str | None,
@@ -203,6 +204,39 @@ def rewrap(
                 typer.echo(f"{visible(path)}: already under the primary version")
             else:
                 typer.echo(f"{visible(path)}: v{moved[0]} -> v{moved[1]}")
+
+
+@keys_app.command("public")
+def public(
+    name: Annotated[str, typer.Argument(help="Signing key name.")],
+    version: Annotated[
+        int | None,
+        typer.Option("--version", "-v", min=1, help="Version (default: the primary)."),
+    ] = None,
+    all_versions: Annotated[
+        bool, typer.Option("--all", help="Every enabled version, one PEM block after another.")
+    ] = False,
+) -> None:
+    """Print the PEM public key of a signing key (for model_signing and other verifiers).
+
+    Example: aisec keys public release-signing > release-signing.pub
+    """
+    from aisec.core.crypto import Keyring
+    from aisec.core.errors import InputError
+
+    if all_versions and version is not None:
+        raise InputError("give --version or --all, not both")
+    with Keyring.open() as ring:
+        pems = ring.public_keys(name, enabled_only=version is None)
+        primary = ring.get(name).primary_version
+    if all_versions:
+        typer.echo(b"".join(pems.values()).decode(), nl=False)
+        return
+    wanted = version or primary
+    if wanted not in pems:
+        known = ", ".join(f"v{v}" for v in pems)
+        raise InputError(f"key {name!r} has no version {wanted} (versions: {known})")
+    typer.echo(pems[wanted].decode(), nl=False)
 
 
 @contextmanager

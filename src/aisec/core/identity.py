@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, str] = {
     "audit.verify": "verify the audit log's integrity",
     "findings.read": "read findings and reports",
     "scan.run": "scan model artifacts and projects",
+    "artifacts.sign": "sign model artifacts",
+    "artifacts.verify": "verify model artifact signatures",
     "keys.read": "list keys and their metadata (never key material)",
     "keys.create": "create keys",
     "keys.rotate": "rotate keys",
@@ -68,6 +70,8 @@ _READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read", "r
 _ML = frozenset(
     {
         "scan.run",
+        "artifacts.sign",
+        "artifacts.verify",
         "registry.push",
         "registry.pull",
         "keys.use",
@@ -90,6 +94,7 @@ ROLES: dict[str, frozenset[str]] = {
             "guard.scan",
             "scan.run",
             "policy.read",
+            "artifacts.verify",
             "registry.read",
             "registry.pull",
         }

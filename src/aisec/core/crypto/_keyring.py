@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 import tink
-from tink import aead, daead
+from tink import aead, daead, signature
 
 from aisec.core.crypto import _envelope, _tink
 from aisec.core.crypto._access import guarded
@@ -54,6 +54,7 @@ _TEMPLATES = {
     "deterministic": daead.deterministic_aead_key_templates.AES256_SIV,
     # A streaming key is the KEK of per-file streaming data keys, so it is an AEAD keyset.
     "streaming": aead.aead_key_templates.AES256_GCM,
+    "signing": _tink.ecdsa_p256_template(),
 }
 _STREAM_PURPOSES = ("streaming", "aead")
 # Serialises keyring writes on PostgreSQL (SQLite serialises every write already).
@@ -484,6 +485,50 @@ class Keyring:
             )
         primitive: aead.Aead = loaded.handle.primitive(aead.Aead)
         return loaded, primitive
+
+    # -- signatures ---------------------------------------------------------------------------
+
+    def _signing_key(self, name: str) -> _Loaded:
+        loaded = self._usable(name)
+        if loaded.info.purpose != "signing":
+            raise CryptoError(
+                f"key {name!r} has purpose {loaded.info.purpose}; signing needs a signing key "
+                f"(aisec keys create {name}-signing --purpose signing)"
+            )
+        return loaded
+
+    def sign(self, name: str, data: bytes) -> tuple[int, bytes]:
+        """Sign ``data`` with the primary version of signing key ``name``.
+
+        ECDSA P-256 over SHA-256, DER-encoded, no Tink prefix. Returns (version, signature);
+        the private key never leaves Tink."""
+        with guarded("keys.use", check_name(name), {"op": "sign"}) as details:
+            loaded = self._signing_key(name)
+            details["version"] = loaded.info.primary_version
+            signer = loaded.handle.primitive(signature.PublicKeySign)
+            return loaded.info.primary_version, bytes(signer.sign(data))
+
+    def public_keys(self, name: str, enabled_only: bool = True) -> dict[int, bytes]:
+        """PEM (SubjectPublicKeyInfo) public key of each version of signing key ``name``.
+
+        With ``enabled_only`` (the default) disabled versions are left out, so a signature
+        made by a disabled version no longer verifies with ``--key``."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        with guarded("keys.read", check_name(name), {"op": "public-key"}):
+            loaded = self._signing_key(name)
+            points = _tink.public_points(loaded.handle)
+            out: dict[int, bytes] = {}
+            for version, key_id in sorted(loaded.key_ids.items()):
+                enabled, x, y = points[key_id]
+                if enabled_only and not enabled:
+                    continue
+                public = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+                out[version] = public.public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            return out
 
     # -- streams and files -------------------------------------------------------------------
 

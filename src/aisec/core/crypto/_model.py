@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-Purpose = Literal["aead", "deterministic", "streaming"]
-PURPOSES: tuple[Purpose, ...] = ("aead", "deterministic", "streaming")
+Purpose = Literal["aead", "deterministic", "streaming", "signing"]
+PURPOSES: tuple[Purpose, ...] = ("aead", "deterministic", "streaming", "signing")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # key names: also safe as file names
 ENABLED = "enabled"
 DISABLED = "disabled"

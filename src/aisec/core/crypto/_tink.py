@@ -6,8 +6,8 @@ import functools
 from typing import Any
 
 import tink
-from tink import aead, daead, secret_key_access, streaming_aead
-from tink.proto import aes_gcm_pb2, tink_pb2
+from tink import aead, daead, secret_key_access, signature, streaming_aead
+from tink.proto import aes_gcm_pb2, common_pb2, ecdsa_pb2, tink_pb2
 
 from aisec.core.errors import CryptoError
 
@@ -18,6 +18,7 @@ def register() -> None:
     aead.register()
     daead.register()
     streaming_aead.register()
+    signature.register()
 
 
 def aead_from_raw_key(raw: bytes) -> aead.Aead:
@@ -74,3 +75,28 @@ def set_status(handle: tink.KeysetHandle, key_id: int, enabled: bool) -> tink.Ke
 
 def primary_key_id(handle: tink.KeysetHandle) -> int:
     return int(handle.keyset_info().primary_key_id)
+
+
+def ecdsa_p256_template() -> Any:
+    """ECDSA P-256 / SHA-256 with DER signatures and no Tink prefix: the signatures
+    pyca/cryptography, OpenSSL and the OpenSSF model_signing library make and check."""
+    template = tink_pb2.KeyTemplate()
+    template.CopyFrom(signature.signature_key_templates.ECDSA_P256)
+    template.output_prefix_type = tink_pb2.RAW
+    return template
+
+
+def public_points(handle: tink.KeysetHandle) -> dict[int, tuple[bool, int, int]]:
+    """Tink key id -> (enabled, x, y) of each ECDSA key of a signing keyset."""
+    data = tink.proto_keyset_format.serialize_without_secret(handle.public_keyset_handle())
+    keyset = tink_pb2.Keyset()
+    keyset.ParseFromString(data)
+    out: dict[int, tuple[bool, int, int]] = {}
+    for key in keyset.key:
+        point = ecdsa_pb2.EcdsaPublicKey()
+        point.ParseFromString(key.key_data.value)
+        if point.params.curve != common_pb2.NIST_P256:  # aisec makes no other curve
+            raise CryptoError(f"signing key id {key.key_id}: not a P-256 key")
+        enabled = key.status == tink_pb2.ENABLED
+        out[int(key.key_id)] = (enabled, int.from_bytes(point.x, "big"), int.from_bytes(point.y, "big"))
+    return out
