@@ -314,7 +314,7 @@ class Registry:
             if existing is not None:
                 return PushResult(self._same_bytes(existing, tree), created=False)
             verdict, summary = self._scan(tree)
-            bundle, signer, method = self._signature(path, key, signature, ignore)
+            bundle, signer, method = self._signature(path, key, signature, ignore, progress)
             uploaded, reused, files = self._upload(tree, progress)
             sig_blob = None
             if bundle is not None:
@@ -382,14 +382,18 @@ class Registry:
 
     @staticmethod
     def _signature(
-        path: Path, key: str | None, signature: Path | None, ignore: list[Path]
+        path: Path,
+        key: str | None,
+        signature: Path | None,
+        ignore: list[Path],
+        progress: Progress | None,
     ) -> tuple[bytes | None, str | None, str | None]:
         """(bundle, signer, method): signed now with ``key``, or ``signature`` verified by
         a trusted key, or nothing."""
         from aisec.artifacts.registry import _signatures
 
         if key is not None:
-            bundle, verified = _signatures.sign_with_key(path, key, ignore)
+            bundle, verified = _signatures.sign_with_key(path, key, ignore, progress)
             return bundle, _signer_text(verified), verified.method
         if signature is None:
             return None, None, None
@@ -397,7 +401,7 @@ class Registry:
 
         bundle = _signatures.read_bundle(signature)
         try:
-            verified = _signatures.verify_by_trusted(path, bundle, ignore)
+            verified = _signatures.verify_by_trusted(path, bundle, ignore, progress)
         except SignatureError as exc:
             raise SignatureError(
                 f"registry push: signature {signature} does not verify by a trusted key",
@@ -492,13 +496,15 @@ class Registry:
             return into / PurePosixPath(v.files[0].path).name
         return root
 
-    def _verify_signature(self, v: ModelVersion, model: Path) -> Verified:
+    def _verify_signature(
+        self, v: ModelVersion, model: Path, progress: Progress | None
+    ) -> Verified:
         from aisec.artifacts.registry import _signatures
 
         assert v.signature_blob is not None  # noqa: S101 - callers check
         encrypted = v.files[0].encrypted if v.files else False
         bundle = self._blobs.read_small(v.signature_blob, encrypted, f"{v.ref} signature")
-        return _signatures.verify_by_trusted(model, bundle)
+        return _signatures.verify_by_trusted(model, bundle, progress=progress)
 
     # -- promote ------------------------------------------------------------------------------
 
@@ -537,7 +543,7 @@ class Registry:
                 with tempfile.TemporaryDirectory(prefix="aisec-registry-gate-") as tmp:
                     model = self._materialise(v, Path(tmp), progress)
                     try:
-                        signer = _signer_text(self._verify_signature(v, model))
+                        signer = _signer_text(self._verify_signature(v, model, progress))
                     except SignatureError as exc:
                         problems += [f"signature: {p}" for p in exc.problems]
             if problems and not override:
@@ -632,10 +638,13 @@ class Registry:
 
     def release(self, name: str, version: str) -> ModelVersion:
         """Lift a quarantine; stages are not moved back (promote the version again)."""
-        with self._act("registry.quarantine", f"{name}:{version}", "registry.release") as (
-            who,
-            _,
-        ), cat.locked(self._store, name) as conn:
+        with (
+            self._act("registry.quarantine", f"{name}:{version}", "registry.release") as (
+                who,
+                _,
+            ),
+            cat.locked(self._store, name) as conn,
+        ):
             v = self._version(conn, name, version)
             if not v.quarantined:
                 raise RegistryError(f"registry: {v.ref} is not quarantined")
@@ -685,7 +694,7 @@ class Registry:
                     notes.append(f"{v.ref} is unsigned; its files match their registered digests")
                 else:
                     try:
-                        signer = _signer_text(self._verify_signature(v, model))
+                        signer = _signer_text(self._verify_signature(v, model, progress))
                     except SignatureError as exc:
                         if state is None or not state.override:
                             raise IntegrityError(
