@@ -36,6 +36,7 @@ from aisec.core.policy._gateway_access import (
 from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
+from aisec.core.policy._signing import SigningPolicy, TrustedKeyPolicy
 
 __all__ = [
     "AccessRule",
@@ -55,7 +56,9 @@ __all__ = [
     "PolicySource",
     "RoutePolicy",
     "ScannerPolicy",
+    "SigningPolicy",
     "StorePolicy",
+    "TrustedKeyPolicy",
     "active_policy",
     "find_policy",
     "load_policy",
@@ -134,10 +137,11 @@ def load_policy(path: Path) -> Policy:
 
 
 # Sections only a trusted policy (the home policy, or one named by --policy/AISEC_POLICY)
-# may set: who may do what, where keys and the store live. A project's aisec.yaml found in
-# the working folder comes with the code being worked on (a cloned repository, a scanned
-# project) and may set only the rest (project, assets, guard, data).
-TRUSTED_ONLY = ("access", "keys", "store")
+# may set: who may do what, where keys and the store live, whose model signatures are
+# trusted. A project's aisec.yaml found in the working folder comes with the code being
+# worked on (a cloned repository, a scanned project) and may set only the rest (project,
+# assets, guard, data).
+TRUSTED_ONLY = ("access", "keys", "store", "signing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,8 +279,8 @@ def _note_project(source: PolicySource, over_home: bool) -> None:
     _NOTED.add(str(source.path))
     base = "over the home policy" if over_home else "(no home policy)"
     sys.stderr.write(
-        f"aisec: policy: project settings from {source.path} {base}; access, keys and store "
-        "come only from the home policy\n"
+        f"aisec: policy: project settings from {source.path} {base}; access, keys, store and "
+        "signing come only from the home policy\n"
     )
 
 
