@@ -29,7 +29,10 @@ class ListFormat(StrEnum):
 
 
 _Purpose = Annotated[
-    str, typer.Option("--purpose", "-p", help="aead (default), deterministic, streaming or signing (EC P-256).")
+    str,
+    typer.Option(
+        "--purpose", "-p", help="aead (default), deterministic, streaming or signing (EC P-256)."
+    ),
 ]
 _Backend = Annotated[
     str | None,

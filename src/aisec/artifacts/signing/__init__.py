@@ -20,6 +20,7 @@ from aisec.artifacts.signing._api import (
     verify_trusted,
 )
 from aisec.artifacts.signing._model import SignatureError, TrustedKey, Verified
+from aisec.artifacts.signing._trust import policy_trusted_keys
 
 __all__ = [
     "DEFAULT_SIGNATURE",
@@ -27,6 +28,7 @@ __all__ = [
     "TrustedKey",
     "Verified",
     "model_digest",
+    "policy_trusted_keys",
     "sign",
     "verify",
     "verify_trusted",

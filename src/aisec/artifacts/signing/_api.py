@@ -181,7 +181,8 @@ def _key_candidates(
         return [_oms.public_key_candidate(pem, f"public key {public_key}")]
     if certificate_chain:
         return [_oms.certificate_candidate(list(certificate_chain), "certificate chain")]
-    assert key is not None
+    if key is None:  # unreachable: exactly one was chosen
+        raise InputError("verify needs a key")
     return _keyring_candidates(key, key)
 
 
@@ -381,6 +382,4 @@ def _renames(
                 renamed.append(f"renamed: {old} -> {name}")
                 missing.remove(old)
                 added.remove(name)
-    return (
-        [f"missing: {n}" for n in missing] + [f"added: {n}" for n in added] + renamed
-    )
+    return [f"missing: {n}" for n in missing] + [f"added: {n}" for n in added] + renamed

@@ -119,10 +119,8 @@ def key_signer(sign: Callable[[bytes], bytes], public_pem: bytes) -> Any:
     from cryptography.hazmat.primitives import serialization
     from model_signing._signing import sign_ec_key
 
-    signer = sign_ec_key.Signer.__new__(sign_ec_key.Signer)
-    signer._private_key = _KeyringPrivateKey(
-        sign, serialization.load_pem_public_key(public_pem)
-    )
+    signer: Any = sign_ec_key.Signer.__new__(sign_ec_key.Signer)
+    signer._private_key = _KeyringPrivateKey(sign, serialization.load_pem_public_key(public_pem))
     return signer
 
 
@@ -149,7 +147,7 @@ def pem_signer(private_key: Path, password: str | None = None) -> tuple[Any, str
         raise InputError(
             f"private key {private_key}: OMS signs with EC keys on P-256, P-384 or P-521"
         )
-    signer = sign_ec_key.Signer.__new__(sign_ec_key.Signer)
+    signer: Any = sign_ec_key.Signer.__new__(sign_ec_key.Signer)
     signer._private_key = key
     return signer, fingerprint(key.public_key())
 
@@ -166,7 +164,7 @@ def sigstore_signer(identity_token: str | None, interactive: bool) -> Any:
 
         try:
             token = detect_credential()
-        except Exception as exc:  # noqa: BLE001 - sigstore raises its own family here
+        except Exception as exc:  # sigstore raises its own family here
             raise UpstreamError(f"sigstore: cannot detect an ambient identity: {exc}") from None
         if not token:
             raise InputError(
@@ -176,7 +174,7 @@ def sigstore_signer(identity_token: str | None, interactive: bool) -> Any:
             )
     try:
         return sign_sigstore.Signer(identity_token=token, use_ambient_credentials=True)
-    except Exception as exc:  # noqa: BLE001 - network and TUF errors of many kinds
+    except Exception as exc:  # network and TUF errors of many kinds
         raise UpstreamError(
             f"sigstore: cannot reach the Sigstore trust root (needs network access to "
             f"tuf-repo-cdn.sigstore.dev, Fulcio and Rekor): {type(exc).__name__}: {exc}"
@@ -193,7 +191,7 @@ class Bundle:
 
     @property
     def kind(self) -> str:
-        """"key", "certificate" or "sigstore" (a Fulcio certificate with log entries)."""
+        """ "key", "certificate" or "sigstore" (a Fulcio certificate with log entries)."""
         material = self.data.get("verificationMaterial") or {}
         if "publicKey" in material:
             return "key"
@@ -262,7 +260,9 @@ def public_key_candidate(
     return KeyCandidate(label, fingerprint(key), "key", make, key_name, version)
 
 
-def certificate_candidate(chain: list[Path], label: str, key_name: str | None = None) -> KeyCandidate:
+def certificate_candidate(
+    chain: list[Path], label: str, key_name: str | None = None
+) -> KeyCandidate:
     for path in chain:
         if not path.is_file():
             raise InputError(f"certificate chain {path}: file not found")
@@ -281,7 +281,7 @@ def sigstore_candidate(identity: str, issuer: str) -> KeyCandidate:
 
         try:
             return sign_sigstore.Verifier(identity=identity, oidc_issuer=issuer)
-        except Exception as exc:  # noqa: BLE001 - network and TUF errors of many kinds
+        except Exception as exc:  # network and TUF errors of many kinds
             raise UpstreamError(
                 "sigstore: cannot load the Sigstore trust root (needs network access to "
                 f"tuf-repo-cdn.sigstore.dev the first time): {type(exc).__name__}: {exc}"
@@ -336,7 +336,7 @@ def authenticate(
             manifest = verifier.verify(signature)
         except (UpstreamError, InputError):
             raise
-        except Exception as exc:  # noqa: BLE001 - model_signing, sigstore, OpenSSL and
+        except Exception as exc:  # model_signing, sigstore, OpenSSL and
             # protobuf raise a dozen types for a bad bundle; each means "does not verify"
             reasons.append(_why(cand.label, exc))
             continue

@@ -69,7 +69,7 @@ def ignore_names(root: Path, paths: Iterable[Path | str]) -> set[str]:
     base = os.path.realpath(root)
     for p in paths:
         text = os.fspath(p)
-        if os.path.isabs(text):
+        if Path(text).is_absolute():
             real = os.path.realpath(text)
             if real != base and not real.startswith(base + os.sep):
                 continue
@@ -95,7 +95,7 @@ def walk(root: Path, ignored: set[str], allow_symlinks: bool = False) -> Tree:
     tree = Tree()
     top = str(root)
     base = os.path.realpath(top)
-    st = os.stat(top)
+    st = root.stat()
     if stat.S_ISREG(st.st_mode):
         tree.files[SINGLE_FILE] = (base, st.st_size)
         return tree
@@ -133,15 +133,15 @@ def _link(
     base: str,
     allow: bool,
 ) -> None:
-    target = os.readlink(path)
+    target = str(Path(path).readlink())
     real = os.path.realpath(path)
     if not _inside(real, base):
         tree.problems.append(f"escapes model folder: {name} -> {target}")
     elif not allow:
         tree.problems.append(f"symlink: {name} -> {target} (the signature allows no links)")
-    elif os.path.isfile(real):
-        tree.files[name] = (real, os.stat(real).st_size)
-    elif os.path.isdir(real):
+    elif Path(real).is_file():
+        tree.files[name] = (real, Path(real).stat().st_size)
+    elif Path(real).is_dir():
         tree.problems.append(f"symlink to a folder: {name} -> {target} (not followed)")
     else:
         tree.problems.append(f"broken symlink: {name} -> {target}")

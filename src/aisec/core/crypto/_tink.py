@@ -98,5 +98,9 @@ def public_points(handle: tink.KeysetHandle) -> dict[int, tuple[bool, int, int]]
         if point.params.curve != common_pb2.NIST_P256:  # aisec makes no other curve
             raise CryptoError(f"signing key id {key.key_id}: not a P-256 key")
         enabled = key.status == tink_pb2.ENABLED
-        out[int(key.key_id)] = (enabled, int.from_bytes(point.x, "big"), int.from_bytes(point.y, "big"))
+        out[int(key.key_id)] = (
+            enabled,
+            int.from_bytes(point.x, "big"),
+            int.from_bytes(point.y, "big"),
+        )
     return out

@@ -37,6 +37,7 @@ from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerP
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._registry import GatePolicy, RegistryPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
+from aisec.core.policy._signing import SigningPolicy, TrustedKeyPolicy
 
 __all__ = [
     "AccessRule",
@@ -58,7 +59,9 @@ __all__ = [
     "RegistryPolicy",
     "RoutePolicy",
     "ScannerPolicy",
+    "SigningPolicy",
     "StorePolicy",
+    "TrustedKeyPolicy",
     "active_policy",
     "find_policy",
     "load_policy",
@@ -137,10 +140,11 @@ def load_policy(path: Path) -> Policy:
 
 
 # Sections only a trusted policy (the home policy, or one named by --policy/AISEC_POLICY)
-# may set: who may do what, where keys and the store live. A project's aisec.yaml found in
-# the working folder comes with the code being worked on (a cloned repository, a scanned
-# project) and may set only the rest (project, assets, guard, data).
-TRUSTED_ONLY = ("access", "keys", "store", "registry")
+# may set: who may do what, where keys and the store live, whose model signatures are
+# trusted, where model blobs live and what a promotion must pass. A project's aisec.yaml
+# found in the working folder comes with the code being worked on (a cloned repository, a
+# scanned project) and may set only the rest (project, assets, guard, data).
+TRUSTED_ONLY = ("access", "keys", "store", "signing", "registry")
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,8 +282,8 @@ def _note_project(source: PolicySource, over_home: bool) -> None:
     _NOTED.add(str(source.path))
     base = "over the home policy" if over_home else "(no home policy)"
     sys.stderr.write(
-        f"aisec: policy: project settings from {source.path} {base}; access, keys and store "
-        "come only from the home policy\n"
+        f"aisec: policy: project settings from {source.path} {base}; access, keys, store, "
+        "signing and registry come only from the home policy\n"
     )
 
 

@@ -13,6 +13,7 @@ from aisec.core.policy._gateway_access import GatewayAccessPolicy
 from aisec.core.policy._guard import GuardPolicy
 from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._registry import RegistryPolicy
+from aisec.core.policy._signing import SigningPolicy
 
 
 class _Strict(BaseModel):
@@ -97,6 +98,7 @@ class Policy(_Strict):
     store: StorePolicy = Field(default_factory=StorePolicy)
     access: AccessPolicy = Field(default_factory=AccessPolicy)
     keys: KeysPolicy = Field(default_factory=KeysPolicy)
+    signing: SigningPolicy = Field(default_factory=SigningPolicy)
     guard: GuardPolicy = Field(default_factory=GuardPolicy)
     data: DataPolicy = Field(default_factory=DataPolicy)
     artifacts: ArtifactsPolicy = Field(default_factory=ArtifactsPolicy)
