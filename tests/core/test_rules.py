@@ -66,6 +66,7 @@ NOT_RULE_IDS = frozenset(
         "utf-8",
         "utf-8-sig",
         "ml-engineer",  # a role
+        "auto-rollback",  # a registry stage move (history action, audit event)
         "my-ai-project",
         "vector-store",
         "security-severity",  # a SARIF property
