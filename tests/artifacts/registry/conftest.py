@@ -46,9 +46,7 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(params=["local", "s3"])
-def blob_store(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, Any]:
+def blob_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The ``registry:`` blob settings: the default folder, or a fresh bucket on moto."""
     if request.param == "local":
         return {}
@@ -64,9 +62,7 @@ def blob_store(
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     bucket = f"models-{uuid.uuid4().hex[:10]}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-        Bucket=bucket
-    )
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
     return {"blob_store": f"s3://{bucket}/registry", "endpoint_url": endpoint}
 
 
@@ -114,9 +110,7 @@ def write_policy(aisec_home: Path) -> Callable[..., Path]:
 
 def safetensors_bytes(seed: int, n: int = 4096) -> bytes:
     """A small valid safetensors file: one float32 tensor of ``n`` values."""
-    header = json.dumps(
-        {"w": {"dtype": "F32", "shape": [n], "data_offsets": [0, 4 * n]}}
-    ).encode()
+    header = json.dumps({"w": {"dtype": "F32", "shape": [n], "data_offsets": [0, 4 * n]}}).encode()
     header += b" " * (-len(header) % 8)
     data = bytes((seed + i) % 251 for i in range(4 * n))
     return struct.pack("<Q", len(header)) + header + data

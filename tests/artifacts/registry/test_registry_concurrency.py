@@ -5,14 +5,15 @@ before it set."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import make_model
 
 from aisec.artifacts.registry import Registry
+from conftest import make_model
 
 ROUNDS = 8
 
@@ -38,7 +39,7 @@ def test_concurrent_promotions_form_one_unbroken_history(
                 start.wait()
                 for _ in range(ROUNDS):
                     mine.promote("m", version, "production")
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=promote, args=(v,)) for v in versions]
@@ -52,6 +53,6 @@ def test_concurrent_promotions_form_one_unbroken_history(
     moves = [h for h in info.history if h.stage == "production"]
     assert len(moves) == ROUNDS * len(versions)
     assert moves[0].previous is None
-    for before, after in zip(moves, moves[1:], strict=False):
+    for before, after in itertools.pairwise(moves):
         assert after.previous == before.version
     assert info.stages["production"].version == moves[-1].version

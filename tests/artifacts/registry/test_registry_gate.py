@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import make_malicious_model, make_model
 
 from aisec.artifacts.registry import GateRefusedError, Registry, RegistryError
 from aisec.core.audit import default_log
 from aisec.core.crypto import Keyring
 from aisec.core.errors import AuthorizationError, InputError
+from conftest import make_malicious_model, make_model
 
 TRUSTED = [{"name": "release", "keyring": "release"}]
 
@@ -103,9 +103,9 @@ def test_override_by_a_role_without_it_is_refused_and_audited(
     with Registry.open() as reg:
         reg.push("m", make_model(tmp_path / "m"), "1")
     _as(monkeypatch, "rita")  # releaser: may promote, may not override
-    with Registry.open() as reg, pytest.raises(AuthorizationError, match="registry.override"):
+    with Registry.open() as reg, pytest.raises(AuthorizationError, match=r"registry\.override"):
         reg.promote("m", "1", "production", override=True, reason="please")
-    denied = [e for e in _events("access.denied")]
+    denied = _events("access.denied")
     assert denied and denied[-1]["actor"] == "rita"
     with Registry.open() as reg:
         assert "production" not in reg.show("m").stages
@@ -124,7 +124,7 @@ def test_a_role_without_promote_cannot_promote(
     _as(monkeypatch, "alice")  # ml-engineer: push, not promote
     with Registry.open() as reg:
         reg.push("m", make_model(tmp_path / "m"), "1", key="release")
-        with pytest.raises(AuthorizationError, match="registry.promote"):
+        with pytest.raises(AuthorizationError, match=r"registry\.promote"):
             reg.promote("m", "1", "production")
 
 

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import make_model, tree_bytes
 
 from aisec.artifacts import SignatureError, sign
 from aisec.artifacts.registry import IntegrityError, Registry
 from aisec.core.crypto import Keyring
 from aisec.core.errors import InputError
+from conftest import make_model, tree_bytes
 
 TRUSTED = [{"name": "release", "keyring": "release"}]
 
@@ -50,7 +50,9 @@ def test_a_blob_changed_on_disk_stops_the_pull_and_leaves_no_dest(
         blob.write_bytes(bytes(data))
         dest = tmp_path / "out" / "model"
         dest.parent.mkdir()
-        with pytest.raises(IntegrityError, match=r"m:1 model.safetensors: blob sha256:\w+… in .* was changed") as err:
+        with pytest.raises(
+            IntegrityError, match=r"m:1 model\.safetensors: blob sha256:\w+… in .* was changed"
+        ) as err:
             reg.pull("m", dest, version="1")
         assert err.value.exit_code == 1
         _no_leftovers(dest)
@@ -60,7 +62,7 @@ def test_a_blob_changed_on_disk_stops_promotion_too(tmp_path: Path, aisec_home: 
     with Registry.open() as reg:
         v = reg.push("m", make_model(tmp_path / "m"), "1", key="release").version
         _blob(aisec_home, v.files[0].sha256).write_bytes(b"{}")
-        with pytest.raises(IntegrityError, match="config.json"):
+        with pytest.raises(IntegrityError, match=r"config\.json"):
             reg.promote("m", "1", "production")
 
 
