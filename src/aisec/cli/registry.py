@@ -97,10 +97,14 @@ def _size(n: int) -> str:
     return f"{n} B"  # not reached
 
 
-def _signature_text(v: ModelVersion) -> str:
+def _signature_text(v: ModelVersion, short: bool = False) -> str:
     if v.signature_blob is None:
         return "unsigned"
-    return f"{v.signer} ({v.signature_method})"
+    signer = v.signer or "?"
+    if short:  # "release (sha256:8d2cb2fa38…)": the full fingerprint is in show NAME V
+        head, sep, rest = signer.partition("(sha256:")
+        signer = f"{head}(sha256:{rest[:10]}…)" if sep else signer
+    return f"{signer} ({v.signature_method})"
 
 
 @registry_app.command("push")
@@ -213,7 +217,7 @@ def show(
             cell(v.version),
             cell(", ".join(v.stages) or "-"),
             cell(scan),
-            cell(_signature_text(v)),
+            cell(_signature_text(v, short=True)),
             cell(_size(v.size)),
             cell(v.pushed_by),
             cell(v.pushed_at.strftime("%Y-%m-%d %H:%M")),
@@ -258,8 +262,9 @@ def promote(
     fmt: TableJsonOpt = TableJsonFormat.TABLE,
     quiet: QuietOpt = False,
 ) -> None:
-    """Move a stage to a version that passes the gate (scan, trusted signature, not
-    quarantined); exit 1 naming each failed check.
+    """Move a stage to a version that passes the gate; exit 1 naming each failed check.
+
+    The gate: scan verdict, a signature by a trusted key, not quarantined.
 
     Example: aisec registry promote fraud-model 1.2.0 --stage production
     """
@@ -348,8 +353,9 @@ def verify_deployment(
     fmt: TableJsonOpt = TableJsonFormat.TABLE,
     quiet: QuietOpt = False,
 ) -> None:
-    """Exit 1 naming each changed, missing or added file when PATH is not the version the
-    stage runs; 0 when identical (for admission hooks and start-up checks).
+    """Check deployed files against the version a stage runs; exit 1 naming each difference.
+
+    Exit 0 when identical: for admission hooks and start-up checks.
 
     Example: aisec registry verify-deployment fraud-model /srv/model --stage production
     """

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from registry_samples import make_malicious_model, make_model, tree_bytes
 
 from aisec.cli.main import main
 from aisec.core.crypto import Keyring
-from conftest import make_malicious_model, make_model, tree_bytes
 
 
 @pytest.fixture(autouse=True)

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from registry_samples import make_model
 
 from aisec.artifacts.registry import Registry
-from conftest import make_model
 
 ROUNDS = 8
 

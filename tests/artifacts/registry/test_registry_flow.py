@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from registry_samples import make_model, tree_bytes
 
 from aisec.artifacts.registry import Registry, RegistryError
 from aisec.core.crypto import Keyring
-from conftest import make_model, tree_bytes
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from registry_samples import make_model, tree_bytes
 
 from aisec.artifacts.registry import Registry, RegistryError
 from aisec.core.audit import default_log
 from aisec.core.errors import InputError
-from conftest import make_model, tree_bytes
 
 NO_SIGNATURE = {"gate": {"require_signature": False}}
 

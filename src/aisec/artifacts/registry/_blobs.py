@@ -142,11 +142,15 @@ class BlobStore:
                 self._fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
             self._fs.mv(tmp, final)
         except OSError as exc:
+            self._discard(tmp)
             raise UpstreamError(f"registry: cannot write to blob store {self.url}: {exc}") from None
-        finally:
-            with suppress(OSError, FileNotFoundError):
-                if self._fs.exists(tmp):
-                    self._fs.rm(tmp)
+        except BaseException:
+            self._discard(tmp)
+            raise
+
+    def _discard(self, tmp: str) -> None:
+        with suppress(OSError):  # FileNotFoundError included: it never got there
+            self._fs.rm(tmp)
 
     def put_file(
         self,
