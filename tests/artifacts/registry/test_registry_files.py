@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,25 @@ def test_compare_names_changed_missing_added() -> None:
     a = [FileEntry("x", 1, "0" * 64), FileEntry("y", 1, "1" * 64)]
     b = [FileEntry("x", 1, "2" * 64), FileEntry("z", 1, "1" * 64)]
     assert compare(a, b).lines() == ["changed: x", "missing: y", "added: z"]
+
+
+def test_push_and_pull_report_progress_by_phase(
+    tmp_path: Path, write_policy: Callable[..., Path]
+) -> None:
+    from registry_samples import make_model
+
+    from aisec.artifacts.registry import Registry
+
+    write_policy(registry={"gate": {"require_signature": False}})
+    seen: dict[str, list[int]] = {}
+
+    def progress(phase: str, n: int, total: int) -> None:
+        done, _ = seen.get(phase, [0, 0])
+        seen[phase] = [done + n, total]
+
+    model = make_model(tmp_path / "m")
+    with Registry.open() as reg:
+        size = reg.push("m", model, "1", progress=progress).version.size
+        reg.pull("m", tmp_path / "out", version="1", progress=progress)
+    assert seen == {p: [size, size] for p in ("hashing", "uploading", "downloading")}
+

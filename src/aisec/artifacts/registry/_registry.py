@@ -686,7 +686,12 @@ class Registry:
             notes: list[str] = []
             if v.quarantined:
                 notes.append(f"{v.ref} is quarantined: {v.quarantine_reason}")
-            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.aisec-pull-", dir=parent))
+            try:
+                tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.aisec-pull-", dir=parent))
+            except OSError as exc:
+                raise InputError(
+                    f"registry pull: cannot write in {parent} ({exc.strerror})"
+                ) from None
             try:
                 model = self._materialise(v, tmp, progress)
                 signer = None
