@@ -90,4 +90,3 @@ def test_push_and_pull_report_progress_by_phase(
         size = reg.push("m", model, "1", progress=progress).version.size
         reg.pull("m", tmp_path / "out", version="1", progress=progress)
     assert seen == {p: [size, size] for p in ("hashing", "uploading", "downloading")}
-
