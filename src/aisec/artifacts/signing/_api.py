@@ -327,10 +327,10 @@ def _compare(
     missing = sorted(set(by_file) - set(present))
     added = sorted(set(present) - set(by_file))
     common = {n: present[n] for n in by_file if n in present}
-    algorithms = {a for a, _ in expected.resources.values()}
-    if len(algorithms) > 1 or (algorithms and expected.hash_type not in algorithms):
-        return [*problems, "bad signature: resources use mixed hash algorithms"]
     algorithm = expected.hash_type
+    named = f"{algorithm}-sharded-{expected.shard_size}" if sharded else algorithm
+    if any(a != named for a, _ in expected.resources.values()):
+        return [*problems, f"bad signature: a resource is not hashed with {named}"]
     try:
         if sharded:
             actual = hash_shards(common, algorithm, expected.shard_size, progress)
@@ -350,8 +350,8 @@ def _compare(
         elif actual[name].hex() != expected.resources[name][1]:
             changed.add(name)
     problems += _renames(missing, added, present, expected, algorithm, sharded)
-    problems += [f"changed: {n}" for n in sorted(changed)]
-    if by_file and not any(n in common and n not in changed for n in by_file):
+    problems += [f"changed: {root.name if n == SINGLE_FILE else n}" for n in sorted(changed)]
+    if missing and not any(n in common and n not in changed for n in by_file):
         problems.insert(
             0,
             f"signature is for another model ({expected.model_name!r}): none of its "
