@@ -383,7 +383,7 @@ def test_project_policy_may_not_add_trusted_keys(tmp_path: Path) -> None:
         load_project_policy(project)
 
 
-# -- sigstore: wired, needs the network -------------------------------------------------------------
+# -- sigstore: wired, needs the network ---------------------------------------------------
 
 
 def test_sigstore_signing_offline_fails_with_a_clear_error(
