@@ -115,9 +115,7 @@ def test_model_signing_sharded_signature_verifies_and_names_the_file(
         ".set_hashing_config(model_signing.hashing.Config().use_shard_serialization("
         "shard_size=100000)).sign(sys.argv[1], sys.argv[3])\n"
     )
-    subprocess.run(
-        [sys.executable, "-c", script, str(model), str(private), str(sig)], check=True
-    )
+    subprocess.run([sys.executable, "-c", script, str(model), str(private), str(sig)], check=True)
     (model / "empty.txt").write_text("")  # an empty file has no shard: not "added"
     assert verify(model, public_key=public, signature=sig).files == 3
     weights = model / "model.safetensors"
