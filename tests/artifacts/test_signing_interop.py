@@ -125,3 +125,23 @@ def test_model_signing_sharded_signature_verifies_and_names_the_file(
     with pytest.raises(SignatureError) as exc:
         verify(model, public_key=public, signature=sig)
     assert exc.value.problems == ["changed: model.safetensors"]
+
+
+def test_payload_is_the_one_model_signing_builds(tmp_path: Path) -> None:
+    """aisec builds the in-toto statement itself (fast); it must equal the reference's."""
+    from google.protobuf import json_format
+    from model_signing import hashing
+
+    from aisec.artifacts.signing import _oms
+
+    folder = tmp_path / "m"
+    for name in ("a.b", "a/b", "a/c/d", "a-b", "B", "a/b.c", "z"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(name.encode())
+    manifest = hashing.Config().set_ignored_paths(paths=[], ignore_git_paths=False).hash(folder)
+    from model_signing._signing import signing
+
+    reference = json_format.MessageToJson(signing.Payload(manifest).statement.pb)
+    digests = {rd.identifier: rd.digest.digest_value for rd in manifest.resource_descriptors()}
+    ours = json_format.MessageToJson(_oms._payload("m", digests, "sha256", []).statement.pb)
+    assert ours == reference

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from aisec.artifacts.signing._model import SignatureError
@@ -73,18 +73,34 @@ class Expected:
 
 
 def _payload(model_name: str, digests: dict[str, bytes], algorithm: str, ignored: list[str]) -> Any:
-    from model_signing import manifest
-    from model_signing._hashing import hashing
+    """model_signing's in-toto Payload, built as its ``Payload(manifest)`` builds it (same
+    statement, same resource order) without sorting ``Manifest`` keys through dataclass
+    comparisons, which cost seconds for ten thousand files."""
+    from in_toto_attestation.v1 import statement  # type: ignore[import-untyped]
     from model_signing._signing import signing
 
-    items = [
-        manifest.FileManifestItem(
-            path=PurePosixPath(name), digest=hashing.Digest(algorithm, digest)
-        )
-        for name, digest in digests.items()
-    ]
-    kind = manifest._FileSerialization(algorithm, False, [Path(p) for p in sorted(ignored)])
-    return signing.Payload(manifest.Manifest(model_name, items, kind))
+    # model_signing orders resources by their PurePosixPath, i.e. by path components.
+    names = sorted(digests, key=lambda n: n.split("/"))
+    root = hashlib.sha256()
+    resources = []
+    for name in names:
+        root.update(digests[name])
+        resources.append({"name": name, "algorithm": algorithm, "digest": digests[name].hex()})
+    serialization: dict[str, Any] = {
+        "method": "files",
+        "hash_type": algorithm,
+        "allow_symlinks": False,
+    }
+    if ignored:
+        serialization["ignore_paths"] = sorted(ignored)
+    subject = statement.ResourceDescriptor(name=model_name, digest={"sha256": root.hexdigest()}).pb
+    payload: Any = signing.Payload.__new__(signing.Payload)
+    payload.statement = statement.Statement(
+        subjects=[subject],
+        predicate_type=signing._PREDICATE_TYPE,
+        predicate={"serialization": serialization, "resources": resources},
+    )
+    return payload
 
 
 Signer = Callable[[Any], Any]  # model_signing Payload -> Signature
@@ -351,10 +367,12 @@ def authenticate(
 
 def _expected(manifest: Any) -> Expected:
     params: dict[str, Any] = dict(manifest.serialization_type)
-    resources = {
-        rd.identifier: (rd.digest.algorithm, rd.digest.digest_hex)
-        for rd in manifest.resource_descriptors()
-    }
+    items = getattr(manifest, "_item_to_digest", None)  # unsorted: resource_descriptors()
+    if isinstance(items, dict):  # sorts through dataclass comparisons, seconds for 10k files
+        pairs = [(str(key), digest) for key, digest in items.items()]
+    else:
+        pairs = [(rd.identifier, rd.digest) for rd in manifest.resource_descriptors()]
+    resources = {name: (d.algorithm, d.digest_hex) for name, d in pairs}
     return Expected(
         model_name=str(manifest.model_name),
         method=str(params.get("method", "")),
