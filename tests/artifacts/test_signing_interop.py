@@ -145,3 +145,24 @@ def test_payload_is_the_one_model_signing_builds(tmp_path: Path) -> None:
     digests = {rd.identifier: rd.digest.digest_value for rd in manifest.resource_descriptors()}
     ours = json_format.MessageToJson(_oms._payload("m", digests, "sha256", []).statement.pb)
     assert ours == reference
+
+
+@pytest.mark.parametrize("algorithm", ["blake3", "sha256"])
+def test_model_signing_signature_with_another_hash_verifies(
+    model: Path, tmp_path: Path, algorithm: str
+) -> None:
+    private, public = write_ec_key(tmp_path)
+    sig = tmp_path / f"{algorithm}.sig"
+    script = (
+        "import sys, model_signing\n"
+        "model_signing.signing.Config().use_elliptic_key_signer(private_key=sys.argv[2])"
+        ".set_hashing_config(model_signing.hashing.Config().use_file_serialization("
+        "hashing_algorithm=sys.argv[4])).sign(sys.argv[1], sys.argv[3])\n"
+    )
+    args = [str(model), str(private), str(sig), algorithm]
+    subprocess.run([sys.executable, "-c", script, *args], check=True)
+    assert verify(model, public_key=public, signature=sig).files == 3
+    (model / "tokenizer" / "vocab.txt").write_text("z")
+    with pytest.raises(SignatureError) as exc:
+        verify(model, public_key=public, signature=sig)
+    assert exc.value.problems == ["changed: tokenizer/vocab.txt"]

@@ -112,7 +112,7 @@ def sign(
         raise
     from aisec.core.crypto import atomic_output
 
-    with atomic_output(sig) as out:
+    with atomic_output(sig, mode=0o644) as out:  # a signature is public, as model.sig is
         out.write(data)
     details["manifest_digest"] = _oms.manifest_digest(
         (n, "sha256", d.hex()) for n, d in digests.items()
