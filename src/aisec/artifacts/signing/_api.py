@@ -45,6 +45,9 @@ def _ignored(root: Path, ignore_paths: Sequence[Path], signature: Path) -> set[s
 def model_digest(model_path: Path, *, ignore_paths: Sequence[Path] = ()) -> str:
     """``sha256:<hex>`` of a model as a SHA-256 files manifest would name it (the
     ``manifest_digest`` :func:`verify` returns for an OMS default signature of it)."""
+    from aisec.core.authz import authorize
+
+    authorize("artifacts.verify")
     root = model_root(model_path)
     ignored = set() if root.is_file() else ignore_names(root, ignore_paths) | set(GIT_PATHS)
     tree = walk(root, ignored)

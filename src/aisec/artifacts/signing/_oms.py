@@ -203,6 +203,7 @@ def sigstore_signer(identity_token: str | None, interactive: bool) -> Any:
 @dataclass(frozen=True, slots=True)
 class Bundle:
     path: Path
+    text: str
     data: dict[str, Any]
 
     @property
@@ -226,7 +227,8 @@ def read_bundle(path: Path) -> Bundle:
 
     raw = read_bounded(path, MAX_BUNDLE_BYTES, "signature")
     try:
-        data = json.loads(raw)
+        text = raw.decode("utf-8")
+        data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise SignatureError(
             f"signature {path} is not a signature bundle",
@@ -237,7 +239,7 @@ def read_bundle(path: Path) -> Bundle:
             f"signature {path} is not a signature bundle",
             ["unreadable signature: no verificationMaterial (not an OMS/Sigstore bundle)"],
         )
-    return Bundle(path, data)
+    return Bundle(path, text, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,14 +308,26 @@ def sigstore_candidate(identity: str, issuer: str) -> KeyCandidate:
     return KeyCandidate(f"sigstore identity {identity}", identity, "sigstore", make)
 
 
+class _Text:
+    """The bundle bytes already read, offered where model_signing reads a path, so the
+    bundle authenticated is the one aisec parsed (the file is read once)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self._text
+
+
 def _signature_object(bundle: Bundle, method: str) -> Any:
+    source: Any = _Text(bundle.text)  # read() only calls read_text()
     if method == "sigstore":
         from model_signing._signing import sign_sigstore
 
-        return sign_sigstore.Signature.read(bundle.path)
+        return sign_sigstore.Signature.read(source)
     from model_signing._signing import sign_sigstore_pb
 
-    return sign_sigstore_pb.Signature.read(bundle.path)
+    return sign_sigstore_pb.Signature.read(source)
 
 
 def _leaf_fingerprint(bundle: Bundle) -> str:
