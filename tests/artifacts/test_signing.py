@@ -407,3 +407,27 @@ def test_sigstore_signing_without_an_identity_says_how(
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(InputError, match="sigstore signing needs an OIDC identity"):
         sign(model, sigstore=True)
+
+
+def test_claimed_manifest_equals_the_authenticated_one(model: Path, signed: Path) -> None:
+    """verify() hashes while model_signing authenticates, against the payload's claim; the
+    claim must equal what authentication returns, or that early work is thrown away."""
+    from aisec.artifacts.signing import _oms
+
+    bundle = _oms.read_bundle(signed)
+    with Keyring.open() as ring:
+        pem = ring.public_keys("release")[1]
+    expected, _, _ = _oms.authenticate(bundle, [_oms.public_key_candidate(pem, "k")])
+    assert _oms.claimed_manifest(bundle) == expected
+
+
+def test_claimed_manifest_of_garbage_is_none(signed: Path, tmp_path: Path) -> None:
+    from aisec.artifacts.signing import _oms
+
+    doc = json.loads(signed.read_text())
+    doc["dsseEnvelope"]["payload"] = "!!not base64!!"
+    bad = tmp_path / "bad.sig"
+    bad.write_text(json.dumps(doc))
+    assert _oms.claimed_manifest(_oms.read_bundle(bad)) is None
+    with pytest.raises(SignatureError):
+        verify(signed.parent / "bert", key="release", signature=bad)

@@ -23,8 +23,11 @@ __all__ = [
     "Expected",
     "KeyCandidate",
     "authenticate",
+    "claimed_manifest",
+    "ec_signer",
     "fingerprint",
-    "key_signer",
+    "keyring_key",
+    "load_private_key",
     "make_bundle",
     "manifest_digest",
     "pem_signer",
@@ -130,25 +133,21 @@ class _KeyringPrivateKey:
         return self._public
 
 
-def key_signer(sign: Callable[[bytes], bytes], public_pem: bytes) -> Any:
-    """model_signing's EC key signer, signing through ``sign`` (the keyring)."""
+def keyring_key(sign: Callable[[bytes], bytes], public_pem: bytes) -> Any:
+    """A private-key stand-in that signs through ``sign`` (the keyring), for :func:`ec_signer`."""
     from cryptography.hazmat.primitives import serialization
-    from model_signing._signing import sign_ec_key
 
-    signer: Any = sign_ec_key.Signer.__new__(sign_ec_key.Signer)
-    signer._private_key = _KeyringPrivateKey(sign, serialization.load_pem_public_key(public_pem))
-    return signer
+    return _KeyringPrivateKey(sign, serialization.load_pem_public_key(public_pem))
 
 
-def pem_signer(private_key: Path, password: str | None = None) -> tuple[Any, str]:
-    """model_signing's EC key signer for a PEM private key file, and its fingerprint."""
+def load_private_key(private_key: Path, password: str | None = None) -> tuple[Any, str]:
+    """A PEM EC private key (P-256, P-384 or P-521) and its public key's fingerprint."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     from aisec.core.inputs import read_bounded
 
     data = read_bounded(private_key, 1 << 20, "private key")
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from model_signing._signing import sign_ec_key
-
     try:
         key = serialization.load_pem_private_key(
             data, password.encode() if password is not None else None
@@ -163,9 +162,22 @@ def pem_signer(private_key: Path, password: str | None = None) -> tuple[Any, str
         raise InputError(
             f"private key {private_key}: OMS signs with EC keys on P-256, P-384 or P-521"
         )
-    signer: Any = sign_ec_key.Signer.__new__(sign_ec_key.Signer)
-    signer._private_key = key
-    return signer, fingerprint(key.public_key())
+    return key, fingerprint(key.public_key())
+
+
+def ec_signer(private_key: Any) -> Any:
+    """model_signing's EC key signer over a loaded key (or :func:`keyring_key`)."""
+    from model_signing._signing import sign_ec_key
+
+    signer: Any = sign_ec_key.Signer.__new__(sign_ec_key.Signer)  # its __init__ reads a file
+    signer._private_key = private_key
+    return signer
+
+
+def pem_signer(private_key: Path, password: str | None = None) -> tuple[Any, str]:
+    """model_signing's EC key signer for a PEM private key file, and its fingerprint."""
+    key, fp = load_private_key(private_key, password)
+    return ec_signer(key), fp
 
 
 def sigstore_signer(identity_token: str | None, interactive: bool) -> Any:
@@ -377,6 +389,34 @@ def authenticate(
     raise SignatureError(
         f"signature {bundle.path} does not verify", reasons or ["untrusted key: none given"]
     )
+
+
+def claimed_manifest(bundle: Bundle) -> Expected | None:
+    """What the bundle's payload says, NOT authenticated: lets hashing start while
+    model_signing loads and checks the signature. Use only when it equals the manifest
+    :func:`authenticate` returns. None when the payload does not parse as OMS v1."""
+    import base64
+    import binascii
+
+    try:
+        envelope = bundle.data["dsseEnvelope"]
+        statement = json.loads(base64.b64decode(envelope["payload"], validate=True))
+        predicate = statement["predicate"]
+        params = predicate["serialization"]
+        resources = {
+            str(r["name"]): (str(r["algorithm"]), str(r["digest"])) for r in predicate["resources"]
+        }
+        return Expected(
+            model_name=str(statement["subject"][0]["name"]),
+            method=str(params.get("method", "")),
+            hash_type=str(params.get("hash_type", "")),
+            allow_symlinks=bool(params.get("allow_symlinks", False)),
+            ignore_paths=tuple(str(p) for p in params.get("ignore_paths", ())),
+            shard_size=int(params.get("shard_size", 0)),
+            resources=resources,
+        )
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, binascii.Error):
+        return None
 
 
 def _expected(manifest: Any) -> Expected:
