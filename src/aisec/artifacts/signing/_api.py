@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from aisec.artifacts.signing import _oms
 from aisec.artifacts.signing._hash import Progress, hash_files, hash_shards
@@ -45,6 +47,9 @@ def _ignored(root: Path, ignore_paths: Sequence[Path], signature: Path) -> set[s
 def model_digest(model_path: Path, *, ignore_paths: Sequence[Path] = ()) -> str:
     """``sha256:<hex>`` of a model as a SHA-256 files manifest would name it (the
     ``manifest_digest`` :func:`verify` returns for an OMS default signature of it)."""
+    from aisec.core.authz import authorize
+
+    authorize("artifacts.verify")
     root = model_root(model_path)
     ignored = set() if root.is_file() else ignore_names(root, ignore_paths) | set(GIT_PATHS)
     tree = walk(root, ignored)
@@ -98,21 +103,25 @@ def sign(
     bad = [n for n in tree.files if not _utf8(n)]
     if bad:
         raise InputError(f"model {model_path}: file names must be UTF-8: {bad[0]!r}")
-    digests = hash_files(tree.files, "sha256", progress)
-    details: dict[str, object] = {"files": len(digests), "signature": str(sig)}
+    details: dict[str, object] = {"files": len(tree.files), "signature": str(sig)}
     try:
         with ExitStack() as stack:
-            signer, signer_id, method = _signer(
+            make_signer, signer_id, method = _signer(
                 stack, key, private_key, password, identity_token, interactive
             )
             details.update(method=method, signer=signer_id)
+            # Hash while model_signing loads (imports hold the GIL; hashing mostly not).
+            with ThreadPoolExecutor(max_workers=1) as background:
+                hashing = background.submit(hash_files, tree.files, "sha256", progress)
+                signer = make_signer()
+                digests = hashing.result()
             data = _oms.make_bundle(signer, root.name, digests, "sha256", sorted(ignored))
     except Exception:
         _audit("artifacts.sign", root, "error", details)
         raise
     from aisec.core.crypto import atomic_output
 
-    with atomic_output(sig) as out:
+    with atomic_output(sig, mode=0o644) as out:  # a signature is public, as model.sig is
         out.write(data)
     details["manifest_digest"] = _oms.manifest_digest(
         (n, "sha256", d.hex()) for n, d in digests.items()
@@ -136,11 +145,13 @@ def _signer(
     password: str | None,
     identity_token: str | None,
     interactive: bool,
-) -> tuple[object, str, str]:
-    """model_signing signer, signer id and method; a keyring stays open in ``stack``."""
+) -> tuple[Callable[[], Any], str, str]:
+    """(make the model_signing signer, signer id, method), every input checked first; a
+    keyring stays open in ``stack``. The maker imports model_signing (slow), so it runs
+    while the model is hashed."""
     if private_key is not None:
-        signer, fp = _oms.pem_signer(private_key, password)
-        return signer, fp, "key"
+        loaded, fp = _oms.load_private_key(private_key, password)
+        return lambda: _oms.ec_signer(loaded), fp, "key"
     if key is not None:
         from aisec.core.crypto import Keyring
 
@@ -150,9 +161,9 @@ def _signer(
         if primary not in pems:
             raise InputError(f"key {key!r}: its primary version is disabled")
         candidate = _oms.public_key_candidate(pems[primary], f"key {key}")
-        signer = _oms.key_signer(lambda data: ring.sign(key, data)[1], pems[primary])
-        return signer, candidate.signer, "key"
-    return _oms.sigstore_signer(identity_token, interactive), "sigstore", "sigstore"
+        stand_in = _oms.keyring_key(lambda data: ring.sign(key, data)[1], pems[primary])
+        return lambda: _oms.ec_signer(stand_in), candidate.signer, "key"
+    return lambda: _oms.sigstore_signer(identity_token, interactive), "sigstore", "sigstore"
 
 
 def _key_candidates(
@@ -274,9 +285,28 @@ def _verify(
     try:
         bundle = _oms.read_bundle(sig)
         usable = [c for c in candidates if _fits(c.method, bundle.kind)] or candidates
-        expected, cand, signer = _oms.authenticate(bundle, usable)
-        details.update(method=cand.method, signer=signer)
-        problems = _compare(root, expected, _ignored(root, ignore_paths, sig), progress)
+        ignored = _ignored(root, ignore_paths, sig)
+        claimed = _oms.claimed_manifest(bundle)
+        with ThreadPoolExecutor(max_workers=1) as background:
+            # The folder is compared with what the payload claims while model_signing
+            # loads and authenticates it; the result counts only if the authenticated
+            # manifest is that same claim (it is the same payload), else it is redone.
+            early = (
+                background.submit(_compare, root, claimed, ignored, progress)
+                if claimed is not None
+                else None
+            )
+            try:
+                expected, cand, signer = _oms.authenticate(bundle, usable)
+            except BaseException:
+                if early is not None:
+                    early.cancel()
+                raise
+            details.update(method=cand.method, signer=signer)
+            if early is not None and claimed == expected:
+                problems = early.result()
+            else:
+                problems = _compare(root, expected, ignored, progress)
         details["files"] = len(expected.resources)
         details["manifest_digest"] = expected.digest
         if problems:
@@ -327,10 +357,10 @@ def _compare(
     missing = sorted(set(by_file) - set(present))
     added = sorted(set(present) - set(by_file))
     common = {n: present[n] for n in by_file if n in present}
-    algorithms = {a for a, _ in expected.resources.values()}
-    if len(algorithms) > 1 or (algorithms and expected.hash_type not in algorithms):
-        return [*problems, "bad signature: resources use mixed hash algorithms"]
     algorithm = expected.hash_type
+    named = f"{algorithm}-sharded-{expected.shard_size}" if sharded else algorithm
+    if any(a != named for a, _ in expected.resources.values()):
+        return [*problems, f"bad signature: a resource is not hashed with {named}"]
     try:
         if sharded:
             actual = hash_shards(common, algorithm, expected.shard_size, progress)
@@ -350,8 +380,8 @@ def _compare(
         elif actual[name].hex() != expected.resources[name][1]:
             changed.add(name)
     problems += _renames(missing, added, present, expected, algorithm, sharded)
-    problems += [f"changed: {n}" for n in sorted(changed)]
-    if by_file and not any(n in common and n not in changed for n in by_file):
+    problems += [f"changed: {root.name if n == SINGLE_FILE else n}" for n in sorted(changed)]
+    if missing and not any(n in common and n not in changed for n in by_file):
         problems.insert(
             0,
             f"signature is for another model ({expected.model_name!r}): none of its "

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from aisec.artifacts.signing._model import SignatureError
@@ -23,8 +23,11 @@ __all__ = [
     "Expected",
     "KeyCandidate",
     "authenticate",
+    "claimed_manifest",
+    "ec_signer",
     "fingerprint",
-    "key_signer",
+    "keyring_key",
+    "load_private_key",
     "make_bundle",
     "manifest_digest",
     "pem_signer",
@@ -73,18 +76,34 @@ class Expected:
 
 
 def _payload(model_name: str, digests: dict[str, bytes], algorithm: str, ignored: list[str]) -> Any:
-    from model_signing import manifest
-    from model_signing._hashing import hashing
+    """model_signing's in-toto Payload, built as its ``Payload(manifest)`` builds it (same
+    statement, same resource order) without sorting ``Manifest`` keys through dataclass
+    comparisons, which cost seconds for ten thousand files."""
+    from in_toto_attestation.v1 import statement  # type: ignore[import-untyped]
     from model_signing._signing import signing
 
-    items = [
-        manifest.FileManifestItem(
-            path=PurePosixPath(name), digest=hashing.Digest(algorithm, digest)
-        )
-        for name, digest in digests.items()
-    ]
-    kind = manifest._FileSerialization(algorithm, False, [Path(p) for p in sorted(ignored)])
-    return signing.Payload(manifest.Manifest(model_name, items, kind))
+    # model_signing orders resources by their PurePosixPath, i.e. by path components.
+    names = sorted(digests, key=lambda n: n.split("/"))
+    root = hashlib.sha256()
+    resources = []
+    for name in names:
+        root.update(digests[name])
+        resources.append({"name": name, "algorithm": algorithm, "digest": digests[name].hex()})
+    serialization: dict[str, Any] = {
+        "method": "files",
+        "hash_type": algorithm,
+        "allow_symlinks": False,
+    }
+    if ignored:
+        serialization["ignore_paths"] = sorted(ignored)
+    subject = statement.ResourceDescriptor(name=model_name, digest={"sha256": root.hexdigest()}).pb
+    payload: Any = signing.Payload.__new__(signing.Payload)
+    payload.statement = statement.Statement(
+        subjects=[subject],
+        predicate_type=signing._PREDICATE_TYPE,
+        predicate={"serialization": serialization, "resources": resources},
+    )
+    return payload
 
 
 Signer = Callable[[Any], Any]  # model_signing Payload -> Signature
@@ -114,25 +133,21 @@ class _KeyringPrivateKey:
         return self._public
 
 
-def key_signer(sign: Callable[[bytes], bytes], public_pem: bytes) -> Any:
-    """model_signing's EC key signer, signing through ``sign`` (the keyring)."""
+def keyring_key(sign: Callable[[bytes], bytes], public_pem: bytes) -> Any:
+    """A private-key stand-in that signs through ``sign`` (the keyring), for :func:`ec_signer`."""
     from cryptography.hazmat.primitives import serialization
-    from model_signing._signing import sign_ec_key
 
-    signer: Any = sign_ec_key.Signer.__new__(sign_ec_key.Signer)
-    signer._private_key = _KeyringPrivateKey(sign, serialization.load_pem_public_key(public_pem))
-    return signer
+    return _KeyringPrivateKey(sign, serialization.load_pem_public_key(public_pem))
 
 
-def pem_signer(private_key: Path, password: str | None = None) -> tuple[Any, str]:
-    """model_signing's EC key signer for a PEM private key file, and its fingerprint."""
+def load_private_key(private_key: Path, password: str | None = None) -> tuple[Any, str]:
+    """A PEM EC private key (P-256, P-384 or P-521) and its public key's fingerprint."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     from aisec.core.inputs import read_bounded
 
     data = read_bounded(private_key, 1 << 20, "private key")
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from model_signing._signing import sign_ec_key
-
     try:
         key = serialization.load_pem_private_key(
             data, password.encode() if password is not None else None
@@ -147,9 +162,22 @@ def pem_signer(private_key: Path, password: str | None = None) -> tuple[Any, str
         raise InputError(
             f"private key {private_key}: OMS signs with EC keys on P-256, P-384 or P-521"
         )
-    signer: Any = sign_ec_key.Signer.__new__(sign_ec_key.Signer)
-    signer._private_key = key
-    return signer, fingerprint(key.public_key())
+    return key, fingerprint(key.public_key())
+
+
+def ec_signer(private_key: Any) -> Any:
+    """model_signing's EC key signer over a loaded key (or :func:`keyring_key`)."""
+    from model_signing._signing import sign_ec_key
+
+    signer: Any = sign_ec_key.Signer.__new__(sign_ec_key.Signer)  # its __init__ reads a file
+    signer._private_key = private_key
+    return signer
+
+
+def pem_signer(private_key: Path, password: str | None = None) -> tuple[Any, str]:
+    """model_signing's EC key signer for a PEM private key file, and its fingerprint."""
+    key, fp = load_private_key(private_key, password)
+    return ec_signer(key), fp
 
 
 def sigstore_signer(identity_token: str | None, interactive: bool) -> Any:
@@ -187,6 +215,7 @@ def sigstore_signer(identity_token: str | None, interactive: bool) -> Any:
 @dataclass(frozen=True, slots=True)
 class Bundle:
     path: Path
+    text: str
     data: dict[str, Any]
 
     @property
@@ -210,7 +239,8 @@ def read_bundle(path: Path) -> Bundle:
 
     raw = read_bounded(path, MAX_BUNDLE_BYTES, "signature")
     try:
-        data = json.loads(raw)
+        text = raw.decode("utf-8")
+        data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise SignatureError(
             f"signature {path} is not a signature bundle",
@@ -221,7 +251,7 @@ def read_bundle(path: Path) -> Bundle:
             f"signature {path} is not a signature bundle",
             ["unreadable signature: no verificationMaterial (not an OMS/Sigstore bundle)"],
         )
-    return Bundle(path, data)
+    return Bundle(path, text, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,14 +320,26 @@ def sigstore_candidate(identity: str, issuer: str) -> KeyCandidate:
     return KeyCandidate(f"sigstore identity {identity}", identity, "sigstore", make)
 
 
+class _Text:
+    """The bundle bytes already read, offered where model_signing reads a path, so the
+    bundle authenticated is the one aisec parsed (the file is read once)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self._text
+
+
 def _signature_object(bundle: Bundle, method: str) -> Any:
+    source: Any = _Text(bundle.text)  # read() only calls read_text()
     if method == "sigstore":
         from model_signing._signing import sign_sigstore
 
-        return sign_sigstore.Signature.read(bundle.path)
+        return sign_sigstore.Signature.read(source)
     from model_signing._signing import sign_sigstore_pb
 
-    return sign_sigstore_pb.Signature.read(bundle.path)
+    return sign_sigstore_pb.Signature.read(source)
 
 
 def _leaf_fingerprint(bundle: Bundle) -> str:
@@ -349,12 +391,42 @@ def authenticate(
     )
 
 
+def claimed_manifest(bundle: Bundle) -> Expected | None:
+    """What the bundle's payload says, NOT authenticated: lets hashing start while
+    model_signing loads and checks the signature. Use only when it equals the manifest
+    :func:`authenticate` returns. None when the payload does not parse as OMS v1."""
+    import base64
+    import binascii
+
+    try:
+        envelope = bundle.data["dsseEnvelope"]
+        statement = json.loads(base64.b64decode(envelope["payload"], validate=True))
+        predicate = statement["predicate"]
+        params = predicate["serialization"]
+        resources = {
+            str(r["name"]): (str(r["algorithm"]), str(r["digest"])) for r in predicate["resources"]
+        }
+        return Expected(
+            model_name=str(statement["subject"][0]["name"]),
+            method=str(params.get("method", "")),
+            hash_type=str(params.get("hash_type", "")),
+            allow_symlinks=bool(params.get("allow_symlinks", False)),
+            ignore_paths=tuple(str(p) for p in params.get("ignore_paths", ())),
+            shard_size=int(params.get("shard_size", 0)),
+            resources=resources,
+        )
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, binascii.Error):
+        return None
+
+
 def _expected(manifest: Any) -> Expected:
     params: dict[str, Any] = dict(manifest.serialization_type)
-    resources = {
-        rd.identifier: (rd.digest.algorithm, rd.digest.digest_hex)
-        for rd in manifest.resource_descriptors()
-    }
+    items = getattr(manifest, "_item_to_digest", None)  # unsorted: resource_descriptors()
+    if isinstance(items, dict):  # sorts through dataclass comparisons, seconds for 10k files
+        pairs = [(str(key), digest) for key, digest in items.items()]
+    else:
+        pairs = [(rd.identifier, rd.digest) for rd in manifest.resource_descriptors()]
+    resources = {name: (d.algorithm, d.digest_hex) for name, d in pairs}
     return Expected(
         model_name=str(manifest.model_name),
         method=str(params.get("method", "")),

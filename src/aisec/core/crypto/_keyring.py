@@ -516,7 +516,7 @@ class Keyring:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        with guarded("keys.read", check_name(name), {"op": "public-key"}):
+        with guarded("keys.read", check_name(name), {"op": "public"}):
             loaded = self._signing_key(name)
             points = _tink.public_points(loaded.handle)
             out: dict[int, bytes] = {}
