@@ -14,7 +14,7 @@ import typer
 from aisec.cli._output import QuietOpt, TableJsonFormat, TableJsonOpt
 
 if TYPE_CHECKING:
-    from aisec.artifacts.registry import ModelVersion, Registry
+    from aisec.registry import ModelVersion, Registry
 
 registry_app = typer.Typer(
     help="Model registry: immutable versions, promotion gates, verified pulls, rollback.",
@@ -31,7 +31,7 @@ _PHASES = ("hashing", "signing", "verifying", "uploading", "downloading")
 
 @contextmanager
 def _registry() -> Iterator[Registry]:
-    from aisec.artifacts.registry import Registry
+    from aisec.registry import Registry
 
     with Registry.open() as reg:
         yield reg
@@ -268,7 +268,7 @@ def promote(
 
     Example: aisec registry promote fraud-model 1.2.0 --stage production
     """
-    from aisec.artifacts.registry import GateRefusedError
+    from aisec.registry import GateRefusedError
 
     try:
         with _registry() as reg, _progress(quiet) as tick:

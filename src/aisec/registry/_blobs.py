@@ -17,9 +17,9 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from aisec.artifacts.registry._errors import IntegrityError
-from aisec.artifacts.registry._files import CHUNK
 from aisec.core.errors import ConfigError, InputError, UpstreamError
+from aisec.registry._errors import IntegrityError
+from aisec.registry._files import CHUNK
 
 if TYPE_CHECKING:
     from aisec.core.crypto import Keyring

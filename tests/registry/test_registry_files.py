@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aisec.artifacts.registry import FileEntry, hash_tree, manifest_digest
-from aisec.artifacts.registry._files import compare
 from aisec.core.errors import InputError
+from aisec.registry import FileEntry, hash_tree, manifest_digest
+from aisec.registry._files import compare
 
 
 def test_hashes_match_hashlib_and_digest_ignores_order(tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_push_and_pull_report_progress_by_phase(
 ) -> None:
     from registry_samples import make_model
 
-    from aisec.artifacts.registry import Registry
+    from aisec.registry import Registry
 
     write_policy(registry={"gate": {"require_signature": False}})
     seen: dict[str, list[int]] = {}
@@ -90,3 +90,17 @@ def test_push_and_pull_report_progress_by_phase(
         size = reg.push("m", model, "1", progress=progress).version.size
         reg.pull("m", tmp_path / "out", version="1", progress=progress)
     assert seen == {p: [size, size] for p in ("hashing", "uploading", "downloading")}
+
+
+def test_the_registry_loads_neither_the_scanner_nor_signing_until_it_needs_them() -> None:
+    """list, show, rollback, quarantine and verify-deployment start without them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aisec.registry, aisec.cli.registry\n"
+        "heavy = ('aisec.artifacts', 'model_signing', 'sigstore', 'fsspec', 'sqlalchemy')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(heavy))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -11,10 +11,10 @@ the newest earlier version that passed its gate and is not quarantined.
 
 from __future__ import annotations
 
-from aisec.artifacts.registry._catalog import STAGES, HistoryEntry, ModelVersion, StageState
-from aisec.artifacts.registry._errors import GateRefusedError, IntegrityError, RegistryError
-from aisec.artifacts.registry._files import FileEntry, TreeDiff, hash_tree, manifest_digest
-from aisec.artifacts.registry._registry import (
+from aisec.registry._catalog import STAGES, HistoryEntry, ModelVersion, StageState
+from aisec.registry._errors import GateRefusedError, IntegrityError, RegistryError
+from aisec.registry._files import FileEntry, TreeDiff, hash_tree, manifest_digest
+from aisec.registry._registry import (
     DeploymentCheck,
     ModelInfo,
     PromoteResult,

@@ -6,8 +6,8 @@ the version's files on disk and is run by the registry, which materialises them.
 
 from __future__ import annotations
 
-from aisec.artifacts.registry._catalog import ModelVersion
 from aisec.core.policy import GatePolicy
+from aisec.registry._catalog import ModelVersion
 
 __all__ = ["scan_problems", "signature_presence_problems", "training_data_problems"]
 

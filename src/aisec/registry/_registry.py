@@ -21,11 +21,12 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from aisec.artifacts.registry import _catalog as cat
-from aisec.artifacts.registry._blobs import BlobStore
-from aisec.artifacts.registry._catalog import HistoryEntry, ModelVersion, StageState
-from aisec.artifacts.registry._errors import GateRefusedError, IntegrityError, RegistryError
-from aisec.artifacts.registry._files import (
+from aisec.core.errors import AisecError, InputError
+from aisec.registry import _catalog as cat
+from aisec.registry._blobs import BlobStore
+from aisec.registry._catalog import HistoryEntry, ModelVersion, StageState
+from aisec.registry._errors import GateRefusedError, IntegrityError, RegistryError
+from aisec.registry._files import (
     FileEntry,
     Progress,
     Tree,
@@ -33,12 +34,11 @@ from aisec.artifacts.registry._files import (
     compare,
     hash_tree,
 )
-from aisec.artifacts.registry._gate import (
+from aisec.registry._gate import (
     scan_problems,
     signature_presence_problems,
     training_data_problems,
 )
-from aisec.core.errors import AisecError, InputError
 
 if TYPE_CHECKING:
     from aisec.artifacts.signing import Verified
@@ -390,7 +390,7 @@ class Registry:
     ) -> tuple[bytes | None, str | None, str | None]:
         """(bundle, signer, method): signed now with ``key``, or ``signature`` verified by
         a trusted key, or nothing."""
-        from aisec.artifacts.registry import _signatures
+        from aisec.registry import _signatures
 
         if key is not None:
             bundle, verified = _signatures.sign_with_key(path, key, ignore, progress)
@@ -499,7 +499,7 @@ class Registry:
     def _verify_signature(
         self, v: ModelVersion, model: Path, progress: Progress | None
     ) -> Verified:
-        from aisec.artifacts.registry import _signatures
+        from aisec.registry import _signatures
 
         assert v.signature_blob is not None  # noqa: S101 - callers check
         encrypted = v.files[0].encrypted if v.files else False
@@ -581,7 +581,7 @@ class Registry:
 
     def rollback(self, name: str, stage: str) -> StageMove:
         """Move ``stage`` back to its last known good version (see
-        :func:`~aisec.artifacts.registry._catalog.last_known_good`)."""
+        :func:`~aisec.registry._catalog.last_known_good`)."""
         _check_stage(stage)
         with self._act("registry.rollback", f"{name}:{stage}") as (who, details):
             with cat.locked(self._store, name) as conn:

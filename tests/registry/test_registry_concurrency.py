@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from registry_samples import make_model
 
-from aisec.artifacts.registry import Registry
+from aisec.registry import Registry
 
 ROUNDS = 8
 

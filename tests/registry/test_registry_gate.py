@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from registry_samples import make_malicious_model, make_model
 
-from aisec.artifacts.registry import GateRefusedError, Registry, RegistryError
 from aisec.core.audit import default_log
 from aisec.core.crypto import Keyring
 from aisec.core.errors import AuthorizationError, InputError
+from aisec.registry import GateRefusedError, Registry, RegistryError
 
 TRUSTED = [{"name": "release", "keyring": "release"}]
 

@@ -12,9 +12,9 @@ import pytest
 from registry_samples import make_model, tree_bytes
 
 from aisec.artifacts import SignatureError, sign
-from aisec.artifacts.registry import IntegrityError, Registry
 from aisec.core.crypto import Keyring
 from aisec.core.errors import InputError
+from aisec.registry import IntegrityError, Registry
 
 TRUSTED = [{"name": "release", "keyring": "release"}]
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aisec.artifacts.registry._files import Progress
+from aisec.registry._files import Progress
 
 if TYPE_CHECKING:
     from aisec.artifacts.signing import Verified

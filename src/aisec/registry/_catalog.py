@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aisec.artifacts.registry._errors import RegistryError
-from aisec.artifacts.registry._files import FileEntry
 from aisec.core.store import Connection, Store
+from aisec.registry._errors import RegistryError
+from aisec.registry._files import FileEntry
 
 __all__ = [
     "STAGES",

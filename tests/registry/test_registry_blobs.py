@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from aisec.artifacts.registry._blobs import BlobStore
-from aisec.artifacts.registry._errors import IntegrityError
 from aisec.core.errors import ConfigError, InputError
+from aisec.registry._blobs import BlobStore
+from aisec.registry._errors import IntegrityError
 
 
 def _store(blob_store: dict[str, Any], tmp_path: Path) -> BlobStore:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from registry_samples import make_model, tree_bytes
 
-from aisec.artifacts.registry import Registry, RegistryError
 from aisec.core.crypto import Keyring
+from aisec.registry import Registry, RegistryError
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from registry_samples import make_model, tree_bytes
 
-from aisec.artifacts.registry import Registry, RegistryError
 from aisec.core.audit import default_log
 from aisec.core.errors import InputError
+from aisec.registry import Registry, RegistryError
 
 NO_SIGNATURE = {"gate": {"require_signature": False}}
 
