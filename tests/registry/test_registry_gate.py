@@ -156,3 +156,20 @@ def test_a_project_policy_cannot_loosen_the_gate(tmp_path: Path) -> None:
     (Path.cwd() / "aisec.yaml").write_text("registry:\n  gate:\n    require_signature: false\n")
     with pytest.raises(PolicyError, match="may not set registry"):
         active_policy()
+
+
+def test_an_override_carries_to_the_pull_by_stage_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aisec.registry import IntegrityError
+
+    _as(monkeypatch, "sam")
+    with Registry.open() as reg:
+        reg.push("m", make_model(tmp_path / "m"), "1", key="laptop")
+        reg.promote("m", "1", "production", override=True, reason="vendor key, INC-9")
+        pulled = reg.pull("m", tmp_path / "by-stage", stage="production")
+        assert pulled.signer is None
+        assert any("accepted by the override" in n and "INC-9" in n for n in pulled.notes)
+        with pytest.raises(IntegrityError, match="signature does not verify by a trusted key"):
+            reg.pull("m", tmp_path / "by-version", version="1")
+    assert not (tmp_path / "by-version").exists()
