@@ -103,7 +103,7 @@ def warm(folder: Path) -> None:
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     took = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr}")
@@ -112,7 +112,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("/tmp/aisec-bench-signing"))  # noqa: S108
+    parser.add_argument("--data", type=Path, default=Path("/tmp/aisec-bench-signing"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="Keep the 1 GiB folder.")
     parser.add_argument("--only", choices=("big", "small"), default=None)
@@ -123,7 +123,7 @@ def main() -> None:
     private, public = make_key(data)
     home = Path(tempfile.mkdtemp(prefix="aisec-bench-home-"))
     env = dict(os.environ, AISEC_HOME=str(home))
-    subprocess.run([str(BIN / "aisec"), "init"], env=env, capture_output=True, check=True)  # noqa: S603
+    subprocess.run([str(BIN / "aisec"), "init"], env=env, capture_output=True, check=True)
     folders = {"big": data / "big", "small": data / "small"}
     makers = {"big": make_big, "small": make_small}
     rows: list[str] = []
