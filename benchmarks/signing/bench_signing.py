@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -101,13 +102,20 @@ def warm(folder: Path) -> None:
                     pass
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system of the command and its threads)."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     took = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr}")
-    return took
+    return took, _children_cpu() - cpu
 
 
 def main() -> None:
@@ -134,7 +142,7 @@ def main() -> None:
             if not folder.exists():
                 makers[label](folder)
             cmds = commands(folder, data / f"{label}.sig", private, public)
-            times: dict[str, list[float]] = {name: [] for name in cmds}
+            times: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}
             for round_ in range(args.repeats):
                 # sign both, then verify both; who goes first alternates between rounds
                 order = list(cmds.items())
@@ -153,8 +161,9 @@ def main() -> None:
             shutil.rmtree(folders["big"], ignore_errors=True)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}; {args.repeats} repeats, medians (s)")  # fmt: skip
-    print("| folder | op | aisec | model_signing | ratio |")
-    print("|---|---|---|---|---|")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    print("| folder | op | aisec wall | model_signing wall | ratio | aisec CPU | ref CPU | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 
