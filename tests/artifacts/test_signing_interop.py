@@ -166,3 +166,36 @@ def test_model_signing_signature_with_another_hash_verifies(
     with pytest.raises(SignatureError) as exc:
         verify(model, public_key=public, signature=sig)
     assert exc.value.problems == ["changed: tokenizer/vocab.txt"]
+
+
+def test_model_signing_api_still_works_after_aisec_loaded_it_lean(
+    model: Path, tmp_path: Path
+) -> None:
+    """aisec imports model_signing without its heavy __init__ (no sigstore); code that
+    imports model_signing afterwards in the same process must see its whole public API."""
+    private, public = write_ec_key(tmp_path)
+    sig = sign(model, private_key=private, signature=tmp_path / "s.sig")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from aisec.artifacts import verify\n"
+        "verify(Path(sys.argv[1]), public_key=Path(sys.argv[2]), signature=Path(sys.argv[3]))\n"
+        "assert 'sigstore.models' not in sys.modules, 'sigstore loaded for a key signature'\n"
+        "import model_signing\n"
+        "from model_signing import hashing\n"
+        "model_signing.verifying.Config().use_elliptic_key_verifier(public_key=sys.argv[2])"
+        ".set_hashing_config(hashing.Config()).verify(sys.argv[1], sys.argv[3])\n"
+        "print(model_signing.__version__)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2] / "src"))
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(model), str(public), str(sig)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    from importlib.metadata import version
+
+    assert done.stdout.strip() == version("model-signing")

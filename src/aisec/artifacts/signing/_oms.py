@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aisec.artifacts.signing import _lean
 from aisec.artifacts.signing._model import SignatureError
 from aisec.core.errors import InputError, UpstreamError
 
@@ -80,7 +81,8 @@ def _payload(model_name: str, digests: dict[str, bytes], algorithm: str, ignored
     statement, same resource order) without sorting ``Manifest`` keys through dataclass
     comparisons, which cost seconds for ten thousand files."""
     from in_toto_attestation.v1 import statement  # type: ignore[import-untyped]
-    from model_signing._signing import signing
+
+    signing = _lean.load("_signing.signing")
 
     # model_signing orders resources by their PurePosixPath, i.e. by path components.
     names = sorted(digests, key=lambda n: n.split("/"))
@@ -167,7 +169,7 @@ def load_private_key(private_key: Path, password: str | None = None) -> tuple[An
 
 def ec_signer(private_key: Any) -> Any:
     """model_signing's EC key signer over a loaded key (or :func:`keyring_key`)."""
-    from model_signing._signing import sign_ec_key
+    sign_ec_key = _lean.load("_signing.sign_ec_key")
 
     signer: Any = sign_ec_key.Signer.__new__(sign_ec_key.Signer)  # its __init__ reads a file
     signer._private_key = private_key
@@ -184,7 +186,7 @@ def sigstore_signer(identity_token: str | None, interactive: bool) -> Any:
     """model_signing's Sigstore (keyless) signer; needs the network and an OIDC identity."""
     import os
 
-    from model_signing._signing import sign_sigstore
+    sign_sigstore = _lean.load("_signing.sign_sigstore")
 
     token = identity_token or os.environ.get("SIGSTORE_ID_TOKEN")
     if not token and not interactive:
@@ -280,7 +282,7 @@ def public_key_candidate(
         raise InputError(f"{label}: OMS verifies EC public keys (P-256, P-384, P-521) only")
 
     def make() -> Any:
-        from model_signing._signing import sign_ec_key
+        sign_ec_key = _lean.load("_signing.sign_ec_key")
 
         verifier = sign_ec_key.Verifier.__new__(sign_ec_key.Verifier)
         verifier._public_key = key
@@ -298,7 +300,7 @@ def certificate_candidate(
             raise InputError(f"certificate chain {path}: file not found")
 
     def make() -> Any:
-        from model_signing._signing import sign_certificate
+        sign_certificate = _lean.load("_signing.sign_certificate")
 
         return sign_certificate.Verifier(chain)
 
@@ -307,7 +309,7 @@ def certificate_candidate(
 
 def sigstore_candidate(identity: str, issuer: str) -> KeyCandidate:
     def make() -> Any:
-        from model_signing._signing import sign_sigstore
+        sign_sigstore = _lean.load("_signing.sign_sigstore")
 
         try:
             return sign_sigstore.Verifier(identity=identity, oidc_issuer=issuer)
@@ -334,10 +336,10 @@ class _Text:
 def _signature_object(bundle: Bundle, method: str) -> Any:
     source: Any = _Text(bundle.text)  # read() only calls read_text()
     if method == "sigstore":
-        from model_signing._signing import sign_sigstore
+        sign_sigstore = _lean.load("_signing.sign_sigstore")
 
         return sign_sigstore.Signature.read(source)
-    from model_signing._signing import sign_sigstore_pb
+    sign_sigstore_pb = _lean.load("_signing.sign_sigstore_pb")
 
     return sign_sigstore_pb.Signature.read(source)
 
