@@ -118,3 +118,15 @@ class ApiKeyRow(Base):
     expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AssessRunRow(Base):
+    """One ``aisec assess`` run of a tree; its findings are FindingRows with its run_id."""
+
+    __tablename__ = "assess_runs"
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    root_key: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the resolved root
+    root: Mapped[str] = mapped_column(String(2000))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
