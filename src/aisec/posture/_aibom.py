@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aisec import __version__
-from aisec.core.errors import AisecError, ExitCode
+from aisec.core.errors import AisecError, ExitCode, InputError
 from aisec.posture._evaluate import AssetLike, InventoryLike
 
 if TYPE_CHECKING:
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AibomError", "build_aibom", "validate_aibom"]
 
-_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*([A-Za-z0-9.+!_-]+)")
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _SHA256 = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")
 _MODEL_CARD_FIELDS = ("format", "size", "sha256", "digest", "signature", "scan_verdict")
 
@@ -66,26 +65,26 @@ def _artifact(a: AssetLike, ref: str) -> Component:
     )
 
 
-def _requirements(details: Mapping[str, Any]) -> Iterable[tuple[str, str | None]]:
-    """(name, pinned version or None) of each dependency a manifest asset lists."""
-    for key in ("dependencies", "requirements", "packages"):
-        items = details.get(key)
-        if not isinstance(items, list):
-            continue
-        for item in items:
-            if isinstance(item, Mapping):
-                name = item.get("name")
-                version = item.get("version") or item.get("pinned")
-                if isinstance(name, str) and name:
-                    yield name, version if isinstance(version, str) and version else None
-            elif isinstance(item, str):
-                pin = _PIN.match(item)
-                if pin:
-                    yield pin.group(1), pin.group(2)
-                else:
-                    bare = _NAME.match(item)
-                    if bare:
-                        yield bare.group(1), None
+_MAX_MANIFEST = 4 << 20
+
+
+def _dependencies(a: AssetLike, root: Path | None) -> Iterable[tuple[str, str | None]]:
+    """(name, pinned version or None) of each dependency the manifest at ``a`` declares,
+    read again from the tree (local trees only; a manifest that cannot be read adds none)."""
+    from aisec.supplychain import parse_manifest
+
+    if root is None:
+        return
+    path = root / a.path
+    try:
+        if path.stat().st_size > _MAX_MANIFEST:
+            return
+        manifest = parse_manifest(a.path, path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, InputError):
+        return
+    if manifest is not None:
+        for dep in manifest.dependencies:
+            yield dep.name, dep.version
 
 
 def _library(name: str, version: str | None, manifest: str) -> Component:
@@ -149,15 +148,20 @@ def _services(calls: Sequence[AssetLike]) -> list[Any]:
     return out
 
 
-def build_aibom(inv: InventoryLike, project: str = "project") -> dict[str, Any]:
-    """The CycloneDX 1.6 AI-BOM of ``inv`` as a JSON object (validated; AibomError if not)."""
+def build_aibom(
+    inv: InventoryLike, project: str = "project", root: Path | None = None
+) -> dict[str, Any]:
+    """The CycloneDX 1.6 AI-BOM of ``inv`` as a JSON object (validated; AibomError if not).
+
+    ``root`` (a local tree) lets dependencies be listed from the manifests themselves.
+    """
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.output.json import JsonV1Dot6
 
     bom = Bom()
-    root = Component(name=project, type=ComponentType.APPLICATION, bom_ref="project")
-    bom.metadata.component = root
+    app = Component(name=project, type=ComponentType.APPLICATION, bom_ref="project")
+    bom.metadata.component = app
     refs: list[Component] = []
     cards: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
@@ -176,7 +180,7 @@ def build_aibom(inv: InventoryLike, project: str = "project") -> dict[str, Any]:
                     ]
                 }
         elif a.kind == "dependency_manifest":
-            for name, version in _requirements(a.details):
+            for name, version in _dependencies(a, root):
                 lib = _library(name, version, a.path)
                 if str(lib.bom_ref) in seen:
                     continue
@@ -185,7 +189,7 @@ def build_aibom(inv: InventoryLike, project: str = "project") -> dict[str, Any]:
                 refs.append(lib)
     for service in _services([a for a in inv.assets if a.kind == "llm_call"]):
         bom.services.add(service)
-    bom.register_dependency(root, refs)
+    bom.register_dependency(app, refs)
     doc: dict[str, Any] = json.loads(JsonV1Dot6(bom).output_as_string())
     doc["metadata"]["tools"] = {
         "components": [{"type": "application", "name": "aisec", "version": __version__}]

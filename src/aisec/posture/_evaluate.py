@@ -182,8 +182,7 @@ class _Judge:
 
     def _no_secrets(self, a: AssetLike) -> tuple[str, str]:
         if self.secrets:
-            listed = ", ".join(where(s) for s in self.secrets[:_MAX_LISTED])
-            return "fail", f"{len(self.secrets)} secret(s) in the tree: {listed}"
+            return "fail", f"{len(self.secrets)} secret(s) in code or config"
         if self.inv.skipped:
             return "unknown", f"no secret found, but {len(self.inv.skipped)} file(s) skipped"
         return "ok", "no secret found in code or config"
@@ -274,6 +273,8 @@ def evaluate(
         verdicts = [judge.judge(control.evidence, a) for a in assets]
         status = _aggregate(verdicts)
         failing = [(a, why) for a, (v, why) in zip(assets, verdicts, strict=True) if v == "fail"]
+        if control.evidence == "no_secrets" and failing:
+            failing = [(s, failing[0][1]) for s in judge.secrets]  # where the secrets are
         results.append(
             ControlResult(
                 control, status, len(assets), _summary(verdicts), tuple(a for a, _ in failing)
