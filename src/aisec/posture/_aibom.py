@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["AibomError", "build_aibom", "validate_aibom"]
 
 _SHA256 = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")
-_MODEL_CARD_FIELDS = ("format", "size", "sha256", "digest", "signature", "scan_verdict")
+_MODEL_CARD_FIELDS = ("format", "size", "sha256", "digest", "signature", "verdict")
 
 
 class AibomError(AisecError):

@@ -1,0 +1,132 @@
+"""The report renderers: self-contained HTML with every scanned string escaped, inert
+Markdown, and the JSON shape."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from posture_samples import MakeInv, asset
+
+from aisec.core.findings import Finding, Location, Severity
+from aisec.posture import (
+    STAGES,
+    Assessment,
+    Evidence,
+    assess_inventory,
+    load_threat_model,
+    render_html,
+    render_markdown,
+)
+
+EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _assessment(make_inv: MakeInv) -> Assessment:
+    findings = [
+        Finding(
+            "pickle-dangerous-call",
+            "Pickle calls a dangerous function when loaded",
+            Severity.CRITICAL,
+            asset=f"models/{EVIL}.pkl",
+            location=Location(path=f"models/{EVIL}.pkl", offset=3),
+            evidence=f"posix.system('{EVIL}')",
+            remediation="Do not load it.",
+        )
+    ]
+    inv = make_inv(
+        [
+            asset("model_file", f"models/{EVIL}.pkl", f"{EVIL}.pkl", verdict="malicious"),
+            asset("llm_call", "app/[x](javascript:alert(1)).py", "openai|chat", line=4),
+        ],
+        findings,
+    )
+    return assess_inventory(inv, Evidence(), model=load_threat_model())
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+
+def test_script_in_a_file_name_and_in_evidence_is_escaped(make_inv: MakeInv) -> None:
+    page = render_html(_assessment(make_inv))
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(" in page
+    parser = _Tags()
+    parser.feed(page)
+    assert "script" not in parser.tags and "img" not in parser.tags
+    assert not [name for name, _ in parser.attrs if name.startswith("on")]
+
+
+def test_html_is_self_contained(make_inv: MakeInv) -> None:
+    page = render_html(_assessment(make_inv))
+    # nothing to fetch: no external stylesheet, script, image, font or frame
+    assert not re.search(r"<(link|script|iframe|object|embed)\b", page)
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", page)
+    assert "@import" not in page and "url(" not in page
+    assert "default-src 'none'" in page  # and the page forbids loading anything itself
+    assert page.count("<svg") == 1 and "<style>" in page
+
+
+def test_report_sections_are_all_there(make_inv: MakeInv) -> None:
+    page = render_html(_assessment(make_inv))
+    for section in (
+        "summary",
+        "scores",
+        "chart",
+        "threat-model",
+        "findings",
+        "changes",
+        "inventory",
+    ):
+        assert f'id="{section}"' in page
+    for stage in STAGES:
+        assert f">{stage}</text>" in page
+    assert "C-GUARD-INPUT" in page and "posture-guard-policy-missing" in page
+    assert "OWASP-LLM" in page and "MS-AIRA" in page
+
+
+def test_markdown_is_inert(make_inv: MakeInv) -> None:
+    text = render_markdown(_assessment(make_inv))
+    assert "<script>" not in text and "\\<script\\>" in text
+    assert "[x](javascript" not in text and "\\[x\\]\\(javascript" in text
+    assert "openai\\|chat" in text  # a pipe cannot break the table
+    assert "## Threat model" in text and "## Score per framework" in text
+
+
+def test_json_shape(make_inv: MakeInv) -> None:
+    doc = _assessment(make_inv).to_dict()
+    assert set(doc) == {
+        "root",
+        "run_id",
+        "created",
+        "policy_files",
+        "scores",
+        "controls",
+        "control_status",
+        "stages",
+        "inventory",
+        "changes",
+    }
+    assert set(doc["scores"]) == {
+        "OWASP-LLM",
+        "OWASP-AGENTIC",
+        "ATLAS",
+        "SAIF",
+        "NIST-AI-RMF",
+        "MS-AIRA",
+    }
+    control = next(c for c in doc["controls"] if c["id"] == "C-GUARD-INPUT")
+    assert control["status"] == "missing"
+    assert control["threats"][0]["category"] == "injection_agency"
+    assert doc["stages"]["model artifacts"] == {"critical": 1}
+    assert doc["stages"]["inference"] == {"high": 1}
+    assert doc["changes"] == {"previous_run": None, "previous_time": None, "new": [], "fixed": []}
+    assert doc["inventory"]["assets"][1]["line"] == 4
