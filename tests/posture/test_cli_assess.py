@@ -1,0 +1,90 @@
+"""``aisec assess`` end to end: report formats, exit codes by --fail-on, the AI-BOM, the
+store's "since last run", and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rag_app import build_example, osv_export
+
+from aisec.cli.main import main
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    return build_example(tmp_path / "rag-app")
+
+
+def test_html_report_bom_and_exit_code(
+    app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, bom = tmp_path / "report.html", tmp_path / "aibom.json"
+    code = main(["assess", str(app), "--out", str(out), "--bom", str(bom)])
+    assert code == 1  # a critical pickle and a high secret, default --fail-on high
+    page = out.read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "pickle-dangerous-call" in page
+    doc = json.loads(bom.read_text("utf-8"))
+    assert doc["specVersion"] == "1.6"
+    types = {c["type"] for c in doc["components"]}
+    assert {"machine-learning-model", "library"} <= types
+    printed = capsys.readouterr().out
+    assert "Score per framework" in printed and "report:" in printed
+    assert "sk-proj-" not in page + printed + bom.read_text("utf-8")
+
+
+def test_fail_on_never_and_critical(app: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    assert main(["assess", str(app), "-o", str(out), "-f", "md", "--fail-on", "never", "-q"]) == 0
+    assert out.read_text("utf-8").startswith("# aisec posture report")
+    assert main(["assess", str(app), "-o", str(out), "--fail-on", "critical", "-q"]) == 1
+
+
+def test_json_and_sarif_on_stdout(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["assess", str(app), "-f", "json", "--no-store"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["command"] == "assess" and doc["schema_version"] == 1
+    assert {"controls", "scores", "inventory", "changes", "findings", "summary"} <= set(doc)
+    assert doc["summary"]["critical"] == 1
+    main(["assess", str(app), "-f", "sarif", "--no-store"])
+    sarif = json.loads(capsys.readouterr().out)
+    assert sarif["version"] == "2.1.0"
+    rules = {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    assert {"pickle-dangerous-call", "supplychain-unpinned"} <= rules
+
+
+def test_second_run_shows_what_was_fixed(
+    app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    osv = osv_export(tmp_path / "osv")
+    out = tmp_path / "r.json"
+    main(["assess", str(app), "--osv-db", str(osv), "-f", "json", "-o", str(out), "-q"])
+    assert json.loads(out.read_text("utf-8"))["changes"]["previous_run"] is None
+    (app / "requirements.txt").write_text(
+        "openai==1.40.0 --hash=sha256:" + "a" * 64 + "\n"
+        "chromadb==0.5.5 --hash=sha256:" + "b" * 64 + "\n"
+        "langchain-core==0.2.38 --hash=sha256:" + "c" * 64 + "\n",
+        encoding="utf-8",
+    )
+    (app / "models" / "reranker.pkl").unlink()
+    main(["assess", str(app), "--osv-db", str(osv), "-f", "json", "-o", str(out), "-q"])
+    changes = json.loads(out.read_text("utf-8"))["changes"]
+    assert changes["previous_run"] is not None
+    assert changes["new"] == []
+    fixed = sorted((f["rule_id"], f["location"].get("line")) for f in changes["fixed"])
+    assert ("pickle-dangerous-call", None) in fixed
+    assert ("supplychain-unhashed", 2) in fixed
+    assert [r for r, _ in fixed].count("supplychain-unpinned") == 3
+    html = tmp_path / "r.html"
+    main(["assess", str(app), "--osv-db", str(osv), "-o", str(html), "-q"])
+    assert "Nothing changed." in html.read_text("utf-8")
+
+
+def test_bad_input_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assess", str(tmp_path / "missing")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    (tmp_path / "tree").mkdir()
+    assert main(["assess", str(tmp_path / "tree"), "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["assess", str(tmp_path / "tree"), "--fail-on", "bad"]) == 2
