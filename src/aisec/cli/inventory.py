@@ -40,14 +40,17 @@ def inventory(
     exclude: Annotated[
         list[str] | None,
         typer.Option(
-            "--exclude", "-e", metavar="PATTERN",
+            "--exclude",
+            "-e",
+            metavar="PATTERN",
             help="Leave out paths matching PATTERN (gitignore syntax); repeatable.",
         ),
     ] = None,
     osv_db: Annotated[
         Path | None,
         typer.Option(
-            "--osv-db", metavar="FOLDER",
+            "--osv-db",
+            metavar="FOLDER",
             help="Folder of OSV JSON records (osv.dev's PyPI/all.zip, unpacked) for the "
             "offline vulnerability check.",
         ),
@@ -82,9 +85,7 @@ def inventory(
     raise typer.Exit(int(code))
 
 
-def _run(
-    path: str, exclude: list[str], osv_db: Path | None, scan: bool, quiet: bool
-) -> Inventory:
+def _run(path: str, exclude: list[str], osv_db: Path | None, scan: bool, quiet: bool) -> Inventory:
     from aisec.inventory import inventory as run_inventory
 
     if quiet or not sys.stderr.isatty():
@@ -105,9 +106,7 @@ def _run(
         def tick(done: int, total: int | None) -> None:
             progress.update(task, completed=done, total=total)
 
-        return run_inventory(
-            path, exclude=exclude, osv_db=osv_db, scan_models=scan, progress=tick
-        )
+        return run_inventory(path, exclude=exclude, osv_db=osv_db, scan_models=scan, progress=tick)
 
 
 def _redacted(inv: Inventory) -> dict[str, Any]:
@@ -159,8 +158,7 @@ def _emit(inv: Inventory, fmt: OutputFormat, fail_on: str, quiet: bool) -> int:
         after.append(cell(f"{inv.summary['files']} file(s) read: {listed}"))
         if "vulnerability_data" in inv.summary:
             after.append(cell(f"vulnerabilities: {inv.summary['vulnerability_data']}", "dim"))
-        for s in inv.skipped[:20]:
-            after.append(cell(f"skipped {s.path}: {s.reason}", "dim"))
+        after.extend(cell(f"skipped {s.path}: {s.reason}", "dim") for s in inv.skipped[:20])
         if len(inv.skipped) > 20:
             after.append(cell(f"… and {len(inv.skipped) - 20} more skipped (see --format json)"))
     return emit_findings(

@@ -31,7 +31,7 @@ from aisec.inventory._sdks import (
     sdk_of,
 )
 
-__all__ = ["analyse_python"]
+__all__ = ["analyse_notebook", "analyse_python"]
 
 _LLM_CLIENT = re.compile(
     r"(Client|OpenAI|Anthropic\w*|Model|LLM|LM|Mistral|Groq|Cohere\w*|Together|Llama|Agent|"
@@ -126,8 +126,10 @@ class _Resolver:
 
     def qual(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Name):
-            return self.bound.get(node.id) or self.aliases.get(node.id) or (
-                node.id if node.id in {"eval", "exec", "compile"} else None
+            return (
+                self.bound.get(node.id)
+                or self.aliases.get(node.id)
+                or (node.id if node.id in {"eval", "exec", "compile"} else None)
             )
         if isinstance(node, ast.Attribute):
             key = _dotted(node)
@@ -149,20 +151,33 @@ class _Resolver:
 
 
 def _in_order(tree: ast.AST) -> list[ast.AST]:
+    """Every node with a position, in source order (bindings before their uses)."""
     nodes = [n for n in ast.walk(tree) if hasattr(n, "lineno")]
-    nodes.sort(key=lambda n: (n.lineno, n.col_offset))
+    nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
     return nodes
+
+
+def _framework(q: str | None, fallback: str) -> str:
+    sdk = sdk_of(q) if q else None
+    return sdk[0] if sdk else fallback
 
 
 class _Analyser:
     """One file (or notebook cell)."""
 
-    def __init__(self, tree: ast.Module, rel: str, found: Found, cell: int | None) -> None:
+    def __init__(
+        self,
+        tree: ast.Module,
+        rel: str,
+        found: Found,
+        cell: int | None,
+        resolver: _Resolver | None = None,
+    ) -> None:
         self.tree = tree
         self.rel = rel
         self.found = found
         self.cell = cell
-        self.r = _Resolver()
+        self.r = resolver or _Resolver()
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.prompt_lines: set[int] = set()
         self.tool_lines: set[int] = set()
@@ -252,8 +267,12 @@ class _Analyser:
         if self._tool_call(call, q, last):
             return
         if self._is_model_call(q, last, constructs, category, label):
-            details: dict[str, Any] = {"sdk": label, "call": q, "category": category,
-                                       "constructs": constructs}
+            details: dict[str, Any] = {
+                "sdk": label,
+                "call": q,
+                "category": category,
+                "constructs": constructs,
+            }
             model = _model_literal(call, constructs or last in {"from_pretrained", "pipeline"})
             if model is not None:
                 details["model"] = model
@@ -265,17 +284,26 @@ class _Analyser:
             return False
         path = q.replace("()", "")
         in_store_module = any(
-            part in path for part in ("vectorstores", "vector_stores", "langchain_chroma",
-                                      "langchain_pinecone", "langchain_qdrant",
-                                      "langchain_postgres", "langchain_weaviate",
-                                      "langchain_milvus")
+            part in path
+            for part in (
+                "vectorstores",
+                "vector_stores",
+                "langchain_chroma",
+                "langchain_pinecone",
+                "langchain_qdrant",
+                "langchain_postgres",
+                "langchain_weaviate",
+                "langchain_milvus",
+            )
         )
         owner = _last(path.rsplit(".", 1)[0]) if "." in path else ""
         if last in VECTOR_FACTORIES:
             return owner in VECTOR_CLASSES or in_store_module
-        return constructs and (
-            in_store_module or last == "VectorStoreIndex"
-        ) and not last.endswith("Client")
+        return (
+            constructs
+            and (in_store_module or last == "VectorStoreIndex")
+            and not last.endswith("Client")
+        )
 
     @staticmethod
     def _is_model_call(q: str, last: str, constructs: bool, category: str, label: str) -> bool:
@@ -305,11 +333,13 @@ class _Analyser:
         if line in self.prompt_lines:
             return
         self.prompt_lines.add(line)
-        self.asset("prompt", line, name,
-                   {"source": source, "system": system, "chars": len(text)})
+        self.asset("prompt", line, name, {"source": source, "system": system, "chars": len(text)})
         if system:
-            self.finding("inventory-system-prompt-in-code", line,
-                         f"{source} ({len(text)} characters of literal text)")
+            self.finding(
+                "inventory-system-prompt-in-code",
+                line,
+                f"{source} ({len(text)} characters of literal text)",
+            )
 
     def _prompt_kwargs(self, call: ast.Call, label: str) -> None:
         for kw in call.keywords:
@@ -336,14 +366,19 @@ class _Analyser:
             role = _kwarg(call, "role")
             role_text = _literal(role) or (_dotted(role) or "" if role is not None else "")
             system = "system" in role_text.lower()
-        args = [*call.args, *(kw.value for kw in call.keywords if kw.arg in
-                              {"template", "content", "text", "messages"})]
+        args = [
+            *call.args,
+            *(
+                kw.value
+                for kw in call.keywords
+                if kw.arg in {"template", "content", "text", "messages"}
+            ),
+        ]
         text = next((t for a in args if (t := _literal(a)) is not None), None)
         if text is not None:
             self._prompt(call.lineno, cls, text, system, cls)
         else:
-            self.asset("prompt", call.lineno, cls, {"source": cls, "system": system,
-                                                    "chars": None})
+            self.asset("prompt", call.lineno, cls, {"source": cls, "system": system, "chars": None})
             self.prompt_lines.add(call.lineno)
         return True
 
@@ -371,8 +406,7 @@ class _Analyser:
             elif "name" in keys and "parameters" in keys:
                 name = _literal(keys["name"])
             if name:
-                self._tool(node.lineno, name, "openai-function-schema",
-                           self.functions.get(name))
+                self._tool(node.lineno, name, "openai-function-schema", self.functions.get(name))
 
     def _prompt_constant(self, node: ast.Assign | ast.AnnAssign) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -403,11 +437,15 @@ class _Analyser:
         self.asset("agent_tool", line, name, {"framework": framework, "risks": risks})
         for risk in risks:
             if risk in {"shell", "code"}:
-                self.finding("inventory-tool-code-execution", line,
-                             f"tool {name[:60]!r} can run {risk}")
+                self.finding(
+                    "inventory-tool-code-execution", line, f"tool {name[:60]!r} can run {risk}"
+                )
             elif risk == "http":
-                self.finding("inventory-tool-arbitrary-http", line,
-                             f"tool {name[:60]!r} fetches URLs it is given")
+                self.finding(
+                    "inventory-tool-arbitrary-http",
+                    line,
+                    f"tool {name[:60]!r} fetches URLs it is given",
+                )
 
     def _risks(self, body: ast.AST | None, depth: int = 0) -> set[str]:
         risks: set[str] = set()
@@ -418,13 +456,14 @@ class _Analyser:
                 continue
             q = self.r.qual(node.func) or ""
             if q in CODE_EXEC or q.startswith("subprocess."):
-                risks.add("shell" if ("subprocess" in q or q.startswith(("os.", "pty",
-                          "asyncio"))) else "code")
+                risks.add(
+                    "shell"
+                    if ("subprocess" in q or q.startswith(("os.", "pty", "asyncio")))
+                    else "code"
+                )
             elif q in HTTP_CALLS or q.startswith(("requests.", "httpx.")):
                 target = node.args[0] if node.args else _kwarg(node, "url")
-                if target is None or _literal(target) is None or isinstance(
-                    target, ast.JoinedStr
-                ):
+                if target is None or _literal(target) is None or isinstance(target, ast.JoinedStr):
                     risks.add("http")
             elif isinstance(node.func, ast.Name) and node.func.id in self.functions:
                 callee = self.functions[node.func.id]
@@ -445,7 +484,7 @@ class _Analyser:
             name = fn.name
             if isinstance(dec, ast.Call) and dec.args:
                 name = _literal(dec.args[0]) or name
-            framework = sdk_of(q)[0] if q and sdk_of(q) else dotted
+            framework = _framework(q, dotted)
             self._tool(fn.lineno, name, framework, fn)
             return
 
@@ -461,7 +500,7 @@ class _Analyser:
                     if any(_dotted(t) == "name" for t in targets) and stmt.value is not None:
                         name = _literal(stmt.value) or name
             q = self.r.qual(base)
-            framework = sdk_of(q)[0] if q and sdk_of(q) else "class"
+            framework = _framework(q, "class")
             self._tool(cls.lineno, name, framework, cls)
             return
 
@@ -480,12 +519,11 @@ class _Analyser:
                     tool = _literal(elt)
                     if tool:
                         self.tool_lines.discard(call.lineno)
-                        self._tool(call.lineno, tool, framework, None,
-                                   DANGEROUS_LOAD_TOOLS.get(tool))
+                        self._tool(
+                            call.lineno, tool, framework, None, DANGEROUS_LOAD_TOOLS.get(tool)
+                        )
             return True
-        is_tool = (last in TOOL_CLASSES and "()" not in q) or (
-            f"{owner}.{last}" in TOOL_CLASSES
-        )
+        is_tool = (last in TOOL_CLASSES and "()" not in q) or (f"{owner}.{last}" in TOOL_CLASSES)
         if not is_tool:
             return False
         name_node = _kwarg(call, "name")
@@ -493,13 +531,17 @@ class _Analyser:
         fn_node = _kwarg(call, "func", "fn", "coroutine", "function")
         if fn_node is None and call.args and isinstance(call.args[0], ast.Name):
             fn_node = call.args[0]
-        body = self.functions.get(fn_node.id) if isinstance(fn_node, ast.Name) else None
+        body: ast.AST | None = (
+            self.functions.get(fn_node.id) if isinstance(fn_node, ast.Name) else None
+        )
         if isinstance(fn_node, ast.Lambda):
             body = fn_node
         if name is None:
-            name = fn_node.id if isinstance(fn_node, ast.Name) else (
-                _literal(call.args[0]) if call.args else None
-            ) or last
+            name = (
+                fn_node.id
+                if isinstance(fn_node, ast.Name)
+                else (_literal(call.args[0]) if call.args else None) or last
+            )
         self._tool(call.lineno, name, framework, body)
         return True
 
@@ -512,8 +554,9 @@ class _Analyser:
     def _environ(self, key: ast.AST | None, line: int) -> None:
         name = _literal(key) if key is not None else None
         if name and _SECRET_ENV.search(name):
-            self.finding("inventory-secret-from-env", line,
-                         f"reads {name[:80]} from the environment")
+            self.finding(
+                "inventory-secret-from-env", line, f"reads {name[:80]} from the environment"
+            )
 
 
 def parse_error(text: str) -> tuple[ast.Module | None, str | None]:
@@ -525,14 +568,32 @@ def parse_error(text: str) -> tuple[ast.Module | None, str | None]:
         return None, type(exc).__name__ + (f": {exc}" if isinstance(exc, ValueError) else "")
 
 
-def analyse_python(text: str, rel: str, found: Found, *, cell: int | None) -> str | None:
+def analyse_python(text: str, rel: str, found: Found) -> str | None:
     """Add what ``text`` holds to ``found``; returns why it could not be parsed, or None."""
     tree, error = parse_error(text)
     if tree is None:
         return error
     try:
-        _Analyser(tree, rel, found, cell).run()
+        _Analyser(tree, rel, found, None).run()
     except RecursionError:
         return "nested too deeply to analyse"
     return None
 
+
+def analyse_notebook(cells: list[tuple[int, str]], rel: str, found: Found) -> int:
+    """Analyse a notebook's code cells in order, sharing imports and bound names between
+    them as a kernel would; returns how many cells could not be parsed."""
+    parsed: list[tuple[int, ast.Module]] = []
+    for index, source in cells:
+        tree, error = parse_error(source)
+        if tree is not None:
+            parsed.append((index, tree))
+    resolver = _Resolver()
+    for _, tree in parsed:
+        resolver.imports(tree)
+    for index, tree in parsed:
+        try:
+            _Analyser(tree, rel, found, index, resolver).run()
+        except RecursionError:
+            found.skip(f"{rel}#cell{index}", "nested too deeply to analyse")
+    return len(cells) - len(parsed)
