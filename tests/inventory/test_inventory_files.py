@@ -171,8 +171,16 @@ def test_secret_reported_by_place_and_type_never_value(tmp_path: Path) -> None:
 
 def test_gitignore_exclude_venv_and_git_are_honoured(tmp_path: Path) -> None:
     code = "import openai\nopenai.OpenAI()\n"
-    for rel in ("keep.py", "ignored.py", "build/x.py", "sub/local.py", "sub/kept.py",
-                "tests/t.py", ".git/hooks/h.py", "env/lib/y.py"):
+    for rel in (
+        "keep.py",
+        "ignored.py",
+        "build/x.py",
+        "sub/local.py",
+        "sub/kept.py",
+        "tests/t.py",
+        ".git/hooks/h.py",
+        "env/lib/y.py",
+    ):
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(code)

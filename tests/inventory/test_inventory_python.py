@@ -79,9 +79,7 @@ def test_parameter_annotated_with_client_class(tmp_path: Path) -> None:
             )
         },
     )
-    assert [a.name for a in _kind(inv, "llm_call")] == [
-        "openai.AsyncOpenAI().embeddings.create"
-    ]
+    assert [a.name for a in _kind(inv, "llm_call")] == ["openai.AsyncOpenAI().embeddings.create"]
 
 
 def test_same_names_from_unrelated_modules_are_not_sdk_calls(tmp_path: Path) -> None:
@@ -215,9 +213,9 @@ def test_tool_fetching_any_url_and_one_with_a_fixed_url(tmp_path: Path) -> None:
     )
     risks = {t.name: t.details["risks"] for t in _kind(inv, "agent_tool")}
     assert risks == {"fetch": ["http"], "status": []}
-    assert [f.location.line for f in inv.findings if f.rule_id == "inventory-tool-arbitrary-http"] == [
-        4
-    ]
+    assert [
+        f.location.line for f in inv.findings if f.rule_id == "inventory-tool-arbitrary-http"
+    ] == [4]
 
 
 def test_base_tool_subclass_and_dangerous_builtin_tools(tmp_path: Path) -> None:
@@ -379,7 +377,10 @@ def test_notebook_code_cells_with_magics_and_cell_numbers(tmp_path: Path) -> Non
         "nbformat": 4,
         "cells": [
             {"cell_type": "markdown", "source": ["from openai import OpenAI"]},
-            {"cell_type": "code", "source": ["%pip install openai\n", "from openai import OpenAI\n"]},
+            {
+                "cell_type": "code",
+                "source": ["%pip install openai\n", "from openai import OpenAI\n"],
+            },
             {"cell_type": "code", "source": "!ls\nclient = OpenAI()\n"},
         ],
     }

@@ -585,7 +585,7 @@ def analyse_notebook(cells: list[tuple[int, str]], rel: str, found: Found) -> in
     them as a kernel would; returns how many cells could not be parsed."""
     parsed: list[tuple[int, ast.Module]] = []
     for index, source in cells:
-        tree, error = parse_error(source)
+        tree, _ = parse_error(source)
         if tree is not None:
             parsed.append((index, tree))
     resolver = _Resolver()
