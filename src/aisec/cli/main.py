@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "aisec.cli.keys",
     "aisec.cli.data",
     "aisec.cli.scan",
+    "aisec.cli.inventory",
     "aisec.cli.assess",
     "aisec.cli.guard",
     "aisec.cli.rules",

@@ -14,7 +14,7 @@ from aisec.inventory._found import Found
 from aisec.inventory._mcp import analyse_mcp
 from aisec.inventory._models import MODEL_FORMATS, model_asset
 from aisec.inventory._notebook import code_cells
-from aisec.inventory._python import analyse_python
+from aisec.inventory._python import analyse_notebook, analyse_python
 from aisec.inventory._secrets import analyse_secrets
 from aisec.inventory._walk import FileRef, Tree
 
@@ -41,9 +41,7 @@ class Analysers:
     """Runs the analyser for each routed file; keeps what spans files (HF dataset folders,
     manifests for the vulnerability check) until :meth:`finish`."""
 
-    def __init__(
-        self, tree: Tree, found: Found, *, scan_models: bool, osv_db: Path | None
-    ) -> None:
+    def __init__(self, tree: Tree, found: Found, *, scan_models: bool, osv_db: Path | None) -> None:
         self.tree = tree
         self.found = found
         self.scan_models = scan_models
@@ -78,7 +76,7 @@ class Analysers:
         text = self._text(ref, cap, "Python source")
         if text is None:
             return
-        error = analyse_python(text, ref.rel, self.found, cell=None)
+        error = analyse_python(text, ref.rel, self.found)
         if error is not None:
             self.found.skip(ref.rel, f"not valid Python ({error})")
             return
@@ -92,10 +90,8 @@ class Analysers:
         if isinstance(cells, str):
             self.found.skip(ref.rel, cells)
             return
-        bad = 0
+        bad = analyse_notebook(cells, ref.rel, self.found)
         for index, source in cells:
-            if analyse_python(source, ref.rel, self.found, cell=index) is not None:
-                bad += 1  # IPython magics or a broken cell: the other cells still count
             analyse_secrets(source, ref.rel, self.found, cell=index)
         if bad:
             self.found.notes.setdefault("notebook_cells_unparsed", 0)
@@ -252,6 +248,7 @@ class Analysers:
         self.found.findings.extend(result.findings)
         self.found.notes["vulnerability_data"] = result.statement
 
+
 CAP_CONFIG = 1 << 20
 
 
@@ -282,4 +279,3 @@ def _openai_tool_schemas(text: str, rel: str, found: Found) -> None:
                 stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, list) and depth < 32:
             stack.extend((v, depth + 1) for v in node)
-

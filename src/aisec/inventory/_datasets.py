@@ -63,8 +63,11 @@ def _csv(head: bytes, delimiter: str | None) -> dict[str, Any]:
         except csv.Error:
             delimiter = ","
     row = next(csv.reader([first], delimiter=delimiter), [])
-    return {"format": "csv" if delimiter != "\t" else "tsv", "delimiter": delimiter,
-            **_columns(row)}
+    return {
+        "format": "csv" if delimiter != "\t" else "tsv",
+        "delimiter": delimiter,
+        **_columns(row),
+    }
 
 
 def _jsonl(head: bytes) -> dict[str, Any]:

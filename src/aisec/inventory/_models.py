@@ -34,8 +34,22 @@ MODEL_FORMATS = frozenset(
 )
 _ARCHIVES = frozenset({"zip", "tar", "7z", "compressed"})
 _MODEL_EXTS = frozenset(
-    {".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib", ".keras", ".h5", ".mar",
-     ".nemo", ".npz", ".model", ".sav"}
+    {
+        ".pt",
+        ".pth",
+        ".bin",
+        ".ckpt",
+        ".pkl",
+        ".pickle",
+        ".joblib",
+        ".keras",
+        ".h5",
+        ".mar",
+        ".nemo",
+        ".npz",
+        ".model",
+        ".sav",
+    }
 )
 # signature files beside a model: OMS/sigstore bundles and detached signatures
 _SIG_SUFFIXES = (".sig", ".sigstore", ".sigstore.json", ".bundle", ".oms.json")

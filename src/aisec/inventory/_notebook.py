@@ -33,8 +33,6 @@ def code_cells(text: str) -> list[tuple[int, str]] | str:
             source = "".join(s for s in source if isinstance(s, str))
         if not isinstance(source, str):
             continue
-        lines = [
-            "" if ln.lstrip().startswith(("%", "!", "?")) else ln for ln in source.split("\n")
-        ]
+        lines = ["" if ln.lstrip().startswith(("%", "!", "?")) else ln for ln in source.split("\n")]
         out.append((index, "\n".join(lines)))
     return out

@@ -91,7 +91,9 @@ def route(rel: str) -> str:
         and (name.startswith(("requirements", "constraints")) or parent == "requirements")
     ):
         return "manifest"
-    if name in {"dockerfile", "containerfile"} or name.startswith(("dockerfile.", "containerfile.")):
+    if name in {"dockerfile", "containerfile"} or name.startswith(
+        ("dockerfile.", "containerfile.")
+    ):
         return "dockerfile"
     if ext == ".dockerfile":
         return "dockerfile"

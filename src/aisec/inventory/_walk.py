@@ -137,7 +137,7 @@ class LocalTree:
             child = _join(rel, entry.name)
             try:
                 is_link = entry.is_symlink()
-                st = os.stat(entry.path)  # follows links: a loop raises ELOOP here
+                st = entry.stat()  # follows links: a loop raises ELOOP here
             except OSError as exc:
                 reason = "symbolic link loop" if _is_loop(exc) else _why(exc, is_link=True)
                 yield Skipped(child, reason)
@@ -166,8 +166,10 @@ class LocalTree:
         return self._exclude is not None and self._exclude.match_file(rel + "/" if is_dir else rel)
 
     def _path(self, ref: FileRef) -> Path:
-        return self._root if ref.rel == self._root.name and self._root.is_file() else (
-            self._root / ref.rel
+        return (
+            self._root
+            if ref.rel == self._root.name and self._root.is_file()
+            else (self._root / ref.rel)
         )
 
     def read(self, ref: FileRef, limit: int) -> bytes:

@@ -91,8 +91,10 @@ def audit_dockerfile(path: str, text: str) -> DockerfileAudit:
             image = _image(ref)
             audit.images.append((line, image))
             if image.digest is None:
-                why = "the moving tag :latest" if image.tag in (None, "latest") else (
-                    f"tag :{image.tag} without a digest"
+                why = (
+                    "the moving tag :latest"
+                    if image.tag in (None, "latest")
+                    else (f"tag :{image.tag} without a digest")
                 )
                 if image.tag is None:
                     why = "no tag (means :latest)"
@@ -103,8 +105,12 @@ def audit_dockerfile(path: str, text: str) -> DockerfileAudit:
             user = args.split()[0] if args else None
         elif word == "RUN" and _PIPE_TO_SHELL.search(args):
             audit.findings.append(
-                _finding("supplychain-docker-pipe-to-shell", path, line,
-                         "a script downloaded and run by a shell in one step")
+                _finding(
+                    "supplychain-docker-pipe-to-shell",
+                    path,
+                    line,
+                    "a script downloaded and run by a shell in one step",
+                )
             )
     if final_from and (user is None or user.lower() in _ROOT_USERS):
         evidence = "no USER instruction after the last FROM" if user is None else f"USER {user}"

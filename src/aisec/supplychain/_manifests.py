@@ -43,9 +43,9 @@ class Dependency:
 
     @property
     def pinned(self) -> bool:
-        return self.version is not None or (self.vcs and self.url is not None and bool(
-            _COMMIT.search(self.url)
-        ))
+        return self.version is not None or (
+            self.vcs and self.url is not None and bool(_COMMIT.search(self.url))
+        )
 
 
 @dataclass(slots=True)
@@ -274,15 +274,14 @@ def _lock_packages(path: str, text: str, fmt: str) -> Manifest:
         if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
             continue
         name, version = pkg["name"], str(pkg.get("version", ""))
-        source = pkg.get("source") if isinstance(pkg.get("source"), dict) else {}
+        raw_source = pkg.get("source")
+        source: dict[str, Any] = raw_source if isinstance(raw_source, dict) else {}
         if fmt == "uv.lock" and ("editable" in source or "virtual" in source):
             continue  # the project itself
         hashes = tuple(_lock_hashes(pkg, legacy_files, name))
         line = _line_of(text, f'name = "{name}"') or _line_of(text, name)
         url, vcs = _lock_source(source)
-        deps.append(
-            Dependency(name, f"=={version}", path, line, version or None, hashes, url, vcs)
-        )
+        deps.append(Dependency(name, f"=={version}", path, line, version or None, hashes, url, vcs))
     return Manifest(path, fmt, deps)
 
 
@@ -306,9 +305,9 @@ def _lock_source(source: dict[str, Any]) -> tuple[str | None, bool]:
     if source.get("type") == "git" and isinstance(source.get("url"), str):
         ref = source.get("resolved_reference") or source.get("reference") or ""
         return f"git+{source['url']}@{ref}", True
-    if isinstance(source.get("url"), str) and source.get("type") in {None, "url", "file"}:
-        if "registry" not in source:
-            return str(source["url"])[:300], False
+    direct = source.get("type") in {None, "url", "file"} and "registry" not in source
+    if isinstance(source.get("url"), str) and direct:
+        return str(source["url"])[:300], False
     return None, False
 
 
@@ -359,11 +358,20 @@ def manifest_findings(manifest: Manifest, *, locked: bool) -> list[Finding]:
     for dep in manifest.dependencies:
         if dep.vcs:
             pinned = "pinned to a commit" if dep.pinned else "not pinned to a commit"
-            out.append(_finding("supplychain-vcs-dependency", path, dep.line,
-                                f"{dep.name} from a VCS ({pinned})"))
+            out.append(
+                _finding(
+                    "supplychain-vcs-dependency",
+                    path,
+                    dep.line,
+                    f"{dep.name} from a VCS ({pinned})",
+                )
+            )
         elif dep.url is not None:
-            out.append(_finding("supplychain-direct-url", path, dep.line,
-                                f"{dep.name} from {_host(dep.url)}"))
+            out.append(
+                _finding(
+                    "supplychain-direct-url", path, dep.line, f"{dep.name} from {_host(dep.url)}"
+                )
+            )
         elif not dep.pinned and not locked and manifest.format not in LOCK_FORMATS:
             spec = dep.specifier or "any version"
             out.append(_finding("supplychain-unpinned", path, dep.line, f"{dep.name} {spec}"))
@@ -372,8 +380,14 @@ def manifest_findings(manifest: Manifest, *, locked: bool) -> list[Finding]:
         unhashed = [d for d in registry if not d.hashes]
         if unhashed:
             line = unhashed[0].line
-            out.append(_finding("supplychain-unhashed", path, line,
-                                f"{len(unhashed)} of {len(registry)} dependencies have no hash"))
+            out.append(
+                _finding(
+                    "supplychain-unhashed",
+                    path,
+                    line,
+                    f"{len(unhashed)} of {len(registry)} dependencies have no hash",
+                )
+            )
     return out
 
 

@@ -112,9 +112,7 @@ def _in_range(version: Version, events: list[dict[str, Any]]) -> bool:
     for v, _, kind in sorted(keyed):
         if kind == "introduced" and version >= v:
             affected = True
-        elif kind == "fixed" and version >= v:
-            affected = False
-        elif kind == "last_affected" and version > v:
+        elif (kind == "fixed" and version >= v) or (kind == "last_affected" and version > v):
             affected = False
         elif kind == "limit" and version >= v:
             break
@@ -136,15 +134,13 @@ def _affects(affected: dict[str, Any], name: str, version: Version) -> tuple[boo
     return hit, sorted(fixes)
 
 
-class LocalOsvService(VulnerabilityService):
+class LocalOsvService(VulnerabilityService):  # type: ignore[misc]
     """pip-audit's vulnerability service, answered from a local OSV export."""
 
     def __init__(self, db: OsvDatabase) -> None:
         self.db = db
 
-    def query(
-        self, spec: AuditDependency
-    ) -> tuple[AuditDependency, list[VulnerabilityResult]]:
+    def query(self, spec: AuditDependency) -> tuple[AuditDependency, list[VulnerabilityResult]]:
         if spec.is_skipped():
             return spec, []
         assert isinstance(spec, ResolvedDependency)  # noqa: S101 (narrowing, as pip-audit)
@@ -153,7 +149,7 @@ class LocalOsvService(VulnerabilityService):
         for record in self.db.records(name):
             if record.get("withdrawn"):
                 continue
-            hit, fixes = False, []
+            hit, fixes = False, list[Version]()
             for affected in record.get("affected") or ():
                 if isinstance(affected, dict):
                     one, more = _affects(affected, name, spec.version)
@@ -192,8 +188,12 @@ def audit_vulnerabilities(deps: list[Dependency], db: OsvDatabase | None) -> Vul
         )
         where = deps[0].path if deps else ""
         audit.findings.append(
-            _finding("supplychain-no-vulnerability-data", where, None,
-                     f"{len(deps)} dependencies not checked for known vulnerabilities")
+            _finding(
+                "supplychain-no-vulnerability-data",
+                where,
+                None,
+                f"{len(deps)} dependencies not checked for known vulnerabilities",
+            )
         )
         return audit
     service = LocalOsvService(db)
