@@ -177,3 +177,10 @@ def test_scores_count_partial_as_half_and_unknown_as_nothing(make_inv: MakeInv) 
     assert (ms["in place"], ms["partial"], ms["missing"], ms["unknown"]) == (1, 1, 0, 4)
     assert ms["score"] == round(100 * 1.5 / 6)
     assert scores["OWASP-AGENTIC"]["score"] is None  # no agentic control applies
+
+
+def test_classic_ml_calls_need_no_llm_guard(make_inv: MakeInv) -> None:
+    fit = asset("llm_call", "train.py", "sklearn.RandomForestClassifier", line=8, category="ml")
+    results, findings = evaluate(MODEL, make_inv([fit]), Evidence())
+    assert "C-GUARD-INPUT" not in {r.control.id for r in results}
+    assert findings == []

@@ -25,6 +25,7 @@ STATUSES = ("in place", "partial", "missing", "unknown")
 SCORED_FRAMEWORKS = ("OWASP-LLM", "OWASP-AGENTIC", "ATLAS", "SAIF", "NIST-AI-RMF", "MS-AIRA")
 _WEIGHT = {"in place": 1.0, "partial": 0.5, "missing": 0.0, "unknown": 0.0}
 _MAX_LISTED = 5
+_PROJECT_EVIDENCE = frozenset({"no_secrets", "keys_rotated", "guard_tools", "gateway_auth"})
 
 
 class AssetLike(Protocol):
@@ -95,6 +96,14 @@ def is_system_prompt(asset: AssetLike) -> bool:
     if role is not None:
         return "system" in role
     return "system" in asset.name.lower()
+
+
+def is_generative(asset: AssetLike) -> bool:
+    """An LLM or LLM-framework call (not a classic ML library such as sklearn or torch)."""
+    return asset.kind != "llm_call" or asset.details.get("category") != "ml"
+
+
+_ONLY = {"system_prompt": is_system_prompt, "generative": is_generative}
 
 
 def _inventory_problems(inv: InventoryLike) -> dict[str, list[Finding]]:
@@ -212,7 +221,9 @@ def _aggregate(verdicts: Sequence[tuple[str, str]]) -> str:
     return "missing" if fail else "unknown"
 
 
-def _summary(verdicts: Sequence[tuple[str, str]]) -> str:
+def _summary(verdicts: Sequence[tuple[str, str]], evidence: str) -> str:
+    if evidence in _PROJECT_EVIDENCE:  # one fact about the tree, the same for every asset
+        return verdicts[0][1]
     counts: dict[str, int] = {}
     for _, why in verdicts:
         counts[why] = counts.get(why, 0) + 1
@@ -266,8 +277,8 @@ def evaluate(
     findings: list[Finding] = []
     for control in model.controls:
         assets = [a for a in inv.assets if a.kind in control.kinds]
-        if control.only == "system_prompt":
-            assets = [a for a in assets if is_system_prompt(a)]
+        if control.only is not None:
+            assets = [a for a in assets if _ONLY[control.only](a)]
         if not assets:
             continue
         verdicts = [judge.judge(control.evidence, a) for a in assets]
@@ -277,7 +288,7 @@ def evaluate(
             failing = [(s, failing[0][1]) for s in judge.secrets]  # where the secrets are
         results.append(
             ControlResult(
-                control, status, len(assets), _summary(verdicts), tuple(a for a, _ in failing)
+                control, status, len(assets), _summary(verdicts, control.evidence), tuple(a for a, _ in failing)
             )
         )
         if control.rule and failing:

@@ -39,6 +39,7 @@ EVIDENCE_KINDS = (
     "guard_tools",
 )
 _SCOPES = ("asset", "project")
+_ONLY = ("system_prompt", "generative")  # asset filters a control may name
 _MAX_BYTES = 1 << 20
 
 
@@ -178,6 +179,8 @@ def parse_threat_model(data: Any, source: str = "threat model") -> ThreatModel:
             raise ThreatModelError(f"{where}: unknown threats {set(control.threats) - ids}")
         if not set(control.kinds) <= kinds:
             raise ThreatModelError(f"{where}: unknown asset kinds {set(control.kinds) - kinds}")
+        if control.only is not None and control.only not in _ONLY:
+            raise ThreatModelError(f"{where}: only must be one of {', '.join(_ONLY)}")
         if control.scope not in _SCOPES:
             raise ThreatModelError(f"{where}: scope must be asset or project")
         controls.append(control)
