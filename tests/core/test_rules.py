@@ -25,7 +25,7 @@ from aisec.core.rules import RULE_ID, Rule, UnknownRuleError, all_rules, lookup
 from aisec.guard import Engine, ScanContext, Scanner, ScanResult, load_builtins
 
 SRC = Path(aisec.__file__).resolve().parent
-REPORTING = ("guard", "artifacts", "core")  # the packages whose checks return Findings
+REPORTING = ("guard", "artifacts", "core", "inventory", "supplychain")  # the packages whose checks return Findings
 CATALOG = {r.id for r in all_rules()}
 
 # Kebab-case strings in those packages that are not rule ids: formats, scanner and handler
@@ -76,6 +76,17 @@ NOT_RULE_IDS = frozenset(
         "parse-error",
         "suspicious-global",
         "too-large",
+        "arrow-stream",  # inventory: data set formats, SDK labels, manifest keys
+        "huggingface-datasets",
+        "google-genai",
+        "google-generativeai",
+        "openai-agents",
+        "openai-function-schema",
+        "dependency-groups",
+        "dev-dependencies",
+        "dev-packages",
+        "optional-dependencies",
+        "site-packages",
     }
 )
 TEMPLATE_KINDS = (

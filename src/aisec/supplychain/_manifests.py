@@ -131,7 +131,8 @@ def _requirements(path: str, text: str) -> Manifest:
         elif line.startswith("-"):
             continue  # -r, -c, --index-url …: options, not dependencies
         hashes = tuple(re.findall(r"--hash[=\s]+(\S+)", line))
-        spec = re.split(r"\s+--", line, maxsplit=1)[0].strip()
+        option = re.search(r"\s--", line)
+        spec = (line[: option.start()] if option else line).strip()
         spec = spec.split(" ;", 1)[0] if spec.startswith(_VCS) else spec
         if spec:
             deps.append(_from_requirement(spec, path, number, hashes, editable))
@@ -392,5 +393,11 @@ def manifest_findings(manifest: Manifest, *, locked: bool) -> list[Finding]:
 
 
 def _host(url: str) -> str:
-    m = re.match(r"[a-z+]+://([^/@]+@)?([^/]+)", url)
-    return m.group(2) if m else url[:60]
+    """The host of a URL, never its user or password."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    return host or url.rsplit("@", 1)[-1][:60]
