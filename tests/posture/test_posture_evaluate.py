@@ -7,12 +7,19 @@ from posture_samples import MakeInv, asset
 from aisec.core.findings import Finding, Location, Severity
 from aisec.core.policy import RoutePolicy
 from aisec.inventory import Skipped
-from aisec.posture import Evidence, KeyState, evaluate, framework_scores, load_threat_model
+from aisec.posture import (
+    ControlResult,
+    Evidence,
+    KeyState,
+    evaluate,
+    framework_scores,
+    load_threat_model,
+)
 
 MODEL = load_threat_model()
 
 
-def _status(results: list, control_id: str) -> str:  # type: ignore[type-arg]
+def _status(results: list[ControlResult], control_id: str) -> str:
     return next(r.status for r in results if r.control.id == control_id)
 
 

@@ -288,7 +288,11 @@ def evaluate(
             failing = [(s, failing[0][1]) for s in judge.secrets]  # where the secrets are
         results.append(
             ControlResult(
-                control, status, len(assets), _summary(verdicts, control.evidence), tuple(a for a, _ in failing)
+                control,
+                status,
+                len(assets),
+                _summary(verdicts, control.evidence),
+                tuple(a for a, _ in failing),
             )
         )
         if control.rule and failing:
