@@ -84,9 +84,11 @@ def assess(
     from aisec.inventory import inventory
 
     authorize("scan.run")
-    inv = inventory(root, exclude=exclude, osv_db=osv_db, progress=progress)
     local = "://" not in str(root)
-    evidence = gather_evidence(Path(root) if local else Path.cwd() / ".aisec-no-project")
+    if local:  # one key per tree in the store, wherever the command runs from
+        root = Path(root).resolve()
+    inv = inventory(root, exclude=exclude, osv_db=osv_db, progress=progress)
+    evidence = gather_evidence(Path(root) if local else None)
     result = assess_inventory(inv, evidence, model=model, store=store)
     record(
         "posture.assess",

@@ -24,7 +24,8 @@ def stage_chart(counts: Mapping[str, Mapping[Severity, int]]) -> str:
     """A stacked bar per stage (``counts[stage][severity]``), most severe on top."""
     stages = list(counts)
     top = max((sum(c.values()) for c in counts.values()), default=0)
-    scale_max = max(top, 1)
+    step = max(1, -(-top // 4))  # at most five whole-number ticks
+    scale_max = max(step * -(-top // step), 1)
     plot_h = _H - _TOP - _BOTTOM
     slot = (_W - _LEFT - 16) / max(len(stages), 1)
     bar_w = min(64.0, slot * 0.6)
@@ -34,7 +35,7 @@ def stage_chart(counts: Mapping[str, Mapping[Severity, int]]) -> str:
         f'<line x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{_W - 8}" y2="{_TOP + plot_h}" '
         'stroke="#6b7280"/>',
     ]
-    for tick in sorted({0, scale_max // 2, scale_max}):
+    for tick in range(0, scale_max + 1, step):
         y = _TOP + plot_h - plot_h * tick / scale_max
         parts.append(
             f'<text x="{_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '

@@ -54,13 +54,17 @@ class Evidence:
         return any(fnmatch(name, g) or fnmatch(path, g) for g in self.dataset_globs)
 
 
-def _policies(root: Path) -> tuple[list[Policy], list[str]]:
-    """The trusted policy and the assessed tree's own ``aisec.yaml`` (a project policy)."""
+def _policies(root: Path | None) -> tuple[list[Policy], list[str]]:
+    """The trusted policy and the assessed tree's own ``aisec.yaml`` (a project policy);
+    a tree that is not a local folder (``None``) has only the trusted one."""
     from aisec.core.policy import load_policy, load_project_policy, policy_sources
 
     loaded: list[Policy] = []
     files: list[str] = []
-    for source in policy_sources(root):
+    sources = policy_sources(root) if root is not None else policy_sources()
+    for source in sources:
+        if source.role == "project" and root is None:
+            continue
         if source.role == "project":
             loaded.append(load_project_policy(source.path))
         else:
@@ -94,7 +98,7 @@ def _key_state(policy: Policy | None) -> KeyState:
     return KeyState("ok", f"{len(enabled)} key(s), none due for rotation")
 
 
-def gather_evidence(root: Path, *, read_keys: bool = True) -> Evidence:
+def gather_evidence(root: Path | None, *, read_keys: bool = True) -> Evidence:
     """Evidence for assessing ``root``: its policy (home/explicit plus its own aisec.yaml)
     and, when ``read_keys``, the keyring's rotation state."""
     policies, files = _policies(root)
