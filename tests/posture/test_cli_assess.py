@@ -88,3 +88,23 @@ def test_bad_input_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["assess", str(tmp_path / "tree"), "--out", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
     assert main(["assess", str(tmp_path / "tree"), "--fail-on", "bad"]) == 2
+
+
+def test_no_secret_reaches_the_report(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    token = "ghp_" + "Zx8Kq2Lm5Np7Rt9Vb3Cd6Fg1Hj4Wk0Ys2Ua5"
+    (tree / "mcp.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "gh": {"command": "npx", "args": ["-y", "gh-mcp@1.0.0", "--token", token]}
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    for fmt in ("html", "md", "json", "sarif"):
+        out = tmp_path / f"r.{fmt}"
+        main(["assess", str(tree), "-f", fmt, "-o", str(out), "-q", "--no-store"])
+        assert token not in out.read_text("utf-8"), fmt

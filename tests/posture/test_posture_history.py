@@ -70,3 +70,15 @@ def test_trees_are_kept_apart_and_assets_stored(store: Store, make_inv: MakeInv)
     with store.read() as conn:
         rows = conn.execute("SELECT kind, location FROM assets ORDER BY name").fetchall()
     assert [tuple(r) for r in rows] == [("model_file", "m.safetensors")] * 2  # upserted per tree
+
+
+def test_no_credential_is_stored_or_returned(store: Store, make_inv: MakeInv) -> None:
+    token = "ghp_" + "Zx8Kq2Lm5Np7Rt9Vb3Cd6Fg1Hj4Wk0Ys2Ua5"
+    server = asset("mcp_server", "mcp.json", "gh", command="npx", args=["--token", token])
+    leaky = Finding("inventory-mcp-unpinned", "t", Severity.MEDIUM, evidence=f"npx --token {token}")
+    result = assess_inventory(make_inv([server], [leaky]), Evidence(), store=store)
+    assert token not in repr(result.to_dict()) + repr(result.findings)
+    with store.read() as conn:
+        rows = conn.execute("SELECT attributes FROM assets").fetchall()
+        rows += conn.execute("SELECT evidence FROM findings").fetchall()
+    assert rows and all(token not in str(r[0]) for r in rows)

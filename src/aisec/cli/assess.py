@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -14,7 +13,6 @@ from aisec.cli._output import FailOnOpt, QuietOpt
 from aisec.core.errors import InputError
 
 if TYPE_CHECKING:
-    from aisec.core.findings import Finding
     from aisec.core.store import Store
     from aisec.posture import Assessment
 
@@ -73,7 +71,6 @@ def assess(
     finally:
         if store is not None:
             store.close()
-    result = _redacted(result)
     _write(result, fmt, out)
     if bom is not None:
         from aisec.posture import build_aibom
@@ -97,12 +94,13 @@ def _open_store() -> Store:
 def _run(
     path: str, exclude: list[str], osv_db: Path | None, quiet: bool, store: Store | None
 ) -> Assessment:
+    from aisec.cli._redact import redact_secrets
     from aisec.posture import assess as run_assess
 
     if "://" not in path and not Path(path).is_dir():
         raise InputError(f"{path}: not a folder (give the root of the code base to assess)")
     if quiet or not sys.stderr.isatty():
-        return run_assess(path, exclude=exclude, osv_db=osv_db, store=store)
+        return run_assess(path, exclude=exclude, osv_db=osv_db, store=store, redact=redact_secrets)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from aisec.cli._output import console
@@ -119,20 +117,9 @@ def _run(
         def tick(done: int, total: int | None) -> None:
             progress.update(task, completed=done, total=total)
 
-        return run_assess(path, exclude=exclude, osv_db=osv_db, progress=tick, store=store)
-
-
-def _redacted(result: Assessment) -> Assessment:
-    """Finding evidence passes the guard's secret detectors before any report shows it."""
-    from aisec.cli._redact import redact_secrets
-
-    def clean(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
-        return tuple(dataclasses.replace(f, evidence=redact_secrets(f.evidence)) for f in findings)
-
-    changes = dataclasses.replace(
-        result.changes, new=clean(result.changes.new), fixed=clean(result.changes.fixed)
-    )
-    return dataclasses.replace(result, findings=clean(result.findings), changes=changes)
+        return run_assess(
+            path, exclude=exclude, osv_db=osv_db, progress=tick, store=store, redact=redact_secrets
+        )
 
 
 def _json(doc: object) -> str:

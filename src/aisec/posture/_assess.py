@@ -13,6 +13,7 @@ from aisec.posture._evaluate import InventoryLike, evaluate, framework_scores
 from aisec.posture._evidence import Evidence, gather_evidence
 from aisec.posture._history import changes_since_last, record_run
 from aisec.posture._model import ThreatModel, load_threat_model
+from aisec.posture._redaction import Redactor, default_redactor, scrubbed
 from aisec.posture._report import Assessment, Changes
 
 if TYPE_CHECKING:
@@ -28,10 +29,13 @@ def assess_inventory(
     model: ThreatModel | None = None,
     store: Store | None = None,
     run_id: str | None = None,
+    redact: Redactor | None = None,
 ) -> Assessment:
     """Judge ``inv`` against the threat model; with a ``store``, compare with the tree's
-    last recorded run and record this one."""
+    last recorded run and record this one. Asset details and evidence pass ``redact``
+    (default: the guard's secret redactor) before anything is stored or returned."""
     model = model or load_threat_model()
+    inv = scrubbed(inv, redact or default_redactor())
     results, own = evaluate(model, inv, evidence)
     findings: list[Finding] = [*inv.findings, *own]
     scores = framework_scores(model, results)
@@ -76,6 +80,7 @@ def assess(
     progress: Callable[[int, int | None], None] | None = None,
     store: Store | None = None,
     model: ThreatModel | None = None,
+    redact: Redactor | None = None,
 ) -> Assessment:
     """Inventory ``root`` (a folder or an fsspec URL), judge it and, with a ``store``,
     record it. Needs the ``scan.run`` permission; the run is an audit event."""
@@ -89,7 +94,7 @@ def assess(
         root = Path(root).resolve()
     inv = inventory(root, exclude=exclude, osv_db=osv_db, progress=progress)
     evidence = gather_evidence(Path(root) if local else None)
-    result = assess_inventory(inv, evidence, model=model, store=store)
+    result = assess_inventory(inv, evidence, model=model, store=store, redact=redact)
     record(
         "posture.assess",
         str(root)[:500],

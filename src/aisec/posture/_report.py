@@ -203,7 +203,9 @@ def render_html(a: Assessment) -> str:
     )
 
 
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]<>()#+-!|~"} | {"\n": " ", "\r": " "})
+# Only mid-line text is escaped (every value follows a prefix or sits in a table cell), so
+# the line-start markers (#, -, +, digits) need no escape.
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]<>()|~"} | {"\n": " ", "\r": " "})
 
 
 def md(text: object) -> str:
