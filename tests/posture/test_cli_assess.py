@@ -108,3 +108,17 @@ def test_no_secret_reaches_the_report(tmp_path: Path) -> None:
         out = tmp_path / f"r.{fmt}"
         main(["assess", str(tree), "-f", fmt, "-o", str(out), "-q", "--no-store"])
         assert token not in out.read_text("utf-8"), fmt
+
+
+def test_json_validates_against_the_shipped_schema(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(
+        (resources.files("aisec.cli") / "schemas" / "findings.schema.json").read_text()
+    )
+    main(["assess", str(app), "-f", "json", "--no-store", "-q"])
+    jsonschema.Draft202012Validator(schema).validate(json.loads(capsys.readouterr().out))
