@@ -78,6 +78,7 @@ def test_html_is_self_contained(make_inv: MakeInv) -> None:
 def test_report_sections_are_all_there(make_inv: MakeInv) -> None:
     page = render_html(_assessment(make_inv))
     for section in (
+        "matrix",
         "summary",
         "scores",
         "chart",
@@ -111,6 +112,7 @@ def test_json_shape(make_inv: MakeInv) -> None:
         "scores",
         "controls",
         "control_status",
+        "matrix",
         "stages",
         "inventory",
         "changes",
@@ -130,3 +132,12 @@ def test_json_shape(make_inv: MakeInv) -> None:
     assert doc["stages"]["inference"] == {"high": 1}
     assert doc["changes"] == {"previous_run": None, "previous_time": None, "new": [], "fixed": []}
     assert doc["inventory"]["assets"][1]["line"] == 4
+
+
+def test_matrix_of_asset_classes_and_threat_categories(make_inv: MakeInv) -> None:
+    matrix = _assessment(make_inv).matrix()
+    assert set(matrix) == {"model", "llm_app"}  # the classes the tree holds
+    assert matrix["llm_app"]["injection_agency"] == "missing"  # no guard
+    assert matrix["model"]["supply_chain"] == "missing"  # malicious, unsigned
+    assert matrix["model"]["poisoning_evasion"] == "unknown"  # robustness not tested
+    assert matrix["llm_app"]["poisoning_evasion"] is None  # no control of that kind

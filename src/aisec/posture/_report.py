@@ -65,6 +65,25 @@ class Assessment:
             counts[stage][f.severity] = counts[stage].get(f.severity, 0) + 1
         return counts
 
+    def matrix(self) -> dict[str, dict[str, str | None]]:
+        """Asset class x threat category -> the worst status of the controls that protect
+        that class against that category (None: no control applies); classes the tree
+        lacks are left out."""
+        present = {self.model.class_of(a.kind) for a in self.inventory.assets}
+        out: dict[str, dict[str, str | None]] = {}
+        for name, (_, kinds) in self.model.asset_classes.items():
+            if name not in present:
+                continue
+            row: dict[str, str | None] = dict.fromkeys(self.model.categories)
+            for r in self.results:
+                if not set(r.control.kinds) & set(kinds):
+                    continue
+                for tid in r.control.threats:
+                    cat = self.model.threat(tid).category
+                    row[cat] = _worse(row[cat], r.status)
+            out[name] = row
+        return out
+
     def status_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
         for r in self.results:
@@ -88,6 +107,7 @@ class Assessment:
             "scores": {k: dict(v) for k, v in self.scores.items()},
             "controls": [_control_dict(r, self.model) for r in self.results],
             "control_status": self.status_counts(),
+            "matrix": self.matrix(),
             "stages": {
                 stage: {s.value: n for s, n in c.items()}
                 for stage, c in self.stage_counts().items()
@@ -113,6 +133,13 @@ class Assessment:
                 "fixed": [f.to_dict() for f in self.changes.fixed],
             },
         }
+
+
+_SEVERITY_OF_STATUS = {"in place": 0, "unknown": 1, "partial": 2, "missing": 3}
+
+
+def _worse(a: str | None, b: str) -> str:
+    return b if a is None or _SEVERITY_OF_STATUS[b] > _SEVERITY_OF_STATUS[a] else a
 
 
 def _control_dict(r: ControlResult, model: ThreatModel) -> dict[str, Any]:
@@ -199,6 +226,7 @@ def render_html(a: Assessment) -> str:
         chart=Markup(stage_chart(a.stage_counts())),  # noqa: S704 - built from fixed labels
         fw_title=title,
         categories=a.model.categories,
+        classes={n: t for n, (t, _) in a.model.asset_classes.items()},
         threat=a.model.threat,
     )
 
@@ -239,6 +267,17 @@ def render_markdown(a: Assessment) -> str:
     for stage, counts in a.stage_counts().items():
         cells = " | ".join(str(counts.get(Severity(s), 0)) for s in sev)
         lines.append(f"| {stage} | {cells} |")
+    cats = a.model.categories
+    lines += [
+        "",
+        "## Asset classes and threats",
+        "",
+        "| asset class | " + " | ".join(cats.values()) + " |",
+    ]
+    lines.append("|---" * (len(cats) + 1) + "|")
+    for name, row in a.matrix().items():
+        title = a.model.asset_classes[name][0]
+        lines.append(f"| {title} | " + " | ".join(row[c] or "-" for c in cats) + " |")
     lines += [
         "",
         "## Threat model",
