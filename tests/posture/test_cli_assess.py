@@ -50,6 +50,10 @@ def test_json_and_sarif_on_stdout(app: Path, capsys: pytest.CaptureFixture[str])
     main(["assess", str(app), "-f", "sarif", "--no-store"])
     sarif = json.loads(capsys.readouterr().out)
     assert sarif["version"] == "2.1.0"
+    import jsonschema
+
+    official = Path(__file__).parents[1] / "cli" / "data" / "sarif-schema-2.1.0.json"
+    jsonschema.Draft4Validator(json.loads(official.read_text("utf-8"))).validate(sarif)
     rules = {r["ruleId"] for r in sarif["runs"][0]["results"]}
     assert {"pickle-dangerous-call", "supplychain-unpinned"} <= rules
 
