@@ -126,3 +126,38 @@ def test_json_validates_against_the_shipped_schema(
     )
     main(["assess", str(app), "-f", "json", "--no-store", "-q"])
     jsonschema.Draft202012Validator(schema).validate(json.loads(capsys.readouterr().out))
+
+
+def test_skipped_files_fail_the_gate_unless_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "evil.py").write_bytes(b"\x00\x01\x02\xff\xfe binary named .py")
+    (tree / "notes.ipynb").write_text("{not json", encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["assess", str(tree), "-o", str(out), "--no-store"]) == 1
+    captured = capsys.readouterr()
+    assert "2 file(s) skipped" in captured.err and "2 file(s) skipped" in captured.out
+    assert "evil.py" in out.read_text("utf-8")  # listed in the report, with why
+    assert main(["assess", str(tree), "-o", str(out), "--no-store", "--allow-partial"]) == 0
+    assert main(["assess", str(tree), "-o", str(out), "--no-store", "--fail-on", "never"]) == 0
+
+
+def test_a_threat_model_of_your_own(
+    app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib import resources
+
+    data = json.loads(
+        resources.files("aisec.posture").joinpath("threat_model.json").read_text("utf-8")
+    )
+    data["controls"] = [c for c in data["controls"] if c["id"] == "C-MODEL-SIGN"]
+    mine = tmp_path / "tm.json"
+    mine.write_text(json.dumps(data), encoding="utf-8")
+    main(["assess", str(app), "-f", "json", "--no-store", "-q", "--threat-model", str(mine)])
+    doc = json.loads(capsys.readouterr().out)
+    assert [c["id"] for c in doc["controls"]] == ["C-MODEL-SIGN"]
+    mine.write_text("[]", encoding="utf-8")
+    assert main(["assess", str(app), "--no-store", "--threat-model", str(mine)]) == 2
+    assert "expected a JSON object" in capsys.readouterr().err

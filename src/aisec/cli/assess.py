@@ -14,7 +14,7 @@ from aisec.core.errors import InputError
 
 if TYPE_CHECKING:
     from aisec.core.store import Store
-    from aisec.posture import Assessment
+    from aisec.posture import Assessment, ThreatModel
 
 
 class ReportFormat(StrEnum):
@@ -54,20 +54,37 @@ def assess(
         bool,
         typer.Option("--no-store", help="Do not record this run (no 'since last run' either)."),
     ] = False,
+    threat_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--threat-model", help="A threat model of your own (JSON, see docs/assess.md)."
+        ),
+    ] = None,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Let files the inventory had to skip pass the --fail-on gate; they are still "
+            "reported.",
+        ),
+    ] = False,
 ) -> None:
     """Assess an AI code base: inventory, threat model, posture report and AI-BOM.
 
     Example: aisec assess . --out report.html --bom aibom.json --fail-on high
     """
     from aisec.cli._output import exit_code_for, parse_fail_on
+    from aisec.core.errors import ExitCode
+    from aisec.posture import load_threat_model
 
     threshold = parse_fail_on(fail_on)
+    model = load_threat_model(threat_model)
     for target in (out, bom):
         if target is not None and target.is_dir():
             raise InputError(f"{target} is a folder; give a file name to write")
     store = None if no_store else _open_store()
     try:
-        result = _run(path, exclude or [], osv_db, quiet, store)
+        result = _run(path, exclude or [], osv_db, quiet, store, model)
     finally:
         if store is not None:
             store.close()
@@ -80,7 +97,17 @@ def assess(
         _write_text(bom, _json(doc))
     if not quiet and (out is not None or fmt is not ReportFormat.HTML):
         _summary(result, out, bom)
-    raise typer.Exit(int(exit_code_for(result.findings, threshold)))
+    code = exit_code_for(result.findings, threshold)
+    skipped = len(result.inventory.skipped)
+    if skipped and threshold is not None and not allow_partial:
+        # what was never read cannot pass a gate (as `aisec scan` does for partial scans)
+        if not quiet:
+            sys.stderr.write(
+                f"aisec assess: {skipped} file(s) skipped (listed in the report); failing the "
+                "gate. --allow-partial accepts them.\n"
+            )
+        code = max(code, ExitCode.FINDINGS)
+    raise typer.Exit(int(code))
 
 
 def _open_store() -> Store:
@@ -92,7 +119,12 @@ def _open_store() -> Store:
 
 
 def _run(
-    path: str, exclude: list[str], osv_db: Path | None, quiet: bool, store: Store | None
+    path: str,
+    exclude: list[str],
+    osv_db: Path | None,
+    quiet: bool,
+    store: Store | None,
+    model: ThreatModel,
 ) -> Assessment:
     from aisec.cli._redact import redact_secrets
     from aisec.posture import assess as run_assess
@@ -100,7 +132,9 @@ def _run(
     if "://" not in path and not Path(path).is_dir():
         raise InputError(f"{path}: not a folder (give the root of the code base to assess)")
     if quiet or not sys.stderr.isatty():
-        return run_assess(path, exclude=exclude, osv_db=osv_db, store=store, redact=redact_secrets)
+        return run_assess(
+            path, exclude=exclude, osv_db=osv_db, store=store, model=model, redact=redact_secrets
+        )
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from aisec.cli._output import console
@@ -118,7 +152,13 @@ def _run(
             progress.update(task, completed=done, total=total)
 
         return run_assess(
-            path, exclude=exclude, osv_db=osv_db, progress=tick, store=store, redact=redact_secrets
+            path,
+            exclude=exclude,
+            osv_db=osv_db,
+            progress=tick,
+            store=store,
+            model=model,
+            redact=redact_secrets,
         )
 
 
@@ -177,6 +217,8 @@ def _summary(result: Assessment, out: Path | None, bom: Path | None) -> None:
         f"{len(result.inventory.assets)} asset(s), {len(result.findings)} finding(s): "
         + ", ".join(f"{n} {s}" for s, n in counts.items())
     )
+    if result.inventory.skipped:
+        line += f"; {len(result.inventory.skipped)} file(s) skipped"
     if result.changes.previous_run:
         line += f"; {len(result.changes.new)} new, {len(result.changes.fixed)} fixed since last run"
     con.print(cell(line))
