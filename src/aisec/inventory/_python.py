@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from aisec.inventory._found import Found, rule_finding
@@ -20,6 +21,7 @@ from aisec.inventory._sdks import (
     DANGEROUS_TOOL_CLASSES,
     HTTP_CALLS,
     LC_MODEL_CLASS,
+    MENTIONS,
     ML_FUNCTIONS,
     MODEL_METHODS,
     PROMPT_CLASSES,
@@ -110,8 +112,8 @@ class _Resolver:
         self.aliases: dict[str, str] = {}
         self.bound: dict[str, str] = {}
 
-    def imports(self, tree: ast.AST) -> None:
-        for node in ast.walk(tree):
+    def imports(self, nodes: Iterable[ast.AST]) -> None:
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:
@@ -197,8 +199,8 @@ class _Analyser:
         self.found.finding(rule_finding(rule_id, self.rel, line, evidence))
 
     def run(self) -> None:
-        self.r.imports(self.tree)
         nodes = _in_order(self.tree)
+        self.r.imports(nodes)
         for node in nodes:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, node)
@@ -568,8 +570,19 @@ def parse_error(text: str) -> tuple[ast.Module | None, str | None]:
         return None, type(exc).__name__ + (f": {exc}" if isinstance(exc, ValueError) else "")
 
 
+def worth_parsing(text: str) -> bool:
+    """Whether ``text`` names anything the analyser reports: an SDK module (an import must
+    name it), a prompt, a role, a tool, a function schema or the environment. A file that
+    names none of them holds nothing to report, and is not parsed (most code in a large
+    tree is like that; parsing is most of the cost)."""
+    lower = text.lower()
+    return any(word in lower for word in MENTIONS)
+
+
 def analyse_python(text: str, rel: str, found: Found) -> str | None:
     """Add what ``text`` holds to ``found``; returns why it could not be parsed, or None."""
+    if not worth_parsing(text):
+        return None
     tree, error = parse_error(text)
     if tree is None:
         return error
@@ -590,7 +603,7 @@ def analyse_notebook(cells: list[tuple[int, str]], rel: str, found: Found) -> in
             parsed.append((index, tree))
     resolver = _Resolver()
     for _, tree in parsed:
-        resolver.imports(tree)
+        resolver.imports(ast.walk(tree))
     for index, tree in parsed:
         try:
             _Analyser(tree, rel, found, index, resolver).run()
