@@ -64,7 +64,8 @@ class _Reduce:
 
 def _plain_code(rng: random.Random, i: int) -> str:
     body = "\n".join(
-        f"def f{i}_{k}(x, y={k}):\n    '''Helper {k}.'''\n    return [x * y + j for j in range({k})]\n"
+        f"def f{i}_{k}(x, y={k}):\n    '''Helper {k}.'''\n"
+        f"    return [x * y + j for j in range({k})]\n"
         for k in range(rng.randint(3, 12))
     )
     return f"import os\nimport json\n\n{body}\n"
@@ -136,7 +137,7 @@ def _generate(root: Path, files: int, seed: int = 7) -> dict[str, int]:
 
 def _timed(cmd: list[str], **kw: object) -> tuple[float, subprocess.CompletedProcess[bytes]]:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, check=False, **kw)  # noqa: S603
+    proc = subprocess.run(cmd, capture_output=True, check=False, **kw)
     return time.perf_counter() - start, proc
 
 
@@ -147,10 +148,8 @@ def _aisec() -> list[str]:
 def _pip_audit() -> Path | None:
     exe = PEER / "bin" / "pip-audit"
     if not exe.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEER)], check=True)  # noqa: S603
-        subprocess.run(  # noqa: S603
-            [str(PEER / "bin" / "pip"), "install", "-q", "pip-audit"], check=False
-        )
+        subprocess.run([sys.executable, "-m", "venv", str(PEER)], check=True)
+        subprocess.run([str(PEER / "bin" / "pip"), "install", "-q", "pip-audit"], check=False)
     return exe if exe.exists() else None
 
 
@@ -186,7 +185,7 @@ def _progress_bar(tree: Path) -> float:
     start = time.perf_counter()
 
     def bar(done: int, total: int | None) -> None:
-        if total is None or done % 2500 and done != total:
+        if total is None or (done % 2500 and done != total):
             return
         filled = int(30 * done / max(total, 1))
         sys.stderr.write(f"\r[{'#' * filled}{'-' * (30 - filled)}] {done}/{total}")
@@ -205,7 +204,7 @@ def main() -> None:
     counts = _generate(TREE, args.files)
     print(f"tree: {args.files} files under {TREE}: {counts}", file=sys.stderr)
     env = {**os.environ, "AISEC_HOME": "/tmp/aisec-bench-home"}
-    subprocess.run([*_aisec(), "init"], env=env, capture_output=True, check=False)  # noqa: S603
+    subprocess.run([*_aisec(), "init"], env=env, capture_output=True, check=False)
 
     inv_times, grep_times = [], []
     doc: dict[str, object] = {}
@@ -255,10 +254,11 @@ def main() -> None:
 
     med = statistics.median
     print(
-        f"\nmachine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
     )
     print(f"load average at the end: {os.getloadavg()[0]:.1f}\n")
-    print("| tool | what it gives | median of %d runs (s) | ratio |" % args.runs)
+    print(f"| tool | what it gives | median of {args.runs} runs (s) | ratio |")
     print("|---|---|---|---|")
     base = med(grep_times)
     print(
