@@ -17,8 +17,11 @@ import re
 
 __all__ = [
     "API_VERBS",
+    "CHAIN_CLASS",
+    "CHAIN_METHODS",
     "CODE_EXEC",
     "DANGEROUS_TOOL_CLASSES",
+    "ENGINE_METHODS",
     "HTTP_CALLS",
     "LC_MODEL_CLASS",
     "LLM_SDKS",
@@ -99,6 +102,7 @@ ML_SDKS = {
     "onnxruntime": "onnxruntime",
     "joblib": "joblib",
     "peft": "peft",
+    "auto_gptq": "auto_gptq",
     "diffusers": "diffusers",
 }
 VECTOR_MODULES = {
@@ -192,6 +196,12 @@ LC_MODEL_CLASS = re.compile(
     r"Together|Replicate|GPT4All|LlamaCpp|CTransformers|VLLM\w*|Groq|MistralAI|Gemini|"
     r"GoogleGenAI|OpenAILike|LiteLLM)$"
 )
+# chains and agents that call a model when run, and query/chat engines over an index
+CHAIN_CLASS = re.compile(r"(Chain|QA|AgentExecutor)$")
+CHAIN_METHODS = frozenset(
+    {"invoke", "ainvoke", "run", "arun", "__call__", "stream", "astream", "batch", "predict"}
+)
+ENGINE_METHODS = frozenset({"query", "aquery", "chat", "achat", "stream_chat", "astream_chat"})
 ML_FUNCTIONS = frozenset(
     {
         "load",
@@ -211,6 +221,7 @@ ML_FUNCTIONS = frozenset(
         "jit.load",
         "jit.save",
         "InferenceSession",
+        "from_quantized",
     }
 )
 # classes, by their last name, that make a vector store or an index over one
