@@ -20,12 +20,19 @@ def test_binary_file_named_py(tmp_path: Path) -> None:
 
 
 def test_python_that_does_not_parse(tmp_path: Path) -> None:
-    (tmp_path / "broken.py").write_text("def f(:\n")
+    (tmp_path / "broken.py").write_text("import openai\ndef f(:\n")
     assert _reasons(inventory(tmp_path))["broken.py"].startswith("not valid Python")
 
 
+def test_code_that_names_no_sdk_is_not_parsed(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text("def f(:\n")  # nothing in it could be reported
+    inv = inventory(tmp_path)
+    assert inv.skipped == []
+    assert inv.assets == []
+
+
 def test_deeply_nested_python(tmp_path: Path) -> None:
-    (tmp_path / "deep.py").write_text("x = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
+    (tmp_path / "deep.py").write_text("import torch\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
     assert "deep.py" in _reasons(inventory(tmp_path))
 
 

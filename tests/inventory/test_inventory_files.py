@@ -223,3 +223,22 @@ def test_missing_root_is_an_input_error(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="cannot read"):
         inventory(tmp_path / "nope")
+
+
+def test_large_trees_are_analysed_in_processes_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aisec.inventory import _run
+
+    for i in range(12):
+        (tmp_path / f"m{i}.py").write_text(f"import openai\nopenai.OpenAI()  # {i}\n")
+    (tmp_path / "requirements.txt").write_text("openai>=1\n")
+    (tmp_path / "hf").mkdir()
+    (tmp_path / "hf" / "dataset_info.json").write_text('{"features": {"t": {}}}')
+    inline = to_json(inventory(tmp_path))
+    monkeypatch.setattr(_run, "_PARALLEL_FROM", 2)
+    monkeypatch.setattr(_run, "_CHUNK", 5)
+    seen: list[tuple[int, int | None]] = []
+    pooled = to_json(inventory(tmp_path, progress=lambda d, t: seen.append((d, t))))
+    assert pooled == inline
+    assert seen[-1] == (14, 14)

@@ -387,3 +387,29 @@ def test_notebook_code_cells_with_magics_and_cell_numbers(tmp_path: Path) -> Non
     inv = _run(tmp_path, {"nb.ipynb": json.dumps(nb)})
     # cells share a kernel: the import in cell 1 resolves the call in cell 2
     assert [(a.line, a.details["cell"]) for a in _kind(inv, "llm_call")] == [(2, 2)]
+
+
+def test_factories_class_aliases_chains_and_query_engines(tmp_path: Path) -> None:
+    inv = _run(
+        tmp_path,
+        {
+            "c.py": (
+                "from langchain.llms import HuggingFacePipeline\n"
+                "from langchain.embeddings import HuggingFaceEmbeddings, OpenAIEmbeddings\n"
+                "from langchain.chains import RetrievalQA\n"
+                "from llama_index.core import VectorStoreIndex\n"
+                "from chromadb.config import Settings\n"
+                "llm = HuggingFacePipeline.from_model_id(model_id='gpt2', task='text-generation')\n"
+                "Provider = HuggingFaceEmbeddings if fast else OpenAIEmbeddings\n"
+                "Provider = HuggingFaceEmbeddings\n"
+                "emb = Provider()\n"
+                "qa = RetrievalQA.from_chain_type(llm=llm)\n"
+                "qa('question')\n"
+                "engine = VectorStoreIndex.from_documents([]).as_query_engine()\n"
+                "engine.query('question')\n"
+                "s = Settings(persist_directory='db')\n"
+            )
+        },
+    )
+    assert [a.line for a in _kind(inv, "llm_call")] == [6, 9, 11, 13]
+    assert [a.line for a in _kind(inv, "vector_store")] == [12]

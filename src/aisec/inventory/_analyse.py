@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aisec.core.errors import AisecError
@@ -19,9 +19,19 @@ from aisec.inventory._secrets import analyse_secrets
 from aisec.inventory._walk import FileRef, Tree
 
 if TYPE_CHECKING:
-    from aisec.supplychain import Manifest
+    from aisec.supplychain import Manifest, OsvDatabase
 
-__all__ = ["Analysers"]
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """One worker's findings and what spans files, sent back to the parent process."""
+
+    found: Found
+    hf_dirs: dict[str, list[FileRef]]
+    manifests: list[Manifest]
+
+
+__all__ = ["Analysers", "Partial"]
 
 _HEAD = 4096
 _BIG_UNKNOWN = 64 << 20
@@ -41,11 +51,10 @@ class Analysers:
     """Runs the analyser for each routed file; keeps what spans files (HF dataset folders,
     manifests for the vulnerability check) until :meth:`finish`."""
 
-    def __init__(self, tree: Tree, found: Found, *, scan_models: bool, osv_db: Path | None) -> None:
+    def __init__(self, tree: Tree, found: Found, *, scan_models: bool) -> None:
         self.tree = tree
         self.found = found
         self.scan_models = scan_models
-        self.osv_db = osv_db
         self._hf_dirs: dict[str, list[FileRef]] = {}
         self._manifests: list[Manifest] = []
         self._table: dict[str, Callable[[FileRef, int | None], None]] = {
@@ -217,21 +226,31 @@ class Analysers:
                 "only its first 4 KiB were read",
             )
 
-    def finish(self) -> None:
+    def partial(self) -> Partial:
+        """What this share of the tree found, for :meth:`merge` in the parent process."""
+        return Partial(self.found, self._hf_dirs, self._manifests)
+
+    def merge(self, part: Partial) -> None:
+        self.found.assets.extend(part.found.assets)
+        self.found.findings.extend(part.found.findings)
+        self.found.skipped.extend(part.found.skipped)
+        for key, value in part.found.notes.items():
+            self.found.notes[key] = self.found.notes.get(key, 0) + value
+        for folder, refs in part.hf_dirs.items():
+            self._hf_dirs.setdefault(folder, []).extend(refs)
+        self._manifests.extend(part.manifests)
+
+    def finish(self, db: OsvDatabase | None) -> None:
+        """What spans files: HF dataset folders, the manifests' findings and vulnerabilities."""
         for folder, refs in sorted(self._hf_dirs.items()):
             names = {posixpath.basename(r.rel) for r in refs}
             if "dataset_info.json" in names or "dataset_dict.json" in names:
                 details = describe_hf_dataset(self.tree, folder, refs)
                 self.found.asset("dataset", folder or ".", None, folder or ".", details)
-        self._vulnerabilities()
+        self._vulnerabilities(db)
 
-    def _vulnerabilities(self) -> None:
-        from aisec.supplychain import (
-            LOCK_FORMATS,
-            OsvDatabase,
-            audit_vulnerabilities,
-            manifest_findings,
-        )
+    def _vulnerabilities(self, db: OsvDatabase | None) -> None:
+        from aisec.supplychain import LOCK_FORMATS, audit_vulnerabilities, manifest_findings
 
         if not self._manifests:
             return
@@ -243,7 +262,6 @@ class Analysers:
             locked = posixpath.dirname(manifest.path) in locked_dirs
             self.found.findings.extend(manifest_findings(manifest, locked=locked))
             deps.extend(manifest.dependencies)
-        db = OsvDatabase.load(self.osv_db) if self.osv_db is not None else None
         result = audit_vulnerabilities(deps, db)
         self.found.findings.extend(result.findings)
         self.found.notes["vulnerability_data"] = result.statement

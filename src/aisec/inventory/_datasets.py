@@ -57,11 +57,8 @@ def _csv(head: bytes, delimiter: str | None) -> dict[str, Any]:
     first = text.split("\n", 1)[0].rstrip("\r")
     if not first:
         raise _SchemaError("empty header line")
-    if delimiter is None:
-        try:
-            delimiter = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
+    if delimiter is None:  # the most frequent candidate in the header (csv.Sniffer: 1 ms)
+        delimiter = max(",;\t|", key=first.count)
     row = next(csv.reader([first], delimiter=delimiter), [])
     return {
         "format": "csv" if delimiter != "\t" else "tsv",

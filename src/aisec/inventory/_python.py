@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from aisec.inventory._found import Found, rule_finding
 from aisec.inventory._sdks import (
     API_VERBS,
+    CHAIN_CLASS,
+    CHAIN_METHODS,
     CODE_EXEC,
     DANGEROUS_LOAD_TOOLS,
     DANGEROUS_TOOL_CLASSES,
+    ENGINE_METHODS,
     HTTP_CALLS,
     LC_MODEL_CLASS,
+    MENTIONS,
     ML_FUNCTIONS,
     MODEL_METHODS,
     PROMPT_CLASSES,
@@ -42,6 +47,9 @@ _NOT_MODEL = re.compile(
     r"Loader|Parser|Error|Exception|Config|Settings|Callback\w*|Handler|Tool|Index)$"
 )
 _ML_CONSTRUCT = frozenset({"sklearn", "xgboost", "lightgbm", "catboost", "onnxruntime"})
+_HF_MODEL_CLASS = re.compile(r"(Pipeline|For[A-Z]\w+)$")
+# vector-store SDK classes that are settings or types, not a store or a client
+_NOT_STORE = re.compile(r"(\.config\.|\.types\.|Settings$|Config$|Error$|Exception$|Filter$)")
 _ML_SKIP_CLASS = re.compile(r"(Error|Exception|Warning|Display|Dataset|DMatrix)$")
 _PROMPT_NAME = re.compile(r"(?i)prompt|system_?message|instructions?$|system_?template")
 _SYSTEM_KWARGS = frozenset(
@@ -110,8 +118,8 @@ class _Resolver:
         self.aliases: dict[str, str] = {}
         self.bound: dict[str, str] = {}
 
-    def imports(self, tree: ast.AST) -> None:
-        for node in ast.walk(tree):
+    def imports(self, nodes: Iterable[ast.AST]) -> None:
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:
@@ -197,8 +205,8 @@ class _Analyser:
         self.found.finding(rule_finding(rule_id, self.rel, line, evidence))
 
     def run(self) -> None:
-        self.r.imports(self.tree)
         nodes = _in_order(self.tree)
+        self.r.imports(nodes)
         for node in nodes:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, node)
@@ -259,7 +267,8 @@ class _Analyser:
         constructs = "()" not in q and last[:1].isupper()
         self._prompt_kwargs(call, label)
         if category == "vector" or self._is_vector(q, last, constructs, category):
-            if constructs or last in VECTOR_FACTORIES or last.startswith("connect"):
+            store = (constructs and not _NOT_STORE.search(q)) or last in VECTOR_FACTORIES
+            if store or last.startswith("connect"):
                 self.asset("vector_store", call.lineno, q, {"sdk": label, "call": q})
             return
         if self._prompt_call(call, q, last):
@@ -314,17 +323,12 @@ class _Analyser:
                 return bool(_LLM_CLIENT.search(last)) and not _NOT_MODEL.search(last)
             return last in API_VERBS or (label == "sentence_transformers" and last == "encode")
         if category == "framework":
-            if last == "init_chat_model":
-                return True
-            if constructs:
-                return bool(LC_MODEL_CLASS.match(last)) and not _NOT_MODEL.search(last)
-            if "()" in q and last in MODEL_METHODS:
-                maker = _last(q.split("()", 1)[0])
-                return bool(LC_MODEL_CLASS.match(maker)) and not _NOT_MODEL.search(maker)
-            return False
+            return _framework_model_call(q, last, constructs)
         # ML libraries
         if last in ML_FUNCTIONS or last == "dump":
             return label != "joblib" or last in {"load", "dump"}
+        if label == "transformers":  # pipelines and models built from their classes
+            return constructs and _HF_MODEL_CLASS.search(last) is not None
         return constructs and label in _ML_CONSTRUCT and not _ML_SKIP_CLASS.search(last)
 
     # -- prompts --------------------------------------------------------------------------
@@ -559,6 +563,41 @@ class _Analyser:
             )
 
 
+def _is_model_class(name: str) -> bool:
+    return bool(LC_MODEL_CLASS.match(name)) and not _NOT_MODEL.search(name)
+
+
+def _maker(q: str) -> str:
+    """The class that made the object a call is on: ``X`` in ``X().m`` and ``X.from_y().m``."""
+    made = q.split("()", 1)[0].split(".")
+    if len(made) > 1 and made[-1].startswith("from_"):
+        return made[-2]
+    return made[-1]
+
+
+def _framework_model_call(q: str, last: str, constructs: bool) -> bool:
+    """LangChain/LlamaIndex: a model class constructed (or made by a ``from_*`` factory),
+    ``init_chat_model``, or a model, chain or query engine called."""
+    if last == "init_chat_model":
+        return True
+    if constructs:
+        return _is_model_class(last)
+    path = q.split(".")
+    if "()" not in q and last.startswith("from_") and len(path) > 1:
+        return _is_model_class(path[-2])
+    if "()" not in q:
+        return False
+    if q.endswith("()"):  # the object itself is called: ``qa(query)``
+        last = "__call__"
+    maker = _maker(q)
+    if _is_model_class(maker):
+        return last in MODEL_METHODS
+    if CHAIN_CLASS.search(maker):
+        return last in CHAIN_METHODS
+    engine = "as_query_engine()" in q or "as_chat_engine()" in q
+    return engine and last in ENGINE_METHODS
+
+
 def parse_error(text: str) -> tuple[ast.Module | None, str | None]:
     try:
         return ast.parse(text), None
@@ -568,8 +607,19 @@ def parse_error(text: str) -> tuple[ast.Module | None, str | None]:
         return None, type(exc).__name__ + (f": {exc}" if isinstance(exc, ValueError) else "")
 
 
+def worth_parsing(text: str) -> bool:
+    """Whether ``text`` names anything the analyser reports: an SDK module (an import must
+    name it), a prompt, a role, a tool, a function schema or the environment. A file that
+    names none of them holds nothing to report, and is not parsed (most code in a large
+    tree is like that; parsing is most of the cost)."""
+    lower = text.lower()
+    return any(word in lower for word in MENTIONS)
+
+
 def analyse_python(text: str, rel: str, found: Found) -> str | None:
     """Add what ``text`` holds to ``found``; returns why it could not be parsed, or None."""
+    if not worth_parsing(text):
+        return None
     tree, error = parse_error(text)
     if tree is None:
         return error
@@ -590,7 +640,7 @@ def analyse_notebook(cells: list[tuple[int, str]], rel: str, found: Found) -> in
             parsed.append((index, tree))
     resolver = _Resolver()
     for _, tree in parsed:
-        resolver.imports(tree)
+        resolver.imports(ast.walk(tree))
     for index, tree in parsed:
         try:
             _Analyser(tree, rel, found, index, resolver).run()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aisec.core.authz import authorize
 from aisec.inventory._found import Found
 from aisec.inventory._model import ASSET_KINDS, Inventory
-from aisec.inventory._walk import FileRef, Tree, open_tree
+from aisec.inventory._walk import FileRef, LocalTree, Tree, open_tree
+
+if TYPE_CHECKING:
+    from aisec.inventory._analyse import Partial
+    from aisec.supplychain import OsvDatabase
 
 __all__ = ["inventory", "to_json"]
 
@@ -26,8 +31,8 @@ CAPS = {
     "mcp": 1 * _MB,
     "prompt": 1 * _MB,
 }
-_HEAD = 4096
-_BIG_UNKNOWN = 64 * _MB  # a blob this large that no format claims is reported as skipped
+_PARALLEL_FROM = 2000  # files; below this a process pool costs more than it saves
+_CHUNK = 500
 
 _PROMPT_EXTS = frozenset({".prompt", ".prompty", ".jinja", ".jinja2", ".j2"})
 _PROMPT_DIR_EXTS = frozenset({".txt", ".md", ".yaml", ".yml", ".json"})
@@ -129,6 +134,7 @@ def inventory(
     """
     authorize("scan.run")
     tree = open_tree(root, exclude)
+    db = _load_osv(osv_db)
     found = Found()
     files: list[FileRef] = []
     for item in tree.walk():
@@ -139,12 +145,15 @@ def inventory(
         if progress is not None and len(files) % 1000 == 0:
             progress(0, None)
     total = len(files)
-    ctx = _Context(tree, found, scan_models, osv_db)
-    for done, ref in enumerate(files, 1):
-        ctx.analyse(ref)
-        if progress is not None:
-            progress(done, total)
-    ctx.finish()
+    ctx = _Context(tree, found, scan_models)
+    if isinstance(tree, LocalTree) and total >= _PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        _analyse_in_processes(ctx, tree, files, scan_models, progress)
+    else:
+        for done, ref in enumerate(files, 1):
+            ctx.analyse(ref)
+            if progress is not None:
+                progress(done, total)
+    ctx.analysers.finish(db)
     summary = _summary(found, total)
     return Inventory(
         root=tree.root,
@@ -155,15 +164,24 @@ def inventory(
     )
 
 
-class _Context:
-    """One run: the tree, the accumulator, and the per-run state of the analysers."""
+def _load_osv(folder: Path | None) -> OsvDatabase | None:
+    """The OSV export, read before the walk so that a bad ``--osv-db`` fails at once."""
+    if folder is None:
+        return None
+    from aisec.supplychain import OsvDatabase
 
-    def __init__(self, tree: Tree, found: Found, scan_models: bool, osv_db: Path | None) -> None:
+    return OsvDatabase.load(folder)
+
+
+class _Context:
+    """One run (or one worker's share of it): the tree, the accumulator, the analysers."""
+
+    def __init__(self, tree: Tree, found: Found, scan_models: bool) -> None:
         from aisec.inventory._analyse import Analysers
 
         self.tree = tree
         self.found = found
-        self.analysers = Analysers(tree, found, scan_models=scan_models, osv_db=osv_db)
+        self.analysers = Analysers(tree, found, scan_models=scan_models)
 
     def analyse(self, ref: FileRef) -> None:
         kind = route(ref.rel)
@@ -178,8 +196,34 @@ class _Context:
         except OSError as exc:
             self.found.skip(ref.rel, f"unreadable ({exc.strerror or exc})")
 
-    def finish(self) -> None:
-        self.analysers.finish()
+
+def _analyse_chunk(root: str, refs: list[FileRef], scan_models: bool) -> Partial:
+    """A worker's share: the files ``refs`` under ``root``, analysed in this process."""
+    ctx = _Context(LocalTree(Path(root), ()), Found(), scan_models)
+    for ref in refs:
+        ctx.analyse(ref)
+    return ctx.analysers.partial()
+
+
+def _analyse_in_processes(
+    ctx: _Context,
+    tree: LocalTree,
+    files: list[FileRef],
+    scan_models: bool,
+    progress: Callable[[int, int | None], None] | None,
+) -> None:
+    """Analyse ``files`` in a process per CPU, in chunks, merging as chunks finish (parsing
+    is pure Python: threads would share one core)."""
+    from aisec.core.jobs import LocalExecutor, Task
+
+    chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
+    tasks = [Task(_analyse_chunk, (tree.root, chunk, scan_models)) for chunk in chunks]
+    done = 0
+    for outcome in LocalExecutor(kind="process").map(tasks, ordered=False):
+        ctx.analysers.merge(outcome.result())
+        done += len(chunks[outcome.index])
+        if progress is not None:
+            progress(done, len(files))
 
 
 def _summary(found: Found, files: int) -> dict[str, Any]:

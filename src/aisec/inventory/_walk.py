@@ -13,6 +13,7 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -106,6 +107,7 @@ class LocalTree:
     def __init__(self, root: Path, exclude: Sequence[str]) -> None:
         self.root = str(root)
         self._root = root
+        self._single = False
         self._exclude = _spec(list(exclude))
 
     def walk(self) -> Iterator[FileRef | Skipped]:
@@ -114,17 +116,19 @@ class LocalTree:
         except OSError as exc:
             raise InputError(f"{self._root}: cannot read ({exc.strerror})") from None
         if stat.S_ISREG(st.st_mode):
+            self._single = True
             yield FileRef(self._root.name, st.st_size)
             return
         if not stat.S_ISDIR(st.st_mode):
             raise InputError(f"{self._root}: not a folder or a regular file")
-        yield from self._walk_dir(self._root, "", _Ignores(()), {(st.st_dev, st.st_ino)})
+        yield from self._walk_dir(self.root, "", _Ignores(()), {(st.st_dev, st.st_ino)})
 
     def _walk_dir(
-        self, folder: Path, rel: str, ignores: _Ignores, active: set[tuple[int, int]]
+        self, folder: str, rel: str, ignores: _Ignores, active: set[tuple[int, int]]
     ) -> Iterator[FileRef | Skipped]:
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=attrgetter("name"))
         except OSError as exc:
             yield Skipped(rel or ".", f"folder unreadable ({exc.strerror})")
             return
@@ -153,7 +157,7 @@ class LocalTree:
                     yield Skipped(child, "symbolic link loop (leads back to a parent folder)")
                     continue
                 active.add(key)
-                yield from self._walk_dir(Path(entry.path), child, ignores, active)
+                yield from self._walk_dir(entry.path, child, ignores, active)
                 active.discard(key)
             elif stat.S_ISREG(st.st_mode):
                 yield FileRef(child, st.st_size)
@@ -165,12 +169,10 @@ class LocalTree:
     def _excluded(self, rel: str, is_dir: bool) -> bool:
         return self._exclude is not None and self._exclude.match_file(rel + "/" if is_dir else rel)
 
-    def _path(self, ref: FileRef) -> Path:
-        return (
-            self._root
-            if ref.rel == self._root.name and self._root.is_file()
-            else (self._root / ref.rel)
-        )
+    def _path(self, ref: FileRef) -> str:
+        if self._single:
+            return self.root
+        return os.path.join(self.root, ref.rel)  # noqa: PTH118 (a str per file: Path costs)
 
     def read(self, ref: FileRef, limit: int) -> bytes:
         fd = os.open(self._path(ref), _OPEN_FLAGS)
@@ -190,7 +192,7 @@ class LocalTree:
             os.close(fd)
 
     def local_path(self, ref: FileRef) -> Path | None:
-        return self._path(ref)
+        return Path(self._path(ref))
 
 
 def _is_loop(exc: OSError) -> bool:

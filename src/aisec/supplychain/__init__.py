@@ -8,6 +8,8 @@ OSV export the result says plainly that vulnerabilities were not checked.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from aisec.supplychain._dockerfile import DockerfileAudit, Image, audit_dockerfile
 from aisec.supplychain._manifests import (
     LOCK_FORMATS,
@@ -16,12 +18,10 @@ from aisec.supplychain._manifests import (
     manifest_findings,
     parse_manifest,
 )
-from aisec.supplychain._osv import (
-    LocalOsvService,
-    OsvDatabase,
-    VulnerabilityAudit,
-    audit_vulnerabilities,
-)
+from aisec.supplychain._osv import OsvDatabase, VulnerabilityAudit, audit_vulnerabilities
+
+if TYPE_CHECKING:
+    from aisec.supplychain._osv_service import LocalOsvService
 
 __all__ = [
     "LOCK_FORMATS",
@@ -37,3 +37,12 @@ __all__ = [
     "manifest_findings",
     "parse_manifest",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # pip-audit (and requests under it) loads only for the offline vulnerability service
+    if name == "LocalOsvService":
+        from aisec.supplychain._osv_service import LocalOsvService
+
+        return LocalOsvService
+    raise AttributeError(f"module 'aisec.supplychain' has no attribute {name!r}")

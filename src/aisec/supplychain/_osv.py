@@ -1,9 +1,10 @@
-"""Known vulnerabilities, offline: a local OSV export behind pip-audit's service interface.
+"""Known vulnerabilities, offline: a local OSV export, read and matched as OSV defines.
 
 osv.dev publishes each ecosystem as a zip of OSV JSON records (``PyPI/all.zip``); unpacked,
-that folder is the ``--osv-db``. :class:`LocalOsvService` answers pip-audit's
-``VulnerabilityService.query`` from it, evaluating each record's affected ranges and
-versions as the OSV schema defines them, so nothing goes to the network.
+that folder is the ``--osv-db``. :func:`affects` evaluates a record's affected ranges and
+versions as the OSV schema defines them; ``_osv_service.LocalOsvService`` serves them
+through pip-audit's ``VulnerabilityService`` interface, so nothing goes to the network.
+pip-audit loads only when an export is given.
 """
 
 from __future__ import annotations
@@ -17,21 +18,12 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
-from pip_audit._service import (
-    Dependency as AuditDependency,
-)
-from pip_audit._service import (
-    ResolvedDependency,
-    SkippedDependency,
-    VulnerabilityResult,
-    VulnerabilityService,
-)
 
 from aisec.core.errors import InputError
 from aisec.core.findings import Finding
 from aisec.supplychain._manifests import Dependency, _finding
 
-__all__ = ["LocalOsvService", "OsvDatabase", "VulnerabilityAudit", "audit_vulnerabilities"]
+__all__ = ["OsvDatabase", "VulnerabilityAudit", "affects", "audit_vulnerabilities"]
 
 _MAX_RECORDS = 1_000_000
 _MAX_RECORD_BYTES = 4 << 20
@@ -119,7 +111,7 @@ def _in_range(version: Version, events: list[dict[str, Any]]) -> bool:
     return affected
 
 
-def _affects(affected: dict[str, Any], name: str, version: Version) -> tuple[bool, list[Version]]:
+def affects(affected: dict[str, Any], name: str, version: Version) -> tuple[bool, list[Version]]:
     pkg = affected.get("package") or {}
     if pkg.get("ecosystem") != "PyPI" or canonicalize_name(str(pkg.get("name"))) != name:
         return False, []
@@ -132,39 +124,6 @@ def _affects(affected: dict[str, Any], name: str, version: Version) -> tuple[boo
         hit = hit or _in_range(version, events)
         fixes += [v for e in events if (v := _version(e.get("fixed"))) is not None]
     return hit, sorted(fixes)
-
-
-class LocalOsvService(VulnerabilityService):  # type: ignore[misc]
-    """pip-audit's vulnerability service, answered from a local OSV export."""
-
-    def __init__(self, db: OsvDatabase) -> None:
-        self.db = db
-
-    def query(self, spec: AuditDependency) -> tuple[AuditDependency, list[VulnerabilityResult]]:
-        if spec.is_skipped():
-            return spec, []
-        assert isinstance(spec, ResolvedDependency)  # noqa: S101 (narrowing, as pip-audit)
-        name = spec.canonical_name
-        results: list[VulnerabilityResult] = []
-        for record in self.db.records(name):
-            if record.get("withdrawn"):
-                continue
-            hit, fixes = False, list[Version]()
-            for affected in record.get("affected") or ():
-                if isinstance(affected, dict):
-                    one, more = _affects(affected, name, spec.version)
-                    hit, fixes = hit or one, fixes + more
-            if hit:
-                summary = str(record.get("summary") or record.get("details") or "N/A")
-                results.append(
-                    VulnerabilityResult.create(
-                        ids=[record["id"], *[str(a) for a in record.get("aliases") or ()]],
-                        description=summary.replace("\n", " ")[:300],
-                        fix_versions=fixes,
-                        published=self._parse_rfc3339(record.get("published")),
-                    )
-                )
-        return spec, results
 
 
 @dataclass(slots=True)
@@ -196,14 +155,17 @@ def audit_vulnerabilities(deps: list[Dependency], db: OsvDatabase | None) -> Vul
             )
         )
         return audit
+    from pip_audit._service import ResolvedDependency, SkippedDependency
+
+    from aisec.supplychain._osv_service import LocalOsvService
+
     service = LocalOsvService(db)
     seen: set[tuple[str, str]] = set()
     for dep in deps:
         version = _version(dep.version) if dep.version else None
-        spec: AuditDependency
         if version is None:
             audit.not_checked += 1
-            spec = SkippedDependency(name=dep.name, skip_reason="not pinned to one version")
+            spec: Any = SkippedDependency(name=dep.name, skip_reason="not pinned to one version")
         else:
             spec = ResolvedDependency(name=dep.name, version=version)
         key = (canonicalize_name(dep.name), str(version))
