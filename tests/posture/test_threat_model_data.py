@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aisec.core.frameworks import lookup
 from aisec.core.rules import lookup as rule
@@ -86,3 +88,41 @@ def test_a_threat_model_file_that_is_not_json_is_a_clear_error(tmp_path: Path) -
     bad.write_bytes(b"\x00\xff not json")
     with pytest.raises(ThreatModelError, match="not a JSON threat model"):
         load_threat_model(bad)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_damage_is_a_threat_model_error_never_a_crash(data: st.DataObject) -> None:
+    doc = _raw()
+    paths = _paths(doc)[1:]
+    path = data.draw(st.sampled_from(paths))
+    target: Any = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = data.draw(_JSON)
+    try:
+        model = parse_threat_model(doc)
+    except ThreatModelError as exc:
+        assert exc.message  # a message that names what is wrong
+    else:
+        assert isinstance(model.controls, tuple)  # damage that still parses is a model

@@ -41,6 +41,7 @@ EVIDENCE_KINDS = (
 _SCOPES = ("asset", "project")
 _ONLY = ("system_prompt", "generative")  # asset filters a control may name
 _MAX_BYTES = 1 << 20
+_MAX_ITEMS = 10_000
 
 
 class ThreatModelError(AisecError):
@@ -117,10 +118,35 @@ def _refs(raw: Any, where: str) -> tuple[FrameworkRef, ...]:
     return tuple(refs)
 
 
-def _field(item: Mapping[str, Any], name: str, where: str) -> Any:
+def _field(item: Any, name: str, where: str) -> Any:
+    if not isinstance(item, dict):
+        raise ThreatModelError(f"{where}: expected an object")
     if name not in item:
         raise ThreatModelError(f"{where}: field {name!r} is missing")
     return item[name]
+
+
+def _text(item: Any, name: str, where: str, default: str | None = None) -> str:
+    value = _field(item, name, where) if default is None or name in item else default
+    if not isinstance(value, str) or not value:
+        raise ThreatModelError(f"{where}.{name}: expected a non-empty string")
+    return value
+
+
+def _optional(item: Mapping[str, Any], name: str, where: str) -> str | None:
+    value = item.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ThreatModelError(f"{where}.{name}: expected a string")
+    return value
+
+
+def _list(item: Any, name: str, where: str) -> list[Any]:
+    value = _field(item, name, where)
+    if not isinstance(value, list):
+        raise ThreatModelError(f"{where}.{name}: expected a list")
+    if len(value) > _MAX_ITEMS:
+        raise ThreatModelError(f"{where}.{name}: more than {_MAX_ITEMS} items")
+    return value
 
 
 def parse_threat_model(data: Any, source: str = "threat model") -> ThreatModel:
@@ -133,19 +159,21 @@ def parse_threat_model(data: Any, source: str = "threat model") -> ThreatModel:
         raise ThreatModelError(f"{source}: asset_classes and threat_categories must be objects")
     classes = {
         str(name): (
-            str(_field(c, "title", f"{source}: asset_classes.{name}")),
+            _text(c, "title", f"{source}: asset_classes.{name}"),
             _strs(_field(c, "kinds", f"{source}: asset_classes.{name}"), f"asset_classes.{name}"),
         )
         for name, c in classes_raw.items()
     }
+    if not all(isinstance(v, str) for v in cats.values()):
+        raise ThreatModelError(f"{source}: threat_categories: expected names -> titles")
     kinds = {k for _, ks in classes.values() for k in ks}
     threats = []
-    for i, t in enumerate(_field(data, "threats", source)):
+    for i, t in enumerate(_list(data, "threats", source)):
         where = f"{source}: threats[{i}]"
         threat = Threat(
-            id=str(_field(t, "id", where)),
-            category=str(_field(t, "category", where)),
-            title=str(_field(t, "title", where)),
+            id=_text(t, "id", where),
+            category=_text(t, "category", where),
+            title=_text(t, "title", where),
             kinds=_strs(_field(t, "kinds", where), f"{where}.kinds"),
             frameworks=_refs(_field(t, "frameworks", where), f"{where}.frameworks"),
         )
@@ -156,19 +184,19 @@ def parse_threat_model(data: Any, source: str = "threat model") -> ThreatModel:
         threats.append(threat)
     ids = {t.id for t in threats}
     controls = []
-    for i, c in enumerate(_field(data, "controls", source)):
+    for i, c in enumerate(_list(data, "controls", source)):
         where = f"{source}: controls[{i}]"
         control = Control(
-            id=str(_field(c, "id", where)),
-            title=str(_field(c, "title", where)),
+            id=_text(c, "id", where),
+            title=_text(c, "title", where),
             kinds=_strs(_field(c, "kinds", where), f"{where}.kinds"),
             threats=_strs(_field(c, "threats", where), f"{where}.threats"),
-            evidence=str(_field(c, "evidence", where)),
-            stage=str(_field(c, "stage", where)),
+            evidence=_text(c, "evidence", where),
+            stage=_text(c, "stage", where),
             frameworks=_refs(_field(c, "frameworks", where), f"{where}.frameworks"),
-            rule=c.get("rule"),
-            scope=str(c.get("scope", "asset")),
-            only=c.get("only"),
+            rule=_optional(c, "rule", where),
+            scope=_text(c, "scope", where, default="asset"),
+            only=_optional(c, "only", where),
         )
         if control.evidence not in EVIDENCE_KINDS:
             raise ThreatModelError(
@@ -183,6 +211,13 @@ def parse_threat_model(data: Any, source: str = "threat model") -> ThreatModel:
             raise ThreatModelError(f"{where}: only must be one of {', '.join(_ONLY)}")
         if control.scope not in _SCOPES:
             raise ThreatModelError(f"{where}: scope must be asset or project")
+        if control.rule is not None:
+            from aisec.core.rules import lookup
+
+            try:
+                lookup(control.rule)
+            except InputError as exc:
+                raise ThreatModelError(f"{where}.rule: {exc.message}") from None
         controls.append(control)
     return ThreatModel(
         classes, {str(k): str(v) for k, v in cats.items()}, tuple(threats), tuple(controls)
