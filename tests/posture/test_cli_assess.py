@@ -161,3 +161,20 @@ def test_a_threat_model_of_your_own(
     mine.write_text("[]", encoding="utf-8")
     assert main(["assess", str(app), "--no-store", "--threat-model", str(mine)]) == 2
     assert "expected a JSON object" in capsys.readouterr().err
+
+
+def test_script_in_a_scanned_file_name_and_evidence_is_inert(tmp_path: Path) -> None:
+    import struct
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    cmd = b"<script>alert(1)</script>"
+    pickle = b"\x80\x02cposix\nsystem\nX" + struct.pack("<I", len(cmd)) + cmd + b"\x85R."
+    (tree / "<script>alert(2)<").mkdir()  # the relative path reads <script>alert(2)</script>.pkl
+    (tree / "<script>alert(2)<" / "script>.pkl").write_bytes(pickle)
+    out = tmp_path / "r.html"
+    main(["assess", str(tree), "-o", str(out), "-q", "--no-store"])
+    page = out.read_text("utf-8")
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;.pkl" in page  # the file name, escaped
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the evidence, escaped
+    assert "<script" not in page
