@@ -47,6 +47,7 @@ def _bom(make_inv: MakeInv, tmp_path: Path) -> dict:  # type: ignore[type-arg]
                 provider="openai",
                 base_url="https://api.openai.com/v1",
             ),
+            asset("llm_call", "train.py", "sklearn.svm.SVC", line=2, sdk="sklearn", category="ml"),
         ],
         root=str(tmp_path),
     )
@@ -85,7 +86,7 @@ def test_models_data_dependencies_and_services(make_inv: MakeInv, tmp_path: Path
         "pkg:pypi/openai@1.40.0",
         "pkg:pypi/chromadb",
     }
-    (service,) = doc["services"]
+    (service,) = doc["services"]  # sklearn is a library call, not a service
     assert service["name"] == "openai"
     assert service["endpoints"] == ["https://api.openai.com/v1"]
     graph = {d["ref"]: d.get("dependsOn", []) for d in doc["dependencies"]}

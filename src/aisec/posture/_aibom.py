@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aisec import __version__
 from aisec.core.errors import AisecError, ExitCode, InputError
-from aisec.posture._evaluate import AssetLike, InventoryLike
+from aisec.posture._evaluate import AssetLike, InventoryLike, is_generative
 
 if TYPE_CHECKING:
     from cyclonedx.model import Property
@@ -187,7 +187,8 @@ def build_aibom(
                 seen.add(str(lib.bom_ref))
                 bom.components.add(lib)
                 refs.append(lib)
-    for service in _services([a for a in inv.assets if a.kind == "llm_call"]):
+    # LLM providers the code calls; classic ML libraries (sklearn, torch) are not services
+    for service in _services([a for a in inv.assets if a.kind == "llm_call" and is_generative(a)]):
         bom.services.add(service)
     bom.register_dependency(app, refs)
     doc: dict[str, Any] = json.loads(JsonV1Dot6(bom).output_as_string())
