@@ -141,3 +141,16 @@ def test_matrix_of_asset_classes_and_threat_categories(make_inv: MakeInv) -> Non
     assert matrix["model"]["supply_chain"] == "missing"  # malicious, unsigned
     assert matrix["model"]["poisoning_evasion"] == "unknown"  # robustness not tested
     assert matrix["llm_app"]["poisoning_evasion"] is None  # no control of that kind
+
+
+def test_chart_stacks_each_stage_and_uses_round_ticks() -> None:
+    from aisec.posture._chart import stage_chart
+
+    svg = stage_chart(
+        {"build": {Severity.HIGH: 38, Severity.LOW: 10}, "data": {}, "x<y": {Severity.INFO: 2}}
+    )
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "<title>build: 38 high</title>" in svg and "<title>build: 10 low</title>" in svg
+    assert ">48</text>" in svg and ">0</text>" in svg  # totals above the bars
+    assert [t for t in ("0", "20", "40", "60") if f">{t}</text>" in svg] == ["0", "20", "40", "60"]
+    assert "x&lt;y" in svg and "x<y" not in svg

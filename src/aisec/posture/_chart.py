@@ -20,11 +20,22 @@ _W, _H = 720, 300
 _LEFT, _TOP, _BOTTOM = 48, 36, 56
 
 
+def _nice_step(top: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 25, 50, 100, ... that needs at most four ticks."""
+    scale = 1
+    while True:
+        for m in (1, 2, 5) if scale < 10 else (1, 2, 2.5, 5):
+            step = int(m * scale)
+            if step * 4 >= top:
+                return step
+        scale *= 10
+
+
 def stage_chart(counts: Mapping[str, Mapping[Severity, int]]) -> str:
     """A stacked bar per stage (``counts[stage][severity]``), most severe on top."""
     stages = list(counts)
     top = max((sum(c.values()) for c in counts.values()), default=0)
-    step = max(1, -(-top // 4))  # at most five whole-number ticks
+    step = _nice_step(top)
     scale_max = max(step * -(-top // step), 1)
     plot_h = _H - _TOP - _BOTTOM
     slot = (_W - _LEFT - 16) / max(len(stages), 1)
