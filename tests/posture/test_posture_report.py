@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import pytest
 from posture_samples import MakeInv, asset
 
 from aisec.core.findings import Finding, Location, Severity
@@ -154,3 +155,28 @@ def test_chart_stacks_each_stage_and_uses_round_ticks() -> None:
     assert ">48</text>" in svg and ">0</text>" in svg  # totals above the bars
     assert [t for t in ("0", "20", "40", "60") if f">{t}</text>" in svg] == ["0", "20", "40", "60"]
     assert "x&lt;y" in svg and "x<y" not in svg
+
+
+def test_a_large_tree_keeps_the_page_readable(
+    make_inv: MakeInv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aisec.posture import _report
+
+    monkeypatch.setattr(_report, "MAX_FINDINGS", 3)
+    monkeypatch.setattr(_report, "MAX_ASSET_ROWS", 2)
+    manifests = [asset("dependency_manifest", f"svc{i}/requirements.txt") for i in range(5)]
+    findings = [
+        Finding(
+            "supplychain-unpinned",
+            "t",
+            Severity.MEDIUM,
+            location=Location(f"svc{i}/requirements.txt", 2),
+        )
+        for i in range(4)
+    ] + [Finding("pickle-dangerous-call", "t", Severity.CRITICAL, location=Location("m.pkl"))]
+    a = assess_inventory(make_inv(manifests, findings), Evidence())
+    page = render_html(a)
+    assert "Findings (5)" in page and "The 3 most severe of 5 findings" in page
+    assert page.index("pickle-dangerous-call</code>") < page.index("supplychain-unpinned</code>")
+    assert "The first 2 of 5 assets" in page
+    assert a.severity_counts()["medium"] == 4  # counts and chart still cover every finding

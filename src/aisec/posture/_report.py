@@ -3,13 +3,14 @@ self-contained HTML page (inline CSS and SVG, no script, nothing fetched to view
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from aisec.core.findings import Finding, Severity
+from aisec.core.errors import InputError
+from aisec.core.findings import Finding, FrameworkRef, Severity
 from aisec.posture._chart import SEVERITY_COLOURS, stage_chart
 from aisec.posture._evaluate import STATUSES, ControlResult, InventoryLike, where
 from aisec.posture._model import ThreatModel
@@ -29,6 +30,8 @@ _SOURCE_STAGE = {
     "data": "data",
 }
 _MAX_DETAIL = 200
+MAX_ASSET_ROWS = 2000  # inventory rows in the HTML and Markdown reports (JSON has them all)
+MAX_FINDINGS = 2000  # findings written out in full in the HTML report
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,33 +203,42 @@ def _sorted(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id, str(f.location)))
 
 
-def render_html(a: Assessment) -> str:
-    """The report as one self-contained HTML page."""
-    from markupsafe import Markup
-
+def _titles(refs: Iterable[FrameworkRef]) -> dict[str, str]:
+    """Catalog titles of ``refs`` by their text ("" for one the catalog lacks)."""
     from aisec.core.frameworks import lookup
 
-    scores = {fw: dict(v) for fw, v in a.scores.items()}
+    out: dict[str, str] = {}
+    for ref in refs:
+        key = str(ref)
+        if key not in out:
+            try:
+                out[key] = lookup(ref).title
+            except InputError:  # a plugin's reference: shown without a title
+                out[key] = ""
+    return out
 
-    def title(ref: object) -> str:
-        from aisec.core.findings import FrameworkRef
 
-        try:
-            return lookup(FrameworkRef.parse(str(ref))).title
-        except Exception:
-            return ""
+def render_html(a: Assessment) -> str:
+    """The report as one self-contained HTML page (the first MAX_FINDINGS findings, most
+    severe first, and MAX_ASSET_ROWS assets; counts and chart cover everything)."""
+    from markupsafe import Markup
 
+    findings = _sorted(a.findings)
+    refs = [r for f in findings[:MAX_FINDINGS] for r in f.frameworks]
+    refs += [r for res in a.results for r in res.control.frameworks]
     return _template().render(
         a=a,
-        scores=scores,
-        findings=_sorted(a.findings),
+        scores={fw: dict(v) for fw, v in a.scores.items()},
+        findings=findings[:MAX_FINDINGS],
+        total_findings=len(findings),
         severities=a.severity_counts(),
         statuses=a.status_counts(),
         colours={s.value: c for s, c in SEVERITY_COLOURS.items()},
         chart=Markup(stage_chart(a.stage_counts())),  # noqa: S704 - built from fixed labels
-        fw_title=title,
+        titles=_titles(refs),
         categories=a.model.categories,
         classes={n: t for n, (t, _) in a.model.asset_classes.items()},
+        max_rows=MAX_ASSET_ROWS,
         threat=a.model.threat,
     )
 
@@ -294,7 +306,13 @@ def render_markdown(a: Assessment) -> str:
             f"{r.assets} | {md(r.evidence)} |"
         )
     lines += ["", "## Inventory", "", "| kind | where | name |", "|---|---|---|"]
-    lines += [f"| {md(x.kind)} | {md(where(x))} | {md(x.name)} |" for x in a.inventory.assets]
+    assets = a.inventory.assets
+    lines += [f"| {md(x.kind)} | {md(where(x))} | {md(x.name)} |" for x in assets[:MAX_ASSET_ROWS]]
+    if len(assets) > MAX_ASSET_ROWS:
+        lines += [
+            "",
+            f"The first {MAX_ASSET_ROWS} of {len(assets)} assets; --format json lists all.",
+        ]
     lines += ["", "## Findings", ""]
     for f in _sorted(a.findings):
         lines += [
