@@ -14,6 +14,8 @@ from aisec.posture._evaluate import InventoryLike, SkippedLike
 __all__ = ["CleanAsset", "CleanInventory", "Redactor", "default_redactor", "scrubbed"]
 
 Redactor = Callable[[str], str]
+# details aisec computes itself (never text from the tree): not worth a secret scan each
+_COMPUTED = frozenset({"sha256", "format", "verdict", "signature", "signature_file"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +65,37 @@ def clean_findings(findings: Sequence[Finding], redact: Redactor) -> list[Findin
     return out
 
 
+def _memo(redact: Redactor) -> Redactor:
+    """``redact`` asked once per distinct text (details repeat: SDK names, calls, verdicts)."""
+    seen: dict[str, str] = {}
+
+    def once(text: str) -> str:
+        out = seen.get(text)
+        if out is None:
+            out = seen[text] = redact(text)
+        return out
+
+    return once
+
+
 def scrubbed(inv: InventoryLike, redact: Redactor) -> CleanInventory:
     """``inv`` with every string in asset details and finding evidence redacted."""
+    redact = _memo(redact)
     return CleanInventory(
         root=inv.root,
         assets=[
-            CleanAsset(a.kind, a.path, a.line, a.name, _scrub(dict(a.details), redact))
+            CleanAsset(
+                a.kind,
+                a.path,
+                a.line,
+                a.name,
+                {
+                    k: v
+                    if k in _COMPUTED and isinstance(v, str) and len(v) <= 128
+                    else _scrub(v, redact)
+                    for k, v in a.details.items()
+                },
+            )
             for a in inv.assets
         ],
         findings=clean_findings(inv.findings, redact),
