@@ -93,6 +93,15 @@ def _asset_name(key: str, a: AssetLike) -> str:
     return name[: _ASSET_NAME_MAX - 17] + "~" + digest
 
 
+def _unique(key: str, assets: Sequence[AssetLike]) -> list[tuple[str, AssetLike]]:
+    """(stored name, asset), one per stored row: two assets of one kind with the same
+    place and name are one row (the upsert could not touch a row twice in one batch)."""
+    seen: dict[tuple[str, str], AssetLike] = {}
+    for a in assets:
+        seen[(a.kind[:50], _asset_name(key, a))] = a
+    return [(name, a) for (_, name), a in seen.items()]
+
+
 def record_run(
     store: Store,
     *,
@@ -114,11 +123,10 @@ def record_run(
             "VALUES (?, ?, ?, ?, ?)",
             (run_id, key, root[:2000], t, json.dumps(summary, sort_keys=True)),
         )
-        for f in findings:
-            conn.execute(
-                "INSERT INTO findings (run_id, source, created, rule_id, title, severity, asset, "
-                "location, evidence, frameworks, remediation) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        conn.executemany(
+            "INSERT INTO findings (run_id, source, created, rule_id, title, severity, asset, "
+            "location, evidence, frameworks, remediation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
                 (
                     run_id,
                     _SOURCE,
@@ -131,22 +139,27 @@ def record_run(
                     f.evidence,
                     json.dumps([str(r) for r in f.frameworks]),
                     f.remediation,
-                ),
-            )
-        for a in assets:
-            name = _asset_name(key, a)
-            attributes = json.dumps(
-                {"run_id": run_id, "root": root, "details": dict(a.details)}, default=str
-            )
-            location = f"{a.path}:{a.line}" if a.line else a.path
-            updated = conn.execute(
-                "UPDATE assets SET location = ?, attributes = ?, updated = ? "
-                "WHERE kind = ? AND name = ?",
-                (location[:2000], attributes, t, a.kind[:50], name),
-            )
-            if getattr(updated, "rowcount", 0) == 0:
-                conn.execute(
-                    "INSERT INTO assets (kind, name, owner, classification, location, "
-                    "attributes, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (a.kind[:50], name, "", "", location[:2000], attributes, t),
                 )
+                for f in findings
+            ),
+        )
+        # one row per asset of this tree, updated in place by the next run (SQLite 3.24+
+        # and PostgreSQL both take ON CONFLICT ... DO UPDATE)
+        conn.executemany(
+            "INSERT INTO assets (kind, name, owner, classification, location, attributes, "
+            "updated) VALUES (?, ?, '', '', ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET "
+            "location = excluded.location, attributes = excluded.attributes, "
+            "updated = excluded.updated",
+            (
+                (
+                    a.kind[:50],
+                    name,
+                    (f"{a.path}:{a.line}" if a.line else a.path)[:2000],
+                    json.dumps(
+                        {"run_id": run_id, "root": root, "details": dict(a.details)}, default=str
+                    ),
+                    t,
+                )
+                for name, a in _unique(key, assets)
+            ),
+        )
