@@ -46,7 +46,9 @@ _NOT_MODEL = re.compile(
     r"(Message|Template|History|Memory|Engine|Store|Response|Role|Mode|Buffer|Prompt|"
     r"Loader|Parser|Error|Exception|Config|Settings|Callback\w*|Handler|Tool|Index)$"
 )
-_ML_CONSTRUCT = frozenset({"sklearn", "xgboost", "lightgbm", "catboost", "onnxruntime"})
+_ML_CONSTRUCT = frozenset(
+    {"sklearn", "xgboost", "lightgbm", "catboost", "onnxruntime", "imblearn", "feature_engine"}
+)
 _HF_MODEL_CLASS = re.compile(r"(Pipeline|For[A-Z]\w+)$")
 # vector-store SDK classes that are settings or types, not a store or a client
 _NOT_STORE = re.compile(r"(\.config\.|\.types\.|Settings$|Config$|Error$|Exception$|Filter$)")
