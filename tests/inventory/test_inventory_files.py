@@ -242,3 +242,29 @@ def test_large_trees_are_analysed_in_processes_with_the_same_result(
     pooled = to_json(inventory(tmp_path, progress=lambda d, t: seen.append((d, t))))
     assert pooled == inline
     assert seen[-1] == (14, 14)
+
+
+_PARENT = os.getpid()
+_REAL_CHUNK = None
+
+
+def _dying_chunk(root: str, refs: list[object], scan_models: bool) -> object:
+    """A worker that dies as if killed; in the parent it is the real analysis."""
+    if os.getpid() != _PARENT:
+        os._exit(1)
+    assert _REAL_CHUNK is not None
+    return _REAL_CHUNK(root, refs, scan_models)
+
+
+def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    global _REAL_CHUNK
+    from aisec.inventory import _run
+
+    for i in range(6):
+        (tmp_path / f"m{i}.py").write_text("import openai\nopenai.OpenAI()\n")
+    _REAL_CHUNK = _run._analyse_chunk
+    monkeypatch.setattr(_run, "_analyse_chunk", _dying_chunk)
+    monkeypatch.setattr(_run, "_PARALLEL_FROM", 2)
+    monkeypatch.setattr(_run, "_CHUNK", 2)
+    inv = inventory(tmp_path)
+    assert sorted(a.path for a in inv.assets) == [f"m{i}.py" for i in range(6)]

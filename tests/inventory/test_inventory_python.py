@@ -413,3 +413,29 @@ def test_factories_class_aliases_chains_and_query_engines(tmp_path: Path) -> Non
     )
     assert [a.line for a in _kind(inv, "llm_call")] == [6, 9, 11, 13]
     assert [a.line for a in _kind(inv, "vector_store")] == [12]
+
+
+def test_role_constants_and_a_function_schema_built_in_a_shell_running_class(
+    tmp_path: Path,
+) -> None:
+    inv = _run(
+        tmp_path,
+        {
+            "fn.py": (
+                "import subprocess\n"
+                "SHELL_ROLE = 'Provide only shell commands without any description.'\n"
+                "ADMIN_ROLE = 'admin'\n"
+                "class Function:\n"
+                "    @classmethod\n"
+                "    def execute(cls, cmd):\n"
+                "        return subprocess.Popen(cmd, shell=True).communicate()\n"
+                "    @classmethod\n"
+                "    def openai_schema(cls):\n"
+                "        return {'type': 'function', 'function': {'name': 'run_shell'}}\n"
+            )
+        },
+    )
+    assert [(p.name, p.details["system"]) for p in _kind(inv, "prompt")] == [("SHELL_ROLE", True)]
+    assert [(t.name, t.details["risks"]) for t in _kind(inv, "agent_tool")] == [
+        ("run_shell", ["shell"])
+    ]

@@ -46,12 +46,16 @@ _NOT_MODEL = re.compile(
     r"(Message|Template|History|Memory|Engine|Store|Response|Role|Mode|Buffer|Prompt|"
     r"Loader|Parser|Error|Exception|Config|Settings|Callback\w*|Handler|Tool|Index)$"
 )
-_ML_CONSTRUCT = frozenset({"sklearn", "xgboost", "lightgbm", "catboost", "onnxruntime"})
+_ML_CONSTRUCT = frozenset(
+    {"sklearn", "xgboost", "lightgbm", "catboost", "onnxruntime", "imblearn", "feature_engine"}
+)
 _HF_MODEL_CLASS = re.compile(r"(Pipeline|For[A-Z]\w+)$")
 # vector-store SDK classes that are settings or types, not a store or a client
 _NOT_STORE = re.compile(r"(\.config\.|\.types\.|Settings$|Config$|Error$|Exception$|Filter$)")
 _ML_SKIP_CLASS = re.compile(r"(Error|Exception|Warning|Display|Dataset|DMatrix)$")
-_PROMPT_NAME = re.compile(r"(?i)prompt|system_?message|instructions?$|system_?template")
+_PROMPT_NAME = re.compile(
+    r"(?i)prompt|system_?message|instructions?$|(system|role|prompt)_?template$|_role$|^role$"
+)
 _SYSTEM_KWARGS = frozenset(
     {"system", "system_prompt", "system_message", "instructions", "system_instruction"}
 )
@@ -188,6 +192,7 @@ class _Analyser:
         self.r = resolver or _Resolver()
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.prompt_lines: set[int] = set()
+        self.enclosing: dict[int, ast.ClassDef] = {}
         self.tool_lines: set[int] = set()
         self.counts: dict[str, int] = {}
 
@@ -210,6 +215,10 @@ class _Analyser:
         for node in nodes:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, node)
+            elif isinstance(node, ast.ClassDef):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Dict):
+                        self.enclosing[id(inner)] = node  # innermost class wins: walked later
         for node in nodes:
             self._bind(node)
         for node in nodes:
@@ -410,7 +419,9 @@ class _Analyser:
             elif "name" in keys and "parameters" in keys:
                 name = _literal(keys["name"])
             if name:
-                self._tool(node.lineno, name, "openai-function-schema", self.functions.get(name))
+                # its implementation: a function of that name, else the class it is built in
+                body = self.functions.get(name) or self.enclosing.get(id(node))
+                self._tool(node.lineno, name, "openai-function-schema", body)
 
     def _prompt_constant(self, node: ast.Assign | ast.AnnAssign) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -420,7 +431,7 @@ class _Analyser:
         for t in targets:
             name = _dotted(t)
             if name and _PROMPT_NAME.search(name.rsplit(".", 1)[-1]):
-                system = "system" in name.lower()
+                system = "system" in name.lower() or "role" in name.lower()  # persona prompts
                 self._prompt(node.lineno, name, text, system, "constant")
                 return
 

@@ -214,13 +214,21 @@ def _analyse_in_processes(
 ) -> None:
     """Analyse ``files`` in a process per CPU, in chunks, merging as chunks finish (parsing
     is pure Python: threads would share one core)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from aisec.core.jobs import LocalExecutor, Task
 
     chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
     tasks = [Task(_analyse_chunk, (tree.root, chunk, scan_models)) for chunk in chunks]
     done = 0
     for outcome in LocalExecutor(kind="process").map(tasks, ordered=False):
-        ctx.analysers.merge(outcome.result())
+        if isinstance(outcome.error, BrokenProcessPool):
+            # a worker died (killed from outside, out of memory): its share is analysed
+            # here instead, so nothing is lost; any other exception is a bug and propagates
+            part = _analyse_chunk(tree.root, chunks[outcome.index], scan_models)
+        else:
+            part = outcome.result()
+        ctx.analysers.merge(part)
         done += len(chunks[outcome.index])
         if progress is not None:
             progress(done, len(files))

@@ -103,6 +103,8 @@ ML_SDKS = {
     "joblib": "joblib",
     "peft": "peft",
     "auto_gptq": "auto_gptq",
+    "imblearn": "imblearn",
+    "feature_engine": "feature_engine",
     "diffusers": "diffusers",
 }
 VECTOR_MODULES = {

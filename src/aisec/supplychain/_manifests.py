@@ -9,7 +9,7 @@ import posixpath
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -55,7 +55,6 @@ class Manifest:
     path: str
     format: str
     dependencies: list[Dependency]
-    findings: list[Finding] = field(default_factory=list)
 
 
 def _finding(rule_id: str, path: str, line: int | None, evidence: str) -> Finding:
@@ -327,8 +326,7 @@ def _setup_cfg(path: str, text: str) -> Manifest | None:
 
 def parse_manifest(path: str, text: str) -> Manifest | None:
     """Parse one manifest by its file name; None for a pyproject/setup.cfg that declares no
-    dependencies. Raises InputError for a malformed file. Findings about single
-    dependencies (direct URL, VCS, unpinned in a requirements file) are in ``findings``."""
+    dependencies. Raises InputError for a malformed file; :func:`manifest_findings` judges it."""
     name = posixpath.basename(path).lower()
     manifest: Manifest | None
     if name == "pyproject.toml":
