@@ -32,6 +32,8 @@ COMMAND_MODULES = (
     "aisec.cli.scan",
     "aisec.cli.sign",
     "aisec.cli.registry",
+    "aisec.cli.inventory",
+    "aisec.cli.assess",
     "aisec.cli.guard",
     "aisec.cli.rules",
     "aisec.cli.up",

@@ -60,7 +60,7 @@ class FrameworkRef:
     """A reference into a security framework, e.g. ``ATLAS:AML.T0051.000``.
 
     Frameworks: ``OWASP-LLM``, ``OWASP-AGENTIC``, ``ATLAS``, ``SAIF``, ``NIST-AI-RMF``,
-    ``NIST-AML``, ``COSAI``. ``title`` resolves through the shipped catalog.
+    ``NIST-AML``, ``COSAI``, ``MS-AIRA``. ``title`` resolves through the shipped catalog.
     """
 
     framework: str

@@ -31,6 +31,7 @@ from aisec.guard._scanner import (
     ScannerNameError,
     ScanResult,
 )
+from aisec.guard._secrets import SecretMatch, find_secrets
 from aisec.guard._transformer import TransformerInjectionScanner
 
 __all__ = [
@@ -49,7 +50,9 @@ __all__ = [
     "Scanner",
     "ScannerNameError",
     "ScannerOutcome",
+    "SecretMatch",
     "TransformerInjectionScanner",
+    "find_secrets",
     "insert_canary",
     "load_builtins",
     "normalise",

@@ -1,4 +1,5 @@
-"""Catalog of OWASP LLM/Agentic Top 10, MITRE ATLAS, Google SAIF, CoSAI and NIST AI entries.
+"""Catalog of OWASP LLM/Agentic Top 10, MITRE ATLAS, Google SAIF, CoSAI, NIST AI and Microsoft
+AI Security Risk Assessment entries.
 
 The data is ``frameworks.json`` shipped in this package (copied from the project's shared
 framework file); lookups are by :class:`~aisec.core.findings.FrameworkRef`.
@@ -33,6 +34,8 @@ FRAMEWORKS: dict[str, tuple[str, ...]] = {
     "COSAI": ("cosai_risk_map_risks_all",),
     "NIST-AI-RMF": ("nist_ai_rmf_1_0",),
     "NIST-AML": ("nist_ai_100_2_e2025", "nist_ai_100_2_e2025_sections"),
+    # Microsoft "AI Security Risk Assessment" v4.1.4: its numbered assessment sections.
+    "MS-AIRA": ("microsoft_ai_security_risk_assessment",),
 }
 
 

@@ -33,7 +33,7 @@ __all__ = ["RULE_ID", "Rule", "UnknownRuleError", "all_rules", "lookup"]
 RULE_ID = re.compile(r"(?<![a-z0-9-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+")
 """The shape of every rule id: kebab-case, at least two words."""
 
-SOURCES = ("guard", "artifacts", "core")
+SOURCES = ("guard", "artifacts", "core", "inventory", "supplychain", "posture")
 
 
 class UnknownRuleError(InputError):
@@ -125,7 +125,7 @@ def lookup(rule_id: str) -> Rule:
 
 
 def all_rules(source: str | None = None) -> tuple[Rule, ...]:
-    """Every rule, sorted by id (or those of one source: guard, artifacts, core)."""
+    """Every rule, sorted by id (or those of one source: guard, artifacts, core, posture)."""
     if source is not None and source not in SOURCES:
         raise InputError(f"unknown rule source {source!r}: expected one of {', '.join(SOURCES)}")
     return tuple(r for r in _catalog().values() if source is None or r.source == source)

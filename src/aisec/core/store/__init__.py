@@ -19,7 +19,7 @@ import ast
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from functools import cache
@@ -171,6 +171,17 @@ class Connection:
             _postgres_sql(sql) if self._postgres else sql, tuple(params)
         )
         return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run ``sql`` once per row of parameters (one round trip per batch, not per row)."""
+        params = [tuple(r) for r in rows]
+        if not params:
+            return
+        if self._postgres:
+            with self._raw.cursor() as cursor:
+                cursor.executemany(_postgres_sql(sql), params)
+        else:
+            self._raw.executemany(sql, params)
 
     def time_param(self, value: datetime) -> Any:
         """A timezone-aware datetime as this database stores a ``DateTime(timezone=True)``

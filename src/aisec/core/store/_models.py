@@ -198,3 +198,12 @@ class RegistryStageHistoryRow(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+class AssessRunRow(Base):
+    """One ``aisec assess`` run of a tree; its findings are FindingRows with its run_id."""
+
+    __tablename__ = "assess_runs"
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    root_key: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the resolved root
+    root: Mapped[str] = mapped_column(String(2000))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,1 @@
+"""Acme support assistant: retrieval-augmented answers and an ops agent (deliberately insecure)."""
