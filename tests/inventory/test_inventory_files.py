@@ -106,6 +106,7 @@ def test_datasets_with_schema_summaries(tmp_path: Path) -> None:
     hf.mkdir()
     (hf / "dataset_info.json").write_text(json.dumps({"features": {"text": {}, "label": {}}}))
     (hf / "state.json").write_text("{}")
+    feather.write_feather(table, hf / "data-00000-of-00001.arrow")
     inv = inventory(tmp_path)
     got = {a.path: a.details for a in _kind(inv, "dataset")}
     assert got["train.csv"]["columns"] == ["id", "text", "label"]
@@ -116,6 +117,8 @@ def test_datasets_with_schema_summaries(tmp_path: Path) -> None:
     assert got["app.db"]["tables"] == {"users": ["id", "email"]}
     assert got["hf_ds"]["format"] == "huggingface-datasets"
     assert got["hf_ds"]["columns"] == ["text", "label"]
+    assert got["hf_ds"]["shards"] == 1
+    assert "hf_ds/data-00000-of-00001.arrow" not in got  # a shard of hf_ds, not its own
 
 
 def test_corrupt_parquet_footer_is_said_not_crashed(tmp_path: Path) -> None:

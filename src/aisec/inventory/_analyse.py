@@ -242,11 +242,26 @@ class Analysers:
 
     def finish(self, db: OsvDatabase | None) -> None:
         """What spans files: HF dataset folders, the manifests' findings and vulnerabilities."""
-        for folder, refs in sorted(self._hf_dirs.items()):
-            names = {posixpath.basename(r.rel) for r in refs}
-            if "dataset_info.json" in names or "dataset_dict.json" in names:
-                details = describe_hf_dataset(self.tree, folder, refs)
-                self.found.asset("dataset", folder or ".", None, folder or ".", details)
+        hf = {
+            folder: refs
+            for folder, refs in self._hf_dirs.items()
+            if {"dataset_info.json", "dataset_dict.json"}
+            & {posixpath.basename(r.rel) for r in refs}
+        }
+        # the Arrow shards of a datasets folder are that data set, not data sets of their own
+        shards: dict[str, int] = {}
+        kept = []
+        for asset in self.found.assets:
+            folder = posixpath.dirname(asset.path)
+            if asset.kind == "dataset" and folder in hf and asset.path.endswith(".arrow"):
+                shards[folder] = shards.get(folder, 0) + 1
+            else:
+                kept.append(asset)
+        self.found.assets[:] = kept
+        for folder, refs in sorted(hf.items()):
+            details = describe_hf_dataset(self.tree, folder, refs)
+            details["shards"] = shards.get(folder, 0)
+            self.found.asset("dataset", folder or ".", None, folder or ".", details)
         self._vulnerabilities(db)
 
     def _vulnerabilities(self, db: OsvDatabase | None) -> None:

@@ -4,7 +4,9 @@ digest, signature state and the scanner's verdict."""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import posixpath
+from pathlib import Path
 from typing import Any
 
 from aisec.core.errors import AisecError
@@ -12,7 +14,7 @@ from aisec.core.findings import Severity
 from aisec.inventory._found import Found, rule_finding
 from aisec.inventory._walk import FileRef, Tree
 
-__all__ = ["MODEL_FORMATS", "model_asset", "sha256_of", "signature_state"]
+__all__ = ["MODEL_FORMATS", "model_asset", "sha256_of", "signature_state", "verify_signature"]
 
 MODEL_FORMATS = frozenset(
     {
@@ -70,9 +72,8 @@ def sha256_of(tree: Tree, ref: FileRef) -> str:
 
 
 def signature_state(tree: Tree, ref: FileRef) -> tuple[str, str | None]:
-    """("signed (unverified)", sig path) when a signature file lies beside the model (or a
-    folder-level ``model.sig``), else ("unsigned", None). Verification is the signing
-    command's job (``aisec verify``); the inventory reports presence only."""
+    """("signed", sig path) when a signature file lies beside the model (or a folder-level
+    ``model.sig``), else ("unsigned", None)."""
     folder = posixpath.dirname(ref.rel)
     candidates = [ref.rel + s for s in _SIG_SUFFIXES]
     candidates.append(posixpath.join(folder, "model.sig") if folder else "model.sig")
@@ -81,14 +82,39 @@ def signature_state(tree: Tree, ref: FileRef) -> tuple[str, str | None]:
         if local is not None:
             path = local.parent / posixpath.basename(cand)
             if path.is_file():
-                return "signed (unverified)", cand
+                return "signed", cand
         else:
             try:
                 if tree.read(FileRef(cand, 0), 1):
-                    return "signed (unverified)", cand
+                    return "signed", cand
             except OSError:
                 continue
     return "unsigned", None
+
+
+def verify_signature(model: Path, signature: Path) -> tuple[str, dict[str, Any], str | None]:
+    """``(state, details, problem)`` from the signing package's ``verify_trusted`` against
+    the policy's ``signing.trusted_keys``, where that package is installed: ``signed
+    (verified)``, ``signature invalid`` (``problem`` says why), or ``signed (unverified)``
+    with the reason when it cannot be judged here (no signing package, no trusted key, no
+    permission). A folder-level ``model.sig`` covers its whole folder."""
+    try:
+        signing: Any = importlib.import_module("aisec.artifacts.signing")
+    except ImportError:
+        return "signed (unverified)", {"verification": "no signing support installed"}, None
+    target = model.parent if signature.name == "model.sig" else model
+    try:
+        trusted = signing.policy_trusted_keys()
+        if not trusted:
+            reason = "no trusted keys in the policy (signing.trusted_keys)"
+            return "signed (unverified)", {"verification": reason}, None
+        verified = signing.verify_trusted(target, signature, trusted)
+    except signing.SignatureError as exc:
+        problems = [str(p) for p in getattr(exc, "problems", ())][:3]
+        return "signature invalid", {}, "; ".join(problems) or str(exc)
+    except AisecError as exc:  # not allowed to verify, a policy error: not judged
+        return "signed (unverified)", {"verification": str(exc)[:200]}, None
+    return "signed (verified)", {"signer": verified.signer, "signed_by": verified.key_name}, None
 
 
 def model_asset(tree: Tree, ref: FileRef, fmt: str, found: Found, *, scan: bool) -> None:
@@ -110,9 +136,17 @@ def model_asset(tree: Tree, ref: FileRef, fmt: str, found: Found, *, scan: bool)
         found.skip(ref.rel, f"unreadable ({exc.strerror or exc})")
         return
     state, sig = signature_state(tree, ref)
-    details["signature"] = state
+    problem = None
     if sig is not None:
         details["signature_file"] = sig
+        local = tree.local_path(ref)
+        if local is None:
+            state = "signed (unverified)"
+            details["verification"] = "remote model: not verified"
+        else:
+            state, more, problem = verify_signature(local, local.parent / posixpath.basename(sig))
+            details.update(more)
+    details["signature"] = state
     if report is None:
         details["verdict"] = "not scanned"
     elif isinstance(report, str):
@@ -132,6 +166,8 @@ def model_asset(tree: Tree, ref: FileRef, fmt: str, found: Found, *, scan: bool)
     found.asset("model_file", ref.rel, None, posixpath.basename(ref.rel), details)
     if state == "unsigned":
         found.finding(rule_finding("inventory-model-unsigned", ref.rel, None, "no signature file"))
+    elif problem is not None:
+        found.finding(rule_finding("inventory-model-signature-invalid", ref.rel, None, problem))
 
 
 def _relocated(finding: Any, rel: str, scanned: str) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from aisec.supplychain._audit import VulnerabilityAudit, audit_vulnerabilities
 from aisec.supplychain._dockerfile import DockerfileAudit, Image, audit_dockerfile
 from aisec.supplychain._manifests import (
     LOCK_FORMATS,
@@ -18,7 +19,7 @@ from aisec.supplychain._manifests import (
     manifest_findings,
     parse_manifest,
 )
-from aisec.supplychain._osv import OsvDatabase, VulnerabilityAudit, audit_vulnerabilities
+from aisec.supplychain._osv import OsvDatabase
 
 if TYPE_CHECKING:
     from aisec.supplychain._osv_service import LocalOsvService

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from aisec.core.errors import InputError
-from aisec.core.findings import Finding
-from aisec.supplychain._manifests import Dependency, _finding
 
-__all__ = ["OsvDatabase", "VulnerabilityAudit", "affects", "audit_vulnerabilities"]
+__all__ = ["OsvDatabase", "affects", "version_of"]
 
 _MAX_RECORDS = 1_000_000
 _MAX_RECORD_BYTES = 4 << 20
@@ -82,7 +79,8 @@ def _pypi_packages(record: dict[str, Any]) -> Iterable[str]:
             yield canonicalize_name(str(pkg["name"]))
 
 
-def _version(text: Any) -> Version | None:
+def version_of(text: Any) -> Version | None:
+    """A PEP 440 version, or None for text that is not one."""
     try:
         return Version(str(text))
     except InvalidVersion:
@@ -97,7 +95,7 @@ def _in_range(version: Version, events: list[dict[str, Any]]) -> bool:
         for kind, value in event.items():
             if kind not in order:
                 continue
-            v = Version("0") if (kind == "introduced" and value == "0") else _version(value)
+            v = Version("0") if (kind == "introduced" and value == "0") else version_of(value)
             if v is not None:
                 keyed.append((v, order[kind], kind))
     affected = False
@@ -115,78 +113,12 @@ def affects(affected: dict[str, Any], name: str, version: Version) -> tuple[bool
     pkg = affected.get("package") or {}
     if pkg.get("ecosystem") != "PyPI" or canonicalize_name(str(pkg.get("name"))) != name:
         return False, []
-    hit = any(_version(v) == version for v in affected.get("versions") or ())
+    hit = any(version_of(v) == version for v in affected.get("versions") or ())
     fixes: list[Version] = []
     for rng in affected.get("ranges") or ():
         if not isinstance(rng, dict) or rng.get("type") not in {"ECOSYSTEM", "SEMVER"}:
             continue
         events = [e for e in rng.get("events") or () if isinstance(e, dict)]
         hit = hit or _in_range(version, events)
-        fixes += [v for e in events if (v := _version(e.get("fixed"))) is not None]
+        fixes += [v for e in events if (v := version_of(e.get("fixed"))) is not None]
     return hit, sorted(fixes)
-
-
-@dataclass(slots=True)
-class VulnerabilityAudit:
-    """Findings for vulnerable dependencies and a plain statement of what was checked."""
-
-    findings: list[Finding] = field(default_factory=list)
-    statement: str = ""
-    checked: int = 0
-    not_checked: int = 0
-
-
-def audit_vulnerabilities(deps: list[Dependency], db: OsvDatabase | None) -> VulnerabilityAudit:
-    """Check pinned dependencies against ``db``; with no database, an info finding and the
-    statement say that no vulnerability data was available (never silence)."""
-    audit = VulnerabilityAudit()
-    if db is None:
-        audit.statement = (
-            "no vulnerability data: no OSV export given (--osv-db); known vulnerabilities "
-            "were not checked"
-        )
-        where = deps[0].path if deps else ""
-        audit.findings.append(
-            _finding(
-                "supplychain-no-vulnerability-data",
-                where,
-                None,
-                f"{len(deps)} dependencies not checked for known vulnerabilities",
-            )
-        )
-        return audit
-    from pip_audit._service import ResolvedDependency, SkippedDependency
-
-    from aisec.supplychain._osv_service import LocalOsvService
-
-    service = LocalOsvService(db)
-    seen: set[tuple[str, str]] = set()
-    for dep in deps:
-        version = _version(dep.version) if dep.version else None
-        if version is None:
-            audit.not_checked += 1
-            spec: Any = SkippedDependency(name=dep.name, skip_reason="not pinned to one version")
-        else:
-            spec = ResolvedDependency(name=dep.name, version=version)
-        key = (canonicalize_name(dep.name), str(version))
-        if version is not None and key in seen:
-            continue
-        seen.add(key)
-        _, vulns = service.query(spec)
-        if version is not None:
-            audit.checked += 1
-        for vuln in vulns:
-            fix = ", ".join(str(v) for v in vuln.fix_versions[:3]) or "none published"
-            audit.findings.append(
-                _finding(
-                    "supplychain-vulnerable-dependency",
-                    dep.path,
-                    dep.line,
-                    f"{dep.name} {version}: {vuln.id} (fixed in {fix}): {vuln.description[:90]}",
-                )
-            )
-    audit.statement = (
-        f"{audit.checked} pinned dependencies checked against the OSV export {db.source} "
-        f"({db.count} records); {audit.not_checked} not pinned to one version, not checked"
-    )
-    return audit
