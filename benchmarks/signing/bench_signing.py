@@ -152,9 +152,14 @@ def main() -> None:
                     warm(folder)
                     times[name].append(timed(cmd, env))
             for op in ("sign", "verify"):
-                ours = statistics.median(times[f"aisec {op}"])
-                ref = statistics.median(times[f"model_signing {op}"])
-                rows.append(f"| {label} | {op} | {ours:.2f} | {ref:.2f} | {ours / ref:.2f} |")
+                ours = [statistics.median(x) for x in zip(*times[f"aisec {op}"], strict=True)]
+                ref = [
+                    statistics.median(x) for x in zip(*times[f"model_signing {op}"], strict=True)
+                ]
+                rows.append(
+                    f"| {label} | {op} | {ours[0]:.2f} | {ref[0]:.2f} | {ours[0] / ref[0]:.2f} "
+                    f"| {ours[1]:.2f} | {ref[1]:.2f} | {ours[1] / ref[1]:.2f} |"
+                )
     finally:
         shutil.rmtree(home, ignore_errors=True)
         if not args.keep:

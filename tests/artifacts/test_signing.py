@@ -431,3 +431,30 @@ def test_claimed_manifest_of_garbage_is_none(signed: Path, tmp_path: Path) -> No
     assert _oms.claimed_manifest(_oms.read_bundle(bad)) is None
     with pytest.raises(SignatureError):
         verify(signed.parent / "bert", key="release", signature=bad)
+
+
+def test_fuzzed_bundles_always_fail_as_signature_errors(model: Path, signed: Path) -> None:
+    """Truncations and byte flips anywhere in a bundle: a SignatureError, never a crash."""
+    import random
+
+    data = signed.read_bytes()
+    rng = random.Random(1234)
+    cuts = [rng.randrange(1, len(data)) for _ in range(12)]
+    flips = [rng.randrange(len(data)) for _ in range(24)]
+    bad = signed.parent / "fuzz.sig"
+    for cut in cuts:
+        bad.write_bytes(data[:cut])
+        with pytest.raises(SignatureError):
+            verify(model, key="release", signature=bad)
+    failed = 0
+    for at in flips:
+        mutated = bytearray(data)
+        mutated[at] ^= 1 << rng.randrange(8)
+        bad.write_bytes(bytes(mutated))
+        try:
+            verify(model, key="release", signature=bad)
+        except SignatureError:
+            failed += 1
+    # A flip in JSON whitespace or in an unsigned, unused field may still verify; one in the
+    # signed payload or the signature never does, and nothing else escapes as a crash.
+    assert failed >= len(flips) // 2

@@ -49,7 +49,7 @@ def test_unsafe_key_names_are_refused(ring: Keyring, name: str) -> None:
 
 def test_unknown_purpose_and_backend(ring: Keyring) -> None:
     with pytest.raises(InputError, match="purpose"):
-        ring.create_key("k", "signing")
+        ring.create_key("k", "mac")
     with pytest.raises(Exception, match="unknown key backend"):
         ring.create_key("k", "aead", backend="floppy")
 

@@ -96,3 +96,23 @@ def test_signing_is_audited_without_key_material(ring: Keyring) -> None:
     events = [e for e in default_log().tail(50) if e.action == "keys.use"]
     assert events[-1].details.get("op") == "sign"
     assert events[-1].details.get("version") == 1
+
+
+def test_signing_keys_on_each_database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Create, rotate, sign and verify on SQLite and on the real PostgreSQL."""
+    from pathlib import Path
+
+    from aisec.artifacts import sign, verify
+
+    monkeypatch.setenv("AISEC_DATABASE_URL", db_url)
+    model = Path.cwd() / "m"
+    model.mkdir()
+    (model / "w.bin").write_bytes(b"weights")
+    with Keyring.open() as ring:
+        ring.create_key("release", "signing")
+    old = sign(model, key="release", signature=Path("old.sig"))
+    with Keyring.open() as ring:
+        ring.rotate("release")
+    new = sign(model, key="release", signature=Path("new.sig"))
+    assert verify(model, key="release", signature=old).key_version == 1
+    assert verify(model, key="release", signature=new).key_version == 2

@@ -368,16 +368,12 @@ def _compare(
             actual = hash_files(common, algorithm, progress)
     except InputError as exc:
         return [*problems, f"unreadable: {exc.message}"]
+    got: dict[str, dict[str, str]] = {}
+    for n, d in actual.items():
+        got.setdefault(n.rsplit(":", 2)[0] if sharded else n, {})[n] = d.hex()
     changed: set[str] = set()
     for name, names in by_file.items():
-        if name not in common:
-            continue
-        if sharded:
-            wanted = {n: expected.resources[n][1] for n in names}
-            got = {n: d.hex() for n, d in actual.items() if n.rsplit(":", 2)[0] == name}
-            if wanted != got:
-                changed.add(name)
-        elif actual[name].hex() != expected.resources[name][1]:
+        if name in common and got.get(name) != {n: expected.resources[n][1] for n in names}:
             changed.add(name)
     problems += _renames(missing, added, present, expected, algorithm, sharded)
     problems += [f"changed: {root.name if n == SINGLE_FILE else n}" for n in sorted(changed)]

@@ -51,7 +51,7 @@ def _register() -> None:
         package.__file__ = spec.origin
         package.__package__ = _PACKAGE
         package.__dict__["__all__"] = list(_PUBLIC)
-        package.__dict__["__version__"] = importlib.metadata.version("model-signing")
+        package.__dict__["__version__"] = importlib.metadata.version(_PACKAGE)
         sys.modules[_PACKAGE] = package
 
 
