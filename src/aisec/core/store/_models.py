@@ -198,6 +198,8 @@ class RegistryStageHistoryRow(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AssessRunRow(Base):
     """One ``aisec assess`` run of a tree; its findings are FindingRows with its run_id."""
 
