@@ -23,13 +23,28 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
+import jwt
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from aisec.core.policy import parse_policy
-from aisec.gateway import Caller, GatewayRefusal, GatewaySettings, create_app
+from aisec.core.store import open_store
+from aisec.gateway import (
+    ApiKeyStore,
+    Caller,
+    GatewayRefusal,
+    GatewaySettings,
+    create_app,
+    gateway_identity,
+    mount_admin,
+)
 from aisec.guard import Engine
 
 KEY = "sk-aisec-test-0123456789abcdef"
@@ -272,8 +287,8 @@ class Upstream:
                 message["function_call"] = function
             else:
                 message["tool_calls"] = [{"id": "call_1", "type": "function", "function": function}]
-            choice = {"index": 0, "finish_reason": "tool_calls", "message": message}
-            self._json(writer, {"id": "c1", "object": "chat.completion", "choices": [choice]})
+            answer = {"index": 0, "finish_reason": "tool_calls", "message": message}
+            self._json(writer, {"id": "c1", "object": "chat.completion", "choices": [answer]})
             await writer.drain()
             return True
         if model == "scripted":
@@ -470,6 +485,52 @@ def make_gateway(upstream: Upstream) -> Iterator[Callable[..., Gateway]]:
         thread.join(15)
 
 
+@dataclass
+class Live:
+    """A gateway app with the real identity layer (API-key store, policy authorizer, limiter)
+    and the admin API, as ``aisec up`` builds it, on loopback."""
+
+    url: str
+    keys: ApiKeyStore
+    upstream: Upstream
+    app: Any
+
+    def chat(self, model: str = "gpt-4o", authorization: str | None = None) -> httpx.Response:
+        headers = {} if authorization is None else {"Authorization": authorization}
+        body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
+        return httpx.post(self.url + "/v1/chat/completions", json=body, headers=headers)
+
+
+@pytest.fixture
+def make_live(aisec_home: Path, upstream: Upstream) -> Iterator[Callable[..., Live]]:
+    """``make(policy_sections, redis_url="")``: a live gateway whose policy is the upstream's
+    route plus ``policy_sections`` (e.g. ``gateway_auth``, ``access``)."""
+    started: list[tuple[uvicorn.Server, threading.Thread, Any]] = []
+
+    def make(sections: dict[str, Any] | None = None, redis_url: str = "") -> Live:
+        doc: dict[str, Any] = policy_for(upstream.url)
+        doc.update(sections or {})
+        policy = parse_policy(doc)
+        store = open_store(f"sqlite:///{aisec_home / 'aisec.db'}")
+        ident = gateway_identity(policy, store, redis_url=redis_url)
+        app = create_app(
+            GatewaySettings.from_policy(policy),
+            ident.authenticator,
+            ident.authorizer,
+            ident.limiter,
+        )
+        mount_admin(app, ident.keys, policy, api_keys=ident.authenticator.api_keys)
+        server, thread, url = serve(app)
+        started.append((server, thread, store))
+        return Live(url, ApiKeyStore(store), upstream, app)
+
+    yield make
+    for server, thread, store in started:
+        server.should_exit = True
+        thread.join(15)
+        store.close()
+
+
 @pytest.fixture
 def gateway(make_gateway: Callable[..., Gateway]) -> Gateway:
     return make_gateway()
@@ -490,3 +551,85 @@ def redis_url() -> str:
             pytest.fail(f"AISEC_REQUIRE_REDIS=1 but no Redis answers at {url}")
         pytest.skip(f"no Redis at {url}: set AISEC_TEST_REDIS_URL")
     return url
+
+
+# -- a JWKS endpoint and tokens (the JWT half of the auth matrix) ---------------------------
+
+ISSUER = "https://idp.test/"
+AUDIENCE = "aisec-gateway"
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def jwk(key: Any, kid: str, **extra: str) -> dict[str, Any]:
+    if isinstance(key, rsa.RSAPrivateKey):
+        doc = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    else:
+        doc = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+    doc.update(kid=kid, use="sig", **extra)
+    return dict(doc)
+
+
+class JwksServer:
+    """A JWKS endpoint on 127.0.0.1 whose document and availability a test can change."""
+
+    def __init__(self) -> None:
+        self.doc: dict[str, Any] = {"keys": [jwk(RSA_KEY, "k1", alg="RS256")]}
+        self.hits = 0
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.hits += 1
+                body = json.dumps(outer.doc).encode()
+                self.send_response(outer.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def jwks() -> Iterator[JwksServer]:
+    server = JwksServer()
+    yield server
+    server.close()
+
+
+def jwt_claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "alice@example.com",
+        "org": "acme",
+        "roles": ["ml-engineer"],
+        "iat": now,
+        "exp": now + 300,
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def jwt_token(claims: dict[str, Any] | None = None, key: Any = RSA_KEY, **header: Any) -> str:
+    header.setdefault("kid", "k1")
+    alg = header.pop("alg", "RS256")
+    return jwt.encode(claims or jwt_claims(), key, algorithm=alg, headers=header)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

@@ -4,19 +4,14 @@ the reason code in ``code``; nothing refused reaches the upstream."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from aisec.core.policy import parse_policy
-from aisec.core.store import open_store
-from aisec.gateway import ApiKeyStore, GatewaySettings, create_app, gateway_identity
-from conftest import Upstream, policy_for, serve
+from conftest import Live
 
 ACCESS = {
     "default_models": ["public-*"],
@@ -38,35 +33,9 @@ ACCESS = {
 }
 
 
-@dataclass
-class Live:
-    url: str
-    keys: ApiKeyStore
-    upstream: Upstream
-
-    def chat(self, model: str = "gpt-4o", authorization: str | None = None) -> httpx.Response:
-        headers = {} if authorization is None else {"Authorization": authorization}
-        body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
-        return httpx.post(self.url + "/v1/chat/completions", json=body, headers=headers)
-
-
 @pytest.fixture
-def live(aisec_home: Path, upstream: Upstream) -> Iterator[Live]:
-    doc: dict[str, Any] = policy_for(upstream.url)
-    doc["gateway_auth"] = ACCESS
-    policy = parse_policy(doc)
-    store = open_store(f"sqlite:///{aisec_home / 'aisec.db'}")
-    ident = gateway_identity(policy, store, redis_url="")
-    app = create_app(
-        GatewaySettings.from_policy(policy), ident.authenticator, ident.authorizer, ident.limiter
-    )
-    server, thread, url = serve(app)
-    try:
-        yield Live(url, ApiKeyStore(store), upstream)
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        store.close()
+def live(make_live: Callable[..., Live]) -> Live:
+    return make_live({"gateway_auth": ACCESS})
 
 
 def _refused(resp: httpx.Response, status: int, code: str, kind: str) -> None:

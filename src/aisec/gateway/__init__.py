@@ -10,6 +10,7 @@ protocols ``Authenticator``, ``ModelAuthorizer`` and ``Limiter``.
 
 from __future__ import annotations
 
+from aisec.gateway._admin import mount_admin
 from aisec.gateway._apikeys import (
     ApiKey,
     ApiKeyStore,
@@ -67,6 +68,7 @@ __all__ = [
     "create_key",
     "gateway_identity",
     "list_keys",
+    "mount_admin",
     "parse_expiry",
     "revoke_key",
     "start_echo",

@@ -283,11 +283,12 @@ class PolicyModelAuthorizer:
 
 @dataclass(frozen=True, slots=True)
 class GatewayIdentity:
-    """The three pieces ``create_app`` takes."""
+    """The three pieces ``create_app`` takes, and the API-key store the admin API manages."""
 
     authenticator: GatewayAuthenticator
     authorizer: PolicyModelAuthorizer
     limiter: RateLimiter
+    keys: ApiKeyStore
 
 
 def gateway_identity(
@@ -302,10 +303,12 @@ def gateway_identity(
 
     access = policy.gateway_auth if policy is not None else GatewayAccessPolicy()
     roles = {p.name: tuple(p.roles) for p in policy.access.principals} if policy else {}
-    api_keys = ApiKeyAuthenticator(ApiKeyStore(store), roles=roles)
+    keys = ApiKeyStore(store)
+    api_keys = ApiKeyAuthenticator(keys, roles=roles)
     jwt_auth = JwtAuthenticator(access.jwt) if access.jwt is not None else None
     return GatewayIdentity(
         authenticator=GatewayAuthenticator(api_keys, jwt_auth),
         authorizer=PolicyModelAuthorizer(access),
         limiter=RateLimiter(access, redis_url=redis_url),
+        keys=keys,
     )
