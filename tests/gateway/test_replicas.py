@@ -48,11 +48,11 @@ def _aisec(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def _gateways(env: dict[str, str], n: int, upstream_url: str) -> Iterator[list[str]]:
+def _gateways(env: dict[str, str], n: int, upstream_url: str, *extra: str) -> Iterator[list[str]]:
     """``n`` real ``aisec up`` processes on free ports; their base URLs once all answer."""
     procs: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
-    up_args = ["--upstream", upstream_url]
+    up_args = ["--upstream", upstream_url, *extra]
     try:
         for _ in range(n):
             port = _free_port()
@@ -157,3 +157,40 @@ def test_revocation_by_the_cli_reaches_a_running_gateway_within_1s(
         ok = httpx.post(urls[0] + "/v1/chat/completions", json=BODY, headers=headers)
         assert ok.status_code == 200
         _assert_refused_within_1s(env, urls, key, prefix)
+
+
+def _requests_counted(metrics: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("aisec_gateway_requests_total{")
+    )
+
+
+def test_two_workers_metrics_add_up_every_workers_requests(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    """``--workers 2``: /metrics, whichever worker answers, counts both workers' requests;
+    the metrics folder ``aisec up`` made is gone after it stops."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = _env(tmp_path, TMPDIR=str(tmp))  # where aisec up makes its metrics folder
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with _gateways(env, 1, upstream.url, "--workers", "2") as urls:
+        key, _ = _create_key(env)
+        (metrics_dir,) = tmp.glob("aisec-metrics-*")
+
+        def workers_counting() -> set[str]:
+            return {p.stem.rsplit("_", 1)[1] for p in metrics_dir.glob("counter_*.db")}
+
+        sent = 0
+        deadline = time.monotonic() + 60
+        while len(workers_counting()) < 2:  # until both workers have served requests
+            assert time.monotonic() < deadline, "one worker served every request"
+            statuses = asyncio.run(_burst(urls, key, 20))
+            assert statuses == [200] * 20
+            sent += 20
+        for _ in range(6):  # a new connection each: either worker may answer
+            text = httpx.get(urls[0] + "/metrics").text
+            assert _requests_counted(text) == sent
+    assert not metrics_dir.exists()

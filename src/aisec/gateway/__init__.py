@@ -37,6 +37,7 @@ from aisec.gateway._identity import (
     RateLimiter,
     gateway_identity,
 )
+from aisec.gateway._metrics import MULTIPROC_ENV
 from aisec.gateway._serve import ENV as CONFIG_ENV
 from aisec.gateway._serve import ServeConfig, app_from_env, build_app, config_env, start_echo
 from aisec.gateway._settings import GatewaySettings, Route
@@ -44,6 +45,7 @@ from aisec.gateway._settings import GatewaySettings, Route
 __all__ = [
     "CONFIG_ENV",
     "DEMO_HEADER",
+    "MULTIPROC_ENV",
     "ApiKey",
     "ApiKeyAuthenticator",
     "ApiKeyStore",
