@@ -18,7 +18,9 @@ import hmac
 import json
 import os
 import re
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -483,6 +485,61 @@ def make_gateway(upstream: Upstream) -> Iterator[Callable[..., Gateway]]:
     for server, thread in started:
         server.should_exit = True
         thread.join(15)
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of a test's own (never the shared one), which the test may stop."""
+
+    port: int
+    folder: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.folder)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answers() -> bool:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    return conn.recv(16).startswith(b"+PONG")
+            except OSError:
+                return False
+
+        _wait(answers, "redis-server start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server started for this test on a free port (skipped without one on PATH)."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("AISEC_REQUIRE_REDIS") == "1":
+            pytest.fail("AISEC_REQUIRE_REDIS=1 but redis-server is not on PATH")
+        pytest.skip("redis-server is not on PATH")
+    with _free_socket() as sock:
+        port = sock.getsockname()[1]
+    server = RedisServer(port, tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 @dataclass

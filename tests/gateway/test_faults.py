@@ -17,7 +17,7 @@ import pytest
 from aisec.core.audit import default_log
 from aisec.core.policy import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.guard import Engine, ScanContext, Scanner, ScanResult
-from conftest import KEY, Gateway, Upstream, _wait, policy_for
+from conftest import KEY, Gateway, RedisServer, Upstream, _wait, policy_for
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
@@ -111,6 +111,28 @@ def test_limiter_down_is_503(gateway: Gateway, upstream: Upstream) -> None:
     assert resp.json()["error"]["code"] == "limiter_unavailable"
     assert upstream.bodies == []
     audited("gateway.request", lambda e: e.details.get("code") == "limiter_unavailable")
+
+
+def test_redis_stopped_is_503_audited_and_recovers(
+    make_live: Any, own_redis: RedisServer, upstream: Upstream
+) -> None:
+    """A real Redis (the test's own) behind the real limiter: stopped → 503, never a pass."""
+    live = make_live({"gateway_auth": {"limits": {"rpm": 1000}}}, redis_url=own_redis.url)
+    key, _ = live.keys.create("app1")
+    assert live.chat("echo", f"Bearer {key}").status_code == 200
+    assert httpx.get(live.url + "/readyz").json()["checks"]["limiter"] == "ok"
+    own_redis.stop()
+    resp = live.chat("echo", f"Bearer {key}")
+    assert resp.status_code == 503
+    assert resp.json()["error"]["code"] == "limiter_unavailable"
+    assert len(upstream.bodies) == 1  # the refused call never reached the upstream
+    event = audited("gateway.request", lambda e: e.details.get("code") == "limiter_unavailable")
+    assert (event.outcome, event.details["status"]) == ("error", 503)
+    ready = httpx.get(live.url + "/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["limiter"] != "ok"
+    own_redis.start()
+    _wait(lambda: live.chat("echo", f"Bearer {key}").status_code == 200, "recovery")
 
 
 def test_rate_limited_is_429_with_retry_after(gateway: Gateway) -> None:
