@@ -9,18 +9,22 @@ Redis comes from ``AISEC_TEST_REDIS_URL`` (else 127.0.0.1:6379 if one answers); 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from aisec.core.identity import os_user
 from conftest import Upstream
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -47,11 +51,17 @@ def _aisec(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+@dataclass
+class Replicas:
+    urls: list[str] = field(default_factory=list)
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+
 @contextmanager
-def _gateways(env: dict[str, str], n: int, upstream_url: str, *extra: str) -> Iterator[list[str]]:
-    """``n`` real ``aisec up`` processes on free ports; their base URLs once all answer."""
-    procs: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
+def _gateways(env: dict[str, str], n: int, upstream_url: str, *extra: str) -> Iterator[Replicas]:
+    """``n`` real ``aisec up`` processes on free ports, once all answer."""
+    replicas = Replicas()
+    procs, urls = replicas.procs, replicas.urls
     up_args = ["--upstream", upstream_url, *extra]
     try:
         for _ in range(n):
@@ -76,16 +86,27 @@ def _gateways(env: dict[str, str], n: int, upstream_url: str, *extra: str) -> It
                     pass
                 assert time.monotonic() < deadline, f"{url} did not start"
                 time.sleep(0.1)
-        yield urls
+        yield replicas
     finally:
         for proc in procs:
-            proc.send_signal(signal.SIGTERM)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
         for proc in procs:
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
+
+
+def _policy(tmp_path: Path, doc: dict[str, Any]) -> str:
+    """A policy file for ``aisec up --policy`` (trusted); the OS user keeps its admin role."""
+    doc = json.loads(json.dumps(doc))
+    access = doc.setdefault("access", {})
+    access.setdefault("principals", []).append({"name": os_user(), "roles": ["admin"]})
+    path = tmp_path / "gateway-policy.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -95,16 +116,18 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _create_key(env: dict[str, str], *args: str) -> tuple[str, str]:
-    out = _aisec(env, "access", "apikey", "create", "--principal", "replica-test", *args)
+def _create_key(
+    env: dict[str, str], *args: str, principal: str = "replica-test"
+) -> tuple[str, str]:
+    out = _aisec(env, "access", "apikey", "create", "--principal", principal, *args)
     key = out.strip().splitlines()[-1]
     return key, key.split("_")[1]
 
 
-def _assert_refused_within_1s(env: dict[str, str], urls: list[str], key: str, prefix: str) -> None:
-    """Revoke with the CLI (another process), then poll every gateway until it answers
-    401 key_revoked; each must within 1 s of the CLI returning."""
-    _aisec(env, "access", "apikey", "revoke", prefix)
+def _assert_refused_within_1s(urls: list[str], key: str, revoke: Callable[[], None]) -> None:
+    """``revoke()``, then poll every gateway until it answers 401 key_revoked; each must
+    within 1 s of ``revoke`` returning."""
+    revoke()
     revoked_at = time.monotonic()
     refused: dict[str, float] = {}
     headers = {"Authorization": f"Bearer {key}"}
@@ -138,12 +161,23 @@ def test_two_replicas_share_the_rate_limit_and_see_a_revocation_within_1s(
     tmp_path: Path, redis_url: str, upstream: Upstream
 ) -> None:
     env = _env(tmp_path, AISEC_REDIS_URL=redis_url)
-    with _gateways(env, 2, upstream.url) as urls:
+    policy = _policy(tmp_path, {"access": {"principals": [{"name": "ops", "roles": ["admin"]}]}})
+    with _gateways(env, 2, upstream.url, "--policy", policy) as replicas:
+        urls = replicas.urls
         key, prefix = _create_key(env, "--rpm", "50")
+        admin, _ = _create_key(env, principal="ops")
         statuses = asyncio.run(_burst(urls, key, 200))  # alternates between the two
         assert statuses.count(200) == 50, {s: statuses.count(s) for s in set(statuses)}
         assert statuses.count(429) == 150
-        _assert_refused_within_1s(env, urls, key, prefix)
+
+        def revoke_on_the_first() -> None:  # through its admin API
+            resp = httpx.post(
+                urls[0] + f"/admin/keys/{prefix}/revoke",
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            assert resp.status_code == 200, resp.text
+
+        _assert_refused_within_1s(urls, key, revoke_on_the_first)
 
 
 def test_revocation_by_the_cli_reaches_a_running_gateway_within_1s(
@@ -151,12 +185,17 @@ def test_revocation_by_the_cli_reaches_a_running_gateway_within_1s(
 ) -> None:
     """Without Redis too: the store alone carries a revocation to a running process."""
     env = _env(tmp_path)
-    with _gateways(env, 1, upstream.url) as urls:
+    with _gateways(env, 1, upstream.url) as replicas:
+        urls = replicas.urls
         key, prefix = _create_key(env)
         headers = {"Authorization": f"Bearer {key}"}
         ok = httpx.post(urls[0] + "/v1/chat/completions", json=BODY, headers=headers)
         assert ok.status_code == 200
-        _assert_refused_within_1s(env, urls, key, prefix)
+
+        def revoke_with_the_cli() -> None:  # another process
+            _aisec(env, "access", "apikey", "revoke", prefix)
+
+        _assert_refused_within_1s(urls, key, revoke_with_the_cli)
 
 
 def _requests_counted(metrics: str) -> float:
@@ -176,7 +215,8 @@ def test_two_workers_metrics_add_up_every_workers_requests(
     tmp.mkdir()
     env = _env(tmp_path, TMPDIR=str(tmp))  # where aisec up makes its metrics folder
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with _gateways(env, 1, upstream.url, "--workers", "2") as urls:
+    with _gateways(env, 1, upstream.url, "--workers", "2") as replicas:
+        urls = replicas.urls
         key, _ = _create_key(env)
         (metrics_dir,) = tmp.glob("aisec-metrics-*")
 
@@ -194,3 +234,23 @@ def test_two_workers_metrics_add_up_every_workers_requests(
             text = httpx.get(urls[0] + "/metrics").text
             assert _requests_counted(text) == sent
     assert not metrics_dir.exists()
+
+
+def test_sigterm_drains_an_in_flight_stream(tmp_path: Path, upstream: Upstream) -> None:
+    """SIGTERM to ``aisec up`` while a stream is under way: the stream completes, then the
+    process exits."""
+    env = _env(tmp_path)
+    policy = _policy(tmp_path, {"gateway": {"stream_window_chars": 16}})
+    with _gateways(env, 1, upstream.url, "--policy", policy) as replicas:
+        key, _ = _create_key(env)
+        body = {**BODY, "model": "paced", "stream": True}
+        headers = {"Authorization": f"Bearer {key}"}
+        url = replicas.urls[0] + "/v1/chat/completions"
+        with httpx.stream("POST", url, json=body, headers=headers, timeout=30) as resp:
+            chunks = resp.iter_raw()
+            first = next(chunks)
+            assert b"[DONE]" not in first  # the stream is under way
+            replicas.procs[0].send_signal(signal.SIGTERM)
+            raw = first + b"".join(chunks)
+        assert raw.endswith(b"data: [DONE]\n\n")
+        assert replicas.procs[0].wait(30) in (0, -signal.SIGTERM)

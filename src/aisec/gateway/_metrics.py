@@ -66,6 +66,6 @@ class GatewayMetrics:
     def render(self) -> bytes:
         if os.environ.get(MULTIPROC_ENV):  # every worker's values, not only this one's
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry)
         return generate_latest(self.registry)
