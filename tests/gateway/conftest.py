@@ -19,11 +19,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +39,7 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from aisec.core.identity import os_user
 from aisec.core.policy import parse_policy
 from aisec.core.store import open_store
 from aisec.gateway import (
@@ -690,3 +694,99 @@ def jwt_token(claims: dict[str, Any] | None = None, key: Any = RSA_KEY, **header
 
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+# -- aisec as a user runs it: CLI commands and `aisec up` processes -------------------------
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def aisec_cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "aisec", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@dataclass
+class Replicas:
+    urls: list[str] = field(default_factory=list)
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+
+@contextmanager
+def aisec_up(env: dict[str, str], n: int, upstream_url: str, *extra: str) -> Iterator[Replicas]:
+    """``n`` real ``aisec up`` processes on free ports, once all answer."""
+    replicas = Replicas()
+    procs, urls = replicas.procs, replicas.urls
+    up_args = ["--upstream", upstream_url, *extra]
+    try:
+        for _ in range(n):
+            port = free_port()
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "aisec", "up", "--port", str(port), *up_args],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 90
+        for proc, url in zip(procs, urls, strict=True):
+            while True:
+                assert proc.poll() is None, "aisec up exited"
+                try:
+                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, f"{url} did not start"
+                time.sleep(0.1)
+        yield replicas
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+def policy_file(tmp_path: Path, doc: dict[str, Any]) -> str:
+    """A policy file for ``aisec up --policy`` (trusted); the OS user keeps its admin role."""
+    doc = json.loads(json.dumps(doc))
+    access = doc.setdefault("access", {})
+    access.setdefault("principals", []).append({"name": os_user(), "roles": ["admin"]})
+    path = tmp_path / "gateway-policy.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": SRC, "AISEC_HOME": str(tmp_path / "home")}
+    env.pop("AISEC_REDIS_URL", None)
+    env.update(extra)
+    return env
+
+
+def cli_key(env: dict[str, str], *args: str, principal: str = "replica-test") -> tuple[str, str]:
+    out = aisec_cli(env, "access", "apikey", "create", "--principal", principal, *args)
+    key = out.strip().splitlines()[-1]
+    return key, key.split("_")[1]

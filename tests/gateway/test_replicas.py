@@ -1,6 +1,7 @@
 """Acceptance 3 over HTTP: two ``aisec up`` processes sharing one store (``AISEC_HOME``) and
 one real Redis. A 50/min key gets exactly 50 of 200 parallel requests spread over both; a
-key revoked with the CLI is refused by both within 1 s.
+key revoked through one's admin API is refused by both within 1 s (and one revoked with the
+CLI by a running gateway). Also ``--workers 2`` metrics and draining on SIGTERM.
 
 Redis comes from ``AISEC_TEST_REDIS_URL`` (else 127.0.0.1:6379 if one answers); with
 ``AISEC_REQUIRE_REDIS=1`` a missing server fails instead of skipping.
@@ -9,119 +10,16 @@ Redis comes from ``AISEC_TEST_REDIS_URL`` (else 127.0.0.1:6379 if one answers); 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from aisec.core.identity import os_user
-from conftest import Upstream
+from conftest import Upstream, aisec_cli, aisec_up, cli_env, cli_key, policy_file
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
 BODY = {"model": "echo", "messages": [{"role": "user", "content": "Hello"}]}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _aisec(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "aisec", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-@dataclass
-class Replicas:
-    urls: list[str] = field(default_factory=list)
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-
-@contextmanager
-def _gateways(env: dict[str, str], n: int, upstream_url: str, *extra: str) -> Iterator[Replicas]:
-    """``n`` real ``aisec up`` processes on free ports, once all answer."""
-    replicas = Replicas()
-    procs, urls = replicas.procs, replicas.urls
-    up_args = ["--upstream", upstream_url, *extra]
-    try:
-        for _ in range(n):
-            port = _free_port()
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "aisec", "up", "--port", str(port), *up_args],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 90
-        for proc, url in zip(procs, urls, strict=True):
-            while True:
-                assert proc.poll() is None, "aisec up exited"
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{url} did not start"
-                time.sleep(0.1)
-        yield replicas
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-
-
-def _policy(tmp_path: Path, doc: dict[str, Any]) -> str:
-    """A policy file for ``aisec up --policy`` (trusted); the OS user keeps its admin role."""
-    doc = json.loads(json.dumps(doc))
-    access = doc.setdefault("access", {})
-    access.setdefault("principals", []).append({"name": os_user(), "roles": ["admin"]})
-    path = tmp_path / "gateway-policy.json"
-    path.write_text(json.dumps(doc))
-    return str(path)
-
-
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": SRC, "AISEC_HOME": str(tmp_path / "home")}
-    env.pop("AISEC_REDIS_URL", None)
-    env.update(extra)
-    return env
-
-
-def _create_key(
-    env: dict[str, str], *args: str, principal: str = "replica-test"
-) -> tuple[str, str]:
-    out = _aisec(env, "access", "apikey", "create", "--principal", principal, *args)
-    key = out.strip().splitlines()[-1]
-    return key, key.split("_")[1]
 
 
 def _assert_refused_within_1s(urls: list[str], key: str, revoke: Callable[[], None]) -> None:
@@ -160,12 +58,14 @@ async def _burst(urls: list[str], key: str, n: int) -> list[int]:
 def test_two_replicas_share_the_rate_limit_and_see_a_revocation_within_1s(
     tmp_path: Path, redis_url: str, upstream: Upstream
 ) -> None:
-    env = _env(tmp_path, AISEC_REDIS_URL=redis_url)
-    policy = _policy(tmp_path, {"access": {"principals": [{"name": "ops", "roles": ["admin"]}]}})
-    with _gateways(env, 2, upstream.url, "--policy", policy) as replicas:
+    env = cli_env(tmp_path, AISEC_REDIS_URL=redis_url)
+    policy = policy_file(
+        tmp_path, {"access": {"principals": [{"name": "ops", "roles": ["admin"]}]}}
+    )
+    with aisec_up(env, 2, upstream.url, "--policy", policy) as replicas:
         urls = replicas.urls
-        key, prefix = _create_key(env, "--rpm", "50")
-        admin, _ = _create_key(env, principal="ops")
+        key, prefix = cli_key(env, "--rpm", "50")
+        admin, _ = cli_key(env, principal="ops")
         statuses = asyncio.run(_burst(urls, key, 200))  # alternates between the two
         assert statuses.count(200) == 50, {s: statuses.count(s) for s in set(statuses)}
         assert statuses.count(429) == 150
@@ -184,16 +84,16 @@ def test_revocation_by_the_cli_reaches_a_running_gateway_within_1s(
     tmp_path: Path, upstream: Upstream
 ) -> None:
     """Without Redis too: the store alone carries a revocation to a running process."""
-    env = _env(tmp_path)
-    with _gateways(env, 1, upstream.url) as replicas:
+    env = cli_env(tmp_path)
+    with aisec_up(env, 1, upstream.url) as replicas:
         urls = replicas.urls
-        key, prefix = _create_key(env)
+        key, prefix = cli_key(env)
         headers = {"Authorization": f"Bearer {key}"}
         ok = httpx.post(urls[0] + "/v1/chat/completions", json=BODY, headers=headers)
         assert ok.status_code == 200
 
         def revoke_with_the_cli() -> None:  # another process
-            _aisec(env, "access", "apikey", "revoke", prefix)
+            aisec_cli(env, "access", "apikey", "revoke", prefix)
 
         _assert_refused_within_1s(urls, key, revoke_with_the_cli)
 
@@ -213,11 +113,11 @@ def test_two_workers_metrics_add_up_every_workers_requests(
     the metrics folder ``aisec up`` made is gone after it stops."""
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    env = _env(tmp_path, TMPDIR=str(tmp))  # where aisec up makes its metrics folder
+    env = cli_env(tmp_path, TMPDIR=str(tmp))  # where aisec up makes its metrics folder
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with _gateways(env, 1, upstream.url, "--workers", "2") as replicas:
+    with aisec_up(env, 1, upstream.url, "--workers", "2") as replicas:
         urls = replicas.urls
-        key, _ = _create_key(env)
+        key, _ = cli_key(env)
         (metrics_dir,) = tmp.glob("aisec-metrics-*")
 
         def workers_counting() -> set[str]:
@@ -239,10 +139,10 @@ def test_two_workers_metrics_add_up_every_workers_requests(
 def test_sigterm_drains_an_in_flight_stream(tmp_path: Path, upstream: Upstream) -> None:
     """SIGTERM to ``aisec up`` while a stream is under way: the stream completes, then the
     process exits."""
-    env = _env(tmp_path)
-    policy = _policy(tmp_path, {"gateway": {"stream_window_chars": 16}})
-    with _gateways(env, 1, upstream.url, "--policy", policy) as replicas:
-        key, _ = _create_key(env)
+    env = cli_env(tmp_path)
+    policy = policy_file(tmp_path, {"gateway": {"stream_window_chars": 16}})
+    with aisec_up(env, 1, upstream.url, "--policy", policy) as replicas:
+        key, _ = cli_key(env)
         body = {**BODY, "model": "paced", "stream": True}
         headers = {"Authorization": f"Bearer {key}"}
         url = replicas.urls[0] + "/v1/chat/completions"
