@@ -574,8 +574,10 @@ def make_live(aisec_home: Path, upstream: Upstream) -> Iterator[Callable[..., Li
         policy = parse_policy(doc)
         store = open_store(f"sqlite:///{aisec_home / 'aisec.db'}")
         ident = gateway_identity(policy, store, redis_url=redis_url)
+        settings = GatewaySettings.from_policy(policy)
+        ident.authorizer.bind_routes(settings.route_name)
         app = create_app(
-            GatewaySettings.from_policy(policy),
+            settings,
             ident.authenticator,
             ident.authorizer,
             ident.limiter,

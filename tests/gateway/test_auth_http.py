@@ -164,3 +164,35 @@ def test_model_calling_a_tool_the_caller_may_not_use_is_refused(live: Live) -> N
     resp = httpx.post(live.url + "/v1/chat/completions", json=body, headers=headers)
     _refused(resp, 403, "tool_not_allowed", "permission_error")
     assert resp.json()["error"]["param"] == "choices[0].message.tool_calls[0]"
+
+
+def test_route_not_allowed_is_refused_over_http_and_hidden_from_models(
+    make_live: Callable[..., Live], upstream: Any
+) -> None:
+    route = {"upstream": upstream.url, "timeout_s": 1.0}
+    routes = [
+        {"name": "premium", "models": ["gpt-*"], **route},
+        {"name": "main", "models": ["*"], **route},
+    ]
+    access = {
+        "principals": [{"name": "app1", "routes": ["main"]}],
+        "tenants": [{"name": "acme", "routes": ["main"]}, {"name": "globex"}],
+    }
+    live = make_live({"gateway": {"routes": routes}, "gateway_auth": access})
+    app1, _ = live.keys.create("app1", tenant="globex")
+    _refused(live.chat("gpt-4o", f"Bearer {app1}"), 403, "route_not_allowed", "permission_error")
+    assert live.chat("llama3-8b", f"Bearer {app1}").status_code == 200
+    app2, _ = live.keys.create("app2", tenant="acme")
+    _refused(
+        live.chat("gpt-4o", f"Bearer {app2}"),
+        403,
+        "route_not_allowed_for_tenant",
+        "permission_error",
+    )
+    assert len(live.upstream.bodies) == 1
+    listed = httpx.get(live.url + "/v1/models", headers={"Authorization": f"Bearer {app1}"})
+    names = [m["id"] for m in listed.json()["data"]]
+    assert "echo" in names and "gpt-4o-mini" not in names  # gpt-* is served by premium
+    other, _ = live.keys.create("app3", tenant="globex")
+    everything = httpx.get(live.url + "/v1/models", headers={"Authorization": f"Bearer {other}"})
+    assert "gpt-4o-mini" in [m["id"] for m in everything.json()["data"]]

@@ -49,6 +49,7 @@ def build_app(config: ServeConfig) -> Any:
         )
     store = open_store()
     identity = gateway_identity(policy, store)
+    identity.authorizer.bind_routes(settings.route_name)
     app = create_app(settings, identity.authenticator, identity.authorizer, identity.limiter)
     mount_admin(app, identity.keys, policy, api_keys=identity.authenticator.api_keys)
     return app
