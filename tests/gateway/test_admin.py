@@ -75,7 +75,7 @@ def test_admin_lists_principals_with_roles_models_and_key_counts(live: Live) -> 
     assert set(rows) == {"ops", "ops2", "viewer", "app1"}
     assert rows["ops"]["admin"] is True and rows["ops2"]["admin"] is True
     assert rows["viewer"]["admin"] is False  # security lacks gateway.admin
-    assert rows["app1"]["models"] == ["echo", "gpt-*"]
+    assert rows["app1"]["models"] == ["echo", "gpt-*"] and rows["app1"]["routes"] == ["*"]
     assert rows["app1"]["limits"]["rpm"] == 100
     assert rows["app1"]["keys"] == {"active": 1, "expired": 0, "revoked": 1}
     assert rows["app1"]["sources"] == ["gateway_auth", "api_keys"]

@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 
 from aisec.core.errors import AisecError, InputError
 from aisec.core.identity import Principal
+from aisec.core.policy import AccessRule, GatewayAccessPolicy
 from aisec.gateway._apikeys import ApiKeyStore, parse_expiry
 from aisec.gateway._contract import Caller, GatewayRefusal
 from aisec.gateway._errors import GatewayError, error_response
@@ -137,6 +138,7 @@ class PrincipalInfo(BaseModel):
     admin: bool = Field(description="Whether its roles give gateway.admin.")
     models: list[str] = Field(description="Model globs it may use (its rule, else defaults).")
     tools: list[str] = Field(description="Tool globs it may offer (its rule, else defaults).")
+    routes: list[str] = Field(description="Route globs it may reach (its rule, else defaults).")
     limits: Limits
     keys: KeyCounts
     sources: list[Literal["access", "gateway_auth", "api_keys"]]
@@ -375,17 +377,15 @@ class _AdminApi:
                 sources.append("gateway_auth")
             if any(counts[name].values()):
                 sources.append("api_keys")
-            default_models = access.default_models if access is not None else ["*"]
-            default_tools = access.default_tools if access is not None else ["*"]
+            defaults = access if access is not None else GatewayAccessPolicy()
             out[name] = PrincipalInfo(
                 name=name,
                 kind=kind,
                 roles=roles,
                 admin=self.may_administer(name, tuple(roles)),
-                models=rule.models
-                if rule is not None and rule.models is not None
-                else default_models,
-                tools=rule.tools if rule is not None and rule.tools is not None else default_tools,
+                models=_own(rule, "models", defaults.default_models),
+                tools=_own(rule, "tools", defaults.default_tools),
+                routes=_own(rule, "routes", defaults.default_routes),
                 limits=Limits(
                     rpm=rule.rpm if rule else None,
                     tpm=rule.tpm if rule else None,
@@ -428,6 +428,12 @@ class _AdminApi:
                     if exhausted:
                         break
         return DecisionList(object="list", data=found, next_before=None if exhausted else cursor)
+
+
+def _own(rule: AccessRule | None, what: str, default: list[str]) -> list[str]:
+    """A principal's own list of ``what`` (models, tools, routes), else the default."""
+    own: list[str] | None = getattr(rule, what) if rule is not None else None
+    return list(own) if own is not None else list(default)
 
 
 def _matches(item: DecisionInfo, q: DecisionQuery) -> bool:
