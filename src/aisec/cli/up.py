@@ -34,6 +34,7 @@ def banner(url: str, key: str, model: str, demo_upstream: str | None) -> str:
         '      messages=[{"role": "user", "content": "Hello, gateway"}])',
         "  print(r.choices[0].message.content)",
         "",
+        f"Admin API: {url}/admin/decisions (a key whose principal has the admin role)",
         f"Metrics: {url}/metrics   Ready: {url}/readyz   OpenAPI: {url}/openapi.json",
     ]
     return "\n".join(lines)
