@@ -30,6 +30,7 @@ from aisec.core.errors import AisecError, InputError
 from aisec.core.identity import Principal
 from aisec.core.policy import AccessRule, GatewayAccessPolicy
 from aisec.gateway._apikeys import ApiKeyStore, parse_expiry
+from aisec.gateway._app import _Trace
 from aisec.gateway._contract import Caller, GatewayRefusal
 from aisec.gateway._errors import GatewayError, error_response
 
@@ -330,7 +331,7 @@ class _AdminApi:
             if sink is None or sink.error is not None:
                 why = sink.error if sink is not None else "audit sink not started"
                 raise GatewayError(503, "audit_unavailable", f"cannot record admin actions: {why}")
-            caller = await _authenticate(gw.authenticator, request)
+            caller = await gw.authenticate(request, _Trace("admin"))  # 503 if it fails
             actor = caller.principal
             details = {"auth_method": caller.auth_method, "key_prefix": caller.key_prefix}
             if not self.may_administer(caller.principal, caller.roles):
@@ -494,18 +495,6 @@ def _decision(row: Any) -> DecisionInfo | None:
             if k.startswith("usage.") and isinstance(v, int) and not isinstance(v, bool)
         },
     )
-
-
-async def _authenticate(authenticator: Any, request: Request) -> Caller:
-    try:
-        caller: Caller = await authenticator.authenticate(request.headers.get("authorization"))
-    except GatewayRefusal:
-        raise
-    except Exception as exc:  # an authenticator that cannot answer refuses (fail closed)
-        raise GatewayError(
-            503, "auth_unavailable", f"authentication failed: {type(exc).__name__}"
-        ) from None
-    return caller
 
 
 _T = TypeVar("_T")
