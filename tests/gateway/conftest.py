@@ -3,11 +3,15 @@
 * ``upstream``: an OpenAI-compatible upstream written on raw asyncio sockets, so it can
   misbehave in ways a framework would not let it (reset, truncated body, stalls). Its
   behaviour is chosen by the requested model name (see ``Upstream._answer``).
-* ``gateway``: the gateway app under uvicorn on a free port, in a thread.
-* The identity layer is a small real implementation of the three protocols of
-  ``aisec.gateway._contract`` (the real one, ``aisec.gateway._identity``, is built in
-  parallel and wired in at merge): a fixed key table compared in constant time, each
-  key's model allowlist, and an in-memory per-principal counter.
+* ``gateway`` / ``make_gateway``: the gateway app under uvicorn on a free port, in a
+  thread, with a small identity layer of its own (a fixed key table compared in constant
+  time, each key's model allowlist, an in-memory per-principal counter) that tests can
+  break on purpose.
+* ``make_live``: the app as ``aisec up`` builds it, with the real identity layer (API-key
+  store, policy authorizer, limiter) and the admin API.
+* ``jwks``: a JWKS endpoint on loopback, with ``jwt_token``/``jwt_claims`` to sign for it.
+* ``own_redis``: a redis-server of the test's own, which it may stop.
+* ``aisec_up`` / ``aisec_cli``: real ``aisec`` processes, as a user runs them.
 """
 
 from __future__ import annotations
