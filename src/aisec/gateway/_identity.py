@@ -196,6 +196,16 @@ class GatewayAuthenticator:
             return await self.jwt.authenticate_token(token)
         raise GatewayRefusal(401, "credentials_malformed", UNAUTHORIZED)
 
+    async def ready(self) -> str:
+        """``ok`` when the API-key store answers a read (for ``/readyz``), else why not."""
+        if self.api_keys is None:
+            return "ok"
+        try:
+            await asyncio.to_thread(self.api_keys.keys.get, "000000000000")
+        except (AisecError, ValueError) as exc:
+            return f"unavailable: {type(exc).__name__}"
+        return "ok"
+
 
 def _globs(patterns: Iterable[str]) -> re.Pattern[str]:
     """One compiled regex for a list of globs (an empty list matches nothing)."""
