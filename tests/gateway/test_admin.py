@@ -355,3 +355,30 @@ def test_admin_api_has_no_server_errors(live: Live) -> None:
             case.call_and_validate(headers=headers, checks=[not_a_server_error], timeout=20)
 
         run()
+
+
+def test_decisions_are_read_the_same_on_sqlite_and_postgresql(db_url: str) -> None:
+    from fastapi import FastAPI
+
+    from aisec.core.audit import AuditKey, AuditLog
+    from aisec.core.home import ensure_home
+    from aisec.core.store import open_store
+    from aisec.gateway import ApiKeyStore
+    from aisec.gateway._admin import DecisionQuery, _AdminApi
+
+    store = open_store(db_url)
+    try:
+        log = AuditLog(store, AuditKey(ensure_home() / "audit.key"))
+        for i in range(7):
+            details = {"decision": "allow" if i < 5 else "block", "model": "echo", "status": 200}
+            log.append("app1" if i % 2 else "app2", "gateway.request", "main:echo", "ok", details)
+        log.append("ops", "gateway.admin.keys.list", "api_keys", "ok", {})
+        api = _AdminApi(FastAPI(), ApiKeyStore(store), None, None, log)
+        first = api.decisions(DecisionQuery(principal="app1", limit=2))
+        assert ([d.seq for d in first.data], first.next_before) == ([6, 4], 4)
+        rest = api.decisions(DecisionQuery(principal="app1", limit=2, before=first.next_before))
+        assert ([d.seq for d in rest.data], rest.next_before) == ([2], None)
+        blocks = api.decisions(DecisionQuery(decision="block"))
+        assert [(d.seq, d.principal) for d in blocks.data] == [(7, "app2"), (6, "app1")]
+    finally:
+        store.close()
