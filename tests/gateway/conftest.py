@@ -3,11 +3,15 @@
 * ``upstream``: an OpenAI-compatible upstream written on raw asyncio sockets, so it can
   misbehave in ways a framework would not let it (reset, truncated body, stalls). Its
   behaviour is chosen by the requested model name (see ``Upstream._answer``).
-* ``gateway``: the gateway app under uvicorn on a free port, in a thread.
-* The identity layer is a small real implementation of the three protocols of
-  ``aisec.gateway._contract`` (the real one, ``aisec.gateway._identity``, is built in
-  parallel and wired in at merge): a fixed key table compared in constant time, each
-  key's model allowlist, and an in-memory per-principal counter.
+* ``gateway`` / ``make_gateway``: the gateway app under uvicorn on a free port, in a
+  thread, with a small identity layer of its own (a fixed key table compared in constant
+  time, each key's model allowlist, an in-memory per-principal counter) that tests can
+  break on purpose.
+* ``make_live``: the app as ``aisec up`` builds it, with the real identity layer (API-key
+  store, policy authorizer, limiter) and the admin API.
+* ``jwks``: a JWKS endpoint on loopback, with ``jwt_token``/``jwt_claims`` to sign for it.
+* ``own_redis``: a redis-server of the test's own, which it may stop.
+* ``aisec_up`` / ``aisec_cli``: real ``aisec`` processes, as a user runs them.
 """
 
 from __future__ import annotations
@@ -18,18 +22,39 @@ import hmac
 import json
 import os
 import re
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
+import jwt
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from aisec.core.identity import os_user
 from aisec.core.policy import parse_policy
-from aisec.gateway import Caller, GatewayRefusal, GatewaySettings, create_app
+from aisec.core.store import open_store
+from aisec.gateway import (
+    ApiKeyStore,
+    Caller,
+    GatewayRefusal,
+    GatewaySettings,
+    create_app,
+    gateway_identity,
+    mount_admin,
+)
 from aisec.guard import Engine
 
 KEY = "sk-aisec-test-0123456789abcdef"
@@ -272,8 +297,8 @@ class Upstream:
                 message["function_call"] = function
             else:
                 message["tool_calls"] = [{"id": "call_1", "type": "function", "function": function}]
-            choice = {"index": 0, "finish_reason": "tool_calls", "message": message}
-            self._json(writer, {"id": "c1", "object": "chat.completion", "choices": [choice]})
+            answer = {"index": 0, "finish_reason": "tool_calls", "message": message}
+            self._json(writer, {"id": "c1", "object": "chat.completion", "choices": [answer]})
             await writer.drain()
             return True
         if model == "scripted":
@@ -470,6 +495,109 @@ def make_gateway(upstream: Upstream) -> Iterator[Callable[..., Gateway]]:
         thread.join(15)
 
 
+@dataclass
+class RedisServer:
+    """A redis-server of a test's own (never the shared one), which the test may stop."""
+
+    port: int
+    folder: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.folder)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answers() -> bool:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    return conn.recv(16).startswith(b"+PONG")
+            except OSError:
+                return False
+
+        _wait(answers, "redis-server start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server started for this test on a free port (skipped without one on PATH)."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("AISEC_REQUIRE_REDIS") == "1":
+            pytest.fail("AISEC_REQUIRE_REDIS=1 but redis-server is not on PATH")
+        pytest.skip("redis-server is not on PATH")
+    with _free_socket() as sock:
+        port = sock.getsockname()[1]
+    server = RedisServer(port, tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Live:
+    """A gateway app with the real identity layer (API-key store, policy authorizer, limiter)
+    and the admin API, as ``aisec up`` builds it, on loopback."""
+
+    url: str
+    keys: ApiKeyStore
+    upstream: Upstream
+    app: Any
+
+    def chat(self, model: str = "gpt-4o", authorization: str | None = None) -> httpx.Response:
+        headers = {} if authorization is None else {"Authorization": authorization}
+        body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
+        return httpx.post(self.url + "/v1/chat/completions", json=body, headers=headers)
+
+
+@pytest.fixture
+def make_live(aisec_home: Path, upstream: Upstream) -> Iterator[Callable[..., Live]]:
+    """``make(policy_sections, redis_url="")``: a live gateway whose policy is the upstream's
+    route plus ``policy_sections`` (e.g. ``gateway_auth``, ``access``)."""
+    started: list[tuple[uvicorn.Server, threading.Thread, Any]] = []
+
+    def make(sections: dict[str, Any] | None = None, redis_url: str = "") -> Live:
+        doc: dict[str, Any] = policy_for(upstream.url)
+        doc.update(sections or {})
+        policy = parse_policy(doc)
+        store = open_store(f"sqlite:///{aisec_home / 'aisec.db'}")
+        ident = gateway_identity(policy, store, redis_url=redis_url)
+        settings = GatewaySettings.from_policy(policy)
+        ident.authorizer.bind_routes(settings.route_name)
+        app = create_app(
+            settings,
+            ident.authenticator,
+            ident.authorizer,
+            ident.limiter,
+        )
+        mount_admin(app, ident.keys, policy, api_keys=ident.authenticator.api_keys)
+        server, thread, url = serve(app)
+        started.append((server, thread, store))
+        return Live(url, ApiKeyStore(store), upstream, app)
+
+    yield make
+    for server, thread, store in started:
+        server.should_exit = True
+        thread.join(15)
+        store.close()
+
+
 @pytest.fixture
 def gateway(make_gateway: Callable[..., Gateway]) -> Gateway:
     return make_gateway()
@@ -490,3 +618,181 @@ def redis_url() -> str:
             pytest.fail(f"AISEC_REQUIRE_REDIS=1 but no Redis answers at {url}")
         pytest.skip(f"no Redis at {url}: set AISEC_TEST_REDIS_URL")
     return url
+
+
+# -- a JWKS endpoint and tokens (the JWT half of the auth matrix) ---------------------------
+
+ISSUER = "https://idp.test/"
+AUDIENCE = "aisec-gateway"
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def jwk(key: Any, kid: str, **extra: str) -> dict[str, Any]:
+    if isinstance(key, rsa.RSAPrivateKey):
+        doc = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    else:
+        doc = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+    doc.update(kid=kid, use="sig", **extra)
+    return dict(doc)
+
+
+class JwksServer:
+    """A JWKS endpoint on 127.0.0.1 whose document and availability a test can change."""
+
+    def __init__(self) -> None:
+        self.doc: dict[str, Any] = {"keys": [jwk(RSA_KEY, "k1", alg="RS256")]}
+        self.hits = 0
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.hits += 1
+                body = json.dumps(outer.doc).encode()
+                self.send_response(outer.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def jwks() -> Iterator[JwksServer]:
+    server = JwksServer()
+    yield server
+    server.close()
+
+
+def jwt_claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "alice@example.com",
+        "org": "acme",
+        "roles": ["ml-engineer"],
+        "iat": now,
+        "exp": now + 300,
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def jwt_token(claims: dict[str, Any] | None = None, key: Any = RSA_KEY, **header: Any) -> str:
+    header.setdefault("kid", "k1")
+    alg = header.pop("alg", "RS256")
+    return jwt.encode(claims or jwt_claims(), key, algorithm=alg, headers=header)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+# -- aisec as a user runs it: CLI commands and `aisec up` processes -------------------------
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def aisec_cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "aisec", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@dataclass
+class Replicas:
+    urls: list[str] = field(default_factory=list)
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+
+@contextmanager
+def aisec_up(env: dict[str, str], n: int, upstream_url: str, *extra: str) -> Iterator[Replicas]:
+    """``n`` real ``aisec up`` processes on free ports, once all answer."""
+    replicas = Replicas()
+    procs, urls = replicas.procs, replicas.urls
+    up_args = ["--upstream", upstream_url, *extra]
+    try:
+        for _ in range(n):
+            port = free_port()
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "aisec", "up", "--port", str(port), *up_args],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 90
+        for proc, url in zip(procs, urls, strict=True):
+            while True:
+                assert proc.poll() is None, "aisec up exited"
+                try:
+                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, f"{url} did not start"
+                time.sleep(0.1)
+        yield replicas
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+def policy_file(tmp_path: Path, doc: dict[str, Any]) -> str:
+    """A policy file for ``aisec up --policy`` (trusted); the OS user keeps its admin role."""
+    doc = json.loads(json.dumps(doc))
+    access = doc.setdefault("access", {})
+    access.setdefault("principals", []).append({"name": os_user(), "roles": ["admin"]})
+    path = tmp_path / "gateway-policy.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": SRC, "AISEC_HOME": str(tmp_path / "home")}
+    env.pop("AISEC_REDIS_URL", None)
+    env.update(extra)
+    return env
+
+
+def cli_key(env: dict[str, str], *args: str, principal: str = "replica-test") -> tuple[str, str]:
+    out = aisec_cli(env, "access", "apikey", "create", "--principal", principal, *args)
+    key = out.strip().splitlines()[-1]
+    return key, key.split("_")[1]

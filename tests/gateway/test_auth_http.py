@@ -4,19 +4,14 @@ the reason code in ``code``; nothing refused reaches the upstream."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from aisec.core.policy import parse_policy
-from aisec.core.store import open_store
-from aisec.gateway import ApiKeyStore, GatewaySettings, create_app, gateway_identity
-from conftest import Upstream, policy_for, serve
+from conftest import Live
 
 ACCESS = {
     "default_models": ["public-*"],
@@ -38,35 +33,9 @@ ACCESS = {
 }
 
 
-@dataclass
-class Live:
-    url: str
-    keys: ApiKeyStore
-    upstream: Upstream
-
-    def chat(self, model: str = "gpt-4o", authorization: str | None = None) -> httpx.Response:
-        headers = {} if authorization is None else {"Authorization": authorization}
-        body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
-        return httpx.post(self.url + "/v1/chat/completions", json=body, headers=headers)
-
-
 @pytest.fixture
-def live(aisec_home: Path, upstream: Upstream) -> Iterator[Live]:
-    doc: dict[str, Any] = policy_for(upstream.url)
-    doc["gateway_auth"] = ACCESS
-    policy = parse_policy(doc)
-    store = open_store(f"sqlite:///{aisec_home / 'aisec.db'}")
-    ident = gateway_identity(policy, store, redis_url="")
-    app = create_app(
-        GatewaySettings.from_policy(policy), ident.authenticator, ident.authorizer, ident.limiter
-    )
-    server, thread, url = serve(app)
-    try:
-        yield Live(url, ApiKeyStore(store), upstream)
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        store.close()
+def live(make_live: Callable[..., Live]) -> Live:
+    return make_live({"gateway_auth": ACCESS})
 
 
 def _refused(resp: httpx.Response, status: int, code: str, kind: str) -> None:
@@ -195,3 +164,35 @@ def test_model_calling_a_tool_the_caller_may_not_use_is_refused(live: Live) -> N
     resp = httpx.post(live.url + "/v1/chat/completions", json=body, headers=headers)
     _refused(resp, 403, "tool_not_allowed", "permission_error")
     assert resp.json()["error"]["param"] == "choices[0].message.tool_calls[0]"
+
+
+def test_route_not_allowed_is_refused_over_http_and_hidden_from_models(
+    make_live: Callable[..., Live], upstream: Any
+) -> None:
+    route = {"upstream": upstream.url, "timeout_s": 1.0}
+    routes = [
+        {"name": "premium", "models": ["gpt-*"], **route},
+        {"name": "main", "models": ["*"], **route},
+    ]
+    access = {
+        "principals": [{"name": "app1", "routes": ["main"]}],
+        "tenants": [{"name": "acme", "routes": ["main"]}, {"name": "globex"}],
+    }
+    live = make_live({"gateway": {"routes": routes}, "gateway_auth": access})
+    app1, _ = live.keys.create("app1", tenant="globex")
+    _refused(live.chat("gpt-4o", f"Bearer {app1}"), 403, "route_not_allowed", "permission_error")
+    assert live.chat("llama3-8b", f"Bearer {app1}").status_code == 200
+    app2, _ = live.keys.create("app2", tenant="acme")
+    _refused(
+        live.chat("gpt-4o", f"Bearer {app2}"),
+        403,
+        "route_not_allowed_for_tenant",
+        "permission_error",
+    )
+    assert len(live.upstream.bodies) == 1
+    listed = httpx.get(live.url + "/v1/models", headers={"Authorization": f"Bearer {app1}"})
+    names = [m["id"] for m in listed.json()["data"]]
+    assert "echo" in names and "gpt-4o-mini" not in names  # gpt-* is served by premium
+    other, _ = live.keys.create("app3", tenant="globex")
+    everything = httpx.get(live.url + "/v1/models", headers={"Authorization": f"Bearer {other}"})
+    assert "gpt-4o-mini" in [m["id"] for m in everything.json()["data"]]

@@ -9,6 +9,7 @@ audit log. Upstream faults (reset, 5xx, malformed or truncated bodies, stalls) g
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -17,7 +18,7 @@ import pytest
 from aisec.core.audit import default_log
 from aisec.core.policy import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.guard import Engine, ScanContext, Scanner, ScanResult
-from conftest import KEY, Gateway, Upstream, _wait, policy_for
+from conftest import KEY, Gateway, RedisServer, Upstream, _wait, policy_for
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
@@ -104,6 +105,32 @@ def test_broken_store_is_503_and_audited_once_back(make_gateway: Any, upstream: 
     _wait(lambda: post(gw, chat()).status_code == 200, "recovery once the store is back")
 
 
+def test_api_key_store_broken_is_503_and_not_ready(
+    make_live: Any, upstream: Upstream, aisec_home: Path
+) -> None:
+    """The real API-key store behind the real authenticator: its table gone → 503, never a
+    pass; /readyz says the store is not ready; both come back with it."""
+    live = make_live()
+    key, _ = live.keys.create("app1")
+    assert httpx.get(live.url + "/readyz").json()["checks"]["store"] == "ok"
+    with sqlite3.connect(aisec_home / "aisec.db") as conn:
+        conn.execute("ALTER TABLE api_keys RENAME TO api_keys_away")
+    try:
+        _wait(lambda: live.chat("echo", f"Bearer {key}").status_code == 503, "a 503")
+        resp = live.chat("echo", f"Bearer {key}")
+        assert resp.json()["error"]["code"] == "auth_store_unavailable"
+        ready = httpx.get(live.url + "/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["store"].startswith("unavailable")
+        assert len(upstream.bodies) <= 1  # at most the call made while the key was cached
+        audited("gateway.request", lambda e: e.details.get("code") == "auth_store_unavailable")
+    finally:
+        with sqlite3.connect(aisec_home / "aisec.db") as conn:
+            conn.execute("ALTER TABLE api_keys_away RENAME TO api_keys")
+    _wait(lambda: live.chat("echo", f"Bearer {key}").status_code == 200, "recovery")
+    assert httpx.get(live.url + "/readyz").status_code == 200
+
+
 def test_limiter_down_is_503(gateway: Gateway, upstream: Upstream) -> None:
     gateway.limiter.down = True
     resp = post(gateway, chat())
@@ -111,6 +138,28 @@ def test_limiter_down_is_503(gateway: Gateway, upstream: Upstream) -> None:
     assert resp.json()["error"]["code"] == "limiter_unavailable"
     assert upstream.bodies == []
     audited("gateway.request", lambda e: e.details.get("code") == "limiter_unavailable")
+
+
+def test_redis_stopped_is_503_audited_and_recovers(
+    make_live: Any, own_redis: RedisServer, upstream: Upstream
+) -> None:
+    """A real Redis (the test's own) behind the real limiter: stopped → 503, never a pass."""
+    live = make_live({"gateway_auth": {"limits": {"rpm": 1000}}}, redis_url=own_redis.url)
+    key, _ = live.keys.create("app1")
+    assert live.chat("echo", f"Bearer {key}").status_code == 200
+    assert httpx.get(live.url + "/readyz").json()["checks"]["limiter"] == "ok"
+    own_redis.stop()
+    resp = live.chat("echo", f"Bearer {key}")
+    assert resp.status_code == 503
+    assert resp.json()["error"]["code"] == "limiter_unavailable"
+    assert len(upstream.bodies) == 1  # the refused call never reached the upstream
+    event = audited("gateway.request", lambda e: e.details.get("code") == "limiter_unavailable")
+    assert (event.outcome, event.details["status"]) == ("error", 503)
+    ready = httpx.get(live.url + "/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["limiter"] != "ok"
+    own_redis.start()
+    _wait(lambda: live.chat("echo", f"Bearer {key}").status_code == 200, "recovery")
 
 
 def test_rate_limited_is_429_with_retry_after(gateway: Gateway) -> None:

@@ -4,81 +4,34 @@ loopback. Each forgery technique is its own test and asserts the exact reason co
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from jwt.algorithms import RSAAlgorithm
 
 from aisec.core.errors import PolicyError
 from aisec.core.policy import JwtSettings, parse_policy
 from aisec.gateway import GatewayAuthenticator, JwtAuthenticator
 from aisec.gateway._bearer import UNAUTHORIZED
 from aisec.gateway._contract import Caller, GatewayRefusal
-
-ISSUER = "https://idp.test/"
-AUDIENCE = "aisec-gateway"
-RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-EC_KEY = ec.generate_private_key(ec.SECP256R1())
-
-
-def _jwk(key: Any, kid: str, **extra: str) -> dict[str, Any]:
-    if isinstance(key, rsa.RSAPrivateKey):
-        doc = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-    else:
-        doc = json.loads(ECAlgorithm.to_jwk(key.public_key()))
-    doc.update(kid=kid, use="sig", **extra)
-    return dict(doc)
-
-
-class JwksServer:
-    """A JWKS endpoint on 127.0.0.1 whose document and availability a test can change."""
-
-    def __init__(self) -> None:
-        self.doc: dict[str, Any] = {"keys": [_jwk(RSA_KEY, "k1", alg="RS256")]}
-        self.hits = 0
-        self.status = 200
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.hits += 1
-                body = json.dumps(outer.doc).encode()
-                self.send_response(outer.status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def jwks() -> Iterator[JwksServer]:
-    server = JwksServer()
-    yield server
-    server.close()
+from conftest import (
+    AUDIENCE,
+    EC_KEY,
+    ISSUER,
+    OTHER_RSA_KEY,
+    RSA_KEY,
+    JwksServer,
+)
+from conftest import b64 as _b64
+from conftest import jwk as _jwk
+from conftest import jwt_claims as _claims
+from conftest import jwt_token as _token
 
 
 def _settings(url: str, **overrides: Any) -> JwtSettings:
@@ -94,31 +47,6 @@ def _settings(url: str, **overrides: Any) -> JwtSettings:
     }
     fields.update(overrides)
     return JwtSettings(**fields)
-
-
-def _claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": "alice@example.com",
-        "org": "acme",
-        "roles": ["ml-engineer"],
-        "iat": now,
-        "exp": now + 300,
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not None}
-
-
-def _token(claims: dict[str, Any] | None = None, key: Any = RSA_KEY, **header: Any) -> str:
-    header.setdefault("kid", "k1")
-    alg = header.pop("alg", "RS256")
-    return jwt.encode(claims or _claims(), key, algorithm=alg, headers=header)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _auth(server: JwksServer, **overrides: Any) -> GatewayAuthenticator:

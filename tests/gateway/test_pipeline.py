@@ -4,6 +4,7 @@ guard decisions, routes and the OpenAI error shape (identity: conftest's fixed t
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import httpx
@@ -266,6 +267,23 @@ def test_health_and_ready(gateway: Gateway) -> None:
     not_ready = httpx.get(gateway.url + "/readyz")
     assert not_ready.status_code == 503
     assert not_ready.json()["checks"]["limiter"] == "unavailable"
+
+
+def test_ready_names_an_unreachable_upstream(make_gateway: Any, upstream: Upstream) -> None:
+    with socket.socket() as s:  # a loopback port that was free a moment ago: closed now
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    routes = [
+        {"name": "main", "models": ["echo"], "upstream": upstream.url},
+        {"name": "gone", "models": ["*"], "upstream": dead},
+    ]
+    gw = make_gateway({"gateway": {"routes": routes}})
+    ready = httpx.get(gw.url + "/readyz")
+    assert ready.status_code == 503
+    checks = ready.json()["checks"]
+    assert checks["upstream:main"] == "ok"
+    assert checks["upstream:gone"].startswith("unreachable")
+    assert (checks["store"], checks["limiter"]) == ("ok", "ok")
 
 
 def test_demo_header_on_every_response(make_gateway: Any) -> None:

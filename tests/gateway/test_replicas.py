@@ -1,6 +1,7 @@
 """Acceptance 3 over HTTP: two ``aisec up`` processes sharing one store (``AISEC_HOME``) and
 one real Redis. A 50/min key gets exactly 50 of 200 parallel requests spread over both; a
-key revoked with the CLI is refused by both within 1 s.
+key revoked through one's admin API is refused by both within 1 s (and one revoked with the
+CLI by a running gateway). Also ``--workers 2`` metrics and draining on SIGTERM.
 
 Redis comes from ``AISEC_TEST_REDIS_URL`` (else 127.0.0.1:6379 if one answers); with
 ``AISEC_REQUIRE_REDIS=1`` a missing server fails instead of skipping.
@@ -9,102 +10,22 @@ Redis comes from ``AISEC_TEST_REDIS_URL`` (else 127.0.0.1:6379 if one answers); 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from conftest import Upstream
+from conftest import Upstream, aisec_cli, aisec_up, cli_env, cli_key, policy_file
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
 BODY = {"model": "echo", "messages": [{"role": "user", "content": "Hello"}]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _aisec(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "aisec", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-@contextmanager
-def _gateways(env: dict[str, str], n: int, upstream_url: str) -> Iterator[list[str]]:
-    """``n`` real ``aisec up`` processes on free ports; their base URLs once all answer."""
-    procs: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
-    up_args = ["--upstream", upstream_url]
-    try:
-        for _ in range(n):
-            port = _free_port()
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "aisec", "up", "--port", str(port), *up_args],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 90
-        for proc, url in zip(procs, urls, strict=True):
-            while True:
-                assert proc.poll() is None, "aisec up exited"
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{url} did not start"
-                time.sleep(0.1)
-        yield urls
-    finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-
-
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": SRC, "AISEC_HOME": str(tmp_path / "home")}
-    env.pop("AISEC_REDIS_URL", None)
-    env.update(extra)
-    return env
-
-
-def _create_key(env: dict[str, str], *args: str) -> tuple[str, str]:
-    out = _aisec(env, "access", "apikey", "create", "--principal", "replica-test", *args)
-    key = out.strip().splitlines()[-1]
-    return key, key.split("_")[1]
-
-
-def _assert_refused_within_1s(env: dict[str, str], urls: list[str], key: str, prefix: str) -> None:
-    """Revoke with the CLI (another process), then poll every gateway until it answers
-    401 key_revoked; each must within 1 s of the CLI returning."""
-    _aisec(env, "access", "apikey", "revoke", prefix)
+def _assert_refused_within_1s(urls: list[str], key: str, revoke: Callable[[], None]) -> None:
+    """``revoke()``, then poll every gateway until it answers 401 key_revoked; each must
+    within 1 s of ``revoke`` returning."""
+    revoke()
     revoked_at = time.monotonic()
     refused: dict[str, float] = {}
     headers = {"Authorization": f"Bearer {key}"}
@@ -137,23 +58,99 @@ async def _burst(urls: list[str], key: str, n: int) -> list[int]:
 def test_two_replicas_share_the_rate_limit_and_see_a_revocation_within_1s(
     tmp_path: Path, redis_url: str, upstream: Upstream
 ) -> None:
-    env = _env(tmp_path, AISEC_REDIS_URL=redis_url)
-    with _gateways(env, 2, upstream.url) as urls:
-        key, prefix = _create_key(env, "--rpm", "50")
+    env = cli_env(tmp_path, AISEC_REDIS_URL=redis_url)
+    policy = policy_file(
+        tmp_path, {"access": {"principals": [{"name": "ops", "roles": ["admin"]}]}}
+    )
+    with aisec_up(env, 2, upstream.url, "--policy", policy) as replicas:
+        urls = replicas.urls
+        key, prefix = cli_key(env, "--rpm", "50")
+        admin, _ = cli_key(env, principal="ops")
         statuses = asyncio.run(_burst(urls, key, 200))  # alternates between the two
         assert statuses.count(200) == 50, {s: statuses.count(s) for s in set(statuses)}
         assert statuses.count(429) == 150
-        _assert_refused_within_1s(env, urls, key, prefix)
+
+        def revoke_on_the_first() -> None:  # through its admin API
+            resp = httpx.post(
+                urls[0] + f"/admin/keys/{prefix}/revoke",
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            assert resp.status_code == 200, resp.text
+
+        _assert_refused_within_1s(urls, key, revoke_on_the_first)
 
 
 def test_revocation_by_the_cli_reaches_a_running_gateway_within_1s(
     tmp_path: Path, upstream: Upstream
 ) -> None:
     """Without Redis too: the store alone carries a revocation to a running process."""
-    env = _env(tmp_path)
-    with _gateways(env, 1, upstream.url) as urls:
-        key, prefix = _create_key(env)
+    env = cli_env(tmp_path)
+    with aisec_up(env, 1, upstream.url) as replicas:
+        urls = replicas.urls
+        key, prefix = cli_key(env)
         headers = {"Authorization": f"Bearer {key}"}
         ok = httpx.post(urls[0] + "/v1/chat/completions", json=BODY, headers=headers)
         assert ok.status_code == 200
-        _assert_refused_within_1s(env, urls, key, prefix)
+
+        def revoke_with_the_cli() -> None:  # another process
+            aisec_cli(env, "access", "apikey", "revoke", prefix)
+
+        _assert_refused_within_1s(urls, key, revoke_with_the_cli)
+
+
+def _requests_counted(metrics: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("aisec_gateway_requests_total{")
+    )
+
+
+def test_two_workers_metrics_add_up_every_workers_requests(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    """``--workers 2``: /metrics, whichever worker answers, counts both workers' requests;
+    the metrics folder ``aisec up`` made is gone after it stops."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = cli_env(tmp_path, TMPDIR=str(tmp))  # where aisec up makes its metrics folder
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with aisec_up(env, 1, upstream.url, "--workers", "2") as replicas:
+        urls = replicas.urls
+        key, _ = cli_key(env)
+        (metrics_dir,) = tmp.glob("aisec-metrics-*")
+
+        def workers_counting() -> set[str]:
+            return {p.stem.rsplit("_", 1)[1] for p in metrics_dir.glob("counter_*.db")}
+
+        sent = 0
+        deadline = time.monotonic() + 60
+        while len(workers_counting()) < 2:  # until both workers have served requests
+            assert time.monotonic() < deadline, "one worker served every request"
+            statuses = asyncio.run(_burst(urls, key, 20))
+            assert statuses == [200] * 20
+            sent += 20
+        for _ in range(6):  # a new connection each: either worker may answer
+            text = httpx.get(urls[0] + "/metrics").text
+            assert _requests_counted(text) == sent
+    assert not metrics_dir.exists()
+
+
+def test_sigterm_drains_an_in_flight_stream(tmp_path: Path, upstream: Upstream) -> None:
+    """SIGTERM to ``aisec up`` while a stream is under way: the stream completes, then the
+    process exits."""
+    env = cli_env(tmp_path)
+    policy = policy_file(tmp_path, {"gateway": {"stream_window_chars": 16}})
+    with aisec_up(env, 1, upstream.url, "--policy", policy) as replicas:
+        key, _ = cli_key(env)
+        body = {**BODY, "model": "paced", "stream": True}
+        headers = {"Authorization": f"Bearer {key}"}
+        url = replicas.urls[0] + "/v1/chat/completions"
+        with httpx.stream("POST", url, json=body, headers=headers, timeout=30) as resp:
+            chunks = resp.iter_raw()
+            first = next(chunks)
+            assert b"[DONE]" not in first  # the stream is under way
+            replicas.procs[0].send_signal(signal.SIGTERM)
+            raw = first + b"".join(chunks)
+        assert raw.endswith(b"data: [DONE]\n\n")
+        assert replicas.procs[0].wait(30) in (0, -signal.SIGTERM)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from typing import Annotated
 
 import typer
@@ -32,6 +34,7 @@ def banner(url: str, key: str, model: str, demo_upstream: str | None) -> str:
         '      messages=[{"role": "user", "content": "Hello, gateway"}])',
         "  print(r.choices[0].message.content)",
         "",
+        f"Admin API: {url}/admin/decisions (a key whose principal has the admin role)",
         f"Metrics: {url}/metrics   Ready: {url}/readyz   OpenAPI: {url}/openapi.json",
     ]
     return "\n".join(lines)
@@ -69,6 +72,7 @@ def register(app: typer.Typer) -> None:
 
         from aisec.gateway import (
             CONFIG_ENV,
+            MULTIPROC_ENV,
             ServeConfig,
             build_app,
             config_env,
@@ -99,18 +103,26 @@ def register(app: typer.Typer) -> None:
         model = "demo-echo" if echo_url else "MODEL"
         sys.stdout.write(banner(url, key, model, echo_url) + "\n")
         sys.stdout.flush()
+        metrics_dir = None
         if workers > 1:
             os.environ[CONFIG_ENV] = config_env(config)
             target: object = "aisec.gateway:app_from_env"
+            if not os.environ.get(MULTIPROC_ENV):  # workers add up their metrics in here
+                metrics_dir = tempfile.mkdtemp(prefix="aisec-metrics-")
+                os.environ[MULTIPROC_ENV] = metrics_dir
         else:
             target = app
-        uvicorn.run(
-            target,  # type: ignore[arg-type]
-            factory=workers > 1,
-            workers=workers if workers > 1 else None,
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=30,  # drain in-flight streams on SIGTERM/SIGINT
-            server_header=False,
-        )
+        try:
+            uvicorn.run(
+                target,  # type: ignore[arg-type]
+                factory=workers > 1,
+                workers=workers if workers > 1 else None,
+                host=host,
+                port=port,
+                log_level="warning",
+                timeout_graceful_shutdown=30,  # drain in-flight streams on SIGTERM/SIGINT
+                server_header=False,
+            )
+        finally:
+            if metrics_dir is not None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)

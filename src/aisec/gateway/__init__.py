@@ -10,6 +10,7 @@ protocols ``Authenticator``, ``ModelAuthorizer`` and ``Limiter``.
 
 from __future__ import annotations
 
+from aisec.gateway._admin import mount_admin
 from aisec.gateway._apikeys import (
     ApiKey,
     ApiKeyStore,
@@ -36,6 +37,7 @@ from aisec.gateway._identity import (
     RateLimiter,
     gateway_identity,
 )
+from aisec.gateway._metrics import MULTIPROC_ENV
 from aisec.gateway._serve import ENV as CONFIG_ENV
 from aisec.gateway._serve import ServeConfig, app_from_env, build_app, config_env, start_echo
 from aisec.gateway._settings import GatewaySettings, Route
@@ -43,6 +45,7 @@ from aisec.gateway._settings import GatewaySettings, Route
 __all__ = [
     "CONFIG_ENV",
     "DEMO_HEADER",
+    "MULTIPROC_ENV",
     "ApiKey",
     "ApiKeyAuthenticator",
     "ApiKeyStore",
@@ -67,6 +70,7 @@ __all__ = [
     "create_key",
     "gateway_identity",
     "list_keys",
+    "mount_admin",
     "parse_expiry",
     "revoke_key",
     "start_echo",

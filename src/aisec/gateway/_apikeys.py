@@ -138,7 +138,10 @@ def parse_expiry(text: str, now: datetime | None = None) -> datetime:
         amount = int(m.group(1))
         if amount == 0:
             raise InputError(f"--expires {text!r}: must be in the future")
-        return now + timedelta(seconds=amount * _UNITS[m.group(2)])
+        try:
+            return now + timedelta(seconds=amount * _UNITS[m.group(2)])
+        except OverflowError:
+            raise InputError(f"--expires {text!r}: too far in the future") from None
     try:
         when = datetime.fromisoformat(text)
     except ValueError:

@@ -1158,6 +1158,9 @@ def create_app(
         checks: dict[str, str] = {}
         sink_error = gw.sink.error if gw.sink is not None else "not started"
         checks["store"] = sink_error or "ok"
+        store_ready = getattr(gw.authenticator, "ready", None)  # the API-key store answers
+        if sink_error is None and callable(store_ready):
+            checks["store"] = await store_ready()
         ready = getattr(gw.limiter, "ready", None)
         if callable(ready):
             try:

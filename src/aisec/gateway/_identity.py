@@ -196,6 +196,16 @@ class GatewayAuthenticator:
             return await self.jwt.authenticate_token(token)
         raise GatewayRefusal(401, "credentials_malformed", UNAUTHORIZED)
 
+    async def ready(self) -> str:
+        """``ok`` when the API-key store answers a read (for ``/readyz``), else why not."""
+        if self.api_keys is None:
+            return "ok"
+        try:
+            await asyncio.to_thread(self.api_keys.keys.get, "000000000000")
+        except (AisecError, ValueError) as exc:
+            return f"unavailable: {type(exc).__name__}"
+        return "ok"
+
 
 def _globs(patterns: Iterable[str]) -> re.Pattern[str]:
     """One compiled regex for a list of globs (an empty list matches nothing)."""
@@ -211,18 +221,39 @@ def _matcher(patterns: Iterable[str] | None) -> re.Pattern[str] | None:
 _NAME_OK = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
 
 
+_MODELS, _TOOLS, _ROUTES = 0, 1, 2
+_KINDS = ("model", "tool", "route")
+
+
 class PolicyModelAuthorizer:
-    """Models and tools per key, principal and tenant, from the policy (compiled once)."""
+    """Models, tools and routes per key, principal and tenant, from the policy (compiled once).
+
+    Routes are checked where :meth:`bind_routes` told the authorizer which route serves a
+    model (``build_app`` does, with the app's own routing), so ``/v1/models`` and every
+    model call see the same answer.
+    """
 
     def __init__(self, policy: GatewayAccessPolicy) -> None:
         self.policy = policy
-        self._default_models = _matcher(policy.default_models)
-        self._default_tools = _matcher(policy.default_tools)
+        self._defaults = (
+            _matcher(policy.default_models),
+            _matcher(policy.default_tools),
+            _matcher(policy.default_routes),
+        )
         self._principals = {
-            r.name: (_matcher(r.models), _matcher(r.tools)) for r in policy.principals
+            r.name: (_matcher(r.models), _matcher(r.tools), _matcher(r.routes))
+            for r in policy.principals
         }
-        self._tenants = {r.name: (_matcher(r.models), _matcher(r.tools)) for r in policy.tenants}
+        self._tenants = {
+            r.name: (_matcher(r.models), _matcher(r.tools), _matcher(r.routes))
+            for r in policy.tenants
+        }
         self._key_models: dict[frozenset[str], re.Pattern[str]] = {}
+        self._route_of: Callable[[str], str | None] | None = None
+
+    def bind_routes(self, route_of: Callable[[str], str | None]) -> None:
+        """Check routes too: ``route_of(model)`` names the route serving a model (or None)."""
+        self._route_of = route_of
 
     def _check_tenant(self, caller: Caller) -> None:
         if caller.tenant is None:
@@ -232,15 +263,20 @@ class PolicyModelAuthorizer:
         if self._tenants and caller.tenant not in self._tenants:
             raise GatewayRefusal(403, "tenant_not_allowed", "this caller's tenant is not allowed")
 
-    def _layers(self, caller: Caller, tools: bool) -> list[tuple[str, re.Pattern[str] | None]]:
-        i = 1 if tools else 0
+    def _layers(self, caller: Caller, kind: int) -> list[tuple[str, re.Pattern[str] | None]]:
         rule = self._principals.get(caller.principal)
-        own = rule[i] if rule is not None else None
-        default = self._default_tools if tools else self._default_models
-        layers = [("principal", own if own is not None else default)]
+        own = rule[kind] if rule is not None else None
+        layers = [("principal", own if own is not None else self._defaults[kind])]
         if caller.tenant is not None and caller.tenant in self._tenants:
-            layers.append(("tenant", self._tenants[caller.tenant][i]))
+            layers.append(("tenant", self._tenants[caller.tenant][kind]))
         return layers
+
+    def _check(self, caller: Caller, kind: int, name: str) -> None:
+        what = _KINDS[kind]
+        for layer, matcher in self._layers(caller, kind):
+            if matcher is not None and not matcher.fullmatch(name):
+                code = f"{what}_not_allowed" + ("" if layer == "principal" else "_for_tenant")
+                raise GatewayRefusal(403, code, f"this {layer} may not use that {what}")
 
     def authorize_model(self, caller: Caller, model: str) -> None:
         self._check_tenant(caller)
@@ -257,37 +293,28 @@ class PolicyModelAuthorizer:
                 raise GatewayRefusal(
                     403, "model_not_allowed_for_key", "this API key may not use that model"
                 )
-        for layer, matcher in self._layers(caller, tools=False):
-            if matcher is not None and not matcher.fullmatch(model):
-                code = (
-                    "model_not_allowed" if layer == "principal" else "model_not_allowed_for_tenant"
-                )
-                raise GatewayRefusal(403, code, f"this {layer} may not use that model")
+        self._check(caller, _MODELS, model)
+        route = self._route_of(model) if self._route_of is not None else None
+        if route is not None:
+            self._check(caller, _ROUTES, route)
 
     def authorize_tools(self, caller: Caller, tools: Iterable[str]) -> None:
         """Return if ``caller`` may offer every tool in ``tools`` to a model; 403 otherwise."""
         self._check_tenant(caller)
-        layers = self._layers(caller, tools=True)
         for tool in tools:
             if not _NAME_OK.fullmatch(tool):
                 raise GatewayRefusal(403, "tool_not_allowed", "this caller may not use that tool")
-            for layer, matcher in layers:
-                if matcher is not None and not matcher.fullmatch(tool):
-                    code = (
-                        "tool_not_allowed"
-                        if layer == "principal"
-                        else "tool_not_allowed_for_tenant"
-                    )
-                    raise GatewayRefusal(403, code, f"this {layer} may not use that tool")
+            self._check(caller, _TOOLS, tool)
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayIdentity:
-    """The three pieces ``create_app`` takes."""
+    """The three pieces ``create_app`` takes, and the API-key store the admin API manages."""
 
     authenticator: GatewayAuthenticator
     authorizer: PolicyModelAuthorizer
     limiter: RateLimiter
+    keys: ApiKeyStore
 
 
 def gateway_identity(
@@ -302,10 +329,12 @@ def gateway_identity(
 
     access = policy.gateway_auth if policy is not None else GatewayAccessPolicy()
     roles = {p.name: tuple(p.roles) for p in policy.access.principals} if policy else {}
-    api_keys = ApiKeyAuthenticator(ApiKeyStore(store), roles=roles)
+    keys = ApiKeyStore(store)
+    api_keys = ApiKeyAuthenticator(keys, roles=roles)
     jwt_auth = JwtAuthenticator(access.jwt) if access.jwt is not None else None
     return GatewayIdentity(
         authenticator=GatewayAuthenticator(api_keys, jwt_auth),
         authorizer=PolicyModelAuthorizer(access),
         limiter=RateLimiter(access, redis_url=redis_url),
+        keys=keys,
     )

@@ -1,10 +1,20 @@
-"""Prometheus metrics of one gateway app (its own registry, so apps in one process do not mix)."""
+"""Prometheus metrics of one gateway app (its own registry, so apps in one process do not mix).
+
+Under ``aisec up --workers N`` each worker process writes its values to files in
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode, chosen when the
+worker imports it) and ``/metrics``, whichever worker answers, adds up every worker's.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+import os
 
-__all__ = ["GatewayMetrics"]
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+__all__ = ["MULTIPROC_ENV", "GatewayMetrics"]
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 _FAST = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 _SLOW = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -54,4 +64,8 @@ class GatewayMetrics:
         )
 
     def render(self) -> bytes:
+        if os.environ.get(MULTIPROC_ENV):  # every worker's values, not only this one's
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
         return generate_latest(self.registry)

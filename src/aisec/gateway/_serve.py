@@ -35,6 +35,7 @@ def build_app(config: ServeConfig) -> Any:
     """The FastAPI app for ``config`` (policy read once, here)."""
     from aisec.core.policy import active_policy, load_policy
     from aisec.core.store import open_store
+    from aisec.gateway._admin import mount_admin
     from aisec.gateway._app import create_app
     from aisec.gateway._identity import gateway_identity
     from aisec.gateway._settings import GatewaySettings
@@ -46,8 +47,12 @@ def build_app(config: ServeConfig) -> Any:
             "gateway: no routes: add gateway.routes to the policy, or pass --upstream URL "
             "(or --demo)"
         )
-    identity = gateway_identity(policy, open_store())
-    return create_app(settings, identity.authenticator, identity.authorizer, identity.limiter)
+    store = open_store()
+    identity = gateway_identity(policy, store)
+    identity.authorizer.bind_routes(settings.route_name)
+    app = create_app(settings, identity.authenticator, identity.authorizer, identity.limiter)
+    mount_admin(app, identity.keys, policy, api_keys=identity.authenticator.api_keys)
+    return app
 
 
 def app_from_env() -> Any:

@@ -96,6 +96,11 @@ class GatewaySettings:
                 return route
         return None
 
+    def route_name(self, model: str) -> str | None:
+        """The name of the route serving ``model`` (None: no route does)."""
+        route = self.route_for(model)
+        return route.name if route is not None else None
+
     @property
     def max_body_bytes(self) -> int:
         """The largest body any route accepts (checked before the model is known)."""

@@ -11,16 +11,20 @@ gateway_auth:
     principal_claim: sub
     tenant_claim: org
   default_models: ["*"]                 # what a principal with no rule of its own may use
+  default_routes: ["*"]                 # the routes (gateway.routes names) it may reach
   limits: {rpm: 600, tpm: 200000}       # per key (or per JWT principal) unless the key says
   principals:
-    - {name: app1, models: [gpt-4o-mini, "llama3*"], tools: [search], rpm: 1000, tpd: 5000000}
+    - {name: app1, models: [gpt-4o-mini, "llama3*"], tools: [search], routes: [local-vllm],
+       rpm: 1000, tpd: 5000000}
   tenants:
-    - {name: acme, models: ["gpt-*"], tpm: 1000000}
+    - {name: acme, models: ["gpt-*"], routes: ["*"], tpm: 1000000}
 ```
 
-Model and tool names take shell-style globs (``*``, ``?``, ``[...]``). A caller may use a
-model only where every layer that speaks allows it: the key's own ``--models``, the
-principal's rule (else ``default_models``) and the tenant's rule.
+Model, tool and route names take shell-style globs (``*``, ``?``, ``[...]``). A caller may
+use a model only where every layer that speaks allows it: the key's own ``--models``, the
+principal's rule (else ``default_models``) and the tenant's rule; and only through a route
+(the first of ``gateway.routes`` serving that model) that the principal's rule (else
+``default_routes``) and the tenant's rule allow.
 """
 
 from __future__ import annotations
@@ -102,15 +106,19 @@ class AccessRule(Limits):
     tools: list[str] | None = Field(
         default=None, description="Allowed tools (globs); None: this layer does not restrict."
     )
+    routes: list[str] | None = Field(
+        default=None,
+        description="Allowed routes (names or globs); None: this layer does not restrict.",
+    )
 
-    @field_validator("models", "tools")
+    @field_validator("models", "tools", "routes")
     @classmethod
     def _names(cls, v: list[str] | None) -> list[str] | None:
         import re
 
         for name in v or []:
             if not re.fullmatch(_NAME, name):
-                raise ValueError(f"{name[:60]!r} is not a model/tool name or glob")
+                raise ValueError(f"{name[:60]!r} is not a model, tool or route name or glob")
         return v
 
 
@@ -121,6 +129,10 @@ class GatewayAccessPolicy(_Strict):
         description="Models for a principal without a rule that lists models ([] = none).",
     )
     default_tools: list[str] = Field(default_factory=lambda: ["*"])
+    default_routes: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Routes for a principal without a rule that lists routes ([] = none).",
+    )
     limits: Limits = Field(
         default_factory=Limits, description="Per key (or JWT principal) unless the key says."
     )
