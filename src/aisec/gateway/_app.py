@@ -24,7 +24,8 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ValidationError
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 
 from aisec.core.policy import Direction
 from aisec.gateway._audit_sink import AuditSink, AuditWriter
@@ -40,6 +41,7 @@ from aisec.gateway._schema import (
 )
 from aisec.gateway._settings import GatewaySettings, Route
 from aisec.gateway._stream_guard import StreamBlocked, WindowGuard
+from aisec.gateway._upstream import LeanTransport
 from aisec.guard import (
     Action,
     Chunk,
@@ -146,6 +148,7 @@ class _Trace:
     usage: dict[str, int] = field(default_factory=dict)
     fail_open: str | None = None
     guard: bool = True
+    recorded: bool = False
     ctx: ScanContext = field(default_factory=ScanContext)  # per request: canary, principal
 
     def note(self, decision: Decision) -> None:
@@ -158,6 +161,39 @@ class _Trace:
             self.decision = "block"
         elif decision.action.value == "redact" and self.decision == "allow":
             self.decision = "redact"
+
+
+@dataclass(frozen=True, slots=True)
+class _Upstream:
+    """What a call to one route's upstream needs, built once: URLs, headers, timeouts and
+    the transport (the lean HTTP/1.1 one for ``http://``, httpx's own for ``https://``)."""
+
+    transport: httpx.AsyncBaseTransport
+    urls: dict[Endpoint, httpx.URL]
+    headers: list[tuple[str, str]]
+    extensions: dict[str, Any]
+
+    @classmethod
+    def build(
+        cls, route: Route, lean: httpx.AsyncBaseTransport, tls: httpx.AsyncBaseTransport
+    ) -> _Upstream:
+        urls = {e: httpx.URL(route.base_url + path) for e, path in _PATHS.items()}
+        timeout = httpx.Timeout(route.policy.timeout_s, connect=route.policy.connect_timeout_s)
+        return cls(
+            transport=lean if urls["chat"].scheme == "http" else tls,
+            urls=urls,
+            headers=[*route.upstream_headers, ("user-agent", "aisec-gateway")],
+            extensions={"timeout": timeout.as_dict()},
+        )
+
+    def request(self, endpoint: Endpoint, payload: bytes) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            self.urls[endpoint],
+            content=payload,
+            headers=self.headers,
+            extensions=self.extensions,
+        )
 
 
 class _Gateway:
@@ -181,6 +217,7 @@ class _Gateway:
         self._audit_writer = audit
         self.sink: AuditSink | None = None
         self.client: httpx.AsyncClient | None = None
+        self.upstreams: dict[str, _Upstream] = {}
         self.window = settings.gateway.stream_window_chars
         self._models_cache: tuple[float, dict[str, list[str]]] = (0.0, {})
         if any(r.policy.canary and r.policy.guard for r in settings.routes):
@@ -195,12 +232,17 @@ class _Gateway:
 
             writer = default_log()
         self.sink = AuditSink(writer)
-        self.client = httpx.AsyncClient(
+        lean = LeanTransport(max_connections=1000, max_idle=200)
+        tls = httpx.AsyncHTTPTransport(
             http2=True,
             limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
-            follow_redirects=False,
             trust_env=False,
         )
+        # probes and model lists; the request path calls the transports directly
+        self.client = httpx.AsyncClient(
+            mounts={"http://": lean, "https://": tls}, follow_redirects=False, trust_env=False
+        )
+        self.upstreams = {r.name: _Upstream.build(r, lean, tls) for r in self.settings.routes}
         for route in self.settings.routes:
             if not route.policy.guard:
                 self.audit_system(
@@ -221,7 +263,10 @@ class _Gateway:
 
     # -- per request -------------------------------------------------------------------
     def record(self, trace: _Trace) -> None:
-        """One audit event and the metrics of a finished request (never raw text)."""
+        """One audit event and the metrics of a finished request (never raw text); once."""
+        if trace.recorded:
+            return
+        trace.recorded = True
         elapsed = time.perf_counter() - trace.started
         status = str(trace.status)
         m = self.metrics
@@ -943,19 +988,13 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
             ]
             doc["input"] = scanned[0] if isinstance(doc["input"], str) else scanned
         stream = bool(getattr(body, "stream", False)) and endpoint != "embeddings"
-        assert gw.client is not None  # noqa: S101 - set at start
         payload = json.dumps(doc, separators=(",", ":")).encode()
-        timeout = httpx.Timeout(route.policy.timeout_s, connect=route.policy.connect_timeout_s)
-        upstream_req = gw.client.build_request(
-            "POST",
-            route.base_url + _PATHS[endpoint],
-            content=payload,
-            headers=dict(route.upstream_headers),
-            timeout=timeout,
-        )
+        upstream = gw.upstreams[route.name]
         t_up = time.perf_counter()
         try:
-            resp = await gw.client.send(upstream_req, stream=True)
+            resp = await upstream.transport.handle_async_request(
+                upstream.request(endpoint, payload)
+            )
         except httpx.HTTPError as exc:
             raise _upstream_fault(gw, route, exc, "connect", "upstream_unreachable") from None
         ctype = resp.headers.get("content-type", "")
@@ -967,11 +1006,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
                 else _raw_stream(gw, resp, route, trace)
             )
             stream_started = True
-            return StreamingResponse(
-                gen,
-                media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            )
+            return _EventStream(gen, resp, lambda: gw.record(trace))
         try:
             content = await _read_capped(resp)
         except httpx.HTTPError as exc:
@@ -1014,6 +1049,81 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
             gw.record(trace)
 
 
+_SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+class _EventStream(Response):
+    """An SSE response sent straight to the ASGI ``send``: a client that hangs up cancels
+    the stream (and with it the upstream call) through one watcher task, instead of
+    Starlette's task group per response."""
+
+    def __init__(
+        self, events: AsyncIterator[bytes], upstream: httpx.Response, finish: Callable[[], None]
+    ) -> None:
+        super().__init__(status_code=200, media_type="text/event-stream")
+        self.events = events
+        self.upstream = upstream
+        self.finish = finish  # records the request; runs once (also if events never started)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 - called from a task
+        gone = False
+
+        async def watch() -> None:
+            nonlocal gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone = True
+            task.cancel()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            async for chunk in self.events:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not gone:
+                raise
+            task.uncancel()  # the client left: nothing more to send, and no error
+        finally:
+            watcher.cancel()
+            aclose = getattr(self.events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+            await self.upstream.aclose()
+            self.finish()
+
+
+_Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _GatewayApp(FastAPI):
+    """FastAPI, with the model endpoints served without its routing and middleware.
+
+    ``POST`` on a path in ``fast`` goes straight to its handler (FastAPI's dependency
+    solving, middleware stack and exception layers cost a third of a millisecond a
+    request); the same handlers stay registered as FastAPI routes, so the OpenAPI
+    document is unchanged and any other path or method takes the usual way. App-wide
+    middleware therefore does not see model calls: put what they need in ``_model_call``.
+    """
+
+    fast: dict[str, _Handler]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            handler = self.fast.get(scope["path"])
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def _openapi_body(model: type[BaseModel]) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -1023,6 +1133,19 @@ def _openapi_body(model: type[BaseModel]) -> dict[str, Any]:
             },
         }
     }
+
+
+def _with_demo_header(send: Send) -> Send:
+    async def demo_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [
+                *message.get("headers", ()),
+                (DEMO_HEADER.lower().encode(), DEMO_NOTE.encode()),
+            ]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return demo_send
 
 
 def create_app(
@@ -1045,7 +1168,7 @@ def create_app(
         finally:
             await gw.stop()
 
-    app = FastAPI(
+    app = _GatewayApp(
         title="aisec gateway",
         version="1",
         description="OpenAI-compatible gateway: authenticate, authorize, limit, guard, audit.",
@@ -1054,6 +1177,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.gateway = gw
+    app.fast = {}
 
     if settings.demo:
 
@@ -1068,6 +1192,12 @@ def create_app(
     def model_route(path: str, endpoint: Endpoint, model: type[BaseModel], summary: str) -> None:
         async def handler(request: Request) -> Response:
             return await _model_call(gw, request, endpoint)
+
+        async def fast(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await _model_call(gw, Request(scope, receive), endpoint)
+            await response(scope, receive, _with_demo_header(send) if settings.demo else send)
+
+        app.fast[path] = fast
 
         app.add_api_route(
             path,
