@@ -671,6 +671,67 @@ def _sse_error(status: int, code: str, message: str) -> bytes:
     return b"data: " + error_body(status, code, message) + b"\n\n"
 
 
+class _StreamRewriter:
+    """Rewrites one upstream SSE stream line by line: every choice's text through the
+    window guard, tool calls held back whole; ``done`` once ``[DONE]`` went out."""
+
+    def __init__(self, gw: _Gateway, route: Route, trace: _Trace, endpoint: str) -> None:
+        self.gw, self.route, self.trace, self.endpoint = gw, route, trace, endpoint
+        self.window = WindowGuard(gw.window_scan(route, trace), gw.window)
+        self.text_key = "text" if endpoint == "completions" else "content"
+        self.tool_args: dict[tuple[int, int], _HeldCall] = {}
+        self.done = False
+
+    def line(self, line: str) -> bytes:
+        """What to send for one upstream line (maybe nothing)."""
+        if not line.startswith("data:"):
+            return line.encode() + b"\n" if line and not line.startswith(":") else b""
+        data = line[5:].strip()
+        if data == "[DONE]":
+            out = [
+                _sse(_flush_chunk(index, rest, self.endpoint, self.text_key))
+                for index, rest in self.window.finish_all().items()
+                if rest
+            ]
+            self.done = True
+            return b"".join(out) + b"data: [DONE]\n\n"
+        try:
+            event = json.loads(data)
+        except json.JSONDecodeError:
+            raise GatewayError(502, "upstream_malformed", "upstream sent a bad SSE event") from None
+        choices = event.get("choices") if isinstance(event, dict) else None
+        if not isinstance(choices, list):
+            return _sse(event)
+        for choice in choices:
+            if not isinstance(choice, dict):
+                raise GatewayError(502, "upstream_malformed", "upstream sent a bad choice")
+            self._choice(choice)
+        usage = _usage(event)
+        if usage:
+            self.trace.usage = usage
+        return _sse(event)
+
+    def _choice(self, choice: dict[str, Any]) -> None:
+        index = choice.get("index", 0)
+        index = index if isinstance(index, int) else 0
+        key, chat = self.text_key, self.endpoint == "chat"
+        holder = choice if self.endpoint == "completions" else choice.get("delta")
+        if isinstance(holder, dict) and isinstance(holder.get(key), str):
+            holder[key] = self.window.feed(index, holder[key])
+        if chat and isinstance(holder, dict):
+            _hold_tool_arguments(holder, index, self.tool_args)
+        if choice.get("finish_reason") is not None:
+            rest = self.window.finish(index)
+            if not isinstance(holder, dict):
+                holder = choice["delta"] = {}
+            if rest:
+                holder[key] = (holder.get(key) or "") + rest
+            if chat:
+                _release_tool_arguments(
+                    self.gw, holder, index, self.tool_args, self.route, self.trace
+                )
+
+
 async def _guarded_stream(
     gw: _Gateway,
     upstream: httpx.Response,
@@ -678,77 +739,41 @@ async def _guarded_stream(
     trace: _Trace,
     endpoint: str,
 ) -> AsyncIterator[bytes]:
-    """Re-emit the upstream's SSE events with every choice's text through the window guard."""
-    window = WindowGuard(gw.window_scan(route, trace), gw.window)
-    text_key = "text" if endpoint == "completions" else "content"
-    tool_args: dict[tuple[int, int], _HeldCall] = {}
-    done = False
+    """Re-emit the upstream's SSE events with every choice's text through the window guard;
+    the events of one upstream read go out in one write."""
+    rewriter = _StreamRewriter(gw, route, trace, endpoint)
+    out: list[bytes] = []
     try:
-        async for line in _sse_lines(upstream):
-            if not line.startswith("data:"):
-                if line and not line.startswith(":"):
-                    yield line.encode() + b"\n"
-                elif not line:
-                    continue
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                for index, rest in window.finish_all().items():
-                    if rest:
-                        yield _sse(_flush_chunk(index, rest, endpoint, text_key))
-                done = True
-                yield b"data: [DONE]\n\n"
+        async for lines in _sse_batches(upstream):
+            for line in lines:
+                out.append(rewriter.line(line))
+                if rewriter.done:
+                    break
+            sent, out = b"".join(out), []
+            if sent:
+                yield sent
+            if rewriter.done:
                 break
-            try:
-                event = json.loads(data)
-            except json.JSONDecodeError:
-                raise GatewayError(
-                    502, "upstream_malformed", "upstream sent a bad SSE event"
-                ) from None
-            choices = event.get("choices") if isinstance(event, dict) else None
-            if not isinstance(choices, list):
-                yield _sse(event)
-                continue
-            for choice in choices:
-                if not isinstance(choice, dict):
-                    raise GatewayError(502, "upstream_malformed", "upstream sent a bad choice")
-                index = choice.get("index", 0)
-                index = index if isinstance(index, int) else 0
-                holder = choice if endpoint == "completions" else choice.get("delta")
-                if isinstance(holder, dict) and isinstance(holder.get(text_key), str):
-                    holder[text_key] = window.feed(index, holder[text_key])
-                if endpoint == "chat" and isinstance(holder, dict):
-                    _hold_tool_arguments(holder, index, tool_args)
-                if choice.get("finish_reason") is not None:
-                    rest = window.finish(index)
-                    if not isinstance(holder, dict):
-                        holder = choice["delta"] = {}
-                    if rest:
-                        holder[text_key] = (holder.get(text_key) or "") + rest
-                    if endpoint == "chat":
-                        _release_tool_arguments(gw, holder, index, tool_args, route, trace)
-            usage = _usage(event)
-            if usage:
-                trace.usage = usage
-            yield _sse(event)
-        if not done:
+        if not rewriter.done:
             raise GatewayError(502, "upstream_truncated", "upstream stream ended early")
     except StreamBlocked as exc:
         trace.decision, trace.status, trace.code = "block", 400, "guard_output_blocked"
-        yield _sse_error(400, "guard_output_blocked", f"stream ended: {exc.decision.reason}")
+        reason = f"stream ended: {exc.decision.reason}"
+        yield b"".join(out) + _sse_error(400, "guard_output_blocked", reason)
     except GatewayError as exc:
         trace.status, trace.code = exc.status, exc.code
         if exc.code == "guard_output_blocked":
             trace.decision = "block"
-        yield _sse_error(exc.status, exc.code, exc.message)
+        yield b"".join(out) + _sse_error(exc.status, exc.code, exc.message)
     except httpx.TimeoutException:
         gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
         trace.status, trace.code = 504, "upstream_timeout"
-        yield _sse_error(504, "upstream_timeout", "upstream stream stalled")
+        yield b"".join(out) + _sse_error(504, "upstream_timeout", "upstream stream stalled")
     except httpx.HTTPError as exc:
         gw.metrics.upstream_errors.labels(route.name, "reset").inc()
         trace.status, trace.code = 502, "upstream_error"
-        yield _sse_error(502, "upstream_error", f"upstream stream failed: {type(exc).__name__}")
+        why = f"upstream stream failed: {type(exc).__name__}"
+        yield b"".join(out) + _sse_error(502, "upstream_error", why)
     finally:
         await upstream.aclose()
         gw.record(trace)
@@ -898,19 +923,20 @@ async def _read_capped(resp: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
-async def _sse_lines(resp: httpx.Response) -> AsyncIterator[str]:
-    """The lines of an SSE body, each at most ``MAX_SSE_LINE`` bytes (an upstream that
-    never sends a newline cannot make the gateway buffer without bound)."""
+async def _sse_batches(resp: httpx.Response) -> AsyncIterator[list[str]]:
+    """The lines of an SSE body, those of one upstream read together; each line at most
+    ``MAX_SSE_LINE`` bytes (an upstream that never sends a newline cannot make the gateway
+    buffer without bound)."""
     pending = b""
     async for chunk in resp.aiter_bytes():
         pending += chunk
         *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield line.rstrip(b"\r").decode("utf-8", "replace")
+        if lines:
+            yield [line.rstrip(b"\r").decode("utf-8", "replace") for line in lines]
         if len(pending) > MAX_SSE_LINE:
             raise GatewayError(502, "upstream_malformed", "upstream sent an over-long SSE line")
     if pending:
-        yield pending.rstrip(b"\r").decode("utf-8", "replace")
+        yield [pending.rstrip(b"\r").decode("utf-8", "replace")]
 
 
 def _upstream_status(route: Route, resp: httpx.Response, body: bytes) -> GatewayError | None:
