@@ -41,7 +41,7 @@ from aisec.gateway._schema import (
 )
 from aisec.gateway._settings import GatewaySettings, Route
 from aisec.gateway._stream_guard import StreamBlocked, WindowGuard
-from aisec.gateway._upstream import LeanTransport
+from aisec.gateway._upstream import LeanTransport, finish_head, request_head
 from aisec.guard import (
     Action,
     Chunk,
@@ -166,34 +166,45 @@ class _Trace:
 @dataclass(frozen=True, slots=True)
 class _Upstream:
     """What a call to one route's upstream needs, built once: URLs, headers, timeouts and
-    the transport (the lean HTTP/1.1 one for ``http://``, httpx's own for ``https://``)."""
+    the transport. ``http://`` upstreams go through the lean HTTP/1.1 transport with each
+    endpoint's request head prepared here; ``https://`` ones through httpx's own transport
+    (TLS, HTTP/2)."""
 
     transport: httpx.AsyncBaseTransport
     urls: dict[Endpoint, httpx.URL]
     headers: list[tuple[str, str]]
-    extensions: dict[str, Any]
+    timeouts: dict[str, float | None]
+    heads: dict[Endpoint, bytes]  # lean transport only
 
     @classmethod
-    def build(
-        cls, route: Route, lean: httpx.AsyncBaseTransport, tls: httpx.AsyncBaseTransport
-    ) -> _Upstream:
+    def build(cls, route: Route, lean: LeanTransport, tls: httpx.AsyncBaseTransport) -> _Upstream:
         urls = {e: httpx.URL(route.base_url + path) for e, path in _PATHS.items()}
-        timeout = httpx.Timeout(route.policy.timeout_s, connect=route.policy.connect_timeout_s)
-        return cls(
-            transport=lean if urls["chat"].scheme == "http" else tls,
-            urls=urls,
-            headers=[*route.upstream_headers, ("user-agent", "aisec-gateway")],
-            extensions={"timeout": timeout.as_dict()},
-        )
+        timeouts = httpx.Timeout(route.policy.timeout_s, connect=route.policy.connect_timeout_s)
+        headers = [*route.upstream_headers, ("user-agent", "aisec-gateway")]
+        plain = urls["chat"].scheme == "http"
+        heads: dict[Endpoint, bytes] = {}
+        if plain:
+            for endpoint, url in urls.items():
+                sample = httpx.Request("POST", url, headers=headers)  # adds Host
+                heads[endpoint] = request_head("POST", url.raw_path, sample.headers.raw)
+        return cls(lean if plain else tls, urls, headers, timeouts.as_dict(), heads)
 
-    def request(self, endpoint: Endpoint, payload: bytes) -> httpx.Request:
-        return httpx.Request(
+    async def send(self, endpoint: Endpoint, payload: bytes) -> httpx.Response:
+        if self.heads:
+            assert isinstance(self.transport, LeanTransport)  # noqa: S101 - built so
+            url = self.urls[endpoint]
+            head = finish_head(self.heads[endpoint], len(payload))
+            return await self.transport.send(
+                (url.host, url.port or 80), head, payload, self.timeouts
+            )
+        request = httpx.Request(
             "POST",
             self.urls[endpoint],
             content=payload,
             headers=self.headers,
-            extensions=self.extensions,
+            extensions={"timeout": self.timeouts},
         )
+        return await self.transport.handle_async_request(request)
 
 
 class _Gateway:
@@ -1018,9 +1029,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
         upstream = gw.upstreams[route.name]
         t_up = time.perf_counter()
         try:
-            resp = await upstream.transport.handle_async_request(
-                upstream.request(endpoint, payload)
-            )
+            resp = await upstream.send(endpoint, payload)
         except httpx.HTTPError as exc:
             raise _upstream_fault(gw, route, exc, "connect", "upstream_unreachable") from None
         ctype = resp.headers.get("content-type", "")

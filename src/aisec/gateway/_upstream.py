@@ -21,22 +21,17 @@ import asyncio
 import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import cast
 
 import httptools
 import httpx
 
-__all__ = ["LeanTransport"]
+__all__ = ["LeanTransport", "finish_head", "request_head"]
 
 _MAX_HEAD = 64 << 10
 _MAX_HEADERS = 256
 _HIGH_WATER = 256 << 10
-
-
-def _timeout(request: httpx.Request, key: str) -> float | None:
-    value = request.extensions.get("timeout", {}).get(key)
-    return float(value) if value is not None else None
 
 
 class _Conn(asyncio.Protocol):
@@ -217,20 +212,29 @@ class LeanTransport(httpx.AsyncBaseTransport):
             raise httpx.UnsupportedProtocol(
                 f"the lean transport speaks http only, not {url.scheme}"
             )
+        timeouts = request.extensions.get("timeout", {})
+        head = _head(request.method, url.raw_path, request.headers.raw, len(request.content))
+        response = await self.send((url.host, url.port or 80), head, request.content, timeouts)
+        response.request = request
+        return response
+
+    async def send(
+        self, key: tuple[str, int], head: bytes, body: bytes, timeouts: Mapping[str, float | None]
+    ) -> httpx.Response:
+        """Send a request whose head (from :func:`request_head`) is ready to ``key``
+        (host, port); the response comes back once its head is read."""
         if self._closed:
             raise httpx.ConnectError("transport closed")
-        key = (url.host, url.port or 80)
-        head = _head(request)
-        body = request.content  # bytes content (the gateway never streams a request body)
-        await self._acquire_slot(_timeout(request, "pool"))
+        await self._acquire_slot(timeouts.get("pool"))
         try:
-            conn = self._reuse(key) or await self._connect(key, _timeout(request, "connect"))
+            conn = self._reuse(key) or await self._connect(key, timeouts.get("connect"))
             conn.in_use = True
             assert conn.transport is not None  # noqa: S101 - set on connect
-            conn.transport.write(head + body if len(body) < 65536 else head)
-            if len(body) >= 65536:
-                conn.transport.write(body)
-            read_s = _timeout(request, "read")
+            if len(body) < 65536:
+                conn.transport.write(head + body)
+            else:
+                conn.transport.writelines((head, body))
+            read_s = timeouts.get("read")
             while not conn.head_done:
                 if conn.error is not None or conn.lost:
                     conn.close()
@@ -249,7 +253,6 @@ class LeanTransport(httpx.AsyncBaseTransport):
             conn.status,
             headers=conn.headers,
             stream=_Body(self, key, conn, read_s),
-            request=request,
             extensions={"http_version": b"HTTP/1.1"},
         )
 
@@ -319,12 +322,21 @@ class LeanTransport(httpx.AsyncBaseTransport):
 _FORBIDDEN = frozenset(b"\r\n\x00")
 
 
-def _head(request: httpx.Request) -> bytes:
-    """The request line and headers; a header with CR, LF or NUL is refused (no injection)."""
-    parts = [request.method.encode(), b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
-    for name, value in request.headers.raw:
+def request_head(method: str, target: bytes, headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """The request line and headers, without Content-Length and the blank line (add
+    :func:`finish_head`); a name or value with CR, LF or NUL is refused (no injection)."""
+    parts = [method.encode(), b" ", target, b" HTTP/1.1\r\n"]
+    for name, value in headers:
         if _FORBIDDEN.intersection(name) or _FORBIDDEN.intersection(value):
             raise httpx.LocalProtocolError("invalid character in a request header")
-        parts += [name, b": ", value, b"\r\n"]
-    parts.append(b"\r\n")
+        if name.lower() != b"content-length":
+            parts += [name, b": ", value, b"\r\n"]
     return b"".join(parts)
+
+
+def finish_head(head: bytes, length: int) -> bytes:
+    return head + b"content-length: " + str(length).encode() + b"\r\n\r\n"
+
+
+def _head(method: str, target: bytes, headers: Iterable[tuple[bytes, bytes]], length: int) -> bytes:
+    return finish_head(request_head(method, target, headers), length)
