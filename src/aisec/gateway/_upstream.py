@@ -18,6 +18,7 @@ that was not read to its end (cancelled, failed, closed early) closes its connec
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import time
 from collections import deque
@@ -158,6 +159,19 @@ def _expire(waiter: asyncio.Future[None], what: type[httpx.TimeoutException]) ->
         waiter.set_exception(what("the upstream did not answer in time"))
 
 
+def _quiet(conn: _Conn) -> bool:
+    """Nothing to read on an idle connection: the peer's close (or stray bytes) may be in
+    the kernel before the event loop has seen it; such a connection is not reused."""
+    sock = conn.transport.get_extra_info("socket") if conn.transport is not None else None
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
 class _Body(httpx.AsyncByteStream):
     """The response body of one request; gives the connection back when read to its end."""
 
@@ -270,7 +284,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
         now = time.monotonic()
         while idle:
             conn = idle.pop()
-            if not conn.lost and now - conn.idle_since < self._keepalive_s:
+            if not conn.lost and now - conn.idle_since < self._keepalive_s and _quiet(conn):
                 return conn
             conn.close()
         return None
