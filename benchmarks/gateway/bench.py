@@ -164,7 +164,10 @@ async def run_rate(
         "errors": errors,
         "kinds": kinds,
         "p50": statistics.median(lat) * 1000,
-        "p99": statistics.quantiles(lat, n=100, method="inclusive")[98] * 1000,
+        "p99": (
+            statistics.quantiles(lat, n=100, method="inclusive")[98] if len(lat) > 1 else lat[0]
+        )
+        * 1000,
         "achieved": len(lat) / wall,
     }
 

@@ -281,14 +281,9 @@ class _Gateway:
         elapsed = time.perf_counter() - trace.started
         status = str(trace.status)
         m = self.metrics
-        m.requests.labels(trace.route, trace.endpoint, trace.decision, status).inc()
+        m.finished(trace.route, trace.endpoint, trace.decision, status, trace.upstream_s, elapsed)
         for scanner, direction, action in trace.fired:
             m.guard_fired.labels(trace.route, scanner, direction, action).inc()
-        if trace.upstream_s:
-            m.upstream.labels(trace.route, trace.endpoint).observe(trace.upstream_s)
-            m.overhead.labels(trace.route, trace.endpoint).observe(
-                max(0.0, elapsed - trace.upstream_s)
-            )
         if self.sink is None:
             return
         caller = trace.caller
