@@ -1,18 +1,24 @@
-"""Gateway overhead under open-loop load: aisec's gateway vs calling the upstream directly.
+"""Gateway overhead under open-loop load: aisec's gateway and LiteLLM's proxy vs the upstream.
 
-Starts the fast upstream (``upstream.py``) and one gateway worker (``serve_gateway.py``,
-guard on) as subprocesses, then for each rate sends requests on a fixed arrival schedule
-(open loop: request i starts at t0 + i/rate whatever happened to earlier ones, and its
-latency counts from that scheduled time, so queueing is not hidden). Each (rate, mode)
-runs against the upstream directly and through the gateway; overhead = gateway minus
-direct at the same percentile. Optional peer: LiteLLM's proxy from
-``benchmarks/.venv-litellm`` (``--litellm``), same upstream, one worker.
+One command runs issue 13's matrix: the fast upstream (``upstream.py``), one aisec worker
+(``serve_gateway.py``: guard on, audit on) and one LiteLLM proxy worker in front of the
+same upstream; for each mode (JSON, streaming) and rate (default 100, 300, 1,000 req/s,
+30 s each) requests go on a fixed arrival schedule (open loop: request i starts at
+t0 + i/rate whatever happened to earlier ones, and its latency counts from that scheduled
+time, so queueing is not hidden) to the upstream directly, then through each gateway.
+Overhead = gateway minus direct at the same percentile; a cell stops at 1.5x its duration
+(at least +5 s), what is unfinished then counts as errors. "Saturates at" is the highest
+rate at which a target achieved >= 98% of the offered rate with p99 overhead <= 10 ms.
 
-    .venv/bin/python benchmarks/gateway/bench.py --duration 10 --rates 100,300,1000
+    .venv/bin/python benchmarks/gateway/bench.py                 # the full matrix, ~10 min
+    .venv/bin/python benchmarks/gateway/bench.py --duration 5    # a shorter dev run
 
-The load generator is a raw asyncio HTTP/1.1 client (keep-alive pool, chunked and
-Content-Length bodies) so that it costs little CPU; on a shared 2-core machine it still
-competes with the gateway and the upstream, which the results say.
+LiteLLM runs from its own virtualenv (``--litellm-venv``, default /work/peers/litellm);
+the script creates it when it is missing (``python3.11 -m venv DIR && DIR/bin/pip install
+'litellm[proxy]'``), or ``--no-litellm`` leaves it out. The load generator is a raw
+asyncio HTTP/1.1 client (keep-alive pool of at most ``--connections`` connections) so
+that it costs little CPU; on a shared machine it still competes with the servers, and
+the script prints the load average before and after.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import platform
 import secrets
 import socket
 import statistics
@@ -29,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -37,6 +45,10 @@ PROMPT = (
     "Summarise the attached quarterly numbers for the board in three short bullet points, "
     "keeping the tone neutral and mentioning the regions that grew the most. "
 ) * 6  # ~1 KB, like the guard budget's prompt
+LITELLM_VENV = Path("/work/peers/litellm")
+REQUEST_TIMEOUT_S = 30.0
+SATURATION_SHARE = 0.98
+SATURATION_P99_MS = 10.0
 
 
 def free_port() -> int:
@@ -97,55 +109,65 @@ class Pool:
 
 
 async def run_rate(
-    port: int, path: str, rate: float, duration: float, stream: bool, key: str | None
-) -> dict[str, float]:
+    port: int, rate: float, duration: float, stream: bool, key: str | None, connections: int
+) -> dict[str, Any]:
+    """Send ``rate * duration`` requests on a fixed schedule; latency from the schedule."""
     pool = Pool(port)
     body = json.dumps(
         {"model": "bench", "stream": stream, "messages": [{"role": "user", "content": PROMPT}]}
     ).encode()
     headers = f"authorization: Bearer {key}\r\n".encode() if key else b""
-    # warm-up: a few sequential requests (connections, caches)
-    for _ in range(20):
+    path = "/v1/chat/completions"
+    for _ in range(20):  # warm-up: connections, caches
         await pool.request(path, body, headers)
     n = int(rate * duration)
     lat: list[float] = []
-    errors = 0
     kinds: dict[str, int] = {}
+    slots = asyncio.Semaphore(connections)  # requests beyond it wait (and their wait counts)
     loop = asyncio.get_running_loop()
     t0 = loop.time() + 0.05
 
     async def one(i: int) -> None:
-        nonlocal errors
         scheduled = t0 + i / rate
         delay = scheduled - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
         try:
-            status, _ = await pool.request(path, body, headers)
-        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-            errors += 1
+            async with slots:
+                status, _ = await asyncio.wait_for(
+                    pool.request(path, body, headers), REQUEST_TIMEOUT_S
+                )
+        except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as exc:
             kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
             return
         if status != 200:
-            errors += 1
             kinds[f"HTTP {status}"] = kinds.get(f"HTTP {status}", 0) + 1
             return
         lat.append(loop.time() - scheduled)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(n)))
-    wall = time.perf_counter() - started
-    if kinds:
-        print(f"<!-- port {port} rate {rate:g}: errors {kinds} -->", flush=True)
-    lat.sort()
+    started = loop.time()
+    tasks = [asyncio.ensure_future(one(i)) for i in range(n)]
+    # a saturated target would take minutes to drain its queue: stop the cell at a deadline
+    _, late = await asyncio.wait(tasks, timeout=duration + max(5.0, duration / 2))
+    for task in late:
+        task.cancel()
+    if late:
+        kinds["unfinished at the deadline"] = len(late)
+        await asyncio.wait(late)
+    wall = max(loop.time() - started, duration)
+    errors = sum(kinds.values())
     if not lat:
-        return {"n": n, "errors": errors, "p50": float("nan"), "p99": float("nan"), "achieved": 0.0}
-    q = statistics.quantiles(lat, n=100, method="inclusive")
+        return {"n": n, "errors": errors, "p50": float("nan"), "p99": float("nan"), "achieved": 0}
+    lat.sort()
     return {
         "n": n,
         "errors": errors,
-        "p50": lat[len(lat) // 2] * 1000,
-        "p99": q[98] * 1000,
+        "kinds": kinds,
+        "p50": statistics.median(lat) * 1000,
+        "p99": (
+            statistics.quantiles(lat, n=100, method="inclusive")[98] if len(lat) > 1 else lat[0]
+        )
+        * 1000,
         "achieved": len(lat) / wall,
     }
 
@@ -161,89 +183,34 @@ def wait_port(port: int, deadline_s: float = 30) -> None:
     raise SystemExit(f"nothing listening on {port}")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=float, default=10)
-    ap.add_argument("--rates", default="100,300,1000")
-    ap.add_argument("--modes", default="json,stream")
-    ap.add_argument("--litellm", action="store_true", help="also LiteLLM's proxy (own venv)")
-    args = ap.parse_args()
-    rates = [float(r) for r in args.rates.split(",")]
-    procs: list[subprocess.Popen[bytes]] = []
+def start_aisec(procs: list[subprocess.Popen[bytes]], up_port: int) -> int:
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
         "AISEC_HOME": tempfile.mkdtemp(prefix="aisec-bench-"),
     }
-    try:
-        up_port, gw_port = free_port(), free_port()
-        procs.append(subprocess.Popen([sys.executable, str(HERE / "upstream.py"), str(up_port)]))
-        wait_port(up_port)
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    str(HERE / "serve_gateway.py"),
-                    str(gw_port),
-                    f"http://127.0.0.1:{up_port}/v1",
-                ],
-                env=env,
-            )
-        )
-        wait_port(gw_port)
-        targets: list[tuple[str, int, str | None]] = [
-            ("direct", up_port, None),
-            ("aisec", gw_port, KEY),
-        ]
-        if args.litellm:
-            master = "sk-" + secrets.token_hex(32)  # LiteLLM refuses to start with a weak key
-            targets.append(("litellm", start_litellm(procs, up_port, master), master))
-        print(f"duration {args.duration:g} s per cell; {os.cpu_count()} CPUs; one worker each\n")
-        print(
-            "| mode | rate req/s | target | achieved req/s | errors | p50 ms | p99 ms "
-            "| overhead p50 ms | overhead p99 ms |"
-        )
-        print("|---|---|---|---|---|---|---|---|---|")
-        for mode in args.modes.split(","):
-            for rate in rates:
-                base: dict[str, float] | None = None
-                for name, port, key in targets:
-                    r = asyncio.run(
-                        run_rate(
-                            port,
-                            "/v1/chat/completions",
-                            rate,
-                            args.duration,
-                            mode == "stream",
-                            key,
-                        )
-                    )
-                    if name == "direct":
-                        base = r
-                        over = ("-", "-")
-                    else:
-                        assert base is not None
-                        over = (f"{r['p50'] - base['p50']:.2f}", f"{r['p99'] - base['p99']:.2f}")
-                    print(
-                        f"| {mode} | {rate:g} | {name} | {r['achieved']:.0f} | "
-                        f"{int(r['errors'])} | {r['p50']:.2f} | {r['p99']:.2f} | "
-                        f"{over[0]} | {over[1]} |",
-                        flush=True,
-                    )
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(10)
+    cmd = [sys.executable, str(HERE / "serve_gateway.py"), str(port)]
+    procs.append(subprocess.Popen([*cmd, f"http://127.0.0.1:{up_port}/v1"], env=env))
+    wait_port(port, 60)
+    return port
 
 
-def start_litellm(procs: list[subprocess.Popen[bytes]], up_port: int, master: str) -> int:
-    venv = ROOT / "benchmarks" / ".venv-litellm" / "bin"
-    if not (venv / "litellm").exists():
-        raise SystemExit(
-            "LiteLLM not installed: python -m venv benchmarks/.venv-litellm && "
-            "benchmarks/.venv-litellm/bin/pip install 'litellm[proxy]'"
-        )
+def litellm_bin(venv: Path) -> Path:
+    """LiteLLM's executable in ``venv``, installing it there first when it is missing."""
+    exe = venv / "bin" / "litellm"
+    if not exe.exists():
+        print(f"<!-- installing litellm[proxy] into {venv} -->", flush=True)
+        subprocess.run(["python3.11", "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "pip"), "install", "-q", "litellm[proxy]"]
+        subprocess.run(pip, check=True)
+    return exe
+
+
+def start_litellm(
+    procs: list[subprocess.Popen[bytes]], up_port: int, master: str, venv: Path
+) -> int:
+    exe = litellm_bin(venv)
     cfg = Path(tempfile.mkdtemp()) / "litellm.yaml"
     cfg.write_text(
         "model_list:\n  - model_name: bench\n    litellm_params:\n"
@@ -252,24 +219,114 @@ def start_litellm(procs: list[subprocess.Popen[bytes]], up_port: int, master: st
         "  master_key: os.environ/LITELLM_MASTER_KEY\n"
     )
     port = free_port()
+    cmd = [str(exe), "--config", str(cfg), "--port", str(port), "--num_workers", "1"]
+    env = {**os.environ, "LITELLM_MASTER_KEY": master, "LITELLM_LOG": "ERROR"}
     procs.append(
-        subprocess.Popen(
-            [
-                str(venv / "litellm"),
-                "--config",
-                str(cfg),
-                "--port",
-                str(port),
-                "--num_workers",
-                "1",
-            ],
-            env={**os.environ, "LITELLM_MASTER_KEY": master},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     )
     wait_port(port, 240)
     return port
+
+
+def saturation(rows: list[dict[str, object]], rates: list[float]) -> list[str]:
+    """Per mode and target, the highest rate sustained within the budget."""
+    out = []
+    for mode in dict.fromkeys(str(r["mode"]) for r in rows):
+        for target in dict.fromkeys(str(r["target"]) for r in rows):
+            ok = [
+                float(str(r["rate"]))
+                for r in rows
+                if r["mode"] == mode
+                and r["target"] == target
+                and float(str(r["achieved"])) >= SATURATION_SHARE * float(str(r["rate"]))
+                and (target == "direct" or float(str(r["over99"])) <= SATURATION_P99_MS)
+            ]
+            best = f"{max(ok):g} req/s" if ok else f"below {min(rates):g} req/s"
+            out.append(f"| {mode} | {target} | {best} |")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--duration", type=float, default=30, help="seconds per cell")
+    ap.add_argument("--rates", default="100,300,1000")
+    ap.add_argument("--modes", default="json,stream")
+    ap.add_argument("--connections", type=int, default=256, help="load generator's cap")
+    ap.add_argument("--no-litellm", action="store_true", help="leave LiteLLM's proxy out")
+    ap.add_argument("--litellm-venv", type=Path, default=LITELLM_VENV)
+    args = ap.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    procs: list[subprocess.Popen[bytes]] = []
+    load_before = os.getloadavg()
+    try:
+        up_port = free_port()
+        procs.append(subprocess.Popen([sys.executable, str(HERE / "upstream.py"), str(up_port)]))
+        wait_port(up_port)
+        targets: list[tuple[str, int, str | None]] = [
+            ("direct", up_port, None),
+            ("aisec", start_aisec(procs, up_port), KEY),
+        ]
+        if not args.no_litellm:
+            master = "sk-" + secrets.token_hex(32)  # LiteLLM refuses to start with a weak key
+            port = start_litellm(procs, up_port, master, args.litellm_venv)
+            targets.append(("litellm", port, master))
+        print(
+            f"{args.duration:g} s per cell; {os.cpu_count()} CPUs ({platform.machine()}); "
+            f"one worker each; load average {load_before[0]:.1f} at start\n"
+        )
+        print(
+            "| mode | rate req/s | target | achieved req/s | errors | p50 ms | p99 ms "
+            "| overhead p50 ms | overhead p99 ms |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        rows: list[dict[str, object]] = []
+        notes: list[str] = []
+        for mode in args.modes.split(","):
+            for rate in rates:
+                base: dict[str, Any] | None = None
+                for name, port, key in targets:
+                    r = asyncio.run(
+                        run_rate(port, rate, args.duration, mode == "stream", key, args.connections)
+                    )
+                    if r.get("kinds"):
+                        notes.append(f"{mode} {rate:g} {name}: errors {r['kinds']}")
+                    if name == "direct":
+                        base = r
+                        over = (float("nan"), float("nan"))
+                    else:
+                        assert base is not None
+                        over = (r["p50"] - base["p50"], r["p99"] - base["p99"])
+                    rows.append(
+                        {
+                            "mode": mode,
+                            "rate": rate,
+                            "target": name,
+                            "achieved": r["achieved"],
+                            "over99": over[1],
+                        }
+                    )
+                    shown = ("-", "-") if name == "direct" else (f"{over[0]:.2f}", f"{over[1]:.2f}")
+                    print(
+                        f"| {mode} | {rate:g} | {name} | {r['achieved']:.0f} | "
+                        f"{int(r['errors'])} | {r['p50']:.2f} | {r['p99']:.2f} | "
+                        f"{shown[0]} | {shown[1]} |",
+                        flush=True,
+                    )
+                    time.sleep(1)  # let the previous cell's queues drain
+        print("\n| mode | target | saturates at |\n|---|---|---|")
+        print("\n".join(saturation(rows, rates)))
+        load_after = os.getloadavg()
+        print(f"\nload average {load_before[0]:.1f} at start, {load_after[0]:.1f} at the end")
+        for note in notes:
+            print(f"- {note}")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The gateway under benchmark: one uvicorn worker (uvloop + httptools), guard on (default
 input and output scanners), a fixed-key authenticator, an in-memory limiter with no
-effective limit, audit to a fresh SQLite store in $AISEC_HOME.
+effective limit, audit to a fresh SQLite store in $AISEC_HOME with the secret redactor
+installed as ``aisec up`` installs it (every audit event's details pass it).
 
 Usage: python serve_gateway.py PORT UPSTREAM_URL [guard-off]   (guard-off: no scanners,
 to separate the gateway's own cost from the guard's)
@@ -42,6 +43,9 @@ class Counter:
 
 
 if __name__ == "__main__":
+    from aisec.cli import _redact
+
+    _redact.install()  # what the CLI does at start, so audit costs what it costs in aisec up
     port, upstream = int(sys.argv[1]), sys.argv[2]
     settings = GatewaySettings.from_policy(None, upstream=upstream)
     engine = None

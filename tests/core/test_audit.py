@@ -326,3 +326,28 @@ def test_audit_key_in_another_encoding_or_of_another_kind(aisec_home: Path) -> N
         write_private(path, pem)
         with pytest.raises(ConfigError, match="not an unencrypted Ed25519 private key"):
             AuditKey(path)
+
+
+def test_detail_key_redaction_is_remembered_and_forgotten_with_the_redactor(
+    aisec_home: Path,
+) -> None:
+    from aisec.core import audit
+
+    calls: list[str] = []
+
+    def redactor(text: str) -> str:
+        calls.append(text)
+        return text.replace("hunter2", "[gone]")
+
+    audit.set_redactor(None)
+    audit.set_redactor(redactor)
+    try:
+        for _ in range(3):
+            event = record("x", "t", details={"score.hunter2": 1, "n": 2}, actor="ci")
+            assert event.details == {"score.[gone]": 1, "n": 2}
+        assert calls.count("score.hunter2") == 1  # keys repeat on every event: scanned once
+        audit.set_redactor(None)
+        event = record("x", "t", details={"score.hunter2": 1}, actor="ci")
+        assert event.details == {"score.hunter2": 1}  # the cache went with its redactor
+    finally:
+        audit.set_redactor(None)

@@ -246,6 +246,7 @@ def set_redactor(redactor: Callable[[str], str] | None) -> None:
     they are stored (core may not import the guard: the CLI installs the guard's secret
     scanner here, see ``aisec.cli._redact``). Set once; ``None`` removes it."""
     global _redactor
+    _redacted_keys.clear()
     if redactor is not None and _redactor is not None and _redactor is not redactor:
         raise ConfigError("audit: a different redactor is already installed")
     _redactor = redactor
@@ -260,6 +261,21 @@ def _redact(text: str) -> str:
         return _REDACTION_FAILED
 
 
+_redacted_keys: dict[str, str] = {}  # detail key -> redacted; keys repeat on every event
+_MAX_REDACTED_KEYS = 4096
+
+
+def _redact_key(key: str) -> str:
+    """``_redact(key)``, remembered: detail keys are a program's field names, the same on
+    every event (the gateway's are ~25 a request, each a scan by the redactor)."""
+    done = _redacted_keys.get(key)
+    if done is None:
+        done = _redact(key)
+        if len(_redacted_keys) < _MAX_REDACTED_KEYS and done != _REDACTION_FAILED:
+            _redacted_keys[key] = done
+    return done
+
+
 def _redact_detail(key: str, value: str) -> str:
     # The key goes along as context ("pwd=hunter22"): detectors of assigned secrets need it.
     redacted = _redact(f"{key}={value}")
@@ -272,7 +288,7 @@ def _clean_details(details: Mapping[str, Any] | None) -> dict[str, DetailValue]:
     for raw_key, value in (details or {}).items():
         if not isinstance(raw_key, str) or not raw_key:
             raise InputError("audit: detail keys must be non-empty strings")
-        key = _redact(raw_key)
+        key = _redact_key(raw_key)
         if _SECRETISH.search(key):
             out[key] = "[redacted]"  # invariant: no secrets in audit events
         elif isinstance(value, str):

@@ -24,7 +24,8 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ValidationError
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 
 from aisec.core.policy import Direction
 from aisec.gateway._audit_sink import AuditSink, AuditWriter
@@ -40,6 +41,7 @@ from aisec.gateway._schema import (
 )
 from aisec.gateway._settings import GatewaySettings, Route
 from aisec.gateway._stream_guard import StreamBlocked, WindowGuard
+from aisec.gateway._upstream import LeanTransport, finish_head, request_head
 from aisec.guard import (
     Action,
     Chunk,
@@ -146,6 +148,7 @@ class _Trace:
     usage: dict[str, int] = field(default_factory=dict)
     fail_open: str | None = None
     guard: bool = True
+    recorded: bool = False
     ctx: ScanContext = field(default_factory=ScanContext)  # per request: canary, principal
 
     def note(self, decision: Decision) -> None:
@@ -158,6 +161,50 @@ class _Trace:
             self.decision = "block"
         elif decision.action.value == "redact" and self.decision == "allow":
             self.decision = "redact"
+
+
+@dataclass(frozen=True, slots=True)
+class _Upstream:
+    """What a call to one route's upstream needs, built once: URLs, headers, timeouts and
+    the transport. ``http://`` upstreams go through the lean HTTP/1.1 transport with each
+    endpoint's request head prepared here; ``https://`` ones through httpx's own transport
+    (TLS, HTTP/2)."""
+
+    transport: httpx.AsyncBaseTransport
+    urls: dict[Endpoint, httpx.URL]
+    headers: list[tuple[str, str]]
+    timeouts: dict[str, float | None]
+    heads: dict[Endpoint, bytes]  # lean transport only
+
+    @classmethod
+    def build(cls, route: Route, lean: LeanTransport, tls: httpx.AsyncBaseTransport) -> _Upstream:
+        urls = {e: httpx.URL(route.base_url + path) for e, path in _PATHS.items()}
+        timeouts = httpx.Timeout(route.policy.timeout_s, connect=route.policy.connect_timeout_s)
+        headers = [*route.upstream_headers, ("user-agent", "aisec-gateway")]
+        plain = urls["chat"].scheme == "http"
+        heads: dict[Endpoint, bytes] = {}
+        if plain:
+            for endpoint, url in urls.items():
+                sample = httpx.Request("POST", url, headers=headers)  # adds Host
+                heads[endpoint] = request_head("POST", url.raw_path, sample.headers.raw)
+        return cls(lean if plain else tls, urls, headers, timeouts.as_dict(), heads)
+
+    async def send(self, endpoint: Endpoint, payload: bytes) -> httpx.Response:
+        if self.heads:
+            assert isinstance(self.transport, LeanTransport)  # noqa: S101 - built so
+            url = self.urls[endpoint]
+            head = finish_head(self.heads[endpoint], len(payload))
+            return await self.transport.send(
+                (url.host, url.port or 80), head, payload, self.timeouts
+            )
+        request = httpx.Request(
+            "POST",
+            self.urls[endpoint],
+            content=payload,
+            headers=self.headers,
+            extensions={"timeout": self.timeouts},
+        )
+        return await self.transport.handle_async_request(request)
 
 
 class _Gateway:
@@ -181,6 +228,7 @@ class _Gateway:
         self._audit_writer = audit
         self.sink: AuditSink | None = None
         self.client: httpx.AsyncClient | None = None
+        self.upstreams: dict[str, _Upstream] = {}
         self.window = settings.gateway.stream_window_chars
         self._models_cache: tuple[float, dict[str, list[str]]] = (0.0, {})
         if any(r.policy.canary and r.policy.guard for r in settings.routes):
@@ -195,12 +243,17 @@ class _Gateway:
 
             writer = default_log()
         self.sink = AuditSink(writer)
-        self.client = httpx.AsyncClient(
+        lean = LeanTransport(max_connections=1000, max_idle=200)
+        tls = httpx.AsyncHTTPTransport(
             http2=True,
             limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
-            follow_redirects=False,
             trust_env=False,
         )
+        # probes and model lists; the request path calls the transports directly
+        self.client = httpx.AsyncClient(
+            mounts={"http://": lean, "https://": tls}, follow_redirects=False, trust_env=False
+        )
+        self.upstreams = {r.name: _Upstream.build(r, lean, tls) for r in self.settings.routes}
         for route in self.settings.routes:
             if not route.policy.guard:
                 self.audit_system(
@@ -221,18 +274,16 @@ class _Gateway:
 
     # -- per request -------------------------------------------------------------------
     def record(self, trace: _Trace) -> None:
-        """One audit event and the metrics of a finished request (never raw text)."""
+        """One audit event and the metrics of a finished request (never raw text); once."""
+        if trace.recorded:
+            return
+        trace.recorded = True
         elapsed = time.perf_counter() - trace.started
         status = str(trace.status)
         m = self.metrics
-        m.requests.labels(trace.route, trace.endpoint, trace.decision, status).inc()
+        m.finished(trace.route, trace.endpoint, trace.decision, status, trace.upstream_s, elapsed)
         for scanner, direction, action in trace.fired:
             m.guard_fired.labels(trace.route, scanner, direction, action).inc()
-        if trace.upstream_s:
-            m.upstream.labels(trace.route, trace.endpoint).observe(trace.upstream_s)
-            m.overhead.labels(trace.route, trace.endpoint).observe(
-                max(0.0, elapsed - trace.upstream_s)
-            )
         if self.sink is None:
             return
         caller = trace.caller
@@ -626,6 +677,67 @@ def _sse_error(status: int, code: str, message: str) -> bytes:
     return b"data: " + error_body(status, code, message) + b"\n\n"
 
 
+class _StreamRewriter:
+    """Rewrites one upstream SSE stream line by line: every choice's text through the
+    window guard, tool calls held back whole; ``done`` once ``[DONE]`` went out."""
+
+    def __init__(self, gw: _Gateway, route: Route, trace: _Trace, endpoint: str) -> None:
+        self.gw, self.route, self.trace, self.endpoint = gw, route, trace, endpoint
+        self.window = WindowGuard(gw.window_scan(route, trace), gw.window)
+        self.text_key = "text" if endpoint == "completions" else "content"
+        self.tool_args: dict[tuple[int, int], _HeldCall] = {}
+        self.done = False
+
+    def line(self, line: str) -> bytes:
+        """What to send for one upstream line (maybe nothing)."""
+        if not line.startswith("data:"):
+            return line.encode() + b"\n" if line and not line.startswith(":") else b""
+        data = line[5:].strip()
+        if data == "[DONE]":
+            out = [
+                _sse(_flush_chunk(index, rest, self.endpoint, self.text_key))
+                for index, rest in self.window.finish_all().items()
+                if rest
+            ]
+            self.done = True
+            return b"".join(out) + b"data: [DONE]\n\n"
+        try:
+            event = json.loads(data)
+        except json.JSONDecodeError:
+            raise GatewayError(502, "upstream_malformed", "upstream sent a bad SSE event") from None
+        choices = event.get("choices") if isinstance(event, dict) else None
+        if not isinstance(choices, list):
+            return _sse(event)
+        for choice in choices:
+            if not isinstance(choice, dict):
+                raise GatewayError(502, "upstream_malformed", "upstream sent a bad choice")
+            self._choice(choice)
+        usage = _usage(event)
+        if usage:
+            self.trace.usage = usage
+        return _sse(event)
+
+    def _choice(self, choice: dict[str, Any]) -> None:
+        index = choice.get("index", 0)
+        index = index if isinstance(index, int) else 0
+        key, chat = self.text_key, self.endpoint == "chat"
+        holder = choice if self.endpoint == "completions" else choice.get("delta")
+        if isinstance(holder, dict) and isinstance(holder.get(key), str):
+            holder[key] = self.window.feed(index, holder[key])
+        if chat and isinstance(holder, dict):
+            _hold_tool_arguments(holder, index, self.tool_args)
+        if choice.get("finish_reason") is not None:
+            rest = self.window.finish(index)
+            if not isinstance(holder, dict):
+                holder = choice["delta"] = {}
+            if rest:
+                holder[key] = (holder.get(key) or "") + rest
+            if chat:
+                _release_tool_arguments(
+                    self.gw, holder, index, self.tool_args, self.route, self.trace
+                )
+
+
 async def _guarded_stream(
     gw: _Gateway,
     upstream: httpx.Response,
@@ -633,77 +745,41 @@ async def _guarded_stream(
     trace: _Trace,
     endpoint: str,
 ) -> AsyncIterator[bytes]:
-    """Re-emit the upstream's SSE events with every choice's text through the window guard."""
-    window = WindowGuard(gw.window_scan(route, trace), gw.window)
-    text_key = "text" if endpoint == "completions" else "content"
-    tool_args: dict[tuple[int, int], _HeldCall] = {}
-    done = False
+    """Re-emit the upstream's SSE events with every choice's text through the window guard;
+    the events of one upstream read go out in one write."""
+    rewriter = _StreamRewriter(gw, route, trace, endpoint)
+    out: list[bytes] = []
     try:
-        async for line in _sse_lines(upstream):
-            if not line.startswith("data:"):
-                if line and not line.startswith(":"):
-                    yield line.encode() + b"\n"
-                elif not line:
-                    continue
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                for index, rest in window.finish_all().items():
-                    if rest:
-                        yield _sse(_flush_chunk(index, rest, endpoint, text_key))
-                done = True
-                yield b"data: [DONE]\n\n"
+        async for lines in _sse_batches(upstream):
+            for line in lines:
+                out.append(rewriter.line(line))
+                if rewriter.done:
+                    break
+            sent, out = b"".join(out), []
+            if sent:
+                yield sent
+            if rewriter.done:
                 break
-            try:
-                event = json.loads(data)
-            except json.JSONDecodeError:
-                raise GatewayError(
-                    502, "upstream_malformed", "upstream sent a bad SSE event"
-                ) from None
-            choices = event.get("choices") if isinstance(event, dict) else None
-            if not isinstance(choices, list):
-                yield _sse(event)
-                continue
-            for choice in choices:
-                if not isinstance(choice, dict):
-                    raise GatewayError(502, "upstream_malformed", "upstream sent a bad choice")
-                index = choice.get("index", 0)
-                index = index if isinstance(index, int) else 0
-                holder = choice if endpoint == "completions" else choice.get("delta")
-                if isinstance(holder, dict) and isinstance(holder.get(text_key), str):
-                    holder[text_key] = window.feed(index, holder[text_key])
-                if endpoint == "chat" and isinstance(holder, dict):
-                    _hold_tool_arguments(holder, index, tool_args)
-                if choice.get("finish_reason") is not None:
-                    rest = window.finish(index)
-                    if not isinstance(holder, dict):
-                        holder = choice["delta"] = {}
-                    if rest:
-                        holder[text_key] = (holder.get(text_key) or "") + rest
-                    if endpoint == "chat":
-                        _release_tool_arguments(gw, holder, index, tool_args, route, trace)
-            usage = _usage(event)
-            if usage:
-                trace.usage = usage
-            yield _sse(event)
-        if not done:
+        if not rewriter.done:
             raise GatewayError(502, "upstream_truncated", "upstream stream ended early")
     except StreamBlocked as exc:
         trace.decision, trace.status, trace.code = "block", 400, "guard_output_blocked"
-        yield _sse_error(400, "guard_output_blocked", f"stream ended: {exc.decision.reason}")
+        reason = f"stream ended: {exc.decision.reason}"
+        yield b"".join(out) + _sse_error(400, "guard_output_blocked", reason)
     except GatewayError as exc:
         trace.status, trace.code = exc.status, exc.code
         if exc.code == "guard_output_blocked":
             trace.decision = "block"
-        yield _sse_error(exc.status, exc.code, exc.message)
+        yield b"".join(out) + _sse_error(exc.status, exc.code, exc.message)
     except httpx.TimeoutException:
         gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
         trace.status, trace.code = 504, "upstream_timeout"
-        yield _sse_error(504, "upstream_timeout", "upstream stream stalled")
+        yield b"".join(out) + _sse_error(504, "upstream_timeout", "upstream stream stalled")
     except httpx.HTTPError as exc:
         gw.metrics.upstream_errors.labels(route.name, "reset").inc()
         trace.status, trace.code = 502, "upstream_error"
-        yield _sse_error(502, "upstream_error", f"upstream stream failed: {type(exc).__name__}")
+        why = f"upstream stream failed: {type(exc).__name__}"
+        yield b"".join(out) + _sse_error(502, "upstream_error", why)
     finally:
         await upstream.aclose()
         gw.record(trace)
@@ -853,19 +929,20 @@ async def _read_capped(resp: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
-async def _sse_lines(resp: httpx.Response) -> AsyncIterator[str]:
-    """The lines of an SSE body, each at most ``MAX_SSE_LINE`` bytes (an upstream that
-    never sends a newline cannot make the gateway buffer without bound)."""
+async def _sse_batches(resp: httpx.Response) -> AsyncIterator[list[str]]:
+    """The lines of an SSE body, those of one upstream read together; each line at most
+    ``MAX_SSE_LINE`` bytes (an upstream that never sends a newline cannot make the gateway
+    buffer without bound)."""
     pending = b""
     async for chunk in resp.aiter_bytes():
         pending += chunk
         *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield line.rstrip(b"\r").decode("utf-8", "replace")
+        if lines:
+            yield [line.rstrip(b"\r").decode("utf-8", "replace") for line in lines]
         if len(pending) > MAX_SSE_LINE:
             raise GatewayError(502, "upstream_malformed", "upstream sent an over-long SSE line")
     if pending:
-        yield pending.rstrip(b"\r").decode("utf-8", "replace")
+        yield [pending.rstrip(b"\r").decode("utf-8", "replace")]
 
 
 def _upstream_status(route: Route, resp: httpx.Response, body: bytes) -> GatewayError | None:
@@ -943,19 +1020,11 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
             ]
             doc["input"] = scanned[0] if isinstance(doc["input"], str) else scanned
         stream = bool(getattr(body, "stream", False)) and endpoint != "embeddings"
-        assert gw.client is not None  # noqa: S101 - set at start
         payload = json.dumps(doc, separators=(",", ":")).encode()
-        timeout = httpx.Timeout(route.policy.timeout_s, connect=route.policy.connect_timeout_s)
-        upstream_req = gw.client.build_request(
-            "POST",
-            route.base_url + _PATHS[endpoint],
-            content=payload,
-            headers=dict(route.upstream_headers),
-            timeout=timeout,
-        )
+        upstream = gw.upstreams[route.name]
         t_up = time.perf_counter()
         try:
-            resp = await gw.client.send(upstream_req, stream=True)
+            resp = await upstream.send(endpoint, payload)
         except httpx.HTTPError as exc:
             raise _upstream_fault(gw, route, exc, "connect", "upstream_unreachable") from None
         ctype = resp.headers.get("content-type", "")
@@ -967,11 +1036,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
                 else _raw_stream(gw, resp, route, trace)
             )
             stream_started = True
-            return StreamingResponse(
-                gen,
-                media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            )
+            return _EventStream(gen, resp, lambda: gw.record(trace))
         try:
             content = await _read_capped(resp)
         except httpx.HTTPError as exc:
@@ -1014,6 +1079,81 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
             gw.record(trace)
 
 
+_SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+class _EventStream(Response):
+    """An SSE response sent straight to the ASGI ``send``: a client that hangs up cancels
+    the stream (and with it the upstream call) through one watcher task, instead of
+    Starlette's task group per response."""
+
+    def __init__(
+        self, events: AsyncIterator[bytes], upstream: httpx.Response, finish: Callable[[], None]
+    ) -> None:
+        super().__init__(status_code=200, media_type="text/event-stream")
+        self.events = events
+        self.upstream = upstream
+        self.finish = finish  # records the request; runs once (also if events never started)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 - called from a task
+        gone = False
+
+        async def watch() -> None:
+            nonlocal gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone = True
+            task.cancel()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            async for chunk in self.events:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not gone:
+                raise
+            task.uncancel()  # the client left: nothing more to send, and no error
+        finally:
+            watcher.cancel()
+            aclose = getattr(self.events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+            await self.upstream.aclose()
+            self.finish()
+
+
+_Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _GatewayApp(FastAPI):
+    """FastAPI, with the model endpoints served without its routing and middleware.
+
+    ``POST`` on a path in ``fast`` goes straight to its handler (FastAPI's dependency
+    solving, middleware stack and exception layers cost a third of a millisecond a
+    request); the same handlers stay registered as FastAPI routes, so the OpenAPI
+    document is unchanged and any other path or method takes the usual way. App-wide
+    middleware therefore does not see model calls: put what they need in ``_model_call``.
+    """
+
+    fast: dict[str, _Handler]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            handler = self.fast.get(scope["path"])
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def _openapi_body(model: type[BaseModel]) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -1023,6 +1163,19 @@ def _openapi_body(model: type[BaseModel]) -> dict[str, Any]:
             },
         }
     }
+
+
+def _with_demo_header(send: Send) -> Send:
+    async def demo_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [
+                *message.get("headers", ()),
+                (DEMO_HEADER.lower().encode(), DEMO_NOTE.encode()),
+            ]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return demo_send
 
 
 def create_app(
@@ -1045,7 +1198,7 @@ def create_app(
         finally:
             await gw.stop()
 
-    app = FastAPI(
+    app = _GatewayApp(
         title="aisec gateway",
         version="1",
         description="OpenAI-compatible gateway: authenticate, authorize, limit, guard, audit.",
@@ -1054,6 +1207,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.gateway = gw
+    app.fast = {}
 
     if settings.demo:
 
@@ -1068,6 +1222,12 @@ def create_app(
     def model_route(path: str, endpoint: Endpoint, model: type[BaseModel], summary: str) -> None:
         async def handler(request: Request) -> Response:
             return await _model_call(gw, request, endpoint)
+
+        async def fast(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await _model_call(gw, Request(scope, receive), endpoint)
+            await response(scope, receive, _with_demo_header(send) if settings.demo else send)
+
+        app.fast[path] = fast
 
         app.add_api_route(
             path,

@@ -8,6 +8,7 @@ worker imports it) and ``/metrics``, whichever worker answers, adds up every wor
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -62,6 +63,35 @@ class GatewayMetrics:
             ["code"],
             registry=r,
         )
+
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def finished(
+        self,
+        route: str,
+        endpoint: str,
+        decision: str,
+        status: str,
+        upstream_s: float,
+        elapsed: float,
+    ) -> None:
+        """Count a finished request and, when it reached the upstream, its upstream time and
+        the gateway's own (the labelled series are looked up once, then kept)."""
+        count = self._children.get((route, endpoint, decision, status))
+        if count is None:
+            count = self.requests.labels(route, endpoint, decision, status)
+            self._children[(route, endpoint, decision, status)] = count
+        count.inc()
+        if upstream_s:
+            timed = self._children.get((route, endpoint))
+            if timed is None:
+                timed = (
+                    self.upstream.labels(route, endpoint),
+                    self.overhead.labels(route, endpoint),
+                )
+                self._children[(route, endpoint)] = timed
+            timed[0].observe(upstream_s)
+            timed[1].observe(max(0.0, elapsed - upstream_s))
 
     def render(self) -> bytes:
         if os.environ.get(MULTIPROC_ENV):  # every worker's values, not only this one's
