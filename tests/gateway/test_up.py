@@ -74,3 +74,20 @@ def test_up_demo_banner_snippets_work(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+
+
+def test_worker_processes_install_the_audit_redactor() -> None:
+    """`aisec up --workers N` starts workers through app_from_env, not the CLI: they must
+    redact secrets from audit details too."""
+    from aisec.core import audit
+    from aisec.gateway._serve import _install_audit_redactor
+
+    previous = audit._redactor
+    audit.set_redactor(None)
+    try:
+        _install_audit_redactor()
+        secret = "AKIA" + "Q3EGRYTZ7NWOPLKM"
+        assert secret not in audit._redact(f"upstream key {secret}")
+    finally:
+        audit.set_redactor(None)
+        audit.set_redactor(previous)

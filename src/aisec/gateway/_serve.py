@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,19 @@ def app_from_env() -> Any:
     raw = os.environ.get(ENV)
     if not raw:
         raise ConfigError(f"gateway: {ENV} is not set (start the gateway with 'aisec up')")
+    _install_audit_redactor()
     return build_app(ServeConfig(**json.loads(raw)))
+
+
+def _install_audit_redactor() -> None:
+    """Worker processes of ``--workers N`` start here, not through the CLI that installs the
+    audit redactor: give their audit log the same secret redaction (the audit log fails
+    closed if it raises). A process that already has one keeps it."""
+    from aisec.core.audit import set_redactor
+    from aisec.guard import redact_secrets
+
+    with suppress(ConfigError):
+        set_redactor(redact_secrets)
 
 
 def config_env(config: ServeConfig) -> str:
