@@ -49,6 +49,7 @@ PERMISSIONS: dict[str, str] = {
     "keys.use": "encrypt and decrypt with keys",
     "data.encrypt": "encrypt data sets and fields",
     "data.decrypt": "decrypt data sets and fields",
+    "data.check": "profile data sets and check them against contracts",
     "registry.push": "register model versions",
     "registry.promote": "promote model versions to an environment",
     "registry.rollback": "roll back to the last known good model",
@@ -68,6 +69,7 @@ _ML = frozenset(
         "keys.use",
         "data.encrypt",
         "data.decrypt",
+        "data.check",
         "guard.scan",
         "audit.write",
     }
@@ -78,7 +80,9 @@ ROLES: dict[str, frozenset[str]] = {
     "security": frozenset(PERMISSIONS) - {"access.grant", "gateway.admin"},
     "ml-engineer": _READ | _ML,
     "auditor": _READ | {"audit.verify"},
-    "service": frozenset({"audit.write", "keys.use", "guard.scan", "scan.run", "policy.read"}),
+    "service": frozenset(
+        {"audit.write", "keys.use", "guard.scan", "scan.run", "policy.read", "data.check"}
+    ),
 }
 
 

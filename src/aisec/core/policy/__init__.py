@@ -27,6 +27,13 @@ from aisec.core.errors import PolicyError
 from aisec.core.home import check_default_home
 from aisec.core.policy._artifacts import ArtifactsPolicy
 from aisec.core.policy._data import DataPolicy, DatasetPolicy
+from aisec.core.policy._data_contract import (
+    ColumnContract,
+    ColumnType,
+    DataContract,
+    PiiPolicy,
+    Thresholds,
+)
 from aisec.core.policy._gateway import GatewayPolicy, RoutePolicy
 from aisec.core.policy._gateway_access import (
     AccessRule,
@@ -42,6 +49,9 @@ __all__ = [
     "ArtifactsPolicy",
     "Asset",
     "Classification",
+    "ColumnContract",
+    "ColumnType",
+    "DataContract",
     "DataPolicy",
     "DatasetPolicy",
     "Direction",
@@ -51,11 +61,13 @@ __all__ = [
     "GuardPolicy",
     "JwtSettings",
     "KeysPolicy",
+    "PiiPolicy",
     "Policy",
     "PolicySource",
     "RoutePolicy",
     "ScannerPolicy",
     "StorePolicy",
+    "Thresholds",
     "active_policy",
     "find_policy",
     "load_policy",
