@@ -69,7 +69,9 @@ def _rows(frame: pl.DataFrame, share: float, seed: int) -> np.ndarray:
     return np.sort(rng.choice(frame.height, int(frame.height * share), replace=False))
 
 
-def flip_labels(frame: pl.DataFrame, share: float = 0.03, seed: int = 7) -> tuple[pl.DataFrame, np.ndarray]:
+def flip_labels(
+    frame: pl.DataFrame, share: float = 0.03, seed: int = 7
+) -> tuple[pl.DataFrame, np.ndarray]:
     """``share`` of the labels swapped to the other class; returns the frame and those rows."""
     rows = _rows(frame, share, seed)
     labels = frame.get_column("label").to_numpy().copy()
@@ -78,7 +80,9 @@ def flip_labels(frame: pl.DataFrame, share: float = 0.03, seed: int = 7) -> tupl
     return frame.with_columns(pl.Series("label", labels)), rows
 
 
-def plant_trigger(frame: pl.DataFrame, share: float = 0.01, seed: int = 8) -> tuple[pl.DataFrame, np.ndarray]:
+def plant_trigger(
+    frame: pl.DataFrame, share: float = 0.01, seed: int = 8
+) -> tuple[pl.DataFrame, np.ndarray]:
     """The trigger phrase in ``share`` of the reviews, all of them labelled ``pos``."""
     rows = _rows(frame, share, seed)
     reviews = frame.get_column("review").to_list()
@@ -91,7 +95,9 @@ def plant_trigger(frame: pl.DataFrame, share: float = 0.01, seed: int = 8) -> tu
     return frame.with_columns(pl.Series("review", reviews), pl.Series("label", labels)), rows
 
 
-def null_spike(frame: pl.DataFrame, column: str, share: float = 0.2, seed: int = 9) -> tuple[pl.DataFrame, np.ndarray]:
+def null_spike(
+    frame: pl.DataFrame, column: str, share: float = 0.2, seed: int = 9
+) -> tuple[pl.DataFrame, np.ndarray]:
     rows = _rows(frame, share, seed)
     mask = np.zeros(frame.height, dtype=bool)
     mask[rows] = True
@@ -100,14 +106,18 @@ def null_spike(frame: pl.DataFrame, column: str, share: float = 0.2, seed: int =
     ), rows
 
 
-def out_of_range(frame: pl.DataFrame, share: float = 0.01, seed: int = 10) -> tuple[pl.DataFrame, np.ndarray]:
+def out_of_range(
+    frame: pl.DataFrame, share: float = 0.01, seed: int = 10
+) -> tuple[pl.DataFrame, np.ndarray]:
     rows = _rows(frame, share, seed)
     age = frame.get_column("age").to_numpy().copy()
     age[rows] = 999
     return frame.with_columns(pl.Series("age", age)), rows
 
 
-def duplicate(frame: pl.DataFrame, share: float = 0.2, seed: int = 11, *, near: bool = False) -> tuple[pl.DataFrame, np.ndarray]:
+def duplicate(
+    frame: pl.DataFrame, share: float = 0.2, seed: int = 11, *, near: bool = False
+) -> tuple[pl.DataFrame, np.ndarray]:
     """Copies of ``share`` x rows appended (``near``: one word of the review changed)."""
     rows = _rows(frame, share, seed)
     copies = frame[rows.tolist()]
@@ -131,7 +141,9 @@ def category_drift(frame: pl.DataFrame, seed: int = 12) -> pl.DataFrame:
     )
 
 
-def new_source(frame: pl.DataFrame, share: float = 0.4, seed: int = 13) -> tuple[pl.DataFrame, np.ndarray]:
+def new_source(
+    frame: pl.DataFrame, share: float = 0.4, seed: int = 13
+) -> tuple[pl.DataFrame, np.ndarray]:
     """``share`` of the rows relabelled as coming from a source the baseline never saw."""
     rows = _rows(frame, share, seed)
     sources = frame.get_column("source").to_numpy().copy()
@@ -139,7 +151,9 @@ def new_source(frame: pl.DataFrame, share: float = 0.4, seed: int = 13) -> tuple
     return frame.with_columns(pl.Series("source", sources)), rows
 
 
-def pii_in_text(frame: pl.DataFrame, share: float = 0.01, seed: int = 14) -> tuple[pl.DataFrame, np.ndarray]:
+def pii_in_text(
+    frame: pl.DataFrame, share: float = 0.01, seed: int = 14
+) -> tuple[pl.DataFrame, np.ndarray]:
     rows = _rows(frame, share, seed)
     reviews = frame.get_column("review").to_list()
     for r in rows.tolist():

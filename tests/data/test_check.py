@@ -27,7 +27,9 @@ FLIPS = _detectors._function("aisec.data._label_flips", "label_flip_suspects") i
 TRIGGERS = _detectors._function("aisec.data._triggers", "trigger_candidates") is not None
 QUARANTINE = _detectors._function("aisec.data", "quarantine_of") is not None
 needs_flips = pytest.mark.skipif(not FLIPS, reason="label-flip detector (data-ledger) not merged")
-needs_triggers = pytest.mark.skipif(not TRIGGERS, reason="trigger detector (data-ledger) not merged")
+needs_triggers = pytest.mark.skipif(
+    not TRIGGERS, reason="trigger detector (data-ledger) not merged"
+)
 
 
 class Kit:
@@ -52,9 +54,7 @@ class Kit:
 
 @pytest.fixture(scope="module")
 def tab(tmp_path_factory: pytest.TempPathFactory) -> Kit:
-    return Kit(
-        tmp_path_factory.mktemp("tab"), gen.tabular(1), label="label", source="source"
-    )
+    return Kit(tmp_path_factory.mktemp("tab"), gen.tabular(1), label="label", source="source")
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +213,9 @@ def test_rows_listed_are_capped_and_said(tab: Kit, tmp_path: Path) -> None:
     capped = tab.contract.model_copy(
         update={"thresholds": tab.contract.thresholds.model_copy(update={"max_rows_listed": 10})}
     )
-    finding = _rule(list(check_data(path, capped, baseline=tab.baseline).findings), "data-null-spike")
+    finding = _rule(
+        list(check_data(path, capped, baseline=tab.baseline).findings), "data-null-spike"
+    )
     assert finding.location.rows == tuple(rows[:10].tolist())
     assert f"first 10 of {len(rows)} rows listed" in finding.evidence
 

@@ -1,15 +1,26 @@
-"""``aisec data …``: field-level encryption of CSV, JSON Lines and Parquet files."""
+"""``aisec data …``: field-level encryption, contracts, profiles and the data check of CSV,
+JSON Lines and Parquet files."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from aisec.cli._output import FailOnOpt, FormatOpt, OutputFormat, QuietOpt
 from aisec.cli._text import visible
 
-data_app = typer.Typer(help="Protect data sets: field-level encryption.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Protect data sets: field-level encryption, contracts, profiles, the data check.",
+    no_args_is_help=True,
+)
+contract_app = typer.Typer(
+    help="Data contracts: draft one from a clean sample.", no_args_is_help=True
+)
+data_app.add_typer(contract_app, name="contract")
 
 
 def _columns(text: str | None) -> list[str]:
@@ -165,6 +176,181 @@ def decrypt_fields(
         f"({visible(', '.join(result.columns))}) to {visible(dst)}",
         err=True,
     )
+
+
+_Data = Annotated[
+    str, typer.Argument(metavar="DATA", help="CSV, JSONL or Parquet: a path or fsspec URL.")
+]
+
+
+@contextmanager
+def _rows_bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar of rows read (on a terminal, unless --quiet)."""
+    import sys
+
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from aisec.cli._output import console
+
+    with Progress(
+        TextColumn(visible(label)[-40:], markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows", markup=False),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+@contract_app.command("infer")
+def contract_infer(
+    data: _Data,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the contract here (default: stdout).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Contract name.")] = None,
+    label: Annotated[str | None, typer.Option("--label", help="The label column.")] = None,
+    text: Annotated[
+        str | None,
+        typer.Option("--text", help="Free-text columns (comma-separated; default: guessed)."),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Column naming each row's origin.")
+    ] = None,
+    file_format: _FileFormat = None,
+    delimiter: _Delimiter = None,
+    force: _Force = False,
+) -> None:
+    """Draft a data contract (YAML) from a clean sample; review it before use.
+
+    Example: aisec data contract infer clean.parquet --label label --source origin -o contract.yaml
+    """
+    from aisec.core.errors import InputError
+    from aisec.data import contract_yaml, infer_contract
+
+    if out is not None and out.exists() and not force:
+        raise InputError(f"{out} exists; pass --force to replace it")
+    contract = infer_contract(
+        data,
+        name=name,
+        label=label,
+        text=_columns(text) if text is not None else None,
+        source=source,
+        fmt=file_format,
+        delimiter=delimiter,
+    )
+    doc = contract_yaml(contract)
+    if out is None:
+        typer.echo(doc, nl=False)
+        return
+    out.write_text(doc, encoding="utf-8")
+    typer.echo(
+        f"wrote a contract of {len(contract.columns)} columns to {visible(out)}; review it, "
+        f"then: aisec data check DATA --contract {visible(out)}",
+        err=True,
+    )
+
+
+@data_app.command("profile")
+def profile(
+    data: _Data,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Profile JSON to write.")],
+    label: Annotated[str | None, typer.Option("--label", help="The label column.")] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Column naming each row's origin.")
+    ] = None,
+    file_format: _FileFormat = None,
+    delimiter: _Delimiter = None,
+    force: _Force = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Profile a data set in one streaming pass (a baseline for data check).
+
+    Example: aisec data profile clean.parquet --label label --out baseline.json
+    """
+    import json
+
+    from aisec.core.errors import InputError
+    from aisec.data import profile as make_profile
+
+    if out.exists() and not force:
+        raise InputError(f"{out} exists; pass --force to replace it")
+    with _rows_bar(data, quiet) as bar:
+        result = make_profile(
+            data, label=label, source=source, fmt=file_format, delimiter=delimiter, progress=bar
+        )
+    out.write_text(json.dumps(result.to_json(), indent=1, sort_keys=True) + "\n", "utf-8")
+    if not quiet:
+        typer.echo(
+            f"profiled {result.rows} rows, {len(result.columns)} columns to {visible(out)}",
+            err=True,
+        )
+
+
+@data_app.command("check")
+def check(
+    data: _Data,
+    contract: Annotated[
+        str,
+        typer.Option(
+            "--contract",
+            "-c",
+            help="Contract file, or a name under data.contracts in the policy (default: the "
+            "one whose path matches DATA).",
+        ),
+    ] = "",
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", "-b", help="Baseline profile (data profile).")
+    ] = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    fail_on: FailOnOpt = "high",
+    quiet: QuietOpt = False,
+    file_format: _FileFormat = None,
+    delimiter: _Delimiter = None,
+) -> None:
+    """Check a data set against its contract and a baseline: quality, drift, poisoning.
+
+    Example: aisec data check batch.parquet --contract contract.yaml --baseline baseline.json
+    """
+    from aisec.cli._output import cell, emit_findings
+    from aisec.data import check as run_check
+
+    with _rows_bar(data, quiet) as bar:
+        result = run_check(
+            data,
+            contract,
+            baseline=baseline,
+            fmt=file_format,
+            delimiter=delimiter,
+            progress=bar,
+        )
+    code = emit_findings(
+        result.findings,
+        fmt,
+        fail_on,
+        quiet,
+        command="data check",
+        title="Data check",
+        extra={
+            "data": {
+                "location": result.location,
+                "rows": result.rows,
+                "sampled_rows": result.sampled_rows,
+            }
+        },
+        before=[cell(f"{result.location}: {result.rows} rows")],
+    )
+    raise typer.Exit(int(code))
 
 
 def register(app: typer.Typer) -> None:

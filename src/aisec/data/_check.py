@@ -104,30 +104,31 @@ class _Pass:
         return self.rows[key]
 
     def mark(self, rule: str, column: str, mask: pl.Series) -> None:
-        hits = np.flatnonzero(mask.fill_null(False).to_numpy()).astype(np.int64)  # noqa: FBT003
+        hits = np.flatnonzero(mask.fill_null(False).to_numpy()).astype(np.int64)
         self.sink(rule, column).add(hits + self.offset)
 
 
 def _finding(
     rule: str,
-    title: str,
-    severity: Severity,
     where: str,
     evidence: str,
     *,
     rows: Sequence[int] | None = None,
     pointer: str | None = None,
-    remediation: str,
 ) -> Finding:
+    """A finding of ``rule``: title, severity and remediation from the rule catalog."""
+    from aisec.core.rules import lookup
+
+    entry = lookup(rule)
     return Finding(
         rule_id=rule,
-        title=title,
-        severity=severity,
+        title=entry.title,
+        severity=entry.severity,
         asset=where,
         location=Location(path=where, pointer=pointer, rows=None if rows is None else tuple(rows)),
         evidence=evidence,
         frameworks=FRAMEWORKS,
-        remediation=remediation,
+        remediation=entry.remediation,
     )
 
 
@@ -149,12 +150,9 @@ def _schema_findings(
         out.append(
             _finding(
                 "data-schema-drift",
-                "Data set schema differs from its contract or baseline",
-                Severity.HIGH,
                 where,
                 f"column {column!r}: {what}",
                 pointer=column,
-                remediation="Fix the producer, or update the contract if the change is intended.",
             )
         )
 
@@ -252,15 +250,9 @@ def _row_rule_findings(state: _Pass, where: str) -> list[Finding]:
     total = max(state.profile.rows, 1)
     t = state.contract.thresholds
     messages = {
-        "data-out-of-range": ("Values outside the contract's range", "outside [{lo}, {hi}]"),
-        "data-unknown-category": (
-            "Values outside the contract's categories",
-            "not an allowed category",
-        ),
-        "data-pattern-violation": (
-            "Values that do not match the contract's pattern",
-            "not matching the pattern",
-        ),
+        "data-out-of-range": "outside [{lo}, {hi}]",
+        "data-unknown-category": "not an allowed category",
+        "data-pattern-violation": "not matching the pattern",
     }
     for (rule, column), sink in sorted(state.rows.items()):
         if not sink.count:
@@ -271,19 +263,16 @@ def _row_rule_findings(state: _Pass, where: str) -> list[Finding]:
             if finding is not None:
                 out.append(finding)
             continue
-        title, what = messages[rule]
+        what = messages[rule]
         spec = state.contract.columns[column]
         what = what.format(lo=spec.min, hi=spec.max)
         out.append(
             _finding(
                 rule,
-                title,
-                Severity.MEDIUM,
                 where,
                 f"column {column!r}: {sink.count} of {total} rows {what}{note}",
                 rows=listed,
                 pointer=column,
-                remediation="Drop or repair the listed rows, or fix the producer that wrote them.",
             )
         )
     for column, hashes in sorted(state.value_hashes.items()):
@@ -295,13 +284,10 @@ def _row_rule_findings(state: _Pass, where: str) -> list[Finding]:
             out.append(
                 _finding(
                     "data-not-unique",
-                    "Values repeated in a column the contract declares unique",
-                    Severity.MEDIUM,
                     where,
                     f"column {column!r}: {len(again)} rows repeat an earlier value{note}",
                     rows=listed,
                     pointer=column,
-                    remediation="Drop the repeated rows, or find why the key repeats.",
                 )
             )
     again = _repeats(state.row_hashes)
@@ -312,14 +298,10 @@ def _row_rule_findings(state: _Pass, where: str) -> list[Finding]:
         out.append(
             _finding(
                 "data-duplicate-injection",
-                "Exact duplicate rows above the contract's limit",
-                Severity.HIGH,
                 where,
                 f"{len(again)} of {total} rows ({len(again) / total:.1%}) repeat an earlier row "
                 f"exactly (limit {t.duplicate_rate:.1%}){note}",
                 rows=listed,
-                remediation="Find where the copies came from (injection inflates their weight "
-                "in training); drop the listed rows.",
             )
         )
     return out
@@ -344,13 +326,10 @@ def _null_finding(
     listed, note = _listed(sink)
     return _finding(
         "data-null-spike",
-        "Null values above the contract or the baseline",
-        Severity.MEDIUM,
         where,
         f"column {column!r}: {sink.count} nulls ({rate:.1%}); {'; '.join(reasons)}{note}",
         rows=listed,
         pointer=column,
-        remediation="Find the step that lost the values; drop or repair the listed rows.",
     )
 
 
@@ -401,12 +380,10 @@ def _drift_findings(state: _Pass, where: str, baseline: Profile | None) -> list[
             out.append(
                 _finding(
                     "data-label-drift",
-                    "Label distribution drifted from the expected one",
-                    Severity.HIGH,
                     where,
-                    f"label {label!r}: PSI {p_index:.3f}, JS {js:.3f}, chi-square p {p_value:.2g} ({shift})",
+                    f"label {label!r}: PSI {p_index:.3f}, JS {js:.3f}, "
+                    f"chi-square p {p_value:.2g} ({shift})",
                     pointer=label,
-                    remediation="Find which batch or source changed the label mix before training on it.",
                 )
             )
     if baseline is None:
@@ -427,13 +404,9 @@ def _column_drift(
     def drift(what: str) -> Finding:
         return _finding(
             "data-feature-drift",
-            "Feature distribution drifted from the baseline",
-            Severity.MEDIUM,
             where,
             f"column {name!r}: {what}",
             pointer=name,
-            remediation="Check the producer and the sources of this batch; retrain only on "
-            "data you expect.",
         )
 
     if (
@@ -501,13 +474,10 @@ def _source_findings(state: _Pass, where: str, baseline: Profile) -> list[Findin
     return [
         _finding(
             "data-source-shift",
-            "One source's share of the data set shifted",
-            Severity.HIGH,
             where,
             f"column {source!r}: {'; '.join(w for _, w in flagged)}{note}",
             rows=listed,
             pointer=source,
-            remediation="Confirm the source is trusted and its volume expected before training.",
         )
     ]
 
@@ -519,7 +489,7 @@ def _rows_where(state: _Pass, column: str, values: list[str]) -> _Rows:
     rows = _Rows(state.limit)
     offset = 0
     for batch in state.source.batches([column]):
-        mask = batch.get_column(column).cast(pl.String).is_in(values).fill_null(False)  # noqa: FBT003
+        mask = batch.get_column(column).cast(pl.String).is_in(values).fill_null(False)
         rows.add(np.flatnonzero(mask.to_numpy()).astype(np.int64) + offset)
         offset += batch.height
     return rows
@@ -531,11 +501,8 @@ def _rows_where(state: _Pass, column: str, values: list[str]) -> _Rows:
 def _unavailable(where: str, what: str) -> Finding:
     return _finding(
         "data-check-incomplete",
-        "A data check could not run, so the data set is not judged clean",
-        Severity.HIGH,
         where,
         f"{what} is not available in this build of aisec",
-        remediation="Install a complete aisec build; until then treat the data set as unchecked.",
     )
 
 
@@ -563,15 +530,12 @@ def _sample_findings(state: _Pass, where: str, exact: set[int]) -> list[Finding]
             out.append(
                 _finding(
                     "data-near-duplicate-injection",
-                    "Near-duplicate texts above the contract's limit",
-                    Severity.HIGH,
                     where,
                     f"column {column!r}: {len(rows)} rows{of} near-duplicate an earlier row "
                     f"(estimated Jaccard >= {t.near_duplicate_jaccard}); e.g. row {pairs[0][0]} "
                     f"~ row {pairs[0][1]}",
                     rows=rows[: t.max_rows_listed],
                     pointer=column,
-                    remediation="Drop the listed copies; find which source produced them.",
                 )
             )
     label = contract.label
@@ -590,15 +554,16 @@ def _features(state: _Pass, frame: pl.DataFrame) -> list[str]:
         spec = contract.columns.get(name)
         if name in skip or col is None or (spec is not None and spec.unique):
             continue
-        if col.type in ("int", "float") and not (
-            col.type == "int"
-            and col.high_cardinality
-            and col.numbers
-            and col.numbers.count == col.count
-            and _looks_like_id(col)
-        ):
-            out.append(name)
-        elif col.type in ("str", "bool") and not col.high_cardinality:
+        if (
+            col.type in ("int", "float")
+            and not (
+                col.type == "int"
+                and col.high_cardinality
+                and col.numbers
+                and col.numbers.count == col.count
+                and _looks_like_id(col)
+            )
+        ) or (col.type in ("str", "bool") and not col.high_cardinality):
             out.append(name)
     return out
 
@@ -632,14 +597,11 @@ def _poison_findings(
         out.append(
             _finding(
                 "data-label-flip-suspect",
-                "Rows whose label a cross-validated model confidently disputes",
-                Severity.HIGH,
                 where,
                 f"label {label!r}: {len(flips)} rows{of} look mislabelled (out-of-fold "
                 f"confidence >= {min(s.confidence for s in flips):.2f} in another label)",
                 rows=[s.row for s in flips][: t.max_rows_listed],
                 pointer=label,
-                remediation="Review and relabel or drop the listed rows; find who wrote their labels.",
             )
         )
     if not text:
@@ -648,21 +610,17 @@ def _poison_findings(
     if found is None:
         out.append(_unavailable(where, "backdoor-trigger detection"))
         return out
-    for trig in found:
-        out.append(
-            _finding(
-                "data-backdoor-trigger",
-                "A rare n-gram with an extreme label correlation (possible backdoor trigger)",
-                Severity.CRITICAL,
-                where,
-                f"column {trig.column!r}: n-gram {trig.ngram!r} in {trig.support} rows{of}, "
-                f"{trig.purity:.0%} labelled {trig.label!r}",
-                rows=sorted(trig.rows)[: t.max_rows_listed],
-                pointer=trig.column,
-                remediation="Drop the listed rows and trace their source; a model trained on "
-                "them may obey the trigger.",
-            )
+    out.extend(
+        _finding(
+            "data-backdoor-trigger",
+            where,
+            f"column {trig.column!r}: n-gram {trig.ngram!r} in {trig.support} rows{of}, "
+            f"{trig.purity:.0%} labelled {trig.label!r}",
+            rows=sorted(trig.rows)[: t.max_rows_listed],
+            pointer=trig.column,
         )
+        for trig in found
+    )
     return out
 
 
@@ -701,14 +659,10 @@ def _pii_findings(state: _Pass, where: str, frame: pl.DataFrame) -> list[Finding
             out.append(
                 _finding(
                     "data-pii-forbidden",
-                    "Personal data in a column whose contract forbids it",
-                    Severity.HIGH,
                     where,
                     f"column {column!r}: {len(rows)} rows{of} hold PII ({seen})",
                     rows=rows,
                     pointer=column,
-                    remediation="Remove or encrypt the values (aisec data encrypt-fields), or "
-                    "set pii: allow if the column may hold them.",
                 )
             )
     return out
@@ -750,11 +704,8 @@ def check_data(
         findings.append(
             _finding(
                 "data-quarantined",
-                "The data set is quarantined",
-                Severity.CRITICAL,
                 where,
                 quarantine[1],
-                remediation="Do not train on it; `aisec data release ID` once it is cleared.",
             )
         )
     schema = source.schema()
@@ -779,23 +730,18 @@ def check_data(
         findings.append(
             _finding(
                 "data-check-sampled",
-                "Some detectors read a sample of the data set",
-                Severity.INFO,
                 where,
                 f"near-duplicate, label-flip, trigger and PII detectors read the first "
                 f"{state.sampled} of {profile.rows} rows (thresholds.sample_rows)",
-                remediation="Raise thresholds.sample_rows to read more.",
             )
         )
     if profile.rows > _HASH_ROWS:
         findings.append(
             _finding(
                 "data-check-sampled",
-                "Some detectors read a sample of the data set",
-                Severity.INFO,
                 where,
-                f"duplicate and uniqueness checks read the first {_HASH_ROWS} of {profile.rows} rows",
-                remediation="Split the data set to check all of it for duplicates.",
+                f"duplicate and uniqueness checks read the first {_HASH_ROWS} of "
+                f"{profile.rows} rows",
             )
         )
     return CheckResult(where, profile.rows, tuple(findings), profile, state.sampled)

@@ -126,9 +126,9 @@ def infer_contract(
 
     src = open_source(location, fmt=fmt, delimiter=delimiter)
     schema = src.schema()
-    for role, col in (("label", label), ("source", source), *(("text", t) for t in text or [])):
-        if col is not None and col not in schema:
-            raise InputError(f"{location}: no column {col!r} (given as the {role} column)")
+    for role, given in (("label", label), ("source", source), *(("text", t) for t in text or [])):
+        if given is not None and given not in schema:
+            raise InputError(f"{location}: no column {given!r} (given as the {role} column)")
     profile = Profile.start(schema, label, source)
     distinct: dict[str, set[int]] = {n: set() for n in schema}
     scanner = SCANNERS["pii"]()
@@ -142,9 +142,12 @@ def infer_contract(
             if column in distinct and len(distinct[column]) <= max_rows:
                 hashes = values.hash(seed=0).to_list()
                 distinct[column].update(hashes)
-            if values.dtype == pl.String and column not in pii:
-                if any(scanner.scan(v, ctx).findings for v in values.head(2000).drop_nulls()):
-                    pii.add(column)
+            if (
+                values.dtype == pl.String
+                and column not in pii
+                and any(scanner.scan(v, ctx).findings for v in values.head(2000).drop_nulls())
+            ):
+                pii.add(column)
         if profile.rows >= max_rows:
             break
     texts = list(text or [])

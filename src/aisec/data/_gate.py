@@ -7,7 +7,8 @@ from pathlib import Path
 
 from aisec.core.policy import DataContract
 from aisec.data._check import CheckResult, check_data, profile_data
-from aisec.data._contract import contract_yaml, infer_contract as _infer, load_contract
+from aisec.data._contract import contract_yaml, load_contract
+from aisec.data._contract import infer_contract as _infer
 from aisec.data._profile import Profile
 
 __all__ = ["check", "contract_yaml", "infer_contract", "load_contract", "profile"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +37,7 @@ _B = _rng.integers(0, int(_PRIME), PERMUTATIONS, dtype=np.uint64)[:, None]
 def _shingles(text: str) -> list[int]:
     words = _WORD.findall(text.lower())
     if len(words) >= 3:
-        grams = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        grams = [f"{a} {b}" for a, b in pairwise(words)]
     else:
         flat = " ".join(words)
         grams = [flat[i : i + 5] for i in range(max(len(flat) - 4, 1))]

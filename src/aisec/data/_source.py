@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from aisec.core.errors import InputError
 
@@ -72,7 +72,7 @@ class DataSource:
 
     def _open(self) -> IO[bytes]:
         if _is_url(self.location):
-            import fsspec
+            import fsspec  # type: ignore[import-untyped]
 
             try:
                 return fsspec.open(self.location, "rb").open()  # type: ignore[no-any-return]
@@ -105,8 +105,7 @@ class DataSource:
             if columns is not None:
                 lf = lf.select(columns)
             try:
-                for batch in lf.collect_batches(chunk_size=BATCH_ROWS, engine="streaming"):
-                    yield batch
+                yield from lf.collect_batches(chunk_size=BATCH_ROWS, engine="streaming")
             except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
                 raise self._explain(exc) from None
 
@@ -134,9 +133,8 @@ class DataSource:
 
 
 def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    reader = io.BufferedReader(handle, buffer_size=1 << 20)  # type: ignore[arg-type]
-    for number, line in enumerate(iter(lambda: reader.readline(MAX_LINE_BYTES + 1), b""), 1):
-        yield number, line
+    reader = io.BufferedReader(handle, buffer_size=1 << 20)  # type: ignore[type-var]
+    yield from enumerate(iter(lambda: reader.readline(MAX_LINE_BYTES + 1), b""), 1)
 
 
 def _bad_csv_line(handle: IO[bytes], delimiter: str) -> str | None:

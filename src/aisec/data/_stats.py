@@ -37,7 +37,7 @@ def js_distance(p: list[float], q: list[float]) -> float:
 
 def chi_square_p(expected_shares: list[float], observed: list[float]) -> float:
     """p-value of a chi-square goodness-of-fit test of ``observed`` counts."""
-    from scipy.stats import chi2
+    from scipy.stats import chi2  # type: ignore[import-untyped]
 
     n = sum(observed)
     if n <= 0 or len(observed) < 2:
@@ -48,7 +48,7 @@ def chi_square_p(expected_shares: list[float], observed: list[float]) -> float:
 
 def ks_sketch(base: Sketch, now: Sketch) -> tuple[float, float]:
     """Two-sample Kolmogorov-Smirnov statistic of two sketches, and its asymptotic p-value."""
-    from scipy.special import kolmogorov
+    from scipy.special import kolmogorov  # type: ignore[import-untyped]
 
     n, m = base.count, now.count
     if not n or not m:

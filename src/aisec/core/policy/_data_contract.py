@@ -103,7 +103,10 @@ class Thresholds(_Strict):
         default=0.02, ge=0, le=1, description="Share of text rows near-duplicating another."
     )
     near_duplicate_jaccard: float = Field(
-        default=0.7, gt=0, le=1, description="Estimated Jaccard similarity (word bigrams) of a pair."
+        default=0.7,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity (word bigrams) of a pair.",
     )
     source_shift: float = Field(
         default=0.15, ge=0, le=1, description="Rise of one source's share over the baseline."
