@@ -289,7 +289,9 @@ def profile(
         result = make_profile(
             data, label=label, source=source, fmt=file_format, delimiter=delimiter, progress=bar
         )
-    out.write_text(json.dumps(result.to_json(), indent=1, sort_keys=True) + "\n", "utf-8")
+    out.write_text(
+        json.dumps(result.to_json(), separators=(",", ":"), sort_keys=True) + "\n", "utf-8"
+    )
     if not quiet:
         typer.echo(
             f"profiled {result.rows} rows, {len(result.columns)} columns to {visible(out)}",

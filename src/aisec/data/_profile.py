@@ -38,6 +38,8 @@ TOP_K = 1000
 """Distinct values kept per column; a column with more is high-cardinality (text, ids)."""
 _MANTISSA_BITS = 7
 _SHIFT = 52 - _MANTISSA_BITS
+_MAGNITUDE = (1 << (63 - _SHIFT)) - 1  # a key without its sign bit
+_EXP_SPECIAL = 0x7FF  # the exponent of NaN and the infinities
 _MAX_PROFILE_BYTES = 256 << 20
 
 
@@ -76,49 +78,53 @@ class Sketch:
         return sum(self.pos.values()) + sum(self.neg.values())
 
     def add(self, x: npt.NDArray[np.float64]) -> None:
-        """Count the finite numbers ``x``."""
+        """Count the finite numbers in ``x`` (NaN and infinities are skipped)."""
         import numpy as np
 
-        keys = np.abs(x).view(np.uint64) >> _SHIFT
-        negative = x < 0
-        for target, part in ((self.neg, keys[negative]), (self.pos, keys[~negative])):
-            if not len(part):
-                continue
-            low = int(part.min())
-            counts = np.bincount(part - low)
-            for offset in np.flatnonzero(counts).tolist():
-                key = low + offset
-                target[key] = target.get(key, 0) + int(counts[offset])
+        # sign bit, exponent and mantissa head in one shift; one bincount for both signs
+        keys = (np.ascontiguousarray(x, dtype=np.float64).view(np.uint64) >> _SHIFT).view(np.int64)
+        if not len(keys):
+            return
+        low = int(keys.min())
+        counts = np.bincount(keys - low)
+        for offset in np.flatnonzero(counts).tolist():
+            key = low + offset
+            magnitude = key & _MAGNITUDE
+            if magnitude >> _MANTISSA_BITS == _EXP_SPECIAL:
+                continue  # NaN or an infinity
+            target = self.neg if key > _MAGNITUDE else self.pos
+            target[magnitude] = target.get(magnitude, 0) + int(counts[offset])
 
     def merge(self, other: Sketch) -> None:
         for mine, theirs in ((self.pos, other.pos), (self.neg, other.neg)):
             for key, n in theirs.items():
                 mine[key] = mine.get(key, 0) + n
 
-    def buckets(self) -> list[tuple[float, int]]:
-        """(representative value, count) in increasing value order."""
-        out = [(-_value(k), n) for k, n in sorted(self.neg.items(), reverse=True)]
-        out.extend((_value(k), n) for k, n in sorted(self.pos.items()))
-        return out
+    def ordered(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(ordinal, count) per bucket, in increasing value order; an ordinal is the key for
+        a positive bucket and ``-key - 1`` for a negative one, so ordinals sort as values."""
+        import numpy as np
+
+        neg = sorted(self.neg.items(), reverse=True)
+        pos = sorted(self.pos.items())
+        ordinals = np.asarray([-k - 1 for k, _ in neg] + [k for k, _ in pos], dtype=np.int64)
+        counts = np.asarray([n for _, n in neg] + [n for _, n in pos], dtype=np.int64)
+        return ordinals, counts
 
     def quantiles(self, qs: Iterable[float]) -> list[float]:
         """Values at the quantiles ``qs`` (each in [0, 1]), within 0.4% relative error."""
-        buckets = self.buckets()
-        total = sum(n for _, n in buckets)
-        if not total:
-            return [math.nan for _ in qs]
-        out: list[float] = []
-        for q in qs:
-            rank = q * (total - 1)
-            seen = 0
-            value = buckets[-1][0]
-            for v, n in buckets:
-                seen += n
-                if seen > rank:
-                    value = v
-                    break
-            out.append(value)
-        return out
+        import numpy as np
+
+        ordinals, counts = self.ordered()
+        wanted = list(qs)
+        if not len(counts):
+            return [math.nan for _ in wanted]
+        cumulative = np.cumsum(counts)
+        ranks = np.asarray(wanted, dtype=np.float64) * (cumulative[-1] - 1)
+        picked = ordinals[
+            np.minimum(np.searchsorted(cumulative, ranks, side="right"), len(ordinals) - 1)
+        ]
+        return [-_value(-o - 1) if o < 0 else _value(o) for o in picked.tolist()]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -164,20 +170,31 @@ class Numbers:
         return math.sqrt(max(var, 0.0))
 
     def add(self, values: pl.Series) -> None:
-        import numpy as np
+        """Count the finite numbers in ``values`` (nulls, NaN and infinities are skipped)."""
         import polars as pl
 
-        x = values.cast(pl.Float64).drop_nulls().to_numpy()
-        x = x[np.isfinite(x)]
-        if not len(x):
+        x = values.cast(pl.Float64)
+        finite = x.filter(x.is_finite()) if x.has_nulls() or x.is_nan().any() else x
+        stats = (
+            finite.to_frame("x")
+            .select(
+                n=pl.col("x").count(),
+                lo=pl.col("x").min(),
+                hi=pl.col("x").max(),
+                s=pl.col("x").sum(),
+                ss=(pl.col("x") * pl.col("x")).sum(),
+            )
+            .row(0)
+        )
+        n, low, high, total, squares = stats
+        if not n:
             return
-        low, high = float(x.min()), float(x.max())
-        self.count += len(x)
-        self.min = low if self.min is None else min(self.min, low)
-        self.max = high if self.max is None else max(self.max, high)
-        self.sum += float(x.sum())
-        self.sumsq += float(np.dot(x, x))
-        self.sketch.add(x)
+        self.count += int(n)
+        self.min = float(low) if self.min is None else min(self.min, float(low))
+        self.max = float(high) if self.max is None else max(self.max, float(high))
+        self.sum += float(total)
+        self.sumsq += float(squares)
+        self.sketch.add(x.to_numpy())
 
     def merge(self, other: Numbers) -> None:
         self.count += other.count
