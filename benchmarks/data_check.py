@@ -104,7 +104,8 @@ cols = {{"id": pa.Column(pl.Int64, nullable=False, unique=True)}}
 for i in range(12):
     cols[f"f{{i}}"] = pa.Column(pl.Float64, nullable=False, checks=pa.Check.in_range(-100, 100))
 for i in range(3):
-    cols[f"n{{i}}"] = pa.Column(pl.Int64, nullable=False, checks=pa.Check.in_range(0, 100 * (i + 1)))
+    top = 100 * (i + 1)
+    cols[f"n{{i}}"] = pa.Column(pl.Int64, nullable=False, checks=pa.Check.in_range(0, top))
 for name, values in cats.items():
     cols[name] = pa.Column(pl.String, nullable=False, checks=pa.Check.isin(values))
 cols["label"] = pa.Column(pl.String, nullable=False, checks=pa.Check.isin(["yes", "no"]))

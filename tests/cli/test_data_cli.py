@@ -16,7 +16,7 @@ import pytest
 from aisec.cli.main import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
-import _poison_gen as gen  # noqa: E402
+import _poison_gen as gen
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 

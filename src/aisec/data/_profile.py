@@ -241,8 +241,9 @@ class Numbers:
 
 @dataclass(slots=True)
 class ColumnProfile:
-    """One column's profile; ``categories`` holds the top values (exact while the column has
-    at most TOP_K distinct values, else ``other`` counts the rest and ``high_cardinality``)."""
+    """One column's profile; ``categories`` holds each value's count while the column has at
+    most TOP_K distinct values; past that the column is ``high_cardinality``, keeps no values
+    (ids, free text, addresses must not end up in a baseline file) and ``other`` counts them."""
 
     name: str
     type: str
@@ -276,6 +277,7 @@ class ColumnProfile:
             return  # a high-cardinality column keeps the top values it first saw
         if self.type == "int" and int(present.max()) - int(present.min()) >= TOP_K:  # type: ignore[arg-type]
             self.high_cardinality = True  # an id or a measure, not a category
+            self._add_categories(())
             return
         counts = present.cast(pl.String).value_counts(sort=True)
         self._add_categories((str(v), int(n)) for v, n in counts.iter_rows())
@@ -290,6 +292,10 @@ class ColumnProfile:
             else:
                 self.other += n
                 self.high_cardinality = True
+        if self.high_cardinality:
+            # ids, free text, e-mail addresses: a profile keeps no values of such a column
+            self.other += sum(cats.values())
+            cats.clear()
 
     def merge(self, other: ColumnProfile) -> None:
         if other.type != self.type:
@@ -305,9 +311,9 @@ class ColumnProfile:
                     setattr(self, attr, Numbers())
                 getattr(self, attr).merge(theirs)
         if other.categories is not None:
-            self._add_categories(other.categories.items())
             self.other += other.other
             self.high_cardinality |= other.high_cardinality
+            self._add_categories(other.categories.items())
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
