@@ -91,7 +91,12 @@ def timed(
         return {"ok": False, "error": proc.stderr[-400:]}
     _, wall, rss_kb = line.split()
     ok = proc.returncode in (0, 1)  # 1: findings (aisec) / failures found (pandera)
-    out = {"ok": ok, "rc": proc.returncode, "wall_s": float(wall), "rss_mib": int(rss_kb) / 1024}
+    out: dict[str, object] = {
+        "ok": ok,
+        "rc": proc.returncode,
+        "wall_s": float(wall),
+        "rss_mib": int(rss_kb) / 1024,
+    }
     if not ok:
         out["error"] = (proc.stderr or proc.stdout)[-400:]
     return out
