@@ -53,12 +53,20 @@ def _strings(codes: np.ndarray, values: list[str]) -> pa.Array:
     )
 
 
-def generate(path: Path, rows: int, seed: int) -> None:
+def generate(path: Path, rows: int, seed: int, reuse: bool = False) -> None:
+    """``rows`` rows in 1 M-row row groups; ``reuse``: every chunk repeats the first one's
+    random columns (only ``id`` differs), which makes a 100 M-row file quick to write."""
     rng = np.random.default_rng(seed)
     writer: pq.ParquetWriter | None = None
+    first: pa.Table | None = None
     for start in range(0, rows, CHUNK):
         n = min(CHUNK, rows - start)
-        cols: dict[str, object] = {"id": np.arange(start, start + n, dtype=np.int64)}
+        ids = pa.array(np.arange(start, start + n, dtype=np.int64))
+        if reuse and first is not None:
+            assert writer is not None
+            writer.write_table(first.slice(0, n).set_column(0, "id", ids), row_group_size=CHUNK)
+            continue
+        cols: dict[str, object] = {"id": ids}
         for i in range(12):
             cols[f"f{i}"] = rng.normal(i, 1 + i / 4, n)
         for i in range(3):
@@ -67,6 +75,7 @@ def generate(path: Path, rows: int, seed: int) -> None:
             cols[name] = _strings(rng.integers(0, len(values), n), values)
         cols["label"] = _strings((rng.random(n) < 0.3).astype(np.int64), ["no", "yes"])
         table = pa.table(cols)
+        first = table
         if writer is None:
             writer = pq.ParquetWriter(path, table.schema)
         writer.write_table(table, row_group_size=CHUNK)
@@ -156,12 +165,15 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument(
+        "--reuse-chunks", action="store_true", help="repeat the first 1 M random rows (fast)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="aisec-data-bench-", dir=args.dir))
     ref, cur = work / "reference.parquet", work / "current.parquet"
     t0 = time.perf_counter()
     generate(ref, args.ref_rows, 1)
-    generate(cur, args.rows, 2)
+    generate(cur, args.rows, 2, reuse=args.reuse_chunks)
     print(
         f"generated {args.rows:,} + {args.ref_rows:,} rows in {time.perf_counter() - t0:.0f} s "
         f"({cur.stat().st_size / 2**20:,.0f} MiB current)",

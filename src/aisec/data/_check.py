@@ -546,6 +546,8 @@ def _sample_findings(state: _Pass, where: str, exact: set[int]) -> list[Finding]
 
 
 def _features(state: _Pass, frame: pl.DataFrame) -> list[str]:
+    """Columns a label-flip model learns from: numbers that are not an id (an int column
+    with no repeats spanning its row count) and categories of bounded cardinality."""
     contract = state.contract
     skip = {contract.label, contract.source, *contract.text}
     out: list[str] = []
@@ -554,28 +556,19 @@ def _features(state: _Pass, frame: pl.DataFrame) -> list[str]:
         spec = contract.columns.get(name)
         if name in skip or col is None or (spec is not None and spec.unique):
             continue
-        if (
-            col.type in ("int", "float")
-            and not (
-                col.type == "int"
-                and col.high_cardinality
-                and col.numbers
-                and col.numbers.count == col.count
-                and _looks_like_id(col)
-            )
-        ) or (col.type in ("str", "bool") and not col.high_cardinality):
+        nums = col.numbers
+        id_like = (
+            col.type == "int"
+            and nums is not None
+            and nums.min is not None
+            and nums.max is not None
+            and nums.max - nums.min + 1 >= col.count
+        )
+        if (col.type in ("int", "float") and not id_like) or (
+            col.type in ("str", "bool") and not col.high_cardinality
+        ):
             out.append(name)
     return out
-
-
-def _looks_like_id(col: ColumnProfile) -> bool:
-    nums = col.numbers
-    return (
-        nums is not None
-        and nums.min is not None
-        and nums.max is not None
-        and (nums.max - nums.min + 1) >= nums.count
-    )
 
 
 def _poison_findings(
