@@ -49,6 +49,10 @@ PERMISSIONS: dict[str, str] = {
     "keys.use": "encrypt and decrypt with keys",
     "data.encrypt": "encrypt data sets and fields",
     "data.decrypt": "decrypt data sets and fields",
+    "data.read": "read the data provenance ledger and verify data sets against it",
+    "data.record": "record data sets in the provenance ledger",
+    "data.approve": "approve recorded data sets for use",
+    "data.quarantine": "quarantine data sets and release them",
     "registry.push": "register model versions",
     "registry.promote": "promote model versions to an environment",
     "registry.rollback": "roll back to the last known good model",
@@ -60,7 +64,7 @@ PERMISSIONS: dict[str, str] = {
     "playbook.run": "run incident playbooks",
 }
 
-_READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read"})
+_READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read", "data.read"})
 _ML = frozenset(
     {
         "scan.run",
@@ -68,6 +72,7 @@ _ML = frozenset(
         "keys.use",
         "data.encrypt",
         "data.decrypt",
+        "data.record",
         "guard.scan",
         "audit.write",
     }
@@ -78,7 +83,17 @@ ROLES: dict[str, frozenset[str]] = {
     "security": frozenset(PERMISSIONS) - {"access.grant", "gateway.admin"},
     "ml-engineer": _READ | _ML,
     "auditor": _READ | {"audit.verify"},
-    "service": frozenset({"audit.write", "keys.use", "guard.scan", "scan.run", "policy.read"}),
+    "service": frozenset(
+        {
+            "audit.write",
+            "keys.use",
+            "guard.scan",
+            "scan.run",
+            "policy.read",
+            "data.read",
+            "data.record",
+        }
+    ),
 }
 
 
