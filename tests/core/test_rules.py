@@ -25,7 +25,7 @@ from aisec.core.rules import RULE_ID, Rule, UnknownRuleError, all_rules, lookup
 from aisec.guard import Engine, ScanContext, Scanner, ScanResult, load_builtins
 
 SRC = Path(aisec.__file__).resolve().parent
-REPORTING = ("guard", "artifacts", "core")  # the packages whose checks return Findings
+REPORTING = ("guard", "artifacts", "core", "data")  # the packages whose checks return Findings
 CATALOG = {r.id for r in all_rules()}
 
 # Kebab-case strings in those packages that are not rule ids: formats, scanner and handler

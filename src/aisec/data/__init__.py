@@ -29,7 +29,7 @@ from aisec.data._ledger import (
     release,
     verify,
 )
-from aisec.data._merkle import Change, Tree, digest_data
+from aisec.data._merkle import Change, Tree, data_size, digest_data
 from aisec.data._triggers import TriggerCandidate, trigger_candidates
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "TriggerCandidate",
     "VerifyReport",
     "approve",
+    "data_size",
     "dataset_quarantined",
     "decrypt_fields_file",
     "detect_format",

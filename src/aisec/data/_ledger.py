@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aisec.core.errors import CryptoError, InputError
+from aisec.core.findings import Finding, Location
 from aisec.data._merkle import Change, Tree, compare, digest_data, tree_from_json
 
 if TYPE_CHECKING:
@@ -139,6 +140,37 @@ class VerifyReport:
     @property
     def intact(self) -> bool:
         return self.record.authentic and not self.changes
+
+    def findings(self) -> list[Finding]:
+        """``data-record-forged`` for a record that fails its signature check (its digest
+        cannot be trusted either), then ``data-content-changed`` for each changed file,
+        row group or chunk."""
+        rec = self.record
+        out = []
+        if not rec.authentic:
+            out.append(_finding("data-record-forged", rec.id, None, str(rec.problem)))
+        for change in self.changes:
+            where = change.path if change.leaf is None else f"{change.path}: {change.leaf}"
+            out.append(
+                _finding("data-content-changed", rec.id, where, f"{change.what}: {change.detail}")
+            )
+        return out
+
+
+def _finding(rule_id: str, record_id: str, where: str | None, evidence: str) -> Finding:
+    from aisec.core.rules import lookup
+
+    rule = lookup(rule_id)
+    return Finding(
+        rule_id=rule.id,
+        title=rule.title,
+        severity=rule.severity,
+        asset=f"data record {record_id}",
+        location=Location(path=where),
+        evidence=evidence,
+        frameworks=rule.frameworks,
+        remediation=rule.remediation,
+    )
 
 
 # -- signing ---------------------------------------------------------------------------

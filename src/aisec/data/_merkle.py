@@ -31,6 +31,7 @@ __all__ = [
     "Leaf",
     "Tree",
     "compare",
+    "data_size",
     "digest_data",
     "tree_from_json",
 ]
@@ -260,6 +261,11 @@ def _files(data: str) -> Iterator[tuple[Any, str, str, int]]:
     fs, root = _open_fs(data)
     for full, rel, size in _list_files(fs, root, data):
         yield fs, full, rel, size
+
+
+def data_size(data: str) -> int:
+    """Total bytes of the files of ``data`` (a listing only; for progress bars)."""
+    return sum(size for _fs, _full, _rel, size in _files(data))
 
 
 def digest_data(data: str, advance: Callable[[int], None] | None = None) -> Tree:

@@ -17,7 +17,8 @@ target) has three tells, and a candidate must show all of them:
 Limit: a clean-label trigger, planted only in rows already of the target class, passes
 (1) and (2) but not (3), and counts alone cannot tell it from a topic word; it is not
 reported. Overlapping n-grams of one trigger are merged: the longest n-gram is kept and
-the shorter ones whose rows it covers are dropped ("cf mn", not "cf" and "mn").
+the shorter ones whose rows it covers are dropped ("cf mn", not "cf" and "mn"), and
+n-grams that overlap on the same rows are joined into the longer phrase they come from.
 
 Bounded work: at most :data:`SAMPLE_CAP` rows are read (a seeded sample beyond that) and
 text cells are cut to :data:`TEXT_CHARS` characters.
@@ -55,6 +56,7 @@ MAX_DOC_FRACTION = 0.05
 MIN_DISAGREEMENT = 0.3
 ALPHA = 1e-3
 _MAX_VOCABULARY = 2_000_000  # distinct n-grams kept after the support floor
+_CONFIDENT = 0.8  # posterior of another label that counts a row as pointing elsewhere
 _COVER = 0.9  # a longer n-gram covering this share of a shorter one's rows absorbs it
 _TOKENS = r"(?u)\b\w+\b"
 
@@ -230,8 +232,14 @@ def _disagreement(members: np.ndarray, gram: str, target: int, words: _Words) ->
         col = words.vocabulary.get(token)
         if col is not None:
             counts[:, col] = 0
-    scores = counts.tocsr() @ words.log_odds + words.prior
-    return float((np.asarray(scores).argmax(axis=1) != target).mean())
+    scores = np.asarray(counts.tocsr() @ words.log_odds + words.prior)
+    scores -= scores.max(axis=1, keepdims=True)
+    posterior = np.exp(scores)
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    # Count a row only when its other words point away from the label with confidence:
+    # a topic word's rows, noisy as text is, rarely do.
+    elsewhere = (posterior.argmax(axis=1) != target) & (posterior.max(axis=1) >= _CONFIDENT)
+    return float(elsewhere.mean())
 
 
 def _merge(picked: list[tuple[str, int, np.ndarray]]) -> list[tuple[str, int, np.ndarray]]:
@@ -249,7 +257,31 @@ def _merge(picked: list[tuple[str, int, np.ndarray]]) -> list[tuple[str, int, np
                 break
         if not absorbed:
             kept.append((gram, target, members, mine))
-    return [(gram, target, members) for gram, target, members, _ in kept]
+    return _join_overlaps([(gram, target, members) for gram, target, members, _ in kept])
+
+
+def _join_overlaps(
+    grams: list[tuple[str, int, np.ndarray]],
+) -> list[tuple[str, int, np.ndarray]]:
+    """Join n-grams of one longer phrase ("a b c" + "b c d" on the same rows: "a b c d")."""
+    joined = True
+    while joined:
+        joined = False
+        for i, (left, target, rows) in enumerate(grams):
+            for j, (right, other_target, other_rows) in enumerate(grams):
+                a, b = left.split(), right.split()
+                if i == j or target != other_target or a[1:] != b[:-1]:
+                    continue
+                shared = len(set(rows.tolist()) & set(other_rows.tolist()))
+                if shared < _COVER * max(len(rows), len(other_rows)):
+                    continue
+                merged = (" ".join([*a, b[-1]]), target, rows)
+                grams = [g for k, g in enumerate(grams) if k not in (i, j)] + [merged]
+                joined = True
+                break
+            if joined:
+                break
+    return grams
 
 
 def _contains(longer: str, shorter: str) -> bool:
