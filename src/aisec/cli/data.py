@@ -302,11 +302,8 @@ def lineage_data(record_id: _RecordId, fmt: TableJsonOpt = TableJsonFormat.TABLE
         if not rec.authentic:
             marks.append("SIGNATURE INVALID")
         text = cell(f"{rec.id}{'  <' if rec.id == record_id else ''}", "bold")
-        text.append(
-            cell(
-                f"  source: {rec.source}; transform: {rec.transform}; {rec.actor}, {rec.created[:19]}"
-            )
-        )
+        made = f"source: {rec.source}; transform: {rec.transform}"
+        text.append(cell(f"  {made}; {rec.actor}, {rec.created[:19]}"))
         if marks:
             text.append(
                 cell(
