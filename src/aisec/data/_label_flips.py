@@ -4,7 +4,8 @@ Confident learning (Northcutt et al., 2021), written here from the paper: K-fold
 out-of-fold predicted probabilities; per-class thresholds ``t_j`` = the mean probability
 of class ``j`` over the rows labelled ``j`` (its mean self-confidence); each row counts
 toward the class ``j`` of highest probability among those with ``p_j >= t_j`` (the
-confident joint); a row counted toward a class other than its given label is a suspect.
+confident joint); a row counted toward a class other than its given label, and whose
+given label is not the model's first choice either, is a suspect.
 The confident joint is then calibrated to the row count, and each off-diagonal cell
 keeps only as many rows as it estimates (largest margin first), which is what keeps
 precision up on a clean majority ("prune by noise rate").
@@ -237,7 +238,8 @@ def _suspects(
     confident = np.where(above, probs, -1.0)
     counted = above.any(axis=1)
     assigned = np.where(counted, confident.argmax(axis=1), y)
-    off = np.flatnonzero(assigned != y)
+    # A row whose given label is still the model's first choice is not a suspect.
+    off = np.flatnonzero((assigned != y) & (probs.argmax(axis=1) != y))
     margin = probs[np.arange(len(y)), assigned] - probs[np.arange(len(y)), y]
     if threshold is None and prune:
         off = _prune_by_noise_rate(off, y, assigned, margin, k)
