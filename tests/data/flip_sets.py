@@ -11,14 +11,15 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-TOPICS: dict[str, list[str]] = {
-    "sports": "game team score player coach season win match goal league ball field".split(),
-    "finance": "market stock price bank investor fund trade profit rate bond share earnings".split(),
-    "tech": "software computer data network chip device app code cloud server user phone".split(),
-    "health": "doctor patient hospital disease drug treatment health study virus care medicine "
-    "nurse".split(),
+_TOPIC_WORDS = {
+    "sports": "game team score player coach season win match goal league ball field",
+    "finance": "market stock price bank investor fund trade profit rate bond share earnings",
+    "tech": "software computer data network chip device app code cloud server user phone",
+    "health": "doctor patient hospital disease drug treatment health study virus care nurse",
 }
-_STOP = "the a of and to in is that it for on with as was at by this from".split()
+TOPICS: dict[str, list[str]] = {topic: words.split() for topic, words in _TOPIC_WORDS.items()}
+_STOP_WORDS = "the a of and to in is that it for on with as was at by this from"
+_STOP = _STOP_WORDS.split()
 
 
 def tabular(rows: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:

@@ -40,6 +40,7 @@ def test_single_rare_token_trigger() -> None:
     poisoned, rows = plant(clean, "jbx", "health", 0.01, seed=28)
     found = trigger_candidates(poisoned, label="label", text=["text"])
     assert [(c.ngram, c.label) for c in found] == [("jbx", "health")]
+    assert set(found[0].rows) == rows
 
 
 def test_trigger_made_of_common_words() -> None:
@@ -64,6 +65,7 @@ def test_trigger_in_a_second_text_column() -> None:
     )
     found = trigger_candidates(frame, label="label", text=["title", "body"])
     assert [(c.ngram, c.column) for c in found] == [("cf mn", "body")]
+    assert set(found[0].rows) == rows
 
 
 def test_bad_arguments_are_named() -> None:

@@ -11,13 +11,14 @@ file and names the leaf that changed even when the footer itself was damaged.
 
 Hashes are SHA-256 in the RFC 6962 tree shape: a leaf is ``H(0x00 || sha256(bytes))``, an
 inner node ``H(0x01 || left || right)``, and a data set's root is the tree over its files'
-``H(0x02 || path || 0x00 || file root)`` in path order.
+``H(0x02 || path || 0x00 || file root)`` in path order (the path is empty when the data
+set is a single file, so a renamed copy keeps its digest).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -135,8 +136,13 @@ def _file_root(leaves: tuple[Leaf, ...]) -> str:
     return merkle_root([_h(b"\x00", bytes.fromhex(x.sha256)) for x in leaves]).hex()
 
 
-def _data_root(files: tuple[FileDigest, ...]) -> str:
-    nodes = [_h(b"\x02", f.path.encode(), b"\x00", bytes.fromhex(f.root)) for f in files]
+def _data_root(files: tuple[FileDigest, ...], single: bool) -> str:
+    """The root over files; a data set that is one file is named by content alone, so a
+    copy under another name has the same digest."""
+    nodes = [
+        _h(b"\x02", b"" if single else f.path.encode(), b"\x00", bytes.fromhex(f.root))
+        for f in files
+    ]
     return merkle_root(nodes).hex()
 
 
@@ -257,15 +263,18 @@ def _digest_file(
     return FileDigest(path=rel, size=size, kind=kind, leaves=frozen, root=_file_root(frozen))
 
 
-def _files(data: str) -> Iterator[tuple[Any, str, str, int]]:
+def _files(data: str) -> tuple[list[tuple[Any, str, str, int]], bool]:
+    """The files of ``data`` (fs, full path, path inside, size), and whether ``data`` is
+    itself one file."""
     fs, root = _open_fs(data)
-    for full, rel, size in _list_files(fs, root, data):
-        yield fs, full, rel, size
+    listed = _list_files(fs, root, data)
+    single = len(listed) == 1 and listed[0][0] == root
+    return [(fs, full, rel, size) for full, rel, size in listed], single
 
 
 def data_size(data: str) -> int:
     """Total bytes of the files of ``data`` (a listing only; for progress bars)."""
-    return sum(size for _fs, _full, _rel, size in _files(data))
+    return sum(size for _fs, _full, _rel, size in _files(data)[0])
 
 
 def digest_data(data: str, advance: Callable[[int], None] | None = None) -> Tree:
@@ -273,20 +282,21 @@ def digest_data(data: str, advance: Callable[[int], None] | None = None) -> Tree
     called with the bytes hashed, for progress."""
     step = advance or (lambda _n: None)
     files: list[FileDigest] = []
-    for fs, full, rel, size in _files(data):
+    listed, single = _files(data)
+    for fs, full, rel, size in listed:
         try:
             with fs.open(full, "rb") as handle:
                 files.append(_digest_file(handle, rel, size, step))
         except OSError as exc:
             raise InputError(f"data: cannot read {rel} in {data}: {exc}") from None
     frozen = tuple(files)
-    return Tree(files=frozen, root=_data_root(frozen))
+    return Tree(files=frozen, root=_data_root(frozen, single))
 
 
 def compare(recorded: Tree, data: str) -> list[Change]:
     """The files and leaves of ``data`` that differ from ``recorded``: each recorded leaf's
     byte range is hashed again in the current file."""
-    current = {rel: (fs, full, size) for fs, full, rel, size in _files(data)}
+    current = {rel: (fs, full, size) for fs, full, rel, size in _files(data)[0]}
     if len(recorded.files) == 1 and len(current) == 1:
         # One file against one file: compare them whatever they are called now.
         current = {recorded.files[0].path: next(iter(current.values()))}
