@@ -4,11 +4,10 @@ Confident learning (Northcutt et al., 2021), written here from the paper: K-fold
 out-of-fold predicted probabilities; per-class thresholds ``t_j`` = the mean probability
 of class ``j`` over the rows labelled ``j`` (its mean self-confidence); each row counts
 toward the class ``j`` of highest probability among those with ``p_j >= t_j`` (the
-confident joint); a row counted toward a class other than its given label, and whose
-given label is not the model's first choice either, is a suspect.
-The confident joint is then calibrated to the row count, and each off-diagonal cell
-keeps only as many rows as it estimates (largest margin first), which is what keeps
-precision up on a clean majority ("prune by noise rate").
+confident joint). The confident joint is then calibrated to the row count, and for each off-diagonal cell
+(given i, true j) the rows labelled i with the largest margin ``p_j - p_i`` are taken, as
+many as the cell estimates ("prune by noise rate"); a row whose given label is still the
+model's first choice is dropped.
 
 Bounded work: at most :data:`SAMPLE_CAP` rows are judged (a seeded uniform sample of the
 labelled rows beyond that; row numbers always index the given frame), and text cells are
@@ -64,8 +63,8 @@ def label_flip_suspects(
     ``features`` are tabular columns (numbers, booleans, categories) and ``text`` free-text
     columns; with neither, every other column is used (strings with long or mostly unique
     values as text). ``threshold``, when given, replaces the per-class mean self-confidence
-    as the probability a row's likely class must reach (and disables the noise-rate
-    pruning): lower finds more, higher fewer. Raises :class:`InputError` when the frame
+    as the probability a row's likely class must reach, and every row counted toward
+    another class is a suspect (no noise-rate pruning): lower finds more, higher fewer. Raises :class:`InputError` when the frame
     cannot be judged (no such column, a single class, too few rows per class).
     """
     import numpy as np
@@ -225,7 +224,6 @@ def _suspects(
     classes: np.ndarray,
     rows: np.ndarray,
     threshold: float | None,
-    prune: bool = True,
 ) -> list[LabelSuspect]:
     import numpy as np
 
@@ -235,46 +233,47 @@ def _suspects(
     else:
         thresholds = np.full(k, threshold)
     above = probs >= thresholds - 1e-6
-    confident = np.where(above, probs, -1.0)
     counted = above.any(axis=1)
-    assigned = np.where(counted, confident.argmax(axis=1), y)
+    assigned = np.where(counted, np.where(above, probs, -1.0).argmax(axis=1), y)
+    if threshold is None:
+        chosen = _prune_by_noise_rate(probs, y, assigned, k)
+    else:
+        chosen = np.flatnonzero(assigned != y)
     # A row whose given label is still the model's first choice is not a suspect.
-    off = np.flatnonzero((assigned != y) & (probs.argmax(axis=1) != y))
-    margin = probs[np.arange(len(y)), assigned] - probs[np.arange(len(y)), y]
-    if threshold is None and prune:
-        off = _prune_by_noise_rate(off, y, assigned, margin, k)
-    order = off[np.argsort(-margin[off], kind="stable")]
+    first = probs.argmax(axis=1)
+    chosen = chosen[first[chosen] != y[chosen]]
+    everywhere = np.arange(len(y))
+    margin = probs[everywhere, first] - probs[everywhere, y]
+    order = chosen[np.argsort(-margin[chosen], kind="stable")]
     return [
         LabelSuspect(
             row=int(rows[i]),
             given=str(classes[y[i]]),
-            likely=str(classes[assigned[i]]),
-            confidence=round(float(probs[i, assigned[i]]), 4),
+            likely=str(classes[first[i]]),
+            confidence=round(float(probs[i, first[i]]), 4),
         )
         for i in order
     ]
 
 
-def _prune_by_noise_rate(
-    off: np.ndarray, y: np.ndarray, assigned: np.ndarray, margin: np.ndarray, k: int
-) -> np.ndarray:
-    """Keep, in each off-diagonal cell (given i, likely j), the rows of largest margin, as
-    many as the calibrated confident joint estimates for that cell."""
+def _prune_by_noise_rate(probs: np.ndarray, y: np.ndarray, assigned: np.ndarray, k: int) -> Any:
+    """For each off-diagonal cell (given i, true j) of the calibrated confident joint, the
+    rows labelled i with the largest margin ``p_j - p_i``, as many as the cell estimates."""
     import numpy as np
 
-    counted_joint = np.zeros((k, k))
-    np.add.at(counted_joint, (y, assigned), 1)
+    joint = np.zeros((k, k))
+    np.add.at(joint, (y, assigned), 1)
     per_class = np.bincount(y, minlength=k).astype(float)
-    row_sums = counted_joint.sum(axis=1)
+    row_sums = joint.sum(axis=1)
     # Calibrate: each given-label row of the joint sums to the class's true row count.
-    calibrated = counted_joint * (per_class / np.where(row_sums == 0, 1, row_sums))[:, None]
-    keep: list[np.ndarray] = []
+    calibrated = joint * (per_class / np.where(row_sums == 0, 1, row_sums))[:, None]
+    keep: set[int] = set()
     for i in range(k):
+        labelled = np.flatnonzero(y == i)
         for j in range(k):
-            if i == j:
-                continue
-            cell = off[(y[off] == i) & (assigned[off] == j)]
             n = round(float(calibrated[i, j]))
-            if n and len(cell):
-                keep.append(cell[np.argsort(-margin[cell], kind="stable")[:n]])
-    return np.concatenate(keep) if keep else np.array([], dtype=int)
+            if i == j or not n:
+                continue
+            margin = probs[labelled, j] - probs[labelled, i]
+            keep.update(labelled[np.argsort(-margin, kind="stable")[:n]].tolist())
+    return np.array(sorted(keep), dtype=int)

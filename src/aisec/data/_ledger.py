@@ -366,8 +366,8 @@ def record(
             )
         # Checking a tag is audited (keys.use): never inside a write transaction.
         with store.read() as conn:
-            row = _row(conn, record_id)
-        stored = _check(signer, row)
+            stored_row = _row(conn, record_id)
+        stored = _check(signer, stored_row)
     _audit(
         "data.record",
         record_id,
