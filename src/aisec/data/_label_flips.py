@@ -4,10 +4,10 @@ Confident learning (Northcutt et al., 2021), written here from the paper: K-fold
 out-of-fold predicted probabilities; per-class thresholds ``t_j`` = the mean probability
 of class ``j`` over the rows labelled ``j`` (its mean self-confidence); each row counts
 toward the class ``j`` of highest probability among those with ``p_j >= t_j`` (the
-confident joint). The confident joint is then calibrated to the row count, and for each off-diagonal cell
-(given i, true j) the rows labelled i with the largest margin ``p_j - p_i`` are taken, as
-many as the cell estimates ("prune by noise rate"); a row whose given label is still the
-model's first choice is dropped.
+confident joint). The confident joint is then calibrated to the row count, and for each
+off-diagonal cell (given i, true j) the rows labelled i with the largest margin
+``p_j - p_i`` are taken, as many as the cell estimates ("prune by noise rate"); a row
+whose given label is still the model's first choice is dropped.
 
 Bounded work: at most :data:`SAMPLE_CAP` rows are judged (a seeded uniform sample of the
 labelled rows beyond that; row numbers always index the given frame), and text cells are
@@ -64,8 +64,9 @@ def label_flip_suspects(
     columns; with neither, every other column is used (strings with long or mostly unique
     values as text). ``threshold``, when given, replaces the per-class mean self-confidence
     as the probability a row's likely class must reach, and every row counted toward
-    another class is a suspect (no noise-rate pruning): lower finds more, higher fewer. Raises :class:`InputError` when the frame
-    cannot be judged (no such column, a single class, too few rows per class).
+    another class is a suspect (no noise-rate pruning): lower finds more, higher fewer.
+    Raises :class:`InputError` when the frame cannot be judged (no such column, a single
+    class, too few rows per class).
     """
     import numpy as np
 
