@@ -1,20 +1,39 @@
-"""``aisec data …``: field-level encryption, contracts, profiles and the data check of CSV,
-JSON Lines and Parquet files."""
+"""``aisec data …``: field-level encryption; contracts, profiles and the data check; the
+signed provenance ledger (record, approve, lineage, verify) and quarantine. CSV, JSON Lines
+and Parquet files."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from aisec.cli._output import FailOnOpt, FormatOpt, OutputFormat, QuietOpt
+from aisec.cli._output import (
+    FailOnOpt,
+    FormatOpt,
+    OutputFormat,
+    QuietOpt,
+    TableJsonFormat,
+    TableJsonOpt,
+    cell,
+    console,
+    dump_json,
+    emit_findings,
+)
 from aisec.cli._text import visible
 
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from aisec.data import DataRecord, LineageNode
+
 data_app = typer.Typer(
-    help="Protect data sets: field-level encryption, contracts, profiles, the data check.",
+    help="Protect data sets: field-level encryption, contracts, profiles, the data check, "
+    "signed provenance, quarantine.",
     no_args_is_help=True,
 )
 contract_app = typer.Typer(
@@ -193,8 +212,6 @@ def _rows_bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None] | 
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from aisec.cli._output import console
-
     with Progress(
         TextColumn(visible(label)[-40:], markup=False),
         BarColumn(),
@@ -324,7 +341,6 @@ def check(
 
     Example: aisec data check batch.parquet --contract contract.yaml --baseline baseline.json
     """
-    from aisec.cli._output import cell, emit_findings
     from aisec.data import check as run_check
 
     with _rows_bar(data, quiet) as bar:
@@ -353,6 +369,185 @@ def check(
         before=[cell(f"{result.location}: {result.rows} rows")],
     )
     raise typer.Exit(int(code))
+
+
+# -- provenance ledger and quarantine ----------------------------------------------------
+
+_RecordId = Annotated[str, typer.Argument(metavar="ID", help="Data record id (ds-…).")]
+
+
+def _show_record(rec: DataRecord, fmt: TableJsonFormat, verb: str) -> None:
+    """Print a record: JSON on stdout, or one line on stderr."""
+    if fmt is TableJsonFormat.JSON:
+        dump_json(rec.to_json())
+        return
+    state = []
+    if rec.approved_by:
+        state.append(f"approved by {rec.approved_by}")
+    if rec.quarantined_at:
+        state.append(f"QUARANTINED ({rec.quarantine_reason})")
+    if not rec.authentic:
+        state.append(f"SIGNATURE INVALID: {rec.problem}")
+    tail = f"; {'; '.join(state)}" if state else ""
+    typer.echo(
+        visible(f"{verb} {rec.id}: digest {rec.digest[:16]}…, {len(rec.tree.files)} file(s){tail}"),
+        err=True,
+    )
+
+
+@data_app.command("record")
+def record_data(
+    data: Annotated[str, typer.Argument(metavar="DATA", help="File or folder (path or URL).")],
+    source: Annotated[str, typer.Option("--source", help="Where the data came from.")],
+    transform: Annotated[
+        str, typer.Option("--transform", help="How it was made (e.g. 'dedup + filter').")
+    ],
+    parent: Annotated[
+        str | None, typer.Option("--parent", help="Record id of the data it was made from.")
+    ] = None,
+    fmt: TableJsonOpt = TableJsonFormat.TABLE,
+) -> None:
+    """Record a data set in the signed provenance ledger (content digest, source, transform).
+
+    Example: aisec data record train.parquet --source s3://raw/2026-12 --transform dedup
+    """
+    from aisec.data import data_size, record
+
+    with _progress(f"hashing {data}", data_size(data)) as advance:
+        rec = record(data, source=source, transform=transform, parent=parent, progress=advance)
+    if fmt is TableJsonFormat.TABLE:
+        typer.echo(rec.id)
+    _show_record(rec, fmt, "recorded")
+
+
+@data_app.command("approve")
+def approve_data(record_id: _RecordId, fmt: TableJsonOpt = TableJsonFormat.TABLE) -> None:
+    """Approve a recorded data set for use (needs data.approve; audited).
+
+    Example: aisec data approve ds-3fedb25045f060d6
+    """
+    from aisec.data import approve
+
+    _show_record(approve(record_id), fmt, "approved")
+
+
+@data_app.command("quarantine")
+def quarantine_data(
+    record_id: _RecordId,
+    reason: Annotated[str, typer.Option("--reason", help="Why (shown to every gate).")],
+    fmt: TableJsonOpt = TableJsonFormat.TABLE,
+) -> None:
+    """Quarantine a data set: gates refuse it and all data made from it (audited).
+
+    Example: aisec data quarantine ds-3fedb25045f060d6 --reason "trigger phrase found"
+    """
+    from aisec.data import quarantine
+
+    _show_record(quarantine(record_id, reason), fmt, "quarantined")
+
+
+@data_app.command("release")
+def release_data(record_id: _RecordId, fmt: TableJsonOpt = TableJsonFormat.TABLE) -> None:
+    """Lift a data set's quarantine (needs data.quarantine; audited).
+
+    Example: aisec data release ds-3fedb25045f060d6
+    """
+    from aisec.data import release
+
+    _show_record(release(record_id), fmt, "released")
+
+
+@data_app.command("lineage")
+def lineage_data(record_id: _RecordId, fmt: TableJsonOpt = TableJsonFormat.TABLE) -> None:
+    """Show where a data set came from and what was made from it, as a tree.
+
+    Example: aisec data lineage ds-3fedb25045f060d6 --format json
+    """
+    from rich.tree import Tree
+
+    from aisec.data import lineage
+
+    root = lineage(record_id)
+    if fmt is TableJsonFormat.JSON:
+        dump_json(root.to_json())
+        return
+
+    def label(node: LineageNode) -> Text:
+        rec = node.record
+        marks = []
+        if rec.approved_by:
+            marks.append(f"approved by {rec.approved_by}")
+        if rec.quarantined_at:
+            marks.append(f"QUARANTINED: {rec.quarantine_reason}")
+        if not rec.authentic:
+            marks.append("SIGNATURE INVALID")
+        text = cell(f"{rec.id}{'  <' if rec.id == record_id else ''}", "bold")
+        made = f"source: {rec.source}; transform: {rec.transform}"
+        text.append(cell(f"  {made}; {rec.actor}, {rec.created[:19]}"))
+        if marks:
+            text.append(
+                cell(
+                    f"  [{'; '.join(marks)}]",
+                    "red" if rec.quarantined_at or not rec.authentic else "green",
+                )
+            )
+        return text
+
+    def add(tree: Tree, node: LineageNode) -> None:
+        for child in node.children:
+            add(tree.add(label(child)), child)
+
+    tree = Tree(label(root))
+    add(tree, root)
+    console().print(tree)
+
+
+@data_app.command("verify")
+def verify_data(
+    data: Annotated[str, typer.Argument(metavar="DATA", help="File or folder (path or URL).")],
+    record_id: Annotated[str, typer.Option("--id", help="Record id to compare with.")],
+    fmt: FormatOpt = OutputFormat.TABLE,
+    fail_on: FailOnOpt = "info",
+    quiet: QuietOpt = False,
+) -> None:
+    """Check DATA against its record: the record's signature, and each file or row group
+    that changed since (exit 1 if any).
+
+    Example: aisec data verify train.parquet --id ds-3fedb25045f060d6
+    """
+    from aisec.data import verify
+
+    report = verify(data, record_id)
+    if report.intact and fmt is OutputFormat.TABLE and not quiet:
+        files = len(report.record.tree.files)
+        leaves = sum(len(f.leaves) for f in report.record.tree.files)
+        typer.echo(f"intact: {files} file(s), {leaves} row group(s)/chunk(s) match {record_id}")
+        raise typer.Exit(0)
+    code = emit_findings(
+        report.findings(),
+        fmt,
+        fail_on,
+        quiet,
+        command="data verify",
+        title=f"Data set against {record_id}",
+        extra={"record": report.record.to_json()},
+    )
+    raise typer.Exit(int(code))
+
+
+@contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress line on a terminal's stderr; nothing off a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from aisec.cli._progress import ProgressLine
+
+    line = ProgressLine(label, total, sys.stderr)
+    try:
+        yield line
+    finally:
+        line.close()
 
 
 def register(app: typer.Typer) -> None:

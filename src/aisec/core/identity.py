@@ -50,6 +50,10 @@ PERMISSIONS: dict[str, str] = {
     "data.encrypt": "encrypt data sets and fields",
     "data.decrypt": "decrypt data sets and fields",
     "data.check": "profile data sets and check them against contracts",
+    "data.read": "read the data provenance ledger and verify data sets against it",
+    "data.record": "record data sets in the provenance ledger",
+    "data.approve": "approve recorded data sets for use",
+    "data.quarantine": "quarantine data sets and release them",
     "registry.push": "register model versions",
     "registry.promote": "promote model versions to an environment",
     "registry.rollback": "roll back to the last known good model",
@@ -61,7 +65,7 @@ PERMISSIONS: dict[str, str] = {
     "playbook.run": "run incident playbooks",
 }
 
-_READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read"})
+_READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read", "data.read"})
 _ML = frozenset(
     {
         "scan.run",
@@ -70,6 +74,7 @@ _ML = frozenset(
         "data.encrypt",
         "data.decrypt",
         "data.check",
+        "data.record",
         "guard.scan",
         "audit.write",
     }
@@ -81,7 +86,16 @@ ROLES: dict[str, frozenset[str]] = {
     "ml-engineer": _READ | _ML,
     "auditor": _READ | {"audit.verify"},
     "service": frozenset(
-        {"audit.write", "keys.use", "guard.scan", "scan.run", "policy.read", "data.check"}
+        {
+            "audit.write",
+            "keys.use",
+            "guard.scan",
+            "scan.run",
+            "policy.read",
+            "data.check",
+            "data.read",
+            "data.record",
+        }
     ),
 }
 
