@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -95,9 +96,9 @@ def timed(
         )
     except subprocess.TimeoutExpired:
         return {"ok": False, "error": f"timed out after {timeout:.0f} s"}
-    line = next((ln for ln in proc.stderr.splitlines() if ln.startswith(marker)), None)
+    line = next((ln for ln in proc_stderr.splitlines() if ln.startswith(marker)), None)
     if line is None:
-        return {"ok": False, "error": proc.stderr[-400:]}
+        return {"ok": False, "error": proc_stderr[-400:]}
     _, wall, rss_kb = line.split()
     ok = proc.returncode in (0, 1)  # 1: findings (aisec) / failures found (pandera)
     out: dict[str, object] = {
@@ -107,7 +108,7 @@ def timed(
         "rss_mib": int(rss_kb) / 1024,
     }
     if not ok:
-        out["error"] = (proc.stderr or proc.stdout)[-400:]
+        out["error"] = (proc_stderr or proc_stdout)[-400:]
     return out
 
 

@@ -1,8 +1,8 @@
 """Open a CSV, JSON Lines or Parquet data set (a local path or an fsspec URL) as batches.
 
-Polars scans the file lazily with its streaming engine, so a file larger than memory is read
-a batch at a time. Bad input becomes an InputError naming the place: for CSV and JSONL a
-bounded pre-pass checks line lengths (and counts the rows, for the progress bar) before
+Polars scans CSV and JSONL lazily with its streaming engine, and pyarrow reads Parquet a row
+group at a time, so a file larger than memory is read a batch at a time. Bad input becomes
+an InputError naming the place: for CSV and JSONL a bounded pre-pass checks line lengths (and counts the rows, for the progress bar) before
 Polars sees the file, and on a Polars error the file is read again, line by line, to name
 the first bad line; for Parquet the footer is checked before any row group is read.
 """
@@ -101,6 +101,9 @@ class DataSource:
         import polars as pl
 
         with self._open() as handle:
+            if self.kind == "parquet":
+                yield from self._parquet_batches(handle, columns)
+                return
             lf = self.lazy(handle)
             if columns is not None:
                 lf = lf.select(columns)
@@ -108,6 +111,25 @@ class DataSource:
                 yield from lf.collect_batches(chunk_size=BATCH_ROWS, engine="streaming")
             except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
                 raise self._explain(exc) from None
+
+    def _parquet_batches(
+        self, handle: IO[bytes], columns: list[str] | None
+    ) -> Iterator[pl.DataFrame]:
+        """Parquet through pyarrow a row group at a time: Polars' collect_batches kept
+        decoded data of the whole file (RSS grew with the file), this stays near one row
+        group."""
+        import polars as pl
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            reader = pq.ParquetFile(handle, pre_buffer=False)
+            for batch in reader.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+                frame = pl.from_arrow(batch)
+                assert isinstance(frame, pl.DataFrame)  # noqa: S101 - a RecordBatch gives one
+                yield frame
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise self._explain(exc) from None
 
     def schema(self) -> dict[str, pl.DataType]:
         """Column names and Polars types (from the Parquet footer, or inferred)."""
