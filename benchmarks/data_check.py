@@ -90,11 +90,19 @@ def timed(
     """Wall seconds and peak RSS (MiB) of ``cmd``, from /usr/bin/time."""
     marker = "@@time"
     full = ["/usr/bin/time", "-f", f"{marker} %e %M", *cmd]
+    proc = subprocess.Popen(  # its own session: a timeout ends the tool, not only `time`
+        full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     try:
-        proc = subprocess.run(
-            full, capture_output=True, text=True, env=env, timeout=timeout, check=False
-        )
+        proc_stdout, proc_stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return {"ok": False, "error": f"timed out after {timeout:.0f} s"}
     line = next((ln for ln in proc_stderr.splitlines() if ln.startswith(marker)), None)
     if line is None:
