@@ -4,7 +4,8 @@ Polars scans CSV and JSONL lazily with its streaming engine, and pyarrow reads P
 group at a time, so a file larger than memory is read a batch at a time. Bad input becomes
 an InputError naming the place: for CSV and JSONL a bounded pre-pass checks line lengths
 (and counts the rows, for the progress bar) before Polars sees the file, and on a Polars
-error the file is read again, line by line, to name the first bad line; for Parquet the footer is checked before any row group is read.
+error the file is read again, line by line, to name the first bad line; for Parquet the
+footer is checked before any row group is read.
 """
 
 from __future__ import annotations
