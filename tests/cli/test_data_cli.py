@@ -84,7 +84,10 @@ def test_json_lists_every_row_and_validates(kit: Path, capsys: pytest.CaptureFix
     assert hit["location"]["rows"] == rows.tolist() and len(rows) == 150
 
 
-def test_table_shows_a_sample_of_rows(kit: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_table_shows_a_sample_of_rows(
+    kit: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "240")  # rule ids whole on one line
     frame, _ = gen.out_of_range(gen.tabular(2))
     frame.write_parquet("batch.parquet")
     _, out = _check(capsys, "batch.parquet")
