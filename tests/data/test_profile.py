@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import fsspec  # type: ignore[import-untyped]
+import fsspec
 import numpy as np
 import polars as pl
 import pytest

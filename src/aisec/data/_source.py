@@ -73,7 +73,7 @@ class DataSource:
 
     def _open(self) -> IO[bytes]:
         if _is_url(self.location):
-            import fsspec  # type: ignore[import-untyped]
+            import fsspec
 
             try:
                 return fsspec.open(self.location, "rb").open()  # type: ignore[no-any-return]

@@ -37,7 +37,7 @@ def js_distance(p: list[float], q: list[float]) -> float:
 
 def chi_square_p(expected_shares: list[float], observed: list[float]) -> float:
     """p-value of a chi-square goodness-of-fit test of ``observed`` counts."""
-    from scipy.stats import chi2  # type: ignore[import-untyped]
+    from scipy.stats import chi2
 
     n = sum(observed)
     if n <= 0 or len(observed) < 2:
@@ -49,7 +49,7 @@ def chi_square_p(expected_shares: list[float], observed: list[float]) -> float:
 def ks_sketch(base: Sketch, now: Sketch) -> tuple[float, float]:
     """Two-sample Kolmogorov-Smirnov statistic of two sketches, and its asymptotic p-value."""
     import numpy as np
-    from scipy.special import kolmogorov  # type: ignore[import-untyped]
+    from scipy.special import kolmogorov
 
     (o1, c1), (o2, c2) = base.ordered(), now.ordered()
     n, m = int(c1.sum()), int(c2.sum())
