@@ -26,7 +26,7 @@ from aisec.guard import Engine, ScanContext, Scanner, ScanResult, load_builtins
 
 SRC = Path(aisec.__file__).resolve().parent
 # the packages whose checks return Findings
-REPORTING = ("guard", "artifacts", "core", "inventory", "supplychain", "posture")
+REPORTING = ("guard", "artifacts", "core", "inventory", "supplychain", "posture", "data")
 CATALOG = {r.id for r in all_rules()}
 
 # Kebab-case strings in those packages that are not rule ids: formats, scanner and handler
@@ -35,6 +35,9 @@ CATALOG = {r.id for r in all_rules()}
 NOT_RULE_IDS = frozenset(
     {
         "aisec-audit-checkpoint-v1",  # a signing context
+        "aisec-data-record-v1",  # the data ledger's associated-data labels and key name
+        "aisec-data-state-v1",
+        "data-ledger",
         "audit-log",  # an asset name
         "aisec-job",  # the Executor's process-pool marker
         "aws-kms",

@@ -72,6 +72,8 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         },
     }
     loc = f.location
+    if loc.rows is not None:
+        result["properties"]["rows"] = list(loc.rows)
     location: dict[str, Any] = {}
     if loc.path:
         physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(loc.path)}}

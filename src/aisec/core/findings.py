@@ -85,12 +85,15 @@ class FrameworkRef:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where a finding points: any of a path, line, byte offset and JSON pointer."""
+    """Where a finding points: any of a path, line, byte offset, JSON pointer and rows.
+
+    ``rows`` are 0-based row indexes of a data set (a data check's finding about rows)."""
 
     path: str | None = None
     line: int | None = None
     offset: int | None = None
     pointer: str | None = None
+    rows: tuple[int, ...] | None = None
 
     def __str__(self) -> str:
         parts = [self.path or ""]
@@ -100,10 +103,14 @@ class Location:
             parts.append(f"offset {self.offset}")
         if self.pointer:
             parts.append(self.pointer)
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:5])
+            more = f" (+{len(self.rows) - 5} more)" if len(self.rows) > 5 else ""
+            parts.append(f"rows {shown}{more}")
         return " ".join(p for p in parts if p) or "-"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             k: v
             for k, v in (
                 ("path", self.path),
@@ -113,6 +120,9 @@ class Location:
             )
             if v is not None
         }
+        if self.rows is not None:
+            out["rows"] = list(self.rows)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +156,9 @@ class Finding:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
-        loc = data.get("location") or {}
+        loc = dict(data.get("location") or {})
+        if loc.get("rows") is not None:
+            loc["rows"] = tuple(int(r) for r in loc["rows"])
         return cls(
             rule_id=str(data["rule_id"]),
             title=str(data["title"]),

@@ -51,6 +51,11 @@ PERMISSIONS: dict[str, str] = {
     "keys.use": "encrypt and decrypt with keys",
     "data.encrypt": "encrypt data sets and fields",
     "data.decrypt": "decrypt data sets and fields",
+    "data.check": "profile data sets and check them against contracts",
+    "data.read": "read the data provenance ledger and verify data sets against it",
+    "data.record": "record data sets in the provenance ledger",
+    "data.approve": "approve recorded data sets for use",
+    "data.quarantine": "quarantine data sets and release them",
     "registry.push": "register model versions",
     "registry.promote": "promote model versions to an environment",
     "registry.rollback": "roll back to the last known good model",
@@ -66,7 +71,9 @@ PERMISSIONS: dict[str, str] = {
     "playbook.run": "run incident playbooks",
 }
 
-_READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read", "registry.read"})
+_READ = frozenset(
+    {"policy.read", "audit.read", "findings.read", "keys.read", "registry.read", "data.read"}
+)
 _ML = frozenset(
     {
         "scan.run",
@@ -77,6 +84,8 @@ _ML = frozenset(
         "keys.use",
         "data.encrypt",
         "data.decrypt",
+        "data.check",
+        "data.record",
         "guard.scan",
         "audit.write",
     }
@@ -97,6 +106,9 @@ ROLES: dict[str, frozenset[str]] = {
             "artifacts.verify",
             "registry.read",
             "registry.pull",
+            "data.check",
+            "data.read",
+            "data.record",
         }
     ),
 }

@@ -27,6 +27,13 @@ from aisec.core.errors import PolicyError
 from aisec.core.home import check_default_home
 from aisec.core.policy._artifacts import ArtifactsPolicy
 from aisec.core.policy._data import DataPolicy, DatasetPolicy
+from aisec.core.policy._data_contract import (
+    ColumnContract,
+    ColumnType,
+    DataContract,
+    PiiPolicy,
+    Thresholds,
+)
 from aisec.core.policy._gateway import GatewayPolicy, RoutePolicy
 from aisec.core.policy._gateway_access import (
     AccessRule,
@@ -44,6 +51,9 @@ __all__ = [
     "ArtifactsPolicy",
     "Asset",
     "Classification",
+    "ColumnContract",
+    "ColumnType",
+    "DataContract",
     "DataPolicy",
     "DatasetPolicy",
     "Direction",
@@ -54,6 +64,7 @@ __all__ = [
     "GuardPolicy",
     "JwtSettings",
     "KeysPolicy",
+    "PiiPolicy",
     "Policy",
     "PolicySource",
     "RegistryPolicy",
@@ -61,6 +72,7 @@ __all__ = [
     "ScannerPolicy",
     "SigningPolicy",
     "StorePolicy",
+    "Thresholds",
     "TrustedKeyPolicy",
     "active_policy",
     "find_policy",

@@ -5,6 +5,9 @@ data:
   datasets:
     - path: "users*.csv"      # glob matched against the file's name or its path
       primary_key: [user_id]  # row identity: field encryption binds cells to it
+  contracts:
+    - name: reviews           # `aisec data check DATA --contract reviews`
+      file: contracts/reviews.yaml   # or the contract inline (see _data_contract.py)
 ```
 """
 
@@ -14,6 +17,8 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from aisec.core.policy._data_contract import DataContract
 
 
 class DatasetPolicy(BaseModel):
@@ -30,6 +35,9 @@ class DataPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     datasets: list[DatasetPolicy] = Field(default_factory=list)
+    contracts: list[DataContract] = Field(
+        default_factory=list, description="Data contracts (inline, or `file:` naming one)."
+    )
 
     def primary_key(self, path: Path) -> list[str]:
         """The primary key declared for ``path`` (first matching data set), else []."""

@@ -209,3 +209,26 @@ class AssessRunRow(Base):
     root_key: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the resolved root
     root: Mapped[str] = mapped_column(String(2000))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DataRecordRow(Base):
+    """A data set in the provenance ledger. ``signature`` authenticates the record (id,
+    parent, uri, digest, tree, source, transform, actor, created); ``state_signature`` the
+    approval and quarantine state with ``state_seq``. Both are keyring AEAD tags."""
+
+    __tablename__ = "data_records"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    parent: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    uri: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64), index=True)  # Merkle root, hex
+    tree: Mapped[str] = mapped_column(Text)  # canonical JSON: files and their leaves
+    source: Mapped[str] = mapped_column(Text)
+    transform: Mapped[str] = mapped_column(Text)
+    created: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC, exactly as signed
+    signature: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    approved_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    quarantined_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    state_seq: Mapped[int] = mapped_column(Integer)
+    state_signature: Mapped[str] = mapped_column(Text)

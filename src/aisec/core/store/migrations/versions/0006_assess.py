@@ -1,7 +1,7 @@
 """Assessment runs: one row per `aisec assess`, so a later run can say what changed.
 
 Revision ID: 0006_assess
-Revises: 0004_registry
+Revises: 0005_data_ledger
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_assess"
-down_revision = "0004_registry"
+down_revision = "0005_data_ledger"
 branch_labels = None
 depends_on = None
 

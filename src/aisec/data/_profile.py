@@ -1,0 +1,432 @@
+"""Mergeable column profiles: counts, nulls, min/max, a quantile sketch, top-k categories,
+text lengths.
+
+A profile is built a batch at a time and two profiles of parts of a data set merge into the
+profile of the whole (``merge``), so a file larger than memory, or a data set in many files,
+is profiled in one bounded pass. The quantile sketch is log-linear (the idea of HdrHistogram
+and DDSketch): buckets of at most 0.8% relative width with exact counts, so sketches merge by
+adding counts and one value always falls in one bucket (which also makes the KS distance
+between two sketches exact to within one bucket).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aisec.core.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import polars as pl
+
+__all__ = [
+    "PROFILE_VERSION",
+    "ColumnProfile",
+    "Profile",
+    "Sketch",
+    "logical_type",
+]
+
+PROFILE_VERSION = 1
+TOP_K = 1000
+"""Distinct values kept per column; a column with more is high-cardinality (text, ids)."""
+_MANTISSA_BITS = 7
+_SHIFT = 52 - _MANTISSA_BITS
+_MAGNITUDE = (1 << (63 - _SHIFT)) - 1  # a key without its sign bit
+_EXP_SPECIAL = 0x7FF  # the exponent of NaN and the infinities
+_MAX_PROFILE_BYTES = 256 << 20
+
+
+def logical_type(dtype: pl.DataType) -> str:
+    """int, float, str, bool, date, datetime or other."""
+    import polars as pl
+
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float() or dtype.is_decimal():
+        return "float"
+    if dtype == pl.Boolean:
+        return "bool"
+    if dtype in (pl.String, pl.Categorical, pl.Enum) or isinstance(dtype, pl.Categorical):
+        return "str"
+    if dtype == pl.Date:
+        return "date"
+    if isinstance(dtype, pl.Datetime):
+        return "datetime"
+    return "other"
+
+
+@dataclass(slots=True)
+class Sketch:
+    """A log-linear sketch of numbers: bucket key -> count, positive and negative apart.
+
+    A bucket key is the top bits of the IEEE-754 double of ``|x|`` (exponent and the first
+    ``_MANTISSA_BITS`` of the mantissa), so a bucket spans at most 2**-7 of its value, keys
+    keep the order of the values, and computing them is a shift (no logarithm)."""
+
+    pos: dict[int, int] = field(default_factory=dict)
+    neg: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return sum(self.pos.values()) + sum(self.neg.values())
+
+    def add(self, x: npt.NDArray[np.float64]) -> None:
+        """Count the finite numbers in ``x`` (NaN and infinities are skipped)."""
+        import numpy as np
+
+        # sign bit, exponent and mantissa head in one shift; one bincount for both signs
+        keys = (np.ascontiguousarray(x, dtype=np.float64).view(np.uint64) >> _SHIFT).view(np.int64)
+        if not len(keys):
+            return
+        low = int(keys.min())
+        counts = np.bincount(keys - low)
+        for offset in np.flatnonzero(counts).tolist():
+            key = low + offset
+            magnitude = key & _MAGNITUDE
+            if magnitude >> _MANTISSA_BITS == _EXP_SPECIAL:
+                continue  # NaN or an infinity
+            target = self.neg if key > _MAGNITUDE else self.pos
+            target[magnitude] = target.get(magnitude, 0) + int(counts[offset])
+
+    def merge(self, other: Sketch) -> None:
+        for mine, theirs in ((self.pos, other.pos), (self.neg, other.neg)):
+            for key, n in theirs.items():
+                mine[key] = mine.get(key, 0) + n
+
+    def ordered(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(ordinal, count) per bucket, in increasing value order; an ordinal is the key for
+        a positive bucket and ``-key - 1`` for a negative one, so ordinals sort as values."""
+        import numpy as np
+
+        neg = sorted(self.neg.items(), reverse=True)
+        pos = sorted(self.pos.items())
+        ordinals = np.asarray([-k - 1 for k, _ in neg] + [k for k, _ in pos], dtype=np.int64)
+        counts = np.asarray([n for _, n in neg] + [n for _, n in pos], dtype=np.int64)
+        return ordinals, counts
+
+    def quantiles(self, qs: Iterable[float]) -> list[float]:
+        """Values at the quantiles ``qs`` (each in [0, 1]), within 0.4% relative error."""
+        import numpy as np
+
+        ordinals, counts = self.ordered()
+        wanted = list(qs)
+        if not len(counts):
+            return [math.nan for _ in wanted]
+        cumulative = np.cumsum(counts)
+        ranks = np.asarray(wanted, dtype=np.float64) * (cumulative[-1] - 1)
+        picked = ordinals[
+            np.minimum(np.searchsorted(cumulative, ranks, side="right"), len(ordinals) - 1)
+        ]
+        return [-_value(-o - 1) if o < 0 else _value(o) for o in picked.tolist()]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pos": {str(k): n for k, n in sorted(self.pos.items())},
+            "neg": {str(k): n for k, n in sorted(self.neg.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Sketch:
+        return cls(
+            {int(k): int(n) for k, n in dict(data.get("pos", {})).items()},
+            {int(k): int(n) for k, n in dict(data.get("neg", {})).items()},
+        )
+
+
+def _value(key: int) -> float:
+    """The middle of bucket ``key`` (0 for the bucket holding zero)."""
+    if key == 0:
+        return 0.0
+    return struct.unpack("<d", struct.pack("<Q", (key << _SHIFT) | (1 << (_SHIFT - 1))))[0]  # type: ignore[no-any-return]
+
+
+@dataclass(slots=True)
+class Numbers:
+    """Moments, extremes and the quantile sketch of a numeric column (or of text lengths)."""
+
+    count: int = 0
+    min: float | None = None
+    max: float | None = None
+    sum: float = 0.0
+    sumsq: float = 0.0
+    sketch: Sketch = field(default_factory=Sketch)
+
+    @property
+    def mean(self) -> float:
+        return self.sum / self.count if self.count else math.nan
+
+    @property
+    def std(self) -> float:
+        if self.count < 2:
+            return 0.0
+        var = (self.sumsq - self.sum * self.sum / self.count) / (self.count - 1)
+        return math.sqrt(max(var, 0.0))
+
+    def add(self, values: pl.Series) -> None:
+        """Count the finite numbers in ``values`` (nulls, NaN and infinities are skipped)."""
+        import polars as pl
+
+        x = values.cast(pl.Float64)
+        finite = x.filter(x.is_finite()) if x.has_nulls() or x.is_nan().any() else x
+        stats = (
+            finite.to_frame("x")
+            .select(
+                n=pl.col("x").count(),
+                lo=pl.col("x").min(),
+                hi=pl.col("x").max(),
+                s=pl.col("x").sum(),
+                ss=(pl.col("x") * pl.col("x")).sum(),
+            )
+            .row(0)
+        )
+        n, low, high, total, squares = stats
+        if not n:
+            return
+        self.count += int(n)
+        self.min = float(low) if self.min is None else min(self.min, float(low))
+        self.max = float(high) if self.max is None else max(self.max, float(high))
+        self.sum += float(total)
+        self.sumsq += float(squares)
+        self.sketch.add(x.to_numpy())
+
+    def merge(self, other: Numbers) -> None:
+        self.count += other.count
+        for attr, pick in (("min", min), ("max", max)):
+            mine, theirs = getattr(self, attr), getattr(other, attr)
+            setattr(
+                self,
+                attr,
+                theirs if mine is None else mine if theirs is None else pick(mine, theirs),
+            )
+        self.sum += other.sum
+        self.sumsq += other.sumsq
+        self.sketch.merge(other.sketch)
+
+    def to_json(self) -> dict[str, Any]:
+        qs = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+        return {
+            "count": self.count,
+            "min": self.min,
+            "max": self.max,
+            "mean": None if not self.count else self.mean,
+            "std": self.std,
+            "sum": self.sum,
+            "sumsq": self.sumsq,
+            "quantiles": dict(
+                zip((f"p{round(q * 100)}" for q in qs), self.sketch.quantiles(qs), strict=True)
+            )
+            if self.count
+            else {},
+            "sketch": self.sketch.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Numbers:
+        return cls(
+            int(data["count"]),
+            None if data.get("min") is None else float(data["min"]),
+            None if data.get("max") is None else float(data["max"]),
+            float(data.get("sum", 0.0)),
+            float(data.get("sumsq", 0.0)),
+            Sketch.from_json(data.get("sketch", {})),
+        )
+
+
+@dataclass(slots=True)
+class ColumnProfile:
+    """One column's profile; ``categories`` holds each value's count while the column has at
+    most TOP_K distinct values; past that the column is ``high_cardinality``, keeps no values
+    (ids, free text, addresses must not end up in a baseline file) and ``other`` counts them."""
+
+    name: str
+    type: str
+    count: int = 0
+    nulls: int = 0
+    numbers: Numbers | None = None
+    categories: dict[str, int] | None = None
+    other: int = 0
+    high_cardinality: bool = False
+    lengths: Numbers | None = None
+
+    @property
+    def null_rate(self) -> float:
+        return self.nulls / self.count if self.count else 0.0
+
+    def add(self, values: pl.Series) -> None:
+        import polars as pl
+
+        self.count += len(values)
+        self.nulls += values.null_count()
+        present = values.drop_nulls()
+        if self.type in ("int", "float"):
+            if self.numbers is None:
+                self.numbers = Numbers()
+            self.numbers.add(present)
+        if self.type == "str":
+            if self.lengths is None:
+                self.lengths = Numbers()
+            self.lengths.add(present.str.len_chars())
+        if self.type not in ("str", "bool", "int") or self.high_cardinality or not len(present):
+            return  # a high-cardinality column keeps the top values it first saw
+        if self.type == "int" and int(present.max()) - int(present.min()) >= TOP_K:  # type: ignore[arg-type]
+            self.high_cardinality = True  # an id or a measure, not a category
+            self._add_categories(())
+            return
+        counts = present.cast(pl.String).value_counts(sort=True)
+        self._add_categories((str(v), int(n)) for v, n in counts.iter_rows())
+
+    def _add_categories(self, pairs: Iterable[tuple[str, int]]) -> None:
+        if self.categories is None:
+            self.categories = {}
+        cats = self.categories
+        for value, n in pairs:
+            if value in cats or len(cats) < TOP_K:
+                cats[value] = cats.get(value, 0) + n
+            else:
+                self.other += n
+                self.high_cardinality = True
+        if self.high_cardinality:
+            # ids, free text, e-mail addresses: a profile keeps no values of such a column
+            self.other += sum(cats.values())
+            cats.clear()
+
+    def merge(self, other: ColumnProfile) -> None:
+        if other.type != self.type:
+            raise InputError(
+                f"profiles disagree on column {self.name!r}: {self.type} and {other.type}"
+            )
+        self.count += other.count
+        self.nulls += other.nulls
+        for attr in ("numbers", "lengths"):
+            theirs = getattr(other, attr)
+            if theirs is not None:
+                if getattr(self, attr) is None:
+                    setattr(self, attr, Numbers())
+                getattr(self, attr).merge(theirs)
+        if other.categories is not None:
+            self.other += other.other
+            self.high_cardinality |= other.high_cardinality
+            self._add_categories(other.categories.items())
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": self.type,
+            "count": self.count,
+            "nulls": self.nulls,
+            "null_rate": self.null_rate,
+        }
+        if self.numbers is not None:
+            out["numbers"] = self.numbers.to_json()
+        if self.categories is not None:
+            top = sorted(self.categories.items(), key=lambda kv: (-kv[1], kv[0]))
+            out["categories"] = dict(top)
+            out["other"] = self.other
+            out["high_cardinality"] = self.high_cardinality
+        if self.lengths is not None:
+            out["text_lengths"] = self.lengths.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, name: str, data: Mapping[str, Any]) -> ColumnProfile:
+        return cls(
+            name,
+            str(data["type"]),
+            int(data["count"]),
+            int(data["nulls"]),
+            Numbers.from_json(data["numbers"]) if "numbers" in data else None,
+            {str(k): int(v) for k, v in data["categories"].items()}
+            if "categories" in data
+            else None,
+            int(data.get("other", 0)),
+            bool(data.get("high_cardinality", False)),
+            Numbers.from_json(data["text_lengths"]) if "text_lengths" in data else None,
+        )
+
+
+@dataclass(slots=True)
+class Profile:
+    """The profile of a data set: its rows and each column's profile, in file order."""
+
+    rows: int = 0
+    columns: dict[str, ColumnProfile] = field(default_factory=dict)
+    label: str | None = None
+    source: str | None = None
+
+    @classmethod
+    def start(
+        cls, schema: Mapping[str, pl.DataType], label: str | None = None, source: str | None = None
+    ) -> Profile:
+        return cls(
+            0, {n: ColumnProfile(n, logical_type(t)) for n, t in schema.items()}, label, source
+        )
+
+    def add(self, batch: pl.DataFrame) -> None:
+        self.rows += batch.height
+        for name, column in self.columns.items():
+            column.add(batch.get_column(name))
+
+    def merge(self, other: Profile) -> Profile:
+        """Fold ``other`` (a profile of more rows of the same data set) into this one."""
+        if list(other.columns) != list(self.columns):
+            raise InputError(
+                "profiles of different columns cannot merge: "
+                f"{list(self.columns)} and {list(other.columns)}"
+            )
+        self.rows += other.rows
+        for name, column in self.columns.items():
+            column.merge(other.columns[name])
+        return self
+
+    def label_distribution(self) -> dict[str, int] | None:
+        col = self.columns.get(self.label or "")
+        return None if col is None or col.categories is None else dict(col.categories)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "profile_version": PROFILE_VERSION,
+            "rows": self.rows,
+            "label": self.label,
+            "source": self.source,
+            "columns": {n: c.to_json() for n, c in self.columns.items()},
+        }
+        dist = self.label_distribution()
+        if dist is not None:
+            doc["label_distribution"] = dist
+        return doc
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "baseline") -> Profile:
+        if not isinstance(data, dict) or data.get("profile_version") != PROFILE_VERSION:
+            raise InputError(
+                f"{where}: not an aisec data profile (version {PROFILE_VERSION}); make one with "
+                "`aisec data profile DATA --out baseline.json`"
+            )
+        try:
+            return cls(
+                int(data["rows"]),
+                {str(n): ColumnProfile.from_json(str(n), c) for n, c in data["columns"].items()},
+                data.get("label"),
+                data.get("source"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"{where}: malformed data profile ({exc!r})") from None
+
+    @classmethod
+    def load(cls, path: str) -> Profile:
+        from pathlib import Path
+
+        from aisec.core.inputs import read_bounded
+
+        raw = read_bounded(Path(path), _MAX_PROFILE_BYTES, "data profile")
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise InputError(f"{path}: not JSON ({exc})") from None
+        return cls.from_json(data, path)
