@@ -225,3 +225,47 @@ def test_actions_are_audited(tmp_path: Path) -> None:
         ("data.quarantine", rec.id),
         ("data.quarantine", rec.id),
     ]
+
+
+@pytest.mark.parametrize(
+    ("role", "may_record", "may_approve", "may_read"),
+    [
+        ("ml-engineer", True, False, True),
+        ("service", True, False, True),
+        # checking a ledger tag is a keys.use of the data-ledger key, which auditors lack
+        ("auditor", False, False, False),
+        ("security", True, True, True),
+    ],
+)
+def test_roles(
+    role: str,
+    may_record: bool,
+    may_approve: bool,
+    may_read: bool,
+    tmp_path: Path,
+    aisec_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aisec.core.errors import AuthorizationError
+    from aisec.core.identity import os_user
+
+    path = str(_parquet(tmp_path / "d.parquet"))
+    rec = record(path, source="s", transform="t")  # as the OS user (admin): creates the key
+    me = os_user()
+    (aisec_home / "aisec.yaml").write_text(
+        "access:\n  principals:\n"
+        f"    - {{name: {me}, roles: [admin], may_act_as: [p]}}\n"
+        f"    - {{name: p, roles: [{role}]}}\n"
+    )
+    monkeypatch.setenv("AISEC_PRINCIPAL", "p")
+    for allowed, call in (
+        (may_record, lambda: record(path, source="s", transform="t")),
+        (may_approve, lambda: approve(rec.id)),
+        (may_approve, lambda: quarantine(rec.id, "r")),
+        (may_read, lambda: dataset_quarantined(rec.id)),
+    ):
+        if allowed:
+            call()
+        else:
+            with pytest.raises(AuthorizationError, match=f"p \\({role}\\) may not data"):
+                call()

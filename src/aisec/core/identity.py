@@ -64,7 +64,7 @@ PERMISSIONS: dict[str, str] = {
     "playbook.run": "run incident playbooks",
 }
 
-_READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read", "data.read"})
+_READ = frozenset({"policy.read", "audit.read", "findings.read", "keys.read"})
 _ML = frozenset(
     {
         "scan.run",
@@ -72,6 +72,7 @@ _ML = frozenset(
         "keys.use",
         "data.encrypt",
         "data.decrypt",
+        "data.read",
         "data.record",
         "guard.scan",
         "audit.write",

@@ -206,8 +206,14 @@ class _Signer:
         self._deciphers: dict[str, Any] = {}
 
     def sign(self, column: str, fields: dict[str, Any]) -> str:
-        self._ensure_key()
-        tag = self._ring.field_cipher(LEDGER_KEY, column).bound_function()(b"", _canonical(fields))
+        try:
+            cipher = self._ring.field_cipher(LEDGER_KEY, column)
+        except CryptoError as exc:
+            if not exc.message.startswith("no key named"):
+                raise
+            self._create_key()
+            cipher = self._ring.field_cipher(LEDGER_KEY, column)
+        tag = cipher.bound_function()(b"", _canonical(fields))
         return base64.b64encode(tag).decode()
 
     def check(self, column: str, fields: dict[str, Any], signature: str) -> str | None:
@@ -227,14 +233,21 @@ class _Signer:
             return exc.message
         return None
 
-    def _ensure_key(self) -> None:
-        known = {k.name for k in self._ring.list_keys()}
-        if LEDGER_KEY not in known:
-            try:
-                self._ring.create_key(LEDGER_KEY, "aead")
-            except CryptoError:
-                if LEDGER_KEY not in {k.name for k in self._ring.list_keys()}:
-                    raise  # not a concurrent create
+    def _create_key(self) -> None:
+        """Create the ledger key on first use (needs ``keys.create``: an admin's first
+        record, or ``aisec keys create data-ledger``)."""
+        from aisec.core.errors import AuthorizationError
+
+        try:
+            self._ring.create_key(LEDGER_KEY, "aead")
+        except AuthorizationError as exc:
+            raise AuthorizationError(
+                f"data: the ledger key {LEDGER_KEY!r} does not exist yet and {exc.message}; "
+                f"ask an admin to run: aisec keys create {LEDGER_KEY}"
+            ) from None
+        except CryptoError as exc:
+            if "already exists" not in exc.message:  # else: created meanwhile
+                raise
 
 
 def _check(signer: _Signer, row: Sequence[Any]) -> DataRecord:
