@@ -34,6 +34,9 @@ CATALOG = {r.id for r in all_rules()}
 NOT_RULE_IDS = frozenset(
     {
         "aisec-audit-checkpoint-v1",  # a signing context
+        "aisec-data-record-v1",  # the data ledger's tag contexts
+        "aisec-data-state-v1",
+        "data-ledger",  # the data ledger's key name
         "audit-log",  # an asset name
         "aisec-job",  # the Executor's process-pool marker
         "aws-kms",

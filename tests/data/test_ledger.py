@@ -176,6 +176,9 @@ def test_quarantine_is_inherited_and_found_by_content(tmp_path: Path) -> None:
         True,
         "poisoned source",
     )
+    finding = inherited.finding("clean.parquet")
+    assert (finding.rule_id, finding.asset) == ("data-quarantined", "clean.parquet")
+    assert finding.evidence == f"poisoned source (made from {parent.id})"
     copy = tmp_path / "copy.parquet"
     copy.write_bytes(raw.read_bytes())
     by_content = quarantine_of(str(copy))

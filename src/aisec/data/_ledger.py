@@ -118,6 +118,11 @@ class QuarantineRecord:
     time: str | None
     inherited: bool = False
 
+    def finding(self, asset: str) -> Finding:
+        """The ``data-quarantined`` finding for a gate refusing ``asset`` because of it."""
+        via = f" (made from {self.dataset_id})" if self.inherited else ""
+        return _finding("data-quarantined", self.dataset_id, None, f"{self.reason}{via}", asset)
+
 
 @dataclass(frozen=True, slots=True)
 class LineageNode:
@@ -157,7 +162,9 @@ class VerifyReport:
         return out
 
 
-def _finding(rule_id: str, record_id: str, where: str | None, evidence: str) -> Finding:
+def _finding(
+    rule_id: str, record_id: str, where: str | None, evidence: str, asset: str | None = None
+) -> Finding:
     from aisec.core.rules import lookup
 
     rule = lookup(rule_id)
@@ -165,7 +172,7 @@ def _finding(rule_id: str, record_id: str, where: str | None, evidence: str) -> 
         rule_id=rule.id,
         title=rule.title,
         severity=rule.severity,
-        asset=f"data record {record_id}",
+        asset=asset or f"data record {record_id}",
         location=Location(path=where),
         evidence=evidence,
         frameworks=rule.frameworks,
