@@ -314,7 +314,9 @@ def _row(conn: Connection, record_id: str) -> Sequence[Any]:
         (record_id,),
     ).fetchone()
     if row is None:
-        raise InputError(f"data: no data record {record_id!r} (see: aisec data lineage ID)")
+        raise InputError(
+            f"data: no data record {record_id!r} (ids are printed by: aisec data record)"
+        )
     return tuple(row)
 
 
