@@ -272,3 +272,27 @@ def test_roles(
         else:
             with pytest.raises(AuthorizationError, match=f"p \\({role}\\) may not data"):
                 call()
+
+
+def test_fake_parquet_is_chunked_not_trusted(tmp_path: Path) -> None:
+    # PAR1 at both ends but a garbage footer: no row groups to believe, so chunks
+    path = tmp_path / "fake.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 5000 + b"\x10\x00\x00\x00PAR1")
+    rec = record(str(path), source="s", transform="t")
+    assert [(f.kind, len(f.leaves)) for f in rec.tree.files] == [("chunks", 1)]
+
+
+def test_fsspec_url(tmp_path: Path) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    with fs.open("/lake/part-0.csv", "wb") as out:
+        out.write(b"a,b\n1,2\n")
+    rec = record("memory://lake", source="s", transform="t")
+    assert [f.path for f in rec.tree.files] == ["part-0.csv"]
+    with fs.open("/lake/part-0.csv", "wb") as out:
+        out.write(b"a,b\n1,3\n")
+    assert [(c.path, c.leaf) for c in verify("memory://lake", rec.id).changes] == [
+        ("part-0.csv", "chunk 0")
+    ]
+    fs.rm("/lake", recursive=True)
