@@ -13,7 +13,7 @@ from aisec.data import label_flip_suspects
 
 
 def test_tabular_three_percent_flip_found() -> None:
-    clean, _ = tabular(5000, seed=0)
+    clean, _ = tabular(3000, seed=0)
     poisoned, truth = flip(clean, 0.03, seed=1)
     suspects = label_flip_suspects(poisoned, label="label")
     precision, recall = precision_recall({s.row for s in suspects}, truth)
