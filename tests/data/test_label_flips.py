@@ -13,7 +13,7 @@ from aisec.data import label_flip_suspects
 
 
 def test_tabular_three_percent_flip_found() -> None:
-    clean, _ = tabular(5000, seed=0)
+    clean, _ = tabular(3000, seed=0)
     poisoned, truth = flip(clean, 0.03, seed=1)
     suspects = label_flip_suspects(poisoned, label="label")
     precision, recall = precision_recall({s.row for s in suspects}, truth)
@@ -32,14 +32,15 @@ def test_text_three_percent_flip_found() -> None:
     assert recall >= 0.7
 
 
-def test_flipped_row_names_its_true_label() -> None:
-    clean, _ = text(1000, seed=7)
-    labels = clean["label"].to_list()
-    target = next(i for i, doc in enumerate(clean["text"].to_list()) if doc.count("doctor") >= 2)
-    labels[target] = "sports" if labels[target] != "sports" else "finance"
-    poisoned = clean.with_columns(pl.Series("label", labels))
-    found = {s.row: s for s in label_flip_suspects(poisoned, label="label", text=["text"])}
-    assert found[target].likely == clean["label"][target]
+def test_flipped_rows_name_their_true_label() -> None:
+    clean, _ = text(2000, seed=5)
+    poisoned, truth = flip(clean, 0.03, seed=6)
+    found = [
+        s for s in label_flip_suspects(poisoned, label="label", text=["text"]) if s.row in truth
+    ]
+    right = [s for s in found if s.likely == clean["label"][s.row]]
+    assert found
+    assert len(right) >= 0.9 * len(found)
 
 
 def test_rows_index_the_given_frame_past_null_labels() -> None:

@@ -176,6 +176,9 @@ def test_quarantine_is_inherited_and_found_by_content(tmp_path: Path) -> None:
         True,
         "poisoned source",
     )
+    finding = inherited.finding("clean.parquet")
+    assert (finding.rule_id, finding.asset) == ("data-quarantined", "clean.parquet")
+    assert finding.evidence == f"poisoned source (made from {parent.id})"
     copy = tmp_path / "copy.parquet"
     copy.write_bytes(raw.read_bytes())
     by_content = quarantine_of(str(copy))
@@ -225,3 +228,71 @@ def test_actions_are_audited(tmp_path: Path) -> None:
         ("data.quarantine", rec.id),
         ("data.quarantine", rec.id),
     ]
+
+
+@pytest.mark.parametrize(
+    ("role", "may_record", "may_approve", "may_read"),
+    [
+        ("ml-engineer", True, False, True),
+        ("service", True, False, True),
+        # checking a ledger tag is a keys.use of the data-ledger key, which auditors lack
+        ("auditor", False, False, False),
+        ("security", True, True, True),
+    ],
+)
+def test_roles(
+    role: str,
+    may_record: bool,
+    may_approve: bool,
+    may_read: bool,
+    tmp_path: Path,
+    aisec_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aisec.core.errors import AuthorizationError
+    from aisec.core.identity import os_user
+
+    path = str(_parquet(tmp_path / "d.parquet"))
+    rec = record(path, source="s", transform="t")  # as the OS user (admin): creates the key
+    me = os_user()
+    (aisec_home / "aisec.yaml").write_text(
+        "access:\n  principals:\n"
+        f"    - {{name: {me}, roles: [admin], may_act_as: [p]}}\n"
+        f"    - {{name: p, roles: [{role}]}}\n"
+    )
+    monkeypatch.setenv("AISEC_PRINCIPAL", "p")
+    for allowed, call in (
+        (may_record, lambda: record(path, source="s", transform="t")),
+        (may_approve, lambda: approve(rec.id)),
+        (may_approve, lambda: quarantine(rec.id, "r")),
+        (may_read, lambda: dataset_quarantined(rec.id)),
+    ):
+        if allowed:
+            call()
+        else:
+            with pytest.raises(AuthorizationError, match=f"p \\({role}\\) may not data"):
+                call()
+
+
+def test_fake_parquet_is_chunked_not_trusted(tmp_path: Path) -> None:
+    # PAR1 at both ends but a garbage footer: no row groups to believe, so chunks
+    path = tmp_path / "fake.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 5000 + b"\x10\x00\x00\x00PAR1")
+    rec = record(str(path), source="s", transform="t")
+    assert [(f.kind, len(f.leaves)) for f in rec.tree.files] == [("chunks", 1)]
+
+
+def test_fsspec_url(tmp_path: Path) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    with fs.open("/lake/part-0.csv", "wb") as out:
+        out.write(b"a,b\n1,2\n")
+    rec = record("memory://lake", source="s", transform="t")
+    assert [f.path for f in rec.tree.files] == ["part-0.csv"]
+    with fs.open("/lake/part-0.csv", "wb") as out:
+        out.write(b"a,b\n1,3\n")
+    assert [(c.path, c.leaf) for c in verify("memory://lake", rec.id).changes] == [
+        ("part-0.csv", "chunk 0")
+    ]
+    fs.rm("/lake", recursive=True)

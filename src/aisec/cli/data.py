@@ -510,8 +510,7 @@ def verify_data(
     fail_on: FailOnOpt = "info",
     quiet: QuietOpt = False,
 ) -> None:
-    """Check DATA against its record: the record's signature, and each file or row group
-    that changed since (exit 1 if any).
+    """Check DATA against its signed record; name each changed file or row group (exit 1).
 
     Example: aisec data verify train.parquet --id ds-3fedb25045f060d6
     """

@@ -85,6 +85,7 @@ _ML = frozenset(
         "data.encrypt",
         "data.decrypt",
         "data.check",
+        "data.read",
         "data.record",
         "guard.scan",
         "audit.write",

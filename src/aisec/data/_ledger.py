@@ -118,6 +118,11 @@ class QuarantineRecord:
     time: str | None
     inherited: bool = False
 
+    def finding(self, asset: str) -> Finding:
+        """The ``data-quarantined`` finding for a gate refusing ``asset`` because of it."""
+        via = f" (made from {self.dataset_id})" if self.inherited else ""
+        return _finding("data-quarantined", self.dataset_id, None, f"{self.reason}{via}", asset)
+
 
 @dataclass(frozen=True, slots=True)
 class LineageNode:
@@ -157,7 +162,9 @@ class VerifyReport:
         return out
 
 
-def _finding(rule_id: str, record_id: str, where: str | None, evidence: str) -> Finding:
+def _finding(
+    rule_id: str, record_id: str, where: str | None, evidence: str, asset: str | None = None
+) -> Finding:
     from aisec.core.rules import lookup
 
     rule = lookup(rule_id)
@@ -165,7 +172,7 @@ def _finding(rule_id: str, record_id: str, where: str | None, evidence: str) -> 
         rule_id=rule.id,
         title=rule.title,
         severity=rule.severity,
-        asset=f"data record {record_id}",
+        asset=asset or f"data record {record_id}",
         location=Location(path=where),
         evidence=evidence,
         frameworks=rule.frameworks,
@@ -206,8 +213,14 @@ class _Signer:
         self._deciphers: dict[str, Any] = {}
 
     def sign(self, column: str, fields: dict[str, Any]) -> str:
-        self._ensure_key()
-        tag = self._ring.field_cipher(LEDGER_KEY, column).bound_function()(b"", _canonical(fields))
+        try:
+            cipher = self._ring.field_cipher(LEDGER_KEY, column)
+        except CryptoError as exc:
+            if not exc.message.startswith("no key named"):
+                raise
+            self._create_key()
+            cipher = self._ring.field_cipher(LEDGER_KEY, column)
+        tag = cipher.bound_function()(b"", _canonical(fields))
         return base64.b64encode(tag).decode()
 
     def check(self, column: str, fields: dict[str, Any], signature: str) -> str | None:
@@ -227,14 +240,21 @@ class _Signer:
             return exc.message
         return None
 
-    def _ensure_key(self) -> None:
-        known = {k.name for k in self._ring.list_keys()}
-        if LEDGER_KEY not in known:
-            try:
-                self._ring.create_key(LEDGER_KEY, "aead")
-            except CryptoError:
-                if LEDGER_KEY not in {k.name for k in self._ring.list_keys()}:
-                    raise  # not a concurrent create
+    def _create_key(self) -> None:
+        """Create the ledger key on first use (needs ``keys.create``: an admin's first
+        record, or ``aisec keys create data-ledger``)."""
+        from aisec.core.errors import AuthorizationError
+
+        try:
+            self._ring.create_key(LEDGER_KEY, "aead")
+        except AuthorizationError as exc:
+            raise AuthorizationError(
+                f"data: the ledger key {LEDGER_KEY!r} does not exist yet and {exc.message}; "
+                f"ask an admin to run: aisec keys create {LEDGER_KEY}"
+            ) from None
+        except CryptoError as exc:
+            if "already exists" not in exc.message:  # else: created meanwhile
+                raise
 
 
 def _check(signer: _Signer, row: Sequence[Any]) -> DataRecord:
@@ -294,7 +314,9 @@ def _row(conn: Connection, record_id: str) -> Sequence[Any]:
         (record_id,),
     ).fetchone()
     if row is None:
-        raise InputError(f"data: no data record {record_id!r} (see: aisec data lineage ID)")
+        raise InputError(
+            f"data: no data record {record_id!r} (ids are printed by: aisec data record)"
+        )
     return tuple(row)
 
 
