@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from aisec.core.audit import default_log
-from conftest import KEY, NARROW_KEY, Gateway, Upstream
+from conftest import KEY, NARROW_KEY, Gateway, Upstream, _wait, policy_for
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
@@ -83,7 +83,6 @@ def test_wrong_model_is_403(gateway: Gateway) -> None:
 
 
 def test_body_over_cap_is_413_before_parsing(make_gateway: Any, upstream: Upstream) -> None:
-    from conftest import policy_for
 
     gw = make_gateway(policy_for(upstream.url, max_body_bytes=2048))
     # not even JSON: the size is checked on the raw bytes first
@@ -207,7 +206,6 @@ def test_output_secret_is_redacted_non_streaming(gateway: Gateway, upstream: Ups
 
 
 def test_unknown_model_route_is_404(make_gateway: Any, upstream: Upstream) -> None:
-    from conftest import policy_for
 
     gw = make_gateway(policy_for(upstream.url, models=["echo"]))
     resp = httpx.post(gw.base + "/chat/completions", json=chat("hi", model="other"), headers=AUTH)
@@ -226,8 +224,6 @@ def test_every_decision_is_audited_without_raw_text(gateway: Gateway) -> None:
 
     def events() -> list[Any]:
         return [e for e in log.tail(50) if e.action == "gateway.request"]
-
-    from conftest import _wait
 
     _wait(lambda: len(events()) >= 2, "two audit events")
     found = events()

@@ -45,7 +45,7 @@ def test_burst_of_200_across_two_limiters_sharing_redis_admits_exactly_50(redis_
     policy = GatewayAccessPolicy()
     caller = _caller(rpm=50)
     results: list[list[object]] = [[], []]
-    limiters = [RateLimiter(policy, redis_url=redis_url) for _ in range(2)]
+    limiters = [RateLimiter(policy, redis_url=redis_url, timeout_s=30.0) for _ in range(2)]
 
     def worker(i: int) -> None:
         results[i] = asyncio.run(_outcomes(limiters[i], caller, 100))
@@ -179,7 +179,7 @@ from aisec.gateway import RateLimiter
 from aisec.gateway._contract import Caller, GatewayRefusal
 
 url, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-limiter = RateLimiter(GatewayAccessPolicy(), redis_url=url)
+limiter = RateLimiter(GatewayAccessPolicy(), redis_url=url, timeout_s=30.0)
 caller = Caller("app1", key_prefix=prefix, rpm=50)
 sys.stdout.write("ready\\n"); sys.stdout.flush()
 sys.stdin.readline()  # both processes start their burst together
