@@ -29,28 +29,33 @@ and are always asked before any other.
 
 from __future__ import annotations
 
-from aisec.artifacts._base import FormatHandler, HandlerNameError, Limits
+from typing import TYPE_CHECKING
+
 from aisec.artifacts._builtins import load_builtins
-from aisec.artifacts._dispatch import (
-    PARTIAL_RULES,
-    FileResult,
-    ScanReport,
-    detect_format,
-    scan_bytes,
-    scan_path,
-)
-from aisec.artifacts._verdict import Verdict
-from aisec.artifacts.pickle import analyse_pickle
-from aisec.artifacts.signing import (
-    SignatureError,
-    TrustedKey,
-    Verified,
-    model_digest,
-    policy_trusted_keys,
-    sign,
-    verify,
-    verify_trusted,
-)
+from aisec.core.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from aisec.artifacts._base import FormatHandler, HandlerNameError, Limits
+    from aisec.artifacts._dispatch import (
+        PARTIAL_RULES,
+        FileResult,
+        ScanReport,
+        detect_format,
+        scan_bytes,
+        scan_path,
+    )
+    from aisec.artifacts._verdict import Verdict
+    from aisec.artifacts.pickle import analyse_pickle
+    from aisec.artifacts.signing import (
+        SignatureError,
+        TrustedKey,
+        Verified,
+        model_digest,
+        policy_trusted_keys,
+        sign,
+        verify,
+        verify_trusted,
+    )
 
 __all__ = [
     "PARTIAL_RULES",
@@ -75,6 +80,30 @@ __all__ = [
     "verify_trusted",
 ]
 
-# Built-in names are taken before any other code can subclass FormatHandler (doing so
-# imports this package first), so no plugin can claim one, whatever the import order.
-load_builtins()
+# Public names load on first use (``aisec sign`` needs the signing modules, not the
+# scanner). Built-in handlers still take their names first: ``_builtins`` (imported here)
+# loads them all before any handler class from outside this package registers.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "FormatHandler": "aisec.artifacts._base",
+        "HandlerNameError": "aisec.artifacts._base",
+        "Limits": "aisec.artifacts._base",
+        "PARTIAL_RULES": "aisec.artifacts._dispatch",
+        "FileResult": "aisec.artifacts._dispatch",
+        "ScanReport": "aisec.artifacts._dispatch",
+        "detect_format": "aisec.artifacts._dispatch",
+        "scan_bytes": "aisec.artifacts._dispatch",
+        "scan_path": "aisec.artifacts._dispatch",
+        "Verdict": "aisec.artifacts._verdict",
+        "analyse_pickle": "aisec.artifacts.pickle",
+        "SignatureError": "aisec.artifacts.signing",
+        "TrustedKey": "aisec.artifacts.signing",
+        "Verified": "aisec.artifacts.signing",
+        "model_digest": "aisec.artifacts.signing",
+        "policy_trusted_keys": "aisec.artifacts.signing",
+        "sign": "aisec.artifacts.signing",
+        "verify": "aisec.artifacts.signing",
+        "verify_trusted": "aisec.artifacts.signing",
+    },
+)

@@ -39,6 +39,7 @@ __all__ = [
     "Limits",
     "registered_handlers",
     "registry_size",
+    "set_before_register",
 ]
 
 
@@ -95,6 +96,18 @@ def registry_size() -> int:
     return len(_REGISTRY)
 
 
+# Set by ``_builtins`` when it is imported (``aisec.artifacts`` imports it before anything
+# else can subclass FormatHandler): loads the built-ins before a handler from outside
+# this package registers.
+_before_register: Callable[[type[FormatHandler]], object] | None = None
+
+
+def set_before_register(hook: Callable[[type[FormatHandler]], object]) -> None:
+    """Install the hook run before each registration (``_builtins`` does, once)."""
+    global _before_register
+    _before_register = hook
+
+
 class FormatHandler(ABC):
     """One file format. A concrete subclass registers on definition under its unique
     ``name``; ``priority`` orders sniffing (higher first) among the built-ins, so container
@@ -107,6 +120,8 @@ class FormatHandler(ABC):
         super().__init_subclass__(**kwargs)
         if getattr(cls, "__abstractmethods__", None):
             return
+        if _before_register is not None:
+            _before_register(cls)
         name = cls.__dict__.get("name")
         where = f"{cls.__module__}.{cls.__qualname__}"
         if not isinstance(name, str) or not name:

@@ -8,7 +8,12 @@ format, never take one over: built-ins are asked first, and its name must be new
 
 from __future__ import annotations
 
-from aisec.artifacts._base import FormatHandler, registered_handlers, registry_size
+from aisec.artifacts._base import (
+    FormatHandler,
+    registered_handlers,
+    registry_size,
+    set_before_register,
+)
 
 __all__ = ["dispatch_order", "load_builtins"]
 
@@ -73,3 +78,11 @@ def dispatch_order() -> tuple[type[FormatHandler], ...]:
         others.sort(key=lambda h: -h.priority)
         _order = (registry_size(), (*builtins, *others))
     return _order[1]
+
+
+def _load_before_foreign(cls: type[FormatHandler]) -> None:
+    if _builtins is None and not cls.__module__.startswith("aisec.artifacts."):
+        load_builtins()
+
+
+set_before_register(_load_before_foreign)

@@ -8,31 +8,36 @@ returns a ``Decision`` (allow, redact or block) with per-scanner scores and Find
     decision.blocked  # True
 
 New checks subclass ``Scanner`` (they register themselves under a name no other class may
-take; see ``_scanner``). The built-in scanners load here, once, through
-:func:`load_builtins`, before any other code can define one. Training the shipped
+take; see ``_scanner``). The built-in scanners load once, through
+:func:`load_builtins`, before any scanner from another module registers. Training the shipped
 classifier lives in :mod:`aisec.guard.training`, which this package does not import.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from aisec.core.lazy import lazy_attributes
 from aisec.guard._builtin import load_builtins
-from aisec.guard._engine import Action, Decision, Engine, ScannerOutcome
-from aisec.guard._injection import PromptInjectionScanner
-from aisec.guard._normalise import Normalised, normalise
-from aisec.guard._output import insert_canary
-from aisec.guard._rag import Caller as RagCaller
-from aisec.guard._rag import Chunk, RagFilter
-from aisec.guard._redact import redact_secrets
-from aisec.guard._scanner import (
-    SCANNERS,
-    Direction,
-    ScanContext,
-    Scanner,
-    ScannerNameError,
-    ScanResult,
-)
-from aisec.guard._secrets import SecretMatch, find_secrets
-from aisec.guard._transformer import TransformerInjectionScanner
+
+if TYPE_CHECKING:
+    from aisec.guard._engine import Action, Decision, Engine, ScannerOutcome
+    from aisec.guard._injection import PromptInjectionScanner
+    from aisec.guard._normalise import Normalised, normalise
+    from aisec.guard._output import insert_canary
+    from aisec.guard._rag import Caller as RagCaller
+    from aisec.guard._rag import Chunk, RagFilter
+    from aisec.guard._redact import redact_secrets
+    from aisec.guard._scanner import (
+        SCANNERS,
+        Direction,
+        ScanContext,
+        Scanner,
+        ScannerNameError,
+        ScanResult,
+    )
+    from aisec.guard._secrets import SecretMatch, find_secrets
+    from aisec.guard._transformer import TransformerInjectionScanner
 
 __all__ = [
     "SCANNERS",
@@ -59,4 +64,32 @@ __all__ = [
     "redact_secrets",
 ]
 
-load_builtins()
+# Public names load on first use (the audit redactor needs only the secrets scanner).
+# Built-in scanners still take their names first: ``_builtin`` (imported here) loads them
+# all before any scanner class from another module registers.
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "Action": "aisec.guard._engine",
+        "Decision": "aisec.guard._engine",
+        "Engine": "aisec.guard._engine",
+        "ScannerOutcome": "aisec.guard._engine",
+        "PromptInjectionScanner": "aisec.guard._injection",
+        "Normalised": "aisec.guard._normalise",
+        "normalise": "aisec.guard._normalise",
+        "insert_canary": "aisec.guard._output",
+        "RagCaller": "aisec.guard._rag:Caller",
+        "Chunk": "aisec.guard._rag",
+        "RagFilter": "aisec.guard._rag",
+        "redact_secrets": "aisec.guard._redact",
+        "SCANNERS": "aisec.guard._scanner",
+        "Direction": "aisec.guard._scanner",
+        "ScanContext": "aisec.guard._scanner",
+        "Scanner": "aisec.guard._scanner",
+        "ScannerNameError": "aisec.guard._scanner",
+        "ScanResult": "aisec.guard._scanner",
+        "SecretMatch": "aisec.guard._secrets",
+        "find_secrets": "aisec.guard._secrets",
+        "TransformerInjectionScanner": "aisec.guard._transformer",
+    },
+)

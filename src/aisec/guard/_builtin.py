@@ -5,10 +5,12 @@ invisible text, size limits, and the output scanners (system-prompt leak, exfilt
 links, refusals). The tool-call policy and the RAG filter are not text scanners; the engine
 and gateway call them directly.
 
-``aisec.guard`` calls :func:`load_builtins` when it is imported, so the built-ins take their
-names before any other code can define a scanner; the names it finds then are frozen as
-the built-in set. The Engine's default pipeline (no ``guard.scanners`` in the policy) runs
-only these: a scanner some other import defines runs only where the policy names it.
+``aisec.guard`` imports this module first, and it makes the registry call
+:func:`load_builtins` before any scanner class from another module registers: the
+built-ins take their names before any other code can define a scanner, while importing
+``aisec.guard`` stays cheap. The names found then are frozen as the built-in set. The
+Engine's default pipeline (no ``guard.scanners`` in the policy) runs only these: a scanner
+some other import defines runs only where the policy names it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from aisec.guard._scanner import SCANNERS, Scanner
+from aisec.guard._scanner import SCANNERS, Scanner, set_before_register
 
 __all__ = ["BUILTIN_MODULES", "load_builtins"]
 
@@ -51,3 +53,11 @@ def load_builtins() -> Mapping[str, type[Scanner]]:
         found = {name: cls for name, cls in SCANNERS.items() if cls.__module__ in BUILTIN_MODULES}
         _builtins = MappingProxyType(dict(sorted(found.items())))
     return _builtins
+
+
+def _load_before_foreign(cls: type[Scanner]) -> None:
+    if _builtins is None and cls.__module__ not in BUILTIN_MODULES:
+        load_builtins()
+
+
+set_before_register(_load_before_foreign)

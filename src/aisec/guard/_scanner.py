@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -43,6 +43,7 @@ __all__ = [
     "ScanResult",
     "Scanner",
     "ScannerNameError",
+    "set_before_register",
 ]
 
 ORIGINAL_TEXT_KEY = "guard.original_text"
@@ -86,7 +87,20 @@ def _qualified(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+# Set by ``_builtin`` when it is imported (``aisec.guard`` imports it before anything else
+# can subclass Scanner): loads the built-ins before a scanner from another module registers.
+_before_register: Callable[[type[Scanner]], object] | None = None
+
+
+def set_before_register(hook: Callable[[type[Scanner]], object]) -> None:
+    """Install the hook run before each registration (``_builtin`` does, once)."""
+    global _before_register
+    _before_register = hook
+
+
 def _register(cls: type[Scanner]) -> None:
+    if _before_register is not None:
+        _before_register(cls)
     name = getattr(cls, "name", None)
     if not isinstance(name, str) or _NAME.fullmatch(name) is None:
         raise ScannerNameError(
