@@ -566,16 +566,29 @@ def request_before_junk(clean: str) -> str | None:
     Optimised suffixes dilute a bag-of-n-grams score; the request alone is judged too."""
     text = clean.rstrip()
     # the last line, at most its last 2,000 characters
-    tokens = list(_TOKEN.finditer(text, max(text.rfind("\n") + 1, len(text) - 2000)))
+    line_start = max(text.rfind("\n") + 1, len(text) - 2000)
+    tokens = text[line_start:].split()  # the same tokens as _TOKEN, without match objects
     n = len(tokens)
     odd = 0
     start: int | None = None
     for i in range(n - 1, -1, -1):
-        token = tokens[i].group()
-        is_odd = _odd_token(token) or not any(c.isalnum() for c in token)
+        is_odd = _tail_token_odd(tokens[i])
         odd += is_odd
         if is_odd and n - i >= _TAIL_MIN_TOKENS and odd >= _TAIL_ODD_SHARE * (n - i):
             start = i
     if start is None or start < _HEAD_MIN_TOKENS:
         return None
-    return text[: tokens[start].start()].rstrip()
+    for i, match in enumerate(_TOKEN.finditer(text, line_start)):
+        if i == start:
+            return text[: match.start()].rstrip()
+    return None  # unreachable: str.split() and \S+ find the same tokens
+
+
+def _tail_token_odd(token: str) -> bool:
+    """``_odd_token(token)`` or a token with no letter or digit; a plain word (most tokens
+    of a prompt) is answered without a regex call."""
+    if token.isalpha():
+        if token.islower() or token.isupper() or token[1:].islower():
+            return False  # no lower-case letter followed by an upper-case one
+        return _CAMEL.search(token) is not None
+    return _odd_token(token) or not any(c.isalnum() for c in token)
