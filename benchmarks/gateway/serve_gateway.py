@@ -15,7 +15,7 @@ import sys
 
 import uvicorn
 
-from aisec.gateway import Caller, GatewayRefusal, GatewaySettings, create_app
+from aisec.gateway import KEEP_ALIVE_S, Caller, GatewayRefusal, GatewaySettings, create_app
 
 KEY = "sk-bench-0123456789abcdef"
 
@@ -71,4 +71,5 @@ if __name__ == "__main__":
         loop="uvloop",
         http="httptools",
         access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_S,  # as aisec up
     )

@@ -72,6 +72,7 @@ def register(app: typer.Typer) -> None:
 
         from aisec.gateway import (
             CONFIG_ENV,
+            KEEP_ALIVE_S,
             MULTIPROC_ENV,
             ServeConfig,
             build_app,
@@ -122,6 +123,7 @@ def register(app: typer.Typer) -> None:
                 log_level="warning",
                 timeout_graceful_shutdown=30,  # drain in-flight streams on SIGTERM/SIGINT
                 server_header=False,
+                timeout_keep_alive=KEEP_ALIVE_S,
             )
         finally:
             if metrics_dir is not None:

@@ -39,12 +39,20 @@ from aisec.gateway._identity import (
 )
 from aisec.gateway._metrics import MULTIPROC_ENV
 from aisec.gateway._serve import ENV as CONFIG_ENV
-from aisec.gateway._serve import ServeConfig, app_from_env, build_app, config_env, start_echo
+from aisec.gateway._serve import (
+    KEEP_ALIVE_S,
+    ServeConfig,
+    app_from_env,
+    build_app,
+    config_env,
+    start_echo,
+)
 from aisec.gateway._settings import GatewaySettings, Route
 
 __all__ = [
     "CONFIG_ENV",
     "DEMO_HEADER",
+    "KEEP_ALIVE_S",
     "MULTIPROC_ENV",
     "ApiKey",
     "ApiKeyAuthenticator",
