@@ -15,7 +15,14 @@ import sys
 
 import uvicorn
 
-from aisec.gateway import KEEP_ALIVE_S, Caller, GatewayRefusal, GatewaySettings, create_app
+from aisec.gateway import (
+    KEEP_ALIVE_S,
+    Caller,
+    GatewayRefusal,
+    GatewaySettings,
+    create_app,
+    settle_heap,
+)
 
 KEY = "sk-bench-0123456789abcdef"
 
@@ -63,6 +70,7 @@ if __name__ == "__main__":
 
         audit = NoAudit()
     app = create_app(settings, Keys(), AnyModel(), Counter(), engine, audit=audit)
+    settle_heap()  # as aisec up does after building its app
     uvicorn.run(
         app,
         host="127.0.0.1",

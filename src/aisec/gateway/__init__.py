@@ -45,6 +45,7 @@ from aisec.gateway._serve import (
     app_from_env,
     build_app,
     config_env,
+    settle_heap,
     start_echo,
 )
 from aisec.gateway._settings import GatewaySettings, Route
@@ -81,5 +82,6 @@ __all__ = [
     "mount_admin",
     "parse_expiry",
     "revoke_key",
+    "settle_heap",
     "start_echo",
 ]

@@ -8,6 +8,7 @@ echo upstream on its own port in a thread of the parent process.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -61,7 +62,17 @@ def build_app(config: ServeConfig) -> Any:
     identity.authorizer.bind_routes(settings.route_name)
     app = create_app(settings, identity.authenticator, identity.authorizer, identity.limiter)
     mount_admin(app, identity.keys, policy, api_keys=identity.authenticator.api_keys)
+    settle_heap()
     return app
+
+
+def settle_heap() -> None:
+    """Move everything loaded at start-up (modules, the guard's model and patterns, the
+    app) out of the garbage collector's reach: a full collection over it took ~100 ms of
+    one request's time every few seconds under load. Objects made later are collected as
+    usual. Call once, after the app is built."""
+    gc.collect()
+    gc.freeze()
 
 
 def app_from_env() -> Any:
