@@ -147,6 +147,36 @@ def test_mcp_config_unpinned_and_pinned_servers(tmp_path: Path) -> None:
     assert len(unpinned) == 2
 
 
+def test_mcp_server_credentials_in_args_and_urls_never_shown(tmp_path: Path) -> None:
+    # MCP configs pass tokens and database URLs as server arguments; the inventory's JSON,
+    # table and store must show where they are, never their values
+    token = "ghp_" + "1234567890abcdefghijklmnopqrstuvwxyzAB"
+    cfg = {
+        "mcpServers": {
+            "github": {"command": "npx", "args": ["-y", "@mcp/server-github", "--token", token]},
+            "db": {
+                "command": "uvx",
+                "args": ["mcp-pg", "postgresql://admin:Sup3rS3cret@db:5432/x"],
+            },
+            "k": {
+                "command": "node",
+                "args": ["s.js", "--api-key=plainvalue123", "--password", "pw"],
+            },
+            "remote": {"url": "https://bob:hunter2hunter2@mcp.example.com/sse"},
+        }
+    }
+    (tmp_path / "mcp.json").write_text(json.dumps(cfg))
+    inv = inventory(tmp_path)
+    shown = json.dumps(to_json(inv))
+    for secret in (token, "Sup3rS3cret", "plainvalue123", '"pw"', "hunter2hunter2"):
+        assert secret not in shown
+    servers = {a.name: a.details for a in _kind(inv, "mcp_server")}
+    assert servers["github"]["args"] == ["-y", "@mcp/server-github", "--token", "<redacted>"]
+    assert servers["k"]["args"] == ["s.js", "--api-key=<redacted>", "--password", "<redacted>"]
+    assert "db:5432/x" in servers["db"]["args"][1]  # the rest stays readable
+    assert servers["remote"]["url"].endswith("@mcp.example.com/sse")
+
+
 def test_prompt_files(tmp_path: Path) -> None:
     (tmp_path / "prompts").mkdir()
     (tmp_path / "prompts" / "system.md").write_text("You are a bot.")

@@ -16,6 +16,9 @@ _RUNNERS = frozenset({"npx", "pnpx", "bunx", "uvx", "pipx", "docker", "podman"})
 _NPM_VERSION = re.compile(r"^(@[^/@\s]+/)?[^@\s]+@\d[\w.+-]*$")
 _PY_VERSION = re.compile(r"^[A-Za-z0-9_.\-\[\],]+(==|@)\d[\w.+-]*$")
 _IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+# a flag or a name=value whose name says the value is a credential
+_SECRET_NAME = re.compile(r"(?i)(token|secret|passw|pwd|api[-_]?key|auth|credential|bearer)")
+_HIDDEN = "<redacted>"
 
 
 def _servers(doc: Any) -> dict[str, Any]:
@@ -56,6 +59,28 @@ def unpinned_package(command: str, args: list[str]) -> str | None:
     return None if not spec or _NPM_VERSION.match(spec) else spec
 
 
+def _shown(args: list[str]) -> list[str]:
+    """``args`` as an inventory may show them: a credential (one the guard's secrets
+    scanner knows, the value after a flag named like one, the value of a ``name=value``
+    named like one) is replaced; server arguments often carry tokens and database URLs."""
+    from aisec.guard import redact_secrets
+
+    shown: list[str] = []
+    hide_next = False
+    for arg in args:
+        if hide_next and not arg.startswith("-"):
+            shown.append(_HIDDEN)
+            hide_next = False
+            continue
+        name, eq, value = arg.partition("=")
+        if eq and value and _SECRET_NAME.search(name):
+            shown.append(f"{name}={_HIDDEN}")
+            continue
+        hide_next = arg.startswith("-") and not eq and _SECRET_NAME.search(arg) is not None
+        shown.append(redact_secrets(arg))
+    return shown
+
+
 def _line_of(text: str, key: str) -> int | None:
     pos = text.find(json.dumps(key))
     return text.count("\n", 0, pos) + 1 if pos >= 0 else None
@@ -81,10 +106,10 @@ def analyse_mcp(text: str, rel: str, found: Found) -> None:
             "env_keys": sorted(str(k)[:100] for k in env)[:50] if isinstance(env, dict) else [],
         }
         if isinstance(command, str):
-            details["command"] = command[:200]
-            details["args"] = args
+            details["command"] = _shown([command[:200]])[0]
+            details["args"] = _shown(args)
         if isinstance(url, str):
-            details["url"] = url[:300]
+            details["url"] = _shown([url[:300]])[0]
         line = _line_of(text, str(name))
         pkg = unpinned_package(command, args) if isinstance(command, str) else None
         details["pinned"] = pkg is None
