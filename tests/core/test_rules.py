@@ -26,7 +26,16 @@ from aisec.guard import Engine, ScanContext, Scanner, ScanResult, load_builtins
 
 SRC = Path(aisec.__file__).resolve().parent
 # the packages whose checks return Findings
-REPORTING = ("guard", "artifacts", "core", "inventory", "supplychain", "posture", "data")
+REPORTING = (
+    "guard",
+    "artifacts",
+    "core",
+    "inventory",
+    "supplychain",
+    "posture",
+    "data",
+    "monitor",
+)
 CATALOG = {r.id for r in all_rules()}
 
 # Kebab-case strings in those packages that are not rule ids: formats, scanner and handler

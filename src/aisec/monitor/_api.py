@@ -1,0 +1,120 @@
+"""The authorized, audited entry points the CLI and ``aisec up`` call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aisec.core.policy import Policy
+from aisec.core.store import Store
+from aisec.monitor._alerts import Alert, AlertBook
+from aisec.monitor._run import MonitorRun, run_monitor
+from aisec.monitor._sinks import deliver
+
+__all__ = ["ack_alert", "list_alerts", "monitor_once", "respond_map", "show_alert"]
+
+
+def _policy() -> Policy:
+    from aisec.core.policy import active_policy
+
+    return active_policy() or Policy()
+
+
+def _store() -> Store:
+    from aisec.core.store import open_store
+
+    return open_store()
+
+
+def respond_map(policy: Policy) -> dict[str, str]:
+    """Which playbook answers each rule: the policy's ``monitor.respond``, else built-ins."""
+    from aisec.monitor._playbook_catalog import default_respond
+
+    rules = policy.monitor.respond
+    if rules is None:
+        return {r.rule: r.playbook for r in default_respond()}
+    return {r.rule: r.playbook for r in rules}
+
+
+def monitor_once(
+    since: datetime | None = None,
+    *,
+    policy: Policy | None = None,
+    store: Store | None = None,
+    actor: str | None = None,
+) -> MonitorRun:
+    """Run the monitor once as the current principal (``monitor.run``; audited) and send
+    each alert it opened to the policy's sinks."""
+    from aisec.core.audit import record
+    from aisec.core.authz import authorize
+
+    who = actor if actor is not None else authorize("monitor.run").name
+    pol = policy or _policy()
+    own = store is None
+    st = store or _store()
+    try:
+        result = run_monitor(st, pol.monitor, since, respond_map(pol))
+    finally:
+        if own:
+            st.close()
+    record(
+        "monitor.run",
+        "audit_events",
+        details={
+            "events": result.events,
+            "alarms": result.alarms,
+            "opened": len(result.opened),
+            "last_seq": result.last_seq,
+            "skipped": result.skipped,
+            "since": since.isoformat(timespec="seconds") if since else None,
+        },
+        actor=who,
+    )
+    for alert in result.opened:
+        record(
+            "monitor.alert",
+            alert.id,
+            details={
+                "rule": alert.rule_id,
+                "subject": alert.subject,
+                "severity": alert.severity.value,
+            },
+            actor=who,
+        )
+    deliver(pol.monitor, result.opened)
+    return result
+
+
+def list_alerts(status: str | None = None, limit: int = 100) -> list[Alert]:
+    from aisec.core.authz import authorize
+
+    authorize("alerts.read")
+    st = _store()
+    try:
+        return AlertBook(st).list(status, limit)
+    finally:
+        st.close()
+
+
+def show_alert(alert_id: str) -> Alert:
+    from aisec.core.authz import authorize
+
+    authorize("alerts.read")
+    st = _store()
+    try:
+        return AlertBook(st).get(alert_id)
+    finally:
+        st.close()
+
+
+def ack_alert(alert_id: str, note: str | None = None) -> tuple[Alert, bool]:
+    from aisec.core.audit import record
+    from aisec.core.authz import authorize
+
+    who = authorize("alerts.ack").name
+    st = _store()
+    try:
+        alert, changed = AlertBook(st).ack(alert_id, who, note)
+    finally:
+        st.close()
+    record("monitor.alert.ack", alert.id, details={"changed": changed}, actor=who)
+    return alert, changed
