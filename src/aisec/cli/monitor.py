@@ -18,6 +18,9 @@ monitor_app = typer.Typer(
     help="Compute monitoring signals from the audit log and raise alerts.", no_args_is_help=True
 )
 alerts_app = typer.Typer(help="List, show and acknowledge monitoring alerts.", no_args_is_help=True)
+playbook_app = typer.Typer(
+    help="Run incident playbooks: rehearsed, audited, resumable responses.", no_args_is_help=True
+)
 
 _DURATION = re.compile(r"^(\d{1,6})([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -178,6 +181,118 @@ def ack(
     typer.echo(f"alert {alert.id} {state} ({one_line(alert.rule_id)} {one_line(alert.subject)})")
 
 
+def _params(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param {item[:60]!r}: expected NAME=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+@playbook_app.command("list")
+def playbook_list(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """List the playbooks (built-in and the policy's): parameters, approval, steps.
+
+    Example: aisec playbook list
+    """
+    from aisec.monitor import playbooks
+
+    books = playbooks()
+    if fmt is Format.JSON:
+        doc = {n: b.model_dump(by_alias=True) for n, b in books.items()}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    from aisec.cli._output import cell, console
+
+    table = Table(title=f"Playbooks ({len(books)})")
+    for col in ("name", "approval", "parameters", "steps"):
+        table.add_column(col, overflow="fold")
+    for name, b in books.items():
+        params = ", ".join(f"{p}{'*' if s.required else ''}" for p, s in b.params.items())
+        steps = " -> ".join(f"{s.name} ({s.action})" for s in b.steps)
+        table.add_row(cell(name), cell("yes" if b.approval else "no"), cell(params), cell(steps))
+    console().print(table)
+
+
+def _show_result(result: object, fmt: Format) -> None:
+    from aisec.monitor import PlaybookResult
+
+    assert isinstance(result, PlaybookResult)  # noqa: S101 - the API's type
+    if fmt is Format.JSON:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    else:
+        from aisec.cli._text import one_line
+
+        head = f"playbook {result.playbook}: {result.status}"
+        if result.run_id:
+            head += f" (run {result.run_id}{', resumed' if result.resumed else ''})"
+        typer.echo(head)
+        for s in result.steps:
+            typer.echo(f"  {s.idx + 1}. [{s.status}] {one_line(s.name)}: {one_line(s.description)}")
+            if s.result:
+                typer.echo(f"     {one_line(json.dumps(s.result, default=str), 500)}")
+        if result.status == "awaiting_approval":
+            typer.echo(f"another principal approves with: aisec playbook approve {result.run_id}")
+    if result.status == "failed":
+        raise typer.Exit(1)
+
+
+@playbook_app.command("run")
+def playbook_run(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", metavar="NAME=VALUE", help="A parameter (repeatable)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the steps it would take; change nothing.")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """Run a playbook; the same playbook and parameters resume an unfinished run.
+
+    Example: aisec playbook run revoke-principal --param principal=app1 --dry-run
+    """
+    from aisec.monitor import run_playbook
+
+    _show_result(run_playbook(name, _params(param), dry_run=dry_run), fmt)
+
+
+@playbook_app.command("approve")
+def playbook_approve(
+    run_id: Annotated[str, typer.Argument(metavar="RUN")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """Approve a run that waits for approval (not its starter), then run it.
+
+    Example: aisec playbook approve 3f9a1c0b7d2e4f51
+    """
+    from aisec.monitor import approve_playbook
+
+    _show_result(approve_playbook(run_id), fmt)
+
+
+@playbook_app.command("runs")
+def playbook_runs_cmd(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
+) -> None:
+    """List recent playbook runs with each step's state (JSON).
+
+    Example: aisec playbook runs --limit 5
+    """
+    from aisec.cli._text import visible
+    from aisec.monitor import playbook_runs
+
+    sys.stdout.write(visible(json.dumps(playbook_runs(limit), indent=2)) + "\n")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(monitor_app, name="monitor")
     app.add_typer(alerts_app, name="alerts")
+    app.add_typer(playbook_app, name="playbook")

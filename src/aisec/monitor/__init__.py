@@ -15,36 +15,56 @@ them, and go to the policy's sinks (log, signed webhook, e-mail, Prometheus).
 from __future__ import annotations
 
 from aisec.monitor._alerts import Alert, AlertBook, AlertNotFoundError
-from aisec.monitor._api import ack_alert, list_alerts, monitor_once, respond_map, show_alert
+from aisec.monitor._api import (
+    ack_alert,
+    approve_playbook,
+    list_alerts,
+    monitor_once,
+    playbook_runs,
+    playbooks,
+    respond_map,
+    run_playbook,
+    show_alert,
+)
 from aisec.monitor._cusum import CusumParams, Series
 from aisec.monitor._events import access_event, read_events
 from aisec.monitor._metrics import exposition
+from aisec.monitor._playbooks import ACTIONS, Action, PlaybookResult, PlaybookRunner, RunContext
 from aisec.monitor._run import MonitorRun, run_monitor
 from aisec.monitor._signals import SIGNALS, AccessEvent, Alarm, SignalEngine
 from aisec.monitor._sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER, deliver, sign
 
 __all__ = [
+    "ACTIONS",
     "SIGNALS",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "AccessEvent",
+    "Action",
     "Alarm",
     "Alert",
     "AlertBook",
     "AlertNotFoundError",
     "CusumParams",
     "MonitorRun",
+    "PlaybookResult",
+    "PlaybookRunner",
+    "RunContext",
     "Series",
     "SignalEngine",
     "access_event",
     "ack_alert",
+    "approve_playbook",
     "deliver",
     "exposition",
     "list_alerts",
     "monitor_once",
+    "playbook_runs",
+    "playbooks",
     "read_events",
     "respond_map",
     "run_monitor",
+    "run_playbook",
     "show_alert",
     "sign",
 ]

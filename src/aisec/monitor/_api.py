@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from aisec.core.policy import Policy
+from aisec.core.policy import PlaybookPolicy, Policy
 from aisec.core.store import Store
 from aisec.monitor._alerts import Alert, AlertBook
+from aisec.monitor._playbooks import PlaybookResult, PlaybookRunner
 from aisec.monitor._run import MonitorRun, run_monitor
 from aisec.monitor._sinks import deliver
 
-__all__ = ["ack_alert", "list_alerts", "monitor_once", "respond_map", "show_alert"]
+__all__ = [
+    "ack_alert",
+    "approve_playbook",
+    "list_alerts",
+    "monitor_once",
+    "playbook_runs",
+    "playbooks",
+    "respond_map",
+    "run_playbook",
+    "show_alert",
+]
 
 
 def _policy() -> Policy:
@@ -118,3 +132,65 @@ def ack_alert(alert_id: str, note: str | None = None) -> tuple[Alert, bool]:
         st.close()
     record("monitor.alert.ack", alert.id, details={"changed": changed}, actor=who)
     return alert, changed
+
+
+def _runner(actor: str, store: Store, policy: Policy) -> PlaybookRunner:
+    from aisec.core.audit import record
+    from aisec.monitor._actions import load_actions
+    from aisec.monitor._playbook_catalog import all_playbooks
+
+    load_actions()
+
+    def audit(action: str, target: str, outcome: str, details: dict[str, Any]) -> None:
+        record(action, target, outcome, details, actor=actor)
+
+    return PlaybookRunner(store, all_playbooks(policy), actor, audit)
+
+
+def playbooks() -> dict[str, PlaybookPolicy]:
+    """Every playbook the active policy offers (built-ins included)."""
+    from aisec.core.authz import authorize
+    from aisec.monitor._playbook_catalog import all_playbooks
+
+    authorize("policy.read")
+    return all_playbooks(_policy())
+
+
+def run_playbook(name: str, params: Mapping[str, str], *, dry_run: bool = False) -> PlaybookResult:
+    """Run, resume or (``dry_run``) plan a playbook as the current principal
+    (``playbook.run``; each step also needs what its action needs)."""
+    from aisec.core.authz import authorize
+
+    who = authorize("playbook.run").name
+    st = _store()
+    try:
+        runner = _runner(who, st, _policy())
+        return runner.dry_run(name, params) if dry_run else runner.run(name, params)
+    finally:
+        st.close()
+
+
+def approve_playbook(run_id: str) -> PlaybookResult:
+    """Approve a run waiting for approval, then resume it as the approver."""
+    from aisec.core.authz import authorize
+
+    who = authorize("playbook.approve").name
+    authorize("playbook.run")
+    st = _store()
+    try:
+        runner = _runner(who, st, _policy())
+        name, params = runner.approve(run_id)
+        return runner.run(name, json.loads(params))
+    finally:
+        st.close()
+
+
+def playbook_runs(limit: int = 50) -> list[dict[str, Any]]:
+    from aisec.core.authz import authorize
+
+    authorize("audit.read")
+    st = _store()
+    try:
+        return _runner("-", st, _policy()).runs(limit)
+    finally:
+        st.close()

@@ -279,7 +279,7 @@ class PlaybookRunRow(Base):
     playbook: Mapped[str] = mapped_column(String(100))
     params_key: Mapped[str] = mapped_column(String(64), index=True)
     params: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20))  # running, awaiting-approval, done, failed
+    status: Mapped[str] = mapped_column(String(20))  # running, awaiting_approval, done, failed
     actor: Mapped[str] = mapped_column(String(200))
     approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
