@@ -292,3 +292,46 @@ def test_playbook_needing_approval_waits_for_another_principal(
     assert done.status == "done" and done.steps[0].result["revoked"] == keys
     approvals = _events("playbook.approve")
     assert [e["actor"] for e in approvals] == ["bob"]
+
+
+def _safetensors(seed: int, n: int = 1024) -> bytes:
+    import struct
+
+    header = json.dumps({"w": {"dtype": "F32", "shape": [n], "data_offsets": [0, 4 * n]}}).encode()
+    header += b" " * (-len(header) % 8)
+    return struct.pack("<Q", len(header)) + header + bytes((seed + i) % 251 for i in range(4 * n))
+
+
+@pytest.mark.parametrize("point", ["done", "acted"])
+def test_rollback_model_killed_mid_run_rolls_back_once_then_verifies(
+    point: str, aisec_home: Path, tmp_path: Path
+) -> None:
+    from aisec.core.identity import os_user
+    from aisec.registry import Registry
+
+    _write_home_policy(
+        aisec_home,
+        {
+            "access": {"principals": [{"name": os_user(), "roles": ["admin"]}]},
+            "registry": {"gate": {"require_signature": False}},
+        },
+    )
+    with Registry.open() as reg:
+        for v in ("1", "2", "3"):
+            folder = tmp_path / f"m{v}"
+            folder.mkdir()
+            (folder / "model.safetensors").write_bytes(_safetensors(int(v)))
+            reg.push("fraud", folder, v)
+            reg.promote("fraud", v, "production")
+        reg.pull("fraud", tmp_path / "deployed", version="2")
+    params = {"model": "fraud", "stage": "production", "path": str(tmp_path / "deployed")}
+    _killed_at(point, 0, "rollback-model", **params)
+    result = run_playbook("rollback-model", params)
+    assert result.status == "done" and result.resumed
+    assert result.steps[0].status == ("skipped" if point == "done" else "done")
+    assert result.steps[0].result["version"] == "2"
+    assert result.steps[1].result["identical"] is True
+    with Registry.open() as reg:
+        info = reg.show("fraud")
+    assert info.stages["production"].version == "2"  # rolled back once, not to 1
+    assert [h.action for h in info.history].count("rollback") == 1
