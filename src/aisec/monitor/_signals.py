@@ -30,6 +30,9 @@ RULE_OF_SIGNAL = {
     "new_models": NEW_MODELS,
 }
 GATEWAY_SUBJECT = "gateway"
+# Judged by their floor from the first point: a burst of failed logins or a key reaching
+# many models must alarm even when it is the first thing the series ever sees.
+_NO_WARMUP = frozenset({"failed_auth", "new_models"})
 _MAX_TOKEN_UNITS = 4.0  # a request of 4x the key's mean tokens or more weighs 1
 _MAX_MODELS = 256  # models remembered per subject
 _MAX_PROMPTS = 20_000  # prompt digests remembered per subject
@@ -81,7 +84,7 @@ class SignalEngine:
                 d.baseline_window_s,
                 d.bucket_s,
                 getattr(floors, name),
-                d.warmup_s,
+                0.0 if name in _NO_WARMUP else d.warmup_s,
             )
             for name in SIGNALS
         }

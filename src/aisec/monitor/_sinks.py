@@ -71,7 +71,6 @@ def send_webhook(
     sink: WebhookSink,
     alert: Alert,
     *,
-    backoff_s: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """POST one alert; returns the attempts it took. Raises ConfigError when it failed."""
@@ -85,7 +84,7 @@ def send_webhook(
     with httpx.Client(timeout=sink.timeout_s, follow_redirects=False, trust_env=False) as client:
         for attempt in range(sink.retries + 1):
             if attempt:
-                delay = backoff_s * (2 ** (attempt - 1))
+                delay = sink.backoff_s * (2 ** (attempt - 1))
                 sleep(delay + random.uniform(0, delay / 2))  # noqa: S311 - jitter, not crypto
             stamp = str(int(time.time()))
             headers = {

@@ -64,7 +64,8 @@ class DetectorPolicy(_Strict):
         default=3600,
         ge=0,
         le=30 * 86400,
-        description="A new series does not alarm before it has this much history of its own.",
+        description="A new request, token or prompt series does not alarm before it has this "
+        "much history of its own (failed logins and new models alarm from the start).",
     )
 
 
@@ -99,6 +100,9 @@ class WebhookSink(_Strict):
     )
     timeout_s: float = Field(default=5.0, gt=0, le=60)
     retries: int = Field(default=4, ge=0, le=10)
+    backoff_s: float = Field(
+        default=0.5, ge=0, le=60, description="First retry delay; doubles each retry (+jitter)."
+    )
 
 
 class EmailSink(_Strict):
