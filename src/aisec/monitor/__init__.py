@@ -31,6 +31,7 @@ from aisec.monitor._events import access_event, read_events
 from aisec.monitor._metrics import exposition
 from aisec.monitor._playbooks import ACTIONS, Action, PlaybookResult, PlaybookRunner, RunContext
 from aisec.monitor._run import MonitorRun, run_monitor
+from aisec.monitor._schedule import MonitorSchedule, start_schedule
 from aisec.monitor._signals import SIGNALS, AccessEvent, Alarm, SignalEngine
 from aisec.monitor._sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER, deliver, sign
 
@@ -47,6 +48,7 @@ __all__ = [
     "AlertNotFoundError",
     "CusumParams",
     "MonitorRun",
+    "MonitorSchedule",
     "PlaybookResult",
     "PlaybookRunner",
     "RunContext",
@@ -67,4 +69,5 @@ __all__ = [
     "run_playbook",
     "show_alert",
     "sign",
+    "start_schedule",
 ]

@@ -94,8 +94,58 @@ def monitor_once(
             },
             actor=who,
         )
-    deliver(pol.monitor, result.opened)
+    for failure in deliver(pol.monitor, result.opened):
+        record(
+            "monitor.sink",
+            failure.alert_id,
+            "error",
+            details={"sink": failure.sink, "reason": failure.reason[:300]},
+            actor=who,
+        )
+    _respond(pol, result.opened, who)
     return result
+
+
+def _respond(policy: Policy, alerts: list[Alert], who: str) -> None:
+    """Start the playbook of each new alert whose rule says ``auto``. An alert opens at
+    most once per group and cool-down, so this is the cool-down too; a playbook with
+    ``approval: true`` waits for a second principal as when run by hand."""
+    from aisec.core.audit import record
+    from aisec.monitor._playbook_catalog import default_respond
+
+    rules = policy.monitor.respond if policy.monitor.respond is not None else default_respond()
+    auto = {r.rule: r.playbook for r in rules if r.auto}
+    if not auto or not alerts:
+        return
+    st = _store()
+    try:
+        runner = _runner(who, st, policy)
+        for alert in alerts:
+            name = auto.get(alert.rule_id)
+            if name is None:
+                continue
+            book = runner.book(name)
+            params = {p: str(alert.evidence[p]) for p in book.params if p in alert.evidence}
+            missing = [p for p, s in book.params.items() if s.required and p not in params]
+            if missing:
+                record(
+                    "monitor.respond",
+                    alert.id,
+                    "error",
+                    details={"playbook": name, "missing": ",".join(missing)},
+                    actor=who,
+                )
+                continue
+            res = runner.run(name, params)
+            record(
+                "monitor.respond",
+                alert.id,
+                "ok" if res.status != "failed" else "error",
+                details={"playbook": name, "run": res.run_id, "status": res.status},
+                actor=who,
+            )
+    finally:
+        st.close()
 
 
 def list_alerts(status: str | None = None, limit: int = 100) -> list[Alert]:
