@@ -108,3 +108,17 @@ def test_unknown_alert_is_a_clear_error() -> None:
 
     with pytest.raises(InputError, match="no alert"):
         AlertBook(open_store()).get("nope")
+
+
+def test_monitor_on_sqlite_and_postgresql(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aisec.core.audit import reset_default
+
+    monkeypatch.setenv("AISEC_DATABASE_URL", db_url)
+    reset_default()
+    at = T0 + 3 * 3600 + 17.0
+    n = record(default_log(), normal_trace(keys=10, hours=4, extraction=(3, at)))
+    run = monitor_once()
+    assert run.events == n
+    (alert,) = list_alerts()
+    assert alert.subject == "key:key0003" and 0 <= _seen(alert.first_seen) - at <= 60
+    assert monitor_once().events == 0

@@ -249,32 +249,23 @@ class GuardReplay(Action):
         since = (datetime.now(UTC) - timedelta(hours=hours)).isoformat(timespec="microseconds")
         would: dict[str, int] = dict.fromkeys(scanners, 0)
         total = blocked = 0
-        last = 0
-        while True:
-            with ctx.store.read() as conn:
-                rows = conn.execute(
-                    "SELECT seq, details FROM audit_events WHERE action = 'gateway.request'"
-                    " AND seq > ? AND time >= ? ORDER BY seq LIMIT 5000",
-                    (last, since),
-                ).fetchall()
-            for seq, raw in rows:
-                last = int(seq)
-                try:
-                    d = json.loads(raw)
-                except ValueError:
-                    continue
-                if not isinstance(d, dict):
-                    continue
-                total += 1
-                if d.get("decision") == "block":
-                    blocked += 1
-                    continue
-                for name in scanners:
-                    scores = [d.get(f"score.input.{name}"), d.get(f"score.output.{name}")]
-                    if any(isinstance(s, int | float) and s >= thresholds[name] for s in scores):
-                        would[name] += 1
-            if len(rows) < 5000:
-                break
+        from aisec.monitor._events import event_rows
+
+        for _, raw in event_rows(ctx.store, "seq, details", 0, since):
+            try:
+                d = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(d, dict):
+                continue
+            total += 1
+            if d.get("decision") == "block":
+                blocked += 1
+                continue
+            for name in scanners:
+                scores = [d.get(f"score.input.{name}"), d.get(f"score.output.{name}")]
+                if any(isinstance(s, int | float) and s >= thresholds[name] for s in scores):
+                    would[name] += 1
         return {
             "hours": hours,
             "requests": total,
