@@ -155,11 +155,11 @@ def show(alert_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 
     Example: aisec alerts show 3f9a1c0b7d2e4f51
     """
-    from aisec.cli._text import visible
     from aisec.monitor import show_alert
 
+    # ensure_ascii: every control, format or bidi character in a string is an escape
     text = json.dumps(show_alert(alert_id).to_dict(), indent=2, ensure_ascii=True)
-    sys.stdout.write(visible(text) + "\n")
+    sys.stdout.write(text + "\n")
 
 
 @alerts_app.command("ack")
@@ -286,10 +286,9 @@ def playbook_runs_cmd(
 
     Example: aisec playbook runs --limit 5
     """
-    from aisec.cli._text import visible
     from aisec.monitor import playbook_runs
 
-    sys.stdout.write(visible(json.dumps(playbook_runs(limit), indent=2)) + "\n")
+    sys.stdout.write(json.dumps(playbook_runs(limit), indent=2, ensure_ascii=True) + "\n")
 
 
 def register(app: typer.Typer) -> None:
