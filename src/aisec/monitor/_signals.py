@@ -170,10 +170,19 @@ class SignalEngine:
             "v": 1,
             "series": [[sig, sub, s.to_state()] for (sig, sub), s in self.series.items()],
             "token_mean": {k: list(v) for k, v in self.token_mean.items()},
-            "prompts": self.prompts,
+            "prompts": {k: self._recent(v) for k, v in self.prompts.items()},
             "models": {k: sorted(v) for k, v in self.models.items()},
             "principals": self.principals,
         }
+
+    @staticmethod
+    def _recent(seen: dict[str, float]) -> dict[str, float]:
+        """The digests of the hour before the subject's last one (older ones no longer
+        decide whether a prompt is new)."""
+        if not seen:
+            return {}
+        newest = max(seen.values())
+        return {fp: at for fp, at in seen.items() if newest - at <= _PROMPT_MEMORY_S}
 
     def _load(self, state: dict[str, Any]) -> None:
         if state.get("v") != 1:
