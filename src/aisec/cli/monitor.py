@@ -128,7 +128,9 @@ def list_cmd(
     status: Annotated[
         str | None, typer.Option("--status", metavar="STATE", help="open or acked.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 100,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10_000, help="At most this many, newest first.")
+    ] = 100,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
 ) -> None:
     """List alerts, newest first.
@@ -150,7 +152,9 @@ def list_cmd(
 
 
 @alerts_app.command("show")
-def show(alert_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+def show(
+    alert_id: Annotated[str, typer.Argument(metavar="ID", help="The alert's id (alerts list).")],
+) -> None:
     """Show one alert: evidence, frameworks and the playbook that answers it (JSON).
 
     Example: aisec alerts show 3f9a1c0b7d2e4f51
@@ -164,7 +168,7 @@ def show(alert_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 
 @alerts_app.command("ack")
 def ack(
-    alert_id: Annotated[str, typer.Argument(metavar="ID")],
+    alert_id: Annotated[str, typer.Argument(metavar="ID", help="The alert's id (alerts list).")],
     note: Annotated[
         str | None, typer.Option("--note", metavar="TEXT", help="Why (kept with the alert).")
     ] = None,
@@ -245,7 +249,7 @@ def _show_result(result: object, fmt: Format) -> None:
 
 @playbook_app.command("run")
 def playbook_run(
-    name: Annotated[str, typer.Argument(metavar="NAME")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The playbook (playbook list).")],
     param: Annotated[
         list[str] | None,
         typer.Option("--param", "-p", metavar="NAME=VALUE", help="A parameter (repeatable)."),
@@ -266,7 +270,9 @@ def playbook_run(
 
 @playbook_app.command("approve")
 def playbook_approve(
-    run_id: Annotated[str, typer.Argument(metavar="RUN")],
+    run_id: Annotated[
+        str, typer.Argument(metavar="RUN", help="The run waiting for approval (playbook runs).")
+    ],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
 ) -> None:
     """Approve a run that waits for approval (not its starter), then run it.
@@ -280,7 +286,9 @@ def playbook_approve(
 
 @playbook_app.command("runs")
 def playbook_runs_cmd(
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="At most this many, newest first.")
+    ] = 20,
 ) -> None:
     """List recent playbook runs with each step's state (JSON).
 
