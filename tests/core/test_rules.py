@@ -26,7 +26,16 @@ from aisec.guard import Engine, ScanContext, Scanner, ScanResult, load_builtins
 
 SRC = Path(aisec.__file__).resolve().parent
 # the packages whose checks return Findings
-REPORTING = ("guard", "artifacts", "core", "inventory", "supplychain", "posture", "data")
+REPORTING = (
+    "guard",
+    "artifacts",
+    "core",
+    "inventory",
+    "supplychain",
+    "posture",
+    "data",
+    "monitor",
+)
 CATALOG = {r.id for r in all_rules()}
 
 # Kebab-case strings in those packages that are not rule ids: formats, scanner and handler
@@ -34,6 +43,7 @@ CATALOG = {r.id for r in all_rules()}
 # become rule ids only with a prefix: see test_template_rule_families_are_catalogued).
 NOT_RULE_IDS = frozenset(
     {
+        "aisec-monitor",  # the monitor's background thread name
         "aisec-audit-checkpoint-v1",  # a signing context
         "aisec-data-record-v1",  # the data ledger's associated-data labels and key name
         "aisec-data-state-v1",

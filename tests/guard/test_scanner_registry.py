@@ -191,3 +191,15 @@ def test_load_builtins_is_idempotent() -> None:
     assert load_builtins() is first
     assert set(first) >= {"prompt_injection", "pii", "secrets", "invisible_text", "limits"}
     assert all(SCANNERS[name] is cls for name, cls in first.items())
+
+
+def test_scanners_mapping_from_the_package_holds_every_builtin() -> None:
+    # aisec.guard loads its names lazily; the registry read through it must still be whole
+    import subprocess
+    import sys
+
+    code = "from aisec.guard import SCANNERS; print(','.join(sorted(SCANNERS)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from aisec.guard._builtin import load_builtins
+
+    assert set(out.stdout.strip().split(",")) >= set(load_builtins())

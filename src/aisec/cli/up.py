@@ -6,9 +6,12 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from aisec.monitor import MonitorSchedule
 
 
 def banner(url: str, key: str, model: str, demo_upstream: str | None) -> str:
@@ -38,6 +41,18 @@ def banner(url: str, key: str, model: str, demo_upstream: str | None) -> str:
         f"Metrics: {url}/metrics   Ready: {url}/readyz   OpenAPI: {url}/openapi.json",
     ]
     return "\n".join(lines)
+
+
+def _schedule(policy_path: str | None) -> MonitorSchedule | None:
+    """The monitor, every ``monitor.interval_s`` seconds, in this process (one per
+    replica, however many workers serve requests)."""
+    from pathlib import Path
+
+    from aisec.core.policy import Policy, active_policy, load_policy
+    from aisec.monitor import start_schedule
+
+    policy = load_policy(Path(policy_path)) if policy_path else active_policy()
+    return start_schedule(policy or Policy())
 
 
 def register(app: typer.Typer) -> None:
@@ -113,6 +128,7 @@ def register(app: typer.Typer) -> None:
                 os.environ[MULTIPROC_ENV] = metrics_dir
         else:
             target = app
+        schedule = _schedule(policy)
         try:
             uvicorn.run(
                 target,  # type: ignore[arg-type]
@@ -126,5 +142,7 @@ def register(app: typer.Typer) -> None:
                 timeout_keep_alive=KEEP_ALIVE_S,
             )
         finally:
+            if schedule is not None:
+                schedule.stop()
             if metrics_dir is not None:
                 shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -69,10 +69,22 @@ PERMISSIONS: dict[str, str] = {
     "apikey.manage": "create, list and revoke gateway API keys",
     "access.grant": "grant roles and just-in-time access",
     "playbook.run": "run incident playbooks",
+    "playbook.approve": "approve another principal's run of a playbook that needs approval",
+    "monitor.run": "compute monitoring signals and raise alerts",
+    "alerts.read": "list and show monitoring alerts",
+    "alerts.ack": "acknowledge monitoring alerts",
 }
 
 _READ = frozenset(
-    {"policy.read", "audit.read", "findings.read", "keys.read", "registry.read", "data.read"}
+    {
+        "policy.read",
+        "audit.read",
+        "findings.read",
+        "keys.read",
+        "registry.read",
+        "data.read",
+        "alerts.read",
+    }
 )
 _ML = frozenset(
     {

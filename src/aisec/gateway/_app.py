@@ -12,7 +12,9 @@ route sets ``fail_open`` (audited at start and on every request it lets through)
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -149,6 +151,7 @@ class _Trace:
     fail_open: str | None = None
     guard: bool = True
     recorded: bool = False
+    prompt_fp: str | None = None  # keyed digest of the prompt: distinct-prompt signals
     ctx: ScanContext = field(default_factory=ScanContext)  # per request: canary, principal
 
     def note(self, decision: Decision) -> None:
@@ -303,6 +306,8 @@ class _Gateway:
         }
         if trace.fail_open:
             details["fail_open"] = trace.fail_open
+        if trace.prompt_fp is not None:
+            details["prompt_fp"] = trace.prompt_fp
         for key, score in trace.scores.items():
             details[f"score.{key}"] = round(score, 4)
         for key, n in trace.usage.items():
@@ -963,6 +968,18 @@ def _upstream_status(route: Route, resp: httpx.Response, body: bytes) -> Gateway
     return GatewayError(status, "upstream_refused", message[:1000])
 
 
+# Keyed per process: a digest an auditor could test guessed prompts against would leak them;
+# the monitor only counts distinct digests per key and hour, so replicas need not agree.
+_FP_KEY = os.urandom(32)
+
+
+def _prompt_fingerprint(doc: dict[str, Any]) -> str:
+    """A 64-bit keyed digest of what the caller asked (messages, prompt or input)."""
+    prompt = doc.get("messages", doc.get("prompt", doc.get("input")))
+    text = json.dumps(prompt, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), key=_FP_KEY, digest_size=8).hexdigest()
+
+
 async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Response:
     trace = _Trace(endpoint)
     stream_started = False
@@ -976,6 +993,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
         else:
             doc, body = _parse(raw, EmbeddingRequest)
         trace.model = body.model
+        trace.prompt_fp = _prompt_fingerprint(doc)
         caller = await gw.authenticate(request, trace)
         route = gw.settings.route_for(body.model)
         if route is None:

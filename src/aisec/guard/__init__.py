@@ -15,7 +15,7 @@ classifier lives in :mod:`aisec.guard.training`, which this package does not imp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aisec.core.lazy import lazy_attributes
 from aisec.guard._builtin import load_builtins
@@ -67,7 +67,7 @@ __all__ = [
 # Public names load on first use (the audit redactor needs only the secrets scanner).
 # Built-in scanners still take their names first: ``_builtin`` (imported here) loads them
 # all before any scanner class from another module registers.
-__getattr__ = lazy_attributes(
+_attribute = lazy_attributes(
     __name__,
     {
         "Action": "aisec.guard._engine",
@@ -93,3 +93,9 @@ __getattr__ = lazy_attributes(
         "TransformerInjectionScanner": "aisec.guard._transformer",
     },
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SCANNERS":
+        load_builtins()  # the registry, as before: every built-in in it
+    return _attribute(name)

@@ -42,6 +42,14 @@ from aisec.core.policy._gateway_access import (
 )
 from aisec.core.policy._guard import Direction, GuardMode, GuardPolicy, ScannerPolicy
 from aisec.core.policy._keys import KeysPolicy
+from aisec.core.policy._monitor import (
+    EmailSink,
+    MonitorPolicy,
+    PlaybookPolicy,
+    PlaybookStep,
+    RespondRule,
+    WebhookSink,
+)
 from aisec.core.policy._registry import GatePolicy, RegistryPolicy
 from aisec.core.policy._root import Asset, Classification, Policy, StorePolicy
 from aisec.core.policy._signing import SigningPolicy, TrustedKeyPolicy
@@ -57,6 +65,7 @@ __all__ = [
     "DataPolicy",
     "DatasetPolicy",
     "Direction",
+    "EmailSink",
     "GatePolicy",
     "GatewayAccessPolicy",
     "GatewayPolicy",
@@ -64,16 +73,21 @@ __all__ = [
     "GuardPolicy",
     "JwtSettings",
     "KeysPolicy",
+    "MonitorPolicy",
     "PiiPolicy",
+    "PlaybookPolicy",
+    "PlaybookStep",
     "Policy",
     "PolicySource",
     "RegistryPolicy",
+    "RespondRule",
     "RoutePolicy",
     "ScannerPolicy",
     "SigningPolicy",
     "StorePolicy",
     "Thresholds",
     "TrustedKeyPolicy",
+    "WebhookSink",
     "active_policy",
     "find_policy",
     "load_policy",
@@ -156,7 +170,7 @@ def load_policy(path: Path) -> Policy:
 # trusted, where model blobs live and what a promotion must pass. A project's aisec.yaml
 # found in the working folder comes with the code being worked on (a cloned repository, a
 # scanned project) and may set only the rest (project, assets, guard, data).
-TRUSTED_ONLY = ("access", "keys", "store", "signing", "registry")
+TRUSTED_ONLY = ("access", "keys", "store", "signing", "registry", "monitor", "playbooks")
 
 
 @dataclass(frozen=True, slots=True)

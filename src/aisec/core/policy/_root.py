@@ -12,6 +12,7 @@ from aisec.core.policy._gateway import GatewayPolicy
 from aisec.core.policy._gateway_access import GatewayAccessPolicy
 from aisec.core.policy._guard import GuardPolicy
 from aisec.core.policy._keys import KeysPolicy
+from aisec.core.policy._monitor import MonitorPolicy, PlaybookPolicy
 from aisec.core.policy._registry import RegistryPolicy
 from aisec.core.policy._signing import SigningPolicy
 
@@ -105,3 +106,5 @@ class Policy(_Strict):
     gateway: GatewayPolicy = Field(default_factory=GatewayPolicy)
     gateway_auth: GatewayAccessPolicy = Field(default_factory=GatewayAccessPolicy)
     registry: RegistryPolicy = Field(default_factory=RegistryPolicy)
+    monitor: MonitorPolicy = Field(default_factory=MonitorPolicy)
+    playbooks: dict[str, PlaybookPolicy] = Field(default_factory=dict)

@@ -232,3 +232,71 @@ class DataRecordRow(Base):
     quarantined_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     state_seq: Mapped[int] = mapped_column(Integer)
     state_signature: Mapped[str] = mapped_column(Text)
+
+
+class MonitorAlertRow(Base):
+    """An alert of ``aisec.monitor``: one row per group (rule and subject) and episode;
+    later alarms of an open group raise ``count`` and ``last_seen`` instead of a new row.
+    ``evidence`` is canonical JSON of counts and rates, never raw prompts or secrets."""
+
+    __tablename__ = "monitor_alerts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(64), index=True)
+    rule_id: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(300))
+    severity: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # open, acked
+    title: Mapped[str] = mapped_column(String(300))
+    first_seen: Mapped[str] = mapped_column(String(40))  # event time (ISO 8601 UTC)
+    last_seen: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer)
+    evidence: Mapped[str] = mapped_column(Text)
+    playbook: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class MonitorStateRow(Base):
+    """Where a monitor stopped reading the audit log, and its detectors' state (JSON)."""
+
+    __tablename__ = "monitor_state"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(Text)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlaybookRunRow(Base):
+    """One run of a playbook; an unfinished run with the same ``params_key`` is resumed."""
+
+    __tablename__ = "playbook_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    playbook: Mapped[str] = mapped_column(String(100))
+    params_key: Mapped[str] = mapped_column(String(64), index=True)
+    params: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # running, awaiting_approval, done, failed
+    actor: Mapped[str] = mapped_column(String(200))
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PlaybookStepRow(Base):
+    """One step of a run: ``started`` before its action, ``done`` with its result after."""
+
+    __tablename__ = "playbook_steps"
+
+    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    result: Mapped[str] = mapped_column(Text)
