@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "aisec.cli.inventory",
     "aisec.cli.assess",
     "aisec.cli.guard",
+    "aisec.cli.redteam",
     "aisec.cli.rules",
     "aisec.cli.up",
 )

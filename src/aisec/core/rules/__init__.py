@@ -33,7 +33,17 @@ __all__ = ["RULE_ID", "Rule", "UnknownRuleError", "all_rules", "lookup"]
 RULE_ID = re.compile(r"(?<![a-z0-9-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+")
 """The shape of every rule id: kebab-case, at least two words."""
 
-SOURCES = ("guard", "artifacts", "core", "inventory", "supplychain", "posture", "data")
+SOURCES = (
+    "guard",
+    "artifacts",
+    "core",
+    "inventory",
+    "supplychain",
+    "posture",
+    "data",
+    "redteam",
+    "robustness",
+)
 
 
 class UnknownRuleError(InputError):
