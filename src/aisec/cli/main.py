@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "aisec.cli.assess",
     "aisec.cli.guard",
     "aisec.cli.redteam",
+    "aisec.cli.robustness",
     "aisec.cli.rules",
     "aisec.cli.up",
 )
