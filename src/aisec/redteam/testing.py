@@ -21,17 +21,31 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aisec.redteam._probes import HOMOGLYPHS, Probe
 
-__all__ = ["DEFAULT_POLICY", "ScriptedPolicy", "ScriptedTarget", "classify"]
+__all__ = [
+    "BLOCKING_GUARD",
+    "DEFAULT_POLICY",
+    "ScriptedPolicy",
+    "ScriptedTarget",
+    "behind_gateway",
+    "classify",
+]
 
 _ALL = frozenset({"plain", "base64", "leetspeak", "homoglyph", "translation"})
 
@@ -343,3 +357,90 @@ class ScriptedTarget:
 def expected(probes: Sequence[Probe], policy: ScriptedPolicy = DEFAULT_POLICY) -> dict[str, float]:
     """Shorthand for ``policy.expected_asr(probes)``."""
     return policy.expected_asr(probes)
+
+
+# The guard as a team would run it in front of the scripted app: injection blocked on
+# input, documents and tool results; PII and system-prompt leaks blocked on output; only
+# the harmless tools allowed. PII is scanned on output only: the app's own system prompt
+# holds the (planted) records, and the input direction would redact them away.
+BLOCKING_GUARD: dict[str, Any] = {
+    "scanners": [
+        {"name": "limits", "mode": "block"},
+        {"name": "invisible_text", "mode": "block"},
+        {
+            "name": "prompt_injection",
+            "mode": "block",
+            "directions": ["input", "document", "tool_result"],
+        },
+        {"name": "pii", "mode": "block", "directions": ["output"]},
+        {"name": "system_prompt_leak", "mode": "block"},
+    ],
+    "tools": {
+        "allow": [
+            {"name": "lookup_order", "args": {"order_id": {"type": "text"}}},
+            {"name": "browse", "args": {"url": {"type": "url", "schemes": ["https"]}}},
+        ]
+    },
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def behind_gateway(
+    upstream: str, home: Path, guard: Mapping[str, Any] | None = None
+) -> Iterator[tuple[str, str]]:
+    """A real ``aisec up`` process in front of ``upstream`` with ``guard`` (default
+    :data:`BLOCKING_GUARD`) and its own ``AISEC_HOME``; yields (base URL, API key)."""
+    from aisec.core.identity import os_user
+
+    home.mkdir(parents=True, exist_ok=True)
+    policy = home.parent / f"{home.name}-policy.json"
+    doc = {
+        "guard": dict(guard or BLOCKING_GUARD),
+        "access": {"principals": [{"name": os_user(), "roles": ["admin"]}]},
+    }
+    policy.write_text(json.dumps(doc))
+    src = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "AISEC_HOME": str(home / "aisec")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+    env.pop("AISEC_REDIS_URL", None)
+    port = _free_port()
+    cmd = [sys.executable, "-m", "aisec", "up", "--port", str(port), "--upstream", upstream]
+    proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        [*cmd, "--policy", str(policy)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("aisec up exited")
+            try:
+                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("aisec up did not start within 90 s")
+            time.sleep(0.1)
+        made = subprocess.run(
+            [sys.executable, "-m", "aisec", "access", "apikey", "create", "--principal", "rt"],
+            env=env, capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        yield url + "/v1", made.stdout.strip().splitlines()[-1]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
