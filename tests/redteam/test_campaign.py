@@ -123,3 +123,12 @@ def test_judge_model_confirms_jailbreaks() -> None:
     assert fam.asr == 1.0
     assert all("judge says it complied" in a.reason for a in report.attempts)
     assert all(a.requests == 2 for a in report.attempts)
+
+
+def test_own_rate_limit_spaces_request_starts(target: ScriptedTarget) -> None:
+    # a lower bound only: a slow machine spreads requests further, never closer
+    config = RunConfig(target=target.url, budget=11, concurrency=4, rate=20.0)
+    result = run(config)
+    starts = sorted(target.arrivals)
+    assert len(starts) == sum(a.requests for a in result.attempts)
+    assert starts[-1] - starts[0] >= 0.9 * (len(starts) - 1) / 20.0

@@ -45,6 +45,11 @@ def test_json_report_exit_code_and_stored_findings(tmp_path: Path, target: Scrip
     finally:
         store.close()
     assert [f.rule_id for f in stored] == ["redteam-direct-injection"]
+    tail = subprocess.run(
+        [sys.executable, "-m", "aisec", "audit", "tail", "--format", "json"],
+        env=cli_env(tmp_path), capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert '"redteam.run"' in tail.stdout and "redteam-direct-injection" in tail.stdout
 
 
 def test_html_report_to_a_file_and_resume(tmp_path: Path, target: ScriptedTarget) -> None:

@@ -50,6 +50,12 @@ def test_evasion_json_is_the_documented_shape_and_findings_are_stored(
     finally:
         store.close()
     assert [f.rule_id for f in stored] == ["robustness-evasion-accuracy-drop"]
+    tail = subprocess.run(
+        [sys.executable, "-m", "aisec", "audit", "tail", "--format", "json"],
+        env={**os.environ, "PYTHONPATH": SRC, "AISEC_HOME": str(tmp_path / "home")},
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert '"robustness.evasion"' in tail.stdout
 
 
 def test_a_pickle_that_fails_the_scan_is_refused(tmp_path: Path) -> None:

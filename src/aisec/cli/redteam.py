@@ -147,14 +147,16 @@ def redteam(
     report = build_report(run(config, progress))
     if progress is not None:
         sys.stderr.write("\r\x1b[2K")
+    run_id = uuid.uuid4().hex
     if not no_store:
-        _store(report)
+        _store(report, run_id)
+    _audit(report, run_id, stored=not no_store)
     if not quiet:
         _emit(report, fmt, out)
     raise typer.Exit(int(exit_code_for(report.findings, threshold)))
 
 
-def _store(report: Report) -> None:
+def _store(report: Report, run_id: str) -> None:
     from aisec.core.home import ensure_home
     from aisec.core.store import open_store
     from aisec.core.store.findings import record_findings
@@ -162,9 +164,40 @@ def _store(report: Report) -> None:
     ensure_home()
     store = open_store()
     try:
-        record_findings(store, source="redteam", run_id=uuid.uuid4().hex, findings=report.findings)
+        record_findings(store, source="redteam", run_id=run_id, findings=report.findings)
     finally:
         store.close()
+
+
+def shown_url(url: str) -> str:
+    """``url`` without user, password, query or fragment (for audit events)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"[:500]
+
+
+def _audit(report: Report, run_id: str, stored: bool) -> None:
+    from aisec.core.audit import record
+    from aisec.core.home import ensure_home
+
+    ensure_home()
+    record(
+        "redteam.run",
+        shown_url(report.target),
+        details={
+            "run_id": run_id if stored else None,
+            "model": report.model[:100],
+            "attempts": len(report.attempts),
+            "not_run": report.not_run,
+            "errors": sum(report.errors.values()),
+            "findings": ", ".join(f.rule_id for f in report.findings),
+        },
+    )
 
 
 def _emit(report: Report, fmt: RedteamFormat, out: Path | None) -> None:

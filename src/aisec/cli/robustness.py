@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -107,8 +107,13 @@ def evasion(
         steps=steps, seed=seed,
     )  # fmt: skip
     findings = evasion_findings(result, str(model))
-    if not no_store:
-        _store(findings)
+    worst = min(a for _, a in result.points)
+    details: dict[str, str | float] = {
+        "attack": result.attack,
+        "clean_accuracy": result.clean_accuracy,
+        "worst_accuracy": worst,
+    }
+    _record("robustness.evasion", model, findings, no_store, details)
     if not quiet:
         if fmt is Fmt.JSON:
             _json(result.to_dict())
@@ -154,8 +159,8 @@ def membership(
         classifier, load_data(train), load_data(holdout), shadow=not no_shadow, seed=seed
     )
     findings = membership_findings(result, str(model))
-    if not no_store:
-        _store(findings)
+    summary = {f"{a.name}_advantage": round(a.advantage, 4) for a in result.attacks}
+    _record("robustness.membership", model, findings, no_store, summary)
     if not quiet:
         if fmt is Fmt.JSON:
             _json(result.to_dict())
@@ -195,17 +200,36 @@ def _table(title: str, rows: Sequence[Sequence[str]], findings: Sequence[Finding
         con.print(findings_table(findings))
 
 
-def _store(findings: Sequence[Finding]) -> None:
+def _record(
+    action: str,
+    model: Path,
+    findings: Sequence[Finding],
+    no_store: bool,
+    details: Mapping[str, str | float],
+) -> None:
+    """Findings to the store (unless --no-store) and an audit event of the run."""
+    from aisec.core.audit import record
     from aisec.core.home import ensure_home
     from aisec.core.store import open_store
     from aisec.core.store.findings import record_findings
 
     ensure_home()
-    store = open_store()
-    try:
-        record_findings(store, source="robustness", run_id=uuid.uuid4().hex, findings=findings)
-    finally:
-        store.close()
+    run_id = uuid.uuid4().hex
+    if not no_store:
+        store = open_store()
+        try:
+            record_findings(store, source="robustness", run_id=run_id, findings=findings)
+        finally:
+            store.close()
+    record(
+        action,
+        str(model)[:500],
+        details={
+            "run_id": None if no_store else run_id,
+            "findings": ", ".join(f.rule_id for f in findings),
+            **details,
+        },
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -255,6 +255,7 @@ class ScriptedTarget:
     def __init__(self, policy: ScriptedPolicy = DEFAULT_POLICY) -> None:
         self.policy = policy
         self.requests = 0
+        self.arrivals: list[float] = []  # time.monotonic() of each request
         self._stop = threading.Event()
         self._lock = threading.Lock()
         target = self
@@ -270,6 +271,7 @@ class ScriptedTarget:
                 raw = self.rfile.read(min(length, 16 * 1024 * 1024))
                 with target._lock:
                     target.requests += 1
+                    target.arrivals.append(time.monotonic())
                     n = target.requests
                 try:
                     body = json.loads(raw)
