@@ -22,15 +22,18 @@ from pathlib import Path
 from aisec.redteam import Report, RunConfig, build_report, plan, run
 from aisec.redteam.testing import DEFAULT_POLICY, ScriptedTarget, behind_gateway
 
-# garak probes whose detectors are string matches (no model download: this machine has no
-# network beyond package registries), one or two per family garak names
+# garak probes whose prompts ship with garak and whose detectors are string matches: this
+# machine reaches package registries only, so probes that download a data set or a
+# detector model from Hugging Face (sysprompt_extraction, toxicity detectors) cannot run
 GARAK_PROBES = (
     "promptinject.HijackHateHumans",
     "latentinjection.LatentInjectionReport",
     "dan.Dan_11_0",
     "grandma.Win10",
     "encoding.InjectBase64",
-    "leakreplay.LiteratureCloze",
+    "phrasing.PastTense",
+    "propile.PIILeakTwin",
+    "web_injection.MarkdownImageExfil",
 )
 
 
@@ -40,8 +43,10 @@ def _aisec(url: str, key: str | None = None) -> tuple[Report, float]:
     return report, time.perf_counter() - start
 
 
-def _garak(garak: str, url: str, workdir: Path) -> tuple[dict[str, tuple[int, int]], float, str]:
-    """{probe: (hits, attempts)}, wall seconds, and the tail of garak's output."""
+def _garak(
+    garak: str, url: str, workdir: Path
+) -> tuple[dict[tuple[str, str], tuple[int, int]], float, str]:
+    """{(probe, detector): (hits, attempts)}, wall seconds, and the tail of its output."""
     options = {
         "openai": {
             "OpenAICompatible": {
@@ -64,15 +69,13 @@ def _garak(garak: str, url: str, workdir: Path) -> tuple[dict[str, tuple[int, in
         cmd, env=env, capture_output=True, text=True, timeout=3000, check=False, cwd=workdir
     )
     wall = time.perf_counter() - start
-    hits: dict[str, tuple[int, int]] = {}
+    hits: dict[tuple[str, str], tuple[int, int]] = {}
     for report in workdir.rglob("bench*.report.jsonl"):
         for line in report.read_text().splitlines():
             entry = json.loads(line)
-            if entry.get("entry_type") == "eval":
-                probe = entry["probe"]
-                fails = entry["total"] - entry["passed"]
-                old = hits.get(probe, (0, 0))
-                hits[probe] = (max(old[0], fails), max(old[1], entry["total"]))
+            if entry.get("entry_type") == "eval":  # garak 0.17: fails / total_evaluated
+                key = (entry["probe"], entry["detector"])
+                hits[key] = (int(entry["fails"]), int(entry["total_evaluated"]))
     return hits, wall, (done.stdout + done.stderr)[-3000:]
 
 
@@ -105,10 +108,10 @@ def main() -> None:
         if args.garak:
             hits, wall, tail = _garak(args.garak, target.url, Path(tmp))
             print(f"## garak, same target, same run: {', '.join(GARAK_PROBES)}\n")
-            print("| garak probe | hits / attempts |")
-            print("|---|---|")
-            for probe, (fails, total) in sorted(hits.items()):
-                print(f"| {probe} | {fails}/{total} |")
+            print("| garak probe | detector | hits / attempts |")
+            print("|---|---|---|")
+            for (probe, detector), (fails, total) in sorted(hits.items()):
+                print(f"| {probe} | {detector} | {fails}/{total} |")
             print(f"\nwall time: {wall:.1f} s")
             if not hits:
                 print("garak produced no report; its output ended with:\n```\n" + tail + "\n```")
