@@ -6,7 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
+
+import jsonschema
 
 from aisec.core.store import open_store
 from aisec.core.store.findings import read_findings
@@ -33,6 +36,10 @@ def test_json_report_exit_code_and_stored_findings(tmp_path: Path, target: Scrip
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # a high finding at --fail-on high
     doc = json.loads(done.stdout)
+    schema = json.loads(
+        (resources.files("aisec.cli") / "schemas" / "findings.schema.json").read_text()
+    )
+    jsonschema.Draft202012Validator(schema).validate(doc)
     fams = {f["family"]: f for f in doc["redteam"]["families"]}
     assert fams["direct_injection"]["asr"] == 0.4
     assert fams["jailbreak_persuasion"]["asr"] == 0.0
