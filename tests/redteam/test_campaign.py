@@ -60,6 +60,8 @@ def test_timeouts_500s_non_json_and_endless_streams_are_recorded_and_the_run_end
         ("rt-500", "HTTP 500"),
         ("rt-nonjson", "reply is not JSON"),
         ("rt-forever", "timeout after"),
+        ("rt-badshape", "reply has no message"),
+        ("rt-huge", "response over 1 MiB"),
     ):
         config = RunConfig(target=target.url, model=model, budget=6, concurrency=3, timeout_s=0.5)
         report = build_report(run(config))

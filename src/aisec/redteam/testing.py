@@ -12,8 +12,8 @@ in advance: :meth:`ScriptedPolicy.expected_asr`.
 
 Misbehaving modes, chosen by the requested model name, exercise a runner's error paths:
 ``rt-timeout`` never answers, ``rt-500`` answers HTTP 500, ``rt-nonjson`` answers HTML,
-``rt-forever`` streams bytes forever, ``rt-mixed`` rotates through those and a normal
-answer.
+``rt-forever`` streams bytes forever, ``rt-badshape`` answers JSON without choices,
+``rt-huge`` answers 2 MiB, ``rt-mixed`` rotates through those and a normal answer.
 """
 
 from __future__ import annotations
@@ -280,7 +280,14 @@ class ScriptedTarget:
                     return
                 model = str(body.get("model", ""))
                 if model == "rt-mixed":
-                    model = ("rt-timeout", "rt-500", "rt-nonjson", "rt-forever", "ok")[n % 5]
+                    modes = ("rt-timeout", "rt-500", "rt-nonjson", "rt-forever", "rt-badshape")
+                    model = (*modes, "rt-huge", "ok")[n % 7]
+                if model == "rt-badshape":
+                    self._send(200, {"object": "chat.completion", "choices": [{"message": 7}]})
+                    return
+                if model == "rt-huge":
+                    self._raw(200, b"[" + b"0," * (1024 * 1024) + b"0]", "application/json")
+                    return
                 if model == "rt-timeout":
                     target._stop.wait(3600)
                     return
