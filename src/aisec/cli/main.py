@@ -35,6 +35,8 @@ COMMAND_MODULES = (
     "aisec.cli.inventory",
     "aisec.cli.assess",
     "aisec.cli.guard",
+    "aisec.cli.redteam",
+    "aisec.cli.robustness",
     "aisec.cli.rules",
     "aisec.cli.monitor",
     "aisec.cli.up",

@@ -42,6 +42,8 @@ SOURCES = (
     "posture",
     "data",
     "monitor",
+    "redteam",
+    "robustness",
 )
 
 

@@ -1,0 +1,30 @@
+"""Adversarial robustness and privacy tests of classical models."""
+
+from aisec.robustness._data import Dataset, load_data
+from aisec.robustness._dp import DPResult, DPUnavailableError, dp_train, unsupported_layers
+from aisec.robustness._evasion import ATTACKS, EvasionResult, evasion_curve
+from aisec.robustness._findings import evasion_findings, membership_findings
+from aisec.robustness._membership import AttackResult, MembershipResult, membership_inference
+from aisec.robustness._models import Classifier, ModelRefusedError, load_model, losses, wrap
+
+__all__ = [
+    "ATTACKS",
+    "AttackResult",
+    "Classifier",
+    "DPResult",
+    "DPUnavailableError",
+    "Dataset",
+    "EvasionResult",
+    "MembershipResult",
+    "ModelRefusedError",
+    "dp_train",
+    "evasion_curve",
+    "evasion_findings",
+    "load_data",
+    "load_model",
+    "losses",
+    "membership_findings",
+    "membership_inference",
+    "unsupported_layers",
+    "wrap",
+]
