@@ -34,9 +34,13 @@ def dp_train_cmd(
     hidden: Annotated[
         int, typer.Option("--hidden", min=1, max=4096, help="Hidden units of the MLP.")
     ] = 128,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, max=10000)] = 20,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
-    lr: Annotated[float, typer.Option("--lr", min=0.0)] = 0.5,
+    epochs: Annotated[
+        int, typer.Option("--epochs", min=1, max=10000, help="Passes over the data.")
+    ] = 20,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Expected records per batch.")
+    ] = 64,
+    lr: Annotated[float, typer.Option("--lr", min=0.0, help="SGD learning rate.")] = 0.5,
     target_epsilon: Annotated[
         float | None, typer.Option("--target-epsilon", help="Choose the noise to spend this.")
     ] = None,
@@ -44,8 +48,10 @@ def dp_train_cmd(
         float | None, typer.Option("--noise-multiplier", help="Or fix the noise instead.")
     ] = None,
     delta: Annotated[float, typer.Option("--delta", help="The delta epsilon is for.")] = 1e-5,
-    max_grad_norm: Annotated[float, typer.Option("--max-grad-norm", min=0.0)] = 1.0,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    max_grad_norm: Annotated[
+        float, typer.Option("--max-grad-norm", min=0.0, help="Per-record gradient clip.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of weights and batches.")] = 0,
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="table or json.")] = Fmt.TABLE,
 ) -> None:
     """Train an MLP classifier (input-HIDDEN-classes) with DP-SGD and report epsilon.
