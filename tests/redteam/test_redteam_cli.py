@@ -31,8 +31,8 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_json_report_exit_code_and_stored_findings(tmp_path: Path, target: ScriptedTarget) -> None:
     done = _cli(
-        tmp_path, "--target", target.url, "--probes", "direct_injection", "--probes",
-        "jailbreak_persuasion", "--format", "json", "--concurrency", "2", "--rate", "200",
+        tmp_path, "--target", target.url, "--probes", "direct_injection,jailbreak_persuasion",
+        "--format", "json", "--concurrency", "2", "--rate", "200",
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # a high finding at --fail-on high
     doc = json.loads(done.stdout)

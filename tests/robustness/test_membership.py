@@ -86,6 +86,7 @@ def test_shadow_model_attack_on_a_scikit_learn_model(noisy: tuple[Dataset, Datas
     result = membership_inference(wrap(model), train, holdout)
     shadow = result.attack("shadow")
     assert shadow.auc > 0.6 and shadow.advantage > 0.2
+    assert 0 <= shadow.advantage_at_1pct_fpr <= shadow.tpr_at_1pct_fpr
     assert len(shadow.roc) == 101 and shadow.roc[0][0] == 0.0 and shadow.roc[-1] == (1.0, 1.0)
     # evaluated on the holdout half the shadow never saw: equal numbers of both
     assert result.members == result.non_members == 500

@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "aisec.cli.guard",
     "aisec.cli.redteam",
     "aisec.cli.robustness",
+    "aisec.cli.privacy",
     "aisec.cli.rules",
     "aisec.cli.monitor",
     "aisec.cli.up",

@@ -48,7 +48,9 @@ def redteam(
     ] = None,
     probes: Annotated[
         list[str] | None,
-        typer.Option("--probes", help="Probe families to run (repeatable; default all)."),
+        typer.Option(
+            "--probes", help="Probe families to run (repeatable or comma-separated; default all)."
+        ),
     ] = None,
     probes_dir: Annotated[
         list[Path] | None,
@@ -125,7 +127,9 @@ def redteam(
         model=model,
         api_key=api_key or os.environ.get("AISEC_REDTEAM_API_KEY") or None,
         system_prompt=prompt,
-        families=tuple(probes) if probes else None,
+        families=tuple(f.strip() for p in probes for f in p.split(",") if f.strip())
+        if probes
+        else None,
         mutations=tuple(m.strip() for m in mutations.split(",") if m.strip()),
         probes_dirs=tuple(probes_dir or ()),
         budget=budget,

@@ -235,7 +235,7 @@ def _tool_call(text: str, raw: str) -> dict[str, Any]:
     args: dict[str, Any]
     numbers = [int(n) for n in re.findall(r"\b\d+\b", raw or text)]
     if "email" in low and "@" in low:
-        to = re.search(r"[\w.+-]+@[\w.-]+\w", text)
+        to = re.search(r"(?<![\w.+-])[\w.+-]+@[\w.-]*\w", text)  # starts at a word edge: linear
         name, args = "send_email", {"to": to.group(0) if to else "", "body": "order history"}
     elif "refund" in low:
         name = "issue_refund"

@@ -96,10 +96,10 @@ def dp_train(
     )
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
     optimizer = torch.optim.SGD(module.parameters(), lr=lr)
-    engine = PrivacyEngine(accountant="rdp")
     module.train()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Opacus warns about secure RNG off and full backward hooks
+        engine = PrivacyEngine(accountant="rdp")
         if target_epsilon is not None:
             module, optimizer, loader = engine.make_private_with_epsilon(
                 module=module, optimizer=optimizer, data_loader=loader, epochs=epochs,
@@ -120,7 +120,12 @@ def dp_train(
                 optimizer.step()
         epsilon = float(engine.get_epsilon(delta))
     module.eval()
-    plain = getattr(module, "_module", module)  # the GradSampleModule's wrapped module
+    if hasattr(module, "remove_hooks"):  # the GradSampleModule: hand back the plain module
+        module.remove_hooks()
+    plain = getattr(module, "_module", module)
+    for param in plain.parameters():
+        param.grad_sample = None
+        param.grad = None
     return DPResult(
         module=plain,
         epsilon=epsilon,

@@ -40,6 +40,7 @@ class AttackResult:
     tpr_at_1pct_fpr: float
     tpr_at_01pct_fpr: float
     roc: tuple[tuple[float, float], ...]  # (fpr, tpr)
+    advantage_at_1pct_fpr: float = 0.0  # max(TPR - FPR) over thresholds with FPR <= 1%
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class AttackResult:
             "advantage": round(self.advantage, 6),
             "tpr_at_fpr_0.01": round(self.tpr_at_1pct_fpr, 6),
             "tpr_at_fpr_0.001": round(self.tpr_at_01pct_fpr, 6),
+            "advantage_at_fpr_0.01": round(self.advantage_at_1pct_fpr, 6),
             "roc": [[round(f, 6), round(t, 6)] for f, t in self.roc],
         }
 
