@@ -37,13 +37,13 @@ def js_distance(p: list[float], q: list[float]) -> float:
 
 def chi_square_p(expected_shares: list[float], observed: list[float]) -> float:
     """p-value of a chi-square goodness-of-fit test of ``observed`` counts."""
-    from scipy.stats import chi2
+    from scipy.special import chdtrc  # chi2.sf without scipy.stats' 0.7 s import
 
     n = sum(observed)
     if n <= 0 or len(observed) < 2:
         return 1.0
     stat = sum((o - n * e) ** 2 / (n * e) for e, o in zip(expected_shares, observed, strict=True))
-    return float(chi2.sf(stat, len(observed) - 1))
+    return float(chdtrc(len(observed) - 1, stat))
 
 
 def ks_sketch(base: Sketch, now: Sketch) -> tuple[float, float]:
