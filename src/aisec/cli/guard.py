@@ -122,7 +122,16 @@ def _emit_decision(decision: Decision, fmt: OutputFormat, fail_on: str, quiet: b
 
 @guard_app.command("eval")
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="JSONL file of labelled texts.")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="JSONL file of labelled texts.")
+    ] = None,
+    suite: Annotated[
+        Path | None,
+        typer.Option(
+            "--suite",
+            help="Dev-suite folder (suite.json + one JSONL per family): per-family table.",
+        ),
+    ] = None,
     text_field: Annotated[str, typer.Option("--text-field", help="Field with the text.")] = "text",
     label_field: Annotated[
         str, typer.Option("--label-field", help="Field with the label (1 = attack).")
@@ -135,7 +144,8 @@ def evaluate(
     policy: PolicyOpt = None,
     fmt: TableJsonOpt = TableJsonFormat.TABLE,
 ) -> None:
-    """Measure precision, recall, F1, FPR, AUC and latency on a labelled JSONL file.
+    """Measure precision, recall, F1, FPR, AUC and latency on a labelled JSONL file, or
+    recall / FPR per family of a dev suite (--suite).
 
     Example: aisec guard eval --data benchmarks/guard/data/dev.jsonl --format json
     """
@@ -143,6 +153,13 @@ def evaluate(
     from aisec.guard.training import evaluate as run_evaluation
     from aisec.guard.training import read_jsonl
 
+    if (data is None) == (suite is None):
+        raise InputError("give one of --data (a JSONL file) or --suite (a dev-suite folder)")
+    if suite is not None:
+        _evaluate_suite(suite, policy, fmt)
+        return
+    if data is None:  # unreachable: exactly one of data and suite is set
+        raise InputError("no data given")
     rows = read_jsonl(data, text_field, label_field)
     if not rows:
         raise InputError(f"{data}: no rows")
@@ -155,6 +172,19 @@ def evaluate(
         sys.stdout.write(_metrics_table(result))
     else:
         sys.stdout.write(json.dumps(result) + "\n")
+
+
+def _evaluate_suite(suite: Path, policy: Path | None, fmt: TableJsonFormat) -> None:
+    from aisec.guard import Engine
+    from aisec.guard.training import evaluate_suite, load_suite, suite_table
+
+    if not suite.is_dir():
+        raise InputError(f"--suite {suite}: not a folder")
+    results = evaluate_suite(Engine.from_policy_file(policy), load_suite(suite))
+    if fmt is TableJsonFormat.TABLE:
+        sys.stdout.write(suite_table(results))
+    else:
+        sys.stdout.write(json.dumps({"families": [r.to_dict() for r in results]}) + "\n")
 
 
 def _metrics_table(result: dict[str, object]) -> str:
