@@ -227,6 +227,10 @@ def train(
         int, typer.Option("--seed", help="Random seed (same seed, same model).")
     ] = 1337,
     epochs: Annotated[int, typer.Option("--epochs", help="Full-batch optimiser steps.")] = 150,
+    exclude_suite: Annotated[
+        Path | None,
+        typer.Option("--exclude-suite", help="Dev-suite folder whose texts are never trained on."),
+    ] = None,
 ) -> None:
     """Train the prompt-injection classifier reproducibly and print its metrics as JSON.
 
@@ -242,6 +246,7 @@ def train(
         dev_out=dev_out,
         seed=seed,
         epochs=epochs,
+        exclude_suite=exclude_suite,
         log=_log,
     )
     sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
