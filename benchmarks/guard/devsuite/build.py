@@ -255,6 +255,19 @@ def main() -> None:
             }
         )
         print(f"{name:<30} {len(texts):>5}")
+    # the document families again in the document direction (its own threshold); the
+    # rows above use input, as `aisec guard eval --data` does by default
+    for name in ("attack_embedded_documents", "benign_documents"):
+        kind, desc = FAMILIES[name]
+        manifest.append(
+            {
+                "name": f"{name}@document",
+                "file": f"{name}.jsonl",
+                "kind": kind,
+                "direction": "document",
+                "description": desc + "; scanned as documents",
+            }
+        )
     (HERE / "suite.json").write_text(
         json.dumps({"seed": SEED, "families": manifest}, indent=1) + "\n", encoding="utf-8"
     )

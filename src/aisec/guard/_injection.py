@@ -68,7 +68,7 @@ class PromptInjectionScanner(Scanner):
         self, folded: str, ctx: ScanContext, how: str, offset: int | None
     ) -> tuple[float, list[Finding]]:
         findings: list[Finding] = []
-        score = self._model.score(folded)
+        score = self._model.score(folded, direction=ctx.direction.value)
         indirect = ctx.direction in (Direction.DOCUMENT, Direction.TOOL_RESULT)
         suffix = f" ({how})" if how else ""
         if score >= self.threshold:

@@ -533,6 +533,60 @@ _SENSITIVE = [
     "What is the difference between a psychologist and a psychiatrist?",
     "How do addiction treatment programmes work?",
 ]
+# benign questions about prompts and security, and "system" in its ordinary senses: the
+# words attacks use, asked about rather than used
+_TOPICS = [
+    "a system prompt",
+    "prompt injection",
+    "a jailbreak prompt",
+    "DAN mode",
+    "developer mode",
+    "a guard model",
+    "indirect prompt injection",
+    "prompt leaking",
+    "an LLM firewall",
+    "red-teaming a chatbot",
+    "role-play prompts",
+    "instruction tuning",
+    "a canary token",
+]
+_TOPIC_FRAMES = [
+    "What is {x}?",
+    "How does {x} work, roughly?",
+    "Explain {x} to a beginner.",
+    "Write a blog intro about {x}.",
+    "Is {x} a real risk for small companies?",
+    "How do I protect my app against {x}?",
+    "Give me a one-line definition of {x}.",
+    "Add a glossary entry for {x} to our security wiki.",
+    "Who coined the term {x}?",
+    "Compare {x} with phishing in a short table.",
+    "Make three quiz questions about {x}.",
+]
+_SYSTEMS = [
+    "immune system",
+    "solar system",
+    "operating system",
+    "nervous system",
+    "file system",
+    "system of linear equations",
+    "metric system",
+    "digestive system",
+    "banking system",
+    "sound system",
+    "point-of-sale system",
+    "irrigation system",
+    "electoral system",
+]
+_SYSTEM_FRAMES = [
+    "Describe the {x} in simple terms.",
+    "How does the {x} work?",
+    "Explain the {x} to a 10-year-old.",
+    "What are the parts of the {x}?",
+    "Write a short paragraph about the {x}.",
+    "Why does the {x} matter?",
+    "Give me a summary of how the {x} evolved.",
+]
 _PRE = [
     "",
     "",
@@ -605,5 +659,9 @@ def generate_gaps(seed: int, harmful: list[str], n: int) -> list[Example]:
         out.append(Example(rng.choice(_ABOUT), 0, "gen_gap_about"))
         out.append(Example(_fill(rng.choice(_OPS), rng), 0, "gen_gap_ops"))
         out.append(Example(rng.choice(_SAFE), 0, "gen_gap_safe"))
+        topic = rng.choice(_TOPIC_FRAMES).format(x=rng.choice(_TOPICS))
+        out.append(Example(topic, 0, "gen_gap_topic"))
+        system = rng.choice(_SYSTEM_FRAMES).format(x=rng.choice(_SYSTEMS))
+        out.append(Example(system, 0, "gen_gap_system"))
         out.append(Example(rng.choice(_SENSITIVE), 0, "gen_gap_sensitive"))
     return out

@@ -99,6 +99,8 @@ def _segment_examples(examples: list[Example], rng: random.Random) -> list[Examp
 
 
 HARD_BOOST = 2.0
+INPUT_FPR = 0.01  # dev-split FPR (short texts) the input threshold is chosen at
+DOCUMENT_FPR = 0.02  # dev-split FPR (documents) the document / tool-result threshold is chosen at
 GAP_BOOST = 3.0  # the small generated attack families of _augment_gaps (see _weights)
 NB_ALPHA = 1.0  # smoothing of the log-count ratios that scale each bucket (see _nb_scale)
 EXTRA_ROUNDS = 1500  # train-only generated families (role prompts, token soups, carriers)
@@ -125,7 +127,7 @@ def _weights(examples: list[Example]) -> npt.NDArray[np.float64]:
     def _source_weight(e: Example) -> float:
         n = counts[(e.source, e.label)]
         boost = HARD_BOOST if e.label == 0 and any(h in e.source for h in _HARD_NEGATIVES) else 1.0
-        if e.label == 1 and e.source.startswith("gap_"):
+        if e.source.startswith(("gap_", "gen_gap_")):
             boost = GAP_BOOST
         return float(boost * np.sqrt(n) / n)
 
@@ -190,6 +192,11 @@ def _nb_scale(
     used = np.bincount(x.idx, minlength=x.dim) > 0
     scale: npt.NDArray[np.float64] = r / float(r[used].mean())
     return scale
+
+
+def _is_document(text: str) -> bool:
+    """Documents and tool results (long or multi-line), as against short user prompts."""
+    return len(text) >= 400 or text.count("\n") >= 3
 
 
 def _suite_texts(folder: Path) -> frozenset[str]:
@@ -277,7 +284,21 @@ def train(
     }
     model = LinearModel(weights, bias, 0.5, featurizer, meta)
     held_scores = np.array([model.probability(normalise(e.text).folded) for e in held])
-    threshold = _threshold(held_scores, np.array([e.label for e in held]), target_fpr)
+    held_labels = np.array([e.label for e in held])
+    threshold = _threshold(held_scores, held_labels, target_fpr)
+    # per direction, on the dev split (model alone): short texts as user input at
+    # ``INPUT_FPR``, long or multi-line ones as documents and tool results at ``DOCUMENT_FPR``
+    dev_scores = np.array([model.probability(normalise(e.text).folded) for e in corpus.dev])
+    dev_labels = np.array([e.label for e in corpus.dev])
+    docs = np.array([_is_document(e.text) for e in corpus.dev], dtype=bool)
+    for direction, mask, fpr in (
+        ("input", ~docs, INPUT_FPR),
+        ("document", docs, DOCUMENT_FPR),
+        ("tool_result", docs, DOCUMENT_FPR),
+    ):
+        cut = _threshold(dev_scores[mask], dev_labels[mask], fpr)
+        meta[f"threshold.{direction}"] = f"{cut:.6f}"
+        log(f"threshold {direction} {cut:.4f} (dev FPR {fpr}, {int(mask.sum())} rows)")
     model = LinearModel(weights, bias, threshold, featurizer, meta)
     log(f"threshold {threshold:.4f} (held-out FPR target {target_fpr})")
     dev = evaluate_model(model, [e.text for e in corpus.dev], [e.label for e in corpus.dev])
