@@ -586,6 +586,21 @@ _SYSTEM_FRAMES = [
     "Write a short paragraph about the {x}.",
     "Why does the {x} matter?",
     "Give me a summary of how the {x} evolved.",
+    "Describe the {x} response to {y}.",
+    "How does the {x} react to {y}?",
+    "What happens in the {x} during {y}?",
+    "Explain the {x}'s response to {y} briefly.",
+]
+_EVENTS = [
+    "a virus",
+    "stress",
+    "heavy load",
+    "a power cut",
+    "cold weather",
+    "an earthquake",
+    "inflation",
+    "an infection",
+    "a sudden spike",
 ]
 _PRE = [
     "",
@@ -661,7 +676,7 @@ def generate_gaps(seed: int, harmful: list[str], n: int) -> list[Example]:
         out.append(Example(rng.choice(_SAFE), 0, "gen_gap_safe"))
         topic = rng.choice(_TOPIC_FRAMES).format(x=rng.choice(_TOPICS))
         out.append(Example(topic, 0, "gen_gap_topic"))
-        system = rng.choice(_SYSTEM_FRAMES).format(x=rng.choice(_SYSTEMS))
+        system = rng.choice(_SYSTEM_FRAMES).format(x=rng.choice(_SYSTEMS), y=rng.choice(_EVENTS))
         out.append(Example(system, 0, "gen_gap_system"))
         out.append(Example(rng.choice(_SENSITIVE), 0, "gen_gap_sensitive"))
     return out

@@ -43,6 +43,18 @@ _V2: dict[str, int | None] = {
     "chat_benign_v2.jsonl": 6000,
     "documents_benign_v2.jsonl": None,
 }
+# BIPIA's task-hijack categories are ordinary requests on their own ("What is the capital
+# of Brazil?"): a bag of n-grams cannot tell them from a user's question, so injected
+# copies that carry them are not trained on (their clean twins still are)
+_STANDALONE_BENIGN = frozenset(
+    {
+        "Information Retrieval",
+        "Content Creation",
+        "Learning and Tutoring",
+        "Language Translation",
+        "Programming Help",
+    }
+)
 _INSTRUCTIONS = "bipia_attack_instructions_train.jsonl"
 _HARMFUL = "harmful_requests.jsonl"
 _MAX_ROW_CHARS = 20_000
@@ -123,7 +135,10 @@ def _v2_train_rows(data_dir: Path, seen: set[str], seed: int) -> tuple[list[Exam
         twins = _clean_lines(rows, keys)
         for i in kept:
             (text, label, row), key = rows[i], keys[i]
-            origin = str(row.get("source", "")).split("@", 1)[0]
+            source = str(row.get("source", ""))
+            if label == 1 and source.rsplit("attack=", 1)[-1] in _STANDALONE_BENIGN:
+                continue
+            origin = source.split("@", 1)[0]
             inserted = _inserted(text, twins.get(key)) if label == 1 else None
             if inserted is not None:
                 # documents are not prompts: the positive is what was inserted, not the
