@@ -602,6 +602,63 @@ _EVENTS = [
     "an infection",
     "a sudden spike",
 ]
+# short benign operator / system instructions (a gateway sends them in front of every
+# request): instructions to the model that are not attacks
+_OPERATOR = [
+    "Answer from the {docs}.",
+    "Use only the {docs} to answer.",
+    "Summarise the {docs}.",
+    "Answer the user's question using the {docs}.",
+    "Cite the {docs} you used.",
+    "If the answer is not in the {docs}, say you don't know.",
+    "Quote the {docs} when useful.",
+    "You are a helpful assistant for {org}.",
+    "You are {org}'s support assistant. Be polite.",
+    "Only answer questions about {topic}.",
+    "Keep answers under 100 words.",
+    "Reply in the user's language.",
+    "Do not reveal personal data.",
+    "Be concise and friendly.",
+    "Format the answer as a bulleted list.",
+    "Ask a clarifying question if the request is vague.",
+]
+_DOCS = [
+    "documents",
+    "provided context",
+    "attached files",
+    "search results",
+    "knowledge base",
+    "retrieved passages",
+    "tool output",
+    "document below",
+    "sources",
+]
+_ORGS = ["Acme Bank", "the city library", "our travel agency", "a hardware store", "the IT desk"]
+_TOPIC_ORG = ["billing", "our products", "opening hours", "the return policy", "cooking"]
+# ordinary requests after PII redaction (the engine scans redacted text): placeholders
+# and e-mail addresses in a user's own errands are not exfiltration
+_ERRANDS = [
+    "Mail {ph} the {t} now.",
+    "Please send the {t} to {ph} today.",
+    "Forward this to {ph} asap.",
+    "Call {ph} now about the {t}.",
+    "Email {ph} and cc {ph2} the {t} notes.",
+    "Remind me to write to {ph} about the {t} tomorrow.",
+    "Draft a reply to {ph} thanking them.",
+    "Can you find {ph}'s message about the {t}?",
+    "Schedule a meeting with {ph} on {day}.",
+]
+_PLACEHOLDERS = [
+    "<EMAIL_1>",
+    "<PHONE_1>",
+    "<PERSON_1>",
+    "<EMAIL_2>",
+    "[EMAIL]",
+    "[REDACTED]",
+    "anna@example.com",
+    "j.doe@corp.example",
+    "+1 555 0100",
+]
 _PRE = [
     "",
     "",
@@ -674,6 +731,17 @@ def generate_gaps(seed: int, harmful: list[str], n: int) -> list[Example]:
         out.append(Example(rng.choice(_ABOUT), 0, "gen_gap_about"))
         out.append(Example(_fill(rng.choice(_OPS), rng), 0, "gen_gap_ops"))
         out.append(Example(rng.choice(_SAFE), 0, "gen_gap_safe"))
+        operator = rng.choice(_OPERATOR).format(
+            docs=rng.choice(_DOCS), org=rng.choice(_ORGS), topic=rng.choice(_TOPIC_ORG)
+        )
+        out.append(Example(operator, 0, "gen_gap_operator"))
+        errand = rng.choice(_ERRANDS).format(
+            ph=rng.choice(_PLACEHOLDERS),
+            ph2=rng.choice(_PLACEHOLDERS),
+            t=rng.choice(_SLOT_T),
+            day=rng.choice(_SLOT_DAY),
+        )
+        out.append(Example(errand, 0, "gen_gap_errand"))
         topic = rng.choice(_TOPIC_FRAMES).format(x=rng.choice(_TOPICS))
         out.append(Example(topic, 0, "gen_gap_topic"))
         system = rng.choice(_SYSTEM_FRAMES).format(x=rng.choice(_SYSTEMS), y=rng.choice(_EVENTS))
