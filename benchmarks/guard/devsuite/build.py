@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 from gen import generate_all  # noqa: E402
 
 from aisec.guard.training._dataset import read_jsonl  # noqa: E402
-from aisec.guard.training._suite import group_keys, held_out  # noqa: E402
+from aisec.guard.training._groups import group_keys, held_out  # noqa: E402
 
 SEED = 20261207
 DEV = HERE.parent / "data" / "dev.jsonl"

@@ -252,5 +252,75 @@ def train(
     sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
 
 
+model_app = typer.Typer(
+    help="Second-tier models: fetch a pinned hub model for transformer_injection.",
+    no_args_is_help=True,
+)
+guard_app.add_typer(model_app, name="model")
+
+
+@model_app.command("pull")
+def model_pull(
+    repo_id: Annotated[str, typer.Argument(help="Hub repository id, org/name.")],
+    revision: Annotated[str, typer.Option("--revision", help="Full 40-hex commit to pin.")],
+    sha256: Annotated[
+        list[str],
+        typer.Option("--sha256", help="FILE=HEX pin, one per file (every file is pinned)."),
+    ],
+    files: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--file", help="Files to fetch (default: config.json tokenizer.json model.onnx)."
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir", help="Hub cache (default: HF_HUB_CACHE or ~/.cache/huggingface/hub)."
+        ),
+    ] = None,
+    endpoint: Annotated[
+        str,
+        typer.Option(
+            "--endpoint", help="Hub URL (files at <endpoint>/<repo>/resolve/<rev>/<file>)."
+        ),
+    ] = "https://huggingface.co",
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use only the cache; never download.")
+    ] = False,
+    fmt: TableJsonOpt = TableJsonFormat.TABLE,
+) -> None:
+    """Fetch (or find in the hub cache) a pinned model and verify every file's SHA-256.
+
+    Example: aisec guard model pull org/model --revision <40-hex> --sha256 model.onnx=<hex> ...
+    """
+    from aisec.guard import pull_model
+
+    pins: dict[str, str] = {}
+    for item in sha256:
+        name, sep, digest = item.partition("=")
+        if not sep:
+            raise InputError(f"--sha256 {item!r}: expected FILE=HEX")
+        pins[name] = digest
+    pulled = pull_model(
+        repo_id,
+        revision,
+        pins,
+        files=tuple(files) if files else ("config.json", "tokenizer.json", "model.onnx"),
+        cache=cache_dir,
+        endpoint=None if offline else endpoint,
+    )
+    if fmt is TableJsonFormat.TABLE:
+        sys.stdout.write(f"model: {pulled.path}\n")
+        for name, digest in pulled.files.items():
+            sys.stdout.write(f"  {name}  sha256:{digest}\n")
+        sys.stdout.write(
+            "policy: guard.scanners: - name: transformer_injection, "
+            f"options: {{model_path: {pulled.path}}}\n"
+        )
+    else:
+        sys.stdout.write(json.dumps(pulled.to_dict()) + "\n")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(guard_app, name="guard")

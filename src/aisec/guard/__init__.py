@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from aisec.guard._builtin import load_builtins
 from aisec.guard._engine import Action, Decision, Engine, ScannerOutcome
+from aisec.guard._hub import PulledModel
+from aisec.guard._hub import pull as pull_model
 from aisec.guard._injection import PromptInjectionScanner
 from aisec.guard._normalise import Normalised, normalise
 from aisec.guard._output import insert_canary
@@ -43,6 +45,7 @@ __all__ = [
     "Engine",
     "Normalised",
     "PromptInjectionScanner",
+    "PulledModel",
     "RagCaller",
     "RagFilter",
     "ScanContext",
@@ -56,6 +59,7 @@ __all__ = [
     "insert_canary",
     "load_builtins",
     "normalise",
+    "pull_model",
     "redact_secrets",
 ]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from aisec.guard._normalise import normalise
 from aisec.guard.training._augment_gaps import generate_gaps
 from aisec.guard.training._dataset import build_corpus
-from aisec.guard.training._suite import group_keys, held_out
+from aisec.guard.training._groups import group_keys, held_out
 
 
 def _write(path: Path, rows: list[tuple[str, int, str]]) -> None:

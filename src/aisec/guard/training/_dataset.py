@@ -23,6 +23,7 @@ from aisec.guard.training._augment import Example, generate, generate_train_extr
 from aisec.guard.training._augment_gaps import generate_gaps
 from aisec.guard.training._augment_howto import generate_benign_twins
 from aisec.guard.training._augment_lang import generate_multilingual
+from aisec.guard.training._groups import group_keys, held_out
 
 __all__ = ["EVAL_ONLY", "Corpus", "build_corpus", "read_jsonl"]
 
@@ -113,8 +114,6 @@ def _split(
 
 def _v2_train_rows(data_dir: Path, seen: set[str], seed: int) -> tuple[list[Example], list[str]]:
     """Training-side groups of the ``*_v2`` files (absent files are skipped)."""
-    from aisec.guard.training._suite import group_keys, held_out
-
     rng = random.Random(seed + 2)  # noqa: S311 - reproducible sample, not secrets
     out: list[Example] = []
     harmful: list[str] = []
