@@ -28,7 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "datasets" / "prompt_injection"
+# the shared data sits beside the checkout (../shared); AISEC_SHARED_DATA overrides it
+# (a git worktree lives one folder deeper)
+DATA = (
+    Path(os.environ.get("AISEC_SHARED_DATA", str(ROOT.parent / "shared" / "datasets")))
+    / "prompt_injection"
+)
 SIZE = 1024
 
 

@@ -113,3 +113,24 @@ def test_a_segment_among_many_alike_needs_a_larger_margin() -> None:
     assert best_segment(lone) == pytest.approx(2.0 - SEGMENT_PENALTY)
     assert best_segment(crowded) == pytest.approx(2.0 - SEGMENT_PENALTY - CROWD_PENALTY * 0.1)
     assert best_segment(np.array([0.5, 0.5])) == pytest.approx(0.5 - SEGMENT_PENALTY)
+
+
+def test_each_direction_has_its_own_threshold(tmp_path: Path) -> None:
+    from aisec.guard import PromptInjectionScanner, ScanContext
+    from aisec.guard._scanner import Direction
+
+    meta = {"threshold.document": "0.9", "threshold.input": "0.2", "threshold.output": "bad"}
+    model = LinearModel(np.zeros(1 << 10, np.float32), 0.0, 0.6, Featurizer(10), meta)
+    assert model.threshold_for("input") == 0.2
+    assert model.threshold_for("document") == 0.9
+    assert model.threshold_for("tool_result") == 0.6  # none of its own: the general one
+    assert model.threshold_for("output") == 0.6  # unreadable: the general one
+    assert model.score("anything", direction="input") > 0.5 > model.score("x", direction="document")
+    path = tmp_path / "m.npz"
+    model.save(path)
+    again = LinearModel.load(path.read_bytes(), "m")
+    assert again.threshold_for("document") == 0.9
+    scanner = PromptInjectionScanner(model=again, rules=False, decode=False)
+    text = "An ordinary sentence about the weather in spring."
+    assert scanner.scan(text, ScanContext(direction=Direction.INPUT)).score >= 0.5
+    assert scanner.scan(text, ScanContext(direction=Direction.DOCUMENT)).score < 0.5

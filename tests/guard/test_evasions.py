@@ -140,3 +140,27 @@ def test_evasion_stacked_confusables_zero_width_and_base64(scanner: PromptInject
     rules = _rules(scanner, disguised)
     assert OVERRIDE in rules
     assert "base64" in rules["guard-prompt-injection-evasion"]
+
+
+def test_evasion_base32(scanner: PromptInjectionScanner) -> None:
+    enc = base64.b32encode(PAYLOAD.encode()).decode()
+    _caught_both_ways(scanner, enc, "base32")
+
+
+def test_evasion_reversed_text(scanner: PromptInjectionScanner) -> None:
+    _caught_both_ways(scanner, PAYLOAD[::-1], "reversed")
+
+
+def test_evasion_caesar_shift(scanner: PromptInjectionScanner) -> None:
+    shifted = PAYLOAD.translate(
+        str.maketrans(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            "defghijklmnopqrstuvwxyzabcDEFGHIJKLMNOPQRSTUVWXYZABC",
+        )
+    )
+    _caught_both_ways(scanner, f"Here is a note for you: {shifted}", "caesar")
+
+
+def test_evasion_letters_spelt_out_with_word_gaps(scanner: PromptInjectionScanner) -> None:
+    spelt = "   ".join(" ".join(word) for word in PAYLOAD.split())
+    _caught_both_ways(scanner, spelt, None)

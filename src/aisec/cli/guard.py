@@ -122,7 +122,16 @@ def _emit_decision(decision: Decision, fmt: OutputFormat, fail_on: str, quiet: b
 
 @guard_app.command("eval")
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="JSONL file of labelled texts.")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="JSONL file of labelled texts.")
+    ] = None,
+    suite: Annotated[
+        Path | None,
+        typer.Option(
+            "--suite",
+            help="Dev-suite folder (suite.json + one JSONL per family): per-family table.",
+        ),
+    ] = None,
     text_field: Annotated[str, typer.Option("--text-field", help="Field with the text.")] = "text",
     label_field: Annotated[
         str, typer.Option("--label-field", help="Field with the label (1 = attack).")
@@ -135,7 +144,8 @@ def evaluate(
     policy: PolicyOpt = None,
     fmt: TableJsonOpt = TableJsonFormat.TABLE,
 ) -> None:
-    """Measure precision, recall, F1, FPR, AUC and latency on a labelled JSONL file.
+    """Measure precision, recall, F1, FPR, AUC and latency on a labelled JSONL file, or
+    recall / FPR per family of a dev suite (--suite).
 
     Example: aisec guard eval --data benchmarks/guard/data/dev.jsonl --format json
     """
@@ -143,6 +153,13 @@ def evaluate(
     from aisec.guard.training import evaluate as run_evaluation
     from aisec.guard.training import read_jsonl
 
+    if (data is None) == (suite is None):
+        raise InputError("give one of --data (a JSONL file) or --suite (a dev-suite folder)")
+    if suite is not None:
+        _evaluate_suite(suite, policy, fmt)
+        return
+    if data is None:  # unreachable: exactly one of data and suite is set
+        raise InputError("no data given")
     rows = read_jsonl(data, text_field, label_field)
     if not rows:
         raise InputError(f"{data}: no rows")
@@ -155,6 +172,19 @@ def evaluate(
         sys.stdout.write(_metrics_table(result))
     else:
         sys.stdout.write(json.dumps(result) + "\n")
+
+
+def _evaluate_suite(suite: Path, policy: Path | None, fmt: TableJsonFormat) -> None:
+    from aisec.guard import Engine
+    from aisec.guard.training import evaluate_suite, load_suite, suite_table
+
+    if not suite.is_dir():
+        raise InputError(f"--suite {suite}: not a folder")
+    results = evaluate_suite(Engine.from_policy_file(policy), load_suite(suite))
+    if fmt is TableJsonFormat.TABLE:
+        sys.stdout.write(suite_table(results))
+    else:
+        sys.stdout.write(json.dumps({"families": [r.to_dict() for r in results]}) + "\n")
 
 
 def _metrics_table(result: dict[str, object]) -> str:
@@ -197,6 +227,10 @@ def train(
         int, typer.Option("--seed", help="Random seed (same seed, same model).")
     ] = 1337,
     epochs: Annotated[int, typer.Option("--epochs", help="Full-batch optimiser steps.")] = 150,
+    exclude_suite: Annotated[
+        Path | None,
+        typer.Option("--exclude-suite", help="Dev-suite folder whose texts are never trained on."),
+    ] = None,
 ) -> None:
     """Train the prompt-injection classifier reproducibly and print its metrics as JSON.
 
@@ -212,9 +246,80 @@ def train(
         dev_out=dev_out,
         seed=seed,
         epochs=epochs,
+        exclude_suite=exclude_suite,
         log=_log,
     )
     sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+
+
+model_app = typer.Typer(
+    help="Second-tier models: fetch a pinned hub model for transformer_injection.",
+    no_args_is_help=True,
+)
+guard_app.add_typer(model_app, name="model")
+
+
+@model_app.command("pull")
+def model_pull(
+    repo_id: Annotated[str, typer.Argument(help="Hub repository id, org/name.")],
+    revision: Annotated[str, typer.Option("--revision", help="Full 40-hex commit to pin.")],
+    sha256: Annotated[
+        list[str],
+        typer.Option("--sha256", help="FILE=HEX pin, one per file (every file is pinned)."),
+    ],
+    files: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--file", help="Files to fetch (default: config.json tokenizer.json model.onnx)."
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir", help="Hub cache (default: HF_HUB_CACHE or ~/.cache/huggingface/hub)."
+        ),
+    ] = None,
+    endpoint: Annotated[
+        str,
+        typer.Option(
+            "--endpoint", help="Hub URL (files at <endpoint>/<repo>/resolve/<rev>/<file>)."
+        ),
+    ] = "https://huggingface.co",
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use only the cache; never download.")
+    ] = False,
+    fmt: TableJsonOpt = TableJsonFormat.TABLE,
+) -> None:
+    """Fetch (or find in the hub cache) a pinned model and verify every file's SHA-256.
+
+    Example: aisec guard model pull org/model --revision <40-hex> --sha256 model.onnx=<hex> ...
+    """
+    from aisec.guard import pull_model
+
+    pins: dict[str, str] = {}
+    for item in sha256:
+        name, sep, digest = item.partition("=")
+        if not sep:
+            raise InputError(f"--sha256 {item!r}: expected FILE=HEX")
+        pins[name] = digest
+    pulled = pull_model(
+        repo_id,
+        revision,
+        pins,
+        files=tuple(files) if files else ("config.json", "tokenizer.json", "model.onnx"),
+        cache=cache_dir,
+        endpoint=None if offline else endpoint,
+    )
+    if fmt is TableJsonFormat.TABLE:
+        sys.stdout.write(f"model: {pulled.path}\n")
+        for name, digest in pulled.files.items():
+            sys.stdout.write(f"  {name}  sha256:{digest}\n")
+        sys.stdout.write(
+            "policy: guard.scanners: - name: transformer_injection, "
+            f"options: {{model_path: {pulled.path}}}\n"
+        )
+    else:
+        sys.stdout.write(json.dumps(pulled.to_dict()) + "\n")
 
 
 def register(app: typer.Typer) -> None:

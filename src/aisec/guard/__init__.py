@@ -22,6 +22,8 @@ from aisec.guard._builtin import load_builtins
 
 if TYPE_CHECKING:
     from aisec.guard._engine import Action, Decision, Engine, ScannerOutcome
+    from aisec.guard._hub import PulledModel
+    from aisec.guard._hub import pull as pull_model
     from aisec.guard._injection import PromptInjectionScanner
     from aisec.guard._normalise import Normalised, normalise
     from aisec.guard._output import insert_canary
@@ -48,6 +50,7 @@ __all__ = [
     "Engine",
     "Normalised",
     "PromptInjectionScanner",
+    "PulledModel",
     "RagCaller",
     "RagFilter",
     "ScanContext",
@@ -61,6 +64,7 @@ __all__ = [
     "insert_canary",
     "load_builtins",
     "normalise",
+    "pull_model",
     "redact_secrets",
 ]
 
@@ -74,6 +78,8 @@ _attribute = lazy_attributes(
         "Decision": "aisec.guard._engine",
         "Engine": "aisec.guard._engine",
         "ScannerOutcome": "aisec.guard._engine",
+        "PulledModel": "aisec.guard._hub",
+        "pull_model": "aisec.guard._hub:pull",
         "PromptInjectionScanner": "aisec.guard._injection",
         "Normalised": "aisec.guard._normalise",
         "normalise": "aisec.guard._normalise",

@@ -222,9 +222,22 @@ class LinearModel:
     def probability(self, text: str, windows: bool = True) -> float:
         return float(1.0 / (1.0 + np.exp(-self.logit(text, windows))))
 
-    def score(self, text: str, windows: bool = True) -> float:
-        """Calibrated so that the trained decision threshold maps to 0.5."""
-        z = self.logit(text, windows) - _logit_of(self.threshold)
+    def threshold_for(self, direction: str | None) -> float:
+        """The decision threshold for texts in ``direction`` (``input``, ``document``,
+        ``tool_result``): chosen per direction in training and kept in the model's
+        metadata as ``threshold.<direction>``; the general one otherwise."""
+        if direction is not None:
+            value = self.meta.get(f"threshold.{direction}")
+            if value is not None:
+                try:
+                    return min(max(float(value), 1e-6), 1 - 1e-6)
+                except ValueError:
+                    pass
+        return self.threshold
+
+    def score(self, text: str, windows: bool = True, direction: str | None = None) -> float:
+        """Calibrated so that the decision threshold (of ``direction``) maps to 0.5."""
+        z = self.logit(text, windows) - _logit_of(self.threshold_for(direction))
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def save(self, path: Path) -> None:

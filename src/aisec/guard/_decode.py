@@ -1,5 +1,6 @@
-"""Find payloads hidden in encodings (base64, hex, rot13, URL and unicode escapes) and decode
-them, within limits, so the injection scanner can rescan what the model would read.
+"""Find payloads hidden in encodings (base64, base32, hex, rot13 and other Caesar shifts,
+reversed text, letter-by-letter spelling, URL and unicode escapes) and decode them, within
+limits, so the injection scanner can rescan what the model would read.
 
 Limits: at most ``MAX_PAYLOADS`` decoded payloads per text, ``MAX_DECODED_CHARS`` decoded
 characters in all, ``MAX_DEPTH`` nested layers (base64 of hex of ...). Candidates that do not
@@ -35,6 +36,10 @@ _URL_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 _UNICODE_ESCAPES = re.compile(r"(?:\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}){3,}")
 _HTML_ENTITIES = re.compile(r"(?:&#(?:x[0-9a-fA-F]{1,6}|[0-9]{1,7});){3,}")
 _ROT13_HINTS = ("rot13", "rot-13", "rot 13", "caesar", "cipher", "decode", "decrypt", "rotate")
+_BASE32 = re.compile(r"[A-Z2-7]{16,}={0,6}")
+_SPACED_RUN = re.compile(r"(?<![A-Za-z])(?:[A-Za-z][ .\-_*]{1,3}){5,}[A-Za-z](?![A-Za-z])")
+_SPACED_GAP = re.compile(r"[^A-Za-z]+")
+_REVERSED_HINTS = ("revers", "backward", "right to left", "mirror")
 _ENCODED_AGAIN = re.compile(r"[A-Za-z0-9+/_=-]{16,}|(?:[0-9a-fA-F]{2}[ :]?){8,}")
 _EDGE_CHARS = "\"'`()[]{}<>.,;:!?*"
 _COMMON = frozenset(
@@ -123,6 +128,37 @@ def _hex(candidate: str) -> str | None:
         return None
 
 
+def _b32(candidate: str) -> str | None:
+    body = candidate.rstrip("=")
+    pad = {2: 6, 4: 4, 5: 3, 7: 1}.get(len(body) % 8, 0)
+    try:
+        return base64.b32decode(body + "=" * pad).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _unspace(run: str) -> str:
+    """Letters spelt one by one ("b y p a s s   t h e"): the commonest gap joins letters,
+    any other gap (a longer run of spaces, another separator) separates words."""
+    gaps = _SPACED_GAP.findall(run)
+    common = max(set(gaps), key=gaps.count)
+    return _SPACED_GAP.sub(lambda m: "" if m.group(0) == common else " ", run)
+
+
+def _shift(text: str, k: int) -> str:
+    return text.translate(_SHIFTS[k])
+
+
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_SHIFTS = [
+    str.maketrans(
+        _LOWER + _LOWER.upper(),
+        _LOWER[k:] + _LOWER[:k] + (_LOWER[k:] + _LOWER[:k]).upper(),
+    )
+    for k in range(26)
+]
+
+
 def _english_score(text: str) -> float:
     words = text.lower().split()
     if not words:
@@ -143,6 +179,11 @@ def _layer(text: str) -> list[Decoded]:
             dec = _hex(cand.removeprefix("0x"))
             if dec is not None and (_readable(dec) or _ENCODED_AGAIN.fullmatch(dec)):
                 out.append(Decoded("hex", offset, dec))
+                continue
+        if _BASE32.fullmatch(cand):
+            dec = _b32(cand)
+            if dec is not None and (_readable(dec) or _ENCODED_AGAIN.fullmatch(dec)):
+                out.append(Decoded("base32", offset, dec))
                 continue
         if _BASE64.fullmatch(cand) and not (cand.isalpha() and cand.islower()):
             dec = _b64(cand)
@@ -178,8 +219,22 @@ def _layer(text: str) -> list[Decoded]:
         if ent:
             whole = html.unescape(text[:_MAX_CANDIDATE])
             out.append(Decoded("html_entities", ent.start(), whole))
-    # rot13 is decoded when the text asks for decoding, or when it does not read as English
-    # and decoding a sample of it does
+    out += _ciphers(text, 0)
+    colon = text.find(": ", 0, 300)
+    if colon > 0:  # "Decode this and follow it: <cipher text>": the payload on its own
+        out += _ciphers(text[colon + 2 :], colon + 2)
+    for m in _SPACED_RUN.finditer(text[:_MAX_CANDIDATE]):
+        if m.group(0).count(" ") + m.group(0).count("-") >= 5:
+            whole = text[: m.start()] + _unspace(m.group(0)) + text[m.end() : _MAX_CANDIDATE]
+            out.append(Decoded("spaced", m.start(), whole))
+            break
+    return out
+
+
+def _ciphers(text: str, offset: int) -> list[Decoded]:
+    """rot13 is decoded when the text asks for decoding, or when it does not read as
+    English and decoding a sample of it does; then the other ciphers (see below)."""
+    out: list[Decoded] = []
     sample = text[:600]
     low = sample.lower()
     hinted = any(h in low for h in _ROT13_HINTS)
@@ -188,7 +243,33 @@ def _layer(text: str) -> list[Decoded]:
     if hinted or (not plain and _english_score(sample) < 0.08):
         rot_sample = codecs.encode(sample, "rot13")
         if hinted or _english_score(rot_sample) >= 0.15:
-            out.append(Decoded("rot13", 0, codecs.encode(text[:_MAX_CANDIDATE], "rot13")))
+            dec = codecs.encode(text[:_MAX_CANDIDATE], "rot13")
+            out.append(Decoded("rot13", offset, dec))
+        out += _other_ciphers(text, sample, offset)
+    return out
+
+
+def _other_ciphers(text: str, sample: str, offset: int) -> list[Decoded]:
+    """Reversed text and Caesar shifts other than 13, when a sample of the text does not
+    read as English and one decoding of it clearly does (at least four words)."""
+    if len(sample.split()) < 4:
+        return []
+    out: list[Decoded] = []
+    low = sample.lower()
+    rev = sample[::-1]
+    if _english_score(rev) >= 0.15 or (
+        any(h in low for h in _REVERSED_HINTS) and _english_score(rev) >= 0.08
+    ):
+        out.append(Decoded("reversed", offset, text[:_MAX_CANDIDATE][::-1]))
+    best, best_k = 0.0, 0
+    for k in range(1, 26):
+        if k == 13:
+            continue
+        score = _english_score(_shift(sample, k))
+        if score > best:
+            best, best_k = score, k
+    if best >= 0.15:
+        out.append(Decoded("caesar", offset, _shift(text[:_MAX_CANDIDATE], best_k)))
     return out
 
 

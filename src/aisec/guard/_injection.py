@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from aisec.core.errors import PolicyError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._classifier import LinearModel, load_default
 from aisec.guard._decode import decode_payloads
 from aisec.guard._normalise import normalise
 from aisec.guard._rules import adversarial_suffix, match_rules, request_before_junk
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
+from aisec.guard._transformer import TransformerInjectionScanner
 
 __all__ = ["PromptInjectionScanner"]
 
@@ -45,7 +47,11 @@ class PromptInjectionScanner(Scanner):
     """Detects prompt injection and jailbreaks in prompts, documents and tool results.
 
     Options: ``decode`` (default true): decode embedded payloads and rescan them;
-    ``rules`` (default true): apply the precise rules besides the classifier.
+    ``rules`` (default true): apply the precise rules besides the classifier;
+    ``second_tier`` (a folder, e.g. from ``aisec guard model pull``): a transformer model
+    (ONNX, see ``transformer_injection``) that decides only where this scanner is unsure,
+    i.e. where its score falls in ``second_tier_band`` (default ``[0.2, 0.8]``): a cascade,
+    so the default cost is paid on most texts and the model's on the uncertain few.
     """
 
     name: ClassVar[str] = "prompt_injection"
@@ -55,7 +61,9 @@ class PromptInjectionScanner(Scanner):
     default_threshold: ClassVar[float] = 0.5
     default_mode: ClassVar[str] = "block"
 
-    option_names: ClassVar[frozenset[str]] = frozenset({"decode", "rules", "model"})
+    option_names: ClassVar[frozenset[str]] = frozenset(
+        {"decode", "rules", "model", "second_tier", "second_tier_band"}
+    )
 
     def __init__(self, threshold: float | None = None, **options: Any) -> None:
         super().__init__(threshold, **options)
@@ -63,12 +71,26 @@ class PromptInjectionScanner(Scanner):
         self._rules = bool(options.get("rules", True))
         model = options.get("model")
         self._model: LinearModel = model if isinstance(model, LinearModel) else load_default()
+        self._tier2: TransformerInjectionScanner | None = None
+        self._band = (0.2, 0.8)
+        if options.get("second_tier") is not None:
+            self._tier2 = TransformerInjectionScanner(model_path=options["second_tier"])
+            band = options.get("second_tier_band", [0.2, 0.8])
+            try:
+                lo, hi = (float(x) for x in band)
+            except (TypeError, ValueError):
+                raise PolicyError(
+                    "prompt_injection: option second_tier_band must be two numbers [low, high]"
+                ) from None
+            if not 0.0 <= lo <= hi <= 1.0:
+                raise PolicyError("prompt_injection: second_tier_band needs 0 <= low <= high <= 1")
+            self._band = (lo, hi)
 
     def _judge(
         self, folded: str, ctx: ScanContext, how: str, offset: int | None
     ) -> tuple[float, list[Finding]]:
         findings: list[Finding] = []
-        score = self._model.score(folded)
+        score = self._model.score(folded, direction=ctx.direction.value)
         indirect = ctx.direction in (Direction.DOCUMENT, Direction.TOOL_RESULT)
         suffix = f" ({how})" if how else ""
         if score >= self.threshold:
@@ -181,6 +203,27 @@ class PromptInjectionScanner(Scanner):
                     remediation=_REMEDIATION,
                 )
             )
+        if self._tier2 is not None and self._band[0] <= score < self._band[1]:
+            score, findings = self._second_tier(text, ctx)
         if score < self.threshold:
             findings = []
         return ScanResult(score=round(score, 4), findings=tuple(findings))
+
+    def _second_tier(self, text: str, ctx: ScanContext) -> tuple[float, list[Finding]]:
+        """The cascade's second tier decides the uncertain case on its own."""
+        if self._tier2 is None:  # unreachable: called only with a second tier
+            return 0.0, []
+        score = self._tier2.probability(text)
+        if score < self.threshold:
+            return score, []
+        indirect = ctx.direction in (Direction.DOCUMENT, Direction.TOOL_RESULT)
+        finding = Finding(
+            rule_id="guard-prompt-injection-classifier",
+            title="Prompt injection or jailbreak (second-tier model)",
+            severity=Severity.HIGH,
+            asset=ctx.direction.value,
+            evidence=f"second-tier score {score:.2f}",
+            frameworks=_INDIRECT if indirect else _DIRECT,
+            remediation=_REMEDIATION,
+        )
+        return score, [finding]

@@ -100,6 +100,7 @@ def test_training_is_reproducible(tmp_path: Path) -> None:
             bits=12,
             generated=10,
             extra=10,
+            gaps=10,
             log=lambda _: None,
         )
         for run in ("a", "b")

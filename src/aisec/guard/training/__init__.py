@@ -16,17 +16,29 @@ from __future__ import annotations
 from aisec.guard.training._dataset import read_jsonl
 from aisec.guard.training._evaluate import Evaluation, evaluate, percentiles
 from aisec.guard.training._metrics import Metrics, auc, metrics
+from aisec.guard.training._suite import (
+    Family,
+    FamilyResult,
+    evaluate_suite,
+    load_suite,
+    suite_table,
+)
 from aisec.guard.training._train import TrainReport, evaluate_model, train
 
 __all__ = [
     "Evaluation",
+    "Family",
+    "FamilyResult",
     "Metrics",
     "TrainReport",
     "auc",
     "evaluate",
     "evaluate_model",
+    "evaluate_suite",
+    "load_suite",
     "metrics",
     "percentiles",
     "read_jsonl",
+    "suite_table",
     "train",
 ]

@@ -20,8 +20,10 @@ from aisec.core.errors import InputError
 from aisec.core.inputs import read_bounded
 from aisec.guard._normalise import normalise
 from aisec.guard.training._augment import Example, generate, generate_train_extra
+from aisec.guard.training._augment_gaps import generate_gaps
 from aisec.guard.training._augment_howto import generate_benign_twins
 from aisec.guard.training._augment_lang import generate_multilingual
+from aisec.guard.training._groups import group_keys, held_out
 
 __all__ = ["EVAL_ONLY", "Corpus", "build_corpus", "read_jsonl"]
 
@@ -31,6 +33,28 @@ _DIRECT = (
     "jackhhao_jailbreak_train.jsonl",
     "extra_attacks.jsonl",
     "extra_benign.jsonl",
+)
+# the second shared release: split by group (``_suite.held_out``), the held-out groups are
+# the dev suite's; file -> most rows kept for training (None: all)
+_V2: dict[str, int | None] = {
+    "embedded_train_v2.jsonl": None,
+    "agent_injections_v2.jsonl": None,
+    "jailbreaks_v2.jsonl": None,
+    "harmful_requests_v2.jsonl": None,
+    "chat_benign_v2.jsonl": 6000,
+    "documents_benign_v2.jsonl": None,
+}
+# BIPIA's task-hijack categories are ordinary requests on their own ("What is the capital
+# of Brazil?"): a bag of n-grams cannot tell them from a user's question, so injected
+# copies that carry them are not trained on (their clean twins still are)
+_STANDALONE_BENIGN = frozenset(
+    {
+        "Information Retrieval",
+        "Content Creation",
+        "Learning and Tutoring",
+        "Language Translation",
+        "Programming Help",
+    }
 )
 _INSTRUCTIONS = "bipia_attack_instructions_train.jsonl"
 _HARMFUL = "harmful_requests.jsonl"
@@ -88,12 +112,80 @@ def _split(
     return train, dev
 
 
+def _v2_train_rows(data_dir: Path, seen: set[str], seed: int) -> tuple[list[Example], list[str]]:
+    """Training-side groups of the ``*_v2`` files (absent files are skipped)."""
+    rng = random.Random(seed + 2)  # noqa: S311 - reproducible sample, not secrets
+    out: list[Example] = []
+    harmful: list[str] = []
+    for name, cap in _V2.items():
+        path = data_dir / name
+        if not path.is_file():
+            continue
+        rows = read_jsonl(path)
+        keys = group_keys(name, rows)
+        kept = [
+            i
+            for i, ((text, _, _), key) in enumerate(zip(rows, keys, strict=True))
+            if not held_out(key) and normalise(text).folded not in seen
+        ]
+        if cap is not None and len(kept) > cap:
+            kept = sorted(rng.sample(kept, cap))
+        stem = name.removesuffix(".jsonl")
+        twins = _clean_lines(rows, keys)
+        for i in kept:
+            (text, label, row), key = rows[i], keys[i]
+            source = str(row.get("source", ""))
+            if label == 1 and source.rsplit("attack=", 1)[-1] in _STANDALONE_BENIGN:
+                continue
+            origin = source.split("@", 1)[0]
+            inserted = _inserted(text, twins.get(key)) if label == 1 else None
+            if inserted is not None:
+                # documents are not prompts: the positive is what was inserted, not the
+                # document (the clean twin, in training too, teaches that the rest is benign)
+                out.append(Example(inserted, 1, f"{stem}:inserted:{origin}"))
+            else:
+                out.append(Example(text[:_MAX_ROW_CHARS], label, f"{stem}:{origin}"))
+            if stem.startswith("harmful"):
+                harmful.append(text)
+    return out, harmful
+
+
+def _clean_lines(
+    rows: list[tuple[str, int, dict[str, object]]], keys: list[str]
+) -> dict[str, set[str]]:
+    """Group -> the stripped lines of its clean documents."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for (text, label, _), key in zip(rows, keys, strict=True):
+        if label == 0 and not key.startswith("row:"):
+            out[key] |= {line.strip() for line in text.split("\n") if line.strip()}
+    return out
+
+
+def _inserted(text: str, clean: set[str] | None) -> str | None:
+    """The lines of an injected document that its clean twin lacks, with one line of the
+    document on each side (cut to 150 characters): an instruction inside data, not the
+    instruction alone (BIPIA's "Describe the lifecycle of a butterfly." is an ordinary
+    question on its own). None: no twin, or nothing short enough to be an insertion."""
+    if not clean:
+        return None
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    new = [i for i, line in enumerate(lines) if line not in clean]
+    if not new:
+        return None
+    lo, hi = max(new[0] - 1, 0), min(new[-1] + 1, len(lines) - 1)
+    window = [line if i in new else line[:150] for i, line in enumerate(lines) if lo <= i <= hi]
+    joined = "\n".join(window)
+    return joined if len(joined) < 0.8 * len(text) else None
+
+
 def build_corpus(
     data_dir: Path,
     seed: int = 1337,
     dev_share: float = 0.18,
     generated: int = 1500,
     extra: int = 0,
+    gaps: int = 0,
+    exclude: frozenset[str] = frozenset(),
 ) -> Corpus:
     """Load, deduplicate, split and augment; the same arguments give the same corpus.
 
@@ -101,7 +193,10 @@ def build_corpus(
     token-soup suffixes, more carriers, and a third as many rounds of injections and
     benign requests in other languages, and as many of benign how-to and trigger-word
     requests);
-    they never touch the dev split."""
+    they never touch the dev split. ``gaps``: rounds of ``_augment_gaps`` (train only).
+    The ``*_v2`` files, when present, add their training-side groups (the held-out groups
+    are the dev suite's). ``exclude``: normalised texts never to train on (the dev
+    suite's)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
     seen: set[str] = set()
     direct: list[tuple[str, int, str]] = []
@@ -174,9 +269,15 @@ def build_corpus(
         )
         more += generate_multilingual(seed, extra // 3)
         more += generate_benign_twins(seed, extra)
+        v2_rows, v2_harmful = _v2_train_rows(data_dir, seen, seed)
+        more += v2_rows
+        if gaps:
+            more += generate_gaps(seed, _harmful(train_rows) + v2_harmful, gaps)
         for ex in more:
             key = normalise(ex.text).folded
             if key not in seen:
                 seen.add(key)
                 train.append(ex)
+    if exclude:  # after the split, so that the dev split stays what it was
+        train = [e for e in train if normalise(e.text).folded not in exclude]
     return Corpus(train, dev)

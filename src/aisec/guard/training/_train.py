@@ -99,8 +99,12 @@ def _segment_examples(examples: list[Example], rng: random.Random) -> list[Examp
 
 
 HARD_BOOST = 2.0
+INPUT_FPR = 0.01  # dev-split FPR (short texts) the input threshold is chosen at
+DOCUMENT_FPR = 0.02  # dev-split FPR (documents) the document / tool-result threshold is chosen at
+GAP_BOOST = 3.0  # the small generated attack families of _augment_gaps (see _weights)
 NB_ALPHA = 1.0  # smoothing of the log-count ratios that scale each bucket (see _nb_scale)
 EXTRA_ROUNDS = 1500  # train-only generated families (role prompts, token soups, carriers)
+GAP_ROUNDS = 1500  # train-only families of _augment_gaps (languages, extraction, negatives)
 _HARD_NEGATIVES = (
     "awesome_chatgpt_prompts",
     "gpteacher",
@@ -109,6 +113,9 @@ _HARD_NEGATIVES = (
     "deepset",
     "gen_",
     "segment:",
+    "documents_benign",
+    "embedded_train",
+    "agent_injections",
 )
 
 
@@ -120,6 +127,8 @@ def _weights(examples: list[Example]) -> npt.NDArray[np.float64]:
     def _source_weight(e: Example) -> float:
         n = counts[(e.source, e.label)]
         boost = HARD_BOOST if e.label == 0 and any(h in e.source for h in _HARD_NEGATIVES) else 1.0
+        if e.source.startswith(("gap_", "gen_gap_")):
+            boost = GAP_BOOST
         return float(boost * np.sqrt(n) / n)
 
     raw = np.array([_source_weight(e) for e in examples])
@@ -185,6 +194,20 @@ def _nb_scale(
     return scale
 
 
+def _is_document(text: str) -> bool:
+    """Documents and tool results (long or multi-line), as against short user prompts."""
+    return len(text) >= 400 or text.count("\n") >= 3
+
+
+def _suite_texts(folder: Path) -> frozenset[str]:
+    """Normalised texts of every family file of a dev suite (never trained on)."""
+    from aisec.guard.training._suite import load_suite
+
+    return frozenset(
+        normalise(text).folded for family in load_suite(folder) for text, _ in family.rows
+    )
+
+
 def _threshold(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], fpr: float) -> float:
     neg = np.sort(scores[labels == 0])
     if neg.size == 0:
@@ -213,14 +236,20 @@ def train(
     generated: int = 1500,
     extra: int = EXTRA_ROUNDS,
     nb_alpha: float = NB_ALPHA,
+    gaps: int = GAP_ROUNDS,
+    exclude_suite: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> TrainReport:
     """Build the corpus, fit, pick the threshold, evaluate on dev and injecguard, save.
 
     ``extra``: rounds of the train-only generated families (see ``_augment``); they change
-    the training split only, never dev."""
+    the training split only, never dev. ``gaps``: rounds of ``_augment_gaps``.
+    ``exclude_suite``: a dev-suite folder whose texts are never trained on."""
     started = time.perf_counter()
-    corpus = build_corpus(data_dir, seed=seed, generated=generated, extra=extra)
+    exclude = _suite_texts(exclude_suite) if exclude_suite is not None else frozenset()
+    corpus = build_corpus(
+        data_dir, seed=seed, generated=generated, extra=extra, gaps=gaps, exclude=exclude
+    )
     rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
     train_set = list(corpus.train)
     rng.shuffle(train_set)
@@ -250,11 +279,26 @@ def train(
         "l2": str(l2),
         "nb_alpha": str(nb_alpha),
         "extra": str(extra),
+        "gaps": str(gaps),
         "n_train": str(len(fit_set)),
     }
     model = LinearModel(weights, bias, 0.5, featurizer, meta)
     held_scores = np.array([model.probability(normalise(e.text).folded) for e in held])
-    threshold = _threshold(held_scores, np.array([e.label for e in held]), target_fpr)
+    held_labels = np.array([e.label for e in held])
+    threshold = _threshold(held_scores, held_labels, target_fpr)
+    # per direction, on the dev split (model alone): short texts as user input at
+    # ``INPUT_FPR``, long or multi-line ones as documents and tool results at ``DOCUMENT_FPR``
+    dev_scores = np.array([model.probability(normalise(e.text).folded) for e in corpus.dev])
+    dev_labels = np.array([e.label for e in corpus.dev])
+    docs = np.array([_is_document(e.text) for e in corpus.dev], dtype=bool)
+    for direction, mask, fpr in (
+        ("input", ~docs, INPUT_FPR),
+        ("document", docs, DOCUMENT_FPR),
+        ("tool_result", docs, DOCUMENT_FPR),
+    ):
+        cut = _threshold(dev_scores[mask], dev_labels[mask], fpr)
+        meta[f"threshold.{direction}"] = f"{cut:.6f}"
+        log(f"threshold {direction} {cut:.4f} (dev FPR {fpr}, {int(mask.sum())} rows)")
     model = LinearModel(weights, bias, threshold, featurizer, meta)
     log(f"threshold {threshold:.4f} (held-out FPR target {target_fpr})")
     dev = evaluate_model(model, [e.text for e in corpus.dev], [e.label for e in corpus.dev])
