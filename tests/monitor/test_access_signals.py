@@ -122,3 +122,22 @@ def test_monitor_on_sqlite_and_postgresql(db_url: str, monkeypatch: pytest.Monke
     (alert,) = list_alerts()
     assert alert.subject == "key:key0003" and 0 <= _seen(alert.first_seen) - at <= 60
     assert monitor_once().events == 0
+
+
+def test_model_enumeration_raises_new_models_touched() -> None:
+    """A key that has used two models for hours tries twenty others, one a minute (its
+    request rate stays near its norm: only the new-models signal can see it)."""
+    from monitor_trace import Request
+
+    at = T0 + 6 * 3600 + 5.0
+    probes = [
+        Request(at + 60 * i, "svc3", "key0003", 403, f"model-{i}", 0, None) for i in range(20)
+    ]
+    trace = sorted(normal_trace(keys=5, hours=8) + probes, key=lambda r: r.t)
+    record(default_log(), trace)
+    monitor_once()
+    (alert,) = list_alerts()
+    assert alert.rule_id == "monitor-new-models-touched"
+    assert alert.subject == "key:key0003"
+    assert 0 <= _seen(alert.first_seen) - at <= 15 * 60
+    assert alert.evidence["signals"]["new_models"]["baseline_per_min"] == 0.05
