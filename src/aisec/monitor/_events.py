@@ -78,6 +78,7 @@ def access_event(seq: int, time: str, actor: str, details_json: str) -> AccessEv
         model=model if isinstance(model, str) else None,
         tokens=tokens,
         prompt_fp=fp if isinstance(fp, str) else None,
+        blocked=details.get("decision") == "block",
     )
 
 
