@@ -196,11 +196,12 @@ def main() -> None:
     ap.add_argument("--keys", type=int, default=1000)
     ap.add_argument("--postgres", default=os.environ.get("AISEC_TEST_POSTGRES_URL"))
     ap.add_argument("--no-peer", action="store_true", help="Skip the polars count.")
+    ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only.")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         os.environ["AISEC_HOME"] = str(home)
-        targets = [("SQLite", f"sqlite:///{home / 'bench.db'}", None)]
+        targets = [] if args.no_sqlite else [("SQLite", f"sqlite:///{home / 'bench.db'}", None)]
         if args.postgres:
             import psycopg
 

@@ -30,6 +30,7 @@ class Request:
     model: str | None = None
     tokens: int = 0
     prompt: str | None = None  # a prompt digest, as the gateway records it
+    decision: str = "allow"
 
 
 def norms(keys: int = 50, seed: int = 1) -> list[float]:
@@ -100,7 +101,7 @@ def _details(r: Request) -> dict[str, object]:
         "endpoint": "chat",
         "route": "default",
         "model": r.model or "-",
-        "decision": "allow",
+        "decision": r.decision,
         "status": r.status,
         "code": None if r.status < 400 else "key_invalid",
         "key_prefix": r.key,

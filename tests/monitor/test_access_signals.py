@@ -122,3 +122,45 @@ def test_monitor_on_sqlite_and_postgresql(db_url: str, monkeypatch: pytest.Monke
     (alert,) = list_alerts()
     assert alert.subject == "key:key0003" and 0 <= _seen(alert.first_seen) - at <= 60
     assert monitor_once().events == 0
+
+
+def test_model_enumeration_raises_new_models_touched() -> None:
+    """A key that has used two models for hours tries twenty others, one a minute (its
+    request rate stays near its norm: only the new-models signal can see it)."""
+    from monitor_trace import Request
+
+    at = T0 + 6 * 3600 + 5.0
+    probes = [
+        Request(at + 60 * i, "svc3", "key0003", 403, f"model-{i}", 0, None) for i in range(20)
+    ]
+    trace = sorted(normal_trace(keys=5, hours=8) + probes, key=lambda r: r.t)
+    record(default_log(), trace)
+    monitor_once()
+    (alert,) = list_alerts()
+    assert alert.rule_id == "monitor-new-models-touched"
+    assert alert.subject == "key:key0003"
+    assert 0 <= _seen(alert.first_seen) - at <= 15 * 60
+    assert alert.evidence["signals"]["new_models"]["baseline_per_min"] == 0.05
+
+
+def test_guard_probing_raises_one_alert() -> None:
+    """A key sends jailbreak attempts the guard blocks, one every 15 s, barely above its
+    usual request rate: the block series sees what the request series cannot."""
+    from monitor_trace import Request
+
+    at = T0 + 6 * 3600 + 5.0
+    probes = [
+        Request(at + 15 * i, "svc2", "key0002", 400, "gpt-a", 0, f"{i:016x}", "block")
+        for i in range(40)
+    ]
+    trace = sorted(normal_trace(keys=5, hours=8) + probes, key=lambda r: r.t)
+    record(default_log(), trace)
+    monitor_once()
+    alerts = {a.rule_id: a for a in list_alerts()}
+    # forty new prompts in ten minutes also look like scraping to the prompt signal
+    assert set(alerts) <= {"monitor-guard-probing", "monitor-extraction-pattern"}
+    assert {a.subject for a in alerts.values()} == {"key:key0002"}
+    alert = alerts["monitor-guard-probing"]
+    assert set(alert.evidence["signals"]) == {"guard_blocks"}
+    assert 0 <= _seen(alert.first_seen) - at <= 5 * 60
+    assert alert.playbook == "revoke-principal"

@@ -22,7 +22,7 @@ class MonitorSchedule:
         self.runs = 0
         self._stop = threading.Event()
         self._last_error: str | None = None
-        self._thread = threading.Thread(target=self._loop, name="aisec-monitor", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="aisec monitor", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

@@ -18,21 +18,23 @@ from aisec.monitor._cusum import CusumParams, Series
 
 __all__ = ["RULE_OF_SIGNAL", "SIGNALS", "AccessEvent", "Alarm", "SignalEngine"]
 
-SIGNALS = ("requests", "tokens", "distinct_prompts", "failed_auth", "new_models")
+SIGNALS = ("requests", "tokens", "distinct_prompts", "failed_auth", "new_models", "guard_blocks")
 EXTRACTION = "monitor-extraction-pattern"
 FAILED_AUTH = "monitor-failed-auth-burst"
 NEW_MODELS = "monitor-new-models-touched"
+GUARD_PROBING = "monitor-guard-probing"
 RULE_OF_SIGNAL = {
     "requests": EXTRACTION,
     "tokens": EXTRACTION,
     "distinct_prompts": EXTRACTION,
     "failed_auth": FAILED_AUTH,
     "new_models": NEW_MODELS,
+    "guard_blocks": GUARD_PROBING,
 }
 GATEWAY_SUBJECT = "gateway"
 # Judged by their floor from the first point: a burst of failed logins or a key reaching
 # many models must alarm even when it is the first thing the series ever sees.
-_NO_WARMUP = frozenset({"failed_auth", "new_models"})
+_NO_WARMUP = frozenset({"failed_auth", "new_models", "guard_blocks"})
 _MAX_TOKEN_UNITS = 4.0  # a request of 4x the key's mean tokens or more weighs 1
 _MAX_MODELS = 256  # models remembered per subject
 _MAX_PROMPTS = 20_000  # prompt digests remembered per subject
@@ -52,6 +54,7 @@ class AccessEvent:
     model: str | None = None
     tokens: int = 0
     prompt_fp: str | None = None
+    blocked: bool = False  # the guard blocked it
 
     @property
     def subject(self) -> str:
@@ -129,6 +132,8 @@ class SignalEngine:
         subject = ev.subject
         self.principals[subject] = ev.principal
         self._point("requests", subject, ev, 1.0, out)
+        if ev.blocked:
+            self._point("guard_blocks", subject, ev, 1.0, out)
         if ev.tokens > 0:
             self._tokens(subject, ev, out)
         if ev.prompt_fp:

@@ -79,6 +79,7 @@ class FloorsPolicy(_Strict):
     distinct_prompts: float = Field(default=0.5, gt=0)
     failed_auth: float = Field(default=2.0, gt=0)
     new_models: float = Field(default=0.05, gt=0)
+    guard_blocks: float = Field(default=0.2, gt=0)
 
 
 class RespondRule(_Strict):
