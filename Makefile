@@ -10,14 +10,20 @@ UVFLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-many
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
+# The lock files are complete (every dependency pinned with hashes), so pip installs them
+# with --no-deps: it then resolves nothing itself (the venv's own pip, 23.x, once re-resolved
+# an extra of a locked package against the index and failed on a newer release), and
+# `pip check` proves the set is whole.
 $(VENV)/.main: requirements/main.txt pyproject.toml | $(BIN)/python
-	$(PIP) --require-hashes -r requirements/main.txt
+	$(PIP) --require-hashes --no-deps -r requirements/main.txt
 	$(PIP) --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $@
 
 $(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
-	$(PIP) --require-hashes -r requirements/dev.txt
+	$(PIP) --require-hashes --no-deps -r requirements/dev.txt
 	$(PIP) --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $@ $(VENV)/.main
 
 ## run: install from the lock and start the gateway (aisec up --demo) on embedded defaults
