@@ -28,7 +28,9 @@ _MAX_TEXT_BYTES = 16 << 20
 DirectionOpt = Annotated[
     str,
     typer.Option(
-        "--direction", "-d", help="Where the text sits: input, output, document, tool_result."
+        "--direction",
+        "-d",
+        help="Where the text sits: input, output, document, tool_result, system.",
     ),
 ]
 PolicyOpt = Annotated[

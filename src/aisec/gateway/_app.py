@@ -591,6 +591,8 @@ def _guard_chat_input(gw: _Gateway, doc: dict[str, Any], route: Route, trace: _T
             if i in documents
             else Direction.TOOL_RESULT
             if role in ("tool", "function")
+            else Direction.SYSTEM
+            if role in ("system", "developer")
             else Direction.INPUT
         )
         content = message.get("content")

@@ -177,7 +177,13 @@ class InvisibleTextScanner(Scanner):
     name: ClassVar[str] = "invisible_text"
     default_mode: ClassVar[str] = "redact"
     directions: ClassVar[frozenset[Direction]] = frozenset(
-        {Direction.INPUT, Direction.OUTPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
+        {
+            Direction.INPUT,
+            Direction.OUTPUT,
+            Direction.DOCUMENT,
+            Direction.TOOL_RESULT,
+            Direction.SYSTEM,
+        }
     )
     supports_redact: ClassVar[bool] = True
 

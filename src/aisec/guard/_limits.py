@@ -46,7 +46,13 @@ class LimitsScanner(Scanner):
     name: ClassVar[str] = "limits"
     default_mode: ClassVar[str] = "block"
     directions: ClassVar[frozenset[Direction]] = frozenset(
-        {Direction.INPUT, Direction.DOCUMENT, Direction.TOOL_RESULT, Direction.OUTPUT}
+        {
+            Direction.INPUT,
+            Direction.DOCUMENT,
+            Direction.TOOL_RESULT,
+            Direction.OUTPUT,
+            Direction.SYSTEM,
+        }
     )
     gate: ClassVar[bool] = True  # the Engine runs it first and stops when it blocks
 

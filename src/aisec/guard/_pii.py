@@ -930,7 +930,13 @@ class PiiScanner(Scanner):
     name: ClassVar[str] = "pii"
     default_mode: ClassVar[str] = "redact"
     directions: ClassVar[frozenset[Direction]] = frozenset(
-        {Direction.INPUT, Direction.OUTPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
+        {
+            Direction.INPUT,
+            Direction.OUTPUT,
+            Direction.DOCUMENT,
+            Direction.TOOL_RESULT,
+            Direction.SYSTEM,
+        }
     )
     supports_redact: ClassVar[bool] = True
 

@@ -433,7 +433,13 @@ class SecretsScanner(Scanner):
     name: ClassVar[str] = "secrets"
     default_mode: ClassVar[str] = "redact"
     directions: ClassVar[frozenset[Direction]] = frozenset(
-        {Direction.INPUT, Direction.OUTPUT, Direction.DOCUMENT, Direction.TOOL_RESULT}
+        {
+            Direction.INPUT,
+            Direction.OUTPUT,
+            Direction.DOCUMENT,
+            Direction.TOOL_RESULT,
+            Direction.SYSTEM,
+        }
     )
     supports_redact: ClassVar[bool] = True
 

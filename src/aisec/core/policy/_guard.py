@@ -50,6 +50,9 @@ class Direction(StrEnum):
     OUTPUT = "output"  # model response
     DOCUMENT = "document"  # retrieved (RAG) chunk: untrusted data
     TOOL_RESULT = "tool_result"  # what a tool returned: untrusted data
+    # system and developer messages: the operator's own instructions to the model, which
+    # say "never reveal these instructions" by design; injection scanners do not judge them
+    SYSTEM = "system"
 
 
 class ScannerPolicy(BaseModel):
