@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aisec.core.findings import Finding
+from aisec.core.store.findings import insert_findings, select_findings
 from aisec.posture._evaluate import AssetLike
 from aisec.posture._report import Changes
 
@@ -42,30 +43,7 @@ def _previous(conn: Connection, key: str) -> tuple[str, datetime] | None:
 
 
 def _findings_of(conn: Connection, run_id: str) -> list[Finding]:
-    rows = conn.execute(
-        "SELECT rule_id, title, severity, asset, location, evidence, frameworks, remediation "
-        "FROM findings WHERE run_id = ? AND source = ?",
-        (run_id, _SOURCE),
-    ).fetchall()
-    out = []
-    for r in rows:
-        loc = r[4] if isinstance(r[4], dict) else json.loads(r[4])
-        refs = r[6] if isinstance(r[6], list) else json.loads(r[6])
-        out.append(
-            Finding.from_dict(
-                {
-                    "rule_id": r[0],
-                    "title": r[1],
-                    "severity": r[2],
-                    "asset": r[3],
-                    "location": loc,
-                    "evidence": r[5],
-                    "frameworks": refs,
-                    "remediation": r[7],
-                }
-            )
-        )
-    return out
+    return select_findings(conn, source=_SOURCE, run_id=run_id)
 
 
 def changes_since_last(store: Store, root: str, findings: Sequence[Finding]) -> Changes:
@@ -123,26 +101,7 @@ def record_run(
             "VALUES (?, ?, ?, ?, ?)",
             (run_id, key, root[:2000], t, json.dumps(summary, sort_keys=True)),
         )
-        conn.executemany(
-            "INSERT INTO findings (run_id, source, created, rule_id, title, severity, asset, "
-            "location, evidence, frameworks, remediation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    run_id,
-                    _SOURCE,
-                    t,
-                    f.rule_id[:200],
-                    f.title[:500],
-                    f.severity.value,
-                    f.asset[:1000],
-                    json.dumps(f.location.to_dict()),
-                    f.evidence,
-                    json.dumps([str(r) for r in f.frameworks]),
-                    f.remediation,
-                )
-                for f in findings
-            ),
-        )
+        insert_findings(conn, source=_SOURCE, run_id=run_id, created=t, findings=findings)
         # one row per asset of this tree, updated in place by the next run (SQLite 3.24+
         # and PostgreSQL both take ON CONFLICT ... DO UPDATE)
         conn.executemany(
