@@ -167,16 +167,8 @@ def _finding(
 ) -> Finding:
     from aisec.core.rules import lookup
 
-    rule = lookup(rule_id)
-    return Finding(
-        rule_id=rule.id,
-        title=rule.title,
-        severity=rule.severity,
-        asset=asset or f"data record {record_id}",
-        location=Location(path=where),
-        evidence=evidence,
-        frameworks=rule.frameworks,
-        remediation=rule.remediation,
+    return lookup(rule_id).finding(
+        asset or f"data record {record_id}", evidence=evidence, location=Location(path=where)
     )
 
 

@@ -23,16 +23,11 @@ def rule_finding(
     title: str | None = None,
 ) -> Finding:
     """A Finding with its catalogued title, severity, frameworks and remediation."""
-    rule = lookup(rule_id)
-    return Finding(
-        rule_id=rule.id,
-        title=title or rule.title,
-        severity=rule.severity,
-        asset=asset or path,
-        location=Location(path=path, line=line),
+    return lookup(rule_id).finding(
+        asset or path,
         evidence=evidence[:200],
-        frameworks=rule.frameworks,
-        remediation=rule.remediation,
+        location=Location(path=path, line=line),
+        title=title,
     )
 
 

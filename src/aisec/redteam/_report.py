@@ -186,49 +186,26 @@ def _findings(result: RunResult, families: Sequence[FamilyResult]) -> list[Findi
             severity = Severity.MEDIUM  # rare successes: still a finding, one step lower
         title = rule.title if fam.family in FAMILY_RULES else f"{rule.title}: {fam.family}"
         out.append(
-            Finding(
-                rule_id=rule.id,
+            rule.finding(
+                asset,
+                evidence=evidence,
+                location=Location(pointer=f"/families/{fam.family}"),
                 title=title,
                 severity=severity,
-                asset=asset,
-                location=Location(pointer=f"/families/{fam.family}"),
-                evidence=evidence,
-                frameworks=rule.frameworks,
-                remediation=rule.remediation,
             )
         )
     errors = sum(f.errors for f in families)
     if errors:
-        rule = lookup(ERRORS_RULE)
         kinds: dict[str, int] = {}
         for a in result.attempts:
             if a.outcome == "error":
                 kinds[a.reason[:60]] = kinds.get(a.reason[:60], 0) + 1
         top = ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])[:4])
-        out.append(
-            Finding(
-                rule.id,
-                rule.title,
-                rule.severity,
-                asset,
-                evidence=f"{errors} attempt(s) ended in an error: {top}",
-                frameworks=rule.frameworks,
-                remediation=rule.remediation,
-            )
-        )
+        evidence = f"{errors} attempt(s) ended in an error: {top}"
+        out.append(lookup(ERRORS_RULE).finding(asset, evidence=evidence))
     if result.not_run:
-        rule = lookup(INCOMPLETE_RULE)
-        out.append(
-            Finding(
-                rule.id,
-                rule.title,
-                rule.severity,
-                asset,
-                evidence=f"{result.not_run} planned attempt(s) not run before the time limit",
-                frameworks=rule.frameworks,
-                remediation=rule.remediation,
-            )
-        )
+        evidence = f"{result.not_run} planned attempt(s) not run before the time limit"
+        out.append(lookup(INCOMPLETE_RULE).finding(asset, evidence=evidence))
     return out
 
 

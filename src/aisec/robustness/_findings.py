@@ -28,22 +28,12 @@ def evasion_findings(result: EvasionResult, asset: str) -> list[Finding]:
     if not broken:
         return []
     eps, acc = min(broken)
-    rule = lookup("robustness-evasion-accuracy-drop")
     curve = ", ".join(f"eps {e:g}: {a:.3f}" for e, a in result.points)
-    return [
-        Finding(
-            rule.id,
-            rule.title,
-            rule.severity,
-            asset[:1000],
-            evidence=(
-                f"{result.attack}: accuracy {result.clean_accuracy:.3f} clean, {acc:.3f} at "
-                f"eps {eps:g} (L-inf, {result.samples} samples); {curve}"
-            ),
-            frameworks=rule.frameworks,
-            remediation=rule.remediation,
-        )
-    ]
+    evidence = (
+        f"{result.attack}: accuracy {result.clean_accuracy:.3f} clean, {acc:.3f} at "
+        f"eps {eps:g} (L-inf, {result.samples} samples); {curve}"
+    )
+    return [lookup("robustness-evasion-accuracy-drop").finding(asset[:1000], evidence=evidence)]
 
 
 def membership_findings(result: MembershipResult, asset: str) -> list[Finding]:
@@ -54,19 +44,9 @@ def membership_findings(result: MembershipResult, asset: str) -> list[Finding]:
     ]
     if not leaking:
         return []
-    rule = lookup("robustness-membership-leak")
     parts = "; ".join(
         f"{a.name}: AUC {a.auc:.3f}, advantage {a.advantage:.3f}, TPR {a.tpr_at_1pct_fpr:.3f} "
         f"at 1% FPR" for a in leaking
     )  # fmt: skip
-    return [
-        Finding(
-            rule.id,
-            rule.title,
-            rule.severity,
-            asset[:1000],
-            evidence=f"{result.members} members vs {result.non_members} non-members; {parts}",
-            frameworks=rule.frameworks,
-            remediation=rule.remediation,
-        )
-    ]
+    evidence = f"{result.members} members vs {result.non_members} non-members; {parts}"
+    return [lookup("robustness-membership-leak").finding(asset[:1000], evidence=evidence)]

@@ -58,17 +58,8 @@ class Manifest:
 
 
 def _finding(rule_id: str, path: str, line: int | None, evidence: str) -> Finding:
-    rule = lookup(rule_id)
-    return Finding(
-        rule_id=rule.id,
-        title=rule.title,
-        severity=rule.severity,
-        asset=path,
-        location=Location(path=path, line=line),
-        evidence=evidence[:200],
-        frameworks=rule.frameworks,
-        remediation=rule.remediation,
-    )
+    location = Location(path=path, line=line)
+    return lookup(rule_id).finding(path, evidence=evidence[:200], location=location)
 
 
 def _exact(req: Requirement) -> str | None:

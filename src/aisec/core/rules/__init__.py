@@ -26,7 +26,7 @@ from importlib import resources
 from typing import Any
 
 from aisec.core.errors import AisecError, ExitCode, InputError
-from aisec.core.findings import FrameworkRef, Severity
+from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 
 __all__ = ["RULE_ID", "Rule", "UnknownRuleError", "all_rules", "lookup"]
 
@@ -67,6 +67,28 @@ class Rule:
     frameworks: tuple[FrameworkRef, ...]
     remediation: str
     source: str
+
+    def finding(
+        self,
+        asset: str = "",
+        *,
+        evidence: str = "",
+        location: Location | None = None,
+        title: str | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A Finding of this rule, with its catalogued title, severity, frameworks and
+        remediation (``title`` and ``severity`` override the catalogue's for one finding)."""
+        return Finding(
+            rule_id=self.id,
+            title=title or self.title,
+            severity=severity or self.severity,
+            asset=asset,
+            location=location or Location(),
+            evidence=evidence,
+            frameworks=self.frameworks,
+            remediation=self.remediation,
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
