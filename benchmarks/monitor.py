@@ -110,7 +110,7 @@ def generate(n: int, keys: int, seed: int = 7):  # type: ignore[no-untyped-def]
 
 
 def fill(url: str, n: int, keys: int, home: Path) -> float:
-    from aisec.core.audit import GENESIS, AuditKey, AuditLog, _canonical
+    from aisec.core.audit import GENESIS, AuditKey, AuditLog
     from aisec.core.store import open_store
 
     store = open_store(url)
@@ -154,21 +154,8 @@ def fill(url: str, n: int, keys: int, home: Path) -> float:
             "details": details,
             "prev_hash": prev,
         }
-        digest = log._hash(fields)
-        batch.append(
-            (
-                seq,
-                fields["time"],
-                actor,
-                "gateway.request",
-                fields["target"],
-                outcome,
-                _canonical(details).decode(),
-                prev,
-                digest,
-            )
-        )
-        prev = digest
+        batch.append(log.chain_row(fields))
+        prev = batch[-1][-1]
         if len(batch) >= 50_000:
             flush()
     if batch:

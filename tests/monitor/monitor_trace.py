@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aisec.core.audit import GENESIS, AuditLog, _canonical
+from aisec.core.audit import GENESIS, AuditLog
 
 T0 = datetime(2026, 11, 30, tzinfo=UTC).timestamp()
 DAY = 86400.0
@@ -156,21 +156,8 @@ def record(log: AuditLog, requests: Iterable[Request], batch: int = 20_000) -> i
             "details": details,
             "prev_hash": prev,
         }
-        digest = log._hash(fields)
-        rows.append(
-            (
-                seq,
-                fields["time"],
-                r.principal,
-                "gateway.request",
-                fields["target"],
-                outcome,
-                _canonical(details).decode(),
-                prev,
-                digest,
-            )
-        )
-        prev = digest
+        rows.append(log.chain_row(fields))
+        prev = rows[-1][-1]
         written += 1
         if len(rows) >= batch:
             flush()

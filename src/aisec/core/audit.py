@@ -414,6 +414,23 @@ class AuditLog:
     def _hash(self, fields: Mapping[str, Any]) -> str:
         return hmac.new(self.key.mac_key, _canonical(fields), hashlib.sha256).hexdigest()
 
+    def chain_row(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The ``audit_events`` row of one event (``seq``, ``time``, ``actor``, ``action``,
+        ``target``, ``outcome``, ``details``, ``prev_hash``), its keyed hash last: what
+        :meth:`append` writes. For tools that write many generated events at once (test
+        traces, benchmarks); it checks and redacts nothing."""
+        return (
+            fields["seq"],
+            fields["time"],
+            fields["actor"],
+            fields["action"],
+            fields["target"],
+            fields["outcome"],
+            _canonical(fields["details"]).decode(),
+            fields["prev_hash"],
+            self._hash(fields),
+        )
+
     def append(
         self,
         actor: str,
@@ -439,22 +456,13 @@ class AuditLog:
             fields.update(
                 seq=seq, time=datetime.now(UTC).isoformat(timespec="microseconds"), prev_hash=prev
             )
-            digest = self._hash(fields)
+            row = self.chain_row(fields)
+            digest = row[-1]
             conn.execute(
                 "INSERT INTO audit_events"
                 " (seq, time, actor, action, target, outcome, details, prev_hash, hash)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    seq,
-                    fields["time"],
-                    fields["actor"],
-                    fields["action"],
-                    fields["target"],
-                    outcome,
-                    _canonical(fields["details"]).decode(),
-                    prev,
-                    digest,
-                ),
+                row,
             )
             if seq % CHECKPOINT_EVERY == 0:
                 self._write_checkpoint(conn, seq, digest)
