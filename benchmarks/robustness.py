@@ -10,20 +10,25 @@ ART (adversarial-robustness-toolbox) and Opacus are dev dependencies.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from art.attacks.evasion import FastGradientMethod, HopSkipJump, ProjectedGradientDescentNumpy
 from art.estimators.classification import SklearnClassifier as ArtSklearn
-from sklearn.datasets import load_digits, make_classification
+from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from aisec.robustness import Dataset, dp_train, evasion_curve, membership_inference, wrap
+from aisec.robustness import dp_train, evasion_curve, membership_inference, wrap
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "robustness"))
+from membership_models import fit, mlp, noisy_split
 
 EPS = (0.0, 0.02, 0.05, 0.1, 0.2)
 
@@ -100,34 +105,9 @@ def evasion() -> None:
     )  # fmt: skip
 
 
-def _mlp() -> torch.nn.Module:
-    torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(20, 256), torch.nn.ReLU(), torch.nn.Linear(256, 4))
-
-
-def _fit(train: Dataset, epochs: int, weight_decay: float) -> torch.nn.Module:
-    model = _mlp()
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=weight_decay)
-    x, y = torch.tensor(train.X), torch.tensor(train.y)
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(epochs):
-        order = torch.randperm(len(y), generator=gen)
-        for i in range(0, len(y), 32):
-            batch = order[i : i + 32]
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x[batch]), y[batch]).backward()
-            opt.step()
-    return model.eval()
-
-
 def membership() -> None:
     torch.set_num_threads(1)
-    data, labels = make_classification(
-        n_samples=3000, n_features=20, n_informative=8, n_classes=4, flip_y=0.15,
-        random_state=0,
-    )  # fmt: skip
-    data = data.astype(np.float32)
-    train, holdout = Dataset(data[:500], labels[:500]), Dataset(data[500:], labels[500:])
+    train, holdout = noisy_split()
     print("## Membership inference: 500 training vs 500 holdout records (4 classes, 15% label")
     print("noise), MLP 20-256-4, loss-threshold attack\n")
     print(
@@ -135,10 +115,10 @@ def membership() -> None:
     )
     print("|---|---|---|---|---|---|---|")
     rows: list[tuple[str, torch.nn.Module, str]] = [
-        ("overfit (300 epochs, no weight decay)", _fit(train, 300, 0.0), "-"),
-        ("regularised (20 epochs, weight decay 1e-2)", _fit(train, 20, 1e-2), "-"),
+        ("overfit (300 epochs, no weight decay)", fit(train, 300, 0.0), "-"),
+        ("regularised (20 epochs, weight decay 1e-2)", fit(train, 20, 1e-2), "-"),
     ]
-    dp = dp_train(_mlp(), train.X, train.y, epochs=30, batch_size=64, lr=0.5,
+    dp = dp_train(mlp(), train.X, train.y, epochs=30, batch_size=64, lr=0.5,
                   target_epsilon=3.0, delta=1e-5)  # fmt: skip
     rows.append(("DP-SGD (Opacus, 30 epochs, clip 1.0)", dp.module, f"{dp.epsilon:.3f}"))
     for name, module, eps in rows:

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_classification
+from membership_models import fit, mlp, noisy_split
 from sklearn.neural_network import MLPClassifier
 
 from aisec.core.errors import InputError
@@ -24,33 +24,7 @@ from aisec.robustness import (
 
 @pytest.fixture(scope="module")
 def noisy() -> tuple[Dataset, Dataset]:
-    """4 classes, 15% flipped labels: an overfit model memorises the flips."""
-    x, y = make_classification(
-        n_samples=3000, n_features=20, n_informative=8, n_classes=4, flip_y=0.15,
-        random_state=0,
-    )  # fmt: skip
-    x = x.astype(np.float32)
-    return Dataset(x[:500], y[:500]), Dataset(x[500:], y[500:])
-
-
-def _mlp() -> torch.nn.Module:
-    torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(20, 256), torch.nn.ReLU(), torch.nn.Linear(256, 4))
-
-
-def _fit(train: Dataset, epochs: int, weight_decay: float) -> torch.nn.Module:
-    model = _mlp()
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=weight_decay)
-    x, y = torch.tensor(train.X), torch.tensor(train.y)
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(epochs):
-        order = torch.randperm(len(y), generator=gen)
-        for i in range(0, len(y), 32):
-            batch = order[i : i + 32]
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x[batch]), y[batch]).backward()
-            opt.step()
-    return model.eval()
+    return noisy_split()
 
 
 def test_overfit_model_leaks_more_than_regularised_and_dp_trained(
@@ -58,9 +32,9 @@ def test_overfit_model_leaks_more_than_regularised_and_dp_trained(
 ) -> None:
     train, holdout = noisy
     torch.set_num_threads(1)
-    overfit = membership_inference(wrap(_fit(train, 300, 0.0)), train, holdout)
-    regular = membership_inference(wrap(_fit(train, 20, 1e-2)), train, holdout)
-    dp = dp_train(_mlp(), train.X, train.y, epochs=30, batch_size=64, lr=0.5,
+    overfit = membership_inference(wrap(fit(train, 300, 0.0)), train, holdout)
+    regular = membership_inference(wrap(fit(train, 20, 1e-2)), train, holdout)
+    dp = dp_train(mlp(), train.X, train.y, epochs=30, batch_size=64, lr=0.5,
                   target_epsilon=3.0, delta=1e-5)  # fmt: skip
     private = membership_inference(wrap(dp.module), train, holdout)
     assert 2.5 <= dp.epsilon <= 3.0 and dp.delta == 1e-5
@@ -116,6 +90,4 @@ def test_dp_training_with_a_noise_multiplier_reports_epsilon() -> None:
 def test_too_little_data_is_an_input_error(noisy: tuple[Dataset, Dataset]) -> None:
     train, holdout = noisy
     with pytest.raises(InputError, match="at least"):
-        membership_inference(
-            wrap(_fit(train, 1, 0.0)), train, Dataset(holdout.X[:5], holdout.y[:5])
-        )
+        membership_inference(wrap(fit(train, 1, 0.0)), train, Dataset(holdout.X[:5], holdout.y[:5]))
