@@ -995,8 +995,8 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
         else:
             doc, body = _parse(raw, EmbeddingRequest)
         trace.model = body.model
-        trace.prompt_fp = _prompt_fingerprint(doc)
         caller = await gw.authenticate(request, trace)
+        trace.prompt_fp = _prompt_fingerprint(doc)  # for callers who are who they say
         route = gw.settings.route_for(body.model)
         if route is None:
             raise GatewayError(404, "model_not_found", "no route serves this model", param="model")
