@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from aisec.cli._output import OutputFormat, emit_findings
-from aisec.cli._redact import might_hold_secret, redact_secrets
+from aisec.cli._redact import redact_secrets
 from aisec.cli.main import main
 from aisec.core import audit
 from aisec.core.findings import Finding, Location, Severity
+from aisec.guard import might_hold_secret
 
 _RNG = random.Random(20261207)  # fixed: the same tokens every run
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from aisec.guard._output import insert_canary
     from aisec.guard._rag import Caller as RagCaller
     from aisec.guard._rag import Chunk, RagFilter
-    from aisec.guard._redact import redact_secrets
+    from aisec.guard._redact import might_hold_secret, redact_secrets
     from aisec.guard._scanner import (
         SCANNERS,
         Direction,
@@ -63,6 +63,7 @@ __all__ = [
     "find_secrets",
     "insert_canary",
     "load_builtins",
+    "might_hold_secret",
     "normalise",
     "pull_model",
     "redact_secrets",
@@ -87,6 +88,7 @@ _attribute = lazy_attributes(
         "RagCaller": "aisec.guard._rag:Caller",
         "Chunk": "aisec.guard._rag",
         "RagFilter": "aisec.guard._rag",
+        "might_hold_secret": "aisec.guard._redact",
         "redact_secrets": "aisec.guard._redact",
         "SCANNERS": "aisec.guard._scanner",
         "Direction": "aisec.guard._scanner",
