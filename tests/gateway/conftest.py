@@ -264,6 +264,13 @@ class Upstream:
             writer.write(b"data: " + b"x" * (5 << 20))
             await writer.drain()
             return False
+        if model == "nested-stream" and body.get("stream"):  # too deep for json.loads
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+            )
+            writer.write(b"data: " + b"[" * 100_000 + b"]" * 100_000 + b"\n\n")
+            await writer.drain()
+            return False
         if model == "slow":
             await asyncio.sleep(30)
             return False

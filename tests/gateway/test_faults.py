@@ -226,6 +226,7 @@ def test_upstream_fault(gateway: Gateway, model: str, status: int, code: str) ->
         ("slow-stream", "upstream_timeout"),
         ("truncated-stream", "upstream_truncated"),
         ("endless-line", "upstream_malformed"),
+        ("nested-stream", "upstream_malformed"),
     ],
 )
 def test_stream_fault_ends_with_an_error_event(gateway: Gateway, model: str, code: str) -> None:

@@ -59,6 +59,7 @@ def test_timeouts_500s_non_json_and_endless_streams_are_recorded_and_the_run_end
         ("rt-timeout", "timeout after"),
         ("rt-500", "HTTP 500"),
         ("rt-nonjson", "reply is not JSON"),
+        ("rt-deep", "reply is not JSON"),
         ("rt-forever", "timeout after"),
         ("rt-badshape", "reply has no message"),
         ("rt-huge", "response over 1 MiB"),

@@ -32,7 +32,13 @@ from starlette.types import Message, Receive, Scope, Send
 from aisec.core.policy import Direction
 from aisec.gateway._audit_sink import AuditSink, AuditWriter
 from aisec.gateway._contract import Authenticator, Caller, GatewayRefusal, Limiter, ModelAuthorizer
-from aisec.gateway._errors import ERROR_SCHEMA, GatewayError, error_body, error_response
+from aisec.gateway._errors import (
+    ERROR_SCHEMA,
+    GatewayError,
+    compact_json,
+    error_body,
+    error_response,
+)
 from aisec.gateway._metrics import GatewayMetrics
 from aisec.gateway._schema import (
     DOCUMENTS_FIELD,
@@ -677,7 +683,7 @@ def _usage(doc: Any) -> dict[str, int]:
 
 
 def _sse(doc: Any) -> bytes:
-    return b"data: " + json.dumps(doc, separators=(",", ":")).encode() + b"\n\n"
+    return b"data: " + compact_json(doc).encode() + b"\n\n"
 
 
 def _sse_error(status: int, code: str, message: str) -> bytes:
@@ -710,7 +716,7 @@ class _StreamRewriter:
             return b"".join(out) + b"data: [DONE]\n\n"
         try:
             event = json.loads(data)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             raise GatewayError(502, "upstream_malformed", "upstream sent a bad SSE event") from None
         choices = event.get("choices") if isinstance(event, dict) else None
         if not isinstance(choices, list):
@@ -1040,7 +1046,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
             ]
             doc["input"] = scanned[0] if isinstance(doc["input"], str) else scanned
         stream = bool(getattr(body, "stream", False)) and endpoint != "embeddings"
-        payload = json.dumps(doc, separators=(",", ":")).encode()
+        payload = compact_json(doc).encode()
         upstream = gw.upstreams[route.name]
         t_up = time.perf_counter()
         try:
@@ -1081,9 +1087,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
         elif not isinstance(out, dict):
             raise GatewayError(502, "upstream_malformed", "upstream answered with a non-object")
         trace.usage = _usage(out)
-        return Response(
-            json.dumps(out, separators=(",", ":")).encode(), media_type="application/json"
-        )
+        return Response(compact_json(out).encode(), media_type="application/json")
     except GatewayError as exc:
         trace.status, trace.code = exc.status, exc.code
         if exc.code.startswith("guard_") and exc.status == 400:

@@ -42,7 +42,7 @@ async def _body(request: Request) -> dict[str, Any] | None:
         return None
     try:
         doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     return doc if isinstance(doc, dict) else None
 

@@ -6,7 +6,7 @@ import json
 
 from starlette.responses import Response
 
-__all__ = ["ERROR_SCHEMA", "GatewayError", "error_body", "error_response"]
+__all__ = ["ERROR_SCHEMA", "GatewayError", "compact_json", "error_body", "error_response"]
 
 _TYPES = {
     400: "invalid_request_error",
@@ -59,10 +59,15 @@ class GatewayError(Exception):
         self.retry_after = retry_after
 
 
+# One encoder for every compact document the gateway writes: ``json.dumps`` with
+# ``separators`` builds a new encoder per call, a measurable share of a stream's events.
+compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def error_body(status: int, code: str, message: str, param: str | None = None) -> bytes:
     kind = _TYPES.get(status, "invalid_request_error" if status < 500 else "server_error")
     doc = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return json.dumps(doc, separators=(",", ":")).encode()
+    return compact_json(doc).encode()
 
 
 def error_response(exc: GatewayError, headers: dict[str, str] | None = None) -> Response:

@@ -104,7 +104,7 @@ class Target:
 def _verdict(status: int, data: bytes) -> Reply:
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         doc = None
     if status in (400, 403, 422) and isinstance(doc, dict):
         err = doc.get("error")

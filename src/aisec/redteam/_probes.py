@@ -245,6 +245,8 @@ def _parse(text: str, name: str, source: str) -> list[Probe]:
                 item = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{source}: line {n}: not JSON ({exc.msg})") from None
+            except RecursionError:
+                raise InputError(f"{source}: line {n}: JSON nested too deeply") from None
             if not isinstance(item, dict):
                 raise InputError(f"{source}: line {n}: expected an object")
             raw.append((str(item.get("family", "")), item, f"{source}: line {n}"))

@@ -13,7 +13,8 @@ in advance: :meth:`ScriptedPolicy.expected_asr`.
 Misbehaving modes, chosen by the requested model name, exercise a runner's error paths:
 ``rt-timeout`` never answers, ``rt-500`` answers HTTP 500, ``rt-nonjson`` answers HTML,
 ``rt-forever`` streams bytes forever, ``rt-badshape`` answers JSON without choices,
-``rt-huge`` answers 2 MiB, ``rt-mixed`` rotates through those and a normal answer.
+``rt-huge`` answers 2 MiB, ``rt-deep`` answers JSON nested too deeply to parse,
+``rt-mixed`` rotates through those and a normal answer.
 """
 
 from __future__ import annotations
@@ -296,6 +297,9 @@ class ScriptedTarget:
                     return
                 if model == "rt-nonjson":
                     self._raw(200, b"<html>gateway error</html>", "text/html")
+                    return
+                if model == "rt-deep":
+                    self._raw(200, b"[" * 100_000 + b"]" * 100_000, "application/json")
                     return
                 if model == "rt-forever":
                     self._forever()
