@@ -72,6 +72,13 @@ def test_jsonl_with_a_non_object_line_names_the_line(
     assert "line 3" in text and "not a JSON object" in text
 
 
+def test_jsonl_with_a_line_nested_too_deeply_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\n{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 2: not valid JSON"):
+        profile_data(path)
+
+
 def test_jsonl_with_invalid_json_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "rows.jsonl"
     path.write_text('{"a": 1}\n{"a": \n', encoding="utf-8")

@@ -88,6 +88,9 @@ def test_a_threat_model_file_that_is_not_json_is_a_clear_error(tmp_path: Path) -
     bad.write_bytes(b"\x00\xff not json")
     with pytest.raises(ThreatModelError, match="not a JSON threat model"):
         load_threat_model(bad)
+    bad.write_text('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ThreatModelError, match="not a JSON threat model"):
+        load_threat_model(bad)
 
 
 _JSON = st.recursive(

@@ -176,3 +176,5 @@ def test_malformed_manifests_are_input_errors() -> None:
         parse_manifest("requirements.txt", "this is (not valid\n")
     with pytest.raises(InputError, match="not valid JSON"):
         parse_manifest("Pipfile.lock", "{")
+    with pytest.raises(InputError, match="not valid JSON"):  # too deep for json.loads
+        parse_manifest("Pipfile.lock", '{"default": ' + "[" * 100_000 + "]" * 100_000 + "}")

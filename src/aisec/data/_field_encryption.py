@@ -415,7 +415,7 @@ def _recorded(schema: Any) -> dict[str, dict[str, str]]:
         return {}
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InputError("corrupt aisec metadata in the Parquet schema") from None
     if not isinstance(data, dict) or not all(
         isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in data.values()
@@ -528,7 +528,7 @@ def _recorded_bind(recorded: dict[str, dict[str, str]], col: str) -> list[str]:
         return []
     try:
         bind = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         bind = None
     if not isinstance(bind, list) or not all(isinstance(b, str) for b in bind):
         raise InputError("corrupt aisec metadata in the Parquet schema (bind_to)")

@@ -427,6 +427,6 @@ class Profile:
         raw = read_bounded(Path(path), _MAX_PROFILE_BYTES, "data profile")
         try:
             data = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InputError(f"{path}: not JSON ({exc})") from None
         return cls.from_json(data, path)

@@ -182,7 +182,7 @@ def _bad_jsonl_line(handle: IO[bytes], _delimiter: str) -> str | None:
             continue
         try:
             value = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             return f"line {number}: not valid JSON ({exc})"
         if not isinstance(value, dict):
             return f"line {number}: a {type(value).__name__}, not a JSON object"

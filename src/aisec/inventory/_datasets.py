@@ -71,7 +71,7 @@ def _jsonl(head: bytes) -> dict[str, Any]:
     line = head.split(b"\n", 1)[0]
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _SchemaError("first line is not a JSON object (or longer than 64 KiB)") from None
     if not isinstance(record, dict):
         raise _SchemaError("first record is not a JSON object")
@@ -160,7 +160,7 @@ def describe_hf_dataset(tree: Tree, folder: str, refs: list[FileRef]) -> dict[st
         return details
     try:
         data = json.loads(tree.read(info, 1 << 20))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         details["schema_error"] = "dataset_info.json is not readable JSON"
         return details
     if isinstance(data, dict):

@@ -240,6 +240,6 @@ def load_threat_model(path: Path | None = None) -> ThreatModel:
         data = json.loads(path.read_text("utf-8"))
     except OSError as exc:
         raise ThreatModelError(f"{path}: cannot read: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ThreatModelError(f"{path}: not a JSON threat model: {exc}") from None
     return parse_threat_model(data, str(path))

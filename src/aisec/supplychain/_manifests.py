@@ -231,7 +231,7 @@ def _pipfile(path: str, text: str) -> Manifest:
 def _pipfile_lock(path: str, text: str) -> Manifest:
     try:
         doc = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InputError(f"not valid JSON ({str(exc)[:120]})") from None
     deps: list[Dependency] = []
     for section in ("default", "develop"):
