@@ -172,6 +172,8 @@ sdist = { url = "https://files/httpx.tar.gz", hash = "sha256:bb" }
 def test_malformed_manifests_are_input_errors() -> None:
     with pytest.raises(InputError, match="not valid TOML"):
         parse_manifest("pyproject.toml", "[project\n")
+    with pytest.raises(InputError, match="not valid TOML"):  # too deep for tomllib
+        parse_manifest("pyproject.toml", "a = " + "[" * 100_000 + "]" * 100_000)
     with pytest.raises(InputError, match="not a valid requirement"):
         parse_manifest("requirements.txt", "this is (not valid\n")
     with pytest.raises(InputError, match="not valid JSON"):

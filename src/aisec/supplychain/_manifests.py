@@ -202,7 +202,7 @@ def _pyproject(path: str, text: str) -> Manifest | None:
 def _toml(path: str, text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise InputError(f"not valid TOML ({str(exc)[:120]})") from None
 
 
