@@ -73,3 +73,34 @@ def test_keys_past_their_rotation_date(
         store.close()
     keys = gather_evidence(tmp_path).keys
     assert keys.status == "fail" and "training-data" in keys.note
+
+
+def test_model_tests_are_read_by_file_content_and_the_latest_run_wins(tmp_path: Path) -> None:
+    from aisec.core.rules import lookup
+    from aisec.core.store import open_store
+    from aisec.core.store.findings import record_findings
+    from aisec.posture._evidence import model_tests
+    from aisec.robustness import tested_finding
+
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        a, b = "a" * 64, "b" * 64
+        leak = lookup("robustness-membership-leak").finding("m.pkl", evidence="AUC 0.9")
+        runs = {
+            "r1": [leak, tested_finding("membership", a, "m.pkl", "auc 0.9")],
+            "r2": [tested_finding("evasion", a, "m.pkl", "pgd: clean 0.97")],
+            "r3": [tested_finding("membership", b, "n.pkl", "auc 0.5")],
+        }
+        for run_id, findings in runs.items():
+            record_findings(store, source="robustness", run_id=run_id, findings=findings)
+        # a finding without the tested record (an older aisec, or --no-store) says nothing
+        record_findings(store, source="robustness", run_id="r4", findings=[leak])
+        tests = model_tests(store)
+    finally:
+        store.close()
+    assert tests[a]["privacy_testing"][0] == "fail"
+    assert "robustness-membership-leak" in tests[a]["privacy_testing"][1]
+    assert tests[a]["robustness"][0] == "ok"
+    assert tests[b] == {"privacy_testing": tests[b]["privacy_testing"]}
+    assert tests[b]["privacy_testing"][0] == "ok"
+    assert set(tests) == {a, b}

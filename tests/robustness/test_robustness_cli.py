@@ -49,7 +49,12 @@ def test_evasion_json_is_the_documented_shape_and_findings_are_stored(
         stored = read_findings(store, source="robustness")
     finally:
         store.close()
-    assert [f.rule_id for f in stored] == ["robustness-evasion-accuracy-drop"]
+    assert [f.rule_id for f in stored] == [
+        "robustness-evasion-accuracy-drop",
+        "robustness-evasion-tested",  # the record posture reads, by the file's SHA-256
+    ]
+    assert stored[1].asset.startswith("sha256:")
+    assert (stored[1].location.path or "").endswith("m.joblib")
     tail = subprocess.run(
         [sys.executable, "-m", "aisec", "audit", "tail", "--format", "json"],
         env={**os.environ, "PYTHONPATH": SRC, "AISEC_HOME": str(tmp_path / "home")},
@@ -85,3 +90,43 @@ def test_membership_json(tmp_path: Path) -> None:
     assert [a["attack"] for a in doc["attacks"]] == ["loss_threshold", "shadow"]
     assert doc["members"] == doc["non_members"] == 40
     assert doc["attacks"][0]["auc"] > 0.6
+
+
+def _assess_controls(tmp_path: Path, folder: Path) -> dict[str, dict[str, object]]:
+    env = {**os.environ, "PYTHONPATH": SRC, "AISEC_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-m", "aisec", "assess", str(folder), "--format", "json",
+         "--fail-on", "never"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return {c["id"]: c for c in json.loads(done.stdout)["controls"]}
+
+
+def test_posture_judges_robustness_and_privacy_by_the_tested_file_content(
+    tmp_path: Path, digits: tuple[LogisticRegression, Dataset]
+) -> None:
+    model, data = digits
+    folder = tmp_path / "app"
+    folder.mkdir()
+    joblib.dump(model, folder / "m.joblib")
+    np.savez(tmp_path / "d.npz", X=data.X, y=data.y)
+    before = _assess_controls(tmp_path, folder)
+    assert before["C-ROBUSTNESS"]["status"] == "unknown"
+    # a budget too small to move the accuracy: tested, nothing raised -> in place
+    done = _cli(tmp_path, "evasion", str(folder / "m.joblib"), str(tmp_path / "d.npz"),
+                "--attack", "fgsm", "--eps", "0,0.001", "--clip", "0,1", "--quiet")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _assess_controls(tmp_path, folder)["C-ROBUSTNESS"]["status"] == "in place"
+    # the same file failing a stronger test later -> missing, naming the rule
+    done = _cli(tmp_path, "evasion", str(folder / "m.joblib"), str(tmp_path / "d.npz"),
+                "--attack", "pgd", "--eps", "0,0.1", "--clip", "0,1", "--quiet")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    after = _assess_controls(tmp_path, folder)["C-ROBUSTNESS"]
+    assert after["status"] == "missing"
+    assert "robustness-evasion-accuracy-drop" in json.dumps(after["evidence"])
+    assert after["failing"]
+    # a changed file (other bytes, same name) is not the tested model: unknown again
+    joblib.dump(LogisticRegression(C=0.5, max_iter=1000).fit(data.X, data.y), folder / "m.joblib")
+    assert _assess_controls(tmp_path, folder)["C-ROBUSTNESS"]["status"] == "unknown"
+    assert _assess_controls(tmp_path, folder)["C-PRIVACY"]["status"] == "unknown"

@@ -113,7 +113,9 @@ def evasion(
         "clean_accuracy": result.clean_accuracy,
         "worst_accuracy": worst,
     }
-    _record("robustness.evasion", model, findings, no_store, details)
+    tested = any(e > 0 for e, _ in result.points)  # eps 0 alone attacks nothing
+    summary = f"{result.attack}: clean {result.clean_accuracy:.4f}, worst {worst:.4f}"
+    _record("robustness.evasion", model, findings, no_store, details, summary if tested else None)
     if not quiet:
         if fmt is Fmt.JSON:
             _json(result.to_dict())
@@ -160,7 +162,14 @@ def membership(
     )
     findings = membership_findings(result, str(model))
     summary = {f"{a.name}_advantage": round(a.advantage, 4) for a in result.attacks}
-    _record("robustness.membership", model, findings, no_store, summary)
+    _record(
+        "robustness.membership",
+        model,
+        findings,
+        no_store,
+        summary,
+        ", ".join(f"{k} {v}" for k, v in summary.items()),
+    )
     if not quiet:
         if fmt is Fmt.JSON:
             _json(result.to_dict())
@@ -206,19 +215,29 @@ def _record(
     findings: Sequence[Finding],
     no_store: bool,
     details: Mapping[str, str | float],
+    tested: str | None,
 ) -> None:
-    """Findings to the store (unless --no-store) and an audit event of the run."""
+    """Findings to the store (unless --no-store) and an audit event of the run. With a
+    ``tested`` summary the stored run also holds the record that this test ran on the
+    model file's content (its SHA-256), which posture judges C-ROBUSTNESS / C-PRIVACY by."""
     from aisec.core.audit import record
     from aisec.core.home import ensure_home
+    from aisec.core.inputs import sha256_file
     from aisec.core.store import open_store
     from aisec.core.store.findings import record_findings
+    from aisec.robustness import tested_finding
 
     ensure_home()
     run_id = uuid.uuid4().hex
+    digest = sha256_file(model, "model")
     if not no_store:
+        stored = list(findings)
+        if tested is not None:
+            kind = action.rsplit(".", 1)[1]
+            stored.append(tested_finding(kind, digest, str(model), tested))
         store = open_store()
         try:
-            record_findings(store, source="robustness", run_id=run_id, findings=findings)
+            record_findings(store, source="robustness", run_id=run_id, findings=stored)
         finally:
             store.close()
     record(
@@ -226,6 +245,7 @@ def _record(
         str(model)[:500],
         details={
             "run_id": None if no_store else run_id,
+            "sha256": digest,
             "findings": ", ".join(f.rule_id for f in findings),
             **details,
         },

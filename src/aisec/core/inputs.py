@@ -7,12 +7,13 @@ read more than the limit plus one byte.
 
 from __future__ import annotations
 
+import hashlib
 import stat
 from pathlib import Path
 
 from aisec.core.errors import InputError
 
-__all__ = ["read_bounded", "read_text_bounded"]
+__all__ = ["read_bounded", "read_text_bounded", "sha256_file"]
 
 
 def read_bounded(path: Path, limit: int, what: str = "file") -> bytes:
@@ -35,3 +36,19 @@ def read_bounded(path: Path, limit: int, what: str = "file") -> bytes:
 def read_text_bounded(path: Path, limit: int, what: str = "file") -> str:
     """Like :func:`read_bounded`, decoded as UTF-8 (undecodable bytes replaced)."""
     return read_bounded(path, limit, what).decode("utf-8", errors="replace")
+
+
+def sha256_file(path: Path, what: str = "file") -> str:
+    """The SHA-256 (hex) of the regular file ``path``, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise InputError(f"{what} {path}: not a regular file")
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise InputError(f"{what} {path}: file not found") from None
+    except OSError as exc:
+        raise InputError(f"{what} {path}: cannot read: {exc.strerror or exc}") from None
+    return digest.hexdigest()

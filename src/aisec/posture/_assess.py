@@ -93,7 +93,7 @@ def assess(
     if local:  # one key per tree in the store, wherever the command runs from
         root = Path(root).resolve()
     inv = inventory(root, exclude=exclude, osv_db=osv_db, progress=progress)
-    evidence = gather_evidence(Path(root) if local else None)
+    evidence = gather_evidence(Path(root) if local else None, store=store)
     result = assess_inventory(inv, evidence, model=model, store=store, redact=redact)
     record(
         "posture.assess",

@@ -151,11 +151,18 @@ class _Judge:
             return "fail", "unsigned"
         return "unknown", f"signature {state}: not verified"
 
+    def _model_test(self, a: AssetLike, kind: str, command: str) -> tuple[str, str]:
+        digest = a.details.get("sha256")
+        found = self.ev.model_tests.get(digest) if isinstance(digest, str) else None
+        if found is None or kind not in found:
+            return "unknown", f"no {command} result recorded for this file's content"
+        return found[kind]
+
     def _robustness(self, a: AssetLike) -> tuple[str, str]:
-        return "unknown", "no robustness test results recorded"
+        return self._model_test(a, "robustness", "aisec robustness evasion")
 
     def _privacy_testing(self, a: AssetLike) -> tuple[str, str]:
-        return "unknown", "no privacy test results recorded"
+        return self._model_test(a, "privacy_testing", "aisec robustness membership")
 
     def _gateway_auth(self, a: AssetLike) -> tuple[str, str]:
         if self.ev.routes and self.ev.gateway_auth:

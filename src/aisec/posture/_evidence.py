@@ -1,8 +1,10 @@
 """Evidence outside the inventory that controls are judged by: the policy that applies to
-the assessed tree (guard, gateway routes, data contracts) and the keyring's rotation state."""
+the assessed tree (guard, gateway routes, data contracts), the keyring's rotation state and
+the robustness and privacy tests recorded in the store for model files (by content)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatch
@@ -13,6 +15,7 @@ from aisec.core.errors import AisecError
 
 if TYPE_CHECKING:
     from aisec.core.policy import Policy, RoutePolicy
+    from aisec.core.store import Store
 
 __all__ = ["Evidence", "KeyState", "gather_evidence"]
 
@@ -38,6 +41,8 @@ class Evidence:
     gateway_auth: bool = False
     dataset_globs: tuple[str, ...] = ()
     keys: KeyState = field(default_factory=lambda: KeyState("unknown", "keyring not read"))
+    # model file SHA-256 -> evidence kind ("robustness", "privacy_testing") -> (ok/fail, why)
+    model_tests: Mapping[str, Mapping[str, tuple[str, str]]] = field(default_factory=dict)
 
     def guarded_routes(self) -> list[RoutePolicy]:
         return [r for r in self.routes if r.guard]
@@ -98,9 +103,49 @@ def _key_state(policy: Policy | None) -> KeyState:
     return KeyState("ok", f"{len(enabled)} key(s), none due for rotation")
 
 
-def gather_evidence(root: Path | None, *, read_keys: bool = True) -> Evidence:
-    """Evidence for assessing ``root``: its policy (home/explicit plus its own aisec.yaml)
-    and, when ``read_keys``, the keyring's rotation state."""
+# The record of a test run on a model file -> the evidence kind it answers, and the rule
+# that the same run stores when the model failed it (aisec.robustness._findings).
+_TESTED = {
+    "robustness-evasion-tested": ("robustness", "robustness-evasion-accuracy-drop"),
+    "robustness-membership-tested": ("privacy_testing", "robustness-membership-leak"),
+}
+
+
+def model_tests(store: Store) -> dict[str, dict[str, tuple[str, str]]]:
+    """The latest robustness and privacy test of each model file in the store, by the
+    file's SHA-256: ``ok`` when that run raised nothing, ``fail`` (and why) when it did."""
+    with store.read() as conn:
+        rows = conn.execute(
+            "SELECT run_id, rule_id, asset, evidence, created FROM findings "
+            "WHERE source = ? ORDER BY id",
+            ("robustness",),
+        ).fetchall()
+        runs: dict[str, list[tuple[str, str, str, str]]] = {}
+        for run_id, rule_id, asset, evidence, created in rows:
+            day = conn.time_value(created).date().isoformat()
+            runs.setdefault(str(run_id), []).append((str(rule_id), str(asset), evidence, day))
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for findings in runs.values():  # oldest run first: a later test of a file wins
+        for rule_id, asset, evidence, day in findings:
+            if rule_id not in _TESTED or not asset.startswith("sha256:"):
+                continue
+            kind, failed_rule = _TESTED[rule_id]
+            failed = [e for r, _, e, _ in findings if r == failed_rule]
+            verdict = (
+                ("fail", f"{failed_rule} on {day}: {failed[0][:200]}")
+                if failed
+                else ("ok", f"tested {day}: {evidence[:200]}")
+            )
+            out.setdefault(asset.removeprefix("sha256:"), {})[kind] = verdict
+    return out
+
+
+def gather_evidence(
+    root: Path | None, *, read_keys: bool = True, store: Store | None = None
+) -> Evidence:
+    """Evidence for assessing ``root``: its policy (home/explicit plus its own aisec.yaml),
+    when ``read_keys`` the keyring's rotation state, and with a ``store`` the model tests
+    recorded in it."""
     policies, files = _policies(root)
     from aisec.core.policy import merge_policies
 
@@ -109,8 +154,9 @@ def gather_evidence(root: Path | None, *, read_keys: bool = True) -> Evidence:
         merged = p if merged is None else merge_policies(merged, p)
     guard_set = any("guard" in p.model_fields_set for p in policies)
     keys = _key_state(merged) if read_keys else KeyState("unknown", "keyring not read")
+    tests = model_tests(store) if store is not None else {}
     if merged is None:
-        return Evidence(keys=keys)
+        return Evidence(keys=keys, model_tests=tests)
     globs = tuple(d.path for d in merged.data.datasets)
     contracts = getattr(merged.data, "contracts", None) or ()
     globs += tuple(str(getattr(c, "path", "")) for c in contracts if getattr(c, "path", ""))
@@ -124,4 +170,5 @@ def gather_evidence(root: Path | None, *, read_keys: bool = True) -> Evidence:
         gateway_auth=any("gateway_auth" in p.model_fields_set for p in policies),
         dataset_globs=globs,
         keys=keys,
+        model_tests=tests,
     )

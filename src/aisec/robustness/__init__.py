@@ -3,12 +3,18 @@
 from aisec.robustness._data import Dataset, load_data
 from aisec.robustness._dp import DPResult, DPUnavailableError, dp_train, unsupported_layers
 from aisec.robustness._evasion import ATTACKS, EvasionResult, evasion_curve
-from aisec.robustness._findings import evasion_findings, membership_findings
+from aisec.robustness._findings import (
+    TESTED_RULES,
+    evasion_findings,
+    membership_findings,
+    tested_finding,
+)
 from aisec.robustness._membership import AttackResult, MembershipResult, membership_inference
 from aisec.robustness._models import Classifier, ModelRefusedError, load_model, losses, wrap
 
 __all__ = [
     "ATTACKS",
+    "TESTED_RULES",
     "AttackResult",
     "Classifier",
     "DPResult",
@@ -25,6 +31,7 @@ __all__ = [
     "losses",
     "membership_findings",
     "membership_inference",
+    "tested_finding",
     "unsupported_layers",
     "wrap",
 ]

@@ -4,21 +4,37 @@
   at least 10 points below the clean accuracy (the smallest such eps is named).
 * ``robustness-membership-leak``: an attack's advantage is at least 0.1, its ROC AUC at
   least 0.6, or its TPR at 1% FPR at least 5% (5x chance).
+* ``robustness-evasion-tested`` / ``robustness-membership-tested`` (info): the record that
+  a test ran on the model file with this SHA-256 (its asset is ``sha256:<hex>``), stored
+  with the run's other findings so posture can judge C-ROBUSTNESS / C-PRIVACY by content.
 """
 
 from __future__ import annotations
 
-from aisec.core.findings import Finding
+from aisec.core.findings import Finding, Location
 from aisec.core.rules import lookup
 from aisec.robustness._evasion import EvasionResult
 from aisec.robustness._membership import MembershipResult
 
-__all__ = ["evasion_findings", "membership_findings"]
+__all__ = ["TESTED_RULES", "evasion_findings", "membership_findings", "tested_finding"]
 
 EVASION_DROP = 0.10
 MIA_ADVANTAGE = 0.10
 MIA_AUC = 0.60
 MIA_TPR_AT_1PCT = 0.05
+
+# The test kind -> the rule that records a run of it on a model file.
+TESTED_RULES = {
+    "evasion": "robustness-evasion-tested",
+    "membership": "robustness-membership-tested",
+}
+
+
+def tested_finding(kind: str, sha256: str, path: str, summary: str) -> Finding:
+    """The record that a ``kind`` test ran on the model file with digest ``sha256``."""
+    return lookup(TESTED_RULES[kind]).finding(
+        "sha256:" + sha256, location=Location(path=path[:1000]), evidence=summary[:1000]
+    )
 
 
 def evasion_findings(result: EvasionResult, asset: str) -> list[Finding]:
