@@ -64,7 +64,8 @@ class PromptInjectionScanner(Scanner):
     classifier (see ``transformer_injection``), ``"builtin"`` for the shipped byte-level
     CNN (``models/tier2``), or ``"off"``; default ``DEFAULT_SECOND_TIER``. The second tier
     decides only where this scanner is unsure, i.e. where its score falls in
-    ``second_tier_band`` (default ``DEFAULT_BAND``): a cascade, so the first tier's cost is
+    ``second_tier_band`` (default: the band in the model's ``config.json``, else
+    ``DEFAULT_BAND``): a cascade, so the first tier's cost is
     paid on most texts and the model's on the uncertain few. A second tier that cannot be
     loaded (missing, corrupt, unpinned, no onnxruntime) is an error, never a silent skip.
     """
@@ -94,7 +95,7 @@ class PromptInjectionScanner(Scanner):
                 self._tier2 = builtin_second_tier()
             else:
                 self._tier2 = TransformerInjectionScanner(model_path=tier2)
-            band = options.get("second_tier_band", list(DEFAULT_BAND))
+            band = options.get("second_tier_band", self._tier2.band or DEFAULT_BAND)
             try:
                 lo, hi = (float(x) for x in band)
             except (TypeError, ValueError):

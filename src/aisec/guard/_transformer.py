@@ -20,7 +20,8 @@ highest probability of the injection label wins.
 A folder may pin its files: ``SHA256SUMS`` (``<hex>  <file>`` lines, as ``sha256sum``
 writes) is checked on load and any mismatch or missing file refuses the model (fail
 closed); the shipped second tier (``models/tier2``) must have one. ``config.json`` may
-carry an ``aisec`` section with ``max_length`` and per-direction decision ``thresholds``;
+carry an ``aisec`` section with ``max_length``, per-direction decision ``thresholds`` and
+the cascade ``band`` the model was tuned for;
 ``score()`` maps a direction's threshold to 0.5, so a policy threshold keeps its meaning.
 """
 
@@ -110,6 +111,20 @@ def _aisec_config(config: Path) -> dict[str, Any]:
     return section
 
 
+def _band(section: dict[str, Any], config: Path) -> tuple[float, float] | None:
+    """The cascade band the model was tuned for (``aisec.band``: [low, high]), if any."""
+    raw = section.get("band")
+    if raw is None:
+        return None
+    try:
+        lo, hi = (float(x) for x in raw)
+    except (TypeError, ValueError):
+        raise ScanError(f"transformer_injection: {config}: aisec.band must be [low, high]") from None
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise ScanError(f"transformer_injection: {config}: aisec.band needs 0 <= low <= high <= 1")
+    return lo, hi
+
+
 def _thresholds(section: dict[str, Any], config: Path) -> dict[str, float]:
     raw = section.get("thresholds", {})
     if not isinstance(raw, dict):
@@ -184,6 +199,7 @@ class TransformerInjectionScanner(Scanner):
         pins = verify_sums(folder, bool(options.get("require_sums", False)))
         section = _aisec_config(folder / "config.json")
         self.thresholds = _thresholds(section, folder / "config.json")
+        self.band = _band(section, folder / "config.json")
         self.max_length = int(options.get("max_length", section.get("max_length", 512)))
         self.max_windows = int(options.get("max_windows", 16))
         if not 8 <= self.max_length <= 8192 or not 1 <= self.max_windows <= 64:
