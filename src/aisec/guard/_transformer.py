@@ -119,7 +119,9 @@ def _band(section: dict[str, Any], config: Path) -> tuple[float, float] | None:
     try:
         lo, hi = (float(x) for x in raw)
     except (TypeError, ValueError):
-        raise ScanError(f"transformer_injection: {config}: aisec.band must be [low, high]") from None
+        raise ScanError(
+            f"transformer_injection: {config}: aisec.band must be [low, high]"
+        ) from None
     if not 0.0 <= lo <= hi <= 1.0:
         raise ScanError(f"transformer_injection: {config}: aisec.band needs 0 <= low <= high <= 1")
     return lo, hi

@@ -139,7 +139,10 @@ def _pad(rows: Sequence[list[int]]) -> tuple[np.ndarray[Any, Any], np.ndarray[An
 
 
 def export_onnx(model: Any, path: Path) -> None:
-    """Write ``model`` (a ``ByteCNN``) as ONNX with dynamic batch and length axes."""
+    """Write ``model`` (a ``ByteCNN``) as ONNX with dynamic batch and length axes.
+
+    The TorchScript exporter (``dynamo=False``): the torch.export one needs onnxscript,
+    which the environment does not have; a test checks the export computes what torch does."""
     import torch
 
     ids, mask = _pad([encode("example text", MAX_LEN)])
