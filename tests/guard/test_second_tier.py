@@ -134,3 +134,18 @@ def test_engine_with_a_corrupt_second_tier_fails_to_start(copy: Path) -> None:
     )
     with pytest.raises(AisecError):
         Engine(policy.guard)
+
+
+def test_shipped_band_comes_from_the_model_config() -> None:
+    scanner = PromptInjectionScanner(second_tier="builtin")
+    assert scanner._band == (0.3, 0.6)
+    wide = PromptInjectionScanner(second_tier="builtin", second_tier_band=[0.1, 0.9])
+    assert wide._band == (0.1, 0.9)
+
+
+def test_bad_band_in_config_is_refused(copy: Path) -> None:
+    (copy / "SHA256SUMS").unlink()
+    text = (copy / "config.json").read_text("utf-8")
+    (copy / "config.json").write_text(text.replace('"band": [', '"band": [2, '), "utf-8")
+    with pytest.raises(ScanError, match=r"aisec\.band"):
+        PromptInjectionScanner(second_tier=str(copy))
