@@ -9,6 +9,8 @@ that crossed the threshold becomes a Finding naming the technique.
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
 from typing import Any, ClassVar
 
 from aisec.core.errors import PolicyError
@@ -39,8 +41,18 @@ _REMEDIATION = (
     "Block or review the request; keep untrusted text (documents, tool results) delimited "
     "as data, and never let it change the model's instructions."
 )
+BUILTIN_SECOND_TIER = "builtin"
+DEFAULT_SECOND_TIER = "off"  # see docs/guard-detection.md for why the shipped model is opt-in
+DEFAULT_BAND = (0.2, 0.8)
+_OFF = (None, False, "off", "none", "")
 _HIDDEN_SCORE = 0.95  # readable text hidden in invisible characters is itself an attack
 _MAX_SCAN_CHARS = 1 << 20
+
+
+def builtin_second_tier() -> TransformerInjectionScanner:
+    """The shipped second tier (``models/tier2``), its files checked against SHA256SUMS."""
+    folder = Path(str(resources.files("aisec.guard").joinpath("models").joinpath("tier2")))
+    return TransformerInjectionScanner(model_path=str(folder), require_sums=True)
 
 
 class PromptInjectionScanner(Scanner):
@@ -48,10 +60,14 @@ class PromptInjectionScanner(Scanner):
 
     Options: ``decode`` (default true): decode embedded payloads and rescan them;
     ``rules`` (default true): apply the precise rules besides the classifier;
-    ``second_tier`` (a folder, e.g. from ``aisec guard model pull``): a transformer model
-    (ONNX, see ``transformer_injection``) that decides only where this scanner is unsure,
-    i.e. where its score falls in ``second_tier_band`` (default ``[0.2, 0.8]``): a cascade,
-    so the default cost is paid on most texts and the model's on the uncertain few.
+    ``second_tier``: a folder (e.g. from ``aisec guard model pull``) holding an ONNX
+    classifier (see ``transformer_injection``), ``"builtin"`` for the shipped byte-level
+    CNN (``models/tier2``), or ``"off"``; default ``DEFAULT_SECOND_TIER``. The second tier
+    decides only where this scanner is unsure, i.e. where its score falls in
+    ``second_tier_band`` (default: the band in the model's ``config.json``, else
+    ``DEFAULT_BAND``): a cascade, so the first tier's cost is
+    paid on most texts and the model's on the uncertain few. A second tier that cannot be
+    loaded (missing, corrupt, unpinned, no onnxruntime) is an error, never a silent skip.
     """
 
     name: ClassVar[str] = "prompt_injection"
@@ -72,10 +88,14 @@ class PromptInjectionScanner(Scanner):
         model = options.get("model")
         self._model: LinearModel = model if isinstance(model, LinearModel) else load_default()
         self._tier2: TransformerInjectionScanner | None = None
-        self._band = (0.2, 0.8)
-        if options.get("second_tier") is not None:
-            self._tier2 = TransformerInjectionScanner(model_path=options["second_tier"])
-            band = options.get("second_tier_band", [0.2, 0.8])
+        self._band = DEFAULT_BAND
+        tier2 = options.get("second_tier", DEFAULT_SECOND_TIER)
+        if tier2 not in _OFF:
+            if tier2 == BUILTIN_SECOND_TIER:
+                self._tier2 = builtin_second_tier()
+            else:
+                self._tier2 = TransformerInjectionScanner(model_path=tier2)
+            band = options.get("second_tier_band", self._tier2.band or DEFAULT_BAND)
             try:
                 lo, hi = (float(x) for x in band)
             except (TypeError, ValueError):
@@ -213,7 +233,7 @@ class PromptInjectionScanner(Scanner):
         """The cascade's second tier decides the uncertain case on its own."""
         if self._tier2 is None:  # unreachable: called only with a second tier
             return 0.0, []
-        score = self._tier2.probability(text)
+        score = self._tier2.score(text, ctx.direction)
         if score < self.threshold:
             return score, []
         indirect = ctx.direction in (Direction.DOCUMENT, Direction.TOOL_RESULT)
