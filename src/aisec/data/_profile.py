@@ -357,9 +357,11 @@ class ColumnProfile:
                 self.high_cardinality = True  # an id or a measure, not a category
                 self._add_categories(())
                 return
-            counts = values.drop_nulls().value_counts()  # ints: no cast to text per row
+        kept = values.drop_nulls() if present < len(values) else values
+        if self.type == "int":
+            counts = kept.value_counts()  # ints: no cast to text per row
         else:
-            counts = values.drop_nulls().cast(pl.String).value_counts()
+            counts = kept.cast(pl.String).value_counts()
         pairs = [(str(v), int(n)) for v, n in counts.iter_rows()]
         self.batch_values = {v for v, _ in pairs}
         self._add_categories(pairs)
