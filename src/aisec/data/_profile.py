@@ -41,7 +41,7 @@ _SHIFT = 52 - _MANTISSA_BITS
 _MAGNITUDE = (1 << (63 - _SHIFT)) - 1  # a key without its sign bit
 _EXP_SPECIAL = 0x7FF  # the exponent of NaN and the infinities
 _MAX_PROFILE_BYTES = 256 << 20
-_NUMBER_KEYS = ("n", "lo", "hi", "s", "ss", "bad")
+_NUMBER_KEYS = ("n", "lo", "hi", "s", "ss")
 _PENDING = 64  # batches a sketch keeps unfolded (a few thousand buckets each, at most)
 
 
@@ -177,10 +177,12 @@ class Sketch:
 
 
 def _number_exprs(values: pl.Expr, prefix: str, *, finite: bool = False) -> list[pl.Expr]:
-    """Count, min, max, sum and sum of squares of the non-null ``values`` and the count of
-    NaN and infinities among them (one Polars expression each, so a batch's statistics for
-    every column are one ``select``); ``finite``: of the finite values only, which costs a
-    filter per column and is needed only where the count of NaN and infinities is not 0."""
+    """Count, min, max, sum and sum of squares of the non-null ``values`` (one Polars
+    expression each, so a batch's statistics for every column are one ``select``);
+    ``finite``: of the finite values only. That costs a filter per column, and is needed
+    only where the sum or the sum of squares is not finite: a NaN or an infinity among the
+    values makes one of them NaN or infinite (so does an overflow of the squares, where the
+    filtered statistics are the same)."""
     import polars as pl
 
     x = values.cast(pl.Float64)
@@ -192,7 +194,6 @@ def _number_exprs(values: pl.Expr, prefix: str, *, finite: bool = False) -> list
         x.max().alias(f"{prefix}:hi"),
         x.sum().alias(f"{prefix}:s"),
         (x * x).sum().alias(f"{prefix}:ss"),
-        (~x.is_finite()).sum().alias(f"{prefix}:bad"),
     ]
 
 
@@ -236,10 +237,11 @@ class Numbers:
         """Add a batch: ``stats`` are the values of ``_number_exprs`` over ``values``."""
         import polars as pl
 
-        n, low, high, total, squares, bad = stats
-        if bad:  # NaN or infinities: the statistics again, of the finite values only
+        n, low, high, total, squares = stats
+        if n and not (math.isfinite(total) and math.isfinite(squares)):
+            # NaN or infinities: the statistics again, of the finite values only
             frame = values.to_frame("x")
-            n, low, high, total, squares, _ = frame.select(
+            n, low, high, total, squares = frame.select(
                 _number_exprs(pl.col("x"), "x", finite=True)
             ).row(0)
         if not n:
@@ -352,16 +354,18 @@ class ColumnProfile:
             )
         if self.type not in ("str", "bool", "int") or self.high_cardinality or not present:
             return  # a high-cardinality column keeps the top values it first saw
-        if self.type == "int":
-            if int(stats[f"{index}:imax"]) - int(stats[f"{index}:imin"]) >= TOP_K:
-                self.high_cardinality = True  # an id or a measure, not a category
-                self._add_categories(())
-                return
+        if (
+            self.type == "int"
+            and int(stats[f"{index}:imax"]) - int(stats[f"{index}:imin"]) >= TOP_K
+        ):
+            self.high_cardinality = True  # an id or a measure, not a category
+            self._add_categories(())
+            return
         kept = values.drop_nulls() if present < len(values) else values
-        if self.type == "int":
-            counts = kept.value_counts()  # ints: no cast to text per row
-        else:
-            counts = kept.cast(pl.String).value_counts()
+        if self.type != "int":  # ints are counted as numbers, then named as text
+            kept = kept.cast(pl.String)
+        # a group-by counts 2-3x faster than Series.value_counts here
+        counts = kept.to_frame("v").group_by("v").len()
         pairs = [(str(v), int(n)) for v, n in counts.iter_rows()]
         self.batch_values = {v for v, _ in pairs}
         self._add_categories(pairs)
