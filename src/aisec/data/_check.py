@@ -285,11 +285,13 @@ def _repeats(hashes: list[npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
     those are then put in order by a stable argsort, so a clean file costs one sort."""
     if not hashes:
         return np.empty(0, dtype=np.int64)
-    flat = np.concatenate(hashes)
-    ordered = np.sort(flat)
+    ordered = np.concatenate(hashes)
+    ordered.sort()  # in place: no second copy of 8 bytes a row
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
     if not len(repeated):
         return np.empty(0, dtype=np.int64)
+    flat = np.concatenate(hashes)
     candidates = np.flatnonzero(np.isin(flat, np.unique(repeated)))
     order = np.argsort(flat[candidates], kind="stable")
     picked = flat[candidates][order]
