@@ -143,7 +143,7 @@ class DataSource:
             start += size
 
         def read(span: tuple[int, int]) -> pl.DataFrame:
-            lf = pl.scan_parquet(path).slice(*span)
+            lf = pl.scan_parquet(path, glob=False).slice(*span)  # one file, never a pattern
             return (lf if columns is None else lf.select(columns)).collect()
 
         try:
