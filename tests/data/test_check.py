@@ -13,13 +13,15 @@ import _poison_gen as gen
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aisec.core.findings import Finding, Severity
 from aisec.core.frameworks import lookup as lookup_framework
 from aisec.core.policy import DataContract
 from aisec.core.rules import lookup
 from aisec.data import _detectors
-from aisec.data._check import check_data, profile_data
+from aisec.data._check import _repeats, check_data, profile_data
 from aisec.data._contract import infer_contract
 from aisec.data._profile import Profile
 
@@ -252,3 +254,30 @@ def test_row_indexes_are_zero_based_in_file_order(tab: Kit, tmp_path: Path) -> N
     finding = _rule(tab.check(frame.with_columns(pl.Series("age", ages))), "data-out-of-range")
     assert finding.location.rows == (0, 2999)
     assert np.asarray(finding.location.rows).dtype.kind == "i"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), max_size=30), max_size=4))
+def test_repeats_match_a_scan_in_file_order(parts: list[list[int]]) -> None:
+    """The sort-based duplicate search names exactly the entries equal to an earlier one."""
+    hashes = [np.asarray(p, dtype=np.uint64) for p in parts]
+    seen: set[int] = set()
+    want: list[int] = []
+    for i, value in enumerate(v for p in parts for v in p):
+        if value in seen:
+            want.append(i)
+        seen.add(value)
+    assert _repeats(hashes).tolist() == want
+
+
+def test_rows_across_parquet_row_groups_keep_file_order(tab: Kit, tmp_path: Path) -> None:
+    """A Parquet file of several row groups (read one at a time, the next prefetched) gives
+    the same row indexes as one frame: violations in the first, a middle and the last group."""
+    frame = gen.tabular(2)
+    ages = frame.get_column("age").to_numpy().copy()
+    ages[[1, 1234, 2998]] = -5
+    path = tmp_path / "groups.parquet"
+    frame.with_columns(pl.Series("age", ages)).write_parquet(path, row_group_size=500)
+    result = check_data(path, tab.contract, baseline=tab.baseline)
+    assert _rule(list(result.findings), "data-out-of-range").location.rows == (1, 1234, 2998)
+    assert result.rows == frame.height

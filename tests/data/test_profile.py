@@ -125,3 +125,9 @@ def test_unknown_label_column_is_named(tmp_path: Path) -> None:
     _frame(6).write_parquet(tmp_path / "d.parquet")
     with pytest.raises(InputError, match="no column 'nope'"):
         profile_data(tmp_path / "d.parquet", label="nope")
+
+
+def test_a_parquet_name_with_glob_characters_is_read_as_a_name(tmp_path: Path) -> None:
+    _frame(4).write_parquet(tmp_path / "d[1]*.parquet")
+    _frame(5, 500).write_parquet(tmp_path / "d1x.parquet")  # what it would match as a glob
+    assert profile_data(tmp_path / "d[1]*.parquet").rows == 2000

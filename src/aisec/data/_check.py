@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from aisec.core.errors import InputError
 from aisec.core.findings import Finding, FrameworkRef, Location, Severity
-from aisec.core.policy import ColumnContract, DataContract, PiiPolicy, Thresholds
+from aisec.core.policy import DataContract, PiiPolicy, Thresholds
 from aisec.data import _detectors
 from aisec.data._minhash import near_duplicates
 from aisec.data._profile import ColumnProfile, Profile
@@ -92,6 +92,15 @@ class _Pass:
     sample: list[pl.DataFrame] = field(default_factory=list)
     sampled: int = 0
     baseline: Profile | None = None
+    schema: dict[str, pl.DataType] = field(default_factory=dict)
+    repeated_rows: npt.NDArray[np.int64] | None = None
+
+    def duplicates(self) -> npt.NDArray[np.int64]:
+        """Rows that repeat an earlier row exactly (computed once)."""
+        if self.repeated_rows is None:
+            self.repeated_rows = _repeats(self.row_hashes)
+            self.row_hashes.clear()
+        return self.repeated_rows
 
     def baseline_null(self, column: str) -> float | None:
         col = None if self.baseline is None else self.baseline.columns.get(column)
@@ -102,10 +111,6 @@ class _Pass:
         if key not in self.rows:
             self.rows[key] = _Rows(self.limit)
         return self.rows[key]
-
-    def mark(self, rule: str, column: str, mask: pl.Series) -> None:
-        hits = np.flatnonzero(mask.fill_null(False).to_numpy()).astype(np.int64)
-        self.sink(rule, column).add(hits + self.offset)
 
 
 def _finding(
@@ -177,52 +182,88 @@ def _schema_findings(
 # -- the streaming pass -------------------------------------------------------------------
 
 
-def _column_rows(state: _Pass, batch: pl.DataFrame, name: str, rule: ColumnContract) -> None:
+def _rule_masks(
+    contract: DataContract, columns: dict[str, pl.DataType], null_watch: list[str]
+) -> list[tuple[str, str, pl.Expr]]:
+    """(rule, column, mask) for every row rule: one Polars expression each, so a batch's
+    rules are evaluated in one ``select`` (in parallel, in Rust)."""
     import polars as pl
 
-    values = batch.get_column(name)
-    nulls = values.is_null()
-    if (not rule.nullable) or rule.max_null_rate is not None:
-        state.mark("data-null-spike", name, nulls)
-    if (rule.min is not None or rule.max is not None) and values.dtype.is_numeric():
-        low = rule.min if rule.min is not None else -np.inf
-        high = rule.max if rule.max is not None else np.inf
-        state.mark("data-out-of-range", name, (values < low) | (values > high))
-    if rule.categories is not None:
-        text = values.cast(pl.String)
-        state.mark("data-unknown-category", name, ~text.is_in(rule.categories) & ~nulls)
-    if rule.pattern is not None:
-        try:
+    out: list[tuple[str, str, pl.Expr]] = []
+    for name, rule in contract.columns.items():
+        if name not in columns:
+            continue
+        values = pl.col(name)
+        nulls = values.is_null()
+        if (not rule.nullable) or rule.max_null_rate is not None:
+            out.append(("data-null-spike", name, nulls))
+        if (rule.min is not None or rule.max is not None) and columns[name].is_numeric():
+            low = rule.min if rule.min is not None else -np.inf
+            high = rule.max if rule.max is not None else np.inf
+            out.append(("data-out-of-range", name, (values < low) | (values > high)))
+        if rule.categories is not None:
+            text = values.cast(pl.String)
+            out.append(("data-unknown-category", name, ~text.is_in(rule.categories) & ~nulls))
+        if rule.pattern is not None:
+            try:
+                pl.Series([""]).str.contains(rule.pattern)
+            except pl.exceptions.PolarsError as exc:
+                raise InputError(
+                    f"contract: columns.{name}.pattern: not a valid regular expression: "
+                    f"{str(exc).splitlines()[0]}"
+                ) from None
             ok = values.cast(pl.String).str.contains(rule.pattern)
-        except pl.exceptions.PolarsError as exc:
-            raise InputError(
-                f"contract: columns.{name}.pattern: not a valid regular expression: "
-                f"{str(exc).splitlines()[0]}"
-            ) from None
-        state.mark("data-pattern-violation", name, ~ok & ~nulls)
-    if rule.unique and state.offset < _HASH_ROWS:
-        state.value_hashes.setdefault(name, []).append(values.hash(seed=0).to_numpy())
+            out.append(("data-pattern-violation", name, ~ok & ~nulls))
+    out.extend(("data-null-spike", name, pl.col(name).is_null()) for name in null_watch)
+    return out
 
 
 def _run_pass(
     state: _Pass, baseline: Profile | None, needed: list[str], progress: Callable[[int], None]
 ) -> None:
+
     contract = state.contract
     null_watch = [
         n
         for n in state.profile.columns
         if baseline is not None and n in baseline.columns and n not in contract.columns
     ]
+    schema = {n: state.schema[n] for n in state.profile.columns}
+    masks = [
+        (rule, column, mask.fill_null(False))
+        for rule, column, mask in _rule_masks(contract, schema, null_watch)
+    ]
+    allowed = {
+        n: {str(v) for v in rule.categories}
+        for n, rule in contract.columns.items()
+        if rule.categories is not None
+    }
+    unique = [n for n, rule in contract.columns.items() if rule.unique and n in schema]
     cap = contract.thresholds.sample_rows
     for batch in state.source.batches():
         state.profile.add(batch)
-        for name, rule in contract.columns.items():
-            if name in batch.columns:
-                _column_rows(state, batch, name, rule)
-        for name in null_watch:
-            state.mark("data-null-spike", name, batch.get_column(name).is_null())
+        # a rule that cannot fire in this batch is not evaluated: no nulls in the column, or
+        # every distinct value (counted by the profile) allowed
+        live = [
+            (rule, column, mask)
+            for rule, column, mask in masks
+            if not (rule == "data-null-spike" and not batch.get_column(column).null_count())
+            and not (rule == "data-unknown-category" and _all_allowed(state, column, allowed))
+        ]
+        hit = (
+            batch.select([m.any().alias(f"{i}") for i, (_, _, m) in enumerate(live)]).row(0)
+            if live
+            else ()
+        )
+        for (rule, column, mask), fired in zip(live, hit, strict=True):
+            if fired:  # most batches break no rule: no row indexes to collect
+                rows = np.flatnonzero(batch.select(mask).to_series().to_numpy())
+                state.sink(rule, column).add(rows.astype(np.int64) + state.offset)
         if state.offset < _HASH_ROWS:
             state.row_hashes.append(batch.hash_rows(seed=0).to_numpy())
+            for name in unique:
+                hashes = batch.get_column(name).hash(seed=0).to_numpy()
+                state.value_hashes.setdefault(name, []).append(hashes)
         if state.sampled < cap and needed:
             part = batch.select(needed).head(cap - state.sampled)
             state.sample.append(part)
@@ -231,15 +272,31 @@ def _run_pass(
         progress(batch.height)
 
 
+def _all_allowed(state: _Pass, column: str, allowed: dict[str, set[str]]) -> bool:
+    seen = state.profile.columns[column].batch_values
+    return seen is not None and seen <= allowed[column]
+
+
 def _repeats(hashes: list[npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
-    """Indexes of entries equal to an earlier entry (64-bit hashes; collisions ~2**-64)."""
+    """Indexes of entries equal to an earlier entry (64-bit hashes; collisions ~2**-64).
+
+    A sort of the values alone (no index; NumPy's vectorised sort, ~8x faster than a stable
+    argsort of 10 M entries) finds the values that repeat; only the entries holding one of
+    those are then put in order by a stable argsort, so a clean file costs one sort."""
     if not hashes:
         return np.empty(0, dtype=np.int64)
+    ordered = np.concatenate(hashes)
+    ordered.sort()  # in place: no second copy of 8 bytes a row
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    if not len(repeated):
+        return np.empty(0, dtype=np.int64)
     flat = np.concatenate(hashes)
-    order = np.argsort(flat, kind="stable")
-    ordered = flat[order]
-    again = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
-    return np.sort(order[again]).astype(np.int64)
+    candidates = np.flatnonzero(np.isin(flat, np.unique(repeated)))
+    order = np.argsort(flat[candidates], kind="stable")
+    picked = flat[candidates][order]
+    again = np.flatnonzero(picked[1:] == picked[:-1]) + 1
+    return np.sort(candidates[order[again]]).astype(np.int64)
 
 
 # -- rules over the whole pass ------------------------------------------------------------
@@ -290,7 +347,7 @@ def _row_rule_findings(state: _Pass, where: str) -> list[Finding]:
                     pointer=column,
                 )
             )
-    again = _repeats(state.row_hashes)
+    again = state.duplicates()
     if len(again) > t.duplicate_rate * total:
         rows = _Rows(t.max_rows_listed)
         rows.add(again)
@@ -705,7 +762,14 @@ def check_data(
     profile = Profile.start(schema, contract.label, contract.source)
     types = {n: c.type for n, c in profile.columns.items()}
     findings.extend(_schema_findings(where, types, contract, baseline))
-    state = _Pass(source, contract, profile, contract.thresholds.max_rows_listed, baseline=baseline)
+    state = _Pass(
+        source,
+        contract,
+        profile,
+        contract.thresholds.max_rows_listed,
+        baseline=baseline,
+        schema=schema,
+    )
     done = 0
 
     def advance(n: int) -> None:
@@ -716,7 +780,7 @@ def check_data(
 
     _run_pass(state, baseline, _needed(state), advance)
     findings.extend(_row_rule_findings(state, where))
-    exact = set(_repeats(state.row_hashes)[: contract.thresholds.sample_rows].tolist())
+    exact = set(state.duplicates()[: contract.thresholds.sample_rows].tolist())
     findings.extend(_drift_findings(state, where, baseline))
     findings.extend(_sample_findings(state, where, exact))
     if state.sampled and state.sampled < profile.rows:

@@ -567,6 +567,9 @@ def quarantine_of(path_or_url: str) -> QuarantineRecord | None:
     from aisec.core.authz import authorize
 
     authorize("data.read")
+    with _ledger() as (store, _signer), store.read() as conn:
+        if conn.execute("SELECT 1 FROM data_records LIMIT 1").fetchone() is None:
+            return None  # nothing recorded, nothing quarantined: no need to hash the data
     tree = digest_data(path_or_url)
     with _ledger() as (store, signer), store.read() as conn:
         ids = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,8 @@ _SHIFT = 52 - _MANTISSA_BITS
 _MAGNITUDE = (1 << (63 - _SHIFT)) - 1  # a key without its sign bit
 _EXP_SPECIAL = 0x7FF  # the exponent of NaN and the infinities
 _MAX_PROFILE_BYTES = 256 << 20
+_NUMBER_KEYS = ("n", "lo", "hi", "s", "ss")
+_PENDING = 64  # batches a sketch keeps unfolded (a few thousand buckets each, at most)
 
 
 def logical_type(dtype: pl.DataType) -> str:
@@ -62,19 +64,33 @@ def logical_type(dtype: pl.DataType) -> str:
     return "other"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Sketch:
     """A log-linear sketch of numbers: bucket key -> count, positive and negative apart.
 
     A bucket key is the top bits of the IEEE-754 double of ``|x|`` (exponent and the first
     ``_MANTISSA_BITS`` of the mantissa), so a bucket spans at most 2**-7 of its value, keys
-    keep the order of the values, and computing them is a shift (no logarithm)."""
+    keep the order of the values, and computing them is a shift (no logarithm). ``add``
+    keeps each batch's (key, count) arrays and folds them into the dicts when the sketch is
+    read (or every ``_PENDING`` batches): a dict update per bucket per batch was a third of a
+    profile's time."""
 
     pos: dict[int, int] = field(default_factory=dict)
     neg: dict[int, int] = field(default_factory=dict)
+    pending: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = field(default_factory=list)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sketch):
+            return NotImplemented
+        self.fold()
+        other.fold()
+        return self.pos == other.pos and self.neg == other.neg
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
 
     @property
     def count(self) -> int:
+        self.fold()
         return sum(self.pos.values()) + sum(self.neg.values())
 
     def add(self, x: npt.NDArray[np.float64]) -> None:
@@ -87,15 +103,33 @@ class Sketch:
             return
         low = int(keys.min())
         counts = np.bincount(keys - low)
-        for offset in np.flatnonzero(counts).tolist():
-            key = low + offset
+        offsets = np.flatnonzero(counts)
+        found = offsets + low
+        finite = (found & _MAGNITUDE) >> _MANTISSA_BITS != _EXP_SPECIAL  # not NaN nor inf
+        self.pending.append((found[finite], counts[offsets[finite]]))
+        if len(self.pending) >= _PENDING:
+            self.fold()
+
+    def fold(self) -> None:
+        """Move the pending batches' counts into the dicts."""
+        import numpy as np
+
+        if not self.pending:
+            return
+        keys = np.concatenate([k for k, _ in self.pending])
+        counts = np.concatenate([c for _, c in self.pending])
+        self.pending.clear()
+        unique, inverse = np.unique(keys, return_inverse=True)
+        totals = np.zeros(len(unique), dtype=np.int64)
+        np.add.at(totals, inverse, counts)
+        for key, n in zip(unique.tolist(), totals.tolist(), strict=True):
             magnitude = key & _MAGNITUDE
-            if magnitude >> _MANTISSA_BITS == _EXP_SPECIAL:
-                continue  # NaN or an infinity
             target = self.neg if key > _MAGNITUDE else self.pos
-            target[magnitude] = target.get(magnitude, 0) + int(counts[offset])
+            target[magnitude] = target.get(magnitude, 0) + n
 
     def merge(self, other: Sketch) -> None:
+        self.fold()
+        other.fold()
         for mine, theirs in ((self.pos, other.pos), (self.neg, other.neg)):
             for key, n in theirs.items():
                 mine[key] = mine.get(key, 0) + n
@@ -105,6 +139,7 @@ class Sketch:
         a positive bucket and ``-key - 1`` for a negative one, so ordinals sort as values."""
         import numpy as np
 
+        self.fold()
         neg = sorted(self.neg.items(), reverse=True)
         pos = sorted(self.pos.items())
         ordinals = np.asarray([-k - 1 for k, _ in neg] + [k for k, _ in pos], dtype=np.int64)
@@ -127,6 +162,7 @@ class Sketch:
         return [-_value(-o - 1) if o < 0 else _value(o) for o in picked.tolist()]
 
     def to_json(self) -> dict[str, Any]:
+        self.fold()
         return {
             "pos": {str(k): n for k, n in sorted(self.pos.items())},
             "neg": {str(k): n for k, n in sorted(self.neg.items())},
@@ -138,6 +174,27 @@ class Sketch:
             {int(k): int(n) for k, n in dict(data.get("pos", {})).items()},
             {int(k): int(n) for k, n in dict(data.get("neg", {})).items()},
         )
+
+
+def _number_exprs(values: pl.Expr, prefix: str, *, finite: bool = False) -> list[pl.Expr]:
+    """Count, min, max, sum and sum of squares of the non-null ``values`` (one Polars
+    expression each, so a batch's statistics for every column are one ``select``);
+    ``finite``: of the finite values only. That costs a filter per column, and is needed
+    only where the sum or the sum of squares is not finite: a NaN or an infinity among the
+    values makes one of them NaN or infinite (so does an overflow of the squares, where the
+    filtered statistics are the same)."""
+    import polars as pl
+
+    x = values.cast(pl.Float64)
+    if finite:
+        x = x.filter(x.is_finite())
+    return [
+        x.count().alias(f"{prefix}:n"),
+        x.min().alias(f"{prefix}:lo"),
+        x.max().alias(f"{prefix}:hi"),
+        x.sum().alias(f"{prefix}:s"),
+        (x * x).sum().alias(f"{prefix}:ss"),
+    ]
 
 
 def _value(key: int) -> float:
@@ -173,20 +230,20 @@ class Numbers:
         """Count the finite numbers in ``values`` (nulls, NaN and infinities are skipped)."""
         import polars as pl
 
-        x = values.cast(pl.Float64)
-        finite = x.filter(x.is_finite()) if x.has_nulls() or x.is_nan().any() else x
-        stats = (
-            finite.to_frame("x")
-            .select(
-                n=pl.col("x").count(),
-                lo=pl.col("x").min(),
-                hi=pl.col("x").max(),
-                s=pl.col("x").sum(),
-                ss=(pl.col("x") * pl.col("x")).sum(),
-            )
-            .row(0)
-        )
+        stats = values.to_frame("x").select(_number_exprs(pl.col("x"), "x")).row(0)
+        self.take(stats, values)
+
+    def take(self, stats: Sequence[Any], values: pl.Series) -> None:
+        """Add a batch: ``stats`` are the values of ``_number_exprs`` over ``values``."""
+        import polars as pl
+
         n, low, high, total, squares = stats
+        if n and not (math.isfinite(total) and math.isfinite(squares)):
+            # NaN or infinities: the statistics again, of the finite values only
+            frame = values.to_frame("x")
+            n, low, high, total, squares = frame.select(
+                _number_exprs(pl.col("x"), "x", finite=True)
+            ).row(0)
         if not n:
             return
         self.count += int(n)
@@ -194,7 +251,7 @@ class Numbers:
         self.max = float(high) if self.max is None else max(self.max, float(high))
         self.sum += float(total)
         self.sumsq += float(squares)
-        self.sketch.add(x.to_numpy())
+        self.sketch.add(values.cast(pl.Float64).to_numpy())
 
     def merge(self, other: Numbers) -> None:
         self.count += other.count
@@ -254,33 +311,69 @@ class ColumnProfile:
     other: int = 0
     high_cardinality: bool = False
     lengths: Numbers | None = None
+    batch_values: set[str] | None = None
+    """The distinct values of the last batch added, where they were counted (not saved)."""
 
     @property
     def null_rate(self) -> float:
         return self.nulls / self.count if self.count else 0.0
 
-    def add(self, values: pl.Series) -> None:
+    def exprs(self, index: int) -> list[pl.Expr]:
+        """The batch statistics this column needs, named ``{index}:…``."""
         import polars as pl
 
+        col = pl.col(self.name)
+        out = [col.null_count().alias(f"{index}:nulls")]
+        if self.type in ("int", "float"):
+            out += _number_exprs(col, f"{index}")
+        if self.type == "int":
+            out += [col.min().alias(f"{index}:imin"), col.max().alias(f"{index}:imax")]
+        if self.type == "str":
+            out += _number_exprs(pl.col(_length_column(index)), f"{index}:len")
+        return out
+
+    def take(self, index: int, stats: Mapping[str, Any], batch: pl.DataFrame) -> None:
+        """Add a batch, given the values of ``exprs(index)`` over it."""
+        import polars as pl
+
+        values = batch.get_column(self.name)
+        self.batch_values = None
         self.count += len(values)
-        self.nulls += values.null_count()
-        present = values.drop_nulls()
+        self.nulls += int(stats[f"{index}:nulls"])
+        present = len(values) - int(stats[f"{index}:nulls"])
         if self.type in ("int", "float"):
             if self.numbers is None:
                 self.numbers = Numbers()
-            self.numbers.add(present)
+            self.numbers.take([stats[f"{index}:{k}"] for k in _NUMBER_KEYS], values)
         if self.type == "str":
             if self.lengths is None:
                 self.lengths = Numbers()
-            self.lengths.add(present.str.len_chars())
-        if self.type not in ("str", "bool", "int") or self.high_cardinality or not len(present):
+            self.lengths.take(
+                [stats[f"{index}:len:{k}"] for k in _NUMBER_KEYS],
+                batch.get_column(_length_column(index)),
+            )
+        if self.type not in ("str", "bool", "int") or self.high_cardinality or not present:
             return  # a high-cardinality column keeps the top values it first saw
-        if self.type == "int" and int(present.max()) - int(present.min()) >= TOP_K:  # type: ignore[arg-type]
+        if (
+            self.type == "int"
+            and int(stats[f"{index}:imax"]) - int(stats[f"{index}:imin"]) >= TOP_K
+        ):
             self.high_cardinality = True  # an id or a measure, not a category
             self._add_categories(())
             return
-        counts = present.cast(pl.String).value_counts(sort=True)
-        self._add_categories((str(v), int(n)) for v, n in counts.iter_rows())
+        kept = values.drop_nulls() if present < len(values) else values
+        if self.type != "int":  # ints are counted as numbers, then named as text
+            kept = kept.cast(pl.String)
+        # a group-by counts 2-3x faster than Series.value_counts here
+        counts = kept.to_frame("v").group_by("v").len()
+        pairs = [(str(v), int(n)) for v, n in counts.iter_rows()]
+        self.batch_values = {v for v, _ in pairs}
+        self._add_categories(pairs)
+
+    def add(self, values: pl.Series) -> None:
+        """Add a batch of this column's values."""
+        frame = _with_lengths(values.alias(self.name).to_frame(), [self])
+        self.take(0, frame.select(self.exprs(0)).row(0, named=True), frame)
 
     def _add_categories(self, pairs: Iterable[tuple[str, int]]) -> None:
         if self.categories is None:
@@ -350,6 +443,23 @@ class ColumnProfile:
         )
 
 
+def _length_column(index: int) -> str:
+    return f"\x00len:{index}"
+
+
+def _with_lengths(batch: pl.DataFrame, columns: Sequence[ColumnProfile]) -> pl.DataFrame:
+    """``batch`` with the text lengths of its string columns added (computed once, for the
+    statistics and the sketch), named by ``_length_column``."""
+    import polars as pl
+
+    lengths = [
+        pl.col(c.name).str.len_chars().alias(_length_column(i))
+        for i, c in enumerate(columns)
+        if c.type == "str"
+    ]
+    return batch.with_columns(lengths) if lengths else batch
+
+
 @dataclass(slots=True)
 class Profile:
     """The profile of a data set: its rows and each column's profile, in file order."""
@@ -368,9 +478,15 @@ class Profile:
         )
 
     def add(self, batch: pl.DataFrame) -> None:
+        """Add a batch: every column's statistics in one ``select`` (Polars computes the
+        columns in parallel), then the sketches and category counts per column."""
         self.rows += batch.height
-        for name, column in self.columns.items():
-            column.add(batch.get_column(name))
+        columns = list(self.columns.values())
+        exprs = [e for i, column in enumerate(columns) for e in column.exprs(i)]
+        batch = _with_lengths(batch, columns)
+        stats = batch.select(exprs).row(0, named=True)
+        for i, column in enumerate(columns):
+            column.take(i, stats, batch)
 
     def merge(self, other: Profile) -> Profile:
         """Fold ``other`` (a profile of more rows of the same data set) into this one."""

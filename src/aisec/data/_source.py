@@ -1,7 +1,9 @@
 """Open a CSV, JSON Lines or Parquet data set (a local path or an fsspec URL) as batches.
 
-Polars scans CSV and JSONL lazily with its streaming engine, and pyarrow reads Parquet a row
-group at a time, so a file larger than memory is read a batch at a time. Bad input becomes
+Polars scans CSV and JSONL lazily with its streaming engine; a local Parquet file is read by
+Polars a row group at a time (one slice per row group, the next one decoded in a second
+thread while the caller works on the current one), and a Parquet URL by pyarrow, so a file
+larger than memory is read a batch at a time and at most two batches are held. Bad input becomes
 an InputError naming the place: for CSV and JSONL a bounded pre-pass checks line lengths
 (and counts the rows, for the progress bar) before Polars sees the file, and on a Polars
 error the file is read again, line by line, to name the first bad line; for Parquet the
@@ -30,6 +32,8 @@ MAX_LINE_BYTES = 16 << 20
 """A CSV or JSONL line longer than this is refused (a 2 GB single-line file must not be read
 into memory as one string)."""
 BATCH_ROWS = 262_144
+_MAX_SLICE_ROWS = 4 << 20
+"""A Parquet row group of more rows is read in BATCH_ROWS slices (bounded memory)."""
 _BLOCK = 8 << 20
 _SUFFIXES = {
     ".csv": "csv",
@@ -70,6 +74,8 @@ class DataSource:
     kind: str
     delimiter: str = ","
     rows: int | None = None
+    row_groups: tuple[int, ...] = ()
+    """Rows per Parquet row group, from the footer."""
 
     def _open(self) -> IO[bytes]:
         if _is_url(self.location):
@@ -101,6 +107,9 @@ class DataSource:
         """The rows in order, a batch at a time; bad input raises InputError naming the place."""
         import polars as pl
 
+        if self.kind == "parquet" and not _is_url(self.location) and self.row_groups:
+            yield from self._local_parquet_batches(columns)
+            return
         with self._open() as handle:
             if self.kind == "parquet":
                 yield from self._parquet_batches(handle, columns)
@@ -112,6 +121,41 @@ class DataSource:
                 yield from lf.collect_batches(chunk_size=BATCH_ROWS, engine="streaming")
             except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
                 raise self._explain(exc) from None
+
+    def _local_parquet_batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        """A local Parquet file through Polars, one row group (or a BATCH_ROWS slice of a
+        larger one) at a time, the next decoded while the caller works on this one.
+
+        Polars decodes Parquet 2-4x faster than pyarrow (whose string columns are converted
+        on the way to Polars), and a pull per slice keeps memory bounded: Polars'
+        ``collect_batches`` and ``sink_batches`` queue decoded batches without limit when the
+        consumer is slower than the reader (1.2-1.6 GB for a 1 GB file in a test)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import polars as pl
+
+        path = self.location.removeprefix("file://")
+        spans: list[tuple[int, int]] = []
+        start = 0
+        for size in self.row_groups:
+            step = size if size <= _MAX_SLICE_ROWS else BATCH_ROWS
+            spans.extend((s, min(step, start + size - s)) for s in range(start, start + size, step))
+            start += size
+
+        def read(span: tuple[int, int]) -> pl.DataFrame:
+            lf = pl.scan_parquet(path, glob=False).slice(*span)  # one file, never a pattern
+            return (lf if columns is None else lf.select(columns)).collect()
+
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(read, spans[0]) if spans else None
+                for i in range(len(spans)):
+                    assert pending is not None  # noqa: S101 - submitted for every span
+                    frame = pending.result()
+                    pending = pool.submit(read, spans[i + 1]) if i + 1 < len(spans) else None
+                    yield frame
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            raise self._explain(exc) from None
 
     def _parquet_batches(
         self, handle: IO[bytes], columns: list[str] | None
@@ -220,6 +264,9 @@ def _parquet_rows(source: DataSource, handle: IO[bytes]) -> int:
 
     try:
         meta = pq.ParquetFile(handle).metadata
+        source.row_groups = tuple(
+            int(meta.row_group(i).num_rows) for i in range(meta.num_row_groups)
+        )
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise InputError(
             f"{source.location}: not a readable Parquet file: the footer (file metadata at the "
