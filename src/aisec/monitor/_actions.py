@@ -151,18 +151,46 @@ class QuarantineDataset(Action):
 
 
 class BlockTrainedOn(Action):
-    """Block promotion of models recorded as trained on a data set. The registry does not
-    record training data yet (``registry._gate.training_data_problems`` is a hook with
-    nothing to check), so this step can only say so; the quarantine itself makes every
-    data gate refuse the set and the sets made from it."""
+    """Quarantine, in the registry, every model version recorded as trained on a data set
+    or on a set made from it (registry lineage, ``registry push --trained-on``): such a
+    version cannot be promoted or pulled by stage, and a stage pointing at it rolls back
+    to its last known good version. The promotion gate refuses these versions too, from
+    the data ledger's quarantine alone; this step also takes them out of the stages they
+    are in. A version already quarantined is left as it is."""
 
     name = "registry.block-trained-on"
 
     def run(self, ctx: RunContext, args: Mapping[str, str]) -> dict[str, Any]:
+        from aisec.data import derived_datasets
+        from aisec.registry import Registry
+
+        dataset = args["dataset"]
+        sets = [dataset, *derived_datasets(dataset)]
+        blocked: list[str] = []
+        already: list[str] = []
+        rolled_back: list[str] = []
+        with Registry.open() as reg:
+            for v in reg.trained_on(sets):
+                if v.quarantined:
+                    already.append(v.ref)
+                    continue
+                used = sorted(set(v.training_data) & set(sets))
+                result = reg.quarantine(
+                    v.model,
+                    v.version,
+                    f"trained on quarantined data set {', '.join(used)[:200]}"
+                    f" (playbook {ctx.playbook} run {ctx.run_id})",
+                )
+                blocked.append(v.ref)
+                rolled_back += [
+                    f"{m.model}:{m.stage}->{m.version or 'empty'}" for m in result.moves
+                ]
         return {
-            "dataset": args["dataset"],
-            "blocked_models": [],
-            "lineage": "not recorded: registry versions do not record their training data",
+            "dataset": dataset,
+            "data_sets": sets,
+            "blocked_models": blocked,
+            "already_blocked": already,
+            "rolled_back": rolled_back,
         }
 
 
