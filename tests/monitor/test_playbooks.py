@@ -121,6 +121,8 @@ def test_revoke_principal_revokes_every_key_and_is_audited() -> None:
     states = {k.prefix: k.revoked is not None for k in list_keys()}
     assert all(states[p] for p in mine) and not states[other[0]]
     assert {e["target"] for e in _events("apikey.revoke")} == set(mine)
+    assert result.steps[0].result["tokens"]["already"] is False  # its JWTs are denied too
+    assert [e["target"] for e in _events("token.deny")] == ["subject:app1"]
     steps = _events("playbook.step")
     assert [e["details"]["step"] for e in steps] == [1, 2]  # type: ignore[index]
     assert [e["details"]["phase"] for e in _events("playbook.run")] == ["start", "done"]  # type: ignore[index]
@@ -153,6 +155,7 @@ def test_revoke_principal_killed_mid_run_resumes_without_repeating_a_done_step(
     # no key was revoked twice: the only new revoke events say "already revoked"
     later = _events("apikey.revoke")[revokes_before:]
     assert all(e["details"]["already_revoked"] for e in later)  # type: ignore[index]
+    assert len(_events("token.deny")) == 1  # nor the principal's tokens denied twice
     # the next run of the same parameters is a new run
     again = run_playbook("revoke-principal", {"principal": "app1"})
     assert not again.resumed and again.run_id != result.run_id

@@ -30,13 +30,16 @@ def _names(text: str, what: str) -> list[str]:
 
 
 class RevokePrincipalKeys(Action):
-    """Revoke every API key of a principal. Already revoked keys are left as they are; the
-    gateway re-reads a key at most every 0.5 s, so every replica refuses it within 1 s."""
+    """Revoke every API key of a principal and deny its JWTs issued until now (the token
+    deny list, by subject). Already revoked keys are left as they are, and a denial made
+    since the run began is not made again; the gateway re-reads keys and denials at most
+    every 0.5 s, so every replica refuses both within 1 s."""
 
     name = "apikey.revoke-principal"
 
     def run(self, ctx: RunContext, args: Mapping[str, str]) -> dict[str, Any]:
-        from aisec.gateway import list_keys, revoke_key
+        from aisec.core.store import open_store
+        from aisec.gateway import TokenDenials, deny_tokens, list_keys, revoke_key
 
         principal = args["principal"]
         revoked: list[str] = []
@@ -44,11 +47,23 @@ class RevokePrincipalKeys(Action):
         for key in list_keys(principal):
             _, changed = revoke_key(key.prefix)
             (revoked if changed else already).append(key.prefix)
+        store = open_store()
+        try:
+            current = TokenDenials(store).get("subject", principal)
+        finally:
+            store.close()
+        if current is not None and current.created >= ctx.started:
+            tokens = {"denied_before": current.to_dict()["not_before"], "already": True}
+        else:
+            entry, _ = deny_tokens(
+                "subject", principal, f"playbook {ctx.playbook} run {ctx.run_id}"
+            )
+            tokens = {"denied_before": entry.to_dict()["not_before"], "already": False}
         return {
             "principal": principal,
             "revoked": revoked,
             "already_revoked": already,
-            "tokens": "JWTs are not revocable by aisec: shorten their lifetime at the issuer",
+            "tokens": tokens,
         }
 
 
