@@ -518,6 +518,40 @@ class Registry:
         bundle = self._blobs.read_small(v.signature_blob, encrypted, f"{v.ref} signature")
         return _signatures.verify_by_trusted(model, bundle, progress=progress)
 
+    def check_signatures(self, staged_only: bool = True) -> list[tuple[ModelVersion, list[str]]]:
+        """Verify again the signature of every signed version (only those a stage points at,
+        by default) against the trusted keys of the policy now: blobs read back and checked
+        against their digests, the files materialised, the bundle verified. Returns each
+        checked version with its problems (none: it verifies). Needs ``registry.read``;
+        audited as ``registry.check-signatures``."""
+        from aisec.artifacts.signing import SignatureError
+
+        out: list[tuple[ModelVersion, list[str]]] = []
+        with self._act("registry.read", "*", "registry.check-signatures") as (_, details):
+            with self._store.read() as conn:
+                todo = []
+                for name, _n, _latest in cat.list_models(conn):
+                    stages = cat.stages_of(conn, name)
+                    staged = {st.version for st in stages.values()}
+                    todo += [
+                        _tagged(v, stages)
+                        for v in cat.list_versions(conn, name)
+                        if v.signature_blob is not None and (v.version in staged or not staged_only)
+                    ]
+            for v in todo:
+                problems: list[str] = []
+                with tempfile.TemporaryDirectory(prefix="aisec-registry-check-") as tmp:
+                    try:
+                        model = self._materialise(v, Path(tmp), None)
+                        self._verify_signature(v, model, None)
+                    except SignatureError as exc:
+                        problems = [str(p)[:300] for p in exc.problems[:5]] or [exc.message[:300]]
+                    except (IntegrityError, RegistryError) as exc:
+                        problems = [exc.message[:300]]
+                out.append((v, problems))
+            details.update(checked=len(out), failed=sum(1 for _, p in out if p))
+        return out
+
     # -- training-data lineage ---------------------------------------------------------------
 
     def record_training_data(

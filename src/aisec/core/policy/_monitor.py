@@ -125,6 +125,37 @@ class BehaviourPolicy(_Strict):
     floors: BehaviourFloorsPolicy = Field(default_factory=BehaviourFloorsPolicy)
 
 
+class PipelinePolicy(_Strict):
+    """Pipeline and supply-chain signals, checked on each monitor run: stored findings of
+    ``aisec data check``, registry versions in a stage whose signature no longer verifies,
+    pinned dependencies newly vulnerable in a refreshed OSV export, keys past rotation."""
+
+    data_check_min_severity: str = Field(
+        default="medium",
+        pattern=r"^(info|low|medium|high|critical)$",
+        description="The least severe data check finding that raises an alert.",
+    )
+    signatures: bool = True
+    signature_interval_s: int = Field(
+        default=3600,
+        ge=0,
+        le=30 * 86400,
+        description="Re-verify staged versions' signatures at most this often (0: every run); "
+        "each check reads the versions' blobs back.",
+    )
+    keys: bool = Field(default=True, description="Alert on keyring keys past rotation_days.")
+    osv_db: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="An unpacked OSV export (folder); checked again whenever it changes.",
+    )
+    manifests: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Dependency manifests or lock files whose pinned versions are checked.",
+    )
+
+
 class RespondRule(_Strict):
     rule: str = Field(min_length=3, max_length=100)
     playbook: str = Field(min_length=1, max_length=100, pattern=_NAME)
@@ -173,6 +204,7 @@ class MonitorPolicy(_Strict):
     detector: DetectorPolicy = Field(default_factory=DetectorPolicy)
     floors: FloorsPolicy = Field(default_factory=FloorsPolicy)
     behaviour: BehaviourPolicy = Field(default_factory=BehaviourPolicy)
+    pipeline: PipelinePolicy = Field(default_factory=PipelinePolicy)
     cooldown_s: int = Field(default=3600, ge=0, le=30 * 86400)
     respond: list[RespondRule] | None = Field(
         default=None, description="Playbooks answering rules; none: the built-in mapping."
