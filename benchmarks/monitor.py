@@ -67,6 +67,9 @@ print(json.dumps(out))
 """
 
 
+ROUTES = ("main", "support", "agent")
+
+
 def generate(n: int, keys: int, seed: int = 7):  # type: ignore[no-untyped-def]
     """(time, actor, details) of n requests, in time order, lazily per key-day slice."""
     rng = random.Random(seed)
@@ -89,15 +92,27 @@ def generate(n: int, keys: int, seed: int = 7):  # type: ignore[no-untyped-def]
             yield t, "anonymous", {"status": 401, "model": "-", "key_prefix": None}
             continue
         tokens = int(rng.lognormvariate(5, 0.7))
+        route = ROUTES[k % len(ROUTES)]
+        behaviour: dict[str, object]
+        if rng.random() < 0.02:  # the guard blocks 2 % of requests
+            behaviour = {"decision": "block", "status": 400, "blocked_by": "input.prompt_injection"}
+        else:
+            behaviour = {
+                "decision": "allow",
+                "status": 200,
+                "output_chars": int(rng.lognormvariate(6, 0.8)),
+                "refusal": rng.random() < 0.05,
+            }
+            if route == "agent" and rng.random() < 0.3:
+                behaviour["tools_called"] = "search"
         yield (
             t,
             f"svc{k}",
             {
                 "endpoint": "chat",
-                "route": "default",
+                "route": route,
                 "model": "gpt-a" if rng.random() < 0.5 else "gpt-b",
-                "decision": "allow",
-                "status": 200,
+                **behaviour,
                 "key_prefix": f"{k:012x}",
                 "prompt_fp": f"{k:04x}{rng.randrange(40):012x}"
                 if not (k == attack_key and t >= attack_at)
@@ -149,7 +164,7 @@ def fill(url: str, n: int, keys: int, home: Path) -> float:
             "time": datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds"),
             "actor": actor,
             "action": "gateway.request",
-            "target": f"default:{details['model']}",
+            "target": f"{details.get('route', '-')}:{details['model']}",
             "outcome": outcome,
             "details": details,
             "prev_hash": prev,
