@@ -123,3 +123,42 @@ def test_deny_list_store_down_fails_closed_with_503(jwks: JwksServer, tmp_path: 
 def test_bad_deny_list_values_are_clear_errors(store: Store, value: str) -> None:
     with pytest.raises(InputError, match="token deny list"):
         TokenDenials(store).deny("subject", value, "tester")
+
+
+def test_token_deny_cli_denies_lists_and_audits(aisec_home: Path) -> None:
+    """``aisec access token deny/list`` in a real child process on the home store."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import aisec
+    from aisec.core.audit import default_log
+
+    env = dict(os.environ, PYTHONPATH=str(Path(aisec.__file__).resolve().parents[1]))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "aisec", "access", "token", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    done = cli("deny", "--subject", "mallory@example.com", "--reason", "phished")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("denied: subject 'mallory@example.com'")
+    again = cli("deny", "--subject", "mallory@example.com")
+    assert again.returncode == 0 and "denied: subject" in again.stdout  # idempotent
+    assert cli("deny", "--jti", "abc").returncode == 0
+    both = cli("deny", "--subject", "x", "--jti", "y")
+    assert both.returncode == 2 and "one of them" in both.stderr
+    listed = json.loads(cli("list", "--format", "json").stdout)
+    assert sorted((d["kind"], d["value"]) for d in listed) == [
+        ("jti", "abc"),
+        ("subject", "mallory@example.com"),
+    ]
+    events = [e for e in default_log().tail(20) if e.action == "token.deny"]
+    assert [e.target for e in events][:1] == ["subject:mallory@example.com"]

@@ -71,8 +71,9 @@ def _fresh(active: set[str], before: list[str]) -> set[str]:
     return active - set(before)
 
 
-def _data_checks(store: Store, p: PipelinePolicy, state: dict[str, Any], now: float, seq: int
-                 ) -> list[Alarm]:  # fmt: skip
+def _data_checks(
+    store: Store, p: PipelinePolicy, state: dict[str, Any], now: float, seq: int
+) -> list[Alarm]:
     """One alarm per stored data check run with findings at or above the floor, read after
     the last findings row seen."""
     floor = Severity.parse(p.data_check_min_severity)
@@ -159,8 +160,7 @@ def _fingerprint(p: PipelinePolicy) -> str:
     return h.hexdigest()
 
 
-def _vulnerabilities(p: PipelinePolicy, state: dict[str, Any], now: float, seq: int
-                     ) -> list[Alarm]:  # fmt: skip
+def _vulnerabilities(p: PipelinePolicy, state: dict[str, Any], now: float, seq: int) -> list[Alarm]:
     from aisec.core.errors import InputError
     from aisec.supplychain import OsvDatabase, audit_vulnerabilities, parse_manifest
 
