@@ -131,7 +131,8 @@ def fill(url: str, n: int, keys: int, home: Path) -> float:
     store = open_store(url)
     log = AuditLog(store, AuditKey(home / "audit.key"))
     start = time.perf_counter()
-    prev, batch = GENESIS, []
+    prev = GENESIS
+    batch: list[tuple[object, ...]] = []
     postgres = url.startswith("postgresql")
 
     def flush() -> None:
@@ -139,8 +140,8 @@ def fill(url: str, n: int, keys: int, home: Path) -> float:
             import psycopg
 
             with (
-                psycopg.connect(url) as conn,
-                conn.cursor() as cur,
+                psycopg.connect(url) as pg,
+                pg.cursor() as cur,
                 cur.copy(
                     "COPY audit_events (seq, time, actor, action, target, outcome, details,"
                     " prev_hash, hash) FROM STDIN"
@@ -170,7 +171,7 @@ def fill(url: str, n: int, keys: int, home: Path) -> float:
             "prev_hash": prev,
         }
         batch.append(log.chain_row(fields))
-        prev = batch[-1][-1]
+        prev = str(batch[-1][-1])
         if len(batch) >= 50_000:
             flush()
     if batch:
@@ -203,7 +204,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         os.environ["AISEC_HOME"] = str(home)
-        targets = [] if args.no_sqlite else [("SQLite", f"sqlite:///{home / 'bench.db'}", None)]
+        targets: list[tuple[str, str, str | None]] = []
+        if not args.no_sqlite:
+            targets.append(("SQLite", f"sqlite:///{home / 'bench.db'}", None))
         if args.postgres:
             import psycopg
 
@@ -241,12 +244,12 @@ def main() -> None:
                         flush=True,
                     )
         finally:
-            for _, _, name in targets:
-                if name:
+            for _, _, db_name in targets:
+                if db_name:
                     import psycopg
 
                     with psycopg.connect(args.postgres, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

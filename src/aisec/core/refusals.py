@@ -10,8 +10,9 @@ __all__ = ["refused"]
 # The lookahead names every alternative's first letter: at other positions the search
 # fails at once instead of trying each phrase (5x faster on a 300-character answer).
 _REFUSALS = re.compile(
-    r"\b(?=[iancj])(?:i'?m sorry|i am sorry|i can(?:'|no)t|i cannot|i won'?t|i will not|i'?m not able|"
-    r"i am not able|i'?m unable|i am unable|not able to help|can'?t help|can'?t assist|"
+    r"\b(?=[iancj])(?:i'?m sorry|i am sorry|i can(?:'|no)t|i cannot|i won'?t|i will not|"
+    r"i'?m not able|i am not able|i'?m unable|i am unable|not able to help|can'?t help|"
+    r"can'?t assist|"
     r"as an ai\b|against (?:my|the) (?:policy|policies|guidelines)|i must decline|"
     r"je ne peux pas|no puedo|ich kann (?:nicht|das nicht|dir nicht))",
     re.IGNORECASE,
