@@ -94,3 +94,26 @@ def test_lineage_recorded_after_push_is_only_added_to_and_audited(
     with pytest.raises(RegistryError, match="no version"):
         reg.record_training_data("m", "9", [a.id])
     reg.close()
+
+
+def test_trained_on_and_lineage_from_the_command_line(
+    write_policy: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from aisec.cli.main import main
+
+    write_policy(registry=NO_SIGNATURE)
+    a, b = _dataset(tmp_path, "a"), _dataset(tmp_path, "b")
+    model = str(make_model(tmp_path / "v1"))
+    rc = main(["registry", "push", "m", model, "--version", "1", "--trained-on", a.id, "-f", "json"])
+    pushed = json.loads(capsys.readouterr().out)
+    assert rc == 0 and pushed["training_data"] == [a.id]
+    assert main(["registry", "lineage", "m", "1", "--trained-on", b.id]) == 0
+    assert "recorded 1 new training data set" in capsys.readouterr().out
+    assert main(["registry", "lineage", "m", "1", "--trained-on", "no-such-set"]) == 2
+    assert "not in the data ledger" in capsys.readouterr().err
+    quarantine(b.id, "label flips")
+    assert main(["registry", "promote", "m", "1", "--stage", "production"]) == 1
+    refused = capsys.readouterr()
+    assert f"trained on data set {b.id}" in refused.out + refused.err
