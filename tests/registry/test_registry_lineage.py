@@ -106,7 +106,8 @@ def test_trained_on_and_lineage_from_the_command_line(
     write_policy(registry=NO_SIGNATURE)
     a, b = _dataset(tmp_path, "a"), _dataset(tmp_path, "b")
     model = str(make_model(tmp_path / "v1"))
-    rc = main(["registry", "push", "m", model, "--version", "1", "--trained-on", a.id, "-f", "json"])
+    push = ["registry", "push", "m", model, "--version", "1", "--trained-on", a.id]
+    rc = main([*push, "-f", "json"])
     pushed = json.loads(capsys.readouterr().out)
     assert rc == 0 and pushed["training_data"] == [a.id]
     assert main(["registry", "lineage", "m", "1", "--trained-on", b.id]) == 0
