@@ -24,7 +24,11 @@ def _dataset(tmp_path: Path, name: str, parent: str | None = None) -> DataRecord
 
 
 @pytest.fixture
-def reg(write_policy: Callable[..., Path]) -> Registry:
+def reg(
+    write_policy: Callable[..., Path], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Registry:
+    """The registry and the data ledger in one store: SQLite, and PostgreSQL when set."""
+    monkeypatch.setenv("AISEC_DATABASE_URL", db_url)
     write_policy(registry=NO_SIGNATURE)
     return Registry.open()
 
