@@ -42,10 +42,11 @@ def _rules() -> list[str]:
 
 
 def test_data_check_findings_raise_one_alert_per_check_run(
-    aisec_home: Path, tmp_path: Path
+    aisec_home: Path, tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import aisec.data
 
+    monkeypatch.setenv("AISEC_DATABASE_URL", db_url)  # SQLite, and PostgreSQL when set
     _policy(aisec_home, monitor={"pipeline": {"signatures": False, "keys": False}})
     clean = tmp_path / "clean.csv"
     rows = [f"{i},{20 + i % 50},{i % 2}\n" for i in range(400)]
@@ -163,10 +164,13 @@ def test_missing_osv_export_is_reported_and_the_other_checks_still_run(
     assert run.pipeline["data_check"] == "ok" and run.pipeline["signatures"] == "ok"
 
 
-def test_key_past_rotation_raises_one_alert(aisec_home: Path) -> None:
+def test_key_past_rotation_raises_one_alert(
+    aisec_home: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from aisec.core.crypto import Keyring
     from aisec.core.store import open_store
 
+    monkeypatch.setenv("AISEC_DATABASE_URL", db_url)
     _policy(
         aisec_home,
         keys={"default_rotation_days": 30},
