@@ -67,6 +67,9 @@ print(json.dumps(out))
 """
 
 
+ROUTES = ("main", "support", "agent")
+
+
 def generate(n: int, keys: int, seed: int = 7):  # type: ignore[no-untyped-def]
     """(time, actor, details) of n requests, in time order, lazily per key-day slice."""
     rng = random.Random(seed)
@@ -89,15 +92,27 @@ def generate(n: int, keys: int, seed: int = 7):  # type: ignore[no-untyped-def]
             yield t, "anonymous", {"status": 401, "model": "-", "key_prefix": None}
             continue
         tokens = int(rng.lognormvariate(5, 0.7))
+        route = ROUTES[k % len(ROUTES)]
+        behaviour: dict[str, object]
+        if rng.random() < 0.02:  # the guard blocks 2 % of requests
+            behaviour = {"decision": "block", "status": 400, "blocked_by": "input.prompt_injection"}
+        else:
+            behaviour = {
+                "decision": "allow",
+                "status": 200,
+                "output_chars": int(rng.lognormvariate(6, 0.8)),
+                "refusal": rng.random() < 0.05,
+            }
+            if route == "agent" and rng.random() < 0.3:
+                behaviour["tools_called"] = "search"
         yield (
             t,
             f"svc{k}",
             {
                 "endpoint": "chat",
-                "route": "default",
+                "route": route,
                 "model": "gpt-a" if rng.random() < 0.5 else "gpt-b",
-                "decision": "allow",
-                "status": 200,
+                **behaviour,
                 "key_prefix": f"{k:012x}",
                 "prompt_fp": f"{k:04x}{rng.randrange(40):012x}"
                 if not (k == attack_key and t >= attack_at)
@@ -116,7 +131,8 @@ def fill(url: str, n: int, keys: int, home: Path) -> float:
     store = open_store(url)
     log = AuditLog(store, AuditKey(home / "audit.key"))
     start = time.perf_counter()
-    prev, batch = GENESIS, []
+    prev = GENESIS
+    batch: list[tuple[object, ...]] = []
     postgres = url.startswith("postgresql")
 
     def flush() -> None:
@@ -124,8 +140,8 @@ def fill(url: str, n: int, keys: int, home: Path) -> float:
             import psycopg
 
             with (
-                psycopg.connect(url) as conn,
-                conn.cursor() as cur,
+                psycopg.connect(url) as pg,
+                pg.cursor() as cur,
                 cur.copy(
                     "COPY audit_events (seq, time, actor, action, target, outcome, details,"
                     " prev_hash, hash) FROM STDIN"
@@ -149,13 +165,13 @@ def fill(url: str, n: int, keys: int, home: Path) -> float:
             "time": datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds"),
             "actor": actor,
             "action": "gateway.request",
-            "target": f"default:{details['model']}",
+            "target": f"{details.get('route', '-')}:{details['model']}",
             "outcome": outcome,
             "details": details,
             "prev_hash": prev,
         }
         batch.append(log.chain_row(fields))
-        prev = batch[-1][-1]
+        prev = str(batch[-1][-1])
         if len(batch) >= 50_000:
             flush()
     if batch:
@@ -188,7 +204,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         os.environ["AISEC_HOME"] = str(home)
-        targets = [] if args.no_sqlite else [("SQLite", f"sqlite:///{home / 'bench.db'}", None)]
+        targets: list[tuple[str, str, str | None]] = []
+        if not args.no_sqlite:
+            targets.append(("SQLite", f"sqlite:///{home / 'bench.db'}", None))
         if args.postgres:
             import psycopg
 
@@ -226,12 +244,12 @@ def main() -> None:
                         flush=True,
                     )
         finally:
-            for _, _, name in targets:
-                if name:
+            for _, _, db_name in targets:
+                if db_name:
                     import psycopg
 
                     with psycopg.connect(args.postgres, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

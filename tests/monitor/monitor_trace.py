@@ -31,6 +31,8 @@ class Request:
     tokens: int = 0
     prompt: str | None = None  # a prompt digest, as the gateway records it
     decision: str = "allow"
+    route: str = "default"
+    extra: tuple[tuple[str, object], ...] = ()  # more details (the behaviour fields)
 
 
 def norms(keys: int = 50, seed: int = 1) -> list[float]:
@@ -99,7 +101,7 @@ def failed_auth_burst(start: float, n: int = 100, every_s: float = 0.3) -> list[
 def _details(r: Request) -> dict[str, object]:
     d: dict[str, object] = {
         "endpoint": "chat",
-        "route": "default",
+        "route": r.route,
         "model": r.model or "-",
         "decision": r.decision,
         "status": r.status,
@@ -117,6 +119,7 @@ def _details(r: Request) -> dict[str, object]:
         d["usage.prompt"] = r.tokens // 2
         d["usage.completion"] = r.tokens - r.tokens // 2
         d["usage.total"] = r.tokens
+    d.update(r.extra)
     return d
 
 
@@ -151,13 +154,13 @@ def record(log: AuditLog, requests: Iterable[Request], batch: int = 20_000) -> i
             "time": datetime.fromtimestamp(r.t, UTC).isoformat(timespec="microseconds"),
             "actor": r.principal,
             "action": "gateway.request",
-            "target": f"default:{r.model or '-'}",
+            "target": f"{r.route}:{r.model or '-'}",
             "outcome": outcome,
             "details": details,
             "prev_hash": prev,
         }
         rows.append(log.chain_row(fields))
-        prev = rows[-1][-1]
+        prev = str(rows[-1][-1])
         written += 1
         if len(rows) >= batch:
             flush()

@@ -121,6 +121,8 @@ def test_revoke_principal_revokes_every_key_and_is_audited() -> None:
     states = {k.prefix: k.revoked is not None for k in list_keys()}
     assert all(states[p] for p in mine) and not states[other[0]]
     assert {e["target"] for e in _events("apikey.revoke")} == set(mine)
+    assert result.steps[0].result["tokens"]["already"] is False  # its JWTs are denied too
+    assert [e["target"] for e in _events("token.deny")] == ["subject:app1"]
     steps = _events("playbook.step")
     assert [e["details"]["step"] for e in steps] == [1, 2]  # type: ignore[index]
     assert [e["details"]["phase"] for e in _events("playbook.run")] == ["start", "done"]  # type: ignore[index]
@@ -153,6 +155,7 @@ def test_revoke_principal_killed_mid_run_resumes_without_repeating_a_done_step(
     # no key was revoked twice: the only new revoke events say "already revoked"
     later = _events("apikey.revoke")[revokes_before:]
     assert all(e["details"]["already_revoked"] for e in later)  # type: ignore[index]
+    assert len(_events("token.deny")) == 1  # nor the principal's tokens denied twice
     # the next run of the same parameters is a new run
     again = run_playbook("revoke-principal", {"principal": "app1"})
     assert not again.resumed and again.run_id != result.run_id
@@ -194,7 +197,58 @@ def test_quarantine_dataset_killed_after_quarantine_does_not_quarantine_again(
     assert get_record(rec.id).quarantined_at is not None
     result = run_playbook("quarantine-dataset", {"dataset": rec.id})
     assert [s.status for s in result.steps] == ["skipped", "done"]
-    assert result.steps[1].result["lineage"].startswith("not recorded")
+    assert result.steps[1].result["blocked_models"] == []  # no model recorded as trained on it
+    assert len(_events("data.quarantine")) == 1
+
+
+@pytest.mark.parametrize("point", ["done", "acted"])
+def test_quarantine_dataset_blocks_models_trained_on_it_and_on_data_made_from_it(
+    point: str, aisec_home: Path, tmp_path: Path
+) -> None:
+    from aisec.core.identity import os_user
+    from aisec.data import record
+    from aisec.registry import GateRefusedError, Registry
+
+    _write_home_policy(
+        aisec_home,
+        {
+            "access": {"principals": [{"name": os_user(), "roles": ["admin"]}]},
+            "registry": {"gate": {"require_signature": False}},
+        },
+    )
+    raw_path, clean_path, other_path = (tmp_path / f"{n}.csv" for n in ("raw", "clean", "other"))
+    for p in (raw_path, clean_path, other_path):
+        p.write_text(f"text,label\n{p.stem},1\n")
+    raw = record(str(raw_path), source="crawl", transform="none")
+    clean = record(str(clean_path), source="crawl", transform="dedup", parent=raw.id)
+    other = record(str(other_path), source="crm", transform="none")
+    with Registry.open() as reg:
+        for v, data in (("1", other.id), ("2", clean.id), ("3", raw.id)):
+            folder = tmp_path / f"m{v}"
+            folder.mkdir()
+            (folder / "model.safetensors").write_bytes(_safetensors(int(v)))
+            reg.push("fraud", folder, v, trained_on=[data])
+        reg.promote("fraud", "1", "production")
+        reg.promote("fraud", "2", "production")
+    # killed after the quarantine step, or after blocking the models but before recording it
+    _killed_at(point, 1, "quarantine-dataset", dataset=raw.id)
+    result = run_playbook("quarantine-dataset", {"dataset": raw.id})
+    assert result.status == "done" and result.resumed
+    block = result.steps[1].result
+    if point == "done":
+        assert result.steps[1].status == "skipped"
+    else:  # the interrupted step ran again and found its work done
+        assert block["blocked_models"] == []
+        assert sorted(block["already_blocked"]) == ["fraud:2", "fraud:3"]
+    with Registry.open() as reg:
+        info = reg.show("fraud")
+        quarantined = {v.version for v in info.versions if v.quarantined}
+        assert quarantined == {"2", "3"}  # trained on raw, or on data made from it
+        assert info.stages["production"].version == "1"  # rolled back off version 2
+        with pytest.raises(GateRefusedError):  # the gate also refuses it from the ledger alone
+            reg.release("fraud", "3")
+            reg.promote("fraud", "3", "staging")
+    assert len(_events("registry.quarantine")) == 2  # each version blocked once
     assert len(_events("data.quarantine")) == 1
 
 

@@ -78,3 +78,53 @@ def test_revoke_principal_is_refused_by_both_replicas_within_1s(
         fps = {json.loads(r[0]).get("prompt_fp") for r in rows}
         assert len(fps - {None}) >= 3
         assert not any("Hello 1" in r[0] for r in rows)
+
+
+def test_revoke_principal_refuses_its_jwts_on_both_replicas_within_1s(
+    tmp_path: Path, redis_url: str, postgres_url: str, upstream: object
+) -> None:
+    """The JWT half: tokens the identity provider signed for the principal before the run
+    are refused by both replicas within 1 s (the deny list, by subject, in PostgreSQL);
+    another subject's token and a token issued after the denial are served."""
+    jwks = gw.JwksServer()
+    try:
+        jwt_section = {"jwks_url": jwks.url, "issuer": gw.ISSUER, "audience": [gw.AUDIENCE]}
+        policy = gw.policy_file(tmp_path, {"gateway_auth": {"jwt": jwt_section}})
+        env = gw.cli_env(tmp_path, AISEC_REDIS_URL=redis_url, AISEC_DATABASE_URL=postgres_url)
+        with gw.aisec_up(env, 2, upstream.url, "--policy", policy) as replicas:  # type: ignore[attr-defined]
+            urls = replicas.urls
+            tokens = [gw.jwt_token(gw.jwt_claims(sub="app1", jti=f"t{i}")) for i in range(2)]
+            other = gw.jwt_token(gw.jwt_claims(sub="app2"))
+            for url in urls:
+                for i, token in enumerate([*tokens, other]):
+                    resp = _post(url, token, f"Hello {i}")
+                    assert resp.status_code == 200, resp.text
+            out = gw.aisec_cli(
+                env, "playbook", "run", "revoke-principal", "--param", "principal=app1",
+                "-f", "json",
+            )  # fmt: skip
+            revoked_at = time.monotonic()
+            result = json.loads(out)
+            assert result["status"] == "done"
+            assert result["steps"][0]["result"]["tokens"]["already"] is False
+            refused: dict[tuple[str, str], float] = {}
+            pending = [(u, t) for u in urls for t in tokens]
+            while pending and time.monotonic() - revoked_at < 1.0:
+                for pair in list(pending):
+                    resp = _post(*pair)
+                    if resp.status_code == 401:
+                        assert resp.json()["error"]["code"] == "token_revoked"
+                        refused[pair] = time.monotonic() - revoked_at
+                        pending.remove(pair)
+            assert pending == [], f"not refused within 1 s: {len(pending)}; refused: {refused}"
+            denied = json.loads(gw.aisec_cli(env, "access", "token", "list", "-f", "json"))
+            assert [(d["kind"], d["value"]) for d in denied] == [("subject", "app1")]
+            from datetime import datetime
+
+            not_before = int(datetime.fromisoformat(denied[0]["not_before"]).timestamp())
+            fresh = gw.jwt_token(gw.jwt_claims(sub="app1", iat=not_before))
+            for url in urls:
+                assert _post(url, other).status_code == 200  # another subject: untouched
+                assert _post(url, fresh).status_code == 200  # issued after the denial
+    finally:
+        jwks.close()

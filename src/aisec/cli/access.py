@@ -80,5 +80,8 @@ def check(permission: str = typer.Argument(..., help="e.g. keys.rotate")) -> Non
 
 
 def register(app: typer.Typer) -> None:
+    from aisec.cli.tokens import token_app
+
     access_app.add_typer(apikey_app, name="apikey")
+    access_app.add_typer(token_app, name="token")
     app.add_typer(access_app, name="access")

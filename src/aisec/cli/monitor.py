@@ -76,6 +76,9 @@ def run(
         f"{result.events} events read (up to audit seq {result.last_seq}), "
         f"{result.alarms} alarms, {len(result.opened)} new alerts"
     )
+    skipped = {k: v for k, v in result.pipeline.items() if v.startswith("skipped")}
+    for check, why in skipped.items():  # a pipeline check that could not run is not silent
+        typer.echo(f"pipeline check {check}: {why}", err=True)
     _table(result.opened)
 
 

@@ -119,6 +119,14 @@ def push(
         Path | None,
         typer.Option("--signature", help="A detached OMS signature of PATH (verified)."),
     ] = None,
+    trained_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trained-on",
+            help="Data ledger record id the model was trained on (repeatable); the gate "
+            "refuses the version while any of them is quarantined.",
+        ),
+    ] = None,
     fmt: TableJsonOpt = TableJsonFormat.TABLE,
     quiet: QuietOpt = False,
 ) -> None:
@@ -127,7 +135,15 @@ def push(
     Example: aisec registry push fraud-model ./model --version 1.2.0 --key release
     """
     with _registry() as reg, _progress(quiet) as tick:
-        result = reg.push(name, path, version, key=key, signature=signature, progress=tick)
+        result = reg.push(
+            name,
+            path,
+            version,
+            key=key,
+            signature=signature,
+            progress=tick,
+            trained_on=trained_on or (),
+        )
     v = result.version
     if fmt is TableJsonFormat.JSON:
         _json({"created": result.created, **v.to_dict(with_files=False)})
@@ -145,6 +161,25 @@ def push(
         f"signature: {_signature_text(v)}",
         f"blobs: {result.uploaded} uploaded, {result.reused} already stored",
     )
+
+
+@registry_app.command("lineage")
+def lineage_cmd(
+    name: _Name,
+    version: Annotated[str, typer.Argument(metavar="VERSION", help="The model version.")],
+    trained_on: Annotated[
+        list[str],
+        typer.Option("--trained-on", help="Data ledger record id (repeatable)."),
+    ],
+    quiet: QuietOpt = False,
+) -> None:
+    """Record the data sets a registered version was trained on (added to, never removed).
+
+    Example: aisec registry lineage fraud-model 1.2.0 --trained-on 3f2a9c…
+    """
+    with _registry() as reg:
+        added = reg.record_training_data(name, version, trained_on)
+    _say(quiet, f"{name}:{version}: recorded {len(added)} new training data set(s)")
 
 
 @registry_app.command("list")

@@ -26,18 +26,21 @@ from aisec.data._gate import check, contract_yaml, infer_contract, load_contract
 from aisec.data._label_flips import LabelSuspect, label_flip_suspects
 from aisec.data._ledger import (
     LEDGER_KEY,
+    NOT_IN_LEDGER,
     DataRecord,
     LineageNode,
     QuarantineRecord,
     VerifyReport,
     approve,
     dataset_quarantined,
+    derived_datasets,
     get_record,
     lineage,
     quarantine,
     quarantine_of,
     record,
     release,
+    training_data_quarantines,
     verify,
 )
 from aisec.data._merkle import Change, Tree, data_size, digest_data
@@ -47,6 +50,7 @@ from aisec.data._triggers import TriggerCandidate, trigger_candidates
 __all__ = [
     "FORMATS",
     "LEDGER_KEY",
+    "NOT_IN_LEDGER",
     "PARQUET_META",
     "Change",
     "CheckResult",
@@ -66,6 +70,7 @@ __all__ = [
     "data_size",
     "dataset_quarantined",
     "decrypt_fields_file",
+    "derived_datasets",
     "detect_format",
     "digest_data",
     "encrypt_fields_file",
@@ -79,6 +84,7 @@ __all__ = [
     "quarantine_of",
     "record",
     "release",
+    "training_data_quarantines",
     "trigger_candidates",
     "verify",
 ]

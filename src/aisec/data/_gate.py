@@ -41,10 +41,12 @@ def check(
         data, contract, baseline=baseline, fmt=fmt, delimiter=delimiter, progress=progress
     )
     worst = max_severity(result.findings)
+    run_id = _store_findings(result)
     record(
         "data.check",
         result.location,
         details={
+            "run": run_id,
             "verdict": "clean" if worst is None else "findings",
             "contract": contract.name,
             "rows": result.rows,
@@ -54,6 +56,24 @@ def check(
         },
     )
     return result
+
+
+def _store_findings(result: CheckResult) -> str:
+    """Keep the check's findings in the store (source ``data.check``), where the monitor
+    and the posture report read them; returns the run id."""
+    import secrets
+
+    from aisec.core.store import open_store
+    from aisec.core.store.findings import record_findings
+
+    run_id = secrets.token_hex(8)
+    if result.findings:
+        store = open_store()
+        try:
+            record_findings(store, source="data.check", run_id=run_id, findings=result.findings)
+        finally:
+            store.close()
+    return run_id
 
 
 def profile(

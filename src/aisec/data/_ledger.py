@@ -36,22 +36,26 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEDGER_KEY",
+    "NOT_IN_LEDGER",
     "DataRecord",
     "LineageNode",
     "QuarantineRecord",
     "VerifyReport",
     "approve",
     "dataset_quarantined",
+    "derived_datasets",
     "get_record",
     "lineage",
     "quarantine",
     "quarantine_of",
     "record",
     "release",
+    "training_data_quarantines",
     "verify",
 ]
 
 LEDGER_KEY = "data-ledger"
+NOT_IN_LEDGER = "not in the data ledger"  # the reason given for an unknown id
 _RECORD_AD = "aisec-data-record-v1"
 _STATE_AD = "aisec-data-state-v1"
 _MAX_TEXT = 4096  # characters of source, transform and reason
@@ -537,6 +541,42 @@ def dataset_quarantined(dataset_id: str) -> QuarantineRecord | None:
     authorize("data.read")
     with _ledger() as (store, signer), store.read() as conn:
         return _quarantine_in(conn, signer, dataset_id)
+
+
+def training_data_quarantines(dataset_ids: Sequence[str]) -> dict[str, QuarantineRecord | None]:
+    """Per data set id, why a model trained on it may not be promoted (as
+    :func:`dataset_quarantined`), or None. An unknown id maps to a record saying so (fail
+    closed). For the registry's promotion gate: it needs no ``data.read`` of the promoter,
+    since it tells only whether, and why, the data a model was trained on is refused."""
+    out: dict[str, QuarantineRecord | None] = {}
+    if not dataset_ids:
+        return out
+    with _ledger() as (store, signer), store.read() as conn:
+        for dataset_id in dataset_ids:
+            try:
+                out[dataset_id] = _quarantine_in(conn, signer, dataset_id)
+            except InputError:
+                out[dataset_id] = QuarantineRecord(dataset_id, NOT_IN_LEDGER, None, None, False)
+    return out
+
+
+def derived_datasets(dataset_id: str) -> list[str]:
+    """The ids of the records made from ``dataset_id`` (children, their children …), not
+    itself. Needs ``data.read``; unknown id: :class:`InputError`."""
+    from aisec.core.authz import authorize
+
+    authorize("data.read")
+    with _ledger() as (store, signer), store.read() as conn:
+        _row(conn, dataset_id)
+        out: list[str] = []
+
+        def collect(nodes: list[LineageNode]) -> None:
+            for n in nodes:
+                out.append(n.record.id)
+                collect(n.children)
+
+        collect(_descendants(conn, signer, dataset_id))
+    return out
 
 
 def _quarantine_in(conn: Connection, signer: _Signer, dataset_id: str) -> QuarantineRecord | None:

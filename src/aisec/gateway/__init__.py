@@ -49,6 +49,12 @@ from aisec.gateway._serve import (
     start_echo,
 )
 from aisec.gateway._settings import GatewaySettings, Route
+from aisec.gateway._token_denials import (
+    TokenDenial,
+    TokenDenials,
+    deny_tokens,
+    list_token_denials,
+)
 
 __all__ = [
     "CONFIG_ENV",
@@ -72,13 +78,17 @@ __all__ = [
     "RateLimiter",
     "Route",
     "ServeConfig",
+    "TokenDenial",
+    "TokenDenials",
     "app_from_env",
     "build_app",
     "config_env",
     "create_app",
     "create_key",
+    "deny_tokens",
     "gateway_identity",
     "list_keys",
+    "list_token_denials",
     "mount_admin",
     "parse_expiry",
     "revoke_key",

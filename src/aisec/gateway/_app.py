@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from aisec.core.policy import Direction
+from aisec.core.refusals import refused
 from aisec.gateway._audit_sink import AuditSink, AuditWriter
 from aisec.gateway._contract import Authenticator, Caller, GatewayRefusal, Limiter, ModelAuthorizer
 from aisec.gateway._errors import (
@@ -138,6 +140,11 @@ def _parse(raw: bytes, model: type[_M]) -> tuple[dict[str, Any], _M]:
     return doc, parsed
 
 
+_HEAD_CHARS = 300  # refusals open an answer
+_MAX_TOOLS_RECORDED = 20
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
 @dataclass(slots=True)
 class _Trace:
     """What one request did, for its audit event and metrics."""
@@ -159,6 +166,16 @@ class _Trace:
     recorded: bool = False
     prompt_fp: str | None = None  # keyed digest of the prompt: distinct-prompt signals
     ctx: ScanContext = field(default_factory=ScanContext)  # per request: canary, principal
+    # model behaviour, for the monitor's per-route signals (counts and names, never text)
+    output_chars: int = 0
+    output_head: str = ""  # the answer's first characters, only to tell a refusal; not recorded
+    tools_called: list[str] = field(default_factory=list)
+    canary_leak: bool = False
+
+    def output(self, text: str) -> None:
+        self.output_chars += len(text)
+        if len(self.output_head) < _HEAD_CHARS:
+            self.output_head += text[: _HEAD_CHARS - len(self.output_head)]
 
     def note(self, decision: Decision) -> None:
         for o in decision.outcomes:
@@ -319,6 +336,7 @@ class _Gateway:
         for key, n in trace.usage.items():
             # "tokens" in a detail key reads as a secret to the audit log: use the short name
             details[f"usage.{key.removesuffix('_tokens')}"] = n
+        details.update(_behaviour(trace))
         outcome = "ok" if trace.status < 400 else ("error" if trace.status >= 500 else "denied")
         actor = caller.principal if caller else "anonymous"
         self.sink.emit(actor, "gateway.request", f"{trace.route}:{trace.model}", outcome, details)
@@ -402,6 +420,7 @@ class _Gateway:
             ) from None
         decision = _canary_blocks(decision)
         trace.note(decision)
+        trace.canary_leak = trace.canary_leak or _canary_leaked(decision)
         failed = [o.scanner for o in decision.outcomes if o.error is not None and o.fired]
         if failed:
             trace.decision = "error"
@@ -425,6 +444,7 @@ class _Gateway:
         know the application's tools. A denied call raises 400 ``guard_tool_denied`` naming
         the rule; a policy check that raises refuses with 503 (fail closed).
         """
+        trace.tools_called.append(name if isinstance(name, str) else "?")
         caller = trace.caller
         if caller is not None:  # a tool the caller may not offer, it may not get a call of
             try:
@@ -468,6 +488,7 @@ class _Gateway:
         def run(text: str) -> Decision:
             decision = _canary_blocks(self.engine.scan(text, Direction.OUTPUT, trace.ctx))
             trace.note(decision)
+            trace.canary_leak = trace.canary_leak or _canary_leaked(decision)
             if any(o.error is not None and o.fired for o in decision.outcomes):
                 raise GatewayError(503, "guard_unavailable", "guard scanner failed on output")
             return decision
@@ -490,6 +511,31 @@ def _offered_tools(body: ChatRequest, doc: dict[str, Any]) -> list[str]:
             raise GatewayError(400, "invalid_request", f"{where}: expected a name", param=where)
         names.append(name)
     return names
+
+
+def _behaviour(trace: _Trace) -> dict[str, Any]:
+    """What the monitor's per-route behaviour signals read: the scanners of blocking
+    decisions, the answer's length and whether it refused, the tools the model called and
+    canary leaks. Counts, flags and names; never the text."""
+    out: dict[str, Any] = {}
+    blocked = sorted({f"{d}.{s}" for s, d, a in trace.fired if a == "block"})
+    if blocked:
+        out["blocked_by"] = ",".join(blocked)
+    if trace.status == 200 and trace.endpoint in ("chat", "completions"):
+        out["output_chars"] = trace.output_chars
+        out["refusal"] = refused(trace.output_head) if trace.output_head else False
+        if trace.tools_called:
+            names = [n if _TOOL_NAME.fullmatch(n) else "?" for n in trace.tools_called]
+            out["tools_called"] = ",".join(names[:_MAX_TOOLS_RECORDED])
+    if trace.canary_leak:
+        out["canary_leak"] = True
+    return out
+
+
+def _canary_leaked(decision: Decision) -> bool:
+    return any(
+        o.fired and any(f.rule_id == CANARY_RULE for f in o.findings) for o in decision.outcomes
+    )
 
 
 def _canary_blocks(decision: Decision) -> Decision:
@@ -639,6 +685,7 @@ def _guard_output(gw: _Gateway, doc: Any, route: Route, trace: _Trace, endpoint:
             raise GatewayError(502, "upstream_malformed", "upstream choice is not an object")
         if endpoint == "completions":
             if isinstance(choice.get("text"), str):
+                trace.output(choice["text"])
                 choice["text"] = gw.scan(
                     choice["text"], Direction.OUTPUT, route, trace, f"choices[{i}].text"
                 )
@@ -647,6 +694,7 @@ def _guard_output(gw: _Gateway, doc: Any, route: Route, trace: _Trace, endpoint:
         if not isinstance(message, dict):
             raise GatewayError(502, "upstream_malformed", "upstream choice has no message")
         if isinstance(message.get("content"), str):
+            trace.output(message["content"])
             message["content"] = gw.scan(
                 message["content"], Direction.OUTPUT, route, trace, f"choices[{i}].message.content"
             )
@@ -736,6 +784,7 @@ class _StreamRewriter:
         key, chat = self.text_key, self.endpoint == "chat"
         holder = choice if self.endpoint == "completions" else choice.get("delta")
         if isinstance(holder, dict) and isinstance(holder.get(key), str):
+            self.trace.output(holder[key])
             holder[key] = self.window.feed(index, holder[key])
         if chat and isinstance(holder, dict):
             _hold_tool_arguments(holder, index, self.tool_args)

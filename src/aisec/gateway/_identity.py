@@ -331,7 +331,11 @@ def gateway_identity(
     roles = {p.name: tuple(p.roles) for p in policy.access.principals} if policy else {}
     keys = ApiKeyStore(store)
     api_keys = ApiKeyAuthenticator(keys, roles=roles)
-    jwt_auth = JwtAuthenticator(access.jwt) if access.jwt is not None else None
+    jwt_auth = None
+    if access.jwt is not None:
+        from aisec.gateway._token_denials import TokenDenials
+
+        jwt_auth = JwtAuthenticator(access.jwt, denials=TokenDenials(store))
     return GatewayIdentity(
         authenticator=GatewayAuthenticator(api_keys, jwt_auth),
         authorizer=PolicyModelAuthorizer(access),

@@ -25,6 +25,7 @@ from aisec.gateway._contract import Caller, GatewayRefusal
 
 if TYPE_CHECKING:
     from aisec.core.policy import JwtSettings
+    from aisec.gateway._token_denials import TokenDenials
 
 __all__ = ["JwksClient", "JwtAuthenticator"]
 
@@ -148,8 +149,14 @@ class JwksClient:
 class JwtAuthenticator:
     """``Authorization: Bearer <JWT>`` validated as the policy's ``gateway_auth.jwt`` says."""
 
-    def __init__(self, settings: JwtSettings, jwks: JwksClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: JwtSettings,
+        jwks: JwksClient | None = None,
+        denials: TokenDenials | None = None,
+    ) -> None:
         self.settings = settings
+        self.denials = denials
         self.jwks = jwks or JwksClient(
             settings.jwks_url,
             cache_s=settings.jwks_cache_s,
@@ -227,4 +234,13 @@ class JwtAuthenticator:
             ):
                 raise _refuse("token_roles_claim")
             roles = tuple(raw_roles[:50])
+        if self.denials is not None:
+            # after the signature: only a token the provider really issued costs a lookup
+            jti = claims.get("jti")
+            iat = claims.get("iat")
+            await self.denials.check(
+                principal,
+                jti if isinstance(jti, str) and _CLAIM_VALUE.fullmatch(jti) else None,
+                int(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None,
+            )
         return Caller(principal=principal, roles=roles, tenant=tenant, auth_method="jwt")

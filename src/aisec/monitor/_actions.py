@@ -30,13 +30,16 @@ def _names(text: str, what: str) -> list[str]:
 
 
 class RevokePrincipalKeys(Action):
-    """Revoke every API key of a principal. Already revoked keys are left as they are; the
-    gateway re-reads a key at most every 0.5 s, so every replica refuses it within 1 s."""
+    """Revoke every API key of a principal and deny its JWTs issued until now (the token
+    deny list, by subject). Already revoked keys are left as they are, and a denial made
+    since the run began is not made again; the gateway re-reads keys and denials at most
+    every 0.5 s, so every replica refuses both within 1 s."""
 
     name = "apikey.revoke-principal"
 
     def run(self, ctx: RunContext, args: Mapping[str, str]) -> dict[str, Any]:
-        from aisec.gateway import list_keys, revoke_key
+        from aisec.core.store import open_store
+        from aisec.gateway import TokenDenials, deny_tokens, list_keys, revoke_key
 
         principal = args["principal"]
         revoked: list[str] = []
@@ -44,11 +47,23 @@ class RevokePrincipalKeys(Action):
         for key in list_keys(principal):
             _, changed = revoke_key(key.prefix)
             (revoked if changed else already).append(key.prefix)
+        store = open_store()
+        try:
+            current = TokenDenials(store).get("subject", principal)
+        finally:
+            store.close()
+        if current is not None and current.created >= ctx.started:
+            tokens = {"denied_before": current.to_dict()["not_before"], "already": True}
+        else:
+            entry, _ = deny_tokens(
+                "subject", principal, f"playbook {ctx.playbook} run {ctx.run_id}"
+            )
+            tokens = {"denied_before": entry.to_dict()["not_before"], "already": False}
         return {
             "principal": principal,
             "revoked": revoked,
             "already_revoked": already,
-            "tokens": "JWTs are not revocable by aisec: shorten their lifetime at the issuer",
+            "tokens": tokens,
         }
 
 
@@ -151,18 +166,46 @@ class QuarantineDataset(Action):
 
 
 class BlockTrainedOn(Action):
-    """Block promotion of models recorded as trained on a data set. The registry does not
-    record training data yet (``registry._gate.training_data_problems`` is a hook with
-    nothing to check), so this step can only say so; the quarantine itself makes every
-    data gate refuse the set and the sets made from it."""
+    """Quarantine, in the registry, every model version recorded as trained on a data set
+    or on a set made from it (registry lineage, ``registry push --trained-on``): such a
+    version cannot be promoted or pulled by stage, and a stage pointing at it rolls back
+    to its last known good version. The promotion gate refuses these versions too, from
+    the data ledger's quarantine alone; this step also takes them out of the stages they
+    are in. A version already quarantined is left as it is."""
 
     name = "registry.block-trained-on"
 
     def run(self, ctx: RunContext, args: Mapping[str, str]) -> dict[str, Any]:
+        from aisec.data import derived_datasets
+        from aisec.registry import Registry
+
+        dataset = args["dataset"]
+        sets = [dataset, *derived_datasets(dataset)]
+        blocked: list[str] = []
+        already: list[str] = []
+        rolled_back: list[str] = []
+        with Registry.open() as reg:
+            for v in reg.trained_on(sets):
+                if v.quarantined:
+                    already.append(v.ref)
+                    continue
+                used = sorted(set(v.training_data) & set(sets))
+                result = reg.quarantine(
+                    v.model,
+                    v.version,
+                    f"trained on quarantined data set {', '.join(used)[:200]}"
+                    f" (playbook {ctx.playbook} run {ctx.run_id})",
+                )
+                blocked.append(v.ref)
+                rolled_back += [
+                    f"{m.model}:{m.stage}->{m.version or 'empty'}" for m in result.moves
+                ]
         return {
-            "dataset": args["dataset"],
-            "blocked_models": [],
-            "lineage": "not recorded: registry versions do not record their training data",
+            "dataset": dataset,
+            "data_sets": sets,
+            "blocked_models": blocked,
+            "already_blocked": already,
+            "rolled_back": rolled_back,
         }
 
 

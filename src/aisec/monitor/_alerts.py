@@ -115,12 +115,20 @@ def _evidence(old: dict[str, Any] | None, alarm: Alarm) -> dict[str, Any]:
         ev["principal"] = alarm.principal
     if alarm.subject.startswith("key:"):
         ev["key_prefix"] = alarm.subject.removeprefix("key:")
+    for key, value in alarm.params:  # playbook parameters, e.g. scanners=a,b
+        names = [n for n in str(ev.get(key, "")).split(",") if n]
+        ev[key] = ",".join(sorted({*names, value}))
     signals: dict[str, Any] = dict(ev.get("signals", {}))
     sig = dict(signals.get(alarm.signal, {}))
     sig["alarms"] = int(sig.get("alarms", 0)) + 1
-    sig["baseline_per_min"] = alarm.baseline_per_min
-    sig["peak_per_min"] = max(float(sig.get("peak_per_min", 0.0)), alarm.observed_per_min)
-    sig["peak_ratio"] = round(sig["peak_per_min"] / max(alarm.baseline_per_min, 1e-9), 1)
+    u = alarm.unit
+    sig[f"baseline_{u}"] = alarm.baseline_per_min
+    if alarm.signal == "output_length":  # a shift either way: keep the latest, not a peak
+        sig[f"observed_{u}"] = alarm.observed_per_min
+    else:
+        sig[f"peak_{u}"] = max(float(sig.get(f"peak_{u}", 0.0)), alarm.observed_per_min)
+        if alarm.baseline_per_min > 0:
+            sig["peak_ratio"] = round(sig[f"peak_{u}"] / alarm.baseline_per_min, 1)
     signals[alarm.signal] = sig
     ev["signals"] = dict(sorted(signals.items()))
     ev["first_event_seq"] = ev.get("first_event_seq", alarm.seq)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from aisec.core.store import Store
+from aisec.monitor._behaviour import BehaviourEvent
 from aisec.monitor._signals import AccessEvent
 
 __all__ = ["PAGE", "access_event", "event_rows", "head_seq", "read_events"]
@@ -73,6 +74,7 @@ def access_event(seq: int, time: str, actor: str, details_json: str) -> AccessEv
         _int(details.get("usage.prompt")) + _int(details.get("usage.completion"))
     )
     return AccessEvent(
+        behaviour=_behaviour(int(seq), t, details),
         seq=int(seq),
         t=t,
         principal=actor,
@@ -82,6 +84,31 @@ def access_event(seq: int, time: str, actor: str, details_json: str) -> AccessEv
         tokens=tokens,
         prompt_fp=fp if isinstance(fp, str) else None,
         blocked=details.get("decision") == "block",
+    )
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if not isinstance(value, str) or not value:
+        return ()
+    return tuple(dict.fromkeys(n for n in value.split(",")[:64] if n))
+
+
+def _behaviour(seq: int, t: float, d: dict[str, Any]) -> BehaviourEvent | None:
+    """The model-behaviour part of a request event (None: no route served it)."""
+    route = d.get("route")
+    if not isinstance(route, str) or not route or route == "-":
+        return None
+    answered = d.get("output_chars") is not None and d.get("status") == 200
+    return BehaviourEvent(
+        seq=seq,
+        t=t,
+        route=route,
+        blocked_by=_names(d.get("blocked_by")),
+        answered=answered,
+        output_chars=_int(d.get("output_chars")),
+        refusal=d.get("refusal") is True,
+        tools=_names(d.get("tools_called")),
+        canary_leak=d.get("canary_leak") is True,
     )
 
 

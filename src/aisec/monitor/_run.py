@@ -17,6 +17,7 @@ from aisec.core.policy import MonitorPolicy
 from aisec.core.store import Store
 from aisec.monitor._alerts import Alert, AlertBook
 from aisec.monitor._events import read_events
+from aisec.monitor._pipeline import pipeline_alarms
 from aisec.monitor._signals import Alarm, SignalEngine
 
 __all__ = ["MonitorRun", "run_monitor"]
@@ -31,6 +32,7 @@ class MonitorRun:
     last_seq: int
     opened: list[Alert] = field(default_factory=list)
     skipped: bool = False  # another run got there first
+    pipeline: dict[str, str] = field(default_factory=dict)  # each pipeline check's outcome
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,7 @@ class MonitorRun:
             "last_seq": self.last_seq,
             "opened": [a.to_dict() for a in self.opened],
             "skipped": self.skipped,
+            "pipeline": self.pipeline,
         }
 
 
@@ -80,13 +83,24 @@ def run_monitor(
         last = ev.seq
         alarms.extend(engine.feed(ev))
     last = max(last, start_seq) if since is None else last
+    stored = state.get("pipeline") if state else None
+    pipe = pipeline_alarms(
+        store,
+        policy.pipeline,
+        stored if isinstance(stored, dict) else None,
+        last,
+        datetime.now(UTC).timestamp(),
+    )
+    alarms.extend(pipe.alarms)
     book = AlertBook(store, policy.cooldown_s)
     with store.write() as conn:
         row = conn.execute("SELECT seq FROM monitor_state WHERE name = ?", (STATE_NAME,)).fetchone()
         if (0 if row is None else int(row[0])) != start_seq:
-            return MonitorRun(count, len(alarms), int(row[0]) if row else 0, skipped=True)
+            return MonitorRun(
+                count, len(alarms), int(row[0]) if row else 0, skipped=True, pipeline=pipe.checked
+            )
         now = conn.time_param(datetime.now(UTC))
-        text = json.dumps(engine.state(), separators=(",", ":"))
+        text = json.dumps({**engine.state(), "pipeline": pipe.state}, separators=(",", ":"))
         if row is None:
             conn.execute(
                 "INSERT INTO monitor_state (name, seq, state, updated) VALUES (?, ?, ?, ?)",
@@ -98,4 +112,5 @@ def run_monitor(
                 (last, text, now, STATE_NAME),
             )
         opened_ids = book.raise_alarms_in(conn, alarms, playbooks)
-    return MonitorRun(count, len(alarms), last, [book.get(a) for a in opened_ids])
+    opened = [book.get(a) for a in opened_ids]
+    return MonitorRun(count, len(alarms), last, opened, pipeline=pipe.checked)

@@ -14,6 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aisec.core.policy import MonitorPolicy
+from aisec.monitor._behaviour import (
+    CANARY_LEAK,
+    BehaviourEvent,
+    BehaviourParams,
+    BehaviourSignals,
+)
 from aisec.monitor._cusum import CusumParams, Series
 
 __all__ = ["RULE_OF_SIGNAL", "SIGNALS", "AccessEvent", "Alarm", "SignalEngine"]
@@ -55,6 +61,7 @@ class AccessEvent:
     tokens: int = 0
     prompt_fp: str | None = None
     blocked: bool = False  # the guard blocked it
+    behaviour: BehaviourEvent | None = None  # the model's behaviour on the route
 
     @property
     def subject(self) -> str:
@@ -71,8 +78,10 @@ class Alarm:
     t: float
     seq: int
     principal: str | None
-    observed_per_min: float
+    observed_per_min: float  # in ``unit`` (per_min for the access signals)
     baseline_per_min: float
+    unit: str = "per_min"
+    params: tuple[tuple[str, str], ...] = ()  # playbook parameters the alarm names
 
 
 class SignalEngine:
@@ -96,6 +105,19 @@ class SignalEngine:
         self.prompts: dict[str, dict[str, float]] = {}
         self.models: dict[str, set[str]] = {}
         self.principals: dict[str, str] = {}
+        b = policy.behaviour
+        self.behaviour = BehaviourSignals(
+            BehaviourParams.from_budget(
+                d.false_alarm_events,
+                b.ratio,
+                d.baseline_window_s,
+                d.bucket_s,
+                b.min_trials,
+                b.shift_sigma,
+                b.floors.model_dump(),
+                b.baseline_gap_s,
+            )
+        )
         if state:
             self._load(state)
 
@@ -124,6 +146,22 @@ class SignalEngine:
 
     def feed(self, ev: AccessEvent) -> list[Alarm]:
         out: list[Alarm] = []
+        if ev.behaviour is not None:
+            out.extend(
+                Alarm(
+                    a.rule_id,
+                    a.signal,
+                    f"route:{a.route}",
+                    a.t,
+                    a.seq,
+                    ev.principal if a.rule_id == CANARY_LEAK else None,
+                    a.observed,
+                    a.baseline,
+                    a.unit,
+                    a.params,
+                )
+                for a in self.behaviour.feed(ev.behaviour)
+            )
         if ev.status == 401:
             self._point("failed_auth", GATEWAY_SUBJECT, ev, 1.0, out)
             return out
@@ -178,6 +216,7 @@ class SignalEngine:
             "prompts": {k: self._recent(v) for k, v in self.prompts.items()},
             "models": {k: sorted(v) for k, v in self.models.items()},
             "principals": self.principals,
+            "behaviour": self.behaviour.state(),
         }
 
     @staticmethod
@@ -204,3 +243,6 @@ class SignalEngine:
         }
         self.models = {str(k): {str(x) for x in v} for k, v in state.get("models", {}).items()}
         self.principals = {str(k): str(v) for k, v in state.get("principals", {}).items()}
+        behaviour = state.get("behaviour")
+        if isinstance(behaviour, dict):
+            self.behaviour = BehaviourSignals(self.behaviour.p, behaviour)

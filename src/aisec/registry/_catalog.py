@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,8 +31,10 @@ __all__ = [
     "list_versions",
     "locked",
     "move_stage",
+    "record_training_data",
     "set_quarantine",
     "stages_of",
+    "versions_trained_on",
 ]
 
 STAGES = ("staging", "production")
@@ -66,6 +68,7 @@ class ModelVersion:
     quarantined_by: str | None = None
     quarantined_at: datetime | None = None
     stages: tuple[str, ...] = field(default=())
+    training_data: tuple[str, ...] = field(default=())  # data ledger record ids
 
     @property
     def ref(self) -> str:
@@ -95,6 +98,7 @@ class ModelVersion:
                 "at": self.quarantined_at.isoformat() if self.quarantined_at else None,
             },
             "stages": list(self.stages),
+            "training_data": list(self.training_data),
         }
         if with_files:
             out["files"] = [
@@ -189,12 +193,27 @@ def locked(store: Store, model: str, create_by: str | None = None) -> Iterator[C
         yield conn
 
 
+def _training_data(conn: Connection, model: str) -> dict[str, tuple[str, ...]]:
+    rows = conn.execute(
+        "SELECT version, dataset_id FROM registry_training_data WHERE model = ?"
+        " ORDER BY version, dataset_id",
+        (model,),
+    ).fetchall()
+    out: dict[str, list[str]] = {}
+    for version, dataset in rows:
+        out.setdefault(str(version), []).append(str(dataset))
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def get_version(conn: Connection, model: str, version: str) -> ModelVersion | None:
     row = conn.execute(
         f"SELECT {_VERSION_COLUMNS} FROM registry_versions WHERE model = ? AND version = ?",  # noqa: S608
         (model, version),
     ).fetchone()
-    return None if row is None else _version(row)
+    if row is None:
+        return None
+    data = _training_data(conn, model).get(version, ())
+    return replace(_version(row), training_data=data)
 
 
 def list_versions(conn: Connection, model: str) -> list[ModelVersion]:
@@ -202,7 +221,38 @@ def list_versions(conn: Connection, model: str) -> list[ModelVersion]:
         f"SELECT {_VERSION_COLUMNS} FROM registry_versions WHERE model = ? ORDER BY id",  # noqa: S608
         (model,),
     ).fetchall()
-    return [_version(r) for r in rows]
+    data = _training_data(conn, model)
+    return [replace(_version(r), training_data=data.get(str(r[1]), ())) for r in rows]
+
+
+def record_training_data(
+    conn: Connection, model: str, version: str, dataset_ids: Sequence[str], actor: str
+) -> list[str]:
+    """Record that ``model`` ``version`` was trained on the data sets; returns the ids
+    that were not recorded before (lineage is only ever added to)."""
+    now = conn.time_param(_now())
+    added = []
+    for dataset in dict.fromkeys(dataset_ids):
+        cur = conn.execute(
+            "INSERT INTO registry_training_data (model, version, dataset_id, recorded_by,"
+            " recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING dataset_id",
+            (model, version, dataset, actor, now),
+        )
+        if cur.fetchone() is not None:
+            added.append(dataset)
+    return added
+
+
+def versions_trained_on(conn: Connection, dataset_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(model, version) of every version recorded as trained on one of the data sets."""
+    out: set[tuple[str, str]] = set()
+    for dataset in dict.fromkeys(dataset_ids):
+        rows = conn.execute(
+            "SELECT model, version FROM registry_training_data WHERE dataset_id = ?",
+            (dataset,),
+        ).fetchall()
+        out.update((str(m), str(v)) for m, v in rows)
+    return sorted(out)
 
 
 def list_models(conn: Connection) -> list[tuple[str, int, str | None]]:

@@ -34,12 +34,17 @@ def signature_presence_problems(version: ModelVersion, gate: GatePolicy) -> list
 
 
 def training_data_problems(version: ModelVersion) -> list[str]:
-    """Hook for data provenance: a problem for each quarantined data set the version was
-    trained on.
+    """A problem for each data set the version is recorded as trained on (its lineage,
+    ``training_data``) that the data ledger refuses: quarantined, made from a quarantined
+    set, failing its signature check, or not in the ledger at all (fail closed)."""
+    if not version.training_data:
+        return []
+    from aisec.data import training_data_quarantines
 
-    Versions do not record their training data yet, so there is nothing to check. When the
-    data ledger (``aisec.data``) records provenance, a push will carry the data set digests
-    and this check will ask the ledger whether any of them is quarantined.
-    """
-    del version  # nothing recorded to check yet
-    return []
+    out = []
+    for dataset, q in training_data_quarantines(version.training_data).items():
+        if q is None:
+            continue
+        via = f" (made from {q.dataset_id})" if q.inherited else ""
+        out.append(f"trained on data set {dataset}{via}, which is refused: {q.reason}"[:500])
+    return out

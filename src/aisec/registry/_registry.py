@@ -13,9 +13,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -179,8 +179,6 @@ class ModelInfo:
 
 
 def _tagged(v: ModelVersion, stages: Mapping[str, StageState]) -> ModelVersion:
-    from dataclasses import replace
-
     return replace(v, stages=tuple(s for s, st in stages.items() if st.version == v.version))
 
 
@@ -293,13 +291,16 @@ class Registry:
         key: str | None = None,
         signature: Path | None = None,
         progress: Progress | None = None,
+        trained_on: Sequence[str] = (),
     ) -> PushResult:
         """Register ``path`` (a model file or folder) as ``name`` ``version``.
 
         Hashes every file, scans them with the artifact scanner, signs with keyring ``key``
         or checks the detached ``signature`` against the trusted keys, stores the blobs and
         records the version. The same bytes again: a no-op (``created`` False); other bytes
-        under an existing version: RegistryError, versions are immutable.
+        under an existing version: RegistryError, versions are immutable. ``trained_on``:
+        data ledger record ids the model was trained on (its lineage; see
+        :meth:`record_training_data`).
         """
         _check_name("model name", name)
         _check_name("version", version)
@@ -309,10 +310,17 @@ class Registry:
             ignore = self._inside(path, signature)
             tree = hash_tree(path, progress, exclude=ignore)
             details.update(digest=tree.digest, size=tree.size, files=len(tree.files))
+            datasets = _check_datasets(trained_on)
             with self._store.read() as conn:
                 existing = cat.get_version(conn, name, version)
             if existing is not None:
-                return PushResult(self._same_bytes(existing, tree), created=False)
+                same = self._same_bytes(existing, tree)
+                if datasets:
+                    with cat.locked(self._store, name) as conn:
+                        added = cat.record_training_data(conn, name, version, datasets, who.name)
+                        same = cat.get_version(conn, name, version) or same
+                    details.update(trained_on_added=", ".join(added)[:1000])
+                return PushResult(same, created=False)
             verdict, summary = self._scan(tree)
             bundle, signer, method = self._signature(path, key, signature, ignore, progress)
             uploaded, reused, files = self._upload(tree, progress)
@@ -338,8 +346,12 @@ class Registry:
                 raced = cat.get_version(conn, name, version)
                 if raced is None:
                     cat.insert_version(conn, v)
+                cat.record_training_data(conn, name, version, datasets, who.name)
+                v = replace(v, training_data=tuple(sorted(set(datasets))))
             if raced is not None:  # a concurrent push of the same version won
                 return PushResult(self._same_bytes(raced, tree), created=False)
+            if datasets:
+                details.update(trained_on=", ".join(datasets)[:1000])
             details.update(verdict=verdict, signer=signer, uploaded=uploaded, reused=reused)
             return PushResult(v, created=True, uploaded=uploaded, reused=reused)
 
@@ -505,6 +517,76 @@ class Registry:
         encrypted = v.files[0].encrypted if v.files else False
         bundle = self._blobs.read_small(v.signature_blob, encrypted, f"{v.ref} signature")
         return _signatures.verify_by_trusted(model, bundle, progress=progress)
+
+    def check_signatures(self, staged_only: bool = True) -> list[tuple[ModelVersion, list[str]]]:
+        """Verify again the signature of every signed version (only those a stage points at,
+        by default) against the trusted keys of the policy now: blobs read back and checked
+        against their digests, the files materialised, the bundle verified. Returns each
+        checked version with its problems (none: it verifies). Needs ``registry.read``;
+        audited as ``registry.check-signatures``."""
+        from aisec.artifacts.signing import SignatureError
+
+        out: list[tuple[ModelVersion, list[str]]] = []
+        with self._act("registry.read", "*", "registry.check-signatures") as (_, details):
+            with self._store.read() as conn:
+                todo = []
+                for name, _n, _latest in cat.list_models(conn):
+                    stages = cat.stages_of(conn, name)
+                    staged = {st.version for st in stages.values()}
+                    todo += [
+                        _tagged(v, stages)
+                        for v in cat.list_versions(conn, name)
+                        if v.signature_blob is not None and (v.version in staged or not staged_only)
+                    ]
+            for v in todo:
+                problems: list[str] = []
+                with tempfile.TemporaryDirectory(prefix="aisec-registry-check-") as tmp:
+                    try:
+                        model = self._materialise(v, Path(tmp), None)
+                        self._verify_signature(v, model, None)
+                    except SignatureError as exc:
+                        problems = [str(p)[:300] for p in exc.problems[:5]] or [exc.message[:300]]
+                    except (IntegrityError, RegistryError) as exc:
+                        problems = [exc.message[:300]]
+                out.append((v, problems))
+            details.update(checked=len(out), failed=sum(1 for _, p in out if p))
+        return out
+
+    # -- training-data lineage ---------------------------------------------------------------
+
+    def record_training_data(
+        self, name: str, version: str, dataset_ids: Sequence[str]
+    ) -> list[str]:
+        """Record that ``name`` ``version`` was trained on the data sets (data ledger record
+        ids, each checked to be in the ledger). Lineage is only ever added to: a wrong entry
+        cannot be erased to let a model past the gate. Needs ``registry.push``; audited
+        (``registry.lineage``). Returns the ids not recorded before."""
+        datasets = _check_datasets(dataset_ids)
+        if not datasets:
+            raise InputError("registry lineage: name at least one data set (--trained-on)")
+        with self._act("registry.push", f"{name}:{version}", "registry.lineage") as (
+            who,
+            details,
+        ):
+            with cat.locked(self._store, name) as conn:
+                self._version(conn, name, version)
+                added = cat.record_training_data(conn, name, version, datasets, who.name)
+            details.update(trained_on=", ".join(datasets)[:1000], added=len(added))
+            return added
+
+    def trained_on(self, dataset_ids: Sequence[str]) -> list[ModelVersion]:
+        """The versions recorded as trained on any of the data sets. Needs ``registry.read``."""
+        from aisec.core.authz import authorize
+
+        authorize("registry.read")
+        with self._store.read() as conn:
+            pairs = cat.versions_trained_on(conn, list(dataset_ids))
+            out = []
+            for model, version in pairs:
+                v = cat.get_version(conn, model, version)
+                if v is not None:
+                    out.append(_tagged(v, cat.stages_of(conn, model)))
+        return out
 
     # -- promote ------------------------------------------------------------------------------
 
@@ -755,3 +837,30 @@ class Registry:
                 added=len(diff.added),
             )
             return DeploymentCheck(name, stage, v.version, path, diff)
+
+
+_MAX_DATASETS = 100
+
+
+def _check_datasets(dataset_ids: Sequence[str]) -> list[str]:
+    """The ids, deduplicated, each in the data ledger (an unknown id is an input error, not
+    lineage that can never be checked)."""
+    ids = list(dict.fromkeys(str(d).strip() for d in dataset_ids if str(d).strip()))
+    if len(ids) > _MAX_DATASETS:
+        raise InputError(f"registry: at most {_MAX_DATASETS} training data sets per version")
+    if not ids:
+        return []
+    from aisec.data import NOT_IN_LEDGER, training_data_quarantines
+
+    unknown = [
+        d
+        for d, q in training_data_quarantines(ids).items()
+        if q is not None and q.dataset_id == d and q.reason == NOT_IN_LEDGER
+    ]
+    if unknown:
+        raise InputError(
+            "registry: training data set(s) not in the data ledger: "
+            + ", ".join(repr(d[:100]) for d in unknown[:5])
+            + " (ids are printed by: aisec data record)"
+        )
+    return ids

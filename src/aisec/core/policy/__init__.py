@@ -45,6 +45,7 @@ from aisec.core.policy._keys import KeysPolicy
 from aisec.core.policy._monitor import (
     EmailSink,
     MonitorPolicy,
+    PipelinePolicy,
     PlaybookPolicy,
     PlaybookStep,
     RespondRule,
@@ -75,6 +76,7 @@ __all__ = [
     "KeysPolicy",
     "MonitorPolicy",
     "PiiPolicy",
+    "PipelinePolicy",
     "PlaybookPolicy",
     "PlaybookStep",
     "Policy",

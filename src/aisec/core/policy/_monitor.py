@@ -82,6 +82,80 @@ class FloorsPolicy(_Strict):
     guard_blocks: float = Field(default=0.2, gt=0)
 
 
+class BehaviourFloorsPolicy(_Strict):
+    """Lowest baseline share a route's behaviour series is judged by."""
+
+    block_rate: float = Field(default=0.01, gt=0, lt=1)
+    refusal_rate: float = Field(default=0.02, gt=0, lt=1)
+    tool_share: float = Field(default=0.01, gt=0, lt=1)
+
+
+class BehaviourPolicy(_Strict):
+    """Model-behaviour signals per route (block, refusal and tool shares; answer length),
+    with the detector's false-alarm budget and baseline window."""
+
+    ratio: float = Field(
+        default=4.0,
+        gt=1.0,
+        le=100.0,
+        description="Rise of a share (x its baseline, at most halfway to 1) each Bernoulli "
+        "CUSUM is tuned to detect.",
+    )
+    shift_sigma: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=10.0,
+        description="Shift of the mean log answer length, in baseline deviations, the "
+        "two-sided CUSUM is tuned to detect.",
+    )
+    min_trials: int = Field(
+        default=200,
+        ge=10,
+        le=10_000_000,
+        description="A route's series do not alarm before its baseline window holds this "
+        "many requests.",
+    )
+    baseline_gap_s: int = Field(
+        default=3600,
+        ge=0,
+        le=7 * 86400,
+        description="The newest part of the baseline window left out of the baseline, so a "
+        "change has this long to be found before it becomes its own norm.",
+    )
+    floors: BehaviourFloorsPolicy = Field(default_factory=BehaviourFloorsPolicy)
+
+
+class PipelinePolicy(_Strict):
+    """Pipeline and supply-chain signals, checked on each monitor run: stored findings of
+    ``aisec data check``, registry versions in a stage whose signature no longer verifies,
+    pinned dependencies newly vulnerable in a refreshed OSV export, keys past rotation."""
+
+    data_check_min_severity: str = Field(
+        default="medium",
+        pattern=r"^(info|low|medium|high|critical)$",
+        description="The least severe data check finding that raises an alert.",
+    )
+    signatures: bool = True
+    signature_interval_s: int = Field(
+        default=3600,
+        ge=0,
+        le=30 * 86400,
+        description="Re-verify staged versions' signatures at most this often (0: every run); "
+        "each check reads the versions' blobs back.",
+    )
+    keys: bool = Field(default=True, description="Alert on keyring keys past rotation_days.")
+    osv_db: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="An unpacked OSV export (folder); checked again whenever it changes.",
+    )
+    manifests: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Dependency manifests or lock files whose pinned versions are checked.",
+    )
+
+
 class RespondRule(_Strict):
     rule: str = Field(min_length=3, max_length=100)
     playbook: str = Field(min_length=1, max_length=100, pattern=_NAME)
@@ -129,6 +203,8 @@ class MonitorPolicy(_Strict):
     interval_s: int = Field(default=60, ge=0, le=86400)
     detector: DetectorPolicy = Field(default_factory=DetectorPolicy)
     floors: FloorsPolicy = Field(default_factory=FloorsPolicy)
+    behaviour: BehaviourPolicy = Field(default_factory=BehaviourPolicy)
+    pipeline: PipelinePolicy = Field(default_factory=PipelinePolicy)
     cooldown_s: int = Field(default=3600, ge=0, le=30 * 86400)
     respond: list[RespondRule] | None = Field(
         default=None, description="Playbooks answering rules; none: the built-in mapping."

@@ -300,3 +300,29 @@ class PlaybookStepRow(Base):
     started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     result: Mapped[str] = mapped_column(Text)
+
+
+class RegistryTrainingDataRow(Base):
+    """A data set (a data ledger record id) a registry version was trained on."""
+
+    __tablename__ = "registry_training_data"
+
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[str] = mapped_column(String(200), primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TokenDenialRow(Base):
+    """A JWT deny-list entry: ``kind`` subject (tokens of that subject issued before
+    ``not_before``, UNIX seconds) or jti (that token)."""
+
+    __tablename__ = "token_denials"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300), primary_key=True)
+    not_before: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
