@@ -33,6 +33,7 @@ class Request:
     decision: str = "allow"
     route: str = "default"
     extra: tuple[tuple[str, object], ...] = ()  # more details (the behaviour fields)
+    action: str = "gateway.request"  # or another audited action (its details are ``extra``)
 
 
 def norms(keys: int = 50, seed: int = 1) -> list[float]:
@@ -147,13 +148,13 @@ def record(log: AuditLog, requests: Iterable[Request], batch: int = 20_000) -> i
 
     for r in requests:
         seq += 1
-        details = _details(r)
+        details = _details(r) if r.action == "gateway.request" else dict(r.extra)
         outcome = "ok" if r.status < 400 else "denied"
         fields = {
             "seq": seq,
             "time": datetime.fromtimestamp(r.t, UTC).isoformat(timespec="microseconds"),
             "actor": r.principal,
-            "action": "gateway.request",
+            "action": r.action,
             "target": f"{r.route}:{r.model or '-'}",
             "outcome": outcome,
             "details": details,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from monitor_trace import T0, failed_auth_burst, normal_trace, norms, record
+from monitor_trace import T0, Request, failed_auth_burst, normal_trace, norms, record
 
 from aisec.core.audit import default_log
 from aisec.core.rules import lookup
@@ -164,3 +164,55 @@ def test_guard_probing_raises_one_alert() -> None:
     assert set(alert.evidence["signals"]) == {"guard_blocks"}
     assert 0 <= _seen(alert.first_seen) - at <= 5 * 60
     assert alert.playbook == "revoke-principal"
+
+
+def _pulls(at: float, n: int, every_s: float, who: str = "ci-deployer") -> list[Request]:
+    return [
+        Request(at + i * every_s, who, None, 200, f"model-{i % 7}", action="registry.pull")
+        for i in range(n)
+    ]
+
+
+def test_registry_pull_burst_raises_one_alert_for_the_principal() -> None:
+    """A deployer pulls a model about once an hour for eight hours, then pulls every
+    model there is, one every ten seconds (model theft with a stolen deploy credential)."""
+    at = T0 + 8 * 3600 + 5.0
+    trace = normal_trace(keys=5, hours=9) + _pulls(T0 + 1800, 8, 3600) + _pulls(at, 60, 10)
+    record(default_log(), sorted(trace, key=lambda r: r.t))
+    monitor_once()
+    (alert,) = list_alerts()
+    assert alert.rule_id == "monitor-registry-pull-burst"
+    assert alert.subject == "principal:ci-deployer"
+    assert alert.evidence["principal"] == "ci-deployer"
+    assert set(alert.evidence["signals"]) == {"registry_pulls"}
+    assert 0 <= _seen(alert.first_seen) - at <= 5 * 60
+    assert alert.playbook == "revoke-principal"
+    assert "ATLAS:AML.T0025" in alert.frameworks
+
+
+def test_data_export_burst_counts_field_and_file_decryptions_not_other_key_uses() -> None:
+    """Forty decryptions in ten minutes by one analyst alarm; a thousand key uses that
+    are not decryptions (encryptions by a pipeline) do not."""
+    from monitor_trace import Request
+
+    at = T0 + 6 * 3600 + 5.0
+    exports = [
+        Request(at + 15 * i, "analyst", None, 200, action=action, extra=extra)
+        for i in range(40)
+        for action, extra in [
+            ("data.decrypt-fields", (("rows", 1000),))
+            if i % 2
+            else ("keys.use", (("op", "decrypt"),))
+        ]
+    ]
+    encryptions = [
+        Request(T0 + 20 * i, "pipeline", None, 200, action="keys.use", extra=(("op", "encrypt"),))
+        for i in range(1000)
+    ]
+    trace = normal_trace(keys=5, hours=8) + exports + encryptions
+    record(default_log(), sorted(trace, key=lambda r: r.t))
+    monitor_once()
+    (alert,) = list_alerts()
+    assert alert.rule_id == "monitor-data-export-burst"
+    assert alert.subject == "principal:analyst"
+    assert 0 <= _seen(alert.first_seen) - at <= 5 * 60

@@ -1,9 +1,10 @@
-"""Reading the gateway's request events from the audit log, a page at a time."""
+"""Reading the gateway's request events (and registry pulls and data exports) from the
+audit log, a page at a time."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,13 +16,27 @@ __all__ = ["PAGE", "access_event", "event_rows", "head_seq", "read_events"]
 
 PAGE = 5000
 _ACTION = "gateway.request"
+# Audit actions outside the gateway the access signals read -> the signal each feeds.
+# ``keys.use`` counts only its decryptions (``aisec decrypt`` of a file).
+_OTHER = {
+    "registry.pull": "registry_pulls",
+    "data.decrypt-fields": "data_exports",
+    "keys.use": "data_exports",
+}
+_WATCHED = frozenset({_ACTION, *_OTHER})
 
 
 def event_rows(
-    store: Store, columns: str, after_seq: int, since: str | None = None, page: int = PAGE
+    store: Store,
+    columns: str,
+    after_seq: int,
+    since: str | None = None,
+    page: int = PAGE,
+    actions: Container[str] = (_ACTION,),
 ) -> Iterator[Sequence[Any]]:
-    """``columns`` (first one ``seq``) of every ``gateway.request`` event after ``after_seq``
-    (and at or after ``since``, an ISO time), in order, up to the head when called.
+    """``columns`` (first one ``seq``) of every event of ``actions`` (default the
+    ``gateway.request`` events) after ``after_seq`` (and at or after ``since``, an ISO
+    time), in order, up to the head when called.
 
     Walks windows of ``page`` sequence numbers on the primary key, each its own short read
     (the gateway's writes go on), and keeps the request events itself. Asking the database
@@ -49,7 +64,7 @@ def event_rows(
         with store.read() as conn:
             rows = conn.execute(sql, (low, high)).fetchall()
         for r in rows:
-            if r[0] == _ACTION:
+            if r[0] in actions:
                 yield r[1:]
         low = high
 
@@ -58,15 +73,23 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def access_event(seq: int, time: str, actor: str, details_json: str) -> AccessEvent | None:
-    """The monitor's view of one ``gateway.request`` event; None if it is unreadable."""
+def access_event(
+    seq: int, time: str, actor: str, details_json: str, action: str = _ACTION
+) -> AccessEvent | None:
+    """The monitor's view of one ``gateway.request`` event (or of a registry pull or data
+    export, by ``action``); None if it is unreadable or not one the signals count."""
     try:
         details = json.loads(details_json)
         t = datetime.fromisoformat(time).timestamp()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
     if not isinstance(details, dict):
         return None
+    if action != _ACTION:
+        kind = _OTHER.get(action)
+        if kind is None or (action == "keys.use" and details.get("op") != "decrypt"):
+            return None
+        return AccessEvent(seq=int(seq), t=t, principal=actor, key=None, status=0, kind=kind)
     key = details.get("key_prefix")
     model = details.get("model")
     fp = details.get("prompt_fp")
@@ -113,12 +136,13 @@ def _behaviour(seq: int, t: float, d: dict[str, Any]) -> BehaviourEvent | None:
 
 
 def read_events(store: Store, after_seq: int, since: str | None = None) -> Iterator[AccessEvent]:
-    """Every gateway request event after ``after_seq`` (and at or after ``since``), in
-    order, as the monitor sees it (unreadable ones are skipped)."""
-    for seq, time, actor, details in event_rows(
-        store, "seq, time, actor, details", after_seq, since
+    """Every gateway request, registry pull and data export event after ``after_seq``
+    (and at or after ``since``), in order, as the monitor sees it (unreadable ones and
+    key uses other than decryption are skipped)."""
+    for seq, action, time, actor, details in event_rows(
+        store, "seq, action, time, actor, details", after_seq, since, actions=_WATCHED
     ):
-        ev = access_event(int(seq), str(time), str(actor), str(details))
+        ev = access_event(int(seq), str(time), str(actor), str(details), str(action))
         if ev is not None:
             yield ev
 

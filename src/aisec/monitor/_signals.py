@@ -3,7 +3,10 @@
 Per key (or principal, for callers without a key): requests, tokens (in units of the
 key's mean tokens per request, capped), prompts not seen from that key earlier in the
 same hour (distinct prompts per hour) and models it never used before; for the gateway
-as a whole: failed authentications. Each (signal, subject) is one :class:`Series`.
+as a whole: failed authentications; per principal, outside the gateway: registry pulls
+and data exports (decrypting a data set's fields or an encrypted file), whose burst far
+above the principal's norm is the exfiltration pattern of an insider or a stolen
+credential. Each (signal, subject) is one :class:`Series`.
 The request, token and distinct-prompt signals answer one rule (an extraction or scraping
 pattern shows in all three), so a key at 20x its norm makes one alert, not three.
 """
@@ -24,11 +27,22 @@ from aisec.monitor._cusum import CusumParams, Series
 
 __all__ = ["RULE_OF_SIGNAL", "SIGNALS", "AccessEvent", "Alarm", "SignalEngine"]
 
-SIGNALS = ("requests", "tokens", "distinct_prompts", "failed_auth", "new_models", "guard_blocks")
+SIGNALS = (
+    "requests",
+    "tokens",
+    "distinct_prompts",
+    "failed_auth",
+    "new_models",
+    "guard_blocks",
+    "registry_pulls",
+    "data_exports",
+)
 EXTRACTION = "monitor-extraction-pattern"
 FAILED_AUTH = "monitor-failed-auth-burst"
 NEW_MODELS = "monitor-new-models-touched"
 GUARD_PROBING = "monitor-guard-probing"
+REGISTRY_PULLS = "monitor-registry-pull-burst"
+DATA_EXPORTS = "monitor-data-export-burst"
 RULE_OF_SIGNAL = {
     "requests": EXTRACTION,
     "tokens": EXTRACTION,
@@ -36,11 +50,16 @@ RULE_OF_SIGNAL = {
     "failed_auth": FAILED_AUTH,
     "new_models": NEW_MODELS,
     "guard_blocks": GUARD_PROBING,
+    "registry_pulls": REGISTRY_PULLS,
+    "data_exports": DATA_EXPORTS,
 }
 GATEWAY_SUBJECT = "gateway"
-# Judged by their floor from the first point: a burst of failed logins or a key reaching
-# many models must alarm even when it is the first thing the series ever sees.
-_NO_WARMUP = frozenset({"failed_auth", "new_models", "guard_blocks"})
+# Judged by their floor from the first point: a burst of failed logins, a key reaching
+# many models or a principal pulling or decrypting in bulk must alarm even when it is the
+# first thing the series ever sees (a stolen credential has no history to learn from).
+_NO_WARMUP = frozenset(
+    {"failed_auth", "new_models", "guard_blocks", "registry_pulls", "data_exports"}
+)
 _MAX_TOKEN_UNITS = 4.0  # a request of 4x the key's mean tokens or more weighs 1
 _MAX_MODELS = 256  # models remembered per subject
 _MAX_PROMPTS = 20_000  # prompt digests remembered per subject
@@ -50,7 +69,8 @@ _TOKEN_MEAN_ALPHA = 0.01
 
 @dataclass(frozen=True, slots=True)
 class AccessEvent:
-    """One gateway request, as the monitor needs it (no prompt, no key material)."""
+    """One gateway request, as the monitor needs it (no prompt, no key material); or,
+    with ``kind`` ``registry_pulls`` / ``data_exports``, one pull or export by a principal."""
 
     seq: int
     t: float  # seconds since the epoch
@@ -62,6 +82,7 @@ class AccessEvent:
     prompt_fp: str | None = None
     blocked: bool = False  # the guard blocked it
     behaviour: BehaviourEvent | None = None  # the model's behaviour on the route
+    kind: str = "request"  # or the signal a non-gateway event feeds
 
     @property
     def subject(self) -> str:
@@ -146,6 +167,11 @@ class SignalEngine:
 
     def feed(self, ev: AccessEvent) -> list[Alarm]:
         out: list[Alarm] = []
+        if ev.kind != "request":  # a registry pull or data export, judged per principal
+            subject = f"principal:{ev.principal}"
+            self.principals[subject] = ev.principal
+            self._point(ev.kind, subject, ev, 1.0, out)
+            return out
         if ev.behaviour is not None:
             out.extend(
                 Alarm(

@@ -80,6 +80,8 @@ class FloorsPolicy(_Strict):
     failed_auth: float = Field(default=2.0, gt=0)
     new_models: float = Field(default=0.05, gt=0)
     guard_blocks: float = Field(default=0.2, gt=0)
+    registry_pulls: float = Field(default=0.05, gt=0, description="Per principal.")
+    data_exports: float = Field(default=0.05, gt=0, description="Per principal.")
 
 
 class BehaviourFloorsPolicy(_Strict):
