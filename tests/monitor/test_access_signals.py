@@ -216,3 +216,25 @@ def test_data_export_burst_counts_field_and_file_decryptions_not_other_key_uses(
     assert alert.rule_id == "monitor-data-export-burst"
     assert alert.subject == "principal:analyst"
     assert 0 <= _seen(alert.first_seen) - at <= 5 * 60
+
+
+def test_the_position_moves_past_events_the_monitor_does_not_read() -> None:
+    """Key uses that are not decryptions (a pipeline encrypting) are read once: the next
+    run starts after them instead of scanning them again."""
+    from aisec.core.store import open_store
+    from aisec.monitor._events import head_seq
+
+    encryptions = [
+        Request(T0 + i, "pipeline", None, 200, action="keys.use", extra=(("op", "encrypt"),))
+        for i in range(50)
+    ]
+    record(default_log(), encryptions)
+    run = monitor_once()
+    assert run.events == 0 and run.last_seq >= 50  # before: 0, so every run read them again
+    again = monitor_once()  # the first run's own audit events lie past its position
+    store = open_store()
+    try:
+        head = head_seq(store)
+    finally:
+        store.close()
+    assert again.events == 0 and run.last_seq < again.last_seq <= head

@@ -16,7 +16,7 @@ from typing import Any
 from aisec.core.policy import MonitorPolicy
 from aisec.core.store import Store
 from aisec.monitor._alerts import Alert, AlertBook
-from aisec.monitor._events import read_events
+from aisec.monitor._events import head_seq, read_events
 from aisec.monitor._pipeline import pipeline_alarms
 from aisec.monitor._signals import Alarm, SignalEngine
 
@@ -77,12 +77,16 @@ def run_monitor(
     else:
         engine, after, since_text = SignalEngine(policy, state), start_seq, None
     alarms: list[Alarm] = []
+    # The log's head now: what lies up to it has been read once this run ends, watched or
+    # not, so the next run starts after it (events the monitor does not read, such as a
+    # pipeline's key uses, are not scanned again every run).
+    head = head_seq(store)
     count, last = 0, after
     for ev in read_events(store, after, since_text):
         count += 1
         last = ev.seq
         alarms.extend(engine.feed(ev))
-    last = max(last, start_seq) if since is None else last
+    last = max(last, head, start_seq) if since is None else max(last, head)
     stored = state.get("pipeline") if state else None
     pipe = pipeline_alarms(
         store,
