@@ -21,23 +21,12 @@ from aisec.core.errors import InputError
 from aisec.core.findings import FrameworkRef, Severity
 from aisec.core.frameworks import lookup as lookup_framework
 from aisec.core.policy import Direction, GuardPolicy, ScannerPolicy
-from aisec.core.rules import RULE_ID, Rule, UnknownRuleError, all_rules, lookup
+from aisec.core.rules import RULE_ID, SOURCES, Rule, UnknownRuleError, all_rules, lookup
 from aisec.guard import Engine, ScanContext, Scanner, ScanResult, load_builtins
 
 SRC = Path(aisec.__file__).resolve().parent
-# the packages whose checks return Findings
-REPORTING = (
-    "guard",
-    "artifacts",
-    "core",
-    "inventory",
-    "supplychain",
-    "posture",
-    "data",
-    "monitor",
-    "redteam",
-    "robustness",
-)
+# the packages whose checks return Findings (the catalogue's sources)
+REPORTING = SOURCES
 CATALOG = {r.id for r in all_rules()}
 
 # Kebab-case strings in those packages that are not rule ids: formats, scanner and handler

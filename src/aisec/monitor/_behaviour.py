@@ -25,6 +25,7 @@ is held at 0 meanwhile.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,6 +266,25 @@ class _Route:
         return self._trials
 
 
+def _share_hits(
+    series: dict[str, ShareSeries],
+    present: Sequence[str],
+    p: BehaviourParams,
+    floor: str,
+    bucket: int,
+    trials: float,
+) -> Iterator[tuple[str, tuple[float, float] | None]]:
+    """One trial for each share series of a route (blocking scanners, tools): a name seen
+    for the first time gets a series (up to the cap), and every series learns whether its
+    name is ``present`` in this event; yields each name with its alarm, if any."""
+    names = set(present)
+    for name in names - series.keys():
+        if len(series) < _MAX_SERIES_PER_ROUTE:
+            series[name] = ShareSeries()
+    for name, s in series.items():
+        yield name, s.update(p, p.floors[floor], bucket, trials, name in names)
+
+
 class BehaviourSignals:
     """Feeds behaviour events to the per-route series; :meth:`state` / ``state`` carry it."""
 
@@ -300,13 +320,7 @@ class BehaviourSignals:
         if ev.canary_leak:
             alarm(CANARY_LEAK, "canary_leak", (1.0, 0.0), "events")
         trials, answered = r.trials(p, bucket)
-        blocked = set(ev.blocked_by)
-        for name in blocked - set(r.blocks):
-            if len(r.blocks) < _MAX_SERIES_PER_ROUTE:
-                r.blocks[name] = ShareSeries()
-        floor = p.floors["block_rate"]
-        for name, series in r.blocks.items():
-            hit = series.update(p, floor, bucket, trials, name in blocked)
+        for name, hit in _share_hits(r.blocks, ev.blocked_by, p, "block_rate", bucket, trials):
             scanner = (("scanners", name.partition(".")[2] or name),)
             alarm(BLOCK_RATE, f"block_rate:{name}", hit, "share", scanner)
         r.requests[bucket] = r.requests.get(bucket, 0.0) + 1.0
@@ -315,13 +329,7 @@ class BehaviourSignals:
         hit = r.refusals.update(p, p.floors["refusal_rate"], bucket, answered, ev.refusal)
         alarm(REFUSAL_RATE, "refusal_rate", hit, "share")
         alarm(OUTPUT_LENGTH, "output_length", r.length.update(p, bucket, ev.output_chars), "chars")
-        called = set(ev.tools)
-        for name in called - set(r.tools):
-            if len(r.tools) < _MAX_SERIES_PER_ROUTE:
-                r.tools[name] = ShareSeries()
-        floor = p.floors["tool_share"]
-        for name, series in r.tools.items():
-            hit = series.update(p, floor, bucket, answered, name in called)
+        for name, hit in _share_hits(r.tools, ev.tools, p, "tool_share", bucket, answered):
             alarm(TOOL_MIX, f"tool_share:{name}", hit, "share")
         r.answered[bucket] = r.answered.get(bucket, 0.0) + 1.0
         return out
