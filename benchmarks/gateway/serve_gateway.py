@@ -65,8 +65,8 @@ if __name__ == "__main__":
     if os.environ.get("BENCH_AUDIT") == "off":  # to measure what the audit writer costs
 
         class NoAudit:
-            def append(self, *args: object, **kwargs: object) -> None:
-                return None
+            def append_many(self, *args: object, **kwargs: object) -> list[object]:
+                return []
 
         audit = NoAudit()
     app = create_app(settings, Keys(), AnyModel(), Counter(), engine, audit=audit)

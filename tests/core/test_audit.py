@@ -351,3 +351,75 @@ def test_detail_key_redaction_is_remembered_and_forgotten_with_the_redactor(
         assert event.details == {"score.hunter2": 1}  # the cache went with its redactor
     finally:
         audit.set_redactor(None)
+
+
+def test_append_many_is_one_chain_in_order_with_checkpoints_and_the_newest_witnessed(
+    aisec_home: Path, db_url: str
+) -> None:
+    from aisec.core.witness import Witness
+
+    log = _log(aisec_home, db_url)
+    _fill(log, 3)
+    events = [("bob", "gateway.request", f"r-{i}", "ok", {"i": i}) for i in range(250)]
+    stored = log.append_many(events)
+    assert [e.seq for e in stored] == list(range(4, 254))
+    assert [e.target for e in log.tail(250)] == [f"r-{i}" for i in range(250)]
+    assert stored[0].prev_hash == log.tail(251)[0].hash
+    assert log.verify() == []
+    with log.store.read() as conn:
+        signed = [r[0] for r in conn.execute("SELECT seq FROM audit_checkpoints ORDER BY seq")]
+    assert signed == [100, 200]  # every CHECKPOINT_EVERY-th event, inside the batch too
+    lines = Witness(aisec_home / "witness").read_lines(log.key.witness_key) or []
+    assert lines[-1].seq == 253 and lines[-1].hash == stored[-1].hash
+
+
+def test_append_many_malformed_event_writes_nothing_or_is_handed_over(
+    aisec_home: Path, db_url: str
+) -> None:
+    from aisec.core.errors import InputError
+
+    log = _log(aisec_home, db_url)
+    events = [
+        ("alice", "a", "t1", "ok", None),
+        ("alice\nforged", "a", "t2", "ok", None),
+        ("alice", "a", "t3", "maybe", None),
+        ("alice", "a", "t4", "ok", {"n": 1}),
+    ]
+    with pytest.raises(InputError, match="printable"):
+        log.append_many(events)
+    assert log.count() == 0
+    rejected: list[int] = []
+    stored = log.append_many(events, on_invalid=lambda i, exc: rejected.append(i))
+    assert rejected == [1, 2]
+    assert [(e.seq, e.target) for e in stored] == [(1, "t1"), (2, "t4")]
+    assert log.verify() == []
+
+
+def test_repeated_short_clean_values_are_scanned_once_and_secrets_never_remembered(
+    aisec_home: Path,
+) -> None:
+    from aisec.core import audit
+
+    calls: list[str] = []
+
+    def redactor(text: str) -> str:
+        calls.append(text)
+        return text.replace("hunter2", "[gone]")
+
+    audit.set_redactor(None)
+    audit.set_redactor(redactor)
+    try:
+        long_value = "x" * 65
+        for _ in range(3):
+            event = record(
+                "x", "t", details={"route": "main", "note": "pw hunter2", "blob": long_value}
+            )
+            assert event.details == {"route": "main", "note": "pw [gone]", "blob": long_value}
+        assert calls.count("route=main") == 1  # clean and short: remembered
+        assert calls.count("note=pw hunter2") == 3  # changed by the redactor: never remembered
+        assert calls.count(f"blob={long_value}") == 3  # too long to remember
+        audit.set_redactor(None)
+        audit.set_redactor(lambda text: text.replace("main", "[gone]"))
+        assert record("x", "t", details={"route": "main"}).details == {"route": "[gone]"}
+    finally:
+        audit.set_redactor(None)

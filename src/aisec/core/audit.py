@@ -61,6 +61,8 @@ CHECKPOINT_EVERY = 100
 GENESIS = "0" * 64
 OUTCOMES = ("ok", "denied", "error")
 DetailValue = str | int | float | bool | None
+# what append_many takes: (actor, action, target, outcome, details)
+EventInput = tuple[str, str, str, str, Mapping[str, Any] | None]
 
 _LOCK_KEY = 0x61697365635F6175  # PostgreSQL advisory lock serialising appends
 _MAX_DETAILS_BYTES = 16 * 1024
@@ -247,6 +249,7 @@ def set_redactor(redactor: Callable[[str], str] | None) -> None:
     scanner here, see ``aisec.cli._redact``). Set once; ``None`` removes it."""
     global _redactor
     _redacted_keys.clear()
+    _clean_values.clear()
     if redactor is not None and _redactor is not None and _redactor is not redactor:
         raise ConfigError("audit: a different redactor is already installed")
     _redactor = redactor
@@ -276,11 +279,26 @@ def _redact_key(key: str) -> str:
     return done
 
 
+_clean_values: set[tuple[str, str]] = set()  # short (key, value) pairs the redactor left alone
+_MAX_CLEAN_VALUES = 4096
+_MAX_CLEAN_VALUE_CHARS = 64
+
+
 def _redact_detail(key: str, value: str) -> str:
+    """``value`` with secrets removed. Short values a program repeats on every event (a
+    route, a model, a decision) are scanned once: a pair the redactor returned unchanged is
+    remembered (only such pairs: nothing it found or withheld is kept)."""
+    if (key, value) in _clean_values:
+        return value
     # The key goes along as context ("pwd=hunter22"): detectors of assigned secrets need it.
     redacted = _redact(f"{key}={value}")
     prefix = f"{key}="
-    return redacted[len(prefix) :] if redacted.startswith(prefix) else "[redacted]"
+    out = redacted[len(prefix) :] if redacted.startswith(prefix) else "[redacted]"
+    if out == value and len(value) <= _MAX_CLEAN_VALUE_CHARS:
+        if len(_clean_values) >= _MAX_CLEAN_VALUES:
+            _clean_values.clear()  # bounded; the pairs that repeat come straight back
+        _clean_values.add((key, value))
+    return out
 
 
 def _clean_details(details: Mapping[str, Any] | None) -> dict[str, DetailValue]:
@@ -300,6 +318,22 @@ def _clean_details(details: Mapping[str, Any] | None) -> dict[str, DetailValue]:
     if len(_canonical(out)) > _MAX_DETAILS_BYTES:
         raise InputError(f"audit: details are over {_MAX_DETAILS_BYTES} bytes")
     return out
+
+
+def _event_fields(
+    actor: str, action: str, target: str, outcome: str, details: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """An event's checked and redacted fields (no seq, time or chain yet)."""
+    if outcome not in OUTCOMES:
+        choices = ", ".join(OUTCOMES)
+        raise InputError(f"audit: outcome must be one of {choices}, got {outcome!r}")
+    return {
+        "actor": _check_field("actor", actor, 200),
+        "action": _check_field("action", action, 200),
+        "target": _redact(_check_field("target", target, 1000)),
+        "outcome": outcome,
+        "details": _clean_details(details),
+    }
 
 
 def _check_field(name: str, value: str, limit: int) -> str:
@@ -440,35 +474,58 @@ class AuditLog:
         details: Mapping[str, Any] | None = None,
     ) -> AuditEvent:
         """Append one event; returns it as stored."""
-        if outcome not in OUTCOMES:
-            choices = ", ".join(OUTCOMES)
-            raise InputError(f"audit: outcome must be one of {choices}, got {outcome!r}")
-        fields: dict[str, Any] = {
-            "actor": _check_field("actor", actor, 200),
-            "action": _check_field("action", action, 200),
-            "target": _redact(_check_field("target", target, 1000)),
-            "outcome": outcome,
-            "details": _clean_details(details),
-        }
+        return self.append_many([(actor, action, target, outcome, details)])[0]
+
+    def append_many(
+        self,
+        events: Sequence[EventInput],
+        on_invalid: Callable[[int, InputError], None] | None = None,
+    ) -> list[AuditEvent]:
+        """Append ``(actor, action, target, outcome, details)`` events in one transaction,
+        in order; returns those stored. An event that is malformed (bad field, details too
+        big) raises InputError before anything is written, or, with ``on_invalid``, is
+        handed to it with its index and left out. One transaction and one witness line
+        (the newest head) for the lot: what a busy writer such as the gateway needs."""
+        prepared: list[dict[str, Any]] = []
+        for i, (actor, action, target, outcome, details) in enumerate(events):
+            try:
+                prepared.append(_event_fields(actor, action, target, outcome, details))
+            except InputError as exc:
+                if on_invalid is None:
+                    raise
+                on_invalid(i, exc)
+        if not prepared:
+            return []
+        rows: list[tuple[Any, ...]] = []
         with self.store.write(_LOCK_KEY) as conn:
             last = _head(conn)
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            fields.update(
-                seq=seq, time=datetime.now(UTC).isoformat(timespec="microseconds"), prev_hash=prev
-            )
-            row = self.chain_row(fields)
-            digest = row[-1]
-            conn.execute(
+            for fields in prepared:
+                fields.update(
+                    seq=seq,
+                    time=datetime.now(UTC).isoformat(timespec="microseconds"),
+                    prev_hash=prev,
+                )
+                row = self.chain_row(fields)
+                rows.append(row)
+                prev = row[-1]
+                seq += 1
+            conn.executemany(
                 "INSERT INTO audit_events"
                 " (seq, time, actor, action, target, outcome, details, prev_hash, hash)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
+                rows,
             )
-            if seq % CHECKPOINT_EVERY == 0:
-                self._write_checkpoint(conn, seq, digest)
-        # After the commit, so a witness never names an event that was rolled back.
-        self._witness(seq, digest, fields["time"])
-        return AuditEvent(hash=digest, **fields)
+            for row in rows:
+                if row[0] % CHECKPOINT_EVERY == 0:
+                    self._write_checkpoint(conn, row[0], row[-1])
+        # After the commit, so a witness never names an event that was rolled back; the
+        # newest head is all a witness needs (verify compares it with the log's head).
+        newest = rows[-1]
+        self._witness(newest[0], newest[-1], newest[1])
+        return [
+            AuditEvent(hash=row[-1], **fields) for row, fields in zip(rows, prepared, strict=True)
+        ]
 
     def _write_checkpoint(self, conn: Connection, seq: int, head: str) -> dict[str, Any]:
         now = datetime.now(UTC).isoformat(timespec="microseconds")

@@ -13,7 +13,7 @@ import sqlite3
 import sys
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,16 +21,15 @@ from aisec.core.errors import AisecError, InputError
 
 __all__ = ["AuditSink", "AuditWriter"]
 
+_BATCH = 500  # events per transaction
+
 
 class AuditWriter(Protocol):
-    def append(
+    def append_many(
         self,
-        actor: str,
-        action: str,
-        target: str,
-        outcome: str = "ok",
-        details: Mapping[str, Any] | None = None,
-    ) -> object: ...
+        events: Sequence[tuple[str, str, str, str, Mapping[str, Any] | None]],
+        on_invalid: Callable[[int, InputError], None] | None = None,
+    ) -> Sequence[object]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +81,18 @@ class AuditSink:
         self._buffer.append(_Event(actor, action, target, outcome, details))
         return True
 
-    def _write(self, event: _Event) -> bool:
-        """Append one event; False when the store failed (the event stays first in line)."""
-        try:
-            self._log.append(event.actor, event.action, event.target, event.outcome, event.details)
-        except InputError as exc:  # this event is malformed; the store is fine
+    def _write(self, events: list[_Event]) -> bool:
+        """Append ``events`` in one transaction; False when the store failed (they stay
+        first in line). A malformed event is dropped with a message; the rest are written."""
+
+        def dropped(_: int, exc: InputError) -> None:
             sys.stderr.write(f"aisec: gateway: audit event dropped: {exc.message}\n")
-            return True
+
+        rows = [(e.actor, e.action, e.target, e.outcome, e.details) for e in events]
+        try:
+            self._log.append_many(rows, on_invalid=dropped)
         except (AisecError, sqlite3.Error, OSError, RuntimeError, ValueError) as exc:
-            # what the store can raise: keep the event, refuse requests until it is back
+            # what the store can raise: keep the events, refuse requests until it is back
             if self._error is None:
                 sys.stderr.write(f"aisec: gateway: audit write failed: {type(exc).__name__}\n")
             self._error = f"audit store: {type(exc).__name__}"
@@ -99,10 +101,13 @@ class AuditSink:
         return True
 
     def _drain(self) -> bool:
+        # Only this thread takes from the left; requests append on the right (each deque
+        # operation is atomic). A batch that could not be written goes back in front.
         while self._buffer:
-            if not self._write(self._buffer[0]):
+            batch = [self._buffer.popleft() for _ in range(min(_BATCH, len(self._buffer)))]
+            if not self._write(batch):
+                self._buffer.extendleft(reversed(batch))
                 return False
-            self._buffer.popleft()
         return True
 
     def _run(self) -> None:
