@@ -115,7 +115,11 @@ class Featurizer:
                 chars.append(self._bucket(h, len(chars)))
         # words: runs of ASCII letters/digits/apostrophes or any non-ASCII letter
         is_word = np.where(a < 128, _WORD_CHAR[np.minimum(a, 127)], a > 0x2F).view(np.int8)
-        edges = np.diff(is_word, prepend=np.int8(0), append=np.int8(0))
+        # np.diff(is_word, prepend=0, append=0), without its per-call overhead
+        edges = np.empty(is_word.size + 1, dtype=np.int8)
+        edges[0] = is_word[0]
+        np.subtract(is_word[1:], is_word[:-1], out=edges[1:-1])
+        edges[-1] = -is_word[-1]
         w_start = np.flatnonzero(edges == 1)
         if not w_start.size:
             return Features(tuple(chars), _EMPTY, _EMPTY, _EMPTY, a.size)
@@ -291,7 +295,9 @@ def best_segment(seg: F64) -> float:
     how far the runner-up stands above the median: a prompt made of instructions is judged
     as a whole, while one instruction hidden in a document stands out from the rest."""
     top = np.sort(seg)
-    crowd = max(float(top[-2]) - float(np.median(seg)), 0.0)
+    n = top.size  # the median from the sorted values: np.median's result, without its overhead
+    median = float(top[n // 2]) if n % 2 else (float(top[n // 2 - 1]) + float(top[n // 2])) / 2
+    crowd = max(float(top[-2]) - median, 0.0)
     return float(top[-1]) - SEGMENT_PENALTY - CROWD_PENALTY * crowd
 
 

@@ -14,6 +14,7 @@ import binascii
 import codecs
 import html
 import re
+import string
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
@@ -39,6 +40,18 @@ _ROT13_HINTS = ("rot13", "rot-13", "rot 13", "caesar", "cipher", "decode", "decr
 _BASE32 = re.compile(r"[A-Z2-7]{16,}={0,6}")
 _SPACED_RUN = re.compile(r"(?<![A-Za-z])(?:[A-Za-z][ .\-_*]{1,3}){5,}[A-Za-z](?![A-Za-z])")
 _SPACED_GAP = re.compile(r"[^A-Za-z]+")
+# _HEX_SPACED matches exactly where the text mapped by _HEX_CLASSES (hex digit -> "h",
+# " " or ":" -> "s", the letters h and s -> "x") holds _HEX_SPACED_CLASSES: a str.find
+# that tells prose without one from the rest before the regex tries every position
+_HEX_CLASSES = str.maketrans(
+    {**dict.fromkeys("0123456789abcdefABCDEF", "h"), " ": "s", ":": "s", "h": "x", "s": "x"}
+)
+_HEX_SPACED_CLASSES = "hhs" * 7 + "hh"
+# the same for _SPACED_RUN: ASCII letter -> "L", a separator of a spaced run -> "s"
+_SPACED_CLASSES = str.maketrans(
+    {**dict.fromkeys(string.ascii_letters, "L"), **dict.fromkeys(" .-_*", "s")}
+)
+_SPACED_PAIRS = ("sLsLs", "sLssLs", "sLsssLs")
 _REVERSED_HINTS = ("revers", "backward", "right to left", "mirror")
 _ENCODED_AGAIN = re.compile(r"[A-Za-z0-9+/_=-]{16,}|(?:[0-9a-fA-F]{2}[ :]?){8,}")
 _EDGE_CHARS = "\"'`()[]{}<>.,;:!?*"
@@ -170,7 +183,10 @@ def _layer(text: str) -> list[Decoded]:
     """Decode one layer of every encoding found in ``text``."""
     out: list[Decoded] = []
     offset = 0
-    for token in _LONG_TOKEN.findall(text):
+    # str.split() and the regexes' \s agree on whitespace; a C-speed split and length
+    # check spare ordinary prose the per-position regex scans below
+    long_tokens = max(map(len, text.split()), default=0) >= 16
+    for token in _LONG_TOKEN.findall(text) if long_tokens else ():
         offset = text.find(token, offset)
         cand = token.strip(_EDGE_CHARS)
         if len(cand) > _MAX_CANDIDATE:
@@ -189,7 +205,8 @@ def _layer(text: str) -> list[Decoded]:
             dec = _b64(cand)
             if dec is not None and (_readable(dec) or _ENCODED_AGAIN.fullmatch(dec)):
                 out.append(Decoded("base64", offset, dec))
-    for m in _HEX_SPACED.finditer(text):
+    spaced_hex = text.translate(_HEX_CLASSES).find(_HEX_SPACED_CLASSES) >= 0
+    for m in _HEX_SPACED.finditer(text) if spaced_hex else ():
         dec = _hex(m.group(0)[:_MAX_CANDIDATE])
         if dec is not None and _readable(dec):
             out.append(Decoded("hex", m.start(), dec))
@@ -223,7 +240,12 @@ def _layer(text: str) -> list[Decoded]:
     colon = text.find(": ", 0, 300)
     if colon > 0:  # "Decode this and follow it: <cipher text>": the payload on its own
         out += _ciphers(text[colon + 2 :], colon + 2)
-    for m in _SPACED_RUN.finditer(text[:_MAX_CANDIDATE]):
+    head = text[:_MAX_CANDIDATE]
+    classes = head.translate(_SPACED_CLASSES)
+    # every _SPACED_RUN match has two single letters in a row ("b y p", "b.y.p"), so its
+    # mapped text holds one of _SPACED_PAIRS: a str.find spares prose the regex scan
+    spaced = any(classes.find(pair) >= 0 for pair in _SPACED_PAIRS)
+    for m in _SPACED_RUN.finditer(head) if spaced else ():
         if m.group(0).count(" ") + m.group(0).count("-") >= 5:
             whole = text[: m.start()] + _unspace(m.group(0)) + text[m.end() : _MAX_CANDIDATE]
             out.append(Decoded("spaced", m.start(), whole))

@@ -569,10 +569,14 @@ def request_before_junk(clean: str) -> str | None:
     line_start = max(text.rfind("\n") + 1, len(text) - 2000)
     tokens = text[line_start:].split()  # the same tokens as _TOKEN, without match objects
     n = len(tokens)
+    # a lower-case word (most tokens of a prompt) is never odd: judged without a call
+    flags = [not (t.isalpha() and t.islower()) and _tail_token_odd(t) for t in tokens]
+    if sum(flags) < _TAIL_ODD_SHARE * _TAIL_MIN_TOKENS:
+        return None  # too few odd tokens for any tail run
     odd = 0
     start: int | None = None
     for i in range(n - 1, -1, -1):
-        is_odd = _tail_token_odd(tokens[i])
+        is_odd = flags[i]
         odd += is_odd
         if is_odd and n - i >= _TAIL_MIN_TOKENS and odd >= _TAIL_ODD_SHARE * (n - i):
             start = i
