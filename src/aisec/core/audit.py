@@ -7,8 +7,9 @@ but cannot read that key cannot forge, insert, reorder or append events unnotice
 Every ``CHECKPOINT_EVERY`` events (and on demand) the head ``(seq, hash)`` is signed with
 Ed25519 and stored.
 
-Every event also appends the new head ``(seq, hash)``, MACed under a key derived from the
-audit key, to one or more *witness* files outside the database (:mod:`aisec.core.witness`):
+Every commit (one event, or a batch from :meth:`AuditLog.append_many`) also appends the new
+head ``(seq, hash)``, MACed under a key derived from the audit key, to one or more *witness*
+files outside the database (:mod:`aisec.core.witness`):
 by default ``$AISEC_HOME/audit-<db>.witness``, plus the external paths in
 ``AISEC_AUDIT_WITNESS``. :meth:`AuditLog.verify_report` compares the database's head with
 each witness's newest line, so removing events from the end, wiping the log or restoring
