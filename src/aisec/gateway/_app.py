@@ -800,6 +800,10 @@ class _StreamRewriter:
                 )
 
 
+class _Last(bytes):
+    """A stream's final chunk: sent with the end of the response in one write."""
+
+
 async def _guarded_stream(
     gw: _Gateway,
     upstream: httpx.Response,
@@ -818,30 +822,31 @@ async def _guarded_stream(
                 if rewriter.done:
                     break
             sent, out = b"".join(out), []
+            if rewriter.done:
+                yield _Last(sent)
+                break
             if sent:
                 yield sent
-            if rewriter.done:
-                break
         if not rewriter.done:
             raise GatewayError(502, "upstream_truncated", "upstream stream ended early")
     except StreamBlocked as exc:
         trace.decision, trace.status, trace.code = "block", 400, "guard_output_blocked"
         reason = f"stream ended: {exc.decision.reason}"
-        yield b"".join(out) + _sse_error(400, "guard_output_blocked", reason)
+        yield _Last(b"".join(out) + _sse_error(400, "guard_output_blocked", reason))
     except GatewayError as exc:
         trace.status, trace.code = exc.status, exc.code
         if exc.code == "guard_output_blocked":
             trace.decision = "block"
-        yield b"".join(out) + _sse_error(exc.status, exc.code, exc.message)
+        yield _Last(b"".join(out) + _sse_error(exc.status, exc.code, exc.message))
     except httpx.TimeoutException:
         gw.metrics.upstream_errors.labels(route.name, "timeout").inc()
         trace.status, trace.code = 504, "upstream_timeout"
-        yield b"".join(out) + _sse_error(504, "upstream_timeout", "upstream stream stalled")
+        yield _Last(b"".join(out) + _sse_error(504, "upstream_timeout", "upstream stream stalled"))
     except httpx.HTTPError as exc:
         gw.metrics.upstream_errors.labels(route.name, "reset").inc()
         trace.status, trace.code = 502, "upstream_error"
         why = f"upstream stream failed: {type(exc).__name__}"
-        yield b"".join(out) + _sse_error(502, "upstream_error", why)
+        yield _Last(b"".join(out) + _sse_error(502, "upstream_error", why))
     finally:
         await upstream.aclose()
         gw.record(trace)
@@ -1187,9 +1192,14 @@ class _EventStream(Response):
         watcher = asyncio.ensure_future(watch())
         try:
             await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            ended = False
             async for chunk in self.events:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+                ended = isinstance(chunk, _Last)
+                await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
+                if ended:
+                    break
+            if not ended:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if not gone:
                 raise
