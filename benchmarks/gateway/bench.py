@@ -157,7 +157,14 @@ async def run_rate(
     wall = max(loop.time() - started, duration)
     errors = sum(kinds.values())
     if not lat:
-        return {"n": n, "errors": errors, "p50": float("nan"), "p99": float("nan"), "achieved": 0}
+        return {
+            "n": n,
+            "errors": errors,
+            "p50": float("nan"),
+            "p99": float("nan"),
+            "achieved": 0,
+            "wall": wall,
+        }
     lat.sort()
     return {
         "n": n,
@@ -169,7 +176,20 @@ async def run_rate(
         )
         * 1000,
         "achieved": len(lat) / wall,
+        "wall": wall,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (all threads)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+        return sum(sum(p.cpu_times()[:2]) for p in procs)
+    except psutil.Error:
+        return float("nan")
 
 
 def wait_port(port: int, deadline_s: float = 30) -> None:
@@ -262,32 +282,37 @@ def main() -> None:
         up_port = free_port()
         procs.append(subprocess.Popen([sys.executable, str(HERE / "upstream.py"), str(up_port)]))
         wait_port(up_port)
-        targets: list[tuple[str, int, str | None]] = [
-            ("direct", up_port, None),
-            ("aisec", start_aisec(procs, up_port), KEY),
+        targets: list[tuple[str, int, str | None, int]] = [
+            ("direct", up_port, None, procs[-1].pid),
         ]
+        targets.append(("aisec", start_aisec(procs, up_port), KEY, procs[-1].pid))
         if not args.no_litellm:
             master = "sk-" + secrets.token_hex(32)  # LiteLLM refuses to start with a weak key
             port = start_litellm(procs, up_port, master, args.litellm_venv)
-            targets.append(("litellm", port, master))
+            targets.append(("litellm", port, master, procs[-1].pid))
         print(
             f"{args.duration:g} s per cell; {os.cpu_count()} CPUs ({platform.machine()}); "
             f"one worker each; load average {load_before[0]:.1f} at start\n"
         )
         print(
             "| mode | rate req/s | target | achieved req/s | errors | p50 ms | p99 ms "
-            "| overhead p50 ms | overhead p99 ms |"
+            "| overhead p50 ms | overhead p99 ms | server CPU % | generator CPU % |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         rows: list[dict[str, object]] = []
         notes: list[str] = []
         for mode in args.modes.split(","):
             for rate in rates:
                 base: dict[str, Any] | None = None
-                for name, port, key in targets:
+                for name, port, key, pid in targets:
+                    # busy shares of one core over the cell: the server (direct: the
+                    # upstream alone) and this load generator, which must not be the limit
+                    cpu0, gen0 = cpu_seconds(pid), time.process_time()
                     r = asyncio.run(
                         run_rate(port, rate, args.duration, mode == "stream", key, args.connections)
                     )
+                    busy = (cpu_seconds(pid) - cpu0) / r["wall"] * 100
+                    gen = (time.process_time() - gen0) / r["wall"] * 100
                     if r.get("kinds"):
                         notes.append(f"{mode} {rate:g} {name}: errors {r['kinds']}")
                     if name == "direct":
@@ -309,7 +334,7 @@ def main() -> None:
                     print(
                         f"| {mode} | {rate:g} | {name} | {r['achieved']:.0f} | "
                         f"{int(r['errors'])} | {r['p50']:.2f} | {r['p99']:.2f} | "
-                        f"{shown[0]} | {shown[1]} |",
+                        f"{shown[0]} | {shown[1]} | {busy:.0f} | {gen:.0f} |",
                         flush=True,
                     )
                     time.sleep(1)  # let the previous cell's queues drain

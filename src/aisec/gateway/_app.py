@@ -27,6 +27,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ValidationError
+from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
@@ -1043,8 +1044,21 @@ def _prompt_fingerprint(doc: dict[str, Any]) -> str:
 
 
 async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Response:
+    """The answer to one model call. Every call is recorded exactly once: a stream when it
+    ends, any other answer after it was sent (the client does not wait for the audit
+    event and metrics: ``_RecordAfterSend``), a call that raised at once."""
     trace = _Trace(endpoint)
-    stream_started = False
+    try:
+        response = await _answer(gw, request, endpoint, trace)
+    except BaseException:
+        gw.record(trace)
+        raise
+    if not isinstance(response, _EventStream):
+        response.background = _RecordAfterSend(gw, trace)
+    return response
+
+
+async def _answer(gw: _Gateway, request: Request, endpoint: Endpoint, trace: _Trace) -> Response:
     try:
         raw = await _read_body(request, gw.settings.max_body_bytes)
         body: ChatRequest | CompletionRequest | EmbeddingRequest
@@ -1115,7 +1129,6 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
                 if route.policy.guard
                 else _raw_stream(gw, resp, route, trace)
             )
-            stream_started = True
             return _EventStream(gen, resp, lambda: gw.record(trace))
         try:
             content = await _read_capped(resp)
@@ -1152,9 +1165,19 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
         return error_response(
             GatewayError(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
         )
-    finally:
-        if not stream_started:
-            gw.record(trace)
+
+
+class _RecordAfterSend(BackgroundTask):
+    """Records a finished request after its response was sent (as the response's
+    background task, run inline, not in a thread). ``_GatewayApp``'s model-call path also
+    runs it when sending fails; recording twice is a no-op (``_Gateway.record``)."""
+
+    def __init__(self, gw: _Gateway, trace: _Trace) -> None:
+        super().__init__(gw.record, trace)
+        self.gw, self.trace = gw, trace
+
+    async def __call__(self) -> None:
+        self.gw.record(self.trace)
 
 
 _SSE_HEADERS = [
@@ -1308,7 +1331,11 @@ def create_app(
 
         async def fast(scope: Scope, receive: Receive, send: Send) -> None:
             response = await _model_call(gw, Request(scope, receive), endpoint)
-            await response(scope, receive, _with_demo_header(send) if settings.demo else send)
+            try:
+                await response(scope, receive, _with_demo_header(send) if settings.demo else send)
+            finally:
+                if isinstance(response.background, _RecordAfterSend):
+                    await response.background()  # a no-op when the response already did
 
         app.fast[path] = fast
 
