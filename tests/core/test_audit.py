@@ -423,3 +423,22 @@ def test_repeated_short_clean_values_are_scanned_once_and_secrets_never_remember
         assert record("x", "t", details={"route": "main"}).details == {"route": "[gone]"}
     finally:
         audit.set_redactor(None)
+
+
+def test_a_score_under_a_secret_looking_key_is_kept_but_text_and_integers_are_not(
+    aisec_home: Path,
+) -> None:
+    details = {
+        "score.output.secrets": 0.9731,  # the secrets scanner's score: no credential in it
+        "secret_found": True,
+        "password": None,
+        "api_key": "sk-live-123",
+        "token": 123456,  # a numeric token or PIN may be one
+    }
+    assert record("gateway.request", "r", details=details).details == {
+        "score.output.secrets": 0.9731,
+        "secret_found": True,
+        "password": None,
+        "api_key": "[redacted]",
+        "token": "[redacted]",
+    }

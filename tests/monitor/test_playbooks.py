@@ -263,6 +263,31 @@ def _write_home_policy(aisec_home: Path, doc: dict[str, object]) -> Path:
     return path
 
 
+def test_guard_to_block_replay_counts_the_secrets_scanner_from_its_audited_score(
+    aisec_home: Path,
+) -> None:
+    """The secrets scanner's score sits under a secret-looking key (score.output.secrets):
+    the audit log keeps it (a float), so the replay can count what blocking would stop."""
+    from aisec.core.identity import os_user
+
+    _write_home_policy(
+        aisec_home,
+        {
+            "access": {"principals": [{"name": os_user(), "roles": ["admin"]}]},
+            "guard": {"scanners": [{"name": "secrets", "mode": "detect"}]},
+        },
+    )
+    log = default_log()
+    for score in (0.99, 0.1):
+        log.append(
+            "app1", "gateway.request", "default:m", "ok",
+            {"decision": "allow", "score.output.secrets": score},
+        )  # fmt: skip
+    _killed_at("done", 0, "guard-to-block", scanners="secrets")
+    replay = run_playbook("guard-to-block", {"scanners": "secrets"}).steps[0]
+    assert replay.result["would_block"] == {"secrets": 1}
+
+
 def test_guard_to_block_replays_the_day_then_switches_the_scanner(aisec_home: Path) -> None:
     from aisec.core.identity import os_user
     from aisec.core.policy import active_policy

@@ -308,8 +308,11 @@ def _clean_details(details: Mapping[str, Any] | None) -> dict[str, DetailValue]:
         if not isinstance(raw_key, str) or not raw_key:
             raise InputError("audit: detail keys must be non-empty strings")
         key = _redact_key(raw_key)
-        if _SECRETISH.search(key):
-            out[key] = "[redacted]"  # invariant: no secrets in audit events
+        if _SECRETISH.search(key) and not isinstance(value, float | bool | None):
+            # invariant: no secrets in audit events. A float, a bool or null carries no
+            # credential (the secrets scanner's score, "score.output.secrets", is one),
+            # while text and integers (a PIN, a numeric token) under such a key may.
+            out[key] = "[redacted]"
         elif isinstance(value, str):
             out[key] = _redact_detail(key, value)
         elif value is None or isinstance(value, int | float | bool):
