@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -328,9 +329,9 @@ def test_audit_key_in_another_encoding_or_of_another_kind(aisec_home: Path) -> N
             AuditKey(path)
 
 
-def test_detail_key_redaction_is_remembered_and_forgotten_with_the_redactor(
-    aisec_home: Path,
-) -> None:
+@pytest.fixture
+def redactor_calls() -> Iterator[list[str]]:
+    """A redactor that removes "hunter2" installed in the audit log; the texts it saw."""
     from aisec.core import audit
 
     calls: list[str] = []
@@ -342,15 +343,23 @@ def test_detail_key_redaction_is_remembered_and_forgotten_with_the_redactor(
     audit.set_redactor(None)
     audit.set_redactor(redactor)
     try:
-        for _ in range(3):
-            event = record("x", "t", details={"score.hunter2": 1, "n": 2}, actor="ci")
-            assert event.details == {"score.[gone]": 1, "n": 2}
-        assert calls.count("score.hunter2") == 1  # keys repeat on every event: scanned once
-        audit.set_redactor(None)
-        event = record("x", "t", details={"score.hunter2": 1}, actor="ci")
-        assert event.details == {"score.hunter2": 1}  # the cache went with its redactor
+        yield calls
     finally:
         audit.set_redactor(None)
+
+
+def test_detail_key_redaction_is_remembered_and_forgotten_with_the_redactor(
+    aisec_home: Path, redactor_calls: list[str]
+) -> None:
+    from aisec.core import audit
+
+    for _ in range(3):
+        event = record("x", "t", details={"score.hunter2": 1, "n": 2}, actor="ci")
+        assert event.details == {"score.[gone]": 1, "n": 2}
+    assert redactor_calls.count("score.hunter2") == 1  # keys repeat on every event: scanned once
+    audit.set_redactor(None)
+    event = record("x", "t", details={"score.hunter2": 1}, actor="ci")
+    assert event.details == {"score.hunter2": 1}  # the cache went with its redactor
 
 
 def test_append_many_is_one_chain_in_order_with_checkpoints_and_the_newest_witnessed(
@@ -396,33 +405,22 @@ def test_append_many_malformed_event_writes_nothing_or_is_handed_over(
 
 
 def test_repeated_short_clean_values_are_scanned_once_and_secrets_never_remembered(
-    aisec_home: Path,
+    aisec_home: Path, redactor_calls: list[str]
 ) -> None:
     from aisec.core import audit
 
-    calls: list[str] = []
-
-    def redactor(text: str) -> str:
-        calls.append(text)
-        return text.replace("hunter2", "[gone]")
-
+    long_value = "x" * 65
+    for _ in range(3):
+        event = record(
+            "x", "t", details={"route": "main", "note": "pw hunter2", "blob": long_value}
+        )
+        assert event.details == {"route": "main", "note": "pw [gone]", "blob": long_value}
+    assert redactor_calls.count("route=main") == 1  # clean and short: remembered
+    assert redactor_calls.count("note=pw hunter2") == 3  # changed by the redactor: never remembered
+    assert redactor_calls.count(f"blob={long_value}") == 3  # too long to remember
     audit.set_redactor(None)
-    audit.set_redactor(redactor)
-    try:
-        long_value = "x" * 65
-        for _ in range(3):
-            event = record(
-                "x", "t", details={"route": "main", "note": "pw hunter2", "blob": long_value}
-            )
-            assert event.details == {"route": "main", "note": "pw [gone]", "blob": long_value}
-        assert calls.count("route=main") == 1  # clean and short: remembered
-        assert calls.count("note=pw hunter2") == 3  # changed by the redactor: never remembered
-        assert calls.count(f"blob={long_value}") == 3  # too long to remember
-        audit.set_redactor(None)
-        audit.set_redactor(lambda text: text.replace("main", "[gone]"))
-        assert record("x", "t", details={"route": "main"}).details == {"route": "[gone]"}
-    finally:
-        audit.set_redactor(None)
+    audit.set_redactor(lambda text: text.replace("main", "[gone]"))
+    assert record("x", "t", details={"route": "main"}).details == {"route": "[gone]"}
 
 
 def test_a_score_under_a_secret_looking_key_is_kept_but_text_and_integers_are_not(
