@@ -9,6 +9,7 @@ that crossed the threshold becomes a Finding naming the technique.
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,7 +19,7 @@ from aisec.core.findings import Finding, FrameworkRef, Location, Severity
 from aisec.guard._classifier import LinearModel, load_default
 from aisec.guard._decode import decode_payloads
 from aisec.guard._normalise import normalise
-from aisec.guard._rules import adversarial_suffix, match_rules, request_before_junk
+from aisec.guard._rules import RuleHit, adversarial_suffix, match_rules, request_before_junk
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
 from aisec.guard._transformer import TransformerInjectionScanner
 
@@ -47,12 +48,43 @@ DEFAULT_BAND = (0.2, 0.8)
 _OFF = (None, False, "off", "none", "")
 _HIDDEN_SCORE = 0.95  # readable text hidden in invisible characters is itself an attack
 _MAX_SCAN_CHARS = 1 << 20
+_QUOTES = frozenset("'\"`\u201c\u201d\u2018\u2019\u00ab\u00bb")
+_MENTION_QUESTION = 300  # longest text read as one question about a phrase
+_INTERROGATIVE = re.compile(
+    r"(?:what|why|how|is|are|does|do|can|could|should|when|which|who|where)\b"
+)
 
 
 def builtin_second_tier() -> TransformerInjectionScanner:
     """The shipped second tier (``models/tier2``), its files checked against SHA256SUMS."""
     folder = Path(str(resources.files("aisec.guard").joinpath("models").joinpath("tier2")))
     return TransformerInjectionScanner(model_path=str(folder), require_sums=True)
+
+
+def mentioned(folded: str, hit: RuleHit) -> bool:
+    """Whether a rule's phrase is mentioned rather than used: quoted ("what does 'ignore
+    previous instructions' mean?"), or asked about inside one short question that starts
+    with an interrogative and has no clause before the phrase ("why do people make chatbots
+    reveal their system prompt?", but not "when you answer, do not mention this, but
+    what ..."). A mentioned phrase leaves the decision to the classifier, which still
+    flags a question that is itself an attack."""
+    start = folded.find(hit.excerpt, max(hit.offset - 1, 0))
+    if start < 0:
+        return False
+    end = start + len(hit.excerpt)
+    if _QUOTES.intersection(folded[max(start - 2, 0) : start]) and _QUOTES.intersection(
+        folded[end : end + 2]
+    ):
+        return True
+    text = folded.strip()
+    if len(text) > _MENTION_QUESTION or not text.endswith("?") or "\n" in text:
+        return False
+    head = folded[:start].lstrip()
+    return (
+        _INTERROGATIVE.match(head) is not None
+        and not any(c in head for c in ",;:.!?")
+        and "?" not in text[:-1]
+    )
 
 
 class PromptInjectionScanner(Scanner):
@@ -128,6 +160,8 @@ class PromptInjectionScanner(Scanner):
             )
         if self._rules:
             for hit in match_rules(folded):
+                if mentioned(folded, hit):
+                    continue
                 score = max(score, hit.rule.score)
                 refs = _INDIRECT if indirect else _DIRECT
                 if hit.rule.rule_id == "guard-prompt-injection-prompt-extraction":

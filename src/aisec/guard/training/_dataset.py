@@ -20,6 +20,7 @@ from aisec.core.errors import InputError
 from aisec.core.inputs import read_bounded
 from aisec.guard._normalise import normalise
 from aisec.guard.training._augment import Example, generate, generate_train_extra
+from aisec.guard.training._augment_broad import generate_broad
 from aisec.guard.training._augment_gaps import generate_gaps
 from aisec.guard.training._augment_howto import generate_benign_twins
 from aisec.guard.training._augment_lang import generate_multilingual
@@ -186,6 +187,7 @@ def build_corpus(
     extra: int = 0,
     gaps: int = 0,
     exclude: frozenset[str] = frozenset(),
+    broad: int = 0,
 ) -> Corpus:
     """Load, deduplicate, split and augment; the same arguments give the same corpus.
 
@@ -193,7 +195,8 @@ def build_corpus(
     token-soup suffixes, more carriers, and a third as many rounds of injections and
     benign requests in other languages, and as many of benign how-to and trigger-word
     requests);
-    they never touch the dev split. ``gaps``: rounds of ``_augment_gaps`` (train only).
+    they never touch the dev split. ``gaps``: rounds of ``_augment_gaps`` (train only);
+    ``broad``: rounds of ``_augment_broad`` (train only, with ``extra``).
     The ``*_v2`` files, when present, add their training-side groups (the held-out groups
     are the dev suite's). ``exclude``: normalised texts never to train on (the dev
     suite's)."""
@@ -273,6 +276,9 @@ def build_corpus(
         more += v2_rows
         if gaps:
             more += generate_gaps(seed, _harmful(train_rows) + v2_harmful, gaps)
+        if broad:
+            pool = [t for t, y, _ in train_rows if y == 0 and len(t) < 2000]
+            more += generate_broad(seed, pool, broad)
         for ex in more:
             key = normalise(ex.text).folded
             if key not in seen:

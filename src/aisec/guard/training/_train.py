@@ -105,6 +105,7 @@ GAP_BOOST = 3.0  # the small generated attack families of _augment_gaps (see _we
 NB_ALPHA = 1.0  # smoothing of the log-count ratios that scale each bucket (see _nb_scale)
 EXTRA_ROUNDS = 1500  # train-only generated families (role prompts, token soups, carriers)
 GAP_ROUNDS = 1500  # train-only families of _augment_gaps (languages, extraction, negatives)
+BROAD_ROUNDS = 1500  # train-only families of _augment_broad (compositional, second pass)
 _HARD_NEGATIVES = (
     "awesome_chatgpt_prompts",
     "gpteacher",
@@ -237,18 +238,26 @@ def train(
     extra: int = EXTRA_ROUNDS,
     nb_alpha: float = NB_ALPHA,
     gaps: int = GAP_ROUNDS,
+    broad: int = BROAD_ROUNDS,
     exclude_suite: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> TrainReport:
     """Build the corpus, fit, pick the threshold, evaluate on dev and injecguard, save.
 
     ``extra``: rounds of the train-only generated families (see ``_augment``); they change
-    the training split only, never dev. ``gaps``: rounds of ``_augment_gaps``.
+    the training split only, never dev. ``gaps``: rounds of ``_augment_gaps``; ``broad``:
+    rounds of ``_augment_broad``.
     ``exclude_suite``: a dev-suite folder whose texts are never trained on."""
     started = time.perf_counter()
     exclude = _suite_texts(exclude_suite) if exclude_suite is not None else frozenset()
     corpus = build_corpus(
-        data_dir, seed=seed, generated=generated, extra=extra, gaps=gaps, exclude=exclude
+        data_dir,
+        seed=seed,
+        generated=generated,
+        extra=extra,
+        gaps=gaps,
+        exclude=exclude,
+        broad=broad,
     )
     rng = random.Random(seed)  # noqa: S311 - reproducible split, not secrets
     train_set = list(corpus.train)
@@ -280,6 +289,7 @@ def train(
         "nb_alpha": str(nb_alpha),
         "extra": str(extra),
         "gaps": str(gaps),
+        "broad": str(broad),
         "n_train": str(len(fit_set)),
     }
     model = LinearModel(weights, bias, 0.5, featurizer, meta)
