@@ -332,6 +332,16 @@ RULES: tuple[Rule, ...] = (
                 ),
             ),
             (
+                # a spoofed role marker in data: "###(system_message)", "[SYSTEM NOTE]",
+                # "<admin override>"; not a call or index in code (append(system_message),
+                # cfg[system_note]: a name or dot before the bracket), not a {placeholder}
+                ("system", "admin", "developer", "root"),
+                _r(
+                    r"(?<![\w.])[(\[<]\s*(?:system|admin|administrator|developer|root)[ _-]?"
+                    r"(?:message|instructions?|note|override|notice|command)s?\s*[)\]>]"
+                ),
+            ),
+            (
                 ("new system", "new instruction", "system prompt"),
                 _r(
                     r"#{2,8}\s*new\s+(?:system|instruction)s?(?:\s+prompt)?\b|"
