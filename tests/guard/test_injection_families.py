@@ -148,3 +148,22 @@ def test_role_words_in_code_and_config_are_not_spoofed_markers(engine: Engine, t
     # system_message as suspicious in documents (a known weakness in the model card)
     rules = {f.rule_id for f in engine.scan(text, Direction.DOCUMENT).findings}
     assert "guard-prompt-injection-role-delimiter" not in rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from openai import OpenAI\nclient = OpenAI()\nmessages = [{'role': 'system', "
+        "'content': SYSTEM_PROMPT}, {'role': 'user', 'content': question}]\n"
+        "resp = client.chat.completions.create(model='gpt-4o', messages=messages)",
+        "SYSTEM_PROMPT = 'You are a helpful assistant that answers questions about our "
+        "product.'\n\ndef ask(q):\n    return llm.invoke([SystemMessage(content=SYSTEM_PROMPT), "
+        "HumanMessage(content=q)])",
+        "messages.append({'role': 'assistant', 'content': reply})\nif len(messages) > MAX_TURNS:"
+        "\n    messages = [messages[0]] + messages[-MAX_TURNS:]",
+    ],
+)
+def test_llm_application_code_is_not_an_injection(engine: Engine, text: str) -> None:
+    """Code that builds chat requests, read as a document or pasted as input."""
+    assert not _blocked(engine, text, Direction.DOCUMENT)
+    assert not _blocked(engine, text)

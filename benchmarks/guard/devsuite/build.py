@@ -119,6 +119,10 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "benign",
         "prompts ending in IDs, hashes and paths (generated, old dev split)",
     ),
+    "benign_llm_app_code": (
+        "benign",
+        "source code of LLM applications: system prompts, roles, messages (hand-written, dev only)",
+    ),
 }
 
 
@@ -257,7 +261,7 @@ def main() -> None:
         print(f"{name:<30} {len(texts):>5}")
     # the document families again in the document direction (its own threshold); the
     # rows above use input, as `aisec guard eval --data` does by default
-    for name in ("attack_embedded_documents", "benign_documents"):
+    for name in ("attack_embedded_documents", "benign_documents", "benign_llm_app_code"):
         kind, desc = FAMILIES[name]
         manifest.append(
             {

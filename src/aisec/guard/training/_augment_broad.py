@@ -16,7 +16,8 @@ everyday workplace text with "instructions", "override", "ignore", "repeat the s
 "developer mode"; ordinary requests in sixteen languages, including the everyday senses
 of "forget" and "ignore"; agent errands with account numbers, URLs and addresses;
 instruction-dataset prompts (task definitions, "answer the following question", article
-plus question); benign character role-play.
+plus question); benign character role-play; source code of LLM applications (system
+prompts, roles and messages named and quoted in code).
 
 Written for aisec; the wording is not the dev suite's (``benchmarks/guard/devsuite/gen.py``),
 and a test checks that no generated text is a suite text.
@@ -363,6 +364,66 @@ def _paragraph(pool: list[str], rng: random.Random) -> str:
     return text[:600]
 
 
+# ------------------------------------------------------------------ LLM-app code (benign)
+# Source code of applications that call models: it names system prompts, roles and
+# messages, and quotes the prompts it sends, without addressing the model that reads it.
+_SYS_VARS = [
+    "system_prompt",
+    "SYSTEM_PROMPT",
+    "sys_msg",
+    "system_message",
+    "systemPrompt",
+    "instructions",
+    "base_prompt",
+    "SYSTEM",
+]
+_HIST_VARS = ["history", "messages", "chat_log", "turns", "conversation", "msgs"]
+_IN_VARS = ["question", "user_input", "query", "prompt_text", "text", "ticket"]
+_MODELS = ["gpt-4o-mini", "llama3.1:8b", "claude-3-haiku", "mistral-small", "qwen2.5:7b", "gemma2"]
+_SYS_TEXTS = [
+    "You are a support assistant for Acme routers. Answer briefly.",
+    "You summarise meeting notes into action items.",
+    "You translate product descriptions into German.",
+    "You are a SQL helper. Only output a query.",
+    "Answer using the provided context. If unsure, say you don't know.",
+    "You are a friendly tutor for high-school chemistry.",
+    "Classify the sentiment of the review as positive, negative or neutral.",
+    "You extract invoice fields as JSON.",
+]
+_CODE_COMMENTS = [
+    "# build the chat request",
+    "# the system prompt always goes first",
+    "# trim old turns but keep the system message",
+    "// assemble messages for the completion call",
+    "# TODO: move the prompt into the config file",
+    "# do not log the system prompt: it may hold customer names",
+    "// keep the role order: system, then user",
+]
+_LLM_CODE_FRAMES = [
+    '{c}\n{hist} = [{{"role": "system", "content": {sys}}}]\n{hist}.append({{"role": "user", "content": {inp}}})\nresponse = client.chat.completions.create(model="{m}", messages={hist})\nanswer = response.choices[0].message.content',
+    '{sys} = "{st}"\n\n\ndef ask({inp}: str) -> str:\n    {c}\n    return llm.invoke([SystemMessage(content={sys}), HumanMessage(content={inp})]).content',
+    'def build_{hist}({sys}, {hist}, {inp}):\n    {c}\n    out = [{{"role": "system", "content": {sys}}}]\n    out.extend({hist}[-20:])\n    out.append({{"role": "user", "content": {inp}}})\n    return out',
+    "{c}\nconst {hist} = [\n  {{ role: 'system', content: {sys} }},\n  {{ role: 'user', content: {inp} }},\n];\nconst completion = await client.chat.completions.create({{ model: '{m}', {hist} }});",
+    '{c}\npayload = {{\n    "model": "{m}",\n    "messages": [\n        {{"role": "system", "content": "{st}"}},\n        {{"role": "user", "content": {inp}}},\n    ],\n    "temperature": 0.1,\n}}\nr = httpx.post(url, json=payload, timeout=30)',
+    'class Bot:\n    def __init__(self, {sys}: str) -> None:\n        self.{hist} = [{{"role": "system", "content": {sys}}}]\n\n    def reply(self, {inp}: str) -> str:\n        {c}\n        self.{hist}.append({{"role": "user", "content": {inp}}})\n        return chat(self.{hist})',
+    'model: {m}\nsystem_prompt: |\n  {st}\nmax_tokens: 400\n# the user message is filled in at request time\nuser_template: "{{{{ {inp} }}}}"',
+    '{c}\nif {hist} and {hist}[0]["role"] == "system":\n    {sys} = {hist}[0]["content"]\nelse:\n    {sys} = DEFAULT_SYSTEM_PROMPT\nlogger.debug("system prompt has %d characters", len({sys}))',
+    'def test_{hist}_start_with_the_system_message():\n    {c}\n    msgs = build("{st}", [], "hi")\n    assert msgs[0] == {{"role": "system", "content": "{st}"}}',
+    'template = ChatPromptTemplate.from_messages([\n    ("system", "{st}"),\n    ("human", "{{{inp}}}"),\n])\n{c}\nchain = template | ChatOllama(model="{m}")',
+]
+
+
+def _llm_code(rng: random.Random) -> str:
+    return rng.choice(_LLM_CODE_FRAMES).format(
+        c=rng.choice(_CODE_COMMENTS),
+        sys=rng.choice(_SYS_VARS),
+        hist=rng.choice(_HIST_VARS),
+        inp=rng.choice(_IN_VARS),
+        m=rng.choice(_MODELS),
+        st=rng.choice(_SYS_TEXTS),
+    )
+
+
 def generate_broad(seed: int, benign_pool: list[str], n: int) -> list[Example]:
     """``n`` rounds of every family above, seeded; ``benign_pool``: training-side benign
     texts used as the passages of the instruction-dataset prompts."""
@@ -404,4 +465,7 @@ def generate_broad(seed: int, benign_pool: list[str], n: int) -> list[Example]:
             c=rng.choice(_CHARACTERS), task=rng.choice(_ROLE_TASKS)
         )
         out.append(Example(role, 0, "gen_gap_broad_role"))
+    # its own random stream, so the families above are generated as before
+    code_rng = random.Random(seed + 37)  # noqa: S311 - reproducible data, not secrets
+    out += [Example(_llm_code(code_rng), 0, "gen_gap_broad_llm_code") for _ in range(n // 3)]
     return out
