@@ -42,6 +42,8 @@ NOT_RULE_IDS = frozenset(
         "audit-log",  # an asset name
         "aisec-job",  # the Executor's process-pool marker
         "aws-kms",
+        "claude-3-haiku",  # model names in the guard's generated LLM-application code
+        "mistral-small",
         "etl-runner",  # service names in the guard's generated training e-mails
         "payments-api",
         "here-document",  # a shell construct the tool policy names
