@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 KEY = "sk-bench-0123456789abcdef"
@@ -182,8 +184,6 @@ async def run_rate(
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` and its children (all threads)."""
-    import psutil
-
     try:
         proc = psutil.Process(pid)
         procs = [proc, *proc.children(recursive=True)]

@@ -27,12 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import KEY, PROMPT, ROOT, Pool, free_port, wait_port  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from bench import KEY, PROMPT, ROOT, Pool, cpu_seconds, free_port, wait_port  # noqa: E402
 
 
 async def measure(port: int, pid: int, stream: bool, n: int) -> float:

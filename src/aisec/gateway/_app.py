@@ -1046,7 +1046,7 @@ def _prompt_fingerprint(doc: dict[str, Any]) -> str:
 async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Response:
     """The answer to one model call. Every call is recorded exactly once: a stream when it
     ends, any other answer after it was sent (the client does not wait for the audit
-    event and metrics: ``_RecordAfterSend``), a call that raised at once."""
+    event and metrics: ``_record_after_send``), a call that raised at once."""
     trace = _Trace(endpoint)
     try:
         response = await _answer(gw, request, endpoint, trace)
@@ -1054,7 +1054,7 @@ async def _model_call(gw: _Gateway, request: Request, endpoint: Endpoint) -> Res
         gw.record(trace)
         raise
     if not isinstance(response, _EventStream):
-        response.background = _RecordAfterSend(gw, trace)
+        response.background = _record_after_send(gw, trace)
     return response
 
 
@@ -1167,17 +1167,16 @@ async def _answer(gw: _Gateway, request: Request, endpoint: Endpoint, trace: _Tr
         )
 
 
-class _RecordAfterSend(BackgroundTask):
-    """Records a finished request after its response was sent (as the response's
-    background task, run inline, not in a thread). ``_GatewayApp``'s model-call path also
-    runs it when sending fails; recording twice is a no-op (``_Gateway.record``)."""
+def _record_after_send(gw: _Gateway, trace: _Trace) -> BackgroundTask:
+    """The response's background task that records a finished request once it was sent
+    (a coroutine: Starlette awaits it inline instead of handing it to a thread). The
+    model-call path also runs it when sending fails; recording twice is a no-op
+    (``_Gateway.record``)."""
 
-    def __init__(self, gw: _Gateway, trace: _Trace) -> None:
-        super().__init__(gw.record, trace)
-        self.gw, self.trace = gw, trace
+    async def record() -> None:
+        gw.record(trace)
 
-    async def __call__(self) -> None:
-        self.gw.record(self.trace)
+    return BackgroundTask(record)
 
 
 _SSE_HEADERS = [
@@ -1334,8 +1333,8 @@ def create_app(
             try:
                 await response(scope, receive, _with_demo_header(send) if settings.demo else send)
             finally:
-                if isinstance(response.background, _RecordAfterSend):
-                    await response.background()  # a no-op when the response already did
+                if response.background is not None:  # the record: a no-op when already done
+                    await response.background()
 
         app.fast[path] = fast
 

@@ -13,11 +13,14 @@ import sqlite3
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aisec.core.errors import AisecError, InputError
+
+if TYPE_CHECKING:
+    from aisec.core.audit import EventInput
 
 __all__ = ["AuditSink", "AuditWriter"]
 
@@ -27,7 +30,7 @@ _BATCH = 500  # events per transaction
 class AuditWriter(Protocol):
     def append_many(
         self,
-        events: Sequence[tuple[str, str, str, str, Mapping[str, Any] | None]],
+        events: Sequence[EventInput],
         on_invalid: Callable[[int, InputError], None] | None = None,
     ) -> Sequence[object]: ...
 

@@ -277,8 +277,7 @@ def build_corpus(
         if gaps:
             more += generate_gaps(seed, _harmful(train_rows) + v2_harmful, gaps)
         if broad:
-            pool = [t for t, y, _ in train_rows if y == 0 and len(t) < 2000]
-            more += generate_broad(seed, pool, broad)
+            more += generate_broad(seed, [t for t, y, _ in train_rows if y == 0], broad)
         for ex in more:
             key = normalise(ex.text).folded
             if key not in seen:
