@@ -9,8 +9,11 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
 from aisec.cli.main import main
@@ -440,3 +443,37 @@ def test_a_score_under_a_secret_looking_key_is_kept_but_text_and_integers_are_no
         "api_key": "[redacted]",
         "token": "[redacted]",
     }
+
+
+def test_unencodable_text_is_stored_escaped_and_the_chain_verifies(
+    aisec_home: Path, db_url: str
+) -> None:
+    """Half a surrogate pair (a JSON "\\ud800" escape in a token's claim or a request) has
+    no UTF-8 form: it failed the whole write with UnicodeEncodeError, and a batch writer
+    such as the gateway's kept retrying the batch. It is kept visibly as its escape."""
+    log = _log(aisec_home, db_url)
+    event = log.append("eve\ud800", "login", "user:\udc00x", details={"sub\ud83d": "a\udfff"})
+    assert (event.actor, event.target) == ("eve\\ud800", "user:\\udc00x")
+    assert event.details == {"sub\\ud83d": "a\\udfff"}
+    log.append("alice", "next", "t", details={"ok": "café ☕"})  # real non-ASCII stays as is
+    assert log.tail(1)[0].details == {"ok": "café ☕"}
+    assert _rules(log) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=20),
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=True, allow_infinity=True)
+        | st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=50),
+        max_size=12,
+    )
+)
+def test_details_size_bound_is_never_below_the_encoded_size(details: dict[str, Any]) -> None:
+    """The size limit skips encoding details whose bound fits: the bound must hold."""
+    from aisec.core.audit import _canonical, _size_bound
+
+    assert _size_bound(details) >= len(_canonical(details))

@@ -271,3 +271,24 @@ def test_shutdown_drains_in_flight_streams(gateway: Gateway) -> None:
         return False
 
     _wait(closed, "the listener closed after the drain")
+
+
+def test_lone_surrogate_in_a_request_is_refused_and_the_gateway_goes_on(
+    make_gateway: Any, upstream: Upstream
+) -> None:
+    """Half a surrogate pair ("\\ud800" in the JSON) has no UTF-8 form: the request is
+    refused naming the field, and nothing of it reaches the audit writer (an unencodable
+    event there failed the whole batch; see tests/core/test_audit.py)."""
+    gw = make_gateway()
+    raw = b'{"model": "echo\\ud800", "messages": [{"role": "user", "content": "hi \\udc00"}]}'
+    resp = httpx.post(
+        gw.base + "/chat/completions",
+        content=raw,
+        headers={**AUTH, "content-type": "application/json"},
+        timeout=10,
+    )
+    assert resp.status_code == 400
+    assert resp.json()["error"]["param"] == "model"
+    for _ in range(3):
+        assert post(gw, chat()).status_code == 200
+    assert httpx.get(gw.url + "/readyz").status_code == 200

@@ -271,6 +271,25 @@ def test_tail_token_fast_path_agrees_with_the_rule_on_every_kind_of_token() -> N
         assert _tail_token_odd(token) == expected, token
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["word", "Word", "wOrd", "NASA", "été", "x!", "ab,", "(a)", '"w,"', "1", "--", "a.b"]
+        )
+        | st.text(alphabet="aZ9_-!.,;:'\"()[]$é \u0661\u2003\x1c", min_size=1, max_size=6),
+        max_size=40,
+    ).map(" ".join)
+)
+def test_few_odd_tokens_precheck_never_skips_a_possible_junk_tail(text: str) -> None:
+    """The precheck answers most prompts without splitting them: whenever it says a line
+    cannot hold enough odd tokens, counting them one by one agrees."""
+    from aisec.guard._rules import _TAIL_MIN_ODD, _few_odd_tokens, _tail_token_odd
+
+    if _few_odd_tokens(text, 0):
+        assert sum(_tail_token_odd(t) for t in text.split()) < _TAIL_MIN_ODD
+
+
 def test_request_before_junk_splits_on_unicode_whitespace_like_the_token_pattern() -> None:
     from aisec.guard._rules import request_before_junk
 

@@ -265,17 +265,19 @@ def _redact(text: str) -> str:
         return _REDACTION_FAILED
 
 
-_redacted_keys: dict[str, str] = {}  # detail key -> redacted; keys repeat on every event
+_redacted_keys: dict[str, tuple[str, bool]] = {}  # detail key -> (redacted, secret-ish)
 _MAX_REDACTED_KEYS = 4096
 
 
-def _redact_key(key: str) -> str:
-    """``_redact(key)``, remembered: detail keys are a program's field names, the same on
-    every event (the gateway's are ~25 a request, each a scan by the redactor)."""
+def _redact_key(key: str) -> tuple[str, bool]:
+    """``_redact(key)`` and whether it names a secret, remembered: detail keys are a
+    program's field names, the same on every event (the gateway's are ~25 a request, each
+    a scan by the redactor and a match of ``_SECRETISH``)."""
     done = _redacted_keys.get(key)
     if done is None:
-        done = _redact(key)
-        if len(_redacted_keys) < _MAX_REDACTED_KEYS and done != _REDACTION_FAILED:
+        redacted = _encodable(_redact(key))
+        done = (redacted, _SECRETISH.search(redacted) is not None)
+        if len(_redacted_keys) < _MAX_REDACTED_KEYS and redacted != _REDACTION_FAILED:
             _redacted_keys[key] = done
     return done
 
@@ -307,21 +309,37 @@ def _clean_details(details: Mapping[str, Any] | None) -> dict[str, DetailValue]:
     for raw_key, value in (details or {}).items():
         if not isinstance(raw_key, str) or not raw_key:
             raise InputError("audit: detail keys must be non-empty strings")
-        key = _redact_key(raw_key)
-        if _SECRETISH.search(key) and not isinstance(value, float | bool | None):
+        key, secretish = _redact_key(raw_key)
+        if secretish and not isinstance(value, float | bool | None):
             # invariant: no secrets in audit events. A float, a bool or null carries no
             # credential (the secrets scanner's score, "score.output.secrets", is one),
             # while text and integers (a PIN, a numeric token) under such a key may.
             out[key] = "[redacted]"
         elif isinstance(value, str):
-            out[key] = _redact_detail(key, value)
+            out[key] = _redact_detail(key, _encodable(value))
         elif value is None or isinstance(value, int | float | bool):
             out[key] = value
         else:
             raise InputError(f"audit: detail {key!r} must be a string, number, bool or null")
-    if len(_canonical(out)) > _MAX_DETAILS_BYTES:
+    if _size_bound(out) > _MAX_DETAILS_BYTES and len(_canonical(out)) > _MAX_DETAILS_BYTES:
         raise InputError(f"audit: details are over {_MAX_DETAILS_BYTES} bytes")
     return out
+
+
+def _size_bound(details: Mapping[str, DetailValue]) -> int:
+    """An upper bound of ``len(_canonical(details))`` without encoding it: a character
+    takes at most 6 bytes (``\\u001f``; UTF-8 needs at most 4), a float or a bool at most
+    24, an int one byte per digit; each pair adds its quotes, colon and comma."""
+    total = 2
+    for key, value in details.items():
+        total += 6 * len(key) + 4
+        if isinstance(value, str):
+            total += 6 * len(value) + 2
+        elif isinstance(value, int) and not isinstance(value, bool):
+            total += value.bit_length() // 3 + 2  # decimal digits of |value|, and a sign
+        else:
+            total += 24  # null, true, false, a float's repr (or inf/nan)
+    return total
 
 
 def _event_fields(
@@ -343,7 +361,20 @@ def _event_fields(
 def _check_field(name: str, value: str, limit: int) -> str:
     if not value or len(value) > limit or any(ord(c) < 32 for c in value):
         raise InputError(f"audit: {name} must be 1-{limit} printable characters, got {value!r}")
-    return value
+    return _encodable(value)
+
+
+def _encodable(text: str) -> str:
+    """``text`` as it can be stored: a lone surrogate (what a JSON ``"\\ud800"`` escape in
+    a request decodes to) has no UTF-8 form and would fail the whole write, so it is kept
+    visibly as its escape (``\\ud800``)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode()
+    return text
 
 
 def _finding(rule: str, title: str, seq: int | None, evidence: str, fix: str) -> Finding:

@@ -787,7 +787,11 @@ class _StreamRewriter:
         if isinstance(holder, dict) and isinstance(holder.get(key), str):
             self.trace.output(holder[key])
             holder[key] = self.window.feed(index, holder[key])
-        if chat and isinstance(holder, dict):
+        if (
+            chat
+            and isinstance(holder, dict)
+            and ("tool_calls" in holder or "function_call" in holder)
+        ):
             _hold_tool_arguments(holder, index, self.tool_args)
         if choice.get("finish_reason") is not None:
             rest = self.window.finish(index)
@@ -819,6 +823,8 @@ async def _guarded_stream(
     try:
         async for lines in _sse_batches(upstream):
             for line in lines:
+                if not line:
+                    continue  # the blank line after each event: the rewriter adds its own
                 out.append(rewriter.line(line))
                 if rewriter.done:
                     break

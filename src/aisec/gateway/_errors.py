@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from starlette.responses import Response
 
@@ -59,9 +61,26 @@ class GatewayError(Exception):
         self.retry_after = retry_after
 
 
-# One encoder for every compact document the gateway writes: ``json.dumps`` with
-# ``separators`` builds a new encoder per call, a measurable share of a stream's events.
-compact_json = json.JSONEncoder(separators=(",", ":")).encode
+def _compact_encoder() -> Callable[[Any], str]:
+    """``json.JSONEncoder(separators=(",", ":")).encode``, with its C encoder built once:
+    ``encode`` builds a new one on every call (and ``json.dumps`` a new encoder too), 40% of
+    the time of a small document such as a stream's event. The same text; documents here
+    come from JSON or from the gateway's own dicts, so no circular-reference check."""
+    plain = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the plain encoder
+        return plain.encode
+    ascii_text = json.encoder.encode_basestring_ascii
+    run = make(None, plain.default, ascii_text, None, ":", ",", False, False, True)
+
+    def encode(doc: Any) -> str:
+        return "".join(run(doc, 0))
+
+    return encode
+
+
+# One encoder for every compact document the gateway writes.
+compact_json = _compact_encoder()
 
 
 def error_body(status: int, code: str, message: str, param: str | None = None) -> bytes:

@@ -566,6 +566,7 @@ def adversarial_suffix(clean: str) -> RuleHit | None:
 
 _TAIL_MIN_TOKENS = 8
 _TAIL_ODD_SHARE = 0.4
+_TAIL_MIN_ODD = 4  # the fewest odd tokens of a tail: ceil(_TAIL_ODD_SHARE * _TAIL_MIN_TOKENS)
 _HEAD_MIN_TOKENS = 6
 
 
@@ -577,6 +578,8 @@ def request_before_junk(clean: str) -> str | None:
     text = clean.rstrip()
     # the last line, at most its last 2,000 characters
     line_start = max(text.rfind("\n") + 1, len(text) - 2000)
+    if _few_odd_tokens(text, line_start):
+        return None
     tokens = text[line_start:].split()  # the same tokens as _TOKEN, without match objects
     n = len(tokens)
     # a lower-case word (most tokens of a prompt) is never odd: judged without a call
@@ -596,6 +599,31 @@ def request_before_junk(clean: str) -> str | None:
         if i == start:
             return text[: match.start()].rstrip()
     return None  # unreachable: str.split() and \S+ find the same tokens
+
+
+_NON_LETTERS = re.compile(r"[^\sA-Za-z]+")
+_WORD_END = frozenset(".,!?;:")
+
+
+def _few_odd_tokens(text: str, start: int) -> bool:
+    """True when ``text[start:]`` cannot hold the ``_TAIL_MIN_ODD`` odd tokens a junk tail
+    needs, found without splitting it: an odd token has a camelCase step or a run of
+    characters other than ASCII letters, except sentence punctuation ending a word
+    ("points," "most."), so their count bounds the odd tokens. Most prompts end here."""
+    n = len(_CAMEL.findall(text, start))
+    for match in _NON_LETTERS.finditer(text, start):
+        begin, end = match.span()
+        if (
+            begin > start
+            and not text[begin - 1].isspace()
+            and (end == len(text) or text[end].isspace())
+            and _WORD_END.issuperset(match.group())
+        ):
+            continue
+        n += 1
+        if n >= _TAIL_MIN_ODD:
+            return False
+    return n < _TAIL_MIN_ODD
 
 
 def _tail_token_odd(token: str) -> bool:
