@@ -203,7 +203,16 @@ def wait_port(port: int, deadline_s: float = 30) -> None:
     raise SystemExit(f"nothing listening on {port}")
 
 
-def start_aisec(procs: list[subprocess.Popen[bytes]], up_port: int) -> int:
+def pinned(cpus: set[int] | None) -> Any:
+    """A ``preexec_fn`` that keeps a server (and what it starts) on ``cpus``."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def start_aisec(
+    procs: list[subprocess.Popen[bytes]], up_port: int, cpus: set[int] | None = None
+) -> int:
     port = free_port()
     env = {
         **os.environ,
@@ -211,7 +220,9 @@ def start_aisec(procs: list[subprocess.Popen[bytes]], up_port: int) -> int:
         "AISEC_HOME": tempfile.mkdtemp(prefix="aisec-bench-"),
     }
     cmd = [sys.executable, str(HERE / "serve_gateway.py"), str(port)]
-    procs.append(subprocess.Popen([*cmd, f"http://127.0.0.1:{up_port}/v1"], env=env))
+    procs.append(
+        subprocess.Popen([*cmd, f"http://127.0.0.1:{up_port}/v1"], env=env, preexec_fn=pinned(cpus))
+    )
     wait_port(port, 60)
     return port
 
@@ -228,7 +239,11 @@ def litellm_bin(venv: Path) -> Path:
 
 
 def start_litellm(
-    procs: list[subprocess.Popen[bytes]], up_port: int, master: str, venv: Path
+    procs: list[subprocess.Popen[bytes]],
+    up_port: int,
+    master: str,
+    venv: Path,
+    cpus: set[int] | None = None,
 ) -> int:
     exe = litellm_bin(venv)
     cfg = Path(tempfile.mkdtemp()) / "litellm.yaml"
@@ -242,7 +257,13 @@ def start_litellm(
     cmd = [str(exe), "--config", str(cfg), "--port", str(port), "--num_workers", "1"]
     env = {**os.environ, "LITELLM_MASTER_KEY": master, "LITELLM_LOG": "ERROR"}
     procs.append(
-        subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=pinned(cpus),
+        )
     )
     wait_port(port, 240)
     return port
@@ -274,7 +295,20 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=256, help="load generator's cap")
     ap.add_argument("--no-litellm", action="store_true", help="leave LiteLLM's proxy out")
     ap.add_argument("--litellm-venv", type=Path, default=LITELLM_VENV)
+    ap.add_argument(
+        "--pin",
+        action="store_true",
+        help="run each gateway on CPU 0 and this generator and the upstream on the others "
+        "(a gateway on a core of its own, as deployed; needs 2+ CPUs)",
+    )
     args = ap.parse_args()
+    server_cpus: set[int] | None = None
+    if args.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            raise SystemExit("--pin needs at least 2 CPUs")
+        server_cpus = {cpus[0]}
+        os.sched_setaffinity(0, set(cpus[1:]))  # the generator; the upstream inherits it
     rates = [float(r) for r in args.rates.split(",")]
     procs: list[subprocess.Popen[bytes]] = []
     load_before = os.getloadavg()
@@ -285,14 +319,15 @@ def main() -> None:
         targets: list[tuple[str, int, str | None, int]] = [
             ("direct", up_port, None, procs[-1].pid),
         ]
-        targets.append(("aisec", start_aisec(procs, up_port), KEY, procs[-1].pid))
+        targets.append(("aisec", start_aisec(procs, up_port, server_cpus), KEY, procs[-1].pid))
         if not args.no_litellm:
             master = "sk-" + secrets.token_hex(32)  # LiteLLM refuses to start with a weak key
-            port = start_litellm(procs, up_port, master, args.litellm_venv)
+            port = start_litellm(procs, up_port, master, args.litellm_venv, server_cpus)
             targets.append(("litellm", port, master, procs[-1].pid))
+        where = f"; each gateway pinned to CPU {min(server_cpus)}" if server_cpus else ""
         print(
             f"{args.duration:g} s per cell; {os.cpu_count()} CPUs ({platform.machine()}); "
-            f"one worker each; load average {load_before[0]:.1f} at start\n"
+            f"one worker each{where}; load average {load_before[0]:.1f} at start\n"
         )
         print(
             "| mode | rate req/s | target | achieved req/s | errors | p50 ms | p99 ms "
