@@ -212,7 +212,7 @@ class PromptInjectionScanner(Scanner):
                         remediation=_REMEDIATION,
                     )
                 )
-            stray = stray_request(norm.clean)
+            stray = stray_request(norm.clean, edges=ctx.direction is not Direction.INPUT)
             if stray is not None:
                 score = max(score, _STRAY_REQUEST_SCORE)
                 findings.append(

@@ -9,6 +9,9 @@ is where it stands and what it is about: a free-text line among the rows that is
 as a request, and that shares no content word with the data around it. A question about
 the table ("Which team scored the most goals?", with a "Goals" column) shares its words
 and is left alone, as is any prose that is not a request (a caption, a note, a heading).
+In user input only a line between rows counts: a user types a request above or below the
+table they paste, and such a request is often about the table in words the table lacks
+("Draft a welcome e-mail for the new hires" over a list of names and start dates).
 """
 
 from __future__ import annotations
@@ -96,9 +99,14 @@ def _is_request(line: str) -> bool:
     return first in _IMPERATIVE and not line.rstrip().endswith(":")
 
 
-def stray_request(text: str) -> StrayRequest | None:
+def stray_request(text: str, *, edges: bool = True) -> StrayRequest | None:
     """The first line of ``text`` that is a request unrelated to the table it stands in,
-    or None when ``text`` is not mostly table rows or has no such line."""
+    or None when ``text`` is not mostly table rows or has no such line.
+
+    ``edges``: whether a line above the first row or below the last counts. A user types
+    a request above or below the table they paste, so user input (``edges=False``) is
+    judged only on lines between rows; a document or tool result nobody typed for the
+    model is judged on every line."""
     if text.count("\n") < _MIN_ROWS or ("|" not in text and "," not in text and "\t" not in text):
         return None
     lines: list[tuple[int, str]] = []
@@ -108,12 +116,14 @@ def stray_request(text: str) -> StrayRequest | None:
             lines.append((offset, raw.strip()))
         offset += len(raw) + 1
     sep = _delimiter([line for _, line in lines])
-    rows = [line for _, line in lines if line.count(sep) >= 2]
+    is_row = [line.count(sep) >= 2 for _, line in lines]
+    rows = [line for (_, line), row in zip(lines, is_row, strict=True) if row]
     if len(rows) < _MIN_ROWS or len(rows) < _ROW_SHARE * len(lines):
         return None
+    first_row, last_row = is_row.index(True), len(is_row) - 1 - is_row[::-1].index(True)
     data_words: set[str] | None = None
-    for start, line in lines:
-        if line.count(sep) >= 2 or not _is_request(line):
+    for i, (start, line) in enumerate(lines):
+        if is_row[i] or not (edges or first_row < i < last_row) or not _is_request(line):
             continue
         if data_words is None:
             data_words = _content_words(" ".join(rows))
