@@ -21,6 +21,7 @@ from aisec.guard._decode import decode_payloads
 from aisec.guard._normalise import normalise
 from aisec.guard._rules import RuleHit, adversarial_suffix, match_rules, request_before_junk
 from aisec.guard._scanner import Direction, ScanContext, Scanner, ScanResult
+from aisec.guard._task_in_data import stray_request
 from aisec.guard._transformer import TransformerInjectionScanner
 
 __all__ = ["PromptInjectionScanner"]
@@ -47,6 +48,7 @@ DEFAULT_SECOND_TIER = "off"  # see docs/guard-detection.md for why the shipped m
 DEFAULT_BAND = (0.2, 0.8)
 _OFF = (None, False, "off", "none", "")
 _HIDDEN_SCORE = 0.95  # readable text hidden in invisible characters is itself an attack
+_STRAY_REQUEST_SCORE = 0.9  # a request unrelated to the table it was planted in
 _MAX_SCAN_CHARS = 1 << 20
 _QUOTES = frozenset("'\"`\u201c\u201d\u2018\u2019\u00ab\u00bb")
 _MENTION_QUESTION = 300  # longest text read as one question about a phrase
@@ -207,6 +209,21 @@ class PromptInjectionScanner(Scanner):
                         location=Location(offset=suffix.offset),
                         evidence=f"suffix {suffix.excerpt[:40]!r}",
                         frameworks=_JAILBREAK,
+                        remediation=_REMEDIATION,
+                    )
+                )
+            stray = stray_request(norm.clean, edges=ctx.direction is not Direction.INPUT)
+            if stray is not None:
+                score = max(score, _STRAY_REQUEST_SCORE)
+                findings.append(
+                    Finding(
+                        rule_id="guard-prompt-injection-task-in-data",
+                        title="A task unrelated to the table it was planted in (task hijack)",
+                        severity=Severity.HIGH,
+                        asset=ctx.direction.value,
+                        location=Location(offset=stray.offset),
+                        evidence=f"line {stray.line[:60]!r}",
+                        frameworks=_INDIRECT,
                         remediation=_REMEDIATION,
                     )
                 )

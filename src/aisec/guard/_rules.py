@@ -166,9 +166,11 @@ RULES: tuple[Rule, ...] = (
                 ),
             ),
             (
-                ("your new", "your real", "your true", "your actual", "your only"),
+                # not "your only job is": that scopes a persona or a system prompt ("your
+                # only purpose is to engage in research"); it claims no replacement
+                ("your new", "your real", "your true", "your actual"),
                 _r(
-                    r"\byour (?:new|real|true|actual|only) (?:task|job|goal|purpose|"
+                    r"\byour (?:new|real|true|actual) (?:task|job|goal|purpose|"
                     r"instructions?|mission|objective) (?:is|are|will be)\b"
                 ),
             ),
