@@ -281,13 +281,15 @@ def test_tail_token_fast_path_agrees_with_the_rule_on_every_kind_of_token() -> N
         max_size=40,
     ).map(" ".join)
 )
-def test_few_odd_tokens_precheck_never_skips_a_possible_junk_tail(text: str) -> None:
-    """The precheck answers most prompts without splitting them: whenever it says a line
-    cannot hold enough odd tokens, counting them one by one agrees."""
-    from aisec.guard._rules import _TAIL_MIN_ODD, _few_odd_tokens, _tail_token_odd
+def test_odd_token_bound_is_never_below_the_odd_tokens_counted_one_by_one(text: str) -> None:
+    """The junk-tail and suffix rules skip a line whose bound is too low, without splitting
+    it: the bound must hold for both notions of an odd token."""
+    from aisec.guard._rules import _odd_token, _odd_token_bound, _tail_token_odd
 
-    if _few_odd_tokens(text, 0):
-        assert sum(_tail_token_odd(t) for t in text.split()) < _TAIL_MIN_ODD
+    bound = _odd_token_bound(text)
+    tokens = text.split()
+    assert bound >= sum(_tail_token_odd(t) for t in tokens)
+    assert bound >= sum(_odd_token(t) for t in tokens)
 
 
 def test_request_before_junk_splits_on_unicode_whitespace_like_the_token_pattern() -> None:

@@ -529,6 +529,21 @@ _TOKEN = re.compile(r"\S+")
 _PUNCT_CHARS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _SUFFIX_TOKENS = 12
+_SUFFIX_MIN_ODD = 8  # odd ones of the last _SUFFIX_TOKENS: ceil(0.6 * _SUFFIX_TOKENS)
+
+
+_NON_LETTERS = re.compile(r"[^\sA-Za-z]+")
+# a whole run of _NON_LETTERS that only ends a word: after a letter, before a space or the end
+_WORD_END_RUN = re.compile(r"(?<=[A-Za-z])[.,!?;:]+(?=\s|\Z)")
+
+
+def _odd_token_bound(line: str) -> int:
+    """At least the number of odd tokens of ``line`` (``_odd_token``, ``_tail_token_odd``),
+    counted without splitting it: an odd token has a camelCase step or a run of characters
+    other than ASCII letters, except sentence punctuation that ends a word ("points,"
+    "most."). Pass a slice, not a position: the look-behind must not see before it."""
+    runs = len(_NON_LETTERS.findall(line)) - len(_WORD_END_RUN.findall(line))
+    return runs + len(_CAMEL.findall(line))
 
 
 def _odd_token(token: str) -> bool:
@@ -548,6 +563,8 @@ def adversarial_suffix(clean: str) -> RuleHit | None:
     template or data (``${...}``, ``{{...}}``)."""
     # optimised suffixes are appended on the request's own line; code and data span lines
     last_line = clean[-400:].rstrip().rsplit("\n", 1)[-1]
+    if _odd_token_bound(last_line) < _SUFFIX_MIN_ODD:
+        return None
     tokens = _TOKEN.findall(last_line)
     if len(tokens) < _SUFFIX_TOKENS + 4:
         return None
@@ -603,29 +620,10 @@ def request_before_junk(clean: str) -> str | None:
     return None  # unreachable: str.split() and \S+ find the same tokens
 
 
-_NON_LETTERS = re.compile(r"[^\sA-Za-z]+")
-_WORD_END = frozenset(".,!?;:")
-
-
 def _few_odd_tokens(text: str, start: int) -> bool:
     """True when ``text[start:]`` cannot hold the ``_TAIL_MIN_ODD`` odd tokens a junk tail
-    needs, found without splitting it: an odd token has a camelCase step or a run of
-    characters other than ASCII letters, except sentence punctuation ending a word
-    ("points," "most."), so their count bounds the odd tokens. Most prompts end here."""
-    n = len(_CAMEL.findall(text, start))
-    for match in _NON_LETTERS.finditer(text, start):
-        begin, end = match.span()
-        if (
-            begin > start
-            and not text[begin - 1].isspace()
-            and (end == len(text) or text[end].isspace())
-            and _WORD_END.issuperset(match.group())
-        ):
-            continue
-        n += 1
-        if n >= _TAIL_MIN_ODD:
-            return False
-    return n < _TAIL_MIN_ODD
+    needs (most prompts end here, without being split into tokens)."""
+    return _odd_token_bound(text[start:]) < _TAIL_MIN_ODD
 
 
 def _tail_token_odd(token: str) -> bool:
