@@ -15,8 +15,10 @@ document is not diluted by the rest.
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -48,7 +50,6 @@ _MODEL_FILE = "injection_v1.npz"
 _MAX_CHARS = 200_000  # longer texts are scored on their first and last parts
 
 U32 = npt.NDArray[np.uint32]
-F64 = npt.NDArray[np.float64]
 
 _rng = np.random.default_rng(20260514)  # fixed: the hash must never change between runs
 _MULT = (_rng.integers(1, 2**32, size=_FAMILIES + 1, dtype=np.uint64) | 1).astype(np.uint32)
@@ -209,18 +210,26 @@ class LinearModel:
         for c in char_c[1:]:
             per_pos[: c.size] += c
         cs = np.concatenate(([0.0], np.cumsum(per_pos)))
-        l0, h0 = np.minimum(lo, first.size), np.minimum(hi, first.size)
-        c_cnt = len(char_c) * (h0 - l0) - np.maximum(h0 - (first.size - len(char_c) + 1), 0)
-        seg = self.bias + (cs[h0] - cs[l0]) / np.sqrt(np.maximum(c_cnt, 1))
+        # per segment, in plain floats (a text has a few): the same IEEE operations as the
+        # array form, without a dozen array calls on a handful of values
+        size, k = first.size, len(char_c)
+        seg: list[float] = []
+        for lo_i, hi_i in zip(lo.tolist(), hi.tolist(), strict=True):
+            l0, h0 = min(lo_i, size), min(hi_i, size)
+            c_cnt = k * (h0 - l0) - max(h0 - (size - k + 1), 0)
+            seg.append(self.bias + float(cs[h0] - cs[l0]) / math.sqrt(max(c_cnt, 1)))
         if n_w:
-            i0 = np.searchsorted(f.word_starts, lo)
-            i1 = np.searchsorted(f.word_starts, hi)
+            i0 = np.searchsorted(f.word_starts, lo).tolist()
+            i1 = np.searchsorted(f.word_starts, hi).tolist()
             per_word = uni_c.astype(np.float64)
             per_word[: bi_c.size] += bi_c
             ws = np.concatenate(([0.0], np.cumsum(per_word)))
-            # a bigram counts where its first word starts; the text's last word has none
-            w_cnt = 2 * (i1 - i0) - (i1 == uni_c.size)
-            seg += np.where(w_cnt > 0, (ws[i1] - ws[i0]) / np.sqrt(np.maximum(w_cnt, 1)), 0.0)
+            n_uni = uni_c.size
+            for j, (a, b) in enumerate(zip(i0, i1, strict=True)):
+                # a bigram counts where its first word starts; the text's last word has none
+                w_cnt = 2 * (b - a) - (b == n_uni)
+                if w_cnt > 0:
+                    seg[j] += float(ws[b] - ws[a]) / math.sqrt(w_cnt)
         return max(total, best_segment(seg))
 
     def probability(self, text: str, windows: bool = True) -> float:
@@ -289,13 +298,13 @@ class LinearModel:
         return model
 
 
-def best_segment(seg: F64) -> float:
+def best_segment(seg: Sequence[float]) -> float:
     """The evidence of a text's segments (two or more logits): the best one, less
     ``SEGMENT_PENALTY`` (the best of many is biased upwards), less ``CROWD_PENALTY`` times
     how far the runner-up stands above the median: a prompt made of instructions is judged
     as a whole, while one instruction hidden in a document stands out from the rest."""
-    top = np.sort(seg)
-    n = top.size  # the median from the sorted values: np.median's result, without its overhead
+    top = sorted(seg)
+    n = len(top)  # the median from the sorted values: np.median's result, without its overhead
     median = float(top[n // 2]) if n % 2 else (float(top[n // 2 - 1]) + float(top[n // 2])) / 2
     crowd = max(float(top[-2]) - median, 0.0)
     return float(top[-1]) - SEGMENT_PENALTY - CROWD_PENALTY * crowd
