@@ -739,6 +739,11 @@ def _sse_error(status: int, code: str, message: str) -> bytes:
     return b"data: " + error_body(status, code, message) + b"\n\n"
 
 
+# The C scanner json.loads runs: (value, end) of the JSON text at an offset (the data of
+# an SSE line is stripped already, so json.loads' whitespace scans are left out).
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
 class _StreamRewriter:
     """Rewrites one upstream SSE stream line by line: every choice's text through the
     window guard, tool calls held back whole; ``done`` once ``[DONE]`` went out."""
@@ -764,9 +769,11 @@ class _StreamRewriter:
             self.done = True
             return b"".join(out) + b"data: [DONE]\n\n"
         try:
-            event = json.loads(data)
-        except (json.JSONDecodeError, RecursionError):
-            raise GatewayError(502, "upstream_malformed", "upstream sent a bad SSE event") from None
+            event, end = _scan_json(data, 0)  # json.loads without its two whitespace scans
+        except (StopIteration, json.JSONDecodeError, RecursionError):
+            end = -1
+        if end != len(data):
+            raise GatewayError(502, "upstream_malformed", "upstream sent a bad SSE event")
         choices = event.get("choices") if isinstance(event, dict) else None
         if not isinstance(choices, list):
             return _sse(event)
@@ -774,9 +781,10 @@ class _StreamRewriter:
             if not isinstance(choice, dict):
                 raise GatewayError(502, "upstream_malformed", "upstream sent a bad choice")
             self._choice(choice)
-        usage = _usage(event)
-        if usage:
-            self.trace.usage = usage
+        if "usage" in event:
+            usage = _usage(event)
+            if usage:
+                self.trace.usage = usage
         return _sse(event)
 
     def _choice(self, choice: dict[str, Any]) -> None:
