@@ -271,6 +271,14 @@ class Upstream:
             writer.write(b"data: " + b"[" * 100_000 + b"]" * 100_000 + b"\n\n")
             await writer.drain()
             return False
+        bad_event = {"trailing-stream": b'{"choices": []} {"choices": []}', "text-stream": b"hi"}
+        if model in bad_event and body.get("stream"):  # a data line that is not one JSON value
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+            )
+            writer.write(b"data: " + bad_event[model] + b"\n\ndata: [DONE]\n\n")
+            await writer.drain()
+            return False
         if model == "slow":
             await asyncio.sleep(30)
             return False

@@ -227,6 +227,8 @@ def test_upstream_fault(gateway: Gateway, model: str, status: int, code: str) ->
         ("truncated-stream", "upstream_truncated"),
         ("endless-line", "upstream_malformed"),
         ("nested-stream", "upstream_malformed"),
+        ("trailing-stream", "upstream_malformed"),
+        ("text-stream", "upstream_malformed"),
     ],
 )
 def test_stream_fault_ends_with_an_error_event(gateway: Gateway, model: str, code: str) -> None:
