@@ -119,3 +119,12 @@ def test_jwt_under_a_kid_published_after_start_is_accepted_over_http(
 
 def test_jwt_signed_by_another_key_under_a_known_kid_is_refused_over_http(live: Live) -> None:
     _refused(live, jwt_token(key=OTHER_RSA_KEY), "token_signature")
+
+
+def test_lone_surrogate_in_a_token_claim_is_refused_over_http(live: Live) -> None:
+    """Half a surrogate pair in a signed token's `sub` (PyJWT's json.loads keeps a "\\ud800"
+    escape) has no UTF-8 form: the store could not look it up (503 for that token) and the
+    audit log could not store it. It is an invalid claim: 401, and the gateway goes on."""
+    _refused(live, jwt_token(jwt_claims(sub="eve\ud800")), "token_principal_claim")
+    _refused(live, jwt_token(jwt_claims(org="acme\udc00")), "token_tenant_claim")
+    assert live.chat("echo", f"Bearer {jwt_token()}").status_code == 200

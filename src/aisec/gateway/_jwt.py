@@ -38,7 +38,9 @@ _FAMILY = {
     "ES": "EC",
     "Ed": "OKP",
 }
-_CLAIM_VALUE = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
+# a claim the gateway keeps (principal, tenant, roles, jti): printable, and UTF-8 (half a
+# surrogate pair, from a "\ud800" escape that PyJWT's json.loads keeps, cannot be stored)
+_CLAIM_VALUE = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff]{1,256}")
 
 
 def _refuse(code: str) -> GatewayRefusal:
