@@ -89,6 +89,30 @@ def mentioned(folded: str, hit: RuleHit) -> bool:
     )
 
 
+def _finding(
+    ctx: ScanContext,
+    rule_id: str,
+    title: str,
+    evidence: str,
+    frameworks: tuple[FrameworkRef, ...],
+    *,
+    offset: int | None = None,
+    severity: Severity = Severity.HIGH,
+    remediation: str = _REMEDIATION,
+) -> Finding:
+    """A finding of this scanner on the text of ``ctx``'s direction."""
+    return Finding(
+        rule_id=rule_id,
+        title=title,
+        severity=severity,
+        asset=ctx.direction.value,
+        location=Location(offset=offset),
+        evidence=evidence,
+        frameworks=frameworks,
+        remediation=remediation,
+    )
+
+
 class PromptInjectionScanner(Scanner):
     """Detects prompt injection and jailbreaks in prompts, documents and tool results.
 
@@ -149,15 +173,13 @@ class PromptInjectionScanner(Scanner):
         suffix = f" ({how})" if how else ""
         if score >= self.threshold:
             findings.append(
-                Finding(
-                    rule_id="guard-prompt-injection-classifier",
-                    title=f"Prompt injection or jailbreak (classifier){suffix}",
-                    severity=Severity.HIGH,
-                    asset=ctx.direction.value,
-                    location=Location(offset=offset),
-                    evidence=f"classifier score {score:.2f}",
-                    frameworks=_INDIRECT if indirect else _DIRECT,
-                    remediation=_REMEDIATION,
+                _finding(
+                    ctx,
+                    "guard-prompt-injection-classifier",
+                    f"Prompt injection or jailbreak (classifier){suffix}",
+                    f"classifier score {score:.2f}",
+                    _INDIRECT if indirect else _DIRECT,
+                    offset=offset,
                 )
             )
         if self._rules:
@@ -171,15 +193,13 @@ class PromptInjectionScanner(Scanner):
                 elif hit.rule.rule_id == "guard-prompt-injection-jailbreak-persona":
                     refs = _JAILBREAK
                 findings.append(
-                    Finding(
-                        rule_id=hit.rule.rule_id,
-                        title=hit.rule.title + suffix,
-                        severity=Severity.HIGH,
-                        asset=ctx.direction.value,
-                        location=Location(offset=hit.offset if offset is None else offset),
-                        evidence=f"matched {hit.excerpt[:60]!r}",
-                        frameworks=refs,
-                        remediation=_REMEDIATION,
+                    _finding(
+                        ctx,
+                        hit.rule.rule_id,
+                        hit.rule.title + suffix,
+                        f"matched {hit.excerpt[:60]!r}",
+                        refs,
+                        offset=hit.offset if offset is None else offset,
                     )
                 )
         return score, findings
@@ -201,30 +221,26 @@ class PromptInjectionScanner(Scanner):
             if suffix is not None:
                 score = max(score, suffix.rule.score)
                 findings.append(
-                    Finding(
-                        rule_id=suffix.rule.rule_id,
-                        title=suffix.rule.title,
-                        severity=Severity.HIGH,
-                        asset=ctx.direction.value,
-                        location=Location(offset=suffix.offset),
-                        evidence=f"suffix {suffix.excerpt[:40]!r}",
-                        frameworks=_JAILBREAK,
-                        remediation=_REMEDIATION,
+                    _finding(
+                        ctx,
+                        suffix.rule.rule_id,
+                        suffix.rule.title,
+                        f"suffix {suffix.excerpt[:40]!r}",
+                        _JAILBREAK,
+                        offset=suffix.offset,
                     )
                 )
             stray = stray_request(norm.clean, edges=ctx.direction is not Direction.INPUT)
             if stray is not None:
                 score = max(score, _STRAY_REQUEST_SCORE)
                 findings.append(
-                    Finding(
-                        rule_id="guard-prompt-injection-task-in-data",
-                        title="A task unrelated to the table it was planted in (task hijack)",
-                        severity=Severity.HIGH,
-                        asset=ctx.direction.value,
-                        location=Location(offset=stray.offset),
-                        evidence=f"line {stray.line[:60]!r}",
-                        frameworks=_INDIRECT,
-                        remediation=_REMEDIATION,
+                    _finding(
+                        ctx,
+                        "guard-prompt-injection-task-in-data",
+                        "A task unrelated to the table it was planted in (task hijack)",
+                        f"line {stray.line[:60]!r}",
+                        _INDIRECT,
+                        offset=stray.offset,
                     )
                 )
             request = request_before_junk(norm.clean)
@@ -240,13 +256,12 @@ class PromptInjectionScanner(Scanner):
             if letters >= 4:
                 h_score = max(h_score, _HIDDEN_SCORE)
                 findings.append(
-                    Finding(
-                        rule_id="guard-prompt-injection-ascii-smuggling",
-                        title="Text hidden in invisible Unicode characters (ASCII smuggling)",
-                        severity=Severity.HIGH,
-                        asset=ctx.direction.value,
-                        evidence=f"{len(norm.hidden)} hidden characters",
-                        frameworks=_INDIRECT,
+                    _finding(
+                        ctx,
+                        "guard-prompt-injection-ascii-smuggling",
+                        "Text hidden in invisible Unicode characters (ASCII smuggling)",
+                        f"{len(norm.hidden)} hidden characters",
+                        _INDIRECT,
                         remediation="Strip Unicode tag characters and variation selectors "
                         "from untrusted text before it reaches the model.",
                     )
@@ -264,14 +279,13 @@ class PromptInjectionScanner(Scanner):
                     disguised.append(payload.encoding)
         if score >= self.threshold and disguised and findings:
             findings.append(
-                Finding(
-                    rule_id="guard-prompt-injection-evasion",
-                    title="Evasion techniques used to disguise the injection",
+                _finding(
+                    ctx,
+                    "guard-prompt-injection-evasion",
+                    "Evasion techniques used to disguise the injection",
+                    ", ".join(sorted(set(disguised))),
+                    (FrameworkRef("ATLAS", "AML.T0051.000"),),
                     severity=Severity.MEDIUM,
-                    asset=ctx.direction.value,
-                    evidence=", ".join(sorted(set(disguised))),
-                    frameworks=(FrameworkRef("ATLAS", "AML.T0051.000"),),
-                    remediation=_REMEDIATION,
                 )
             )
         if self._tier2 is not None and self._band[0] <= score < self._band[1]:
@@ -288,13 +302,11 @@ class PromptInjectionScanner(Scanner):
         if score < self.threshold:
             return score, []
         indirect = ctx.direction in (Direction.DOCUMENT, Direction.TOOL_RESULT)
-        finding = Finding(
-            rule_id="guard-prompt-injection-classifier",
-            title="Prompt injection or jailbreak (second-tier model)",
-            severity=Severity.HIGH,
-            asset=ctx.direction.value,
-            evidence=f"second-tier score {score:.2f}",
-            frameworks=_INDIRECT if indirect else _DIRECT,
-            remediation=_REMEDIATION,
+        finding = _finding(
+            ctx,
+            "guard-prompt-injection-classifier",
+            "Prompt injection or jailbreak (second-tier model)",
+            f"second-tier score {score:.2f}",
+            _INDIRECT if indirect else _DIRECT,
         )
         return score, [finding]
