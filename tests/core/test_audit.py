@@ -477,3 +477,17 @@ def test_details_size_bound_is_never_below_the_encoded_size(details: dict[str, A
     from aisec.core.audit import _canonical, _size_bound
 
     assert _size_bound(details) >= len(_canonical(details))
+
+
+def test_audit_record_with_bytes_that_are_not_utf8_in_argv(
+    aisec_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Python decodes argv bytes that are not UTF-8 to lone surrogates (surrogateescape):
+    `aisec audit record x --target $'fraud-\\xff'` ended in an internal error."""
+    args = ["audit", "record", "model.deployed", "--target", "fraud-\udcff", "-d", "env=pr\udcfeod"]
+    assert main(args) == 0
+    assert "recorded event" in capsys.readouterr().out
+    from aisec.core.audit import default_log
+
+    event = default_log().tail(1)[0]
+    assert (event.target, event.details) == ("fraud-\\udcff", {"env": "pr\\udcfeod"})
