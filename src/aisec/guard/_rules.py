@@ -8,6 +8,7 @@ Patterns are bounded (no nested quantifiers) so they run in linear time on any i
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from dataclasses import dataclass
@@ -528,19 +529,20 @@ SUFFIX_RULE = Rule(
 )
 _TOKEN = re.compile(r"\S+")
 _PUNCT_CHARS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-_CAMEL = re.compile(r"[a-z][A-Z]")
+# a camelCase step: an upper-case letter after a lower-case one (the pattern starts with
+# a character class, so the regex engine skips to such a letter, then looks behind)
+_CAMEL = re.compile(r"[A-Z](?<=[a-z][A-Z])")
 _SUFFIX_TOKENS = 12
-_SUFFIX_MIN_ODD = 8  # odd ones of the last _SUFFIX_TOKENS: ceil(0.6 * _SUFFIX_TOKENS)
+_SUFFIX_ODD_SHARE = 0.6
+_SUFFIX_MIN_ODD = math.ceil(_SUFFIX_ODD_SHARE * _SUFFIX_TOKENS)  # odd ones of the last tokens
 
 
 # Letters to spaces: what str.split() then returns are the runs of other characters
 # (``[^\sA-Za-z]+``, counted without a regex that tries every position).
 _LETTERS_TO_SPACE = str.maketrans(string.ascii_letters, " " * len(string.ascii_letters))
 # A whole run of such characters that only ends a word: sentence punctuation after a letter,
-# before a space or the end. Both patterns start with a character class (the regex engine
-# skips to such a character) and look behind from there.
+# before a space or the end (starting with a character class too, like _CAMEL).
 _WORD_END_RUN = re.compile(r"[.,!?;:](?<=[A-Za-z][.,!?;:])[.,!?;:]*(?=\s|\Z)")
-_CAMEL_STEP = re.compile(r"[A-Z](?<=[a-z][A-Z])")  # the steps _CAMEL finds, found faster
 
 
 def _odd_token_bound(line: str) -> int:
@@ -550,7 +552,7 @@ def _odd_token_bound(line: str) -> int:
     ("points," "most."). Pass a slice, not a position: the look-behinds must not see before
     it."""
     runs = len(line.translate(_LETTERS_TO_SPACE).split()) - len(_WORD_END_RUN.findall(line))
-    return runs + len(_CAMEL_STEP.findall(line))
+    return runs + len(_CAMEL.findall(line))
 
 
 def _odd_token(token: str) -> bool:
@@ -576,7 +578,7 @@ def adversarial_suffix(clean: str) -> RuleHit | None:
     if len(tokens) < _SUFFIX_TOKENS + 4:
         return None
     tail = tokens[-_SUFFIX_TOKENS:]
-    if sum(_odd_token(t) for t in tail) < 0.6 * _SUFFIX_TOKENS:
+    if sum(_odd_token(t) for t in tail) < _SUFFIX_MIN_ODD:
         return None
     symbols = {c for t in tail for c in t if c in _PUNCT_CHARS}
     if len(symbols) < 6:
@@ -592,7 +594,7 @@ def adversarial_suffix(clean: str) -> RuleHit | None:
 
 _TAIL_MIN_TOKENS = 8
 _TAIL_ODD_SHARE = 0.4
-_TAIL_MIN_ODD = 4  # the fewest odd tokens of a tail: ceil(_TAIL_ODD_SHARE * _TAIL_MIN_TOKENS)
+_TAIL_MIN_ODD = math.ceil(_TAIL_ODD_SHARE * _TAIL_MIN_TOKENS)  # the fewest odd tokens of a tail
 _HEAD_MIN_TOKENS = 6
 
 
@@ -604,13 +606,13 @@ def request_before_junk(clean: str) -> str | None:
     text = clean.rstrip()
     # the last line, at most its last 2,000 characters
     line_start = max(text.rfind("\n") + 1, len(text) - 2000)
-    if _few_odd_tokens(text, line_start):
-        return None
+    if _odd_token_bound(text[line_start:]) < _TAIL_MIN_ODD:
+        return None  # most prompts end here, without being split into tokens
     tokens = text[line_start:].split()  # the same tokens as _TOKEN, without match objects
     n = len(tokens)
     # a lower-case word (most tokens of a prompt) is never odd: judged without a call
     flags = [not (t.isalpha() and t.islower()) and _tail_token_odd(t) for t in tokens]
-    if sum(flags) < _TAIL_ODD_SHARE * _TAIL_MIN_TOKENS:
+    if sum(flags) < _TAIL_MIN_ODD:
         return None  # too few odd tokens for any tail run
     odd = 0
     start: int | None = None
@@ -625,12 +627,6 @@ def request_before_junk(clean: str) -> str | None:
         if i == start:
             return text[: match.start()].rstrip()
     return None  # unreachable: str.split() and \S+ find the same tokens
-
-
-def _few_odd_tokens(text: str, start: int) -> bool:
-    """True when ``text[start:]`` cannot hold the ``_TAIL_MIN_ODD`` odd tokens a junk tail
-    needs (most prompts end here, without being split into tokens)."""
-    return _odd_token_bound(text[start:]) < _TAIL_MIN_ODD
 
 
 def _tail_token_odd(token: str) -> bool:

@@ -44,17 +44,17 @@ _IMPERATIVE = _set(
     "show teach help rewrite paraphrase recite share please"
 )
 # words too common to tie a request to the data
-_STOP = _set(
-    "the a an and or of to in on for with by from at as is are was were be been being it "
-    "its this that these those what which who whom whose why how when where can could would "
-    "should do does did you your yours me my i we our they their them he she his her not no "
-    "yes all any some each every more most other into about over than then there here also "
-    "just only very much many such between after before during up down out off again once "
-    "explain describe provide draft write translate summarize summarise list give tell "
-    "create generate compose calculate compute define name outline compare break suggest "
-    "recommend find convert solve implement design plan analyze analyse discuss identify "
-    "show teach help rewrite paraphrase recite share please example examples main primary "
-    "difference differences say english use using way work works make"
+_STOP = (
+    _set(
+        "the a an and or of to in on for with by from at as is are was were be been being it "
+        "its this that these those what which who whom whose why how when where can could would "
+        "should do does did you your yours me my i we our they their them he she his her not no "
+        "yes all any some each every more most other into about over than then there here also "
+        "just only very much many such between after before during up down out off again once "
+        "example examples main primary difference differences say english use using way work "
+        "works make"
+    )
+    | _IMPERATIVE
 )
 
 
